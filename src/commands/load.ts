@@ -1,0 +1,26 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { executeLoad } from '../cli/execute-load.js';
+import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
+import type { ResultDocument } from '../report/result.js';
+
+export default class Load extends BaseCommand {
+  static override summary = 'Drive load at an HTTP service and judge the result against thresholds.';
+  static override description =
+    'Closed model (default): --concurrency connections each loop request → response. Open model (--rate): requests go out on a fixed schedule and latency is measured from the scheduled time, so a stalled server shows in the percentiles. Exit codes: 0 pass, 1 a threshold failed, 2 bad input, 3 the target could not be reached, 130/143 interrupted.';
+  static override examples = [
+    '<%= config.bin %> load http://127.0.0.1:8080/health -c 50 -d 30s',
+    "<%= config.bin %> load http://127.0.0.1:8080/api -r 200 -d 1m -t 'p99<300ms' -t 'success_rate>=0.99'",
+    "<%= config.bin %> load http://127.0.0.1:8080/orders -m POST -H 'content-type: application/json' --body '{\"id\":\"{{uuid}}\"}' --out result.json",
+  ];
+  static override enableJsonFlag = true;
+  static override args = {
+    url: Args.string({ description: 'Target URL (http:// or https://).', required: true }),
+  };
+  static override flags = loadFlags;
+
+  async run(): Promise<ResultDocument> {
+    const { args, flags } = await this.parse(Load);
+    return executeLoad(loadOptionsFromFlags(args.url, flags), { command: 'load', json: this.jsonEnabled(), out: flags.out ?? [] });
+  }
+}

@@ -1,0 +1,108 @@
+import { Recorder } from '../metrics/recorder.js';
+import { createRandom } from '../util/random.js';
+import { Connection } from './connection.js';
+import type { LoadPlan } from './plan.js';
+
+/**
+ * This executor's part of the run. With worker threads each thread runs one share; requests are
+ * numbered globally, share k taking indexes k, k+n, k+2n... so shares together equal the whole run.
+ */
+export interface Share {
+  index: number;
+  count: number;
+  concurrency: number;
+  /** Requests this share sends, if the run is bounded by count (open model: always, from the schedule). */
+  requests: number | undefined;
+  /** Run start on this thread's performance.now() clock (ms). */
+  startMs: number;
+}
+
+/** Splits `total` into `count` near-equal whole parts; part k gets the remainder's extra one first. */
+export function splitEvenly(total: number, count: number, k: number): number {
+  return Math.floor(total / count) + (k < total % count ? 1 : 0);
+}
+
+/**
+ * Shared machinery of the executors: the connections, the timeout sweep, the stop with its grace
+ * period, and completion. Subclasses decide when to send.
+ */
+export abstract class Executor {
+  readonly recorder: Recorder;
+  protected readonly connections: Connection[] = [];
+  protected sending = true;
+  private finished!: () => void;
+  private readonly done: Promise<void>;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    protected readonly plan: LoadPlan,
+    protected readonly share: Share,
+  ) {
+    this.recorder = new Recorder(share.startMs, plan.model === 'open');
+    this.done = new Promise((resolve) => (this.finished = resolve));
+    const random = createRandom(plan.seed + share.index);
+    const onSettled = (connection: Connection) => this.settled(connection);
+    for (let i = 0; i < share.concurrency; i++) this.connections.push(new Connection(plan, this.recorder, random, onSettled));
+  }
+
+  /** Runs to completion (or until stop() and its grace period) and closes every connection. */
+  async run(): Promise<Recorder> {
+    // Sweep often enough that a timeout fires within 5% of its value (at least every 100ms, at most every 1ms).
+    const sweepEveryMs = Math.min(100, Math.max(1, this.plan.timeoutMs / 20));
+    this.sweepTimer = setInterval(() => this.sweep(), sweepEveryMs);
+    if (this.sending) this.start();
+    this.checkDone();
+    await this.done;
+    clearInterval(this.sweepTimer);
+    clearTimeout(this.graceTimer);
+    await Promise.all(this.connections.map((connection) => connection.close()));
+    this.recorder.finish(performance.now());
+    return this.recorder;
+  }
+
+  /**
+   * Stops sending. In-flight requests get the grace period to finish (counted as usual), then are
+   * cancelled. Idempotent.
+   */
+  stop(): void {
+    if (!this.sending) return;
+    this.sending = false;
+    this.onStop();
+    if (this.connections.some((c) => c.inFlight)) {
+      this.graceTimer = setTimeout(() => this.cancelInFlight(), this.plan.graceMs);
+    }
+    this.checkDone();
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const connection of this.connections) if (connection.inFlight) n++;
+    return n;
+  }
+
+  /** Begins sending. */
+  protected abstract start(): void;
+  /** A connection is free again: send on it or leave it idle. */
+  protected abstract onFree(connection: Connection): void;
+  /** Hook for subclasses to clear their own timers when sending stops. */
+  protected onStop(): void {}
+
+  private settled(connection: Connection): void {
+    if (this.sending) this.onFree(connection);
+    if (!this.sending) this.checkDone();
+  }
+
+  private checkDone(): void {
+    if (!this.sending && !this.connections.some((c) => c.inFlight)) this.finished();
+  }
+
+  private cancelInFlight(): void {
+    for (const connection of this.connections) connection.cancel();
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const connection of this.connections) connection.expireIfOverdue(now);
+  }
+}

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { ProblemList, UsageError } from '../errors.js';
+import { parseThreshold, type Threshold } from '../thresholds/parse.js';
+import { tryParseDuration } from '../util/duration.js';
+import { newSeed } from '../util/random.js';
+import { buildChecks, type SuccessChecks } from './checks.js';
+import type { LoadOptions } from './options.js';
+import { compileTemplate, type Template } from './template.js';
+
+export const DEFAULTS = {
+  concurrency: 10,
+  durationMs: 10_000,
+  timeoutMs: 10_000,
+  graceMs: 2_000,
+  maxBodyBytes: 1024 * 1024,
+  threshold: 'success_rate>=0.95',
+} as const;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A validated, ready-to-run load plan: everything the executors need and nothing they must re-check. */
+export interface LoadPlan {
+  /** Options with the body file already read: what a worker thread receives to rebuild this plan. */
+  options: LoadOptions;
+  origin: string;
+  /** Path and query, possibly templated. */
+  path: Template;
+  method: string;
+  /** Flat [name, value, ...] list as undici takes it. */
+  headers: string[];
+  headerPairs: Array<[string, string]>;
+  body: Template | undefined;
+  model: 'closed' | 'open';
+  concurrency: number;
+  requests: number | undefined;
+  durationMs: number | undefined;
+  rate: number | undefined;
+  timeoutMs: number;
+  graceMs: number;
+  workers: number;
+  maxBodyBytes: number;
+  insecure: boolean;
+  seed: number;
+  checks: SuccessChecks;
+  thresholds: Threshold[];
+  redact: ReadonlySet<string>;
+}
+
+/** Validates options and returns the plan, or throws one UsageError listing every problem found. */
+export function buildLoadPlan(input: LoadOptions): LoadPlan {
+  const problems = new ProblemList();
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof UsageError) problems.add(error.message);
+      else throw error;
+      return undefined;
+    }
+  };
+
+  const url = attempt(() => parseTargetUrl(input.url));
+  const method = (input.method ?? 'GET').toUpperCase();
+  if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
+
+  const headerPairs = attempt(() => parseHeaders(input.headers)) ?? [];
+  if (input.body !== undefined && input.bodyFile !== undefined) problems.add('give --body or --body-file, not both');
+  let bodyText = input.body;
+  if (input.bodyFile !== undefined && input.body === undefined) {
+    bodyText = attempt(() => readBodyFile(input.bodyFile!));
+  }
+
+  const concurrency = checkCount(problems, '--concurrency', input.concurrency, 1) ?? DEFAULTS.concurrency;
+  const requests = checkCount(problems, '--requests', input.requests, 1);
+  const workers = checkCount(problems, '--workers', input.workers, 1) ?? 1;
+  const rate = input.rate;
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
+  const durationMs = checkDuration(problems, '--duration', input.duration, false);
+  const timeoutMs = checkDuration(problems, '--timeout', input.timeout, false) ?? DEFAULTS.timeoutMs;
+  const graceMs = checkDuration(problems, '--grace', input.grace, true) ?? DEFAULTS.graceMs;
+  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody, 0) ?? DEFAULTS.maxBodyBytes;
+  if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
+    problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
+  }
+  if (workers > concurrency) problems.add(`--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`);
+  if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
+
+  const checks = attempt(() => buildChecks(input));
+  const thresholdSources = input.thresholds && input.thresholds.length > 0 ? input.thresholds : undefined;
+  const thresholds = thresholdSources
+    ? thresholdSources.map((source) => attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
+    : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
+
+  const path = url ? attempt(() => compileTemplate(url.pathname + url.search, 'URL')) : undefined;
+  const body = bodyText === undefined ? undefined : attempt(() => compileTemplate(bodyText!, '--body'));
+
+  problems.throwIfAny();
+
+  const headers: string[] = [];
+  for (const [name, value] of headerPairs) headers.push(name, value);
+  if (!headerPairs.some(([name]) => name.toLowerCase() === 'user-agent')) headers.push('user-agent', 'resil');
+
+  const options: LoadOptions = { ...input };
+  delete options.bodyFile;
+  if (bodyText !== undefined) options.body = bodyText;
+  const seed = input.seed ?? newSeed();
+  options.seed = seed;
+
+  return {
+    options,
+    origin: url!.origin,
+    path: path!,
+    method,
+    headers,
+    headerPairs,
+    body,
+    model: rate === undefined ? 'closed' : 'open',
+    concurrency,
+    requests,
+    // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
+    durationMs: durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined),
+    rate,
+    timeoutMs,
+    graceMs,
+    workers,
+    maxBodyBytes,
+    insecure: input.insecure ?? false,
+    seed,
+    checks: checks!,
+    thresholds,
+    redact: new Set((input.redact ?? []).map((name) => name.toLowerCase())),
+  };
+}
+
+export function parseTargetUrl(text: string | undefined): URL {
+  if (text === undefined || text.trim() === '') throw new UsageError('a target URL is required, e.g. http://127.0.0.1:8080/');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`'${text}' is not a URL (expected e.g. http://127.0.0.1:8080/path)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`'${url.protocol}' URLs are not supported: use http:// or https://`);
+  }
+  return url;
+}
+
+function parseHeaders(input: LoadOptions['headers']): Array<[string, string]> {
+  if (input === undefined) return [];
+  const lines: Array<[string, string]> = Array.isArray(input)
+    ? (input as readonly string[]).map((line) => {
+        const colon = line.indexOf(':');
+        if (colon <= 0) throw new UsageError(`--header '${line.split(':')[0]}': expected 'Name: value'`);
+        return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+      })
+    : Object.entries(input as Record<string, string>);
+  for (const [name, value] of lines) {
+    if (!TOKEN.test(name)) throw new UsageError(`--header: '${name}' is not a valid header name`);
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
+  }
+  return lines;
+}
+
+function readBodyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new UsageError(`--body-file '${path}': ${reason}`);
+  }
+}
+
+function checkCount(problems: ProblemList, flag: string, value: number | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) {
+    problems.add(`${flag}: '${value}' must be a whole number >= ${min}`);
+    return undefined;
+  }
+  return value;
+}
+
+function checkDuration(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value : tryParseDuration(value);
+  if (ms === undefined || !Number.isFinite(ms)) {
+    problems.add(`${flag}: '${value}' is not a duration (use e.g. 500ms, 10s, 2m)`);
+    return undefined;
+  }
+  if (ms < 0 || (!zeroAllowed && ms === 0)) {
+    problems.add(`${flag}: '${value}' must be ${zeroAllowed ? 'zero or more' : 'more than zero'}`);
+    return undefined;
+  }
+  return ms;
+}

@@ -1,0 +1,143 @@
+import { Worker } from 'node:worker_threads';
+import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
+import { buildResultDocument, scheduledCount, type ResultDocument } from '../report/result.js';
+import { ClosedExecutor } from './closed.js';
+import { splitEvenly, type Executor, type Share } from './executor.js';
+import { OpenExecutor } from './open.js';
+import type { LoadOptions } from './options.js';
+import { buildLoadPlan, type LoadPlan } from './plan.js';
+import type { WorkerMessage, WorkerSetup } from './worker.js';
+
+/** Live figures for a progress line, sampled about once a second. */
+export interface Progress {
+  elapsedMs: number;
+  total: number;
+  failed: number;
+  inFlight: number;
+}
+
+export interface RunHooks {
+  /** Aborting stops sending at once; in-flight requests get the grace period; the result is marked interrupted. */
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  /** Name recorded as the result's `command` (default 'load'). */
+  command?: string;
+}
+
+/** Runs a load campaign and returns its result document (thresholds evaluated). */
+export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promise<ResultDocument> {
+  return runPlan(buildLoadPlan(options), hooks);
+}
+
+export async function runPlan(plan: LoadPlan, hooks: RunHooks = {}): Promise<ResultDocument> {
+  const startedAt = new Date();
+  const run = plan.workers > 1 ? runInWorkers(plan, hooks) : runInProcess(plan, hooks);
+  const { snapshot, durationMs, interrupted } = await run;
+  return buildResultDocument(plan, { command: hooks.command ?? 'load', startedAt, durationMs, interrupted, snapshot });
+}
+
+interface RawRun {
+  snapshot: RecorderSnapshot;
+  durationMs: number;
+  interrupted: boolean;
+}
+
+/** The share of worker k (of n): its connections, its requests, and the request numbering. */
+export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): Share {
+  const totalRequests = plan.model === 'open' ? scheduledCount(plan) : plan.requests;
+  return {
+    index: k,
+    count: n,
+    concurrency: splitEvenly(plan.concurrency, n, k),
+    requests: totalRequests === undefined ? undefined : splitEvenly(totalRequests, n, k),
+    startMs,
+  };
+}
+
+export function createExecutor(plan: LoadPlan, share: Share): Executor {
+  return plan.model === 'open' ? new OpenExecutor(plan, share) : new ClosedExecutor(plan, share);
+}
+
+async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+  const startMs = performance.now();
+  const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs));
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    executor.stop();
+  };
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const ticker = hooks.onProgress
+    ? setInterval(() => {
+        const { recorder } = executor;
+        hooks.onProgress!({ elapsedMs: performance.now() - startMs, total: recorder.total, failed: recorder.failed, inFlight: executor.inFlight });
+      }, 1000)
+    : undefined;
+  try {
+    const recorder = await executor.run();
+    return { snapshot: recorder.snapshot(), durationMs: performance.now() - startMs, interrupted };
+  } finally {
+    clearInterval(ticker);
+    hooks.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Runs the plan in `plan.workers` threads. Each builds the plan again from its options, waits for a
+ * common start time (epoch ms, so every thread's clock agrees), runs its share and sends back its
+ * snapshot; the snapshots merge exactly.
+ */
+async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+  const n = plan.workers;
+  const workers: Worker[] = [];
+  const progress: Array<{ total: number; failed: number; inFlight: number }> = [];
+  const ready: Array<Promise<void>> = [];
+  const results: Array<Promise<RecorderSnapshot>> = [];
+  for (let k = 0; k < n; k++) {
+    const setup: WorkerSetup = { options: plan.options, index: k, count: n };
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+    workers.push(worker);
+    progress.push({ total: 0, failed: 0, inFlight: 0 });
+    let markReady!: () => void;
+    ready.push(new Promise((resolve) => (markReady = resolve)));
+    results.push(
+      new Promise((resolve, reject) => {
+        worker.on('message', (message: WorkerMessage) => {
+          if (message.type === 'ready') markReady();
+          else if (message.type === 'progress') progress[k] = message;
+          else if (message.type === 'done') resolve(message.snapshot);
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => reject(new Error(`worker ${k} exited with code ${code} before its result`)));
+      }),
+    );
+  }
+  await Promise.all(ready);
+  // Start a little ahead so every thread receives the time before it arrives.
+  const startEpochMs = performance.timeOrigin + performance.now() + 20;
+  const startMs = startEpochMs - performance.timeOrigin;
+  for (const worker of workers) worker.postMessage({ type: 'start', startEpochMs });
+
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    for (const worker of workers) worker.postMessage({ type: 'stop' });
+  };
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const ticker = hooks.onProgress
+    ? setInterval(() => {
+        const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, inFlight: a.inFlight + p.inFlight }));
+        hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum });
+      }, 1000)
+    : undefined;
+  try {
+    const snapshots = await Promise.all(results);
+    return { snapshot: mergeSnapshots(snapshots), durationMs: performance.now() - startMs, interrupted };
+  } finally {
+    clearInterval(ticker);
+    hooks.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}

@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RecorderSnapshot } from '../metrics/snapshot.js';
+import type { LoadOptions } from './options.js';
+import { buildLoadPlan } from './plan.js';
+import { createExecutor, shareOf } from './run.js';
+
+/** What a worker thread is given: the validated options (seed fixed) and which share it runs. */
+export interface WorkerSetup {
+  options: LoadOptions;
+  index: number;
+  count: number;
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; total: number; failed: number; inFlight: number }
+  | { type: 'done'; snapshot: RecorderSnapshot };
+
+type ControlMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' };
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const plan = buildLoadPlan(setup.options);
+let stopRequested = false;
+let stopExecutor: (() => void) | undefined;
+
+port.on('message', (message: ControlMessage) => {
+  if (message.type === 'stop') {
+    stopRequested = true;
+    stopExecutor?.();
+    return;
+  }
+  const startMs = message.startEpochMs - performance.timeOrigin;
+  const executor = createExecutor(plan, shareOf(plan, setup.index, setup.count, startMs));
+  stopExecutor = () => executor.stop();
+  const ticker = setInterval(() => {
+    const { recorder } = executor;
+    port.postMessage({ type: 'progress', total: recorder.total, failed: recorder.failed, inFlight: executor.inFlight } satisfies WorkerMessage);
+  }, 500);
+  // Wait for the common start time, then run.
+  setTimeout(
+    () => {
+      if (stopRequested) executor.stop();
+      void executor.run().then((recorder) => {
+        clearInterval(ticker);
+        port.postMessage({ type: 'done', snapshot: recorder.snapshot() } satisfies WorkerMessage);
+      });
+    },
+    Math.max(0, startMs - performance.now()),
+  );
+});
+
+port.postMessage({ type: 'ready' } satisfies WorkerMessage);

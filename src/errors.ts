@@ -1,0 +1,50 @@
+/** Process exit codes, in one place (DESIGN.md section 4). */
+export const ExitCode = {
+  ok: 0,
+  thresholdFailed: 1,
+  usage: 2,
+  couldNotRun: 3,
+  interruptedSigint: 130,
+  interruptedSigterm: 143,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An expected error: printed as one line, never with a stack trace. */
+export class ResilError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, code: string, exitCode: ExitCodeValue) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad flags, bad campaign input, bad threshold expression: exit 2. */
+export class UsageError extends ResilError {
+  constructor(message: string) {
+    super(message, 'RESIL_USAGE', ExitCode.usage);
+  }
+}
+
+/** The run could not be carried out (target unreachable, port taken): exit 3. */
+export class CouldNotRunError extends ResilError {
+  constructor(message: string) {
+    super(message, 'RESIL_COULD_NOT_RUN', ExitCode.couldNotRun);
+  }
+}
+
+/** Collects every problem found while validating one input, then throws them as one UsageError. */
+export class ProblemList {
+  private readonly problems: string[] = [];
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+  get size(): number {
+    return this.problems.length;
+  }
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new UsageError(this.problems.join('; '));
+  }
+}

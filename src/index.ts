@@ -1,0 +1,11 @@
+// resil as a library: the CLI is this API plus argument parsing.
+export { runLoad, runPlan, type RunHooks, type Progress } from './engine/run.js';
+export type { LoadOptions } from './engine/options.js';
+export { buildLoadPlan, type LoadPlan } from './engine/plan.js';
+export { exitCodeFor, RESULT_SCHEMA, type ResultDocument } from './report/result.js';
+export { renderSummary } from './report/terminal.js';
+export { parseThreshold, type Threshold } from './thresholds/parse.js';
+export { evaluateThresholds, type ThresholdVerdict } from './thresholds/evaluate.js';
+export { mergeSnapshots, type RecorderSnapshot } from './metrics/snapshot.js';
+export { ExitCode, ResilError, UsageError, CouldNotRunError } from './errors.js';
+export { startExampleService } from './demo/service.js';

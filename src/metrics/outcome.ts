@@ -1,0 +1,12 @@
+/**
+ * How one request ended. Failures without a usable response get a class; a response whose status
+ * was not expected is counted as `status:NNN`.
+ */
+export const ERROR_CLASSES = ['timeout', 'reset', 'refused', 'closed', 'body', 'tls', 'other'] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+/** Index of each class in the recorder's counter array. */
+export const ERROR_INDEX: Readonly<Record<ErrorClass, number>> = Object.fromEntries(ERROR_CLASSES.map((name, i) => [name, i])) as Record<
+  ErrorClass,
+  number
+>;

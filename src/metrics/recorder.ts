@@ -1,0 +1,132 @@
+import { createLatencyHistogram, createSecondHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
+import { ERROR_CLASSES, ERROR_INDEX, type ErrorClass } from './outcome.js';
+import type { RecorderSnapshot, TimelineSecond } from './snapshot.js';
+
+/**
+ * Counts and latencies of one executor, in constant memory per second of run time:
+ * plain number counters, typed arrays indexed by status code, and HDR histograms (microseconds).
+ * Every request ends in exactly one of: ok, or failed with one error class (`status:NNN` for an
+ * unexpected status). Requests abandoned at stop are `cancelled`, outside the total.
+ */
+export class Recorder {
+  total = 0;
+  ok = 0;
+  cancelled = 0;
+  lateStarts = 0;
+  /** Complete responses by status code (including those a body check then failed). */
+  private readonly statusCounts = new Float64Array(1000);
+  /** Failures by unexpected status code. */
+  private readonly unexpectedStatus = new Float64Array(1000);
+  private readonly errorCounts = new Float64Array(ERROR_CLASSES.length);
+  /** Latency of complete responses: from the scheduled send time in the open model. */
+  readonly latency: Histogram = createLatencyHistogram();
+  /** From the actual send time; only kept apart in the open model, where it can differ. */
+  readonly serviceTime: Histogram | null;
+
+  private second = 0;
+  private secondRequests = 0;
+  private secondOk = 0;
+  private readonly secondLatency: Histogram = createSecondHistogram();
+  private readonly timeline: TimelineSecond[] = [];
+
+  /** @param startMs run start on this thread's performance.now() clock */
+  constructor(
+    private readonly startMs: number,
+    separateServiceTime: boolean,
+  ) {
+    this.serviceTime = separateServiceTime ? createLatencyHistogram() : null;
+  }
+
+  /** A complete response. `passed` is false when its status or a body check failed. */
+  recordResponse(nowMs: number, latencyMs: number, serviceMs: number, status: number, passed: boolean, bodyFailed: boolean): void {
+    this.advance(nowMs);
+    this.total++;
+    this.secondRequests++;
+    this.statusCounts[status]!++;
+    const us = toMicros(latencyMs);
+    this.latency.recordValue(us);
+    this.secondLatency.recordValue(us);
+    if (this.serviceTime !== null) this.serviceTime.recordValue(toMicros(serviceMs));
+    if (passed) {
+      this.ok++;
+      this.secondOk++;
+    } else if (bodyFailed) {
+      this.errorCounts[ERROR_INDEX.body]!++;
+    } else {
+      this.unexpectedStatus[status]!++;
+    }
+  }
+
+  /** A request that got no usable response. */
+  recordError(nowMs: number, errorClass: ErrorClass): void {
+    this.advance(nowMs);
+    this.total++;
+    this.secondRequests++;
+    this.errorCounts[ERROR_INDEX[errorClass]]!++;
+  }
+
+  get failed(): number {
+    return this.total - this.ok;
+  }
+
+  get responses(): number {
+    let sum = 0;
+    for (let i = 0; i < 1000; i++) sum += this.statusCounts[i]!;
+    return sum;
+  }
+
+  errorCount(errorClass: ErrorClass): number {
+    return this.errorCounts[ERROR_INDEX[errorClass]]!;
+  }
+
+  /** Closes every timeline second up to `nowMs`; call once when the run ends. */
+  finish(nowMs: number): void {
+    this.advance(nowMs);
+    this.closeSecond();
+  }
+
+  snapshot(): RecorderSnapshot {
+    const statusCodes: Record<string, number> = {};
+    const errors: Record<string, number> = {};
+    for (let code = 0; code < 1000; code++) {
+      if (this.statusCounts[code]! > 0) statusCodes[String(code)] = this.statusCounts[code]!;
+      if (this.unexpectedStatus[code]! > 0) errors[`status:${code}`] = this.unexpectedStatus[code]!;
+    }
+    ERROR_CLASSES.forEach((name, i) => {
+      if (this.errorCounts[i]! > 0) errors[name] = this.errorCounts[i]!;
+    });
+    return {
+      total: this.total,
+      ok: this.ok,
+      cancelled: this.cancelled,
+      lateStarts: this.lateStarts,
+      statusCodes,
+      errors,
+      latency: encodeHistogram(this.latency),
+      serviceTime: this.serviceTime === null ? null : encodeHistogram(this.serviceTime),
+      timeline: this.timeline.slice(),
+    };
+  }
+
+  private advance(nowMs: number): void {
+    const second = Math.floor((nowMs - this.startMs) / 1000);
+    while (this.second < second) {
+      this.closeSecond();
+      this.second++;
+    }
+  }
+
+  private closeSecond(): void {
+    const entry: TimelineSecond = { t: this.second, requests: this.secondRequests, ok: this.secondOk, histogram: null };
+    if (this.secondLatency.totalCount > 0) {
+      entry.histogram = encodeHistogram(this.secondLatency);
+      this.secondLatency.reset();
+    }
+    // finish() may close the current second after advance() already closed it: replace, never duplicate.
+    const last = this.timeline[this.timeline.length - 1];
+    if (last !== undefined && last.t === entry.t) this.timeline[this.timeline.length - 1] = entry;
+    else this.timeline.push(entry);
+    this.secondRequests = 0;
+    this.secondOk = 0;
+  }
+}

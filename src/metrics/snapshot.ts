@@ -1,0 +1,82 @@
+import { addEncoded, createLatencyHistogram, createSecondHistogram, encodeHistogram } from './histogram.js';
+
+/** One second of the timeline; `histogram` holds that second's latencies (encoded HDR), if any. */
+export interface TimelineSecond {
+  t: number;
+  requests: number;
+  ok: number;
+  histogram: string | null;
+}
+
+/** Everything an executor measured, in a form that crosses threads and files and merges exactly. */
+export interface RecorderSnapshot {
+  total: number;
+  ok: number;
+  cancelled: number;
+  lateStarts: number;
+  statusCodes: Record<string, number>;
+  errors: Record<string, number>;
+  /** Encoded HDR histograms (microseconds). */
+  latency: string;
+  serviceTime: string | null;
+  timeline: TimelineSecond[];
+}
+
+/** Merges snapshots (worker threads, later shards): counters add, histograms add, seconds align on t. */
+export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): RecorderSnapshot {
+  if (snapshots.length === 1) return snapshots[0]!;
+  const latency = createLatencyHistogram();
+  const serviceTime = snapshots.some((s) => s.serviceTime !== null) ? createLatencyHistogram() : null;
+  const merged: RecorderSnapshot = {
+    total: 0,
+    ok: 0,
+    cancelled: 0,
+    lateStarts: 0,
+    statusCodes: {},
+    errors: {},
+    latency: '',
+    serviceTime: null,
+    timeline: [],
+  };
+  const seconds = new Map<number, { requests: number; ok: number; histogram: ReturnType<typeof createSecondHistogram> | null }>();
+  for (const snapshot of snapshots) {
+    merged.total += snapshot.total;
+    merged.ok += snapshot.ok;
+    merged.cancelled += snapshot.cancelled;
+    merged.lateStarts += snapshot.lateStarts;
+    addCounts(merged.statusCodes, snapshot.statusCodes);
+    addCounts(merged.errors, snapshot.errors);
+    addEncoded(latency, snapshot.latency);
+    if (serviceTime !== null && snapshot.serviceTime !== null) addEncoded(serviceTime, snapshot.serviceTime);
+    for (const second of snapshot.timeline) {
+      let slot = seconds.get(second.t);
+      if (!slot) {
+        slot = { requests: 0, ok: 0, histogram: null };
+        seconds.set(second.t, slot);
+      }
+      slot.requests += second.requests;
+      slot.ok += second.ok;
+      if (second.histogram !== null) {
+        slot.histogram ??= createSecondHistogram();
+        addEncoded(slot.histogram, second.histogram);
+      }
+    }
+  }
+  merged.latency = encodeHistogram(latency);
+  merged.serviceTime = serviceTime === null ? null : encodeHistogram(serviceTime);
+  const last = Math.max(-1, ...seconds.keys());
+  for (let t = 0; t <= last; t++) {
+    const slot = seconds.get(t);
+    merged.timeline.push({
+      t,
+      requests: slot?.requests ?? 0,
+      ok: slot?.ok ?? 0,
+      histogram: slot?.histogram ? encodeHistogram(slot.histogram) : null,
+    });
+  }
+  return merged;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}

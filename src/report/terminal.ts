@@ -1,0 +1,106 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import { formatMs } from '../util/duration.js';
+import type { ResultDocument } from './result.js';
+
+/** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
+}
+
+const PERCENTILES: Array<[keyof NonNullable<ResultDocument['latencyMs']>, string]> = [
+  ['min', 'min'],
+  ['mean', 'mean'],
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];
+
+/** Renders a result as the terminal summary. Pure: knows nothing of running. */
+export function renderSummary(document: ResultDocument, options: { color: boolean }): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const tableStyle = { head: [] as string[], border: [] as string[], compact: true };
+  const lines: string[] = [];
+
+  lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
+  const model =
+    document.model === 'open'
+      ? `open model, ${document.schedule!.rate}/s scheduled, up to ${document.settings.concurrency} connections`
+      : `closed model, ${document.settings.concurrency} connections`;
+  const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers` : '';
+  lines.push(c.dim(`${model}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  lines.push('');
+
+  const { total, ok, failed, cancelled } = document.requests;
+  const overview = new Table({ style: tableStyle });
+  const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
+  overview.push(
+    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}` },
+    { 'success rate': colourRate(c, document.successRate, rate) },
+    { throughput: `${n(document.rps)} req/s` },
+  );
+  if (document.schedule) {
+    const { scheduled, lateStarts, lateStartMs } = document.schedule;
+    overview.push({ schedule: `${n(scheduled)} scheduled · ${n(lateStarts)} started more than ${lateStartMs}ms late` });
+  }
+  lines.push(overview.toString());
+  lines.push('');
+
+  if (document.latencyMs) {
+    const latency = new Table({ head: ['latency', ...PERCENTILES.map(([, label]) => label)], style: tableStyle });
+    latency.push([document.model === 'open' ? 'from schedule' : 'response', ...PERCENTILES.map(([key]) => formatMs(document.latencyMs![key]))]);
+    if (document.model === 'open' && document.serviceTimeMs) {
+      latency.push(['service time', ...PERCENTILES.map(([key]) => formatMs(document.serviceTimeMs![key]))]);
+    }
+    lines.push(latency.toString());
+  } else {
+    lines.push(c.yellow('no complete response: no latency to report'));
+  }
+
+  const statuses = Object.entries(document.statusCodes).map(([code, count]) => `${code} × ${n(count)}`);
+  const errors = Object.entries(document.errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, count]) => `${name} × ${n(count)}`);
+  lines.push(`status codes  ${statuses.length > 0 ? statuses.join(' · ') : '-'}`);
+  lines.push(`errors        ${errors.length > 0 ? c.red(errors.join(' · ')) : 'none'}`);
+  lines.push('');
+
+  const verdicts = new Table({ head: ['threshold', 'actual', ''], style: tableStyle });
+  for (const verdict of document.thresholds) {
+    const label = verdict.default ? `${verdict.expression} ${c.dim('(default)')}` : verdict.expression;
+    verdicts.push([label, formatActual(verdict.expression, verdict.actual), verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
+  }
+  lines.push(verdicts.toString());
+  const failedCount = document.thresholds.filter((t) => !t.ok).length;
+  lines.push(
+    document.interrupted
+      ? c.yellow('interrupted: partial results')
+      : failedCount === 0
+        ? c.green(`all ${document.thresholds.length} thresholds passed`)
+        : c.red.bold(`${failedCount} of ${document.thresholds.length} thresholds failed`),
+  );
+  return lines.join('\n') + '\n';
+}
+
+function n(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}
+
+function colourRate(c: ChalkInstance, rate: number | null, text: string): string {
+  if (rate === null) return text;
+  return rate >= 0.99 ? c.green(text) : rate >= 0.9 ? c.yellow(text) : c.red(text);
+}
+
+/** The measured value in the unit the expression uses: ratios as percent, latencies as durations. */
+function formatActual(expression: string, actual: number | null): string {
+  if (actual === null) return 'no data';
+  const metric = expression.split(/[<>=]/)[0]!.trim();
+  if (metric === 'success_rate' || metric === 'error_rate') return `${(actual * 100).toFixed(2)}%`;
+  if (metric === 'rps') return `${n(actual)}/s`;
+  return formatMs(actual);
+}

@@ -1,0 +1,67 @@
+import type { Threshold } from './parse.js';
+
+/** What a threshold is evaluated against: figures in canonical units (ratios 0..1, ms, per second). */
+export interface MetricSource {
+  successRate: number | null;
+  rps: number;
+  latencyMs: { min: number; mean: number; max: number } | null;
+  /** Latency at a percentile (0..100] in ms, or null when nothing was measured. */
+  percentileMs(percentile: number): number | null;
+}
+
+export interface ThresholdVerdict {
+  expression: string;
+  ok: boolean;
+  /** The measured value in the metric's canonical unit, or null when there was nothing to measure. */
+  actual: number | null;
+  default?: true;
+}
+
+export function measure(threshold: Threshold, source: MetricSource): number | null {
+  switch (threshold.metric) {
+    case 'success_rate':
+      return source.successRate;
+    case 'error_rate':
+      return source.successRate === null ? null : 1 - source.successRate;
+    case 'rps':
+      return source.rps;
+    case 'mean':
+    case 'min':
+    case 'max':
+      return source.latencyMs ? source.latencyMs[threshold.metric] : null;
+    case 'p':
+      return source.percentileMs(threshold.percentile!);
+    default:
+      return null;
+  }
+}
+
+export function compare(actual: number, comparator: Threshold['comparator'], expected: number): boolean {
+  switch (comparator) {
+    case '<':
+      return actual < expected;
+    case '<=':
+      return actual <= expected;
+    case '>':
+      return actual > expected;
+    case '>=':
+      return actual >= expected;
+    case '==':
+      return actual === expected;
+  }
+}
+
+/** Evaluates every threshold; a metric with no measurement fails (nothing proved). */
+export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdVerdict[] {
+  return thresholds.map((threshold) => {
+    const actual = measure(threshold, source);
+    const ok = actual !== null && Number.isFinite(actual) && compare(actual, threshold.comparator, threshold.value);
+    const verdict: ThresholdVerdict = { expression: threshold.source, ok, actual: actual === null ? null : round(actual) };
+    if (threshold.isDefault) verdict.default = true;
+    return verdict;
+  });
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

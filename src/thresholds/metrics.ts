@@ -1,0 +1,34 @@
+/**
+ * The metrics a threshold may name, and how a value for each is written.
+ * `ratio` takes 0.95 or 95%; `duration` takes 300ms, 1s, 250us (a bare number is ms, as in k6);
+ * `number` takes a plain number.
+ */
+export type MetricKind = 'ratio' | 'duration' | 'number';
+
+export interface MetricSpec {
+  kind: MetricKind;
+  description: string;
+}
+
+export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
+  success_rate: { kind: 'ratio', description: 'share of requests that passed every check' },
+  error_rate: { kind: 'ratio', description: 'share of requests that failed' },
+  rps: { kind: 'number', description: 'completed requests per second' },
+  mean: { kind: 'duration', description: 'mean latency' },
+  min: { kind: 'duration', description: 'fastest request' },
+  max: { kind: 'duration', description: 'slowest request' },
+  // Percentiles: p50, p90, p95, p99, p999 and the general p(N) form, all of kind 'duration'.
+};
+
+export const PERCENTILE_SHORTHANDS: Readonly<Record<string, number>> = {
+  p50: 50,
+  p75: 75,
+  p90: 90,
+  p95: 95,
+  p99: 99,
+  p999: 99.9,
+};
+
+export function knownMetricNames(): string[] {
+  return [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS), 'p(N)'];
+}

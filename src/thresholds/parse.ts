@@ -1,0 +1,93 @@
+import { UsageError } from '../errors.js';
+import { tryParseDuration } from '../util/duration.js';
+import { knownMetricNames, PERCENTILE_SHORTHANDS, THRESHOLD_METRICS, type MetricKind } from './metrics.js';
+
+export type Comparator = '<' | '<=' | '>' | '>=' | '==';
+
+/** A parsed threshold. `source` is the user's text, kept verbatim for reports. */
+export interface Threshold {
+  source: string;
+  /** Metric name as evaluated: 'success_rate', 'p', 'rps'... ('p' carries `percentile`). */
+  metric: string;
+  percentile?: number;
+  comparator: Comparator;
+  /** Canonical units: ratios as 0..1, durations in ms, numbers as given. */
+  value: number;
+  kind: MetricKind;
+  /** True when resil added it because the user gave none. */
+  isDefault?: boolean;
+}
+
+const EXPRESSION = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?)\s*(<=|>=|==|<|>)\s*(.*?)\s*$/;
+const PERCENTILE_CALL = /^p\(\s*(\d+(?:\.\d+)?)\s*\)$/;
+
+/** Parses one threshold expression; a bad one is a UsageError naming the bad part. */
+export function parseThreshold(source: string): Threshold {
+  const match = EXPRESSION.exec(source);
+  if (!match) {
+    const hasOperator = /[<>=]/.test(source);
+    throw new UsageError(
+      hasOperator
+        ? `threshold '${source}': expected METRIC OP VALUE, e.g. 'p99<300ms' or 'success_rate>=0.95'`
+        : `threshold '${source}': no comparison operator (use <, <=, >, >= or ==)`,
+    );
+  }
+  const [, metricText, comparator, valueText] = match as unknown as [string, string, Comparator, string];
+  const { metric, percentile, kind } = resolveMetric(source, metricText);
+  if (valueText === '') throw new UsageError(`threshold '${source}': missing value after '${comparator}'`);
+  const value = parseValue(source, kind, valueText);
+  return percentile === undefined
+    ? { source, metric, comparator, value, kind }
+    : { source, metric, percentile, comparator, value, kind };
+}
+
+export function parseThresholds(sources: readonly string[]): Threshold[] {
+  return sources.map(parseThreshold);
+}
+
+function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
+  const name = text.replace(/\s+/g, '');
+  const spec = THRESHOLD_METRICS[name];
+  if (spec) return { metric: name, kind: spec.kind };
+  const shorthand = PERCENTILE_SHORTHANDS[name];
+  if (shorthand !== undefined) return { metric: 'p', percentile: shorthand, kind: 'duration' };
+  const call = PERCENTILE_CALL.exec(name);
+  if (call) {
+    const percentile = Number(call[1]);
+    if (!(percentile > 0 && percentile <= 100)) {
+      throw new UsageError(`threshold '${source}': percentile '${call[1]}' must be above 0 and at most 100`);
+    }
+    return { metric: 'p', percentile, kind: 'duration' };
+  }
+  throw new UsageError(`threshold '${source}': unknown metric '${name}' (known: ${knownMetricNames().join(', ')})`);
+}
+
+function parseValue(source: string, kind: MetricKind, text: string): number {
+  switch (kind) {
+    case 'ratio': {
+      const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(text);
+      if (percent) {
+        const value = Number(percent[1]) / 100;
+        if (value > 1) throw new UsageError(`threshold '${source}': '${text}' is above 100%`);
+        return value;
+      }
+      if (/^\d+(?:\.\d+)?$/.test(text)) {
+        const value = Number(text);
+        if (value > 1) throw new UsageError(`threshold '${source}': '${text}' is above 1 (write a fraction like 0.95 or a percent like 95%)`);
+        return value;
+      }
+      throw new UsageError(`threshold '${source}': '${text}' is not a fraction or a percent (e.g. 0.95 or 95%)`);
+    }
+    case 'duration': {
+      if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text); // bare number: milliseconds
+      const ms = tryParseDuration(text);
+      if (ms === undefined) throw new UsageError(`threshold '${source}': '${text}' is not a duration (e.g. 300ms, 1s, 250us)`);
+      return ms;
+    }
+    case 'number': {
+      const plain = text.replace(/\/s$/, '');
+      if (!/^\d+(?:\.\d+)?$/.test(plain)) throw new UsageError(`threshold '${source}': '${text}' is not a number`);
+      return Number(plain);
+    }
+  }
+}

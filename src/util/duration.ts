@@ -1,0 +1,53 @@
+import { UsageError } from '../errors.js';
+
+// Multipliers to milliseconds for the units a duration may carry.
+const UNIT_MS: Record<string, number> = {
+  us: 0.001,
+  µs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/y;
+
+/**
+ * Parses '500ms', '10s', '2m', '1m30s', '250us' into milliseconds.
+ * Returns undefined when the text is not a duration; callers turn that into their own message.
+ */
+export function tryParseDuration(text: string): number | undefined {
+  const source = text.trim();
+  if (source === '') return undefined;
+  if (/^0+(?:\.0+)?$/.test(source)) return 0; // zero needs no unit
+  let total = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < source.length) {
+    const start = DURATION_PART.lastIndex;
+    const match = DURATION_PART.exec(source);
+    if (!match || match.index !== start) return undefined;
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+  }
+  return total;
+}
+
+/** Parses a duration flag value; a bad value is a usage error naming the flag. */
+export function parseDuration(text: string, what: string): number {
+  const ms = tryParseDuration(text);
+  if (ms === undefined) {
+    throw new UsageError(`${what}: '${text}' is not a duration (use e.g. 500ms, 10s, 2m)`);
+  }
+  return ms;
+}
+
+/** Human form of a millisecond figure for summaries: 0.85ms, 12.3ms, 1.52s, 2m05s. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 1) return `${ms.toFixed(3)}ms`;
+  if (ms < 10) return `${ms.toFixed(2)}ms`;
+  if (ms < 1000) return `${ms.toFixed(1)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
