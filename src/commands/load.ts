@@ -15,7 +15,7 @@ export default class Load extends BaseCommand {
   ];
   static override enableJsonFlag = true;
   static override args = {
-    url: Args.string({ description: 'Target URL (http:// or https://).', required: true }),
+    url: Args.string({ description: 'Target URL (http:// or https://).' }),
   };
   static override flags = loadFlags;
 

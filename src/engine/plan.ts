@@ -91,7 +91,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     ? thresholdSources.map((source) => attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
     : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
 
-  const path = url ? attempt(() => compileTemplate(url.pathname + url.search, 'URL')) : undefined;
+  const path = url ? attempt(() => compilePathTemplate(input.url)) : undefined;
   const body = bodyText === undefined ? undefined : attempt(() => compileTemplate(bodyText!, '--body'));
 
   problems.throwIfAny();
@@ -144,6 +144,25 @@ export function parseTargetUrl(text: string | undefined): URL {
     throw new UsageError(`'${url.protocol}' URLs are not supported: use http:// or https://`);
   }
   return url;
+}
+
+/**
+ * The path-and-query template, taken from the user's text (URL parsing would percent-encode the
+ * placeholders' braces and spaces). Rendered once here so a path undici would refuse is caught now.
+ */
+function compilePathTemplate(text: string): Template {
+  const afterScheme = text.indexOf('//') + 2;
+  const slash = text.indexOf('/', afterScheme);
+  const question = text.indexOf('?', afterScheme);
+  const start = slash === -1 ? question : question === -1 ? slash : Math.min(slash, question);
+  let raw = start === -1 ? '/' : text.slice(start);
+  const hash = raw.indexOf('#');
+  if (hash !== -1) raw = raw.slice(0, hash);
+  if (raw.startsWith('?')) raw = '/' + raw;
+  const template = compileTemplate(raw, 'URL');
+  const sample = template.constant ? template.text : template.render(0, () => 0.5);
+  if (/[^\x21-\x7e]/.test(sample)) throw new UsageError(`URL: the path '${sample}' has spaces or other characters that must be percent-encoded`);
+  return template;
 }
 
 function parseHeaders(input: LoadOptions['headers']): Array<[string, string]> {

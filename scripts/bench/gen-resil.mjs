@@ -1,0 +1,17 @@
+// Child process: one resil load run against <url>; prints one JSON line (see measure.mjs).
+import { measureAndPrint, settingsFromArgv } from './measure.mjs';
+import { runLoad } from '../../dist/index.js';
+
+const { url, concurrency, seconds } = settingsFromArgv();
+
+await measureAndPrint(async () => {
+  const result = await runLoad({ url, concurrency, duration: `${seconds}s` });
+  return {
+    requests: result.requests.total, // completed requests (ok + failed)
+    durationMs: result.durationMs, // ms, measured by resil
+    rps: result.rps, // requests per second, as resil reports it
+    p50Ms: result.latencyMs?.p50 ?? null, // ms
+    p99Ms: result.latencyMs?.p99 ?? null, // ms
+    errors: result.requests.failed, // requests that did not succeed
+  };
+});

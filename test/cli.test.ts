@@ -1,0 +1,178 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { refusedPort, startServer, startStatusServer, type TestServer } from './helpers/servers.js';
+
+const ANSI = /\u001b\[/;
+const STACK = /\n\s+at /;
+
+describe('resil load, end to end through the built CLI', () => {
+  let server: TestServer;
+  const scratch = mkdtempSync(join(tmpdir(), 'resil-cli-'));
+  beforeAll(async () => {
+    server = await startServer((_req, res) => res.end('{"status":"ok"}'));
+  });
+  afterAll(() => server.close());
+
+  test('exit 0 when thresholds pass; summary on stdout, plain when not a TTY', async () => {
+    const run = await runCli(['load', server.url, '-n', '200', '-c', '4', '-t', 'p99<2s', '-t', 'success_rate>=0.99']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('200 total · 200 ok · 0 failed');
+    expect(run.stdout).toContain('p99<2s');
+    expect(run.stdout).toContain('all 2 thresholds passed');
+    expect(run.stdout).not.toMatch(ANSI);
+  });
+
+  test('the default threshold is shown as a default', async () => {
+    const run = await runCli(['load', server.url, '-n', '10']);
+    expect(run.stdout).toContain('success_rate>=0.95 (default)');
+  });
+
+  test('exit 1 when a threshold fails, with the measured value', async () => {
+    const failing = await startStatusServer(500);
+    const run = await runCli(['load', failing.url, '-n', '20', '-t', 'success_rate>=0.9']);
+    await failing.close();
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/success_rate>=0\.9\s*│\s*0\.00%\s*│\s*FAIL/);
+    expect(run.stdout).toContain('status:500 × 20');
+  });
+
+  test('exit 2 with one line and no stack for bad input, before any request', async () => {
+    const before = server.seen;
+    for (const args of [
+      ['load', 'ftp://127.0.0.1/'],
+      ['load', server.url, '-c', '0'],
+      ['load', server.url, '-c', 'many'],
+      ['load', server.url, '-d', '5parsecs'],
+      ['load', server.url, '-H', 'NoColon'],
+      ['load', server.url, '--body-file', '/nonexistent/file.json'],
+      ['load', server.url, '--timeout', '0'],
+      ['load', server.url, '-t', 'latency<3s'],
+      ['load', server.url, '--rate', 'fast'],
+      ['load', server.url, '--no-such-flag'],
+      ['load'],
+      ['load', server.url, '--out', join(scratch, 'missing-dir', 'result.json')],
+      ['load', server.url, '--out', join(scratch, 'result.txt')],
+    ]) {
+      const run = await runCli(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^resil: /);
+      expect(run.stderr).not.toMatch(STACK);
+    }
+    expect(server.seen).toBe(before);
+  });
+
+  test('exit 3 when no connection can be made; the dead target is a result, not a crash', async () => {
+    const port = await refusedPort();
+    const run = await runCli(['load', `http://127.0.0.1:${port}/`, '-n', '30']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('refused × 30');
+    expect(run.stderr).toContain('could not run: no connection');
+    expect(run.stderr).not.toMatch(STACK);
+  });
+
+  test('--json prints the result document on stdout and nothing else', async () => {
+    const run = await runCli(['load', server.url, '-n', '50', '--json']);
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document).toMatchObject({
+      schema: 'resil/result@1',
+      command: 'load',
+      requests: { total: 50, ok: 50, failed: 0 },
+      successRate: 1,
+      statusCodes: { '200': 50 },
+      thresholds: [{ expression: 'success_rate>=0.95', ok: true, actual: 1, default: true }],
+    });
+    for (const key of ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max']) expect(typeof document.latencyMs[key]).toBe('number');
+    expect(typeof document.histograms.latency).toBe('string');
+  });
+
+  test('--json keeps the exit code of the verdict', async () => {
+    const failing = await startStatusServer(503);
+    const run = await runCli(['load', failing.url, '-n', '5', '--json']);
+    await failing.close();
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).errors).toEqual({ 'status:503': 5 });
+  });
+
+  test('--out writes the result document', async () => {
+    const out = join(scratch, 'result.json');
+    const run = await runCli(['load', server.url, '-n', '25', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).requests.total).toBe(25);
+  });
+
+  test('--workers 2 splits the run and merges the counts exactly', async () => {
+    const before = server.seen;
+    const run = await runCli(['load', server.url, '-n', '1001', '-c', '6', '--workers', '2', '--json']);
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document.requests.total).toBe(1001);
+    expect(server.seen - before).toBe(1001);
+    expect(document.settings.workers).toBe(2);
+  });
+
+  test('--workers 2 in the open model keeps the whole schedule', async () => {
+    const before = server.seen;
+    const run = await runCli(['load', server.url, '-r', '300', '-d', '1s', '-c', '4', '-w', '2', '--json']);
+    const document = JSON.parse(run.stdout);
+    expect(document.requests.total).toBe(300);
+    expect(server.seen - before).toBe(300);
+  });
+
+  test('secret headers and URL credentials never appear in any output', async () => {
+    const secret = 'sk-live-planted-secret-9f8e7d';
+    const out = join(scratch, 'secret.json');
+    const run = await runCli([
+      'load',
+      `http://user:${secret}@127.0.0.1:${server.port}/?api_key=${secret}`,
+      '-n',
+      '5',
+      '-H',
+      `Authorization: Bearer ${secret}`,
+      '-H',
+      `x-api-key: ${secret}`,
+      '-H',
+      `x-custom-token: ${secret}`,
+      '--redact',
+      'x-custom-token',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(0);
+    for (const text of [run.stdout, run.stderr, readFileSync(out, 'utf8')]) expect(text).not.toContain(secret);
+    const document = JSON.parse(readFileSync(out, 'utf8'));
+    expect(document.settings.headers).toEqual({ Authorization: '[redacted]', 'x-api-key': '[redacted]', 'x-custom-token': '[redacted]' });
+  });
+
+  test('SIGINT stops the run, writes a partial report marked interrupted, exits 130', async () => {
+    const slow = await startServer((_req, res) => setTimeout(() => res.end('ok'), 20));
+    const out = join(scratch, 'interrupted.json');
+    const started = Date.now();
+    const run = await runCli(['load', slow.url, '-c', '4', '-d', '30s', '--grace', '1s', '--out', out], {
+      onStart: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
+    });
+    await slow.close();
+    expect(run.code).toBe(130);
+    // Stopped within the grace period of the signal (tolerance: 1.5 s start + 1 s grace + 1.5 s).
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(existsSync(out)).toBe(true);
+    const document = JSON.parse(readFileSync(out, 'utf8'));
+    expect(document.interrupted).toBe(true);
+    expect(document.requests.total).toBeGreaterThan(0);
+    expect(run.stdout).toContain('INTERRUPTED');
+  });
+
+  test('resil demo runs offline on loopback and passes', async () => {
+    const run = await runCli(['demo', '--json']);
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document.command).toBe('demo');
+    expect(document.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/complete$/);
+    expect(document.requests.total).toBe(600);
+  });
+});

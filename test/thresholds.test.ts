@@ -1,0 +1,72 @@
+import { evaluateThresholds, type MetricSource } from '../src/thresholds/evaluate.js';
+import { parseThreshold } from '../src/thresholds/parse.js';
+import { UsageError } from '../src/errors.js';
+
+describe('threshold parser', () => {
+  test.each([
+    ['success_rate>=0.95', { metric: 'success_rate', comparator: '>=', value: 0.95 }],
+    ['success_rate >= 95%', { metric: 'success_rate', comparator: '>=', value: 0.95 }],
+    ['error_rate<1%', { metric: 'error_rate', comparator: '<', value: 0.01 }],
+    ['p99<300ms', { metric: 'p', percentile: 99, comparator: '<', value: 300 }],
+    ['p(99.9)<1s', { metric: 'p', percentile: 99.9, comparator: '<', value: 1000 }],
+    ['p999<2s', { metric: 'p', percentile: 99.9, comparator: '<', value: 2000 }],
+    ['p50<=20ms', { metric: 'p', percentile: 50, comparator: '<=', value: 20 }],
+    ['p95<250us', { metric: 'p', percentile: 95, comparator: '<', value: 0.25 }],
+    ['p95<250µs', { metric: 'p', percentile: 95, comparator: '<', value: 0.25 }],
+    ['mean<50ms', { metric: 'mean', comparator: '<', value: 50 }],
+    ['max<2s', { metric: 'max', comparator: '<', value: 2000 }],
+    ['p90<120', { metric: 'p', percentile: 90, comparator: '<', value: 120 }],
+    ['rps>=500', { metric: 'rps', comparator: '>=', value: 500 }],
+    ['rps>=500/s', { metric: 'rps', comparator: '>=', value: 500 }],
+  ])('%s', (source, expected) => {
+    const threshold = parseThreshold(source);
+    expect(threshold).toMatchObject(expected);
+    expect(threshold.source).toBe(source);
+  });
+
+  test.each([
+    ['latency<300ms', /unknown metric 'latency'/],
+    ['p99 300ms', /no comparison operator/],
+    ['p99<fast', /'fast' is not a duration/],
+    ['p99<', /missing value after '<'/],
+    ['success_rate>=1.5', /'1.5' is above 1/],
+    ['success_rate>=150%', /above 100%/],
+    ['success_rate>=high', /'high' is not a fraction or a percent/],
+    ['p(0)<1s', /percentile '0' must be above 0/],
+    ['p(101)<1s', /percentile '101'/],
+    ['rps>=lots', /'lots' is not a number/],
+    ['=<3', /expected METRIC OP VALUE/],
+  ])('%s is a usage error naming the bad part', (source, message) => {
+    expect(() => parseThreshold(source)).toThrow(UsageError);
+    expect(() => parseThreshold(source)).toThrow(message);
+  });
+});
+
+describe('threshold evaluation', () => {
+  const source: MetricSource = {
+    successRate: 0.97,
+    rps: 480,
+    latencyMs: { min: 1, mean: 40, max: 900 },
+    percentileMs: (p) => (p >= 99 ? 310 : 20),
+  };
+  const verdicts = (...sources: string[]) => evaluateThresholds(sources.map(parseThreshold), source);
+
+  test('pass and fail carry the measured value', () => {
+    expect(verdicts('success_rate>=0.95', 'p99<300ms', 'rps>=500', 'error_rate<5%', 'mean<50ms', 'p50<=20ms')).toEqual([
+      { expression: 'success_rate>=0.95', ok: true, actual: 0.97 },
+      { expression: 'p99<300ms', ok: false, actual: 310 },
+      { expression: 'rps>=500', ok: false, actual: 480 },
+      { expression: 'error_rate<5%', ok: true, actual: 0.03 },
+      { expression: 'mean<50ms', ok: true, actual: 40 },
+      { expression: 'p50<=20ms', ok: true, actual: 20 },
+    ]);
+  });
+
+  test('a metric with nothing measured fails rather than passes', () => {
+    const empty: MetricSource = { successRate: null, rps: 0, latencyMs: null, percentileMs: () => null };
+    expect(evaluateThresholds([parseThreshold('p99<1s'), parseThreshold('success_rate>=0')], empty)).toEqual([
+      { expression: 'p99<1s', ok: false, actual: null },
+      { expression: 'success_rate>=0', ok: false, actual: null },
+    ]);
+  });
+});
