@@ -6,23 +6,12 @@ export type { Histogram };
 /** Latencies are recorded in whole microseconds, from 1 µs up to one hour. */
 export const HIGHEST_TRACKABLE_US = 3_600_000_000;
 
-/** Run-wide latency histograms: 3 significant digits (0.1% resolution), constant memory. */
+/** Latency histograms (run-wide and per second): 3 significant digits (0.1% resolution), constant memory. */
 export function createLatencyHistogram(): Histogram {
   return hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_TRACKABLE_US,
     numberOfSignificantValueDigits: 3,
-    bitBucketSize: 32,
-    autoResize: false,
-  });
-}
-
-/** Per-second histograms behind the timeline's p99: 2 significant digits keep them small. */
-export function createSecondHistogram(): Histogram {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_TRACKABLE_US,
-    numberOfSignificantValueDigits: 2,
     bitBucketSize: 32,
     autoResize: false,
   });

@@ -1,4 +1,4 @@
-import { createLatencyHistogram, createSecondHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
+import { createLatencyHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
 import { ERROR_CLASSES, ERROR_INDEX, type ErrorClass } from './outcome.js';
 import type { RecorderSnapshot, TimelineSecond } from './snapshot.js';
 
@@ -18,7 +18,10 @@ export class Recorder {
   /** Failures by unexpected status code. */
   private readonly unexpectedStatus = new Float64Array(1000);
   private readonly errorCounts = new Float64Array(ERROR_CLASSES.length);
-  /** Latency of complete responses: from the scheduled send time in the open model. */
+  /**
+   * Latency of complete responses (from the scheduled send time in the open model). Each response is
+   * recorded once, into the current second's histogram, which is added in here when the second closes.
+   */
   readonly latency: Histogram = createLatencyHistogram();
   /** From the actual send time; only kept apart in the open model, where it can differ. */
   readonly serviceTime: Histogram | null;
@@ -26,7 +29,7 @@ export class Recorder {
   private second = 0;
   private secondRequests = 0;
   private secondOk = 0;
-  private readonly secondLatency: Histogram = createSecondHistogram();
+  private readonly secondLatency: Histogram = createLatencyHistogram();
   private readonly timeline: TimelineSecond[] = [];
 
   /** @param startMs run start on this thread's performance.now() clock */
@@ -43,9 +46,7 @@ export class Recorder {
     this.total++;
     this.secondRequests++;
     this.statusCounts[status]!++;
-    const us = toMicros(latencyMs);
-    this.latency.recordValue(us);
-    this.secondLatency.recordValue(us);
+    this.secondLatency.recordValue(toMicros(latencyMs));
     if (this.serviceTime !== null) this.serviceTime.recordValue(toMicros(serviceMs));
     if (passed) {
       this.ok++;
@@ -120,6 +121,7 @@ export class Recorder {
     const entry: TimelineSecond = { t: this.second, requests: this.secondRequests, ok: this.secondOk, histogram: null };
     if (this.secondLatency.totalCount > 0) {
       entry.histogram = encodeHistogram(this.secondLatency);
+      this.latency.add(this.secondLatency);
       this.secondLatency.reset();
     }
     // finish() may close the current second after advance() already closed it: replace, never duplicate.

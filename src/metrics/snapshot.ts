@@ -1,4 +1,4 @@
-import { addEncoded, createLatencyHistogram, createSecondHistogram, encodeHistogram } from './histogram.js';
+import { addEncoded, createLatencyHistogram, encodeHistogram } from './histogram.js';
 
 /** One second of the timeline; `histogram` holds that second's latencies (encoded HDR), if any. */
 export interface TimelineSecond {
@@ -38,7 +38,7 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     serviceTime: null,
     timeline: [],
   };
-  const seconds = new Map<number, { requests: number; ok: number; histogram: ReturnType<typeof createSecondHistogram> | null }>();
+  const seconds = new Map<number, { requests: number; ok: number; histogram: ReturnType<typeof createLatencyHistogram> | null }>();
   for (const snapshot of snapshots) {
     merged.total += snapshot.total;
     merged.ok += snapshot.ok;
@@ -57,7 +57,7 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
       slot.requests += second.requests;
       slot.ok += second.ok;
       if (second.histogram !== null) {
-        slot.histogram ??= createSecondHistogram();
+        slot.histogram ??= createLatencyHistogram();
         addEncoded(slot.histogram, second.histogram);
       }
     }
