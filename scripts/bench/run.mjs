@@ -9,9 +9,9 @@
 // BENCH_CONCURRENCY connections (default 50).
 //
 // What it does:
-//  1. Makes sure nginx is installed (apt-get install nginx-light if not), writes a throwaway
-//     nginx.conf into a temp dir and starts nginx in the foreground on 127.0.0.1:<free port>,
-//     answering every request with 200 "hello world\n". nginx is always stopped at the end.
+//  1. Starts a local nginx (nginx.mjs: installs nginx-light if needed, runs it in the foreground
+//     on 127.0.0.1:<free port>, answering every request with 200 "hello world\n"). nginx is
+//     always stopped at the end.
 //  2. Runs the two generators alternately, each run in a fresh `node` child process
 //     (gen-resil.mjs, gen-autocannon.mjs), so each child's process.cpuUsage() is that generator's
 //     CPU alone. The order flips every round (A B, B A, ...) so neither always runs first.
@@ -20,13 +20,14 @@
 //
 // Node 20 built-ins only. Every child is bounded by a timeout, after which it is killed.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginx } from './nginx.mjs';
+
+import { RESIL_NODE_FLAGS } from './node-flags.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -40,20 +41,20 @@ const settings = {
 const childTimeoutMs = (3 * settings.seconds + 30) * 1000;
 
 const generators = [
-  { name: 'resil', script: path.join(here, 'gen-resil.mjs') },
-  { name: 'autocannon', script: path.join(here, 'gen-autocannon.mjs') },
+  // resil runs with the V8 flags its CLI (bin/run.js) starts Node with; autocannon with its own defaults.
+  { name: 'resil', script: path.join(here, 'gen-resil.mjs'), nodeFlags: RESIL_NODE_FLAGS },
+  { name: 'autocannon', script: path.join(here, 'gen-autocannon.mjs'), nodeFlags: [] },
 ];
 
-// Everything we start, so it can be stopped on any exit path.
+// Every generator child we start, so it can be stopped on any exit path (nginx.mjs guards nginx).
 const running = new Set(); // ChildProcess
-let nginx = null; // { child, dir }
+let nginx = null; // what startNginx() returned
 
 process.on('SIGINT', () => abort('SIGINT', 130));
 process.on('SIGTERM', () => abort('SIGTERM', 143));
-// Last resort (synchronous): never leave a child behind. nginx gets SIGTERM so that its master
-// also stops its worker (SIGKILL would orphan the worker).
+// Last resort (synchronous): never leave a generator child behind.
 process.on('exit', () => {
-  for (const child of running) killQuietly(child, child === nginx?.child ? 'SIGTERM' : 'SIGKILL');
+  for (const child of running) killQuietly(child, 'SIGKILL');
 });
 
 try {
@@ -62,19 +63,15 @@ try {
   console.error(`bench: ${error?.stack ?? error}`);
   process.exitCode = 1;
 } finally {
-  await stopNginx();
+  await nginx?.stop();
 }
 
 async function main() {
   if (!fs.existsSync(path.join(repoRoot, 'dist/index.js'))) {
     throw new Error('dist/index.js is missing: run `npx tsc -p tsconfig.build.json` (or `npm run bench`)');
   }
-  const nginxBin = ensureNginx();
-  const nginxVersion = versionOfNginx(nginxBin);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/`;
-  await startNginx(nginxBin, port);
-  await waitUntilAnswering(url, 10_000);
+  nginx = await startNginx();
+  const { url, version: nginxVersion } = nginx;
 
   console.log(`node ${process.version}, ${nginxVersion}, ${os.cpus().length} CPUs`);
   console.log(
@@ -138,7 +135,7 @@ async function main() {
 
 /** Runs one generator child; resolves to the JSON line it prints (see measure.mjs). */
 function runGenerator(generator, url) {
-  const args = [generator.script, url, String(settings.concurrency), String(settings.seconds)];
+  const args = [...generator.nodeFlags, generator.script, url, String(settings.concurrency), String(settings.seconds)];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     running.add(child);
@@ -199,160 +196,12 @@ function printTable(rounds, medians, ratios) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// nginx
-
-/** Path of the nginx binary; installs nginx-light with apt-get if there is none. */
-function ensureNginx() {
-  const found = findNginx();
-  if (found) return found;
-  console.error('bench: nginx not found; installing nginx-light with apt-get');
-  const install = spawnSync('sh', ['-c', 'apt-get update && apt-get install -y nginx-light'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 10 * 60 * 1000, // ms
-  });
-  if (install.status !== 0) throw new Error(`apt-get install nginx-light failed (${install.error?.message ?? `exit ${install.status}`})`);
-  const installed = findNginx();
-  if (!installed) throw new Error('nginx still not found after installing nginx-light');
-  return installed;
-}
-
-function findNginx() {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, 'nginx');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-function versionOfNginx(bin) {
-  const result = spawnSync(bin, ['-v'], { encoding: 'utf8', timeout: 10_000 });
-  // nginx prints "nginx version: nginx/1.22.1" on stderr.
-  return (result.stderr || result.stdout || '').trim().replace(/^nginx version:\s*/, '') || 'nginx (unknown version)';
-}
-
-async function startNginx(bin, port) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resil-bench-nginx-'));
-  // The worker runs as an unprivileged user when we are root; let it into the directory.
-  fs.chmodSync(dir, 0o755);
-  const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `# Throwaway config written by scripts/bench/run.mjs
-daemon off;
-master_process on;
-worker_processes 1;
-error_log ${dir}/error.log;
-pid ${dir}/nginx.pid;
-
-events {
-  worker_connections 4096;
-}
-
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-
-  server {
-    listen 127.0.0.1:${port};
-    default_type text/plain;
-    location / {
-      return 200 "hello world\\n";
-    }
-  }
-}
-`,
-  );
-  // -e: error log before the config is read (otherwise the compiled-in default path is used).
-  const child = spawn(bin, ['-c', conf, '-p', `${dir}/`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'inherit', 'inherit'] });
-  nginx = { child, dir, exited: new Promise((resolve) => child.on('exit', resolve)) };
-  running.add(child);
-  child.on('error', (error) => console.error(`bench: nginx failed to start: ${error.message}`));
-  child.on('exit', (code, signal) => {
-    running.delete(child);
-    if (!nginx?.stopping) console.error(`bench: nginx exited early (${signal ?? `code ${code}`}); see ${dir}/error.log`);
-  });
-}
-
-/** Stops nginx (SIGTERM, so the master takes its worker down; SIGKILL after 5 s) and removes its temp dir. */
-async function stopNginx() {
-  if (!nginx) return;
-  const { child, dir, exited } = nginx;
-  nginx.stopping = true;
-  if (child.exitCode === null && child.signalCode === null) {
-    killQuietly(child, 'SIGTERM');
-    const timer = setTimeout(() => killQuietly(child, 'SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  nginx = null;
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** Polls GET <url> until it answers 200 "hello world\n", up to timeoutMs (ms). */
-async function waitUntilAnswering(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    if (nginx && nginx.child.exitCode !== null) throw new Error(`nginx exited; see ${nginx.dir}/error.log`);
-    try {
-      const { status, body } = await get(url);
-      if (status === 200 && body === 'hello world\n') return;
-      last = new Error(`unexpected answer ${status} ${JSON.stringify(body)}`);
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nginx did not answer at ${url} within ${timeoutMs} ms: ${last?.message}`);
-}
-
-function get(url) {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body }));
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', reject);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Small helpers
-
-/** A free TCP port on 127.0.0.1: listen on port 0, read the port, close. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function abort(signal, exitCode) {
   console.error(`\nbench: ${signal}, stopping`);
-  for (const child of running) if (child !== nginx?.child) killQuietly(child, 'SIGKILL');
-  await stopNginx();
+  for (const child of running) killQuietly(child, 'SIGKILL');
+  await nginx?.stop();
   process.exit(exitCode);
 }
 

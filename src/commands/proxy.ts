@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
+import { startAdminServer } from '../proxy/admin.js';
+import { isLoopback } from '../proxy/listen.js';
+import { startChaosProxy, type ProxyStats } from '../proxy/proxy.js';
+import { ExitCode } from '../errors.js';
+
+export default class Proxy extends BaseCommand {
+  static override summary = 'Run the chaos proxy on its own until Ctrl-C, with an optional admin API.';
+  static override description =
+    'Forwards to --upstream (or answers with --mock) and injects faults into a share of the calls. Put it between your service and one of its dependencies. With --admin-port, GET/PUT /faults, POST /reset and GET /stats change and read it at run time.';
+  static override examples = [
+    "<%= config.bin %> proxy --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8081 --failure-rate 0.3 --faults 'status:503=5,timeout=1'",
+    '<%= config.bin %> proxy --mock --mock-latency 20ms --listen 127.0.0.1:8081 --admin-port 8474',
+  ];
+  static override flags = {
+    ...proxyFlags,
+    'admin-port': Flags.integer({ summary: 'Serve the admin API on 127.0.0.1 at this port.' }),
+    'admin-token': Flags.string({ summary: 'Require `Authorization: Bearer TOKEN` on the admin API.' }),
+    'tally-every': Flags.string({ summary: 'Seconds between tally lines on a TTY.', default: '5' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Proxy);
+    const proxy = await startChaosProxy(proxyOptionsFromFlags(flags));
+    const admin = flags['admin-port'] === undefined ? undefined : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
+    const where = isLoopback(proxy.host) ? 'loopback only' : 'WARNING: reachable from other hosts';
+    process.stdout.write(`resil proxy listening on ${proxy.url} (${where}) → ${proxy.target} · seed ${proxy.seed}\n`);
+    if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
+
+    const everyMs = Math.max(1, Number(flags['tally-every']) || 5) * 1000;
+    const tally = process.stdout.isTTY ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;
+    const signal = await new Promise<'SIGINT' | 'SIGTERM'>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    clearInterval(tally);
+    await admin?.close();
+    await proxy.close();
+    process.stdout.write(`${tallyLine(proxy.stats())}\n`);
+    // A proxy stopped by the user has done its job: 0 for Ctrl-C would hide the signal from scripts, so keep the convention.
+    process.exitCode = signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
+  }
+}
+
+function tallyLine(stats: ProxyStats): string {
+  const injected = Object.entries(stats.injected)
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
+  return `calls ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · upstream errors ${stats.upstreamErrors}`;
+}

@@ -1,0 +1,25 @@
+import { UsageError } from '../errors.js';
+import { tryParseDuration } from '../util/duration.js';
+import type { Fault, FaultType } from './fault.js';
+
+/** `latency:DUR` or `latency:MIN~MAX` (uniform): the upstream's answer, that much later. */
+export const latencyFault: FaultType = {
+  type: 'latency',
+  argument: 'DURATION or MIN~MAX',
+  create(argument): Fault {
+    const [lowText, highText] = (argument ?? '').split('~');
+    const low = tryParseDuration(lowText ?? '');
+    const high = highText === undefined ? low : tryParseDuration(highText);
+    if (low === undefined || high === undefined || high < low) {
+      throw new UsageError(`fault 'latency:${argument ?? ''}': expected a duration (latency:200ms) or a range (latency:100ms~300ms)`);
+    }
+    const span = high - low;
+    return {
+      name: `latency:${argument}`,
+      inject(call) {
+        const delayMs = span === 0 ? low : low + call.random() * span;
+        call.later(delayMs, () => call.passThrough());
+      },
+    };
+  },
+};

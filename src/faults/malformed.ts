@@ -1,0 +1,21 @@
+import { UsageError } from '../errors.js';
+import type { Fault, FaultType } from './fault.js';
+
+/** A body that starts like JSON and breaks off: what a provider returns when its serializer dies mid-write. */
+const GARBAGE = Buffer.from('{"result": "The answer is\u0000\u00ff<html><body>502 Bad Gateway');
+
+/** `malformed`: a 200 whose body is not valid JSON, instead of calling the upstream. */
+export const malformedFault: FaultType = {
+  type: 'malformed',
+  argument: 'none',
+  create(argument): Fault {
+    if (argument !== undefined) throw new UsageError(`fault 'malformed:${argument}': malformed takes no argument`);
+    return {
+      name: 'malformed',
+      inject(call) {
+        call.request.resume();
+        call.response.writeHead(200, { 'content-type': 'application/json', 'content-length': GARBAGE.length }).end(GARBAGE);
+      },
+    };
+  },
+};

@@ -1,0 +1,59 @@
+import { UsageError } from '../errors.js';
+import { closeFault } from './close.js';
+import { downFault } from './down.js';
+import type { Fault, FaultType } from './fault.js';
+import { latencyFault } from './latency.js';
+import { malformedFault } from './malformed.js';
+import { resetFault } from './reset.js';
+import { slowBodyFault } from './slow-body.js';
+import { statusFault } from './status.js';
+import { timeoutFault } from './timeout.js';
+import { truncateFault } from './truncate.js';
+
+/** Every fault type by name. */
+export const FAULT_TYPES: ReadonlyMap<string, FaultType> = new Map(
+  [statusFault, latencyFault, timeoutFault, resetFault, closeFault, truncateFault, slowBodyFault, malformedFault, downFault].map((t) => [t.type, t]),
+);
+
+/** One entry of a fault mix with its weight. */
+export interface WeightedFault {
+  fault: Fault;
+  weight: number;
+}
+
+/** Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). */
+export function parseFaultMix(text: string): WeightedFault[] {
+  const mix: WeightedFault[] = [];
+  const items = text.split(',').map((item) => item.trim());
+  if (items.every((item) => item === '')) throw new UsageError("--faults: empty mix (e.g. 'status:503=5,timeout=1')");
+  for (const item of items) {
+    if (item === '') throw new UsageError(`--faults '${text}': an empty entry between commas`);
+    const eq = item.lastIndexOf('=');
+    const spec = eq === -1 ? item : item.slice(0, eq);
+    const weightText = eq === -1 ? '1' : item.slice(eq + 1);
+    const weight = Number(weightText);
+    if (!/^\d+(?:\.\d+)?$/.test(weightText) || !(weight > 0)) {
+      throw new UsageError(`--faults: weight '${weightText}' of '${spec}' must be a number above 0`);
+    }
+    const colon = spec.indexOf(':');
+    const typeName = colon === -1 ? spec : spec.slice(0, colon);
+    const argument = colon === -1 ? undefined : spec.slice(colon + 1);
+    const type = FAULT_TYPES.get(typeName);
+    if (!type) throw new UsageError(`--faults: unknown fault type '${typeName}' (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
+    mix.push({ fault: type.create(argument), weight });
+  }
+  if (mix.some((entry) => entry.fault.wholeWindow) && mix.length > 1) {
+    throw new UsageError("--faults: 'down' closes the listener for a whole window and cannot be mixed with per-call faults");
+  }
+  return mix;
+}
+
+/** Picks a fault from the mix with probability proportional to its weight; `draw` is in [0, 1). */
+export function pickFault(mix: readonly WeightedFault[], totalWeight: number, draw: number): Fault {
+  let target = draw * totalWeight;
+  for (const entry of mix) {
+    target -= entry.weight;
+    if (target < 0) return entry.fault;
+  }
+  return mix[mix.length - 1]!.fault;
+}

@@ -1,0 +1,325 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Pool } from 'undici';
+import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
+import type { FaultCall, UpstreamAnswer } from '../faults/fault.js';
+import { pickFault } from '../faults/registry.js';
+import { parseTargetUrl } from '../engine/plan.js';
+import { createRandom } from '../util/random.js';
+import { redactUrl } from '../util/redact.js';
+import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
+import { dispatchOptions, fetchWhole, StreamingForward } from './forward.js';
+import { parseListen } from './listen.js';
+import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
+
+export interface ProxyOptions extends FaultSettings {
+  /** The real dependency to forward to (http or https). */
+  upstream?: string;
+  /** Answer healthy calls from a built-in mock instead of an upstream. */
+  mock?: MockSettings;
+  /** 'HOST:PORT' (default 127.0.0.1 on an ephemeral port). */
+  listen?: string;
+  /** Name of the dependency, for reports ('openai'). */
+  name?: string;
+}
+
+/** What the proxy did, counted per call. `injected` is keyed by fault name ('status:503', 'timeout'...). */
+export interface ProxyStats {
+  /** Dependency calls received. */
+  calls: number;
+  /** Calls that reached the upstream (or the mock): exactly what the upstream saw. */
+  passedThrough: number;
+  injected: Record<string, number>;
+  /** Calls the upstream failed to answer (the client got a 502 or a cut connection). */
+  upstreamErrors: number;
+  /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
+  rejected: number;
+}
+
+export interface ChaosProxy {
+  readonly name: string;
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly seed: number;
+  /** Where calls go: the upstream (redacted) or 'mock'. */
+  readonly target: string;
+  stats(): ProxyStats;
+  resetStats(): void;
+  faultSettings(): FaultSettings;
+  /** Replaces the fault settings at run time (validated first; throws UsageError). */
+  setFaults(settings: FaultSettings): void;
+  /** Starts the fault-window clock now (windows are times from this moment). */
+  startSchedule(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the chaos proxy: an HTTP/1.1 server that forwards each call to its one upstream (undici
+ * Pool, keep-alive) or answers from a mock, and injects faults with a seeded generator. The
+ * probability, windows and targeting are applied here, once, for every fault type.
+ */
+export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
+  const problems = new ProblemList();
+  if ((options.upstream === undefined) === (options.mock === undefined)) problems.add('give the proxy an --upstream URL or --mock, one of the two');
+  let upstream: URL | undefined;
+  if (options.upstream !== undefined) {
+    try {
+      upstream = parseTargetUrl(options.upstream);
+    } catch (error) {
+      problems.add(`--upstream: ${(error as Error).message}`);
+    }
+  }
+  const mock: MockPlan | undefined = options.mock ? buildMockPlan(options.mock, problems) : undefined;
+  let listen: { host: string; port: number } | undefined;
+  try {
+    listen = parseListen(options.listen);
+  } catch (error) {
+    problems.add((error as Error).message);
+  }
+  let plan: FaultPlan | undefined;
+  try {
+    plan = buildFaultPlan(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.add(error.message);
+  }
+  problems.throwIfAny();
+  return new ProxyServer(options.name ?? 'proxy', plan!, listen!, upstream, mock).start();
+}
+
+class ProxyServer implements ChaosProxy {
+  private readonly server: Server;
+  private readonly pool: Pool | undefined;
+  private readonly basePath: string;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private random: () => number;
+  private counters: ProxyStats = emptyStats();
+  private scheduleStart = performance.now();
+  private windowTimers: NodeJS.Timeout[] = [];
+  private listening = false;
+  private closed = false;
+  port = 0;
+
+  constructor(
+    readonly name: string,
+    private plan: FaultPlan,
+    private readonly listen: { host: string; port: number },
+    upstream: URL | undefined,
+    private readonly mock: MockPlan | undefined,
+  ) {
+    this.random = createRandom(plan.seed);
+    this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
+    this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
+    this.target = upstream ? redactUrl(upstream.toString()) : 'mock';
+    this.server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => this.handle(request, response));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('clientError', (_error, socket: Socket) => socket.destroy());
+  }
+
+  readonly target: string;
+
+  get host(): string {
+    return this.listen.host;
+  }
+  get url(): string {
+    const host = this.listen.host.includes(':') ? `[${this.listen.host}]` : this.listen.host;
+    return `http://${host}:${this.port}`;
+  }
+  get seed(): number {
+    return this.plan.seed;
+  }
+
+  async start(): Promise<this> {
+    await this.openListener(this.listen.port);
+    this.port = (this.server.address() as AddressInfo).port;
+    this.startSchedule();
+    return this;
+  }
+
+  stats(): ProxyStats {
+    return { ...this.counters, injected: { ...this.counters.injected } };
+  }
+
+  resetStats(): void {
+    this.counters = emptyStats();
+  }
+
+  faultSettings(): FaultSettings {
+    return { ...this.plan.settings, seed: this.plan.seed };
+  }
+
+  setFaults(settings: FaultSettings): void {
+    this.plan = buildFaultPlan(settings);
+    this.random = createRandom(this.plan.seed);
+    this.startSchedule();
+  }
+
+  startSchedule(): void {
+    this.scheduleStart = performance.now();
+    for (const timer of this.windowTimers) clearTimeout(timer);
+    this.windowTimers = [];
+    if (!this.plan.down) {
+      void this.ensureListening();
+      return;
+    }
+    // `down`: the listener closes for each window, or for the whole run when there are none.
+    if (this.plan.windows.length === 0) {
+      if (this.plan.failureRate > 0) this.goDown();
+      return;
+    }
+    for (const window of this.plan.windows) {
+      this.windowTimers.push(setTimeout(() => this.goDown(), window.startMs));
+      this.windowTimers.push(setTimeout(() => void this.ensureListening(), window.endMs));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.windowTimers) clearTimeout(timer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const socket of this.sockets) socket.destroy();
+    if (this.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.listening = false;
+    await this.pool?.destroy();
+  }
+
+  // ---- per call ----
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const counters = this.counters;
+    counters.calls++;
+    const target = request.url!;
+    if (target.charCodeAt(0) !== 47 /* '/' */) {
+      // Absolute-form (http://other-host/...) or authority-form: only the configured upstream is served.
+      counters.rejected++;
+      request.resume();
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('resil proxy: only origin-form request targets (/path) are forwarded\n');
+      return;
+    }
+    const plan = this.plan;
+    if (plan.failureRate > 0 && !plan.down && this.inWindow() && (plan.matches === null || plan.matches(request.method!, pathOf(target), request.headers))) {
+      if (plan.failureRate >= 1 || this.random() < plan.failureRate) {
+        const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.random());
+        counters.injected[fault.name] = (counters.injected[fault.name] ?? 0) + 1;
+        fault.inject(this.faultCall(request, response));
+        return;
+      }
+    }
+    this.passThrough(request, response);
+  }
+
+  private passThrough(request: IncomingMessage, response: ServerResponse): void {
+    this.counters.passedThrough++;
+    if (this.mock) {
+      this.answerFromMock(response);
+      return;
+    }
+    this.pool!.dispatch(dispatchOptions(request, this.basePath), new StreamingForward(response, () => this.counters.upstreamErrors++));
+  }
+
+  private answerFromMock(response: ServerResponse): void {
+    const mock = this.mock!;
+    const send = () => {
+      if (!response.destroyed) response.writeHead(mock.answer.status, mock.answer.headers).end(mock.answer.body);
+    };
+    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.random() * mock.latencySpanMs : 0);
+    if (delay > 0) this.later(delay, send);
+    else send();
+  }
+
+  private fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer> {
+    this.counters.passedThrough++;
+    if (this.mock) {
+      const mock = this.mock;
+      const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.random() * mock.latencySpanMs : 0);
+      return new Promise((resolve) => this.later(delay, () => resolve(mock.answer)));
+    }
+    return fetchWhole(this.pool!, request, this.basePath).catch((error: unknown) => {
+      this.counters.upstreamErrors++;
+      throw error;
+    });
+  }
+
+  private faultCall(request: IncomingMessage, response: ServerResponse): FaultCall {
+    return {
+      request,
+      response,
+      passThrough: () => this.passThrough(request, response),
+      fetchUpstream: () => this.fetchUpstream(request),
+      random: this.random,
+      retryAfterSeconds: this.plan.retryAfterSeconds,
+      later: (ms, fn) => this.later(ms, fn),
+    };
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private inWindow(): boolean {
+    const windows = this.plan.windows;
+    if (windows.length === 0) return true;
+    const elapsed = performance.now() - this.scheduleStart;
+    for (const window of windows) if (elapsed >= window.startMs && elapsed < window.endMs) return true;
+    return false;
+  }
+
+  // ---- the listener, for `down` ----
+
+  private goDown(): void {
+    if (this.closed || !this.listening) return;
+    this.counters.injected.down = (this.counters.injected.down ?? 0) + 1;
+    this.listening = false;
+    this.server.close();
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private async ensureListening(): Promise<void> {
+    if (this.closed || this.listening) return;
+    await this.openListener(this.port || this.listen.port);
+  }
+
+  private openListener(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        this.server.off('listening', onListening);
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new CouldNotRunError(`proxy ${this.name}: ${this.listen.host}:${port} is already in use`)
+            : error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
+              ? new CouldNotRunError(`proxy ${this.name}: cannot listen on ${this.listen.host}:${port} (${error.code})`)
+              : error,
+        );
+      };
+      const onListening = () => {
+        this.server.off('error', onError);
+        this.listening = true;
+        resolve();
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen(port, this.listen.host);
+    });
+  }
+}
+
+function emptyStats(): ProxyStats {
+  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 };
+}
+
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
