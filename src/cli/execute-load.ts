@@ -1,6 +1,6 @@
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan } from '../engine/plan.js';
-import { runPlan } from '../engine/run.js';
+import { runPlan, type RunHooks } from '../engine/run.js';
 import { ExitCode } from '../errors.js';
 import { checkOutputPaths, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
@@ -20,6 +20,11 @@ export interface CliRunSettings {
  */
 export async function executeLoad(options: LoadOptions, settings: CliRunSettings): Promise<ResultDocument> {
   const plan = buildLoadPlan(options);
+  return executeRun((hooks) => runPlan(plan, hooks), settings);
+}
+
+/** Runs a campaign (load or chaos) with the shared CLI behaviour; `run` validates before it starts anything. */
+export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocument>, settings: CliRunSettings): Promise<ResultDocument> {
   checkOutputPaths(settings.out);
 
   const controller = new AbortController();
@@ -27,7 +32,7 @@ export async function executeLoad(options: LoadOptions, settings: CliRunSettings
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
     if (signal !== undefined) process.exit(name === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint); // second signal: leave now
     signal = name;
-    process.stderr.write(`\nresil: ${name} received, stopping (in-flight requests get ${plan.graceMs}ms)\n`);
+    process.stderr.write(`\nresil: ${name} received, stopping (in-flight requests get the --grace period)\n`);
     controller.abort();
   };
   const onSigint = () => onSignal('SIGINT');
@@ -38,7 +43,7 @@ export async function executeLoad(options: LoadOptions, settings: CliRunSettings
   const progress = settings.json ? undefined : createProgressLine(process.stderr);
   let document: ResultDocument;
   try {
-    document = await runPlan(plan, { signal: controller.signal, command: settings.command, onProgress: progress?.update });
+    document = await run({ signal: controller.signal, command: settings.command, ...(progress ? { onProgress: progress.update } : {}) });
   } finally {
     progress?.clear();
     process.off('SIGINT', onSigint);

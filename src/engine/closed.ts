@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import type { Sender } from './connection.js';
 import { Executor } from './executor.js';
 
 /**
@@ -18,7 +18,7 @@ export class ClosedExecutor extends Executor {
     for (const connection of this.connections) this.onFree(connection);
   }
 
-  protected onFree(connection: Connection): void {
+  protected onFree(connection: Sender): void {
     const limit = this.share.requests;
     if (limit !== undefined && this.sent >= limit) {
       // Count reached: once the last response is in, the run is over.

@@ -4,8 +4,20 @@ import { bodyPasses } from './checks.js';
 import { classifyError, RequestCancelledError, RequestTimeoutError } from './classify.js';
 import type { LoadPlan } from './plan.js';
 
-/** Told when a connection's request has ended (recorded, or cancelled) and it is free again. */
-export type SettleListener = (connection: Connection) => void;
+/** Something that sends one request at a time for an executor: a plain connection, or a policy client. */
+export interface Sender {
+  readonly inFlight: boolean;
+  /** Sends request number `index`, scheduled at `scheduledAt` (ms, performance.now clock). */
+  send(scheduledAt: number, index: number): void;
+  /** Aborts the request if it has run longer than --timeout. */
+  expireIfOverdue(now: number): void;
+  /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
+  cancel(): void;
+  close(): Promise<void>;
+}
+
+/** Told when a sender's request has ended (recorded, or cancelled) and it is free again. */
+export type SettleListener = (sender: Sender) => void;
 
 /**
  * One keep-alive HTTP/1.1 connection (an undici Client with pipelining 1) that sends one request at a
@@ -13,7 +25,7 @@ export type SettleListener = (connection: Connection) => void;
  * so a request costs no promise, no response object and no per-request closure. The dispatch options
  * object is built once and reused; only templated path or body are rendered per request.
  */
-export class Connection {
+export class Connection implements Sender {
   inFlight = false;
   private readonly client: Client;
   private readonly request: Dispatcher.DispatchOptions;

@@ -1,6 +1,8 @@
 import { Recorder } from '../metrics/recorder.js';
 import { createRandom } from '../util/random.js';
-import { Connection } from './connection.js';
+import type { RecorderSnapshot } from '../metrics/snapshot.js';
+import { Connection, type Sender } from './connection.js';
+import { PolicySender, PolicyShared } from './policy-sender.js';
 import type { LoadPlan } from './plan.js';
 
 /**
@@ -28,7 +30,8 @@ export function splitEvenly(total: number, count: number, k: number): number {
  */
 export abstract class Executor {
   readonly recorder: Recorder;
-  protected readonly connections: Connection[] = [];
+  protected readonly connections: Sender[] = [];
+  private readonly policyShared: PolicyShared | undefined;
   protected sending = true;
   private finished!: () => void;
   private readonly done: Promise<void>;
@@ -42,8 +45,15 @@ export abstract class Executor {
     this.recorder = new Recorder(share.startMs, plan.model === 'open');
     this.done = new Promise((resolve) => (this.finished = resolve));
     const random = createRandom(plan.seed + share.index);
-    const onSettled = (connection: Connection) => this.settled(connection);
-    for (let i = 0; i < share.concurrency; i++) this.connections.push(new Connection(plan, this.recorder, random, onSettled));
+    const onSettled = (sender: Sender) => this.settled(sender);
+    this.policyShared = plan.policy ? new PolicyShared(plan) : undefined;
+    for (let i = 0; i < share.concurrency; i++) {
+      this.connections.push(
+        this.policyShared
+          ? new PolicySender(plan, this.recorder, random, onSettled, this.policyShared)
+          : new Connection(plan, this.recorder, random, onSettled),
+      );
+    }
   }
 
   /** Runs to completion (or until stop() and its grace period) and closes every connection. */
@@ -75,6 +85,13 @@ export abstract class Executor {
     this.checkDone();
   }
 
+  /** Everything measured, with the policy counters in policy mode. Call after run(). */
+  snapshot(): RecorderSnapshot {
+    const snapshot = this.recorder.snapshot();
+    if (this.policyShared) snapshot.counters = { ...this.policyShared.counters };
+    return snapshot;
+  }
+
   get inFlight(): number {
     let n = 0;
     for (const connection of this.connections) if (connection.inFlight) n++;
@@ -84,12 +101,12 @@ export abstract class Executor {
   /** Begins sending. */
   protected abstract start(): void;
   /** A connection is free again: send on it or leave it idle. */
-  protected abstract onFree(connection: Connection): void;
+  protected abstract onFree(sender: Sender): void;
   /** Hook for subclasses to clear their own timers when sending stops. */
   protected onStop(): void {}
 
-  private settled(connection: Connection): void {
-    if (this.sending) this.onFree(connection);
+  private settled(sender: Sender): void {
+    if (this.sending) this.onFree(sender);
     if (!this.sending) this.checkDone();
   }
 

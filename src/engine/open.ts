@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import type { Sender } from './connection.js';
 import { Executor, type Share } from './executor.js';
 import type { LoadPlan } from './plan.js';
 
@@ -13,7 +13,7 @@ export const LATE_START_MS = 2;
  */
 export class OpenExecutor extends Executor {
   private readonly intervalMs: number;
-  private readonly free: Connection[] = [];
+  private readonly free: Sender[] = [];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -27,7 +27,7 @@ export class OpenExecutor extends Executor {
     this.pump();
   }
 
-  protected onFree(connection: Connection): void {
+  protected onFree(connection: Sender): void {
     this.free.push(connection);
     this.pump();
   }

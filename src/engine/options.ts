@@ -1,3 +1,5 @@
+import type { PolicyOptions } from './policy-options.js';
+
 /**
  * What the user asked for, as the library takes it (the CLI flags map onto this one to one).
  * Durations are milliseconds or strings such as '500ms', '10s', '2m'.
@@ -39,4 +41,8 @@ export interface LoadOptions {
   seed?: number;
   /** Further header names whose values are secrets (Authorization, Cookie, x-api-key... always are). */
   redact?: readonly string[];
+  /** Policy mode: resil's own client retries, backs off, breaks circuits and fails over. */
+  policy?: PolicyOptions;
+  /** Policy mode: further providers tried in order when `url` fails (same path and body). */
+  failover?: readonly string[];
 }

@@ -6,6 +6,7 @@ import { newSeed } from '../util/random.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
 import type { LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
+import { buildPolicyPlan, type PolicyPlan } from './policy-options.js';
 
 export const DEFAULTS = {
   concurrency: 10,
@@ -44,6 +45,9 @@ export interface LoadPlan {
   checks: SuccessChecks;
   thresholds: Threshold[];
   redact: ReadonlySet<string>;
+  /** Where requests go: the target, then (policy mode) each failover provider. */
+  targets: Array<{ origin: string; path: Template }>;
+  policy: PolicyPlan | undefined;
 }
 
 /** Validates options and returns the plan, or throws one UsageError listing every problem found. */
@@ -92,6 +96,11 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
 
   const path = url ? attempt(() => compilePathTemplate(input.url)) : undefined;
+  const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
+  const failover = (input.failover ?? []).map((text) =>
+    attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
+  );
+  if (failover.length > 0 && !input.policy) problems.add('--failover needs policy mode (resil chaos without a service URL)');
   const body = bodyText === undefined ? undefined : attempt(() => compileTemplate(bodyText!, '--body'));
 
   problems.throwIfAny();
@@ -129,6 +138,8 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     checks: checks!,
     thresholds,
     redact: new Set((input.redact ?? []).map((name) => name.toLowerCase())),
+    targets: [{ origin: url!.origin, path: path! }, ...failover.map((target) => target!)],
+    policy,
   };
 }
 

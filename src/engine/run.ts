@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { buildResultDocument, scheduledCount, type ResultDocument } from '../report/result.js';
+import { buildResultDocument, scheduledCount, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
 import { ClosedExecutor } from './closed.js';
 import { splitEvenly, type Executor, type Share } from './executor.js';
 import { OpenExecutor } from './open.js';
@@ -22,6 +22,10 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Name recorded as the result's `command` (default 'load'). */
   command?: string;
+  /** Called just before the first request (chaos: starts the fault-window clock). */
+  onStart?: () => void;
+  /** Called once the run is over, before the result is built (chaos: the proxies' counts). */
+  collectChaos?: () => ChaosFacts;
 }
 
 /** Runs a load campaign and returns its result document (thresholds evaluated). */
@@ -33,7 +37,10 @@ export async function runPlan(plan: LoadPlan, hooks: RunHooks = {}): Promise<Res
   const startedAt = new Date();
   const run = plan.workers > 1 ? runInWorkers(plan, hooks) : runInProcess(plan, hooks);
   const { snapshot, durationMs, interrupted } = await run;
-  return buildResultDocument(plan, { command: hooks.command ?? 'load', startedAt, durationMs, interrupted, snapshot });
+  const facts: RunFacts = { command: hooks.command ?? 'load', startedAt, durationMs, interrupted, snapshot };
+  const chaos = hooks.collectChaos?.();
+  if (chaos) facts.chaos = chaos;
+  return buildResultDocument(plan, facts);
 }
 
 interface RawRun {
@@ -59,6 +66,7 @@ export function createExecutor(plan: LoadPlan, share: Share): Executor {
 }
 
 async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+  hooks.onStart?.();
   const startMs = performance.now();
   const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs));
   let interrupted = false;
@@ -75,8 +83,8 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
       }, 1000)
     : undefined;
   try {
-    const recorder = await executor.run();
-    return { snapshot: recorder.snapshot(), durationMs: performance.now() - startMs, interrupted };
+    await executor.run();
+    return { snapshot: executor.snapshot(), durationMs: performance.now() - startMs, interrupted };
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
@@ -118,6 +126,7 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   const startEpochMs = performance.timeOrigin + performance.now() + 20;
   const startMs = startEpochMs - performance.timeOrigin;
   for (const worker of workers) worker.postMessage({ type: 'start', startEpochMs });
+  setTimeout(() => hooks.onStart?.(), Math.max(0, startMs - performance.now()));
 
   let interrupted = false;
   const onAbort = () => {

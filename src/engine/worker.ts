@@ -41,9 +41,9 @@ port.on('message', (message: ControlMessage) => {
   setTimeout(
     () => {
       if (stopRequested) executor.stop();
-      void executor.run().then((recorder) => {
+      void executor.run().then(() => {
         clearInterval(ticker);
-        port.postMessage({ type: 'done', snapshot: recorder.snapshot() } satisfies WorkerMessage);
+        port.postMessage({ type: 'done', snapshot: executor.snapshot() } satisfies WorkerMessage);
       });
     },
     Math.max(0, startMs - performance.now()),

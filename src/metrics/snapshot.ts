@@ -20,6 +20,8 @@ export interface RecorderSnapshot {
   latency: string;
   serviceTime: string | null;
   timeline: TimelineSecond[];
+  /** Extra counters of the executor (policy mode: attempts, retries, failovers...), merged by sum. */
+  counters?: Record<string, number>;
 }
 
 /** Merges snapshots (worker threads, later shards): counters add, histograms add, seconds align on t. */
@@ -46,6 +48,7 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     merged.lateStarts += snapshot.lateStarts;
     addCounts(merged.statusCodes, snapshot.statusCodes);
     addCounts(merged.errors, snapshot.errors);
+    if (snapshot.counters) addCounts((merged.counters ??= {}), snapshot.counters);
     addEncoded(latency, snapshot.latency);
     if (serviceTime !== null && snapshot.serviceTime !== null) addEncoded(serviceTime, snapshot.serviceTime);
     for (const second of snapshot.timeline) {

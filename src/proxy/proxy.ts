@@ -60,6 +60,17 @@ export interface ChaosProxy {
  * probability, windows and targeting are applied here, once, for every fault type.
  */
 export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
+  const checked = checkProxyOptions(options);
+  return new ProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, checked.mock).start();
+}
+
+/** Validates proxy options without starting anything; throws one UsageError listing every problem. */
+export function checkProxyOptions(options: ProxyOptions): {
+  plan: FaultPlan;
+  listen: { host: string; port: number };
+  upstream: URL | undefined;
+  mock: MockPlan | undefined;
+} {
   const problems = new ProblemList();
   if ((options.upstream === undefined) === (options.mock === undefined)) problems.add('give the proxy an --upstream URL or --mock, one of the two');
   let upstream: URL | undefined;
@@ -70,7 +81,7 @@ export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy
       problems.add(`--upstream: ${(error as Error).message}`);
     }
   }
-  const mock: MockPlan | undefined = options.mock ? buildMockPlan(options.mock, problems) : undefined;
+  const mock = options.mock ? buildMockPlan(options.mock, problems) : undefined;
   let listen: { host: string; port: number } | undefined;
   try {
     listen = parseListen(options.listen);
@@ -85,7 +96,7 @@ export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy
     problems.add(error.message);
   }
   problems.throwIfAny();
-  return new ProxyServer(options.name ?? 'proxy', plan!, listen!, upstream, mock).start();
+  return { plan: plan!, listen: listen!, upstream, mock };
 }
 
 class ProxyServer implements ChaosProxy {

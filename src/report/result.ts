@@ -5,6 +5,8 @@ import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/hi
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
+import { computeRecovery, worstRecoveryMs, type WindowRecovery } from '../chaos/recovery.js';
+import type { ProxyStats } from '../proxy/proxy.js';
 
 export const RESULT_SCHEMA = 'resil/result@1';
 
@@ -32,6 +34,46 @@ export interface ResultDocument {
   thresholds: ThresholdVerdict[];
   timeline: Array<{ t: number; requests: number; ok: number; p99Ms: number | null }>;
   histograms: { latency: string; serviceTime: string | null; timeline: Array<string | null> };
+  /** Chaos runs only: what the proxies did. */
+  faults?: ChaosFaults;
+  /** Chaos runs only: dependency calls per request. */
+  amplification?: number | null;
+  /** Chaos runs only: per fault window, the time back to steady state. */
+  recovery?: WindowRecovery[];
+  faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
+  /** Policy mode only: the client policy and what it did. */
+  policy?: PolicySummary;
+}
+
+export interface PolicySummary {
+  retries: number;
+  backoff: string;
+  retryOn: string;
+  breaker: string | null;
+  /** Providers tried in order (1 + failovers). */
+  providers: number;
+  /** HTTP attempts made, retries among them, failovers to a later provider, calls refused by an open breaker. */
+  attempts: number;
+  retried: number;
+  failovers: number;
+  breakerRejections: number;
+}
+
+/** The proxies' side of a chaos run, summed over providers and per provider. */
+export interface ChaosFaults {
+  injected: Record<string, number>;
+  /** Dependency calls the proxies received. */
+  upstreamCalls: number;
+  /** Calls that reached the real upstream (or mock): exactly what it saw. */
+  passedThrough: number;
+  upstreamErrors: number;
+  providers: Record<string, ProxyStats & { target: string; listen: string }>;
+}
+
+/** What a chaos run adds to the facts of a load run. */
+export interface ChaosFacts {
+  providers: Record<string, ProxyStats & { target: string; listen: string }>;
+  windows: Array<{ source: string; startMs: number; endMs: number }>;
 }
 
 export interface ResultSettings {
@@ -52,6 +94,7 @@ export interface RunFacts {
   durationMs: number;
   interrupted: boolean;
   snapshot: RecorderSnapshot;
+  chaos?: ChaosFacts;
 }
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
@@ -62,11 +105,14 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
   const successRate = snapshot.total > 0 ? snapshot.ok / snapshot.total : null;
   const rps = facts.durationMs > 0 ? snapshot.total / (facts.durationMs / 1000) : 0;
 
+  const chaos = facts.chaos ? chaosFigures(facts.chaos, snapshot) : undefined;
   const thresholds = evaluateThresholds(plan.thresholds, {
     successRate,
     rps,
     latencyMs,
     percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
+    amplification: chaos?.amplification ?? null,
+    recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
   });
 
   const timeline = snapshot.timeline.map((second) => {
@@ -118,9 +164,40 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
       timeline: snapshot.timeline.map((second) => second.histogram),
     },
   };
+  if (chaos) Object.assign(document, chaos);
+  if (plan.policy) {
+    const counters = snapshot.counters ?? {};
+    document.policy = {
+      retries: plan.policy.retries,
+      backoff: plan.policy.backoffSource,
+      retryOn: plan.options.policy?.retryOn ?? '5xx,429,timeout,reset',
+      breaker: plan.options.policy?.breaker ?? null,
+      providers: plan.targets.length,
+      attempts: counters.attempts ?? 0,
+      retried: counters.retries ?? 0,
+      failovers: counters.failovers ?? 0,
+      breakerRejections: counters.breakerRejections ?? 0,
+    };
+  }
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return document;
+}
+
+function chaosFigures(chaos: ChaosFacts, snapshot: RecorderSnapshot): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> {
+  const faults: ChaosFaults = { injected: {}, upstreamCalls: 0, passedThrough: 0, upstreamErrors: 0, providers: chaos.providers };
+  for (const stats of Object.values(chaos.providers)) {
+    faults.upstreamCalls += stats.calls;
+    faults.passedThrough += stats.passedThrough;
+    faults.upstreamErrors += stats.upstreamErrors;
+    for (const [name, count] of Object.entries(stats.injected)) faults.injected[name] = (faults.injected[name] ?? 0) + count;
+  }
+  return {
+    faults,
+    amplification: snapshot.total > 0 ? round(faults.upstreamCalls / snapshot.total, 3) : null,
+    recovery: computeRecovery(snapshot.timeline, chaos.windows),
+    faultWindows: chaos.windows.map((w) => ({ window: w.source, startMs: w.startMs, endMs: w.endMs })),
+  };
 }
 
 /** Requests the open-model schedule holds: the count given, or duration × rate. */

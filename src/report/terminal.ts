@@ -68,6 +68,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
     .map(([name, count]) => `${name} × ${n(count)}`);
   lines.push(`status codes  ${statuses.length > 0 ? statuses.join(' · ') : '-'}`);
   lines.push(`errors        ${errors.length > 0 ? c.red(errors.join(' · ')) : 'none'}`);
+  if (document.faults) lines.push(...chaosLines(document, c));
   lines.push('');
 
   const verdicts = new Table({ head: ['threshold', 'actual', ''], style: tableStyle });
@@ -85,6 +86,34 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
         : c.red.bold(`${failedCount} of ${document.thresholds.length} thresholds failed`),
   );
   return lines.join('\n') + '\n';
+}
+
+/** Chaos runs: injected against observed, amplification, policy counters, recovery, and a per-second strip. */
+function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
+  const faults = document.faults!;
+  const injected = Object.entries(faults.injected).map(([name, count]) => `${name} × ${n(count)}`);
+  const lines = [
+    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${n(faults.upstreamCalls)} dependency calls, ${n(faults.passedThrough)} passed through)`)}`,
+    `amplification ${document.amplification === null || document.amplification === undefined ? '-' : document.amplification.toFixed(2)} dependency calls per request`,
+  ];
+  if (document.policy) {
+    const p = document.policy;
+    lines.push(`policy        ${n(p.attempts)} attempts · ${n(p.retried)} retries · ${n(p.failovers)} failovers · ${n(p.breakerRejections)} refused by an open breaker`);
+  }
+  if (document.recovery && document.recovery.length > 0) {
+    lines.push(`recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`);
+  }
+  if (document.timeline.length > 0 && document.timeline.length <= 240) {
+    const bars = ' ▁▂▃▄▅▆▇█';
+    const strip = document.timeline.map((s) => (s.requests === 0 ? ' ' : bars[Math.round((s.ok / s.requests) * 8)]!)).join('');
+    lines.push(`success/s     ${strip}`);
+    const windows = document.faultWindows ?? [];
+    if (windows.length > 0) {
+      const marks = document.timeline.map((s) => (windows.some((w) => s.t * 1000 < w.endMs && (s.t + 1) * 1000 > w.startMs) ? '━' : '·')).join('');
+      lines.push(`fault window  ${c.yellow(marks)}`);
+    }
+  }
+  return lines;
 }
 
 function n(value: number): string {

@@ -7,6 +7,13 @@ export interface MetricSource {
   latencyMs: { min: number; mean: number; max: number } | null;
   /** Latency at a percentile (0..100] in ms, or null when nothing was measured. */
   percentileMs(percentile: number): number | null;
+  /** Chaos runs: dependency calls per request (null outside chaos). */
+  amplification?: number | null;
+  /**
+   * Chaos runs: the longest recovery over the fault windows in ms; Infinity when a window never
+   * recovered; null when there is nothing to measure (no windows).
+   */
+  recoveryMs?: number | null;
 }
 
 export interface ThresholdVerdict {
@@ -31,6 +38,10 @@ export function measure(threshold: Threshold, source: MetricSource): number | nu
       return source.latencyMs ? source.latencyMs[threshold.metric] : null;
     case 'p':
       return source.percentileMs(threshold.percentile!);
+    case 'amplification':
+      return source.amplification ?? null;
+    case 'recovery':
+      return source.recoveryMs ?? null;
     default:
       return null;
   }
@@ -56,7 +67,7 @@ export function evaluateThresholds(thresholds: readonly Threshold[], source: Met
   return thresholds.map((threshold) => {
     const actual = measure(threshold, source);
     const ok = actual !== null && Number.isFinite(actual) && compare(actual, threshold.comparator, threshold.value);
-    const verdict: ThresholdVerdict = { expression: threshold.source, ok, actual: actual === null ? null : round(actual) };
+    const verdict: ThresholdVerdict = { expression: threshold.source, ok, actual: actual === null || !Number.isFinite(actual) ? null : round(actual) };
     if (threshold.isDefault) verdict.default = true;
     return verdict;
   });

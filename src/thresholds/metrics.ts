@@ -17,6 +17,8 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
   mean: { kind: 'duration', description: 'mean latency' },
   min: { kind: 'duration', description: 'fastest request' },
   max: { kind: 'duration', description: 'slowest request' },
+  amplification: { kind: 'number', description: 'chaos: dependency calls per request' },
+  recovery: { kind: 'duration', description: 'chaos: longest time from the end of a fault window back to steady state' },
   // Percentiles: p50, p90, p95, p99, p999 and the general p(N) form, all of kind 'duration'.
 };
 

@@ -1,0 +1,37 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { executeRun } from '../cli/execute-load.js';
+import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
+import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
+import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
+import { runChaos } from '../chaos/run-chaos.js';
+import type { ResultDocument } from '../report/result.js';
+
+export default class Chaos extends BaseCommand {
+  static override summary = "Drive load while a chaos proxy injects faults into the service's dependency traffic.";
+  static override description =
+    "With a service URL: the proxy listens at --listen (the address your service calls for its dependency) and forwards to --upstream or answers with --mock; load goes to the service and the result shows both sides, with recovery time per fault window and retry amplification. Without a URL (policy mode): resil's own client, with --retries, --backoff, --breaker and --failover, is the subject. Default threshold: success_rate>=0.9.";
+  static override examples = [
+    "<%= config.bin %> chaos http://127.0.0.1:3000/v1/complete -m POST --body '{\"prompt\":\"hi\"}' --listen 127.0.0.1:8081 --mock --failure-rate 0.3 --faults 'status:503=5,timeout=2,reset=1' -d 30s",
+    '<%= config.bin %> chaos --mock --failure-rate 0.3 --retries 3 --backoff exp:50ms -r 100 -d 20s',
+    "<%= config.bin %> chaos http://127.0.0.1:3000/ --listen 127.0.0.1:8081 --upstream http://127.0.0.1:9000 --faults down --fault-window 10s..20s -d 40s -t 'recovery<5s'",
+  ];
+  static override enableJsonFlag = true;
+  static override args = {
+    url: Args.string({ description: 'The service under test (omit for policy mode).' }),
+  };
+  static override flags = { ...loadFlags, ...proxyFlags, ...policyFlags };
+
+  async run(): Promise<ResultDocument> {
+    const { args, flags } = await this.parse(Chaos);
+    const policyMode = args.url === undefined;
+    const load = loadOptionsFromFlags(args.url, flags);
+    if (policyMode) load.policy = policyOptionsFromFlags(flags);
+    const options = {
+      load: policyMode ? { ...load, url: undefined } : load,
+      proxy: proxyOptionsFromFlags(flags),
+      ...(flags.failover ? { failover: flags.failover } : {}),
+    };
+    return executeRun((hooks) => runChaos(options, hooks), { command: 'chaos', json: this.jsonEnabled(), out: flags.out ?? [] });
+  }
+}

@@ -1,0 +1,86 @@
+import { ConstantBackoff, ExponentialBackoff, fullJitterGenerator, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
+import { ProblemList } from '../errors.js';
+import { tryParseDuration } from '../util/duration.js';
+
+/** Client-side resilience policy for policy mode: what resil's own client does on failure. */
+export interface PolicyOptions {
+  /** Retries after the first attempt (default 3; 0 allowed). */
+  retries?: number;
+  /** 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'. */
+  backoff?: string;
+  /** What is retried: '5xx,429,timeout,reset' (also 4xx, a code like 503, closed, refused, body). */
+  retryOn?: string;
+  /** 'N/DURATION': open after N consecutive failures, half-open after DURATION ('5/10s'). */
+  breaker?: string;
+}
+
+export interface PolicyPlan {
+  retries: number;
+  backoff: IBackoffFactory<IRetryBackoffContext<unknown>>;
+  backoffSource: string;
+  /** Retryable statuses (1000-entry table) and error classes. */
+  retryStatus: Uint8Array;
+  retryClasses: ReadonlySet<string>;
+  breaker: { threshold: number; halfOpenAfterMs: number } | undefined;
+}
+
+/** Longest Retry-After resil honours (ms): a provider asking for more is treated as this. */
+export const MAX_RETRY_AFTER_MS = 30_000;
+/** Cap of one exponential backoff delay (ms). */
+const MAX_BACKOFF_MS = 10_000;
+
+export function buildPolicyPlan(options: PolicyOptions, problems: ProblemList): PolicyPlan {
+  const retries = options.retries ?? 3;
+  if (!(Number.isInteger(retries) && retries >= 0)) problems.add(`--retries: '${options.retries}' must be a whole number >= 0`);
+  const backoffSource = options.backoff ?? 'exp:100ms';
+  const base = parseBackoff(backoffSource, problems);
+  const retryStatus = new Uint8Array(1000);
+  const retryClasses = new Set<string>();
+  for (const raw of (options.retryOn ?? '5xx,429,timeout,reset').split(',')) {
+    const item = raw.trim().toLowerCase();
+    if (/^[45]xx$/.test(item)) retryStatus.fill(1, Number(item[0]) * 100, Number(item[0]) * 100 + 100);
+    else if (/^\d{3}$/.test(item) && Number(item) >= 400 && Number(item) <= 599) retryStatus[Number(item)] = 1;
+    else if (['timeout', 'reset', 'closed', 'refused', 'body', 'other'].includes(item)) retryClasses.add(item);
+    else problems.add(`--retry-on: '${raw.trim()}' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body`);
+  }
+  let breaker: PolicyPlan['breaker'];
+  if (options.breaker !== undefined) {
+    const match = /^(\d+)\/(.+)$/.exec(options.breaker.trim());
+    const halfOpenAfterMs = match ? tryParseDuration(match[2]!) : undefined;
+    if (!match || Number(match[1]) < 1 || halfOpenAfterMs === undefined || halfOpenAfterMs <= 0) {
+      problems.add(`--breaker: '${options.breaker}' must be FAILURES/COOLDOWN, e.g. 5/10s`);
+    } else {
+      breaker = { threshold: Number(match[1]), halfOpenAfterMs };
+    }
+  }
+  return { retries, backoff: honourRetryAfter(base), backoffSource, retryStatus, retryClasses, breaker };
+}
+
+function parseBackoff(text: string, problems: ProblemList): IBackoffFactory<unknown> {
+  const match = /^(exp|fixed):(.+)$/.exec(text.trim());
+  const ms = match ? tryParseDuration(match[2]!) : undefined;
+  if (!match || ms === undefined) {
+    problems.add(`--backoff: '${text}' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms`);
+    return new ConstantBackoff(0);
+  }
+  return match[1] === 'exp'
+    ? new ExponentialBackoff({ initialDelay: ms, maxDelay: MAX_BACKOFF_MS, generator: fullJitterGenerator })
+    : new ConstantBackoff(ms);
+}
+
+/** Failed attempts may carry the server's Retry-After (ms); a retry waits at least that long. */
+export interface RetryAfterCarrier {
+  retryAfterMs?: number;
+}
+
+/** Wraps a backoff so a failure that carried Retry-After waits for it (capped) instead of the backoff's own delay, if longer. */
+function honourRetryAfter(base: IBackoffFactory<unknown>): IBackoffFactory<IRetryBackoffContext<unknown>> {
+  const step = (inner: IBackoffFactory<unknown>, context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> => {
+    const next = inner.next(context);
+    const failure = 'error' in context.result ? (context.result.error as RetryAfterCarrier) : undefined;
+    const asked = failure?.retryAfterMs;
+    const duration = asked === undefined ? next.duration : Math.max(next.duration, Math.min(asked, MAX_RETRY_AFTER_MS));
+    return { duration, next: (ctx) => step(next, ctx) };
+  };
+  return { next: (context) => step(base, context) };
+}
