@@ -9,3 +9,8 @@ export { evaluateThresholds, type ThresholdVerdict } from './thresholds/evaluate
 export { mergeSnapshots, type RecorderSnapshot } from './metrics/snapshot.js';
 export { ExitCode, ResilError, UsageError, CouldNotRunError } from './errors.js';
 export { startExampleService } from './demo/service.js';
+export { runChaos, type ChaosOptions } from './chaos/run-chaos.js';
+export { startChaosProxy, type ChaosProxy, type ProxyOptions, type ProxyStats } from './proxy/proxy.js';
+export { startAdminServer } from './proxy/admin.js';
+export type { FaultSettings } from './proxy/config.js';
+export type { PolicyOptions } from './engine/policy-options.js';

@@ -442,7 +442,9 @@ describe('admin API', () => {
 
     const initial = await adminCall('/faults');
     expect(initial.status).toBe(200);
-    expect(initial.json).toEqual({ failureRate: 0, seed: 5 });
+    // toMatchObject: GET /faults also echoes non-fault options today (see the failing test below).
+    expect(initial.json).toMatchObject({ failureRate: 0, seed: 5 });
+    expect(initial.json.faults).toBeUndefined();
 
     const put = await adminCall('/faults', { method: 'PUT', body: JSON.stringify({ faults: 'status:429', retryAfter: 3, seed: 8 }) });
     expect(put.status).toBe(200);
@@ -477,10 +479,24 @@ describe('admin API', () => {
   test.failing('PUT /faults with well-formed JSON of the wrong shape is a 400, not a 500', async () => {
     const p = await mockProxy();
     admin = await startAdminServer(p, { port: 0 });
-    for (const body of ['null', '{"faults":5}', '{"windows":"1s..2s"}', '{"matchMethod":1}']) {
-      const answer = await adminCall('/faults', { method: 'PUT', body });
-      expect([body, answer.status]).toEqual([body, 400]);
-    }
+    const bodies = ['null', '[]', '{"faults":5}', '{"windows":"1s..2s"}', '{"matchMethod":1}'];
+    const statuses: Record<string, number> = {};
+    for (const body of bodies) statuses[body] = (await adminCall('/faults', { method: 'PUT', body })).status;
+    expect(statuses).toEqual(Object.fromEntries(bodies.map((body) => [body, 400])));
+  });
+
+  // faultSettings() returns every option given to startChaosProxy (upstream URL with its password,
+  // listen, mock...), and GET /faults serves it. See the report.
+  test.failing('GET /faults shows the fault settings only, never the upstream URL or its credentials', async () => {
+    upstream = await startRecordingServer();
+    const withCredentials = upstream.url.replace('http://', 'http://user:s3cret@');
+    const p = await startChaosProxy({ upstream: withCredentials, name: 'payments', failureRate: 0.1, seed: 2 });
+    proxy = p;
+    expect(p.target).not.toContain('s3cret');
+    admin = await startAdminServer(p, { port: 0 });
+    const answer = await adminCall('/faults');
+    expect(JSON.stringify(answer.json)).not.toContain('s3cret');
+    expect(answer.json).toEqual({ failureRate: 0.1, seed: 2 });
   });
 
   test('with a token, a call without the right Authorization: Bearer gets 401', async () => {
@@ -541,9 +557,10 @@ describe('socket hygiene', () => {
     pool = new Pool(p.url, { connections: concurrency, pipelining: 1 });
     const outcomes = new Map<string, number>();
     let issued = 0;
+    let peak = 0;
     const worker = async () => {
       while (issued < total) {
-        issued++;
+        if (++issued % 100 === 0) peak = Math.max(peak, openTcpSockets());
         let key: string;
         try {
           // The client gives up on a call after 50 ms (the timeout fault never answers).
@@ -561,9 +578,19 @@ describe('socket hygiene', () => {
     pool = undefined;
 
     const stats = p.stats();
+    console.log(JSON.stringify({ stats, outcomes: Object.fromEntries(outcomes), peak, baseline }));
     expect(stats.calls).toBe(total);
     expect(Object.values(stats.injected).reduce((a, b) => a + b, 0)).toBe(total);
-    expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(total);
+    // Each fault shows up as its own client outcome, one for one.
+    expect(Object.fromEntries(outcomes)).toEqual({
+      '503': stats.injected['status:503'],
+      ECONNRESET: stats.injected.reset,
+      UND_ERR_SOCKET: stats.injected.close,
+      '200 cut short': stats.injected.truncate,
+      TimeoutError: stats.injected.timeout,
+    });
+    // The count below does see the sockets: during the run it was well above the baseline.
+    expect(peak).toBeGreaterThan(baseline + 10);
     // Tolerance: the proxy closes its ends asynchronously; allow 2 s for the count to come back down.
     const settled = await waitFor(() => openTcpSockets() <= baseline, 2000);
     expect({ open: openTcpSockets(), baseline, settled }).toEqual({ open: expect.any(Number), baseline, settled: true });
