@@ -41,6 +41,16 @@ export class ProblemList {
   add(problem: string): void {
     this.problems.push(problem);
   }
+  /** Runs `fn`; a UsageError it throws is collected (and undefined returned) so checking can go on. */
+  attempt<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      this.add(error.message);
+      return undefined;
+    }
+  }
   get size(): number {
     return this.problems.length;
   }

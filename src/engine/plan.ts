@@ -53,25 +53,16 @@ export interface LoadPlan {
 /** Validates options and returns the plan, or throws one UsageError listing every problem found. */
 export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const problems = new ProblemList();
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (error) {
-      if (error instanceof UsageError) problems.add(error.message);
-      else throw error;
-      return undefined;
-    }
-  };
 
-  const url = attempt(() => parseTargetUrl(input.url));
+  const url = problems.attempt(() => parseTargetUrl(input.url));
   const method = (input.method ?? 'GET').toUpperCase();
   if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
 
-  const headerPairs = attempt(() => parseHeaders(input.headers)) ?? [];
+  const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
   if (input.body !== undefined && input.bodyFile !== undefined) problems.add('give --body or --body-file, not both');
   let bodyText = input.body;
   if (input.bodyFile !== undefined && input.body === undefined) {
-    bodyText = attempt(() => readBodyFile(input.bodyFile!));
+    bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
   }
 
   const concurrency = checkCount(problems, '--concurrency', input.concurrency, 1) ?? DEFAULTS.concurrency;
@@ -89,19 +80,19 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (workers > concurrency) problems.add(`--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`);
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
-  const checks = attempt(() => buildChecks(input));
+  const checks = problems.attempt(() => buildChecks(input));
   const thresholdSources = input.thresholds && input.thresholds.length > 0 ? input.thresholds : undefined;
   const thresholds = thresholdSources
-    ? thresholdSources.map((source) => attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
+    ? thresholdSources.map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
     : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
 
-  const path = url ? attempt(() => compilePathTemplate(input.url)) : undefined;
+  const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
   const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
   const failover = (input.failover ?? []).map((text) =>
-    attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
+    problems.attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
   );
   if (failover.length > 0 && !input.policy) problems.add('--failover needs policy mode (resil chaos without a service URL)');
-  const body = bodyText === undefined ? undefined : attempt(() => compileTemplate(bodyText!, '--body'));
+  const body = bodyText === undefined ? undefined : problems.attempt(() => compileTemplate(bodyText!, '--body'));
 
   problems.throwIfAny();
 

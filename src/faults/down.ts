@@ -1,5 +1,4 @@
-import { UsageError } from '../errors.js';
-import type { Fault, FaultType } from './fault.js';
+import { refuseArgument, type Fault, type FaultType } from './fault.js';
 
 /**
  * `down`: connection refused. Not drawn per call: the proxy closes its listener (and drops open
@@ -9,7 +8,7 @@ export const downFault: FaultType = {
   type: 'down',
   argument: 'none',
   create(argument): Fault {
-    if (argument !== undefined) throw new UsageError(`fault 'down:${argument}': down takes no argument`);
+    refuseArgument('down', argument);
     return {
       name: 'down',
       wholeWindow: true,

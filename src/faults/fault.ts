@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An upstream (or mock) answer held whole, for faults that reshape it. */
@@ -46,6 +48,11 @@ export interface FaultType {
   readonly argument: string;
   /** Throws UsageError with a message naming the bad argument. */
   create(argument: string | undefined): Fault;
+}
+
+/** For fault types that take no argument: 'reset:5' is a usage error. */
+export function refuseArgument(type: string, argument: string | undefined): void {
+  if (argument !== undefined) throw new UsageError(`fault '${type}:${argument}': ${type} takes no argument`);
 }
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded by a proxy. */

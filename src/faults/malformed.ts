@@ -1,5 +1,4 @@
-import { UsageError } from '../errors.js';
-import type { Fault, FaultType } from './fault.js';
+import { refuseArgument, type Fault, type FaultType } from './fault.js';
 
 /** A body that starts like JSON and breaks off: what a provider returns when its serializer dies mid-write. */
 const GARBAGE = Buffer.from('{"result": "The answer is\u0000\u00ff<html><body>502 Bad Gateway');
@@ -9,7 +8,7 @@ export const malformedFault: FaultType = {
   type: 'malformed',
   argument: 'none',
   create(argument): Fault {
-    if (argument !== undefined) throw new UsageError(`fault 'malformed:${argument}': malformed takes no argument`);
+    refuseArgument('malformed', argument);
     return {
       name: 'malformed',
       inject(call) {

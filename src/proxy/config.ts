@@ -47,22 +47,13 @@ export interface FaultPlan {
 /** Validates fault settings, listing every problem at once. */
 export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   const problems = new ProblemList();
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      problems.add(error.message);
-      return undefined;
-    }
-  };
   const hasFaults = settings.faults !== undefined || settings.failureRate !== undefined;
   const failureRate = settings.failureRate ?? (settings.faults !== undefined ? 1 : 0);
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
     problems.add(`--failure-rate: '${settings.failureRate}' must be between 0 and 1`);
   }
-  const mix = hasFaults ? (attempt(() => parseFaultMix(settings.faults ?? 'status:503')) ?? []) : [];
-  const windows = (settings.windows ?? []).map((text) => attempt(() => parseWindow(text))).filter((w): w is FaultWindow => w !== undefined);
+  const mix = hasFaults ? (problems.attempt(() => parseFaultMix(settings.faults ?? 'status:503')) ?? []) : [];
+  const windows = (settings.windows ?? []).map((text) => problems.attempt(() => parseWindow(text))).filter((w): w is FaultWindow => w !== undefined);
   const sorted = [...windows].sort((a, b) => a.startMs - b.startMs);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.startMs < sorted[i - 1]!.endMs) problems.add(`--fault-window: '${sorted[i - 1]!.source}' and '${sorted[i]!.source}' overlap`);
@@ -70,7 +61,7 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   const retryAfterSeconds = settings.retryAfter ?? 1;
   if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0)) problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
-  const matches = attempt(() => buildMatcher(settings));
+  const matches = problems.attempt(() => buildMatcher(settings));
   problems.throwIfAny();
   return {
     settings,
