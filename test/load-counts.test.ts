@@ -62,6 +62,17 @@ describe('request counts', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(285);
   });
 
+  test('stages hold each rate for its duration, in turn, with exact counts', async () => {
+    const before = server.seen;
+    const result = await runLoad({ url: server.url, concurrency: 10, stages: [{ duration: '1s', rate: 100 }, { duration: '1s', rate: 300 }] });
+    expect(result.requests.total).toBe(400);
+    expect(server.seen - before).toBe(400);
+    expect(result.schedule).toMatchObject({ rate: null, scheduled: 400, stages: [{ durationMs: 1000, rate: 100, requests: 100 }, { durationMs: 1000, rate: 300, requests: 300 }] });
+    // Second 0 holds the first stage, second 1 the second (tolerance: ±5 requests at the boundary).
+    expect(Math.abs(result.timeline[0]!.requests - 100)).toBeLessThanOrEqual(5);
+    expect(Math.abs(result.timeline[1]!.requests - 300)).toBeLessThanOrEqual(5);
+  });
+
   test('templates fill {{i}}, {{uuid}} and {{randomInt}} per request, reproducibly under a seed', async () => {
     const run = () =>
       runLoad({

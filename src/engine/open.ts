@@ -6,20 +6,19 @@ import type { LoadPlan } from './plan.js';
 export const LATE_START_MS = 2;
 
 /**
- * Open model: request g of the run is due at start + g × (1000 / rate) ms, whatever the responses do.
+ * Open model: request g of the run is due at start + arrivals.dueMs(g) (g × 1000/rate for a plain
+ * rate), whatever the responses do.
  * Due requests wait for a free connection (the queue is a counter, not a list), and their latency is
  * measured from the due time, so a stalled server shows in the percentiles (coordinated omission
  * corrected, as wrk2 does). The recorder keeps the service time from the actual send beside it.
  */
 export class OpenExecutor extends Executor {
-  private readonly intervalMs: number;
   private readonly free: Sender[] = [];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(plan: LoadPlan, share: Share) {
     super(plan, share);
-    this.intervalMs = 1000 / plan.rate!;
   }
 
   protected start(): void {
@@ -38,7 +37,7 @@ export class OpenExecutor extends Executor {
   }
 
   private dueAt(k: number): number {
-    return this.share.startMs + (this.share.index + k * this.share.count) * this.intervalMs;
+    return this.share.startMs + this.plan.arrivals!.dueMs(this.share.index + k * this.share.count);
   }
 
   /** Sends every request that is due while a connection is free, then sleeps until the next one is. */

@@ -1,3 +1,4 @@
+import type { Stage } from './arrivals.js';
 import type { PolicyOptions } from './policy-options.js';
 
 /**
@@ -19,6 +20,8 @@ export interface LoadOptions {
   duration?: number | string;
   /** Open model: requests per second on a fixed schedule. */
   rate?: number;
+  /** Open model in steps: each rate held for its duration, in turn (excludes rate, requests, duration). */
+  stages?: readonly Stage[];
   /** Per-request time limit (default 10s). */
   timeout?: number | string;
   /** How long in-flight requests may finish once sending stops at the end or on interrupt (default 2s). */

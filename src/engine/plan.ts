@@ -7,6 +7,7 @@ import { buildChecks, type SuccessChecks } from './checks.js';
 import type { LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, type PolicyPlan } from './policy-options.js';
+import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
 
 export const DEFAULTS = {
   concurrency: 10,
@@ -36,6 +37,8 @@ export interface LoadPlan {
   requests: number | undefined;
   durationMs: number | undefined;
   rate: number | undefined;
+  /** Open model: when each request is due. */
+  arrivals: ArrivalSchedule | undefined;
   timeoutMs: number;
   graceMs: number;
   workers: number;
@@ -77,6 +80,10 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
     problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
   }
+  const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
+  if (input.stages !== undefined && (rate !== undefined || requests !== undefined || durationMs !== undefined)) {
+    problems.add('stages fix the rate, the count and the duration: give no --rate, --requests or --duration with them');
+  }
   if (workers > concurrency) problems.add(`--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`);
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
@@ -114,12 +121,15 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     headers,
     headerPairs,
     body,
-    model: rate === undefined ? 'closed' : 'open',
+    model: rate === undefined && input.stages === undefined ? 'closed' : 'open',
     concurrency,
     requests,
     // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
-    durationMs: durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined),
+    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined)),
     rate,
+    arrivals:
+      staged ??
+      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULTS.durationMs) * rate) / 1000))),
     timeoutMs,
     graceMs,
     workers,

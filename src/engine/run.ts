@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { buildResultDocument, scheduledCount, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
+import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
 import { ClosedExecutor } from './closed.js';
 import { splitEvenly, type Executor, type Share } from './executor.js';
 import { OpenExecutor } from './open.js';
@@ -51,7 +51,7 @@ interface RawRun {
 
 /** The share of worker k (of n): its connections, its requests, and the request numbering. */
 export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): Share {
-  const totalRequests = plan.model === 'open' ? scheduledCount(plan) : plan.requests;
+  const totalRequests = plan.model === 'open' ? plan.arrivals!.total : plan.requests;
   return {
     index: k,
     count: n,

@@ -28,7 +28,14 @@ export interface ResultDocument {
   latencyMs: LatencySummaryMs | null;
   serviceTimeMs: LatencySummaryMs | null;
   /** Open model only: the schedule and how well it was kept. */
-  schedule: { rate: number; scheduled: number; lateStarts: number; lateStartMs: number } | null;
+  schedule: {
+    /** Requests per second; null when stages set it. */
+    rate: number | null;
+    stages: Array<{ durationMs: number; rate: number; requests: number }> | null;
+    scheduled: number;
+    lateStarts: number;
+    lateStartMs: number;
+  } | null;
   statusCodes: Record<string, number>;
   errors: Record<string, number>;
   thresholds: ThresholdVerdict[];
@@ -152,7 +159,13 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     serviceTimeMs: serviceHistogram === null ? latencyMs : summarize(serviceHistogram),
     schedule:
       plan.model === 'open'
-        ? { rate: plan.rate!, scheduled: scheduledCount(plan), lateStarts: snapshot.lateStarts, lateStartMs: LATE_START_MS }
+        ? {
+            rate: plan.rate ?? null,
+            stages: plan.options.stages ? plan.arrivals!.steps : null,
+            scheduled: plan.arrivals!.total,
+            lateStarts: snapshot.lateStarts,
+            lateStartMs: LATE_START_MS,
+          }
         : null,
     statusCodes: snapshot.statusCodes,
     errors: snapshot.errors,
@@ -198,11 +211,6 @@ function chaosFigures(chaos: ChaosFacts, snapshot: RecorderSnapshot): Required<P
     recovery: computeRecovery(snapshot.timeline, chaos.windows),
     faultWindows: chaos.windows.map((w) => ({ window: w.source, startMs: w.startMs, endMs: w.endMs })),
   };
-}
-
-/** Requests the open-model schedule holds: the count given, or duration × rate. */
-export function scheduledCount(plan: LoadPlan): number {
-  return plan.requests ?? Math.floor((plan.durationMs! * plan.rate!) / 1000);
 }
 
 /**

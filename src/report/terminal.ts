@@ -30,7 +30,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
   const model =
     document.model === 'open'
-      ? `open model, ${document.schedule!.rate}/s scheduled, up to ${document.settings.concurrency} connections`
+      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${document.settings.concurrency} connections`
       : `closed model, ${document.settings.concurrency} connections`;
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers` : '';
   lines.push(c.dim(`${model}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
