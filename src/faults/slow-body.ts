@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Fault, FaultType } from './fault.js';
 
-/** Pieces per second the body is dribbled in: small enough to look like a slow link, cheap on timers. */
+/** Pieces per second the body is dribbled in (each after one tick, so N bytes take N / rate seconds). */
 const TICKS_PER_SECOND = 20;
 
 /** `slow-body:BYTES_PER_S`: the upstream's answer, its body sent at that rate. */
@@ -34,7 +34,7 @@ export const slowBodyFault: FaultType = {
               if (offset >= answer.body.length) response.end();
               else call.later(tickMs, sendPiece);
             };
-            sendPiece();
+            call.later(tickMs, sendPiece);
           },
           () => call.request.socket.destroy(),
         );

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { CouldNotRunError, UsageError } from '../errors.js';
-import type { FaultSettings } from './config.js';
+import { checkFaultSettingsShape } from './config.js';
 import type { ChaosProxy } from './proxy.js';
 
 export interface AdminServer {
@@ -51,15 +51,15 @@ async function handle(proxy: ChaosProxy, token: string | undefined, request: Inc
       reply(response, 200, proxy.faultSettings());
       return;
     case 'PUT /faults': {
-      let settings: FaultSettings;
+      let parsed: unknown;
       try {
-        settings = JSON.parse(await readBody(request)) as FaultSettings;
+        parsed = JSON.parse(await readBody(request));
       } catch {
         reply(response, 400, { error: 'the body must be JSON fault settings, e.g. {"failureRate":0.3,"faults":"status:503"}' });
         return;
       }
       try {
-        proxy.setFaults(settings);
+        proxy.setFaults(checkFaultSettingsShape(parsed));
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         reply(response, 400, { error: error.message });

@@ -64,7 +64,7 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   const matches = problems.attempt(() => buildMatcher(settings));
   problems.throwIfAny();
   return {
-    settings,
+    settings: pickFaultSettings(settings),
     failureRate,
     mix,
     totalWeight: mix.reduce((sum, entry) => sum + entry.weight, 0),
@@ -74,6 +74,44 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
     seed: settings.seed ?? newSeed(),
     matches: matches ?? null,
   };
+}
+
+const FAULT_SETTING_KEYS = ['failureRate', 'faults', 'windows', 'retryAfter', 'matchMethod', 'matchPath', 'matchHeader', 'seed'] as const;
+
+/** Only the fault settings of a wider options object (a proxy's upstream URL and mock stay out of reports). */
+function pickFaultSettings(from: FaultSettings): FaultSettings {
+  const picked: Record<string, unknown> = {};
+  for (const key of FAULT_SETTING_KEYS) if (from[key] !== undefined) picked[key] = from[key];
+  return picked as FaultSettings;
+}
+
+/**
+ * Checks the shape of fault settings that arrive as JSON (admin API): a plain object whose fields
+ * have the right types. Values are then checked by buildFaultPlan.
+ */
+export function checkFaultSettingsShape(value: unknown): FaultSettings {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('fault settings must be a JSON object');
+  const problems = new ProblemList();
+  const record = value as Record<string, unknown>;
+  const types: Record<(typeof FAULT_SETTING_KEYS)[number], 'number' | 'string' | 'string[]'> = {
+    failureRate: 'number',
+    faults: 'string',
+    windows: 'string[]',
+    retryAfter: 'number',
+    matchMethod: 'string',
+    matchPath: 'string',
+    matchHeader: 'string',
+    seed: 'number',
+  };
+  for (const [key, actual] of Object.entries(record)) {
+    const expected = types[key as keyof typeof types];
+    if (expected === undefined) problems.add(`unknown field '${key}' (known: ${FAULT_SETTING_KEYS.join(', ')})`);
+    else if (expected === 'string[]' ? !(Array.isArray(actual) && actual.every((v) => typeof v === 'string')) : typeof actual !== expected) {
+      problems.add(`'${key}' must be ${expected === 'string[]' ? 'a list of strings' : `a ${expected}`}`);
+    }
+  }
+  problems.throwIfAny();
+  return record as FaultSettings;
 }
 
 /** '10s..25s' → a window from 10 s to 25 s after the run starts. */

@@ -2,13 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import { HOP_BY_HOP, type UpstreamAnswer } from '../faults/fault.js';
 
-/** Request headers to send upstream: the client's, less hop-by-hop headers and Host (undici sets it). */
+/**
+ * Request headers to send upstream: the client's, less hop-by-hop headers (and those the Connection
+ * header names), Host (undici sets it) and Expect (Node's server has already answered 100-continue).
+ */
 export function upstreamRequestHeaders(raw: readonly string[]): string[] {
+  const listed = connectionListed(raw, (value) => value);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (lower === 'host' || HOP_BY_HOP.has(lower)) continue;
+    if (lower === 'host' || lower === 'expect' || HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
   return out;
@@ -16,13 +20,28 @@ export function upstreamRequestHeaders(raw: readonly string[]): string[] {
 
 /** Response headers to send back: the upstream's (raw Buffers from undici), less hop-by-hop headers. */
 export function downstreamResponseHeaders(raw: readonly Buffer[]): string[] {
+  const listed = connectionListed(raw, (value) => value.toString('latin1'));
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
-    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   return out;
+}
+
+/** Header names listed in Connection (RFC 9110 section 7.6.1), lower case; undefined when there are none. */
+function connectionListed<T>(raw: readonly T[], text: (value: T) => string): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (text(raw[i]!).toLowerCase() !== 'connection') continue;
+    for (const token of text(raw[i + 1]!).split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && name !== 'close' && name !== 'keep-alive') (listed ??= new Set()).add(name);
+    }
+  }
+  return listed;
 }
 
 export function hasRequestBody(request: IncomingMessage): boolean {
@@ -60,6 +79,10 @@ export class StreamingForward {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // Cork until the end of this tick: when the whole answer arrived in one read (the common case),
+    // status line, headers and body leave in one write instead of two or three.
+    this.response.cork();
+    process.nextTick(uncorkResponse, this.response);
     this.response.writeHead(statusCode, downstreamResponseHeaders(rawHeaders));
     this.resume = resume;
     return true;
@@ -78,6 +101,7 @@ export class StreamingForward {
 
   onError(): void {
     this.finished = true;
+    if (this.clientGone) return; // we aborted the upstream call because the client left: not an upstream error
     this.onUpstreamError();
     if (this.response.headersSent) {
       this.response.destroy();
@@ -93,9 +117,17 @@ export class StreamingForward {
 
   private resume: () => void = () => {};
 
+  private clientGone = false;
+
   private readonly onClientClose = (): void => {
-    if (!this.finished && this.abort !== null) this.abort(new Error('client went away'));
+    if (this.finished) return;
+    this.clientGone = true;
+    this.abort?.(new Error('client went away'));
   };
+}
+
+function uncorkResponse(response: ServerResponse): void {
+  response.uncork();
 }
 
 /** Fetches one upstream answer whole (for faults that reshape it); rejects on upstream failure. */

@@ -191,3 +191,45 @@ export async function startRecordingServer(
   });
   return Object.assign(server, { requests });
 }
+
+/**
+ * One GET through an undici dispatcher whose client-side timeout starts when the request is written
+ * to a socket (not while it waits for one), as an application's per-call deadline would on a busy box.
+ * Resolves with what the client saw: '200', '503', '200 cut short', 'client timeout', or an error code.
+ */
+export function callWithClientTimeout(dispatcher: Dispatcher, path: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let status: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const handler = {
+      onConnect(abort: (reason: Error) => void) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          abort(new Error('client timeout'));
+        }, timeoutMs);
+      },
+      onHeaders(statusCode: number) {
+        clearTimeout(timer);
+        status = statusCode;
+        return true;
+      },
+      onData() {
+        return true;
+      },
+      onComplete() {
+        resolve(String(status));
+      },
+      onError(error: Error) {
+        clearTimeout(timer);
+        if (timedOut) resolve('client timeout');
+        else if (status !== undefined) resolve(`${status} cut short`);
+        else resolve((error as NodeJS.ErrnoException).code ?? error.name);
+      },
+      onResponseStarted() {},
+      onUpgrade() {},
+      onBodySent() {},
+    };
+    dispatcher.dispatch({ path, method: 'GET' }, handler as unknown as Dispatcher.DispatchHandler);
+  });
+}
