@@ -32,7 +32,10 @@ export function steadyState(timeline: readonly SecondCounts[], firstWindowStartM
   return requests === 0 ? 1 : ok / requests;
 }
 
-/** Recovery time for each window, computed on the per-second timeline. Seconds without requests say nothing and are skipped. */
+/**
+ * Recovery time for each window, computed on the per-second timeline. Seconds without requests, and
+ * seconds that overlap another fault window, say nothing about recovery and are skipped.
+ */
 export function computeRecovery(
   timeline: readonly SecondCounts[],
   windows: ReadonlyArray<{ source: string; startMs: number; endMs: number }>,
@@ -44,6 +47,7 @@ export function computeRecovery(
     for (const second of timeline) {
       const startMs = second.t * 1000;
       if (startMs < window.endMs || second.requests === 0) continue;
+      if (windows.some((other) => other !== window && startMs < other.endMs && startMs + 1000 > other.startMs)) continue;
       if (second.ok / second.requests >= baseline - tolerance) return { window: window.source, recoveryMs: startMs - window.endMs };
     }
     return { window: window.source, recoveryMs: null };

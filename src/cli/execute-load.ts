@@ -4,8 +4,22 @@ import { runPlan, type RunHooks } from '../engine/run.js';
 import { ExitCode } from '../errors.js';
 import { checkOutputPaths, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
-import { exitCodeFor, neverConnected, type ResultDocument } from '../report/result.js';
+import { exitCodeFor, neverConnected, type ResultDocument, type ScenarioResult } from '../report/result.js';
+import { appendStepSummary, emitAnnotations } from '../report/github.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
+
+/**
+ * In GitHub Actions: append the Markdown summary to the job's step summary and emit an annotation
+ * per failed threshold. A summary that cannot be written is a warning, never a failed run.
+ */
+export function reportToGitHub(scenarios: readonly ScenarioResult[]): void {
+  try {
+    appendStepSummary(scenarios);
+  } catch (error) {
+    process.stderr.write(`resil: could not append the GitHub step summary (${(error as NodeJS.ErrnoException).code ?? 'error'})\n`);
+  }
+  emitAnnotations(scenarios);
+}
 
 export interface CliRunSettings {
   command: string;
@@ -23,14 +37,36 @@ export async function executeLoad(options: LoadOptions, settings: CliRunSettings
   return executeRun((hooks) => runPlan(plan, hooks), settings);
 }
 
-/** Runs a campaign (load or chaos) with the shared CLI behaviour; `run` validates before it starts anything. */
+/** Runs one load or chaos run with the shared CLI behaviour; `run` validates before it starts anything. */
 export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocument>, settings: CliRunSettings): Promise<ResultDocument> {
   checkOutputPaths(settings.out);
+  const progress = settings.json ? undefined : createProgressLine(process.stderr);
+  const { value: document, signal } = await withInterrupts((abort) =>
+    run({ signal: abort, command: settings.command, ...(progress ? { onProgress: progress.update } : {}) }).finally(() => progress?.clear()),
+  );
 
+  const scenarios = [{ name: settings.command, document }];
+  writeOutputs(settings.out, { campaign: false, scenarios });
+  reportToGitHub(scenarios);
+  if (!settings.json) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }));
+  const code = exitCodeFor(document, signal);
+  if (code === ExitCode.couldNotRun && neverConnected(document)) {
+    process.stderr.write(`resil: could not run: no connection to ${document.target} could be made (${document.requests.total} attempts refused)\n`);
+  }
+  process.exitCode = code;
+  return document;
+}
+
+/**
+ * Runs `work` with Ctrl-C and SIGTERM wired to its abort signal (a graceful stop: sending stops,
+ * in-flight requests get the grace period, the partial result is still reported). A second signal
+ * leaves at once.
+ */
+export async function withInterrupts<T>(work: (abort: AbortSignal) => Promise<T>): Promise<{ value: T; signal: 'SIGINT' | 'SIGTERM' | undefined }> {
   const controller = new AbortController();
   let signal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
-    if (signal !== undefined) process.exit(name === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint); // second signal: leave now
+    if (signal !== undefined) process.exit(name === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint);
     signal = name;
     process.stderr.write(`\nresil: ${name} received, stopping (in-flight requests get the --grace period)\n`);
     controller.abort();
@@ -39,23 +75,10 @@ export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocumen
   const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-
-  const progress = settings.json ? undefined : createProgressLine(process.stderr);
-  let document: ResultDocument;
   try {
-    document = await run({ signal: controller.signal, command: settings.command, ...(progress ? { onProgress: progress.update } : {}) });
+    return { value: await work(controller.signal), signal };
   } finally {
-    progress?.clear();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
-
-  writeOutputs(settings.out, document);
-  if (!settings.json) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }));
-  const code = exitCodeFor(document, signal);
-  if (code === ExitCode.couldNotRun && neverConnected(document)) {
-    process.stderr.write(`resil: could not run: no connection to ${document.target} could be made (${document.requests.total} attempts refused)\n`);
-  }
-  process.exitCode = code;
-  return document;
 }

@@ -1,40 +1,39 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { executeLoad } from '../cli/execute-load.js';
-import { startExampleService } from '../demo/service.js';
-import type { ResultDocument } from '../report/result.js';
+import { executeCampaign } from '../cli/execute-campaign.js';
+import { demoCampaign, freePorts } from '../demo/campaign.js';
+import { startGateway } from '../demo/gateway.js';
 
 export default class Demo extends BaseCommand {
-  static override summary = 'Run a short campaign against an embedded example service (offline, loopback only).';
+  static override summary = 'The chaos demo: an example LLM gateway, two mock providers, a campaign of provider failures (offline, loopback only).';
   static override description =
-    'Starts an example JSON service on 127.0.0.1 (an ephemeral port) and drives it for a few seconds in the open model, then prints the summary and exits as `resil load` would.';
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --json'];
+    'Starts two mock providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour Retry-After, a circuit breaker per provider, failover from A to B), then runs a 24-second campaign: steady load, A failing 30% of calls, A down, both down, recovery. Prints the summary with recovery and amplification and exits 0 when the gateway holds its thresholds. --naive runs the same campaign against a gateway with none of that (one call to A), which fails the gate (exit 1).';
+  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --naive', '<%= config.bin %> demo --json'];
   static override enableJsonFlag = true;
   static override flags = {
-    duration: Flags.string({ char: 'd', summary: 'How long to drive the example service.', default: '3s' }),
-    rate: Flags.integer({ char: 'r', summary: 'Requests per second.', default: 200 }),
+    naive: Flags.boolean({ summary: 'Drive the naive gateway (no timeout, retry, breaker or failover) instead.', default: false }),
+    quick: Flags.boolean({ summary: 'Run the campaign at half length (12 s), as the test suite does.', default: false }),
   };
 
-  async run(): Promise<ResultDocument> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Demo);
-    const service = await startExampleService();
+    const [a, b] = await freePorts(2);
+    const gateway = await startGateway({
+      providerA: `http://127.0.0.1:${a}`,
+      providerB: `http://127.0.0.1:${b}`,
+      naive: flags.naive,
+      callTimeoutMs: 300,
+      retries: 2,
+      baseBackoffMs: 20,
+      breakerFailures: 5,
+      breakerCooldownMs: 1000,
+    });
     try {
-      return await executeLoad(
-        {
-          url: `${service.url}/v1/complete`,
-          method: 'POST',
-          headers: ['content-type: application/json'],
-          body: '{"prompt":"request {{i}}"}',
-          rate: flags.rate,
-          duration: flags.duration,
-          concurrency: 20,
-          expectJson: ['result=ok'],
-          thresholds: ['success_rate>=0.99', 'p99<250ms'],
-        },
-        { command: 'demo', json: this.jsonEnabled(), out: [] },
-      );
+      const campaign = demoCampaign({ gatewayUrl: gateway.url, providerPorts: [a!, b!], quick: flags.quick });
+      if (!this.jsonEnabled()) process.stderr.write(`resil demo: ${flags.naive ? 'naive' : 'resilient'} gateway on ${gateway.url}, providers a and b on 127.0.0.1:${a} and :${b}\n`);
+      return await executeCampaign(campaign, { json: this.jsonEnabled(), out: [] }, campaign.scenarios.length);
     } finally {
-      await service.close();
+      await gateway.close();
     }
   }
 }

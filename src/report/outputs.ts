@@ -1,12 +1,35 @@
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { ResultDocument } from './result.js';
+import { renderJunit } from './junit.js';
+import type { ScenarioResult } from './result.js';
 
-/** Output formats by file extension; later reporters (JUnit, HTML, Prometheus) register here. */
-const WRITERS: Record<string, (document: ResultDocument) => string> = {
-  '.json': (document) => JSON.stringify(document, null, 2) + '\n',
+export const CAMPAIGN_SCHEMA_VERSION = 'resil/campaign-result@1';
+
+/**
+ * What a run hands its outputs: the scenarios it ran. A single command (`load`, `chaos`) has one,
+ * and its JSON output is that result document; a campaign's JSON output wraps all of them.
+ */
+export interface RunOutput {
+  campaign: boolean;
+  scenarios: readonly ScenarioResult[];
+}
+
+/** Output formats by file extension. */
+const WRITERS: Record<string, (output: RunOutput) => string> = {
+  '.json': (output) => JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2) + '\n',
+  '.xml': (output) => renderJunit(output.scenarios),
 };
+
+/** The JSON document of a campaign run: every scenario's result document, and the overall verdict. */
+export function campaignDocument(scenarios: readonly ScenarioResult[]): {
+  schema: string;
+  ok: boolean;
+  scenarios: Array<{ name: string; ok: boolean; result: ScenarioResult['document'] }>;
+} {
+  const rows = scenarios.map((s) => ({ name: s.name, ok: !s.document.interrupted && s.document.thresholds.every((t) => t.ok), result: s.document }));
+  return { schema: CAMPAIGN_SCHEMA_VERSION, ok: rows.length > 0 && rows.every((r) => r.ok), scenarios: rows };
+}
 
 /**
  * Checks every --out path before the run starts: a known extension and a writable place.
@@ -35,6 +58,6 @@ export function checkOutputPaths(paths: readonly string[]): void {
   }
 }
 
-export function writeOutputs(paths: readonly string[], document: ResultDocument): void {
-  for (const path of paths) writeFileSync(path, WRITERS[extname(path).toLowerCase()]!(document));
+export function writeOutputs(paths: readonly string[], output: RunOutput): void {
+  for (const path of paths) writeFileSync(path, WRITERS[extname(path).toLowerCase()]!(output));
 }

@@ -14,6 +14,8 @@ export const RESULT_SCHEMA = 'resil/result@1';
 export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;
   command: string;
+  /** Campaign runs: the scenario's name. */
+  scenario?: string;
   /** The target with credentials and token-like query values removed. */
   target: string;
   seed: number;
@@ -64,6 +66,12 @@ export interface PolicySummary {
   retried: number;
   failovers: number;
   breakerRejections: number;
+}
+
+/** One named run, as the CI reporters take it: a scenario of a campaign, or the single run of a command. */
+export interface ScenarioResult {
+  name: string;
+  document: ResultDocument;
 }
 
 /** The proxies' side of a chaos run, summed over providers and per provider. */

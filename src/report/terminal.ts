@@ -104,7 +104,8 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
     lines.push(`recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`);
   }
   if (document.timeline.length > 0 && document.timeline.length <= 240) {
-    const bars = ' ▁▂▃▄▅▆▇█';
+    // One glyph per second: '_' is 0% success, '█' 100%; a blank is a second with no completed request.
+    const bars = '_▁▂▃▄▅▆▇█';
     const strip = document.timeline.map((s) => (s.requests === 0 ? ' ' : bars[Math.round((s.ok / s.requests) * 8)]!)).join('');
     lines.push(`success/s     ${strip}`);
     const windows = document.faultWindows ?? [];
@@ -131,5 +132,6 @@ function formatActual(expression: string, actual: number | null): string {
   const metric = expression.split(/[<>=]/)[0]!.trim();
   if (metric === 'success_rate' || metric === 'error_rate') return `${(actual * 100).toFixed(2)}%`;
   if (metric === 'rps') return `${n(actual)}/s`;
+  if (metric === 'amplification') return actual.toFixed(2);
   return formatMs(actual);
 }

@@ -43,6 +43,7 @@ export function parseDuration(text: string, what: string): number {
 /** Human form of a millisecond figure for summaries: 0.85ms, 12.3ms, 1.52s, 2m05s. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
+  if (ms === 0) return '0ms';
   if (ms < 1) return `${ms.toFixed(3)}ms`;
   if (ms < 10) return `${ms.toFixed(2)}ms`;
   if (ms < 1000) return `${ms.toFixed(1)}ms`;

@@ -1,0 +1,197 @@
+import type { LoadOptions } from '../engine/options.js';
+import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
+import { runPlan, type Progress } from '../engine/run.js';
+import { ProblemList, UsageError } from '../errors.js';
+import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
+import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
+import type { ResultDocument, ScenarioResult } from '../report/result.js';
+import { CHAOS_DEFAULT_THRESHOLD } from '../chaos/run-chaos.js';
+import { parseThreshold } from '../thresholds/parse.js';
+import { tryParseDuration } from '../util/duration.js';
+import { newSeed } from '../util/random.js';
+import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
+import { startService, type RunningService } from './service.js';
+
+export interface CampaignRunOptions {
+  /** Run only this scenario. */
+  scenario?: string;
+  signal?: AbortSignal;
+  onScenarioStart?: (name: string, index: number, count: number) => void;
+  onScenarioDone?: (result: ScenarioResult) => void;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** One scenario, validated and ready: its load plan, and per provider its base faults and timed phases. */
+export interface PreparedScenario {
+  name: string;
+  type: 'load' | 'chaos';
+  plan: LoadPlan;
+  baseFaults: Map<string, FaultSettings>;
+  phases: Array<{ atMs: number; forMs: number; source: string; providers: Map<string, FaultSettings> }>;
+  /** Windows that recovery is measured after: the providers' fault windows and the phases. */
+  windows: FaultWindow[];
+}
+
+/** Validates every scenario (and provider) of a campaign before anything starts; lists all problems. */
+export function prepareCampaign(campaign: Campaign, only?: string): PreparedScenario[] {
+  const names = campaign.scenarios.map((s) => s.name);
+  if (only !== undefined && !names.includes(only)) throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
+  const problems = new ProblemList();
+  for (const [name, provider] of Object.entries(campaign.providers ?? {})) problems.attempt(() => checkProxyOptions(providerOptions(name, provider)));
+  const prepared: PreparedScenario[] = [];
+  for (const scenario of campaign.scenarios) {
+    if (only !== undefined && scenario.name !== only) continue;
+    const found = problems.attempt(() => prepareScenario(campaign, scenario));
+    if (found) prepared.push(found);
+  }
+  problems.throwIfAny();
+  return prepared;
+}
+
+/**
+ * Runs a campaign: starts the providers (chaos proxies) and the service, runs the scenarios in order
+ * (each with its faults and timed phases), and stops everything, also on error or interrupt.
+ */
+export async function runCampaign(campaign: Campaign, options: CampaignRunOptions = {}): Promise<ScenarioResult[]> {
+  const prepared = prepareCampaign(campaign, options.scenario);
+  const proxies = new Map<string, ChaosProxy>();
+  let service: RunningService | undefined;
+  const results: ScenarioResult[] = [];
+  try {
+    for (const [name, provider] of Object.entries(campaign.providers ?? {})) proxies.set(name, await startChaosProxy(providerOptions(name, provider)));
+    if (campaign.service) {
+      const timeout = campaign.service.readyTimeout;
+      service = await startService({
+        command: campaign.service.command,
+        ...(campaign.service.env ? { env: campaign.service.env } : {}),
+        ...(campaign.service.ready ? { ready: campaign.service.ready } : {}),
+        readyTimeoutMs: timeout === undefined ? 15_000 : tryParseDuration(timeout)!,
+      });
+    }
+    for (const [index, scenario] of prepared.entries()) {
+      if (options.signal?.aborted) break;
+      options.onScenarioStart?.(scenario.name, index, prepared.length);
+      const result = { name: scenario.name, document: await runScenario(scenario, proxies, options) };
+      results.push(result);
+      options.onScenarioDone?.(result);
+    }
+    return results;
+  } finally {
+    await service?.stop();
+    await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
+  }
+}
+
+async function runScenario(scenario: PreparedScenario, proxies: ReadonlyMap<string, ChaosProxy>, options: CampaignRunOptions): Promise<ResultDocument> {
+  for (const [name, proxy] of proxies) {
+    proxy.setFaults(scenario.baseFaults.get(name) ?? {});
+    proxy.resetStats();
+  }
+  const timers: NodeJS.Timeout[] = [];
+  const startPhases = () => {
+    for (const proxy of proxies.values()) proxy.startSchedule();
+    for (const phase of scenario.phases) {
+      timers.push(setTimeout(() => phase.providers.forEach((settings, name) => proxies.get(name)!.setFaults(settings)), phase.atMs));
+      timers.push(
+        setTimeout(() => phase.providers.forEach((_settings, name) => proxies.get(name)!.setFaults(scenario.baseFaults.get(name) ?? {})), phase.atMs + phase.forMs),
+      );
+    }
+  };
+  try {
+    const document = await runPlan(scenario.plan, {
+      command: scenario.type,
+      onStart: startPhases,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(scenario.type === 'chaos'
+        ? {
+            collectChaos: () => ({
+              providers: Object.fromEntries([...proxies].map(([name, p]) => [name, { ...p.stats(), target: p.target, listen: p.url }])),
+              windows: scenario.windows,
+            }),
+          }
+        : {}),
+    });
+    document.scenario = scenario.name;
+    return document;
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+function prepareScenario(campaign: Campaign, scenario: CampaignScenario): PreparedScenario {
+  const type = scenario.type;
+  const where = `scenario '${scenario.name}'`;
+  const providers = Object.keys(campaign.providers ?? {});
+  const seed = scenario.seed ?? newSeed();
+  let plan: LoadPlan;
+  try {
+    plan = buildLoadPlan(loadOptions(scenario, seed));
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+  if (!scenario.thresholds || scenario.thresholds.length === 0) {
+    plan.thresholds = [{ ...parseThreshold(type === 'chaos' ? CHAOS_DEFAULT_THRESHOLD : 'success_rate>=0.95'), isDefault: true }];
+  }
+  const problems = new ProblemList();
+  const settingsFor = (faults: ProviderFaults, providerSeed: number, context: string): FaultSettings | undefined => {
+    const settings = faultSettings(faults, providerSeed);
+    return problems.attempt(() => {
+      try {
+        buildFaultPlan(settings);
+      } catch (error) {
+        if (error instanceof UsageError) throw new UsageError(`${where}: ${context}: ${error.message}`);
+        throw error;
+      }
+      return settings;
+    });
+  };
+  const known = (name: string, context: string) => {
+    if (!providers.includes(name)) problems.add(`${where}: ${context} names provider '${name}', which is not declared (providers: ${providers.join(', ') || 'none'})`);
+    return providers.includes(name);
+  };
+
+  const baseFaults = new Map<string, FaultSettings>();
+  const windows: FaultWindow[] = [];
+  for (const [name, faults] of Object.entries(scenario.faults ?? {})) {
+    if (!known(name, 'faults')) continue;
+    const settings = settingsFor(faults, seed + providers.indexOf(name) + 1, `faults.${name}`);
+    if (settings) baseFaults.set(name, settings);
+    for (const text of settings?.windows ?? []) windows.push(parseWindow(text));
+  }
+  const phases = (scenario.phases ?? []).map((phase: CampaignPhase, i) => {
+    const atMs = tryParseDuration(phase.at) ?? 0;
+    const forMs = tryParseDuration(phase.for) ?? 0;
+    const source = `${phase.at}..+${phase.for}`;
+    windows.push({ source: `phase ${i + 1} (${phase.at} for ${phase.for})`, startMs: atMs, endMs: atMs + forMs });
+    const settings = new Map<string, FaultSettings>();
+    for (const [name, faults] of Object.entries(phase.providers)) {
+      if (!known(name, `phases[${i}]`)) continue;
+      const phaseSettings = settingsFor(faults, seed + 1000 * (i + 1) + providers.indexOf(name), `phases[${i}].${name}`);
+      if (phaseSettings) settings.set(name, phaseSettings);
+    }
+    return { atMs, forMs, source, providers: settings };
+  });
+  if (type === 'load' && (baseFaults.size > 0 || phases.length > 0)) problems.add(`${where}: faults and phases need type: chaos`);
+  problems.throwIfAny();
+  windows.sort((a, b) => a.startMs - b.startMs);
+  return { name: scenario.name, type, plan, baseFaults, phases, windows };
+}
+
+/** A scenario's load fields are LoadOptions field for field; the rest (name, type, faults, phases) is the runner's. */
+function loadOptions(scenario: CampaignScenario, seed: number): LoadOptions {
+  const { name: _name, type: _type, faults: _faults, phases: _phases, seed: _seed, ...load } = scenario;
+  return { ...load, seed };
+}
+
+function faultSettings(faults: ProviderFaults, seed: number): FaultSettings {
+  return { ...faults, seed };
+}
+
+function providerOptions(name: string, provider: CampaignProvider): ProxyOptions {
+  const options: ProxyOptions = { name, listen: provider.listen };
+  if (provider.upstream !== undefined) options.upstream = provider.upstream;
+  if (provider.mock !== undefined) options.mock = provider.mock;
+  return options;
+}

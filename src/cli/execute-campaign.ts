@@ -1,0 +1,75 @@
+import Table from 'cli-table3';
+import { runCampaign } from '../campaign/run-campaign.js';
+import type { Campaign } from '../campaign/schema.js';
+import { ExitCode } from '../errors.js';
+import { campaignDocument, writeOutputs } from '../report/outputs.js';
+import { createProgressLine } from '../report/progress.js';
+import { exitCodeFor, type ScenarioResult } from '../report/result.js';
+import { renderSummary, wantsColor } from '../report/terminal.js';
+import { formatMs } from '../util/duration.js';
+import { reportToGitHub, withInterrupts } from './execute-load.js';
+
+/**
+ * Runs a campaign from the command line (`resil run`, `resil demo`): a summary per scenario as it
+ * ends, outputs, GitHub reporting, a verdict table, and the exit code of the worst outcome.
+ * Output paths must have been checked before.
+ */
+export async function executeCampaign(
+  campaign: Campaign,
+  settings: { json: boolean; out: readonly string[]; scenario?: string },
+  planned: number,
+): Promise<ReturnType<typeof campaignDocument>> {
+  const { json } = settings;
+  const color = wantsColor(process.stdout);
+  const progress = json ? undefined : createProgressLine(process.stderr);
+  const { value: scenarios, signal } = await withInterrupts((abort) =>
+    runCampaign(campaign, {
+      ...(settings.scenario ? { scenario: settings.scenario } : {}),
+      signal: abort,
+      ...(progress ? { onProgress: progress.update } : {}),
+      onScenarioStart: (name, index, count) => {
+        if (!json) process.stderr.write(`── scenario ${index + 1}/${count}: ${name}\n`);
+      },
+      onScenarioDone: (result) => {
+        progress?.clear();
+        if (!json) process.stdout.write(renderSummary(result.document, { color }) + '\n');
+      },
+    }),
+  );
+  writeOutputs(settings.out, { campaign: true, scenarios });
+  reportToGitHub(scenarios);
+  if (!json) process.stdout.write(verdictTable(scenarios, planned));
+  process.exitCode = campaignExitCode(scenarios, signal);
+  return campaignDocument(scenarios);
+}
+
+/** The worst outcome wins: interrupted, then could not run, then a failed threshold. */
+export function campaignExitCode(scenarios: readonly ScenarioResult[], signal?: 'SIGINT' | 'SIGTERM'): number {
+  if (signal !== undefined) return signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
+  const codes = scenarios.map((s) => exitCodeFor(s.document));
+  if (codes.includes(ExitCode.couldNotRun)) return ExitCode.couldNotRun;
+  return codes.every((code) => code === ExitCode.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
+}
+
+function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
+  const table = new Table({ head: ['scenario', 'requests', 'success', 'p99', 'thresholds', 'verdict'], style: { head: [], border: [], compact: true } });
+  for (const { name, document } of scenarios) {
+    const passed = document.thresholds.filter((t) => t.ok).length;
+    const ok = !document.interrupted && passed === document.thresholds.length;
+    table.push([
+      name,
+      document.requests.total.toLocaleString('en-US'),
+      document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`,
+      document.latencyMs ? formatMs(document.latencyMs.p99) : '-',
+      `${passed}/${document.thresholds.length} passed`,
+      document.interrupted ? 'interrupted' : ok ? 'pass' : 'FAIL',
+    ]);
+  }
+  const failed = scenarios.filter((s) => s.document.interrupted || !s.document.thresholds.every((t) => t.ok));
+  const skipped = planned - scenarios.length;
+  const verdict =
+    failed.length === 0 && skipped === 0
+      ? `campaign passed: ${scenarios.length} of ${planned} scenario(s)`
+      : `campaign failed: ${failed.map((s) => s.name).join(', ') || 'none'} failed${skipped > 0 ? `, ${skipped} not run` : ''}`;
+  return `${table.toString()}\n${verdict}\n`;
+}

@@ -1,0 +1,36 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { executeCampaign } from '../cli/execute-campaign.js';
+import { loadCampaign } from '../campaign/load.js';
+import { describePlan } from '../campaign/describe.js';
+import { prepareCampaign } from '../campaign/run-campaign.js';
+import { checkOutputPaths } from '../report/outputs.js';
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run every scenario of a campaign file: the CI gate step.';
+  static override description =
+    'Starts the providers (chaos proxies) and the service the file declares, runs its scenarios in order, prints a summary per scenario and a verdict table, and exits 1 if any threshold failed. The file is validated first: every problem is listed with its line and column (exit 2).';
+  static override examples = ['<%= config.bin %> run', '<%= config.bin %> run examples/resil.yaml --scenario provider-failures', '<%= config.bin %> run --dry-run', '<%= config.bin %> run --out result.json --out junit.xml'];
+  static override enableJsonFlag = true;
+  static override args = { file: Args.string({ description: 'Campaign file.', default: 'resil.yaml' }) };
+  static override flags = {
+    scenario: Flags.string({ char: 's', summary: 'Run only this scenario.' }),
+    'dry-run': Flags.boolean({ summary: 'Validate the file and print the plan; send nothing.', default: false }),
+    out: Flags.string({ char: 'o', summary: 'Write results to FILE: .json (every scenario) or .xml (JUnit, one test case per threshold).', multiple: true, multipleNonGreedy: true }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Run);
+    const campaign = loadCampaign(args.file);
+    const out = flags.out ?? [];
+    checkOutputPaths(out);
+    const prepared = prepareCampaign(campaign, flags.scenario);
+    if (flags['dry-run']) {
+      const plan = describePlan(campaign, prepared);
+      if (!this.jsonEnabled()) process.stdout.write(plan.text);
+      return plan.json;
+    }
+
+    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}) }, prepared.length);
+  }
+}

@@ -1,0 +1,243 @@
+import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { formatMs } from '../util/duration.js';
+import type { ResultDocument } from './result.js';
+import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
+
+const PERCENTILES: Array<[keyof NonNullable<ResultDocument['latencyMs']>, string]> = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];
+
+/**
+ * Renders results as GitHub-flavoured Markdown for the job summary ($GITHUB_STEP_SUMMARY): the
+ * verdict first, then per scenario its thresholds, latency, volume and, for chaos runs, faults
+ * injected against what the client observed.
+ */
+export function renderStepSummary(scenarios: ReadonlyArray<ScenarioResult>): string {
+  const lines: string[] = [`## resil: ${verdict(scenarios)}`, ''];
+  for (const scenario of scenarios) lines.push(...scenarioSection(scenario));
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+/**
+ * Appends the summary to the file GitHub names in GITHUB_STEP_SUMMARY. Returns false (writing
+ * nothing) outside GitHub Actions; a write failure throws.
+ */
+export function appendStepSummary(scenarios: ReadonlyArray<ScenarioResult>, env: NodeJS.ProcessEnv = process.env): boolean {
+  const path = env.GITHUB_STEP_SUMMARY;
+  if (path === undefined || path === '') return false;
+  appendFileSync(path, separatorAfter(path) + renderStepSummary(scenarios));
+  return true;
+}
+
+/** One `::error` workflow command per missed threshold, escaped as the runner requires. */
+export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] {
+  const lines: string[] = [];
+  for (const { name, document } of scenarios) {
+    for (const threshold of document.thresholds) {
+      if (threshold.ok) continue;
+      const title = `resil ${name}: ${threshold.expression}`;
+      const context = [
+        `threshold ${threshold.expression}`,
+        `${count(document.requests.total)} requests`,
+        `success rate ${percent(document.successRate)}`,
+        `p99 ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
+      ];
+      if (document.interrupted) context.push('run interrupted: partial results');
+      const message = `measured ${formatMeasured(threshold, document)} (${context.join(', ')})`;
+      lines.push(`::error title=${escapeProperty(title)}::${escapeData(message)}`);
+    }
+  }
+  return lines;
+}
+
+/** Writes the annotations when running under GitHub Actions; returns how many were written. */
+export function emitAnnotations(
+  scenarios: ReadonlyArray<ScenarioResult>,
+  env: NodeJS.ProcessEnv = process.env,
+  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+): number {
+  if (env.GITHUB_ACTIONS !== 'true') return 0;
+  const lines = annotations(scenarios);
+  for (const line of lines) write(line);
+  return lines.length;
+}
+
+/** Workflow command message escaping (as @actions/core does it). */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Workflow command property escaping: the message escapes plus ':' and ','. */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+function verdict(scenarios: ReadonlyArray<ScenarioResult>): string {
+  let total = 0;
+  let failed = 0;
+  let interrupted = 0;
+  for (const { document } of scenarios) {
+    if (document.interrupted) {
+      interrupted++;
+      continue;
+    }
+    total += document.thresholds.length;
+    failed += document.thresholds.filter((t) => !t.ok).length;
+  }
+  const parts: string[] = [];
+  if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
+  if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
+  if (parts.length > 0) return `❌ ${parts.join(' · ')}`;
+  return total === 1 ? '✅ the threshold passed' : `✅ all ${total} thresholds passed`;
+}
+
+function scenarioSection({ name, document }: ScenarioResult): string[] {
+  const lines: string[] = [];
+  const failed = document.thresholds.filter((t) => !t.ok).length;
+  const mark = document.interrupted ? '⚠️' : failed > 0 ? '❌' : '✅';
+  lines.push(`### ${mark} ${text(name)}`, '');
+  const facts = [
+    code(`resil ${document.command}`),
+    code(document.target),
+    formatMs(document.durationMs),
+    `seed ${document.seed}`,
+  ];
+  if (document.interrupted) facts.push('**interrupted: partial results**');
+  lines.push(facts.join(' · '), '');
+
+  // Thresholds.
+  if (document.thresholds.length > 0) {
+    lines.push('| threshold | actual | result |', '| --- | --- | --- |');
+    for (const t of document.thresholds) {
+      const label = code(t.expression) + (t.default ? ' _(default)_' : '');
+      const result = document.interrupted ? '⚠️ undecided' : t.ok ? '✅ pass' : '❌ **fail**';
+      lines.push(`| ${label} | ${cell(formatMeasured(t, document))} | ${result} |`);
+    }
+    lines.push('');
+  }
+
+  // Volume.
+  const { total, ok, failed: failedRequests, cancelled } = document.requests;
+  lines.push(
+    `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
+      (cancelled > 0 ? ` · ${count(cancelled)} cancelled at stop` : '') +
+      ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
+    '',
+  );
+
+  // Latency.
+  if (document.latencyMs) {
+    lines.push(`| latency | ${PERCENTILES.map(([, label]) => label).join(' | ')} |`, `| --- |${' ---: |'.repeat(PERCENTILES.length)}`);
+    const row = (label: string, summary: NonNullable<ResultDocument['latencyMs']>) =>
+      `| ${label} | ${PERCENTILES.map(([key]) => formatMs(summary[key])).join(' | ')} |`;
+    lines.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
+    if (document.model === 'open' && document.serviceTimeMs) lines.push(row('service time', document.serviceTimeMs));
+    lines.push('');
+  } else {
+    lines.push('_No complete response: no latency to report._', '');
+  }
+
+  if (document.faults) lines.push(...chaosSection(document));
+  return lines;
+}
+
+function chaosSection(document: ResultDocument): string[] {
+  const faults = document.faults!;
+  const lines: string[] = ['#### Faults: injected vs observed', ''];
+
+  const providers = Object.entries(faults.providers);
+  const perProvider = providers.length > 1;
+  const types = Object.keys(faults.injected);
+  if (types.length > 0) {
+    const head = ['fault', 'injected', ...(perProvider ? providers.map(([provider]) => code(provider)) : [])];
+    lines.push(`| ${head.join(' | ')} |`, `| --- |${' ---: |'.repeat(head.length - 1)}`);
+    for (const type of types) {
+      const cells = [code(type), count(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => count(stats.injected[type] ?? 0)) : [])];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+  } else {
+    lines.push('**Injected** none', '');
+  }
+
+  const amplification =
+    document.amplification === null || document.amplification === undefined ? 'no data' : `${document.amplification.toFixed(2)} calls/request`;
+  lines.push(
+    `**Dependency calls** ${count(faults.upstreamCalls)} · ${count(faults.passedThrough)} passed through · ` +
+      `${count(faults.upstreamErrors)} upstream errors · **amplification** ${amplification}`,
+    '',
+  );
+
+  const errors = Object.entries(document.errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([error, n]) => `${code(error)} × ${count(n)}`);
+  const statuses = Object.entries(document.statusCodes).map(([status, n]) => `${code(status)} × ${count(n)}`);
+  lines.push(
+    `**Client observed** ${count(document.requests.failed)} failed of ${count(document.requests.total)} requests` +
+      ` · errors: ${errors.length > 0 ? errors.join(', ') : 'none'}` +
+      ` · status codes: ${statuses.length > 0 ? statuses.join(', ') : 'none'}`,
+    '',
+  );
+
+  if (document.policy) {
+    const p = document.policy;
+    lines.push(
+      `**Policy** ${count(p.attempts)} attempts · ${count(p.retried)} retries · ${count(p.failovers)} failovers · ` +
+        `${count(p.breakerRejections)} refused by an open breaker`,
+      '',
+    );
+  }
+
+  if (document.recovery && document.recovery.length > 0) {
+    lines.push('| fault window | recovery |', '| --- | ---: |');
+    for (const r of document.recovery) {
+      const recovery = r.recoveryMs === null ? '❌ never' : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs);
+      lines.push(`| ${code(r.window)} | ${recovery} |`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+/** A blank line between this summary and whatever an earlier step wrote, however that ended. */
+function separatorAfter(path: string): string {
+  if (!existsSync(path)) return '';
+  const size = statSync(path).size;
+  if (size === 0) return '';
+  const last = Buffer.alloc(1);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, last, 0, 1, size - 1);
+  } finally {
+    closeSync(fd);
+  }
+  return last[0] === 0x0a ? '\n' : '\n\n';
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
+/** Plain text made inert in Markdown (and single-line, for tables and headings). */
+function text(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]<>()#|!~&]/g, '\\$&');
+}
+
+/** A table cell from plain text. */
+function cell(value: string): string {
+  return text(value);
+}
+
+/** An inline code span that survives any backticks in the text and pipes inside a table. */
+function code(value: string): string {
+  const single = value.replace(/[\r\n]+/g, ' ').replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(single.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = single.startsWith('`') || single.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${single}${pad}${fence}`;
+}

@@ -1,0 +1,166 @@
+import { formatMs } from '../util/duration.js';
+import { THRESHOLD_METRICS } from '../thresholds/metrics.js';
+import type { ThresholdVerdict } from '../thresholds/evaluate.js';
+import type { ResultDocument, ScenarioResult } from './result.js';
+
+export type { ScenarioResult };
+
+/**
+ * Renders results as JUnit XML, the format CI systems read (GitHub test-report actions, GitLab,
+ * Jenkins): one <testsuite> per scenario, one <testcase> per threshold. A missed threshold is a
+ * <failure>; every threshold of an interrupted run is an <error> (nothing was proved either way).
+ */
+export function renderJunit(scenarios: ReadonlyArray<ScenarioResult>): string {
+  let tests = 0;
+  let failures = 0;
+  let errors = 0;
+  let timeMs = 0;
+  const suites: string[] = [];
+  for (const { name, document } of scenarios) {
+    const counts = suiteCounts(document);
+    tests += counts.tests;
+    failures += counts.failures;
+    errors += counts.errors;
+    timeMs += document.durationMs;
+    suites.push(renderSuite(name, document, counts));
+  }
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="resil" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(timeMs)}">\n` +
+    suites.join('') +
+    '</testsuites>\n'
+  );
+}
+
+function suiteCounts(document: ResultDocument): { tests: number; failures: number; errors: number } {
+  const tests = document.thresholds.length;
+  if (document.interrupted) return { tests, failures: 0, errors: tests };
+  return { tests, failures: document.thresholds.filter((t) => !t.ok).length, errors: 0 };
+}
+
+function renderSuite(name: string, document: ResultDocument, counts: { tests: number; failures: number; errors: number }): string {
+  const timestamp = junitTimestamp(document.startedAt);
+  const lines: string[] = [];
+  lines.push(
+    `  <testsuite name="${xml(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="0" ` +
+      `time="${seconds(document.durationMs)}"${timestamp === null ? '' : ` timestamp="${timestamp}"`}>`,
+  );
+  lines.push('    <properties>');
+  const properties: Array<[string, string]> = [
+    ['target', document.target],
+    ['seed', String(document.seed)],
+    ['requests', String(document.requests.total)],
+    ['successRate', document.successRate === null ? '' : String(document.successRate)],
+    ['rps', String(document.rps)],
+  ];
+  for (const [key, value] of properties) lines.push(`      <property name="${xml(key)}" value="${xml(value)}"/>`);
+  lines.push('    </properties>');
+
+  const classname = `resil.${name}`;
+  for (const verdict of document.thresholds) {
+    const open = `    <testcase classname="${xml(classname)}" name="${xml(verdict.expression)}" time="0.000"`;
+    if (document.interrupted) {
+      lines.push(`${open}>`);
+      lines.push(`      <error message="run interrupted" type="interrupted">${xml(interruptedBody(verdict, document), 'text')}</error>`);
+      lines.push('    </testcase>');
+    } else if (!verdict.ok) {
+      const measured = formatMeasured(verdict, document);
+      lines.push(`${open}>`);
+      lines.push(`      <failure message="${xml(`${verdict.expression}: actual ${measured}`)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
+      lines.push('    </testcase>');
+    } else {
+      lines.push(`${open}/>`);
+    }
+  }
+  lines.push('  </testsuite>');
+  return lines.join('\n') + '\n';
+}
+
+function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
+  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...runContext(document)].join('\n');
+}
+
+function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): string {
+  return [
+    `run interrupted after ${formatMs(document.durationMs)}: partial results, threshold ${verdict.expression} not decided ` +
+      `(measured so far ${formatMeasured(verdict, document)})`,
+    ...runContext(document),
+  ].join('\n');
+}
+
+/** The figures a reader wants next to a verdict: volume, success rate, tail latency. */
+export function runContext(document: ResultDocument): string[] {
+  const { total, ok, failed } = document.requests;
+  return [
+    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed`,
+    `success rate: ${percent(document.successRate)}`,
+    `p99: ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
+    `throughput: ${count(document.rps)} req/s`,
+  ];
+}
+
+/** The metric an expression names: 'p99', 'p(99.9)', 'success_rate'... */
+export function thresholdMetric(expression: string): string {
+  const match = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\([^)]*\))?)/.exec(expression);
+  return match ? match[1]!.replace(/\s+/g, '') : expression.trim();
+}
+
+/** A threshold's measured value in its metric's unit: ratios as percent, latencies as durations. */
+export function formatMeasured(verdict: Pick<ThresholdVerdict, 'expression' | 'actual'>, document?: ResultDocument): string {
+  const metric = thresholdMetric(verdict.expression);
+  const { actual } = verdict;
+  if (actual === null) {
+    if (metric === 'recovery' && document?.recovery?.some((r) => r.recoveryMs === null)) return 'never recovered';
+    return 'no data';
+  }
+  const kind = THRESHOLD_METRICS[metric]?.kind ?? (/^p/.test(metric) ? 'duration' : 'number');
+  if (kind === 'ratio') return `${(actual * 100).toFixed(2)}%`;
+  if (kind === 'duration') return formatMs(actual);
+  if (metric === 'rps') return `${count(actual)}/s`;
+  if (metric === 'amplification') return `${actual.toFixed(2)} calls/request`;
+  return count(actual);
+}
+
+export function percent(ratio: number | null): string {
+  return ratio === null ? 'no data' : `${(ratio * 100).toFixed(2)}%`;
+}
+
+export function count(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}
+
+/** Seconds with 3 decimals, as JUnit wants them. */
+function seconds(ms: number): string {
+  return (Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0).toFixed(3);
+}
+
+/** JUnit's timestamp: ISO 8601 local-less form (the schema allows no zone); times are UTC. */
+function junitTimestamp(startedAt: string): string | null {
+  const time = Date.parse(startedAt);
+  return Number.isNaN(time) ? null : new Date(time).toISOString().slice(0, 19);
+}
+
+/**
+ * Escapes text for an XML attribute or element. Characters XML 1.0 forbids outright (C0 controls
+ * other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF) cannot even be written as references, so
+ * they become U+FFFD; in attributes tab, LF and CR are written as references so they survive
+ * attribute-value normalisation (in element text only CR needs one).
+ */
+export function xml(text: string, context: 'attribute' | 'text' = 'attribute'): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[&<>"'\t\n\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    (char) => (context === 'text' && (char === '\n' || char === '\t') ? char : (ESCAPES[char] ?? '\uFFFD')),
+  );
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};

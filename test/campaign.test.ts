@@ -1,0 +1,278 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
+import { CAMPAIGN_SCHEMA, type Campaign } from '../src/campaign/schema.js';
+import { UsageError } from '../src/errors.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/campaigns/${name}`, import.meta.url));
+
+/** The UsageError message `fn` throws. */
+function problemsOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+const loadProblems = (name: string, env: NodeJS.ProcessEnv = {}) => problemsOf(() => loadCampaign(fixture(name), env)).split('\n');
+const parseProblems = (text: string, env: NodeJS.ProcessEnv = {}) => problemsOf(() => parseCampaign(text, 'c.yaml', env)).split('\n');
+
+describe('a valid campaign', () => {
+  test('parses to the expected object, defaults applied', () => {
+    const file = fixture('full.yaml');
+    const expected: Campaign = {
+      file,
+      providers: {
+        a: { listen: '127.0.0.1:9101', mock: { status: 200, body: '{"result":"a"}', latency: '20ms~40ms' } },
+        b: { listen: '127.0.0.1:9102', mock: {} },
+        real: { listen: '127.0.0.1:9103', upstream: 'https://api.example.com' },
+      },
+      service: {
+        command: 'node examples/llm-gateway/server.mjs',
+        env: { PROVIDER_A_URL: 'http://127.0.0.1:9101', PORT: '3000' },
+        ready: 'http://127.0.0.1:3000/health',
+        readyTimeout: '15s',
+      },
+      scenarios: [
+        {
+          name: 'steady',
+          type: 'load',
+          url: 'http://127.0.0.1:3000/v1/complete',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":"hi {{i}}"}',
+          concurrency: 20,
+          requests: 1000,
+          duration: '10s',
+          timeout: '2s',
+          grace: '2s',
+          expectStatus: '2xx',
+          expectBody: 'result',
+          expectJson: ['result', 'provider=a'],
+          workers: 1,
+          seed: 42,
+          redact: ['x-tenant-token'],
+          thresholds: ['success_rate>=0.95', 'p99<300ms'],
+        },
+        {
+          name: 'ramp',
+          type: 'load',
+          url: 'http://127.0.0.1:3000/v1/complete',
+          headers: { 'content-type': 'application/json' },
+          concurrency: 20,
+          stages: [
+            { duration: '10s', rate: 50 },
+            { duration: '20s', rate: 200 },
+          ],
+          timeout: '2s',
+          expectJson: ['result'],
+          thresholds: ['success_rate>=0.95', 'p99<300ms'],
+        },
+        {
+          name: 'provider-a-outage',
+          type: 'chaos',
+          url: 'http://127.0.0.1:3000/v1/complete',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":"hi"}',
+          concurrency: 20,
+          rate: 50,
+          duration: '1m',
+          timeout: '2s',
+          faults: {
+            a: {
+              failureRate: 0.3,
+              faults: 'status:503=5,status:429=2,timeout=2,reset=1',
+              retryAfter: 1,
+              matchMethod: 'POST',
+              matchPath: '/v1/**',
+              matchHeader: 'x-tenant: beta',
+              windows: ['10s..20s'],
+            },
+          },
+          phases: [
+            { at: '30s', for: '10s', providers: { a: { failureRate: 1, faults: 'down' } } },
+            { at: '45s', for: '5s', providers: { b: { faults: 'status:500' } } },
+          ],
+          thresholds: ['success_rate>=0.95', 'p99<300ms', 'recovery<5s', 'amplification<=2'],
+        },
+      ],
+    };
+    expect(loadCampaign(file, {})).toEqual(expected);
+  });
+
+  test('a scenario that sets stages or a body inherits no conflicting defaults; faults from defaults reach chaos scenarios only', () => {
+    const campaign = parseCampaign(
+      [
+        'defaults: { duration: 10s, body-file: body.json, faults: { a: { faults: timeout } } }',
+        'providers: { a: { listen: 127.0.0.1:9101, mock: true } }',
+        'scenarios:',
+        '  - { name: s1, url: http://x/, stages: [{ duration: 5s, rate: 10 }], body: hi }',
+        '  - { name: s2, type: chaos, url: http://x/ }',
+      ].join('\n'),
+      'c.yaml',
+      {},
+    );
+    expect(campaign.scenarios[0]).toEqual({ name: 's1', type: 'load', url: 'http://x/', stages: [{ duration: '5s', rate: 10 }], body: 'hi' });
+    expect(campaign.scenarios[1]).toEqual({ name: 's2', type: 'chaos', url: 'http://x/', duration: '10s', bodyFile: 'body.json', faults: { a: { faults: 'timeout' } } });
+    expect(campaign.providers).toEqual({ a: { listen: '127.0.0.1:9101', mock: {} } });
+    expect(campaign.service).toBeUndefined();
+  });
+});
+
+describe('problems point at FILE:LINE:COL', () => {
+  test('a tab used as indentation', () => {
+    expect(loadProblems('bad-yaml-tab.yaml')).toEqual([`${fixture('bad-yaml-tab.yaml')}:3:1: syntax error: Tabs are not allowed as indentation`]);
+  });
+
+  test('an unclosed bracket is reported where it opens', () => {
+    expect(loadProblems('bad-yaml-bracket.yaml')).toEqual([`${fixture('bad-yaml-bracket.yaml')}:4:18: syntax error: '[' is never closed (expected ']')`]);
+    expect(parseProblems('scenarios:\n  - name: "steady\n')).toEqual([`c.yaml:2:11: syntax error: '"' is never closed (expected '"')`]);
+  });
+
+  test('an unknown field: at its key, naming it', () => {
+    expect(loadProblems('unknown-field.yaml')).toEqual([`${fixture('unknown-field.yaml')}:4:5: scenarios[0]: unknown field 'durration' (did you mean 'duration'?)`]);
+  });
+
+  test('a wrong type: at the value, saying the expected type', () => {
+    expect(loadProblems('wrong-type.yaml')).toEqual([`${fixture('wrong-type.yaml')}:4:18: scenarios[0].concurrency: expected an integer, got 'many'`]);
+  });
+
+  test('a bad duration: at the value', () => {
+    expect(loadProblems('bad-duration.yaml')).toEqual([
+      `${fixture('bad-duration.yaml')}:4:15: scenarios[0].duration: '5parsecs' is not a duration (use e.g. 500ms, 10s, 2m, 1m30s)`,
+    ]);
+    expect(parseProblems('scenarios: [{ name: a, url: "http://x/", timeout: 10 }]')).toEqual([
+      "c.yaml:1:51: scenarios[0].timeout: expected a duration such as '10s' or '500ms', got 10 (a plain number is not a duration: add a unit)",
+    ]);
+  });
+
+  test('every problem is listed at once, in file order', () => {
+    const f = fixture('many-problems.yaml');
+    expect(loadProblems('many-problems.yaml')).toEqual([
+      `${f}:2:12: defaults.timeout: expected a duration such as '10s' or '500ms', got 10 (a plain number is not a duration: add a unit)`,
+      `${f}:7:5: providers.a.upstream: give mock or upstream, not both`,
+      `${f}:9:5: providers.b: give mock (a built-in healthy dependency) or upstream (a real one)`,
+      `${f}:9:13: providers.b.listen: 'somewhere' is not HOST:PORT (e.g. 127.0.0.1:9101)`,
+      `${f}:14:5: scenarios[0].stages: stages fix the rate, the count and the duration: remove rate (or the stages)`,
+      `${f}:15:5: scenarios[0]: unknown field 'colour'`,
+      `${f}:16:11: scenarios[1].name: duplicate scenario name 'steady' (also scenarios[0])`,
+      `${f}:18:10: scenarios[1].url: 'ftp://127.0.0.1/' is not an http:// or https:// URL`,
+      `${f}:21:7: scenarios[1].faults.c: unknown provider 'c' (declared: a, b)`,
+      `${f}:21:26: scenarios[1].faults.c.failure-rate: must be <= 1, got 1.5`,
+      `${f}:23:9: scenarios[1].phases[0]: at 15s + for 10s ends after the scenario (20s)`,
+      `${f}:23:56: scenarios[1].phases[0].providers.a.faults: unknown fault type 'explode' (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)`,
+      `${f}:24:18: scenarios[1].thresholds[0]: threshold 'p99 300ms': no comparison operator (use <, <=, >, >= or ==)`,
+    ]);
+  });
+
+  test('faults and phases may name declared providers only', () => {
+    const f = fixture('undeclared-provider.yaml');
+    expect(loadProblems('undeclared-provider.yaml')).toEqual([
+      `${f}:11:7: scenarios[0].faults.openai: unknown provider 'openai' (declared: a)`,
+      `${f}:16:11: scenarios[0].phases[0].providers.anthropic: unknown provider 'anthropic' (declared: a)`,
+    ]);
+  });
+
+  test('missing fields, chaos without providers, faults on a load scenario', () => {
+    expect(parseProblems('scenarios:\n  - name: a\n    type: chaos\n  - url: http://x/\n    faults: {}\n')).toEqual([
+      "c.yaml:2:5: scenarios[0]: missing required field 'url' (set it in the scenario or in defaults)",
+      'c.yaml:3:11: scenarios[0].type: a chaos scenario needs at least one provider: declare it under providers',
+      "c.yaml:4:5: scenarios[1]: missing required field 'name'",
+      'c.yaml:5:5: scenarios[1].faults: faults apply to chaos scenarios only (set type: chaos)',
+    ]);
+    expect(parseProblems('')).toEqual(['c.yaml:1:1: (root): the campaign is empty: it needs at least scenarios']);
+    expect(parseProblems('scenarios: []\n')).toEqual(['c.yaml:1:12: scenarios: needs at least 1 entry']);
+  });
+
+  test('a missing file', () => {
+    expect(problemsOf(() => loadCampaign('no/such/resil.yaml', {}))).toBe("campaign file 'no/such/resil.yaml' not found");
+  });
+});
+
+describe('${VAR} substitution', () => {
+  const env = {
+    RESIL_TEST_API_KEY: 'sk-very-secret',
+    RESIL_TEST_HOST: 'api.internal',
+    RESIL_TEST_TOKEN: 'tok-123456',
+    RESIL_TEST_CONCURRENCY: '8',
+  };
+
+  test('replaces variables in string values; an unquoted number stays a number; $${X} is literal', () => {
+    const campaign = loadCampaign(fixture('env.yaml'), env);
+    expect(campaign.service?.env).toEqual({ API_KEY: 'sk-very-secret' });
+    expect(campaign.scenarios[0]).toEqual({
+      name: 'steady',
+      type: 'load',
+      url: 'http://api.internal:3000/v1',
+      headers: { authorization: 'Bearer tok-123456' },
+      concurrency: 8,
+      body: 'literal ${NOT_A_VAR}',
+    });
+  });
+
+  test('an unset variable is named at its line and column, and no set value leaks', () => {
+    const f = fixture('env.yaml');
+    const { RESIL_TEST_HOST: _host, RESIL_TEST_CONCURRENCY: _concurrency, ...partial } = env;
+    const problems = loadProblems('env.yaml', partial);
+    expect(problems).toEqual([
+      `${f}:6:17: scenarios[0].url: environment variable 'RESIL_TEST_HOST' is not set (used as \${RESIL_TEST_HOST})`,
+      `${f}:8:18: scenarios[0].concurrency: environment variable 'RESIL_TEST_CONCURRENCY' is not set (used as \${RESIL_TEST_CONCURRENCY})`,
+    ]);
+    expect(problems.join('\n')).not.toMatch(/sk-very-secret|tok-123456/);
+  });
+
+  test('problems with substituted values show ${VAR}, never the value', () => {
+    const secret = 'hunter2-secret-value';
+    const text = [
+      'scenarios:',
+      '  - name: a',
+      '    url: "https://${RESIL_TEST_HOST}/"',
+      '    duration: ${RESIL_TEST_DURATION}',
+      "    thresholds: ['p99 < ${RESIL_TEST_LIMIT}']",
+      '    expect-status: ${RESIL_TEST_STATUS}',
+    ].join('\n');
+    const problems = parseProblems(text, {
+      RESIL_TEST_HOST: `bad host ${secret}`,
+      RESIL_TEST_DURATION: secret,
+      RESIL_TEST_LIMIT: secret,
+      RESIL_TEST_STATUS: secret,
+    });
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toBe("c.yaml:3:10: scenarios[0].url: 'https://${RESIL_TEST_HOST}/' is not an http:// or https:// URL");
+    expect(problems[1]).toBe("c.yaml:4:15: scenarios[0].duration: '${RESIL_TEST_DURATION}' is not a duration (use e.g. 500ms, 10s, 2m, 1m30s)");
+    expect(problems[2]).toMatch(/^c\.yaml:5:18: scenarios\[0\]\.thresholds\[0\]: /);
+    expect(problems[3]).toMatch(/^c\.yaml:6:20: scenarios\[0\]\.expect-status: /);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+});
+
+describe('the schema', () => {
+  const schemaFile = new URL('../schema/resil.schema.json', import.meta.url);
+
+  test('schema/resil.schema.json equals CAMPAIGN_SCHEMA (RESIL_UPDATE_SCHEMA=1 rewrites it)', () => {
+    if (process.env.RESIL_UPDATE_SCHEMA === '1') writeFileSync(schemaFile, `${JSON.stringify(CAMPAIGN_SCHEMA, null, 2)}\n`);
+    const onDisk: unknown = JSON.parse(readFileSync(schemaFile, 'utf8'));
+    expect(onDisk).toEqual(JSON.parse(JSON.stringify(CAMPAIGN_SCHEMA)));
+    expect(CAMPAIGN_SCHEMA).toMatchObject({ $id: expect.any(String), title: expect.any(String), additionalProperties: false });
+  });
+
+  test('every object with fixed fields refuses unknown ones, and every field is described', () => {
+    const walk = (schema: unknown, where: string): void => {
+      if (Array.isArray(schema)) return schema.forEach((item, i) => walk(item, `${where}[${i}]`));
+      if (schema === null || typeof schema !== 'object') return;
+      const node = schema as Record<string, unknown>;
+      if (node.properties) {
+        expect([where, node.additionalProperties]).toEqual([where, false]);
+        for (const [name, field] of Object.entries(node.properties as Record<string, Record<string, unknown>>)) {
+          expect([`${where}.${name}`, typeof field.description]).toEqual([`${where}.${name}`, 'string']);
+        }
+      }
+      for (const [key, value] of Object.entries(node)) walk(value, `${where}.${key}`);
+    };
+    walk(CAMPAIGN_SCHEMA, '#');
+  });
+});
