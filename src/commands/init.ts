@@ -1,0 +1,35 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base.js';
+import { parseTargetUrl } from '../engine/plan.js';
+import { UsageError } from '../errors.js';
+import { starterCampaign, starterWorkflow } from '../campaign/starter.js';
+
+export default class Init extends BaseCommand {
+  static override summary = 'Write a starter resil.yaml for a URL and a GitHub Actions workflow that runs it.';
+  static override examples = ['<%= config.bin %> init http://localhost:3000/health', '<%= config.bin %> init http://localhost:3000/health --force'];
+  static override args = { url: Args.string({ description: 'The service endpoint to test.', required: true }) };
+  static override flags = {
+    force: Flags.boolean({ summary: 'Overwrite files that exist.', default: false }),
+    file: Flags.string({ summary: 'Where to write the campaign.', default: 'resil.yaml' }),
+    workflow: Flags.string({ summary: 'Where to write the workflow.', default: '.github/workflows/resilience.yml' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Init);
+    const url = parseTargetUrl(args.url);
+    const files: Array<[string, string]> = [
+      [flags.file, starterCampaign(url)],
+      [flags.workflow, starterWorkflow(flags.file)],
+    ];
+    const existing = files.filter(([path]) => existsSync(path)).map(([path]) => path);
+    if (existing.length > 0 && !flags.force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
+    for (const [path, text] of files) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      process.stdout.write(`wrote ${path}\n`);
+    }
+    process.stdout.write(`next: start your service, then run \`npx resil run ${flags.file}\`\n`);
+  }
+}

@@ -1,0 +1,145 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
+import { startSut } from './helpers/sut.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'resil-run-'));
+
+describe('resil demo', () => {
+  test('the resilient gateway holds its thresholds (exit 0); the naive one fails the gate (exit 1)', async () => {
+    // --quick: the same campaign at half length (12 s); both run at once to keep the suite short.
+    const [resilient, naive] = await Promise.all([runCli(['demo', '--quick', '--json'], { timeoutMs: 40_000 }), runCli(['demo', '--quick', '--naive', '--json'], { timeoutMs: 40_000 })]);
+    expect(resilient.code).toBe(0);
+    const passed = JSON.parse(resilient.stdout);
+    expect(passed).toMatchObject({ schema: 'resil/campaign-result@1', ok: true });
+    const result = passed.scenarios[0].result;
+    expect(result.command).toBe('chaos');
+    expect(result.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/complete$/);
+    expect(result.recovery).toHaveLength(3);
+    expect(result.faults.injected.down).toBe(3);
+
+    expect(naive.code).toBe(1);
+    const failed = JSON.parse(naive.stdout);
+    expect(failed.ok).toBe(false);
+    expect(failed.scenarios[0].result.thresholds.find((t: { expression: string }) => t.expression === 'success_rate>=0.85').ok).toBe(false);
+  }, 60_000);
+});
+
+describe('resil run', () => {
+  let upstream: TestServer;
+  let sut: TestServer;
+  let providerPort: number;
+  beforeAll(async () => {
+    upstream = await startServer((_req, res) => res.end('{"result":"ok"}'));
+    providerPort = await refusedPort();
+    sut = await startSut(`http://127.0.0.1:${providerPort}`, 3);
+  });
+  afterAll(async () => {
+    await sut.close();
+    await upstream.close();
+  });
+
+  const campaignFile = (text: string) => {
+    const path = join(scratch, `campaign-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const campaign = () =>
+    campaignFile(`
+providers:
+  dep:
+    listen: 127.0.0.1:${providerPort}
+    upstream: ${upstream.url}
+scenarios:
+  - name: steady
+    url: ${sut.url}/
+    requests: 100
+    concurrency: 5
+    thresholds: ['success_rate>=0.99', 'p99<1s']
+  - name: faults
+    type: chaos
+    url: ${sut.url}/
+    rate: 100
+    duration: 2s
+    concurrency: 10
+    faults:
+      dep: { failure-rate: 0.3, faults: 'status:503' }
+    thresholds: ['success_rate>=0.95', 'amplification<=1.2']
+`);
+
+  test('runs every scenario, writes JUnit and JSON, and fails on the scenario whose threshold failed', async () => {
+    const junit = join(scratch, 'junit.xml');
+    const json = join(scratch, 'result.json');
+    const summary = join(scratch, 'summary.md');
+    const run = await runCli(['run', campaign(), '--out', junit, '--out', json], { env: { GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' }, timeoutMs: 30_000 });
+    // With 3 retries at 30% faults the service holds its success rate, but amplification is about 1.4.
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/steady\s*│\s*100\s*│/);
+    expect(run.stdout).toContain('campaign failed: faults failed');
+    expect(run.stdout).toMatch(/^::error title=resil faults%3A amplification<=1\.2::measured 1\.\d+ calls\/request/m);
+
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites name="resil" tests="4" failures="1"/);
+    expect(xml).toMatch(/<testsuite name="steady" tests="2" failures="0"/);
+    expect(xml).toMatch(/<testsuite name="faults" tests="2" failures="1"/);
+    expect(xml).toContain('<testcase classname="resil.faults" name="amplification&lt;=1.2"');
+
+    const document = JSON.parse(readFileSync(json, 'utf8'));
+    expect(document.ok).toBe(false);
+    expect(document.scenarios.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([
+      ['steady', true],
+      ['faults', false],
+    ]);
+    expect(document.scenarios[1].result.faults.passedThrough).toBeGreaterThan(0);
+    expect(readFileSync(summary, 'utf8')).toContain('amplification<=1.2');
+  });
+
+  test('--scenario runs one; --dry-run sends nothing', async () => {
+    const file = campaign();
+    const before = upstream.seen;
+    const dry = await runCli(['run', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('faults (chaos)');
+    expect(upstream.seen).toBe(before);
+    const one = await runCli(['run', file, '--scenario', 'steady', '--json']);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout).scenarios.map((s: { name: string }) => s.name)).toEqual(['steady']);
+    const unknown = await runCli(['run', file, '--scenario', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no such scenario \(scenarios: steady, faults\)/);
+  });
+
+  test('campaign file errors list every problem with its line and column (exit 2)', async () => {
+    const file = campaignFile(['scenarios:', '  - name: a', '    url: http://127.0.0.1:1/', '    durration: 10s', '    concurrency: many', '    timeout: 5parsecs', ''].join('\n'));
+    const run = await runCli(['run', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/:4:5: scenarios\[0\]: unknown field 'durration'/);
+    expect(run.stderr).toMatch(/:5:18: scenarios\[0\]\.concurrency: /);
+    expect(run.stderr).toMatch(/:6:14: scenarios\[0\]\.timeout: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const missing = await runCli(['run', join(scratch, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^resil: campaign file '.*nope\.yaml' not found$/);
+  });
+});
+
+describe('resil init', () => {
+  test('writes a campaign that validates and a workflow; refuses to overwrite without --force', async () => {
+    const dir = mkdtempSync(join(scratch, 'init-'));
+    const file = join(dir, 'resil.yaml');
+    const workflow = join(dir, '.github', 'workflows', 'resilience.yml');
+    const args = ['init', 'http://127.0.0.1:3000/health', '--file', file, '--workflow', workflow];
+    expect((await runCli(args)).code).toBe(0);
+    expect(existsSync(workflow)).toBe(true);
+    expect(readFileSync(workflow, 'utf8')).toContain(`resil run ${file}`);
+    const dry = await runCli(['run', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dependency-failures (chaos)');
+    const again = await runCli(args);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exist; use --force to overwrite');
+    expect((await runCli([...args, '--force'])).code).toBe(0);
+  });
+});
