@@ -21,6 +21,8 @@ export interface ChaosOptions {
   proxy: ProxyOptions;
   /** Policy mode: further upstreams, each behind its own proxy with the same faults. */
   failover?: readonly string[];
+  /** Told of each proxy once it listens (the CLI prints its address and seed). */
+  onProxyStart?: (proxy: ChaosProxy) => void;
 }
 
 /**
@@ -56,7 +58,11 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
 
   const proxies: ChaosProxy[] = [];
   try {
-    for (const proxy of [proxyOptions, ...failoverOptions]) proxies.push(await startChaosProxy(proxy));
+    for (const proxy of [proxyOptions, ...failoverOptions]) {
+      const started = await startChaosProxy(proxy);
+      proxies.push(started);
+      options.onProxyStart?.(started);
+    }
     const plan: LoadPlan = policyMode
       ? buildLoadPlan({
           ...loadFor(proxies[0]!.url + pathOf(options.proxy.upstream), proxies.slice(1).map((p, i) => p.url + pathOf(options.failover![i]))),

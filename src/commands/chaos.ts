@@ -6,6 +6,7 @@ import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { runChaos } from '../chaos/run-chaos.js';
 import type { ResultDocument } from '../report/result.js';
+import type { ChaosProxy } from '../proxy/proxy.js';
 
 export default class Chaos extends BaseCommand {
   static override summary = "Drive load while a chaos proxy injects faults into the service's dependency traffic.";
@@ -31,6 +32,9 @@ export default class Chaos extends BaseCommand {
       load: policyMode ? { ...load, url: undefined } : load,
       proxy: proxyOptionsFromFlags(flags),
       ...(flags.failover ? { failover: flags.failover } : {}),
+      onProxyStart: (proxy: ChaosProxy) => {
+        if (!this.jsonEnabled()) process.stderr.write(`resil chaos: proxy ${proxy.name} listening on ${proxy.url} → ${proxy.target} · seed ${proxy.seed}\n`);
+      },
     };
     return executeRun((hooks) => runChaos(options, hooks), { command: 'chaos', json: this.jsonEnabled(), out: flags.out ?? [] });
   }

@@ -20,15 +20,27 @@ export function upstreamRequestHeaders(raw: readonly string[]): string[] {
 
 /** Response headers to send back: the upstream's (raw Buffers from undici), less hop-by-hop headers. */
 export function downstreamResponseHeaders(raw: readonly Buffer[]): string[] {
-  const listed = connectionListed(raw, (value) => value.toString('latin1'));
+  // One pass converts and drops the fixed hop-by-hop set; a Connection header (rare in responses
+  // from keep-alive upstreams) costs a second pass over the strings.
   const out: string[] = [];
+  let connection = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connection = true;
+      else continue;
+    }
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
-  return out;
+  if (!connection) return out;
+  const listed = connectionListed(out, (value) => value);
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    const lower = out[i]!.toLowerCase();
+    if (lower !== 'connection' && !listed?.has(lower)) kept.push(out[i]!, out[i + 1]!);
+  }
+  return kept;
 }
 
 /** Header names listed in Connection (RFC 9110 section 7.6.1), lower case; undefined when there are none. */
