@@ -111,6 +111,17 @@ describe('request counts', () => {
     expect(seenHeaders['user-agent']).toBe('resil');
   });
 
+  test('credentials in the URL are sent as Basic authentication', async () => {
+    let authorization: string | undefined;
+    const echo = await startServer((req, res) => {
+      authorization = req.headers.authorization;
+      res.end();
+    });
+    await runLoad({ url: `http://ci%20user:p%40ss@127.0.0.1:${echo.port}/`, requests: 1 });
+    await echo.close();
+    expect(authorization).toBe(`Basic ${Buffer.from('ci user:p@ss').toString('base64')}`);
+  });
+
   test('the timeline has one entry per second that adds up to the total', async () => {
     const result = await runLoad({ url: server.url, rate: 200, duration: '2s', concurrency: 5 });
     const sum = result.timeline.reduce((a, s) => a + s.requests, 0);

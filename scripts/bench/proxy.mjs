@@ -1,5 +1,5 @@
-// Proxy benchmark: resil's chaos proxy vs nginx as a reverse proxy, both in front of the same
-// nginx origin, loaded with wrk.
+// Proxy benchmark: resil's chaos proxy vs nginx as a reverse proxy and vs a bare undici proxy (the
+// Node floor), all in front of the same nginx origin, loaded with wrk.
 //
 // A benchmark, never a test: it prints figures and ratios against goals and never fails on them.
 //
@@ -8,8 +8,9 @@
 //   BENCH_PROXY_PROFILE=1 node scripts/bench/proxy.mjs   (CPU profile of the resil proxies)
 //
 // Settings (env): BENCH_PROXY_ROUNDS (default 3), BENCH_PROXY_SECONDS per wrk run (default 5),
-// BENCH_PROXY_PROFILE=1: start the resil children with --cpu-prof --cpu-prof-dir=bench-results/prof,
-// make only the c=50 runs, and print the top self-time functions of each profile at the end.
+// BENCH_PROXY_PROFILE=1: start the node children (resil and undici-bare) with --cpu-prof
+// --cpu-prof-dir=bench-results/prof, make only the c=50 runs, and print the top self-time functions
+// of each profile at the end.
 //
 // Targets:
 //   origin          nginx answering 200 "hello world\n" (direct; the c=1 baseline)
@@ -19,7 +20,12 @@
 //                   faults: the fault layer is still consulted on every call
 //   resil-targeted  the same with { failureRate: 1, faults: 'status:503', matchPath: '/never/**' }:
 //                   the targeting decision runs on every call and never faults
-// The resil children run with the V8 flags resil's CLI uses (node-flags.mjs).
+//   undici-bare     the "bare undici proxy" peer, no resil code (bare-proxy-child.mjs): http.createServer
+//                   + one undici Pool (connections 256, pipelining 1, keep-alive), each request
+//                   forwarded with pool.dispatch and a plain handler (faster here than pool.request +
+//                   piping the body), status, headers less hop-by-hop ones and body copied back
+// The node children (resil, resil-targeted, undici-bare) all run with the V8 flags resil's CLI uses
+// (node-flags.mjs), so the comparison with undici-bare is like for like.
 //
 // Each round, in an order rotated every round, for each proxy:
 //   1. throughput: wrk -t1 -c50 -d<s>s --latency <proxy>  → requests/s
@@ -27,7 +33,9 @@
 // and once per round the origin directly at c=1. Added latency = proxy's c=1 p50 (mean) minus the
 // origin's c=1 p50 (mean) of the same round, ms. Medians over the rounds are reported, plus
 // resil req/s ÷ nginx-proxy req/s at c=50 (goal ≥ 0.5) and the added latency (goal for resil
-// ≤ 0.1 ms). Saved to bench-results/proxy.json.
+// ≤ 0.1 ms); and, without goals, resil req/s ÷ undici-bare req/s at c=50 and resil's added c=1
+// latency minus undici-bare's (what resil costs over the bare Node floor; of the medians).
+// Saved to bench-results/proxy.json.
 //
 // Loopback only. Every child (wrk, proxies) is bounded by a timeout and killed at the end, also on
 // SIGINT/SIGTERM; nginx.mjs guards nginx. Node 20 built-ins only, plus the `wrk` binary (apt-get
@@ -56,10 +64,15 @@ const settings = {
 const goals = { rpsRatio: 0.5, resilAddedLatencyMs: 0.1 };
 const wrkTimeoutMs = (settings.seconds + 20) * 1000; // hard limit for one wrk run, ms
 const warmupSeconds = 2; // one unmeasured c=50 run per proxy before round 1, s
-const proxyStartTimeoutMs = 10_000; // how long a resil child may take to print its url, ms
-const proxyStopTimeoutMs = 5_000; // SIGTERM → SIGKILL escalation for a resil child, ms
-const proxyNames = ['nginx-proxy', 'resil', 'resil-targeted'];
-const resilVariants = { resil: 'plain', 'resil-targeted': 'targeted' };
+const proxyStartTimeoutMs = 10_000; // how long a node proxy child may take to print its url, ms
+const proxyStopTimeoutMs = 5_000; // SIGTERM → SIGKILL escalation for a node proxy child, ms
+const proxyNames = ['nginx-proxy', 'resil', 'resil-targeted', 'undici-bare'];
+// The node proxy children: script and the arguments after the upstream url (then the lifetime, s).
+const nodeChildren = {
+  resil: { script: 'proxy-child.mjs', args: ['plain'] },
+  'resil-targeted': { script: 'proxy-child.mjs', args: ['targeted'] },
+  'undici-bare': { script: 'bare-proxy-child.mjs', args: [] },
+};
 
 const running = new Set(); // every child we started and that has not exited yet
 let nginx = null; // what startNginx() returned
@@ -115,8 +128,8 @@ async function main() {
     fs.mkdirSync(profDir, { recursive: true });
   }
   const proxies = {};
-  for (const [name, variant] of Object.entries(resilVariants)) {
-    proxies[name] = await startResilProxy(name, variant, originUrl, lifetimeS);
+  for (const [name, spec] of Object.entries(nodeChildren)) {
+    proxies[name] = await startProxyChild(name, spec, originUrl, lifetimeS);
     urls[name] = proxies[name].url;
   }
   const wrkVersion = (spawnSync(wrk, ['-v'], { encoding: 'utf8', timeout: 10_000 }).stdout || '').split('\n')[0].trim();
@@ -124,7 +137,7 @@ async function main() {
   console.log(`node ${process.version}, ${nginx.version}, ${wrkVersion || 'wrk'}, ${os.cpus().length} CPUs`);
   console.log(
     `settings: ${settings.rounds} rounds × ${settings.seconds} s per wrk run; c=${settings.concurrency} (throughput) and c=1 (latency)` +
-      (settings.profile ? '; PROFILING the resil proxies (c=50 runs only; figures are distorted)' : ''),
+      (settings.profile ? '; PROFILING the node proxies (c=50 runs only; figures are distorted)' : ''),
   );
   for (const name of ['origin', ...proxyNames]) console.log(`  ${name.padEnd(15)} ${urls[name]}`);
   console.log('');
@@ -170,7 +183,7 @@ async function main() {
     rounds.push(entry);
   }
 
-  // Stop the resil children (their final line has their stats; with --cpu-prof they write the profile).
+  // Stop the node children (their final line has their stats; with --cpu-prof they write the profile).
   const proxyStats = {};
   for (const name of Object.keys(proxies)) proxyStats[name] = await proxies[name].stop();
 
@@ -199,6 +212,13 @@ async function main() {
   const ratios = {
     resilRps: medians.resil.c50.rps / medians['nginx-proxy'].c50.rps,
     resilTargetedRps: medians['resil-targeted'].c50.rps / medians['nginx-proxy'].c50.rps,
+    resilOverBareRps: medians.resil.c50.rps / medians['undici-bare'].c50.rps,
+    ...(settings.profile
+      ? {}
+      : {
+          resilMinusBareAddedP50Ms: medians.resil.c1.addedP50Ms - medians['undici-bare'].c1.addedP50Ms,
+          resilMinusBareAddedMeanMs: medians.resil.c1.addedMeanMs - medians['undici-bare'].c1.addedMeanMs,
+        }),
   };
 
   printResults(rounds, medians, ratios, proxyStats);
@@ -214,11 +234,14 @@ async function main() {
     cpus: os.cpus().length,
     settings,
     goals: { note: 'resil req/s ÷ nginx-proxy req/s at c=50 ≥ rpsRatio; resil added p50 at c=1 ≤ resilAddedLatencyMs', ...goals },
-    units: { rps: 'requests/s', p50Ms: 'ms', p99Ms: 'ms', meanMs: 'ms', addedP50Ms: 'ms', addedMeanMs: 'ms', proxyCpuUsPerRequest: 'µs/request (user+system of the resil child)' },
+    units: { rps: 'requests/s', p50Ms: 'ms', p99Ms: 'ms', meanMs: 'ms', addedP50Ms: 'ms', addedMeanMs: 'ms', proxyCpuUsPerRequest: 'µs/request (user+system of the node proxy child)' },
     urls,
     rounds,
     medians,
-    ratios: { note: 'of the medians at c=50, ÷ nginx-proxy', ...ratios },
+    ratios: {
+      note: 'of the medians: resilRps, resilTargetedRps ÷ nginx-proxy at c=50; resilOverBareRps resil ÷ undici-bare at c=50; resilMinusBareAdded*Ms resil minus undici-bare added latency at c=1, ms',
+      ...ratios,
+    },
     proxyStats,
     ...(profiles ? { profiles } : {}),
   };
@@ -323,13 +346,17 @@ function toMs(value, unit) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// resil proxy children
+// node proxy children
 
-/** Starts proxy-child.mjs; resolves to { url, child, stop() } once it printed its url. stop() resolves to its stats. */
-function startResilProxy(name, variant, upstream, lifetimeS) {
+/**
+ * Starts a node proxy child (proxy-child.mjs or bare-proxy-child.mjs) with RESIL_NODE_FLAGS; resolves
+ * to { url, child, stop() } once it printed its url. stop() resolves to its stats.
+ */
+function startProxyChild(name, spec, upstream, lifetimeS) {
   const flags = [...RESIL_NODE_FLAGS];
   if (settings.profile) flags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`);
-  const child = spawn(process.execPath, [...flags, path.join(here, 'proxy-child.mjs'), upstream, variant, String(lifetimeS)], {
+  const scriptArgs = spec.script === 'proxy-child.mjs' ? [upstream, ...spec.args, String(lifetimeS)] : [upstream, String(lifetimeS), ...spec.args];
+  const child = spawn(process.execPath, [...flags, path.join(here, spec.script), ...scriptArgs], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -455,9 +482,19 @@ function printResults(rounds, medians, ratios, proxyStats) {
   console.log(
     `ratio resil-targeted / nginx-proxy, req/s at c=${settings.concurrency}: ${fixed(ratios.resilTargetedRps, 3)}  goal ≥ ${goals.rpsRatio}: ${verdict(ratios.resilTargetedRps >= goals.rpsRatio)}`,
   );
+  console.log(`ratio resil / undici-bare, req/s at c=${settings.concurrency}: ${fixed(ratios.resilOverBareRps, 3)}`);
+  if (c1) {
+    console.log(
+      `added latency at c=1, resil minus undici-bare: p50 ${signed(ratios.resilMinusBareAddedP50Ms, 3)} ms, mean ${signed(ratios.resilMinusBareAddedMeanMs, 3)} ms`,
+    );
+  }
   for (const [name, stats] of Object.entries(proxyStats)) {
     if (!stats) {
       console.warn(`warning: ${name} printed no stats`);
+      continue;
+    }
+    if (name === 'undici-bare') {
+      console.log(`${name} stats: ${stats.calls} calls, ${stats.completed} completed, ${stats.upstreamErrors} upstream errors, ${stats.clientAborts} cut off by the client`);
       continue;
     }
     const injected = Object.values(stats.injected ?? {}).reduce((sum, n) => sum + n, 0);
@@ -472,7 +509,7 @@ function printResults(rounds, medians, ratios, proxyStats) {
 
 function printProfiles() {
   const profiles = {};
-  for (const name of Object.keys(resilVariants)) {
+  for (const name of Object.keys(nodeChildren)) {
     const file = path.join(profDir, `${name}.cpuprofile`);
     if (!fs.existsSync(file)) {
       console.warn(`warning: no profile at ${file}`);
@@ -566,6 +603,10 @@ function median(values) {
   if (sorted.length === 0) return null;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function signed(value, digits) {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? `+${fixed(value, digits)}` : fixed(value, digits);
 }
 
 function fixed(value, digits) {

@@ -1,5 +1,6 @@
 import { Command, Errors } from '@oclif/core';
 import { ExitCode, ResilError } from '../errors.js';
+import { scrubSecrets, secretValuesFromArgv } from '../util/redact.js';
 
 /**
  * Base of every resil command: expected errors (bad input, a run that cannot start) print one line
@@ -9,12 +10,14 @@ import { ExitCode, ResilError } from '../errors.js';
 export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
+    // Messages can echo input; never echo a secret the user handed in.
+    const secrets = secretValuesFromArgv(process.argv);
     if (error instanceof ResilError) {
-      process.stderr.write(`resil: ${error.message}\n`);
+      process.stderr.write(`resil: ${scrubSecrets(error.message, secrets)}\n`);
       this.exit(error.exitCode);
     }
     if (isParseError(error)) {
-      process.stderr.write(`resil: ${oneLine(error.message)}\n`);
+      process.stderr.write(`resil: ${scrubSecrets(oneLine(error.message), secrets)}\n`);
       this.exit(ExitCode.usage);
     }
     throw error;

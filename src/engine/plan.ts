@@ -3,6 +3,7 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
 import type { LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
@@ -103,6 +104,11 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 
   problems.throwIfAny();
 
+  // Credentials in the URL become Basic authentication, as curl does (unless an Authorization header is given).
+  if (url && (url.username !== '' || url.password !== '') && !headerPairs.some(([name]) => name.toLowerCase() === 'authorization')) {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headerPairs.push(['authorization', `Basic ${Buffer.from(credentials).toString('base64')}`]);
+  }
   const headers: string[] = [];
   for (const [name, value] of headerPairs) headers.push(name, value);
   if (!headerPairs.some(([name]) => name.toLowerCase() === 'user-agent')) headers.push('user-agent', 'resil');
@@ -150,7 +156,7 @@ export function parseTargetUrl(text: string | undefined): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`'${text}' is not a URL (expected e.g. http://127.0.0.1:8080/path)`);
+    throw new UsageError(`'${redactUrlText(text)}' is not a URL (expected e.g. http://127.0.0.1:8080/path)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`'${url.protocol}' URLs are not supported: use http:// or https://`);
@@ -173,7 +179,7 @@ function compilePathTemplate(text: string): Template {
   if (raw.startsWith('?')) raw = '/' + raw;
   const template = compileTemplate(raw, 'URL');
   const sample = template.constant ? template.text : template.render(0, () => 0.5);
-  if (/[^\x21-\x7e]/.test(sample)) throw new UsageError(`URL: the path '${sample}' has spaces or other characters that must be percent-encoded`);
+  if (/[^\x21-\x7e]/.test(sample)) throw new UsageError(`URL: the path '${redactUrlText(sample)}' has spaces or other characters that must be percent-encoded`);
   return template;
 }
 

@@ -27,11 +27,48 @@ export function redactUrl(raw: string): string {
   return url.toString();
 }
 
+/**
+ * URL-like text fit for an error message, even when it does not parse: userinfo and token-like
+ * query values are replaced by text rules.
+ */
+export function redactUrlText(text: string): string {
+  return text
+    .replace(/\/\/[^/?#@]*@/, `//${REDACTED}@`)
+    .replace(/([?&;])([^=&;#]+)=([^&;#]*)/g, (whole, sep: string, name: string) => (SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? `${sep}${name}=${REDACTED}` : whole));
+}
+
 /** Header list fit for output: secret values replaced, names kept so the user sees what was sent. */
 export function redactHeaders(headers: ReadonlyArray<readonly [string, string]>, extra?: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of headers) out[name] = isSecretHeader(name, extra) ? REDACTED : value;
   return out;
+}
+
+/**
+ * Secret values the user handed in on the command line: values of secret headers (-H/--header, and
+ * any header named by --redact) and URL passwords. Error messages are scrubbed of them.
+ */
+export function secretValuesFromArgv(argv: readonly string[]): string[] {
+  const extra = new Set<string>();
+  const headers: string[] = [];
+  const secrets: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = inline ?? argv[i + 1];
+    if ((flag === '-H' || flag === '--header') && value !== undefined) headers.push(value);
+    else if (flag === '--redact' && value !== undefined) extra.add(value.toLowerCase());
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:([^/?#@]+)@/i.exec(arg);
+    if (password) secrets.push(decodeURIComponent(password[1]!), password[1]!);
+  }
+  for (const header of headers) {
+    const colon = header.indexOf(':');
+    if (colon > 0 && isSecretHeader(header.slice(0, colon).trim(), extra)) {
+      const value = header.slice(colon + 1).trim();
+      secrets.push(value, ...value.split(/\s+/).filter((part) => part.length >= 8));
+    }
+  }
+  return secrets;
 }
 
 /** Removes every occurrence of the given secret strings from a message (error texts can echo input). */
