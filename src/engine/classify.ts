@@ -37,6 +37,8 @@ export function classifyError(error: unknown, afterHeaders: boolean): ErrorClass
   if (REFUSED_CODES.has(code)) return 'refused';
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_')) return 'tls';
   if (afterHeaders && CUT_SHORT_CODES.has(code)) return 'body';
+  // undici 7's parser errors carry no code: a body cut short at a close shows as "Invalid EOF state".
+  if (afterHeaders && (error as Error | null)?.name === 'HTTPParserError' && /Invalid EOF state/.test((error as Error).message)) return 'body';
   if (RESET_CODES.has(code)) return 'reset';
   if (code === 'UND_ERR_SOCKET') return socketCause(error) === 'ECONNRESET' ? 'reset' : 'closed';
   return 'other';
