@@ -23,9 +23,19 @@ export class ResilError extends Error {
 
 /** Bad flags, bad campaign input, bad threshold expression: exit 2. */
 export class UsageError extends ResilError {
-  constructor(message: string) {
-    super(message, 'RESIL_USAGE', ExitCode.usage);
+  /**
+   * Control characters echoed from input (a newline inside a flag value) are escaped, so the message
+   * stays one line; `lines` keeps the given line breaks (a campaign file's list of problems).
+   */
+  constructor(message: string, options: { lines?: boolean } = {}) {
+    super(options.lines ? message.split('\n').map(escapeControl).join('\n') : escapeControl(message), 'RESIL_USAGE', ExitCode.usage);
   }
+}
+
+/** '\n' → '\\n' and the like, for text echoed into a one-line message. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** The run could not be carried out (target unreachable, port taken): exit 3. */

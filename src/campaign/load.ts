@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, Scalar, type Document, type Node } from 'yaml';
-import { UsageError } from '../errors.js';
+import { escapeControl, UsageError } from '../errors.js';
 import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
 import { compileTemplate } from '../engine/template.js';
 import { parseFaultMix } from '../faults/registry.js';
@@ -55,7 +55,14 @@ export function parseCampaign(text: string, fileName: string, env: NodeJS.Proces
     ctx.throwIfAny();
   }
   substitute(ctx, doc.contents, [], env);
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // Aliases: up to 1000 uses of one anchor (the yaml default, 100, refuses some honest files).
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    ctx.add([], `the document cannot be resolved: ${(error as Error).message}`);
+    ctx.throwIfAny();
+  }
   if (data === null || data === undefined) {
     ctx.add([], 'the campaign is empty: it needs at least scenarios');
     ctx.throwIfAny();
@@ -65,7 +72,39 @@ export function parseCampaign(text: string, fileName: string, env: NodeJS.Proces
   const root = data as Raw;
   checkSemantics(ctx, root);
   ctx.throwIfAny();
-  return buildCampaign(fileName, root);
+  const campaign = buildCampaign(fileName, root);
+  CAMPAIGN_SECRETS.set(campaign, ctx.allSubstitutedValues());
+  return campaign;
+}
+
+/** Values a campaign took from the environment, so later messages about it can be scrubbed of them. */
+const CAMPAIGN_SECRETS = new WeakMap<Campaign, string[]>();
+
+export function substitutedValues(campaign: Campaign): readonly string[] {
+  return CAMPAIGN_SECRETS.get(campaign) ?? [];
+}
+
+/**
+ * Replaces every occurrence of the values, and of their longer parts (a message may quote a piece
+ * of a value, e.g. one entry of a fault mix), by '***'.
+ */
+export function scrubValues(message: string, values: readonly string[]): string {
+  const pieces = new Set<string>();
+  for (const value of values) {
+    if (value.length >= 3) pieces.add(value);
+    for (const part of value.split(/[^A-Za-z0-9]+/)) if (part.length >= 6) pieces.add(part);
+  }
+  let out = message;
+  for (const piece of [...pieces].sort((a, b) => b.length - a.length)) out = out.split(piece).join('***');
+  return out;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return String(JSON.stringify(value));
+  } catch {
+    return '[a value that refers to itself]';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +144,15 @@ class Context {
 
   addAt(offset: number, where: string, message: string): void {
     const { line, col } = this.lineCounter.linePos(offset);
-    this.problems.push({ offset, order: this.problems.length, text: `${this.file}:${line}:${col}: ${where}: ${message}` });
+    const text = escapeControl(scrubValues(`${where}: ${message}`, this.allSubstitutedValues()));
+    this.problems.push({ offset, order: this.problems.length, text: `${this.file}:${line}:${col}: ${text}` });
+  }
+
+  /** Every value taken from the environment anywhere in the file: never shown in any message. */
+  allSubstitutedValues(): string[] {
+    const values: string[] = [];
+    for (const substitution of this.substitutions.values()) values.push(...substitution.values);
+    return values;
   }
 
   markReported(path: readonly Segment[]): void {
@@ -121,7 +168,7 @@ class Context {
   show(path: readonly Segment[], value: unknown): string {
     const { node } = this.find(path);
     const substitution = isScalar(node) ? this.substitutions.get(node) : undefined;
-    const text = substitution ? substitution.original : typeof value === 'string' ? value : String(JSON.stringify(value));
+    const text = substitution ? substitution.original : typeof value === 'string' ? value : safeStringify(value);
     return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
   }
 
@@ -169,7 +216,7 @@ class Context {
     if (this.problems.length === 0) return;
     const sorted = [...this.problems].sort((a, b) => a.offset - b.offset || a.order - b.order);
     const lines = [...new Set(sorted.map((p) => p.text))];
-    throw new UsageError(lines.join('\n'));
+    throw new UsageError(lines.join('\n'), { lines: true });
   }
 }
 

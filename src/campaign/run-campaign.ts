@@ -11,6 +11,7 @@ import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
+import { scrubValues, substitutedValues } from './load.js';
 
 export interface CampaignRunOptions {
   /** Run only this scenario. */
@@ -34,6 +35,16 @@ export interface PreparedScenario {
 
 /** Validates every scenario (and provider) of a campaign before anything starts; lists all problems. */
 export function prepareCampaign(campaign: Campaign, only?: string): PreparedScenario[] {
+  try {
+    return prepareAll(campaign, only);
+  } catch (error) {
+    // Messages can quote values the file took from the environment: never show them.
+    if (error instanceof UsageError) throw new UsageError(scrubValues(error.message, substitutedValues(campaign)));
+    throw error;
+  }
+}
+
+function prepareAll(campaign: Campaign, only?: string): PreparedScenario[] {
   const names = campaign.scenarios.map((s) => s.name);
   if (only !== undefined && !names.includes(only)) throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
   const problems = new ProblemList();

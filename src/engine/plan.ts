@@ -188,7 +188,11 @@ function parseHeaders(input: LoadOptions['headers']): Array<[string, string]> {
   const lines: Array<[string, string]> = Array.isArray(input)
     ? (input as readonly string[]).map((line) => {
         const colon = line.indexOf(':');
-        if (colon <= 0) throw new UsageError(`--header '${line.split(':')[0]}': expected 'Name: value'`);
+        // Echo only the first word: a header without its colon may be a name followed by a secret.
+        if (colon <= 0) {
+          const name = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(line.trim())![0].slice(0, 40);
+          throw new UsageError(`--header '${name}${name.length < line.trim().length ? '…' : ''}': expected 'Name: value'`);
+        }
         return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
       })
     : Object.entries(input as Record<string, string>);

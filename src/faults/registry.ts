@@ -32,7 +32,7 @@ export function parseFaultMix(text: string): WeightedFault[] {
     const spec = eq === -1 ? item : item.slice(0, eq);
     const weightText = eq === -1 ? '1' : item.slice(eq + 1);
     const weight = Number(weightText);
-    if (!/^\d+(?:\.\d+)?$/.test(weightText) || !(weight > 0)) {
+    if (!/^\d+(?:\.\d+)?$/.test(weightText) || !(weight > 0) || !Number.isFinite(weight)) {
       throw new UsageError(`--faults: weight '${weightText}' of '${spec}' must be a number above 0`);
     }
     const colon = spec.indexOf(':');

@@ -104,7 +104,7 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
     seed: 'number',
   };
   for (const [key, actual] of Object.entries(record)) {
-    const expected = types[key as keyof typeof types];
+    const expected = Object.hasOwn(types, key) ? types[key as keyof typeof types] : undefined;
     if (expected === undefined) problems.add(`unknown field '${key}' (known: ${FAULT_SETTING_KEYS.join(', ')})`);
     else if (expected === 'string[]' ? !(Array.isArray(actual) && actual.every((v) => typeof v === 'string')) : typeof actual !== expected) {
       problems.add(`'${key}' must be ${expected === 'string[]' ? 'a list of strings' : `a ${expected}`}`);
@@ -134,7 +134,12 @@ function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
     if (!settings.matchPath.startsWith('/') && !settings.matchPath.startsWith('*')) {
       throw new UsageError(`--match-path '${settings.matchPath}': a path glob starts with / (e.g. /v1/**)`);
     }
-    const isMatch = picomatch(settings.matchPath, { dot: true });
+    let isMatch: (path: string) => boolean;
+    try {
+      isMatch = picomatch(settings.matchPath, { dot: true });
+    } catch (error) {
+      throw new UsageError(`--match-path: not a usable glob (${(error as Error).message.slice(0, 80)})`);
+    }
     tests.push((_method, path) => isMatch(path));
   }
   if (settings.matchHeader !== undefined) {

@@ -47,10 +47,9 @@ export function parseThresholds(sources: readonly string[]): Threshold[] {
 
 function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
   const name = text.replace(/\s+/g, '');
-  const spec = THRESHOLD_METRICS[name];
-  if (spec) return { metric: name, kind: spec.kind };
-  const shorthand = PERCENTILE_SHORTHANDS[name];
-  if (shorthand !== undefined) return { metric: 'p', percentile: shorthand, kind: 'duration' };
+  // Own properties only: 'toString' or '__proto__' are not metrics.
+  if (Object.hasOwn(THRESHOLD_METRICS, name)) return { metric: name, kind: THRESHOLD_METRICS[name]!.kind };
+  if (Object.hasOwn(PERCENTILE_SHORTHANDS, name)) return { metric: 'p', percentile: PERCENTILE_SHORTHANDS[name]!, kind: 'duration' };
   const call = PERCENTILE_CALL.exec(name);
   if (call) {
     const percentile = Number(call[1]);

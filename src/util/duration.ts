@@ -28,7 +28,7 @@ export function tryParseDuration(text: string): number | undefined {
     if (!match || match.index !== start) return undefined;
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
   }
-  return total;
+  return Number.isFinite(total) ? total : undefined;
 }
 
 /** Parses a duration flag value; a bad value is a usage error naming the flag. */
