@@ -41,6 +41,7 @@
 // SIGINT/SIGTERM; nginx.mjs guards nginx. Node 20 built-ins only, plus the `wrk` binary (apt-get
 // install -y wrk if missing).
 
+import { fixed, median, positiveInt } from './stats.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -580,13 +581,6 @@ function findOnPath(name) {
   return null;
 }
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 function med(rounds, pick) {
   return median(rounds.map((r) => {
@@ -598,17 +592,8 @@ function med(rounds, pick) {
   }));
 }
 
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function signed(value, digits) {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? `+${fixed(value, digits)}` : fixed(value, digits);
 }
 
-function fixed(value, digits) {
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-}

@@ -20,6 +20,7 @@
 //
 // Node 20 built-ins only. Every child is bounded by a timeout, after which it is killed.
 
+import { fixed, median, positiveInt } from './stats.mjs';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -213,21 +214,5 @@ function killQuietly(child, signal) {
   }
 }
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-function fixed(value, digits) {
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-}

@@ -48,7 +48,8 @@ export function loadCampaign(path: string, env: NodeJS.ProcessEnv = process.env)
 /** Parses campaign text; `fileName` is used in messages only. */
 export function parseCampaign(text: string, fileName: string, env: NodeJS.ProcessEnv = process.env): Campaign {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
+  // logLevel 'error': problems are reported as ours, never as process warnings on stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false, logLevel: 'error' });
   const ctx = new Context(text, fileName, doc, lineCounter);
   if (doc.errors.length > 0) {
     reportSyntaxErrors(ctx, text, doc.errors);

@@ -1,16 +1,10 @@
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { formatMs } from '../util/duration.js';
-import type { ResultDocument } from './result.js';
+import { LATENCY_COLUMNS, type ResultDocument } from './result.js';
 import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
 
-const PERCENTILES: Array<[keyof NonNullable<ResultDocument['latencyMs']>, string]> = [
-  ['p50', 'p50'],
-  ['p90', 'p90'],
-  ['p95', 'p95'],
-  ['p99', 'p99'],
-  ['p999', 'p99.9'],
-  ['max', 'max'],
-];
+/** Percentiles and max (the summary leaves min and mean out). */
+const PERCENTILES = LATENCY_COLUMNS.filter(([key]) => key !== 'min' && key !== 'mean');
 
 /**
  * Renders results as GitHub-flavoured Markdown for the job summary ($GITHUB_STEP_SUMMARY): the

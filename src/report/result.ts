@@ -10,6 +10,18 @@ import type { ProxyStats } from '../proxy/proxy.js';
 
 export const RESULT_SCHEMA = 'resil/result@1';
 
+/** The latency figures reports show, in order, with their labels. */
+export const LATENCY_COLUMNS: ReadonlyArray<[keyof LatencySummaryMs, string]> = [
+  ['min', 'min'],
+  ['mean', 'mean'],
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];
+
 /** The result document: a public contract read by CI steps, dashboards and `resil report`. */
 export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;

@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { formatMs } from '../util/duration.js';
-import type { ResultDocument } from './result.js';
+import { LATENCY_COLUMNS, type ResultDocument } from './result.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -10,16 +10,7 @@ export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
   return stream.isTTY === true;
 }
 
-const PERCENTILES: Array<[keyof NonNullable<ResultDocument['latencyMs']>, string]> = [
-  ['min', 'min'],
-  ['mean', 'mean'],
-  ['p50', 'p50'],
-  ['p90', 'p90'],
-  ['p95', 'p95'],
-  ['p99', 'p99'],
-  ['p999', 'p99.9'],
-  ['max', 'max'],
-];
+const PERCENTILES = LATENCY_COLUMNS;
 
 /** Renders a result as the terminal summary. Pure: knows nothing of running. */
 export function renderSummary(document: ResultDocument, options: { color: boolean }): string {
