@@ -41,10 +41,6 @@ export function parseThreshold(source: string): Threshold {
     : { source, metric, percentile, comparator, value, kind };
 }
 
-export function parseThresholds(sources: readonly string[]): Threshold[] {
-  return sources.map(parseThreshold);
-}
-
 function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
   const name = text.replace(/\s+/g, '');
   // Own properties only: 'toString' or '__proto__' are not metrics.

@@ -1,5 +1,3 @@
-import { UsageError } from '../errors.js';
-
 // Multipliers to milliseconds for the units a duration may carry.
 const UNIT_MS: Record<string, number> = {
   us: 0.001,
@@ -29,15 +27,6 @@ export function tryParseDuration(text: string): number | undefined {
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
   }
   return Number.isFinite(total) ? total : undefined;
-}
-
-/** Parses a duration flag value; a bad value is a usage error naming the flag. */
-export function parseDuration(text: string, what: string): number {
-  const ms = tryParseDuration(text);
-  if (ms === undefined) {
-    throw new UsageError(`${what}: '${text}' is not a duration (use e.g. 500ms, 10s, 2m)`);
-  }
-  return ms;
 }
 
 /** Human form of a millisecond figure for summaries: 0.85ms, 12.3ms, 1.52s, 2m05s. */
