@@ -56,9 +56,15 @@ function connectionListed<T>(raw: readonly T[], text: (value: T) => string): Set
   return listed;
 }
 
+/** True when the request carries a body. Reads rawHeaders: `request.headers` would build an object per call. */
 export function hasRequestBody(request: IncomingMessage): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+    if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') return true;
+  }
+  return false;
 }
 
 export function dispatchOptions(request: IncomingMessage, basePath: string): Dispatcher.DispatchOptions {
@@ -83,7 +89,7 @@ export class StreamingForward {
     private readonly response: ServerResponse,
     private readonly onUpstreamError: () => void,
   ) {
-    response.once('close', this.onClientClose);
+    response.on('close', this.onClientClose); // the response is used once: no need for once()'s wrapper
   }
 
   onConnect(abort: (reason: Error) => void): void {
