@@ -12,6 +12,8 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
   return {
     schema: RESULT_SCHEMA,
     command: 'load',
+    fingerprint: '0123456789abcdef',
+    shard: null,
     target: 'http://127.0.0.1:8080/api',
     seed: 42,
     startedAt: '2025-03-04T05:06:07.890Z',

@@ -16,6 +16,8 @@ import { scrubValues, substitutedValues } from './load.js';
 export interface CampaignRunOptions {
   /** Run only this scenario. */
   scenario?: string;
+  /** Run this shard of every scenario. */
+  shard?: { index: number; count: number };
   signal?: AbortSignal;
   onScenarioStart?: (name: string, index: number, count: number) => void;
   onScenarioDone?: (result: ScenarioResult) => void;
@@ -34,9 +36,9 @@ export interface PreparedScenario {
 }
 
 /** Validates every scenario (and provider) of a campaign before anything starts; lists all problems. */
-export function prepareCampaign(campaign: Campaign, only?: string): PreparedScenario[] {
+export function prepareCampaign(campaign: Campaign, only?: string, shard?: { index: number; count: number }): PreparedScenario[] {
   try {
-    return prepareAll(campaign, only);
+    return prepareAll(campaign, only, shard);
   } catch (error) {
     // Messages can quote values the file took from the environment: never show them.
     if (error instanceof UsageError) throw new UsageError(scrubValues(error.message, substitutedValues(campaign)));
@@ -44,7 +46,7 @@ export function prepareCampaign(campaign: Campaign, only?: string): PreparedScen
   }
 }
 
-function prepareAll(campaign: Campaign, only?: string): PreparedScenario[] {
+function prepareAll(campaign: Campaign, only?: string, shard?: { index: number; count: number }): PreparedScenario[] {
   const names = campaign.scenarios.map((s) => s.name);
   if (only !== undefined && !names.includes(only)) throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
   const problems = new ProblemList();
@@ -52,7 +54,7 @@ function prepareAll(campaign: Campaign, only?: string): PreparedScenario[] {
   const prepared: PreparedScenario[] = [];
   for (const scenario of campaign.scenarios) {
     if (only !== undefined && scenario.name !== only) continue;
-    const found = problems.attempt(() => prepareScenario(campaign, scenario));
+    const found = problems.attempt(() => prepareScenario(campaign, scenario, shard));
     if (found) prepared.push(found);
   }
   problems.throwIfAny();
@@ -64,7 +66,7 @@ function prepareAll(campaign: Campaign, only?: string): PreparedScenario[] {
  * (each with its faults and timed phases), and stops everything, also on error or interrupt.
  */
 export async function runCampaign(campaign: Campaign, options: CampaignRunOptions = {}): Promise<ScenarioResult[]> {
-  const prepared = prepareCampaign(campaign, options.scenario);
+  const prepared = prepareCampaign(campaign, options.scenario, options.shard);
   const proxies = new Map<string, ChaosProxy>();
   let service: RunningService | undefined;
   const results: ScenarioResult[] = [];
@@ -130,14 +132,16 @@ async function runScenario(scenario: PreparedScenario, proxies: ReadonlyMap<stri
   }
 }
 
-function prepareScenario(campaign: Campaign, scenario: CampaignScenario): PreparedScenario {
+function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?: { index: number; count: number }): PreparedScenario {
   const type = scenario.type;
   const where = `scenario '${scenario.name}'`;
   const providers = Object.keys(campaign.providers ?? {});
   const seed = scenario.seed ?? newSeed();
+  // Fault decisions differ per shard, as in `resil chaos --shard`.
+  const faultSeed = seed + (shard?.index ?? 0) * 7919;
   let plan: LoadPlan;
   try {
-    plan = buildLoadPlan(loadOptions(scenario, seed));
+    plan = buildLoadPlan({ ...loadOptions(scenario, seed), ...(shard ? { shard } : {}) });
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
@@ -167,7 +171,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario): Prepar
   const windows: FaultWindow[] = [];
   for (const [name, faults] of Object.entries(scenario.faults ?? {})) {
     if (!known(name, 'faults')) continue;
-    const settings = settingsFor(faults, seed + providers.indexOf(name) + 1, `faults.${name}`);
+    const settings = settingsFor(faults, faultSeed + providers.indexOf(name) + 1, `faults.${name}`);
     if (settings) baseFaults.set(name, settings);
     for (const text of settings?.windows ?? []) windows.push(parseWindow(text));
   }
@@ -179,7 +183,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario): Prepar
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
       if (!known(name, `phases[${i}]`)) continue;
-      const phaseSettings = settingsFor(faults, seed + 1000 * (i + 1) + providers.indexOf(name), `phases[${i}].${name}`);
+      const phaseSettings = settingsFor(faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), `phases[${i}].${name}`);
       if (phaseSettings) settings.set(name, phaseSettings);
     }
     return { atMs, forMs, source, providers: settings };

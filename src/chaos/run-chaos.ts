@@ -34,11 +34,13 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
   const policyMode = options.load.url === undefined || options.load.url === '';
   // In policy mode the client asks for the upstream's path itself, so each proxy forwards to an origin.
   const upstreamFor = (upstream: string | undefined) => (policyMode && upstream !== undefined ? originOf(upstream) : upstream);
-  const proxyOptions: ProxyOptions = { ...options.proxy, seed, name: options.proxy.name ?? 'dependency' };
+  // Each shard draws its own fault decisions: the seed is shifted by the shard's index.
+  const proxySeed = seed + (options.load.shard?.index ?? 0) * 7919;
+  const proxyOptions: ProxyOptions = { ...options.proxy, seed: proxySeed, name: options.proxy.name ?? 'dependency' };
   if (proxyOptions.upstream !== undefined) proxyOptions.upstream = upstreamFor(proxyOptions.upstream)!;
   const failoverOptions: ProxyOptions[] = (options.failover ?? []).map((upstream, i) => {
     const { listen: _listen, mock: _mock, ...faults } = proxyOptions;
-    return { ...faults, upstream: upstreamFor(upstream)!, seed: seed + i + 1, name: `failover-${i + 1}` };
+    return { ...faults, upstream: upstreamFor(upstream)!, seed: proxySeed + i + 1, name: `failover-${i + 1}` };
   });
 
   // Check everything before anything starts.

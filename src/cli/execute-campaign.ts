@@ -16,7 +16,7 @@ import { reportToGitHub, withInterrupts } from './execute-load.js';
  */
 export async function executeCampaign(
   campaign: Campaign,
-  settings: { json: boolean; out: readonly string[]; scenario?: string },
+  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number } },
   planned: number,
 ): Promise<ReturnType<typeof campaignDocument>> {
   const { json } = settings;
@@ -25,6 +25,7 @@ export async function executeCampaign(
   const { value: scenarios, signal } = await withInterrupts((abort) =>
     runCampaign(campaign, {
       ...(settings.scenario ? { scenario: settings.scenario } : {}),
+      ...(settings.shard ? { shard: settings.shard } : {}),
       signal: abort,
       ...(progress ? { onProgress: progress.update } : {}),
       onScenarioStart: (name, index, count) => {

@@ -23,6 +23,7 @@ export const loadFlags = {
   insecure: Flags.boolean({ summary: 'Accept any TLS certificate.', default: false }),
   seed: Flags.integer({ summary: 'Seed for {{uuid}} and {{randomInt}} (printed, so a run can be repeated).' }),
   redact: Flags.string({ summary: 'Another header whose value is secret (repeatable).', multiple: true, multipleNonGreedy: true }),
+  shard: Flags.string({ summary: "Run shard I of N ('2/4'): its share of connections, requests and schedule; merge with `resil report --merge`." }),
   out: Flags.string({ char: 'o', summary: 'Write the result to FILE; the extension picks the format (.json).', multiple: true, multipleNonGreedy: true }),
 };
 
@@ -51,9 +52,17 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
     ['thresholds', flags.threshold],
     ['seed', flags.seed],
     ['redact', flags.redact],
+    ['shard', flags.shard === undefined ? undefined : parseShard(flags.shard as string)],
   ];
   for (const [key, value] of optional) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   return options;
+}
+
+/** '2/4' → shard index 1 of 4. */
+export function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new UsageError(`--shard '${text}': expected I/N with 1 <= I <= N, e.g. 2/4`);
+  return { index: Number(match[1]) - 1, count: Number(match[2]) };
 }
 
 /** '200', '200/s' or '1.5' → requests per second. */

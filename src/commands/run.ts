@@ -5,6 +5,7 @@ import { loadCampaign } from '../campaign/load.js';
 import { describePlan } from '../campaign/describe.js';
 import { prepareCampaign } from '../campaign/run-campaign.js';
 import { checkOutputPaths } from '../report/outputs.js';
+import { parseShard } from '../cli/load-flags.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run every scenario of a campaign file: the CI gate step.';
@@ -16,6 +17,7 @@ export default class Run extends BaseCommand {
   static override flags = {
     scenario: Flags.string({ char: 's', summary: 'Run only this scenario.' }),
     'dry-run': Flags.boolean({ summary: 'Validate the file and print the plan; send nothing.', default: false }),
+    shard: Flags.string({ summary: "Run shard I of N ('2/4') of every scenario; merge with `resil report --merge`." }),
     out: Flags.string({ char: 'o', summary: 'Write results to FILE: .json (every scenario) or .xml (JUnit, one test case per threshold).', multiple: true, multipleNonGreedy: true }),
   };
 
@@ -24,13 +26,14 @@ export default class Run extends BaseCommand {
     const campaign = loadCampaign(args.file);
     const out = flags.out ?? [];
     checkOutputPaths(out);
-    const prepared = prepareCampaign(campaign, flags.scenario);
+    const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+    const prepared = prepareCampaign(campaign, flags.scenario, shard);
     if (flags['dry-run']) {
       const plan = describePlan(campaign, prepared);
       if (!this.jsonEnabled()) process.stdout.write(plan.text);
       return plan.json;
     }
 
-    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}) }, prepared.length);
+    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}) }, prepared.length);
   }
 }

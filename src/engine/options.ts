@@ -44,6 +44,8 @@ export interface LoadOptions {
   seed?: number;
   /** Further header names whose values are secrets (Authorization, Cookie, x-api-key... always are). */
   redact?: readonly string[];
+  /** Run shard `index` (0-based) of `count`: its share of connections, requests and schedule ('--shard 2/4' is index 1). */
+  shard?: { index: number; count: number };
   /** Policy mode: resil's own client retries, backs off, breaks circuits and fails over. */
   policy?: PolicyOptions;
   /** Policy mode: further providers tried in order when `url` fails (same path and body). */

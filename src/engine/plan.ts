@@ -49,6 +49,8 @@ export interface LoadPlan {
   checks: SuccessChecks;
   thresholds: Threshold[];
   redact: ReadonlySet<string>;
+  /** This process's shard of the run (0 of 1 when unsharded). */
+  shard: { index: number; count: number };
   /** Where requests go: the target, then (policy mode) each failover provider. */
   targets: Array<{ origin: string; path: Template }>;
   policy: PolicyPlan | undefined;
@@ -85,7 +87,16 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (input.stages !== undefined && (rate !== undefined || requests !== undefined || durationMs !== undefined)) {
     problems.add('stages fix the rate, the count and the duration: give no --rate, --requests or --duration with them');
   }
-  if (workers > concurrency) problems.add(`--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`);
+  const shard = input.shard ?? { index: 0, count: 1 };
+  if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    problems.add(`--shard: ${shard.index + 1}/${shard.count} is not a shard (use I/N with 1 <= I <= N)`);
+  } else if (workers * shard.count > concurrency) {
+    problems.add(
+      shard.count === 1
+        ? `--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`
+        : `--concurrency ${concurrency} is less than ${workers * shard.count} (workers × shards): each needs a connection`,
+    );
+  }
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
   const checks = problems.attempt(() => buildChecks(input));
@@ -146,6 +157,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     thresholds,
     redact: new Set((input.redact ?? []).map((name) => name.toLowerCase())),
     targets: [{ origin: url!.origin, path: path! }, ...failover.map((target) => target!)],
+    shard,
     policy,
   };
 }

@@ -50,13 +50,20 @@ interface RawRun {
 }
 
 /** The share of worker k (of n): its connections, its requests, and the request numbering. */
+/**
+ * The share of worker k (of n) of this process's shard: shard i of m and worker k together take
+ * share k·m + i of m·n, so the shards' workers interleave over the whole run's request numbers and
+ * connections, and m shards of n workers add up to exactly the unsharded run.
+ */
 export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): Share {
   const totalRequests = plan.model === 'open' ? plan.arrivals!.total : plan.requests;
+  const count = n * plan.shard.count;
+  const index = k * plan.shard.count + plan.shard.index;
   return {
-    index: k,
-    count: n,
-    concurrency: splitEvenly(plan.concurrency, n, k),
-    requests: totalRequests === undefined ? undefined : splitEvenly(totalRequests, n, k),
+    index,
+    count,
+    concurrency: splitEvenly(plan.concurrency, count, index),
+    requests: totalRequests === undefined ? undefined : splitEvenly(totalRequests, count, index),
     startMs,
   };
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import type { Threshold } from '../thresholds/parse.js';
 import type { LoadPlan } from '../engine/plan.js';
 import { LATE_START_MS } from '../engine/open.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
@@ -26,6 +28,11 @@ export const LATENCY_COLUMNS: ReadonlyArray<[keyof LatencySummaryMs, string]> = 
 export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;
   command: string;
+  /** Same value for results of the same campaign (shards to merge); see fingerprintOf. */
+  fingerprint: string;
+  /** This result's shard, or null for a whole run. A merged result has `mergedShards` instead. */
+  shard: { index: number; count: number } | null;
+  mergedShards?: number;
   /** Campaign runs: the scenario's name. */
   scenario?: string;
   /** The target with credentials and token-like query values removed. */
@@ -126,32 +133,6 @@ export interface RunFacts {
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
   const { snapshot } = facts;
-  const latencyHistogram = decodeHistogram(snapshot.latency);
-  const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
-  const latencyMs = summarize(latencyHistogram);
-  const successRate = snapshot.total > 0 ? snapshot.ok / snapshot.total : null;
-  const rps = facts.durationMs > 0 ? snapshot.total / (facts.durationMs / 1000) : 0;
-
-  const chaos = facts.chaos ? chaosFigures(facts.chaos, snapshot) : undefined;
-  const thresholds = evaluateThresholds(plan.thresholds, {
-    successRate,
-    rps,
-    latencyMs,
-    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
-    amplification: chaos?.amplification ?? null,
-    recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
-  });
-
-  const timeline = snapshot.timeline.map((second) => {
-    let p99Ms: number | null = null;
-    if (second.histogram !== null) {
-      const histogram = decodeHistogram(second.histogram);
-      p99Ms = histogram.getValueAtPercentile(99) / 1000;
-      histogram.destroy();
-    }
-    return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
-  });
-
   const document: ResultDocument = {
     schema: RESULT_SCHEMA,
     command: facts.command,
@@ -161,6 +142,8 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     durationMs: round(facts.durationMs, 1),
     interrupted: facts.interrupted,
     model: plan.model,
+    fingerprint: fingerprintOf(plan, facts.command),
+    shard: plan.shard.count > 1 ? { ...plan.shard } : null,
     settings: {
       method: plan.method,
       concurrency: plan.concurrency,
@@ -172,11 +155,6 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
       headers: redactHeaders(plan.headerPairs, plan.redact),
       expectStatus: plan.options.expectStatus ?? '2xx',
     },
-    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled },
-    successRate: successRate === null ? null : round(successRate, 6),
-    rps: round(rps, 1),
-    latencyMs,
-    serviceTimeMs: serviceHistogram === null ? latencyMs : summarize(serviceHistogram),
     schedule:
       plan.model === 'open'
         ? {
@@ -187,17 +165,8 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
             lateStartMs: LATE_START_MS,
           }
         : null,
-    statusCodes: snapshot.statusCodes,
-    errors: snapshot.errors,
-    thresholds,
-    timeline,
-    histograms: {
-      latency: snapshot.latency,
-      serviceTime: snapshot.serviceTime,
-      timeline: snapshot.timeline.map((second) => second.histogram),
-    },
+    ...measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos),
   };
-  if (chaos) Object.assign(document, chaos);
   if (plan.policy) {
     const counters = snapshot.counters ?? {};
     document.policy = {
@@ -212,9 +181,81 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
       breakerRejections: counters.breakerRejections ?? 0,
     };
   }
+  return document;
+}
+
+/** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
+export type MeasuredFigures = Pick<
+  ResultDocument,
+  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms'
+> &
+  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;
+
+export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, thresholds: readonly Threshold[], chaosFacts?: ChaosFacts): MeasuredFigures {
+  const latencyHistogram = decodeHistogram(snapshot.latency);
+  const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
+  const latencyMs = summarize(latencyHistogram);
+  const successRate = snapshot.total > 0 ? snapshot.ok / snapshot.total : null;
+  const rps = durationMs > 0 ? snapshot.total / (durationMs / 1000) : 0;
+  const chaos = chaosFacts ? chaosFigures(chaosFacts, snapshot) : undefined;
+  const verdicts = evaluateThresholds(thresholds, {
+    successRate,
+    rps,
+    latencyMs,
+    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
+    amplification: chaos?.amplification ?? null,
+    recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
+  });
+  const timeline = snapshot.timeline.map((second) => {
+    let p99Ms: number | null = null;
+    if (second.histogram !== null) {
+      const histogram = decodeHistogram(second.histogram);
+      p99Ms = histogram.getValueAtPercentile(99) / 1000;
+      histogram.destroy();
+    }
+    return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
+  });
+  const figures: MeasuredFigures = {
+    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled },
+    successRate: successRate === null ? null : round(successRate, 6),
+    rps: round(rps, 1),
+    latencyMs,
+    serviceTimeMs: serviceHistogram === null ? latencyMs : summarize(serviceHistogram),
+    statusCodes: snapshot.statusCodes,
+    errors: snapshot.errors,
+    thresholds: verdicts,
+    timeline,
+    histograms: {
+      latency: snapshot.latency,
+      serviceTime: snapshot.serviceTime,
+      timeline: snapshot.timeline.map((second) => second.histogram),
+    },
+    ...chaos,
+  };
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
-  return document;
+  return figures;
+}
+
+/**
+ * What makes two results parts of the same campaign (shards that may be merged): the command, target,
+ * request shape, load model and its totals, thresholds and shard count. The seed is left out.
+ */
+function fingerprintOf(plan: LoadPlan, command: string): string {
+  const identity = JSON.stringify([
+    command,
+    redactUrl(plan.options.url),
+    plan.method,
+    plan.model,
+    plan.concurrency,
+    plan.requests ?? null,
+    plan.durationMs ?? null,
+    plan.rate ?? null,
+    plan.options.stages ?? null,
+    plan.thresholds.map((t) => t.source),
+    plan.shard.count,
+  ]);
+  return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
 function chaosFigures(chaos: ChaosFacts, snapshot: RecorderSnapshot): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> {

@@ -1,0 +1,23 @@
+/**
+ * What a run looks like right now, for live metrics (--metrics-port): counts so far, requests in
+ * flight, the latency histogram so far (in-process runs; null with worker threads, whose histograms
+ * arrive only at the end), and the proxies' and breakers' state in chaos runs.
+ */
+export interface LiveView {
+  scenario: string;
+  total: number;
+  ok: number;
+  failed: number;
+  inFlight: number;
+  statusCodes: Record<string, number>;
+  errors: Record<string, number>;
+  /** Encoded HDR histogram (microseconds) of the latencies recorded so far, or null. */
+  latency: string | null;
+  /** Chaos: provider → fault name → calls faulted so far. */
+  faults: Record<string, Record<string, number>>;
+  /** Policy mode: provider → breaker state (0 closed, 1 open, 2 half-open). */
+  breakers: Record<string, 0 | 1 | 2>;
+}
+
+/** Called at each scrape; must be cheap (no per-request work is done for live metrics). */
+export type LiveSource = () => LiveView;

@@ -1,0 +1,91 @@
+import { UsageError } from '../errors.js';
+import type { ProxyStats } from '../proxy/proxy.js';
+import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
+import { parseThreshold, type Threshold } from '../thresholds/parse.js';
+import { measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
+
+/**
+ * Merges the results of the shards of one run (`--shard i/n` in n processes or machines) into the
+ * result of the whole run: counters add, HDR histograms add exactly (per run and per second), the
+ * timeline is recomputed, and the thresholds are evaluated on the whole. Shards of different
+ * campaigns, duplicate shards and missing shards are refused.
+ */
+export function mergeResults(documents: readonly ResultDocument[]): ResultDocument {
+  if (documents.length === 0) throw new UsageError('--merge: no results to merge');
+  for (const [i, document] of documents.entries()) {
+    if (document.schema !== RESULT_SCHEMA) throw new UsageError(`--merge: result ${i + 1} is not a ${RESULT_SCHEMA} document`);
+  }
+  const first = documents[0]!;
+  const count = first.shard?.count ?? 1;
+  for (const document of documents) {
+    if (document.fingerprint !== first.fingerprint || (document.shard?.count ?? 1) !== count) {
+      throw new UsageError(`--merge: these results are not shards of the same campaign (${first.command} ${first.target} vs ${document.command} ${document.target}, or different settings)`);
+    }
+  }
+  const seen = new Set<number>();
+  for (const document of documents) {
+    const index = document.shard?.index ?? 0;
+    if (seen.has(index)) throw new UsageError(`--merge: shard ${index + 1}/${count} is given twice`);
+    seen.add(index);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length > 0) throw new UsageError(`--merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing`);
+
+  const snapshot = mergeSnapshots(documents.map(snapshotOf));
+  // Shards run side by side: the whole run lasts as long as the longest shard.
+  const durationMs = Math.max(...documents.map((d) => d.durationMs));
+  const thresholds: Threshold[] = first.thresholds.map((verdict) => ({ ...parseThreshold(verdict.expression), ...(verdict.default ? { isDefault: true } : {}) }));
+  const merged: ResultDocument = {
+    ...first,
+    startedAt: documents.map((d) => d.startedAt).sort()[0]!,
+    durationMs,
+    interrupted: documents.some((d) => d.interrupted),
+    shard: null,
+    mergedShards: count,
+    settings: { ...first.settings, workers: documents.reduce((sum, d) => sum + d.settings.workers, 0) },
+    schedule: first.schedule ? { ...first.schedule, lateStarts: documents.reduce((sum, d) => sum + (d.schedule?.lateStarts ?? 0), 0) } : null,
+    ...measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents)),
+  };
+  if (first.policy) {
+    const sum = (key: 'attempts' | 'retried' | 'failovers' | 'breakerRejections') => documents.reduce((total, d) => total + (d.policy?.[key] ?? 0), 0);
+    merged.policy = { ...first.policy, attempts: sum('attempts'), retried: sum('retried'), failovers: sum('failovers'), breakerRejections: sum('breakerRejections') };
+  }
+  return merged;
+}
+
+/** A result document back to the snapshot it was built from (everything needed is in it). */
+function snapshotOf(document: ResultDocument): RecorderSnapshot {
+  return {
+    total: document.requests.total,
+    ok: document.requests.ok,
+    cancelled: document.requests.cancelled,
+    lateStarts: document.schedule?.lateStarts ?? 0,
+    statusCodes: document.statusCodes,
+    errors: document.errors,
+    latency: document.histograms.latency,
+    serviceTime: document.histograms.serviceTime,
+    timeline: document.timeline.map((second, i) => ({ t: second.t, requests: second.requests, ok: second.ok, histogram: document.histograms.timeline[i] ?? null })),
+  };
+}
+
+/** The proxies' counts of all shards, added per provider; the fault windows of the campaign. */
+function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefined {
+  if (!documents[0]!.faults) return undefined;
+  const providers: ChaosFacts['providers'] = {};
+  for (const document of documents) {
+    for (const [name, stats] of Object.entries(document.faults?.providers ?? {})) {
+      const into = (providers[name] ??= { ...emptyStats(), target: stats.target, listen: stats.listen });
+      into.calls += stats.calls;
+      into.passedThrough += stats.passedThrough;
+      into.upstreamErrors += stats.upstreamErrors;
+      into.rejected += stats.rejected;
+      for (const [fault, n] of Object.entries(stats.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
+    }
+  }
+  const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));
+  return { providers, windows };
+}
+
+function emptyStats(): ProxyStats {
+  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 };
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeHistogram } from '../src/metrics/histogram.js';
+import { runCli } from './helpers/cli.js';
+import { startServer, type TestServer } from './helpers/servers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'resil-shard-'));
+
+describe('sharding and merging', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer((_req, res) => res.end('ok'));
+  });
+  afterAll(() => server.close());
+
+  test('4 shard processes merged give the unsharded count, and the merged histogram is the sum', async () => {
+    const before = server.seen;
+    const shards = await Promise.all(
+      [1, 2, 3, 4].map((i) => runCli(['load', server.url, '-n', '2001', '-c', '8', '--shard', `${i}/4`, '--out', join(scratch, `shard-${i}.json`)])),
+    );
+    for (const shard of shards) expect(shard.code).toBe(0);
+    expect(server.seen - before).toBe(2001);
+    const documents = [1, 2, 3, 4].map((i) => JSON.parse(readFileSync(join(scratch, `shard-${i}.json`), 'utf8')));
+    expect(documents.map((d) => d.requests.total)).toEqual([501, 500, 500, 500]);
+    expect(documents.map((d) => d.shard)).toEqual([0, 1, 2, 3].map((index) => ({ index, count: 4 })));
+
+    const merged = await runCli(['report', '--merge', ...[1, 2, 3, 4].map((i) => join(scratch, `shard-${i}.json`)), '--out', join(scratch, 'merged.json')]);
+    expect(merged.code).toBe(0);
+    const document = JSON.parse(readFileSync(join(scratch, 'merged.json'), 'utf8'));
+    expect(document).toMatchObject({ requests: { total: 2001, ok: 2001, failed: 0 }, shard: null, mergedShards: 4, statusCodes: { '200': 2001 } });
+    const counts = documents.map((d) => decodeHistogram(d.histograms.latency).totalCount);
+    expect(decodeHistogram(document.histograms.latency).totalCount).toBe(counts.reduce((a, b) => a + b, 0));
+    expect(document.thresholds).toEqual([{ expression: 'success_rate>=0.95', ok: true, actual: 1, default: true }]);
+    expect(document.timeline.reduce((sum: number, s: { requests: number }) => sum + s.requests, 0)).toBe(2001);
+
+    const whole = await runCli(['load', server.url, '-n', '2001', '-c', '8', '--json']);
+    expect(JSON.parse(whole.stdout).requests.total).toBe(document.requests.total);
+  });
+
+  test('the open model shards its schedule: 4 shards of 400 req/s for 1 s are 400 requests', async () => {
+    const before = server.seen;
+    const shards = await Promise.all([1, 2, 3, 4].map((i) => runCli(['load', server.url, '-r', '400', '-d', '1s', '-c', '8', '--shard', `${i}/4`, '--json'])));
+    const totals = shards.map((s) => JSON.parse(s.stdout).requests.total);
+    expect(totals).toEqual([100, 100, 100, 100]);
+    expect(server.seen - before).toBe(400);
+  });
+
+  test('merging refuses shards of different campaigns, duplicates and missing shards', async () => {
+    const a = join(scratch, 'a.json');
+    const b = join(scratch, 'b.json');
+    await runCli(['load', server.url, '-n', '10', '--shard', '1/2', '--out', a]);
+    await runCli(['load', server.url, '-n', '20', '--shard', '2/2', '--out', b]);
+    const different = await runCli(['report', '--merge', a, b]);
+    expect(different.code).toBe(2);
+    expect(different.stderr).toMatch(/not shards of the same campaign/);
+    const twice = await runCli(['report', '--merge', a, a]);
+    expect(twice.stderr).toMatch(/shard 1\/2 is given twice/);
+    const missing = await runCli(['report', '--merge', a]);
+    expect(missing.stderr).toMatch(/shard 2\/2 missing/);
+  });
+
+  test('--baseline passes on the same result and fails on a regression beyond --max-regression', async () => {
+    const fast = join(scratch, 'fast.json');
+    const slowFile = join(scratch, 'slow.json');
+    await runCli(['load', server.url, '-n', '200', '-c', '2', '--out', fast]);
+    const slow = await startServer((_req, res) => setTimeout(() => res.end('ok'), 20));
+    await runCli(['load', slow.url, '-n', '100', '-c', '2', '--out', slowFile]);
+    await slow.close();
+    const same = await runCli(['report', fast, '--baseline', fast]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('no regression beyond the allowed change');
+    const worse = await runCli(['report', slowFile, '--baseline', fast, '--max-regression', '10%']);
+    expect(worse.code).toBe(1);
+    expect(worse.stdout).toMatch(/p50\s*│.*REGRESSION/);
+    const lenient = await runCli(['report', slowFile, '--baseline', fast, '--max-regression', '100000%']);
+    expect(lenient.code).toBe(0);
+    const bad = await runCli(['report', fast, '--baseline', fast, '--max-regression', 'p99=lots']);
+    expect(bad.code).toBe(2);
+  });
+
+  test('report renders a saved result and keeps its verdict as the exit code', async () => {
+    const failing = await startServer((_req, res) => res.writeHead(500).end());
+    const file = join(scratch, 'failing.json');
+    await runCli(['load', failing.url, '-n', '5', '--out', file]);
+    await failing.close();
+    const run = await runCli(['report', file, '--out', join(scratch, 'failing.xml')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('status:500 × 5');
+    expect(readFileSync(join(scratch, 'failing.xml'), 'utf8')).toContain('<failure');
+    writeFileSync(join(scratch, 'junk.json'), '{"hello":1}');
+    const junk = await runCli(['report', join(scratch, 'junk.json')]);
+    expect(junk.code).toBe(2);
+    expect(junk.stderr).toMatch(/not a resil result/);
+  });
+});
