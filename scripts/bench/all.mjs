@@ -19,7 +19,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-for (const script of ['run.mjs', 'memory.mjs', 'proxy.mjs']) {
+for (const script of ['run.mjs', 'memory.mjs', 'proxy.mjs', 'workers.mjs', 'merge.mjs']) {
   console.log(`\n=== ${script}\n`);
   // memory.mjs measures resil's own process, so it runs with the flags the CLI uses.
   const flags = script === 'memory.mjs' ? RESIL_NODE_FLAGS : [];

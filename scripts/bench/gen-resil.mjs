@@ -3,9 +3,11 @@ import { measureAndPrint, settingsFromArgv } from './measure.mjs';
 import { runLoad } from '../../dist/index.js';
 
 const { url, concurrency, seconds } = settingsFromArgv();
+// Optional 4th argument: worker threads (workers.mjs compares 1 and 2).
+const workers = Number(process.argv[5] ?? 1);
 
 await measureAndPrint(async () => {
-  const result = await runLoad({ url, concurrency, duration: `${seconds}s` });
+  const result = await runLoad({ url, concurrency, duration: `${seconds}s`, workers });
   return {
     requests: result.requests.total, // completed requests (ok + failed)
     durationMs: result.durationMs, // ms, measured by resil
