@@ -11,6 +11,7 @@ import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
+import type { LiveBoard } from '../metrics/live.js';
 import { scrubValues, substitutedValues } from './load.js';
 
 export interface CampaignRunOptions {
@@ -22,6 +23,8 @@ export interface CampaignRunOptions {
   onScenarioStart?: (name: string, index: number, count: number) => void;
   onScenarioDone?: (result: ScenarioResult) => void;
   onProgress?: (progress: Progress) => void;
+  /** Live metrics: each scenario posts its counters here. */
+  live?: LiveBoard;
 }
 
 /** One scenario, validated and ready: its load plan, and per provider its base faults and timed phases. */
@@ -84,6 +87,10 @@ export async function runCampaign(campaign: Campaign, options: CampaignRunOption
     for (const [index, scenario] of prepared.entries()) {
       if (options.signal?.aborted) break;
       options.onScenarioStart?.(scenario.name, index, prepared.length);
+      if (options.live) {
+        options.live.scenario = scenario.name;
+        options.live.faults = () => Object.fromEntries([...proxies].map(([name, proxy]) => [name, proxy.stats().injected]));
+      }
       const result = { name: scenario.name, document: await runScenario(scenario, proxies, options) };
       results.push(result);
       options.onScenarioDone?.(result);
@@ -116,6 +123,7 @@ async function runScenario(scenario: PreparedScenario, proxies: ReadonlyMap<stri
       onStart: startPhases,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.live ? { live: options.live } : {}),
       ...(scenario.type === 'chaos'
         ? {
             collectChaos: () => ({

@@ -65,6 +65,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
       proxies.push(started);
       options.onProxyStart?.(started);
     }
+    if (hooks.live) hooks.live.faults = () => Object.fromEntries(proxies.map((p) => [p.name, p.stats().injected]));
     const plan: LoadPlan = policyMode
       ? buildLoadPlan({
           ...loadFor(proxies[0]!.url + pathOf(options.proxy.upstream), proxies.slice(1).map((p, i) => p.url + pathOf(options.failover![i]))),

@@ -7,7 +7,7 @@ import { createProgressLine } from '../report/progress.js';
 import { exitCodeFor, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 import { formatMs } from '../util/duration.js';
-import { reportToGitHub, withInterrupts } from './execute-load.js';
+import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
 
 /**
  * Runs a campaign from the command line (`resil run`, `resil demo`): a summary per scenario as it
@@ -16,14 +16,16 @@ import { reportToGitHub, withInterrupts } from './execute-load.js';
  */
 export async function executeCampaign(
   campaign: Campaign,
-  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number } },
+  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number },
   planned: number,
 ): Promise<ReturnType<typeof campaignDocument>> {
   const { json } = settings;
   const color = wantsColor(process.stdout);
   const progress = json ? undefined : createProgressLine(process.stderr);
+  const live = await startLiveMetrics(settings.metricsPort, campaign.scenarios[0]?.name ?? 'run');
   const { value: scenarios, signal } = await withInterrupts((abort) =>
     runCampaign(campaign, {
+      ...(live ? { live: live.board } : {}),
       ...(settings.scenario ? { scenario: settings.scenario } : {}),
       ...(settings.shard ? { shard: settings.shard } : {}),
       signal: abort,
@@ -35,9 +37,9 @@ export async function executeCampaign(
         progress?.clear();
         if (!json) process.stdout.write(renderSummary(result.document, { color }) + '\n');
       },
-    }),
+    }).finally(() => live?.close()),
   );
-  writeOutputs(settings.out, { campaign: true, scenarios });
+  await writeOutputs(settings.out, { campaign: true, scenarios });
   reportToGitHub(scenarios);
   if (!json) process.stdout.write(verdictTable(scenarios, planned));
   process.exitCode = campaignExitCode(scenarios, signal);

@@ -6,6 +6,8 @@ import { checkOutputPaths, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
 import { exitCodeFor, neverConnected, type ResultDocument, type ScenarioResult } from '../report/result.js';
 import { appendStepSummary, emitAnnotations } from '../report/github.js';
+import { LiveBoard } from '../metrics/live.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 
 /**
@@ -21,10 +23,21 @@ export function reportToGitHub(scenarios: readonly ScenarioResult[]): void {
   emitAnnotations(scenarios);
 }
 
+/** --metrics-port: a live Prometheus endpoint on loopback for the length of the run. */
+export async function startLiveMetrics(port: number | undefined, scenario: string): Promise<{ board: LiveBoard; close(): Promise<void> } | undefined> {
+  if (port === undefined) return undefined;
+  const board = new LiveBoard();
+  board.scenario = scenario;
+  const server = await startMetricsServer({ port, source: () => board.view() });
+  process.stderr.write(`resil: live metrics on ${server.url}\n`);
+  return { board, close: () => server.close() };
+}
+
 export interface CliRunSettings {
   command: string;
   json: boolean;
   out: readonly string[];
+  metricsPort?: number;
 }
 
 /**
@@ -41,12 +54,18 @@ export async function executeLoad(options: LoadOptions, settings: CliRunSettings
 export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocument>, settings: CliRunSettings): Promise<ResultDocument> {
   checkOutputPaths(settings.out);
   const progress = settings.json ? undefined : createProgressLine(process.stderr);
+  const live = await startLiveMetrics(settings.metricsPort, settings.command);
   const { value: document, signal } = await withInterrupts((abort) =>
-    run({ signal: abort, command: settings.command, ...(progress ? { onProgress: progress.update } : {}) }).finally(() => progress?.clear()),
+    run({ signal: abort, command: settings.command, ...(progress ? { onProgress: progress.update } : {}), ...(live ? { live: live.board } : {}) }).finally(
+      () => {
+        progress?.clear();
+        return live?.close();
+      },
+    ),
   );
 
   const scenarios = [{ name: settings.command, document }];
-  writeOutputs(settings.out, { campaign: false, scenarios });
+  await writeOutputs(settings.out, { campaign: false, scenarios });
   reportToGitHub(scenarios);
   if (!settings.json) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }));
   const code = exitCodeFor(document, signal);

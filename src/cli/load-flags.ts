@@ -23,6 +23,7 @@ export const loadFlags = {
   insecure: Flags.boolean({ summary: 'Accept any TLS certificate.', default: false }),
   seed: Flags.integer({ summary: 'Seed for {{uuid}} and {{randomInt}} (printed, so a run can be repeated).' }),
   redact: Flags.string({ summary: 'Another header whose value is secret (repeatable).', multiple: true, multipleNonGreedy: true }),
+  'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
   shard: Flags.string({ summary: "Run shard I of N ('2/4'): its share of connections, requests and schedule; merge with `resil report --merge`." }),
   out: Flags.string({ char: 'o', summary: 'Write the result to FILE; the extension picks the format (.json).', multiple: true, multipleNonGreedy: true }),
 };

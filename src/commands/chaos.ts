@@ -36,6 +36,11 @@ export default class Chaos extends BaseCommand {
         if (!this.jsonEnabled()) process.stderr.write(`resil chaos: proxy ${proxy.name} listening on ${proxy.url} → ${proxy.target} · seed ${proxy.seed}\n`);
       },
     };
-    return executeRun((hooks) => runChaos(options, hooks), { command: 'chaos', json: this.jsonEnabled(), out: flags.out ?? [] });
+    return executeRun((hooks) => runChaos(options, hooks), {
+      command: 'chaos',
+      json: this.jsonEnabled(),
+      out: flags.out ?? [],
+      ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
+    });
   }
 }

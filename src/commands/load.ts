@@ -21,6 +21,11 @@ export default class Load extends BaseCommand {
 
   async run(): Promise<ResultDocument> {
     const { args, flags } = await this.parse(Load);
-    return executeLoad(loadOptionsFromFlags(args.url, flags), { command: 'load', json: this.jsonEnabled(), out: flags.out ?? [] });
+    return executeLoad(loadOptionsFromFlags(args.url, flags), {
+      command: 'load',
+      json: this.jsonEnabled(),
+      out: flags.out ?? [],
+      ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
+    });
   }
 }

@@ -53,7 +53,7 @@ export default class Report extends BaseCommand {
 
     const json = this.jsonEnabled();
     if (!json) for (const { document } of scenarios) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }) + '\n');
-    writeOutputs(out, { campaign, scenarios });
+    await writeOutputs(out, { campaign, scenarios });
     reportToGitHub(scenarios);
     let code = campaignExitCode(scenarios);
 

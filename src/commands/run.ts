@@ -17,6 +17,7 @@ export default class Run extends BaseCommand {
   static override flags = {
     scenario: Flags.string({ char: 's', summary: 'Run only this scenario.' }),
     'dry-run': Flags.boolean({ summary: 'Validate the file and print the plan; send nothing.', default: false }),
+    'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
     shard: Flags.string({ summary: "Run shard I of N ('2/4') of every scenario; merge with `resil report --merge`." }),
     out: Flags.string({ char: 'o', summary: 'Write results to FILE: .json (every scenario) or .xml (JUnit, one test case per threshold).', multiple: true, multipleNonGreedy: true }),
   };
@@ -34,6 +35,6 @@ export default class Run extends BaseCommand {
       return plan.json;
     }
 
-    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}) }, prepared.length);
+    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}), ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }) }, prepared.length);
   }
 }

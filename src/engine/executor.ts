@@ -2,7 +2,8 @@ import { Recorder } from '../metrics/recorder.js';
 import { createRandom } from '../util/random.js';
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
 import { Connection, type Sender } from './connection.js';
-import { PolicySender, PolicyShared } from './policy-sender.js';
+import { breakerStateValue, PolicySender, PolicyShared } from './policy-sender.js';
+import type { EngineView } from '../metrics/live.js';
 import type { LoadPlan } from './plan.js';
 
 /**
@@ -90,6 +91,15 @@ export abstract class Executor {
     const snapshot = this.recorder.snapshot();
     if (this.policyShared) snapshot.counters = { ...this.policyShared.counters };
     return snapshot;
+  }
+
+  /** Live counts for --metrics-port (breakers by provider index: 'provider-1', 'provider-2'...). */
+  live(): EngineView {
+    const breakers: EngineView['breakers'] = {};
+    this.policyShared?.breakers.forEach((breaker, i) => {
+      if (breaker) breakers[i === 0 ? 'dependency' : `failover-${i}`] = breakerStateValue(breaker);
+    });
+    return { ...this.recorder.live(), inFlight: this.inFlight, breakers };
   }
 
   get inFlight(): number {

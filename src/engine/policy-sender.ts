@@ -1,4 +1,4 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, retry, wrap, type IPolicy } from 'cockatiel';
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, retry, wrap, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
 import { Client } from 'undici';
 import type { ErrorClass } from '../metrics/outcome.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -32,6 +32,8 @@ interface Outcome {
  */
 export class PolicyShared {
   readonly policies: IPolicy[];
+  /** Each provider's breaker (absent without --breaker), for live metrics. */
+  readonly breakers: Array<CircuitBreakerPolicy | undefined> = [];
   readonly counters = { attempts: 0, retries: 0, failovers: 0, breakerRejections: 0 };
 
   constructor(plan: LoadPlan) {
@@ -42,11 +44,15 @@ export class PolicyShared {
         { maxAttempts: policy.retries, backoff: policy.backoff },
       );
       retryPolicy.onRetry(() => this.counters.retries++);
-      if (!policy.breaker) return retryPolicy;
+      if (!policy.breaker) {
+        this.breakers.push(undefined);
+        return retryPolicy;
+      }
       const breakerPolicy = circuitBreaker(
         handleWhen((error) => error instanceof AttemptFailure),
         { halfOpenAfter: policy.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(policy.breaker.threshold) },
       );
+      this.breakers.push(breakerPolicy);
       return wrap(retryPolicy, breakerPolicy);
     });
   }
@@ -161,6 +167,11 @@ export class PolicySender implements Sender {
       throw new AttemptFailure(errorClass, 0, policy.retryClasses.has(errorClass), undefined);
     }
   }
+}
+
+/** cockatiel's circuit state as the metric resil_breaker_state has it: 0 closed, 1 open (or isolated), 2 half-open. */
+export function breakerStateValue(breaker: CircuitBreakerPolicy): 0 | 1 | 2 {
+  return breaker.state === CircuitState.Closed ? 0 : breaker.state === CircuitState.HalfOpen ? 2 : 1;
 }
 
 /** Retry-After in seconds or as an HTTP date, to milliseconds. */

@@ -7,6 +7,7 @@ import { OpenExecutor } from './open.js';
 import type { LoadOptions } from './options.js';
 import { buildLoadPlan, type LoadPlan } from './plan.js';
 import type { WorkerMessage, WorkerSetup } from './worker.js';
+import type { LiveBoard } from '../metrics/live.js';
 
 /** Live figures for a progress line, sampled about once a second. */
 export interface Progress {
@@ -26,6 +27,8 @@ export interface RunHooks {
   onStart?: () => void;
   /** Called once the run is over, before the result is built (chaos: the proxies' counts). */
   collectChaos?: () => ChaosFacts;
+  /** Live metrics: the run registers how to read its counters here. */
+  live?: LiveBoard;
 }
 
 /** Runs a load campaign and returns its result document (thresholds evaluated). */
@@ -76,6 +79,7 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   hooks.onStart?.();
   const startMs = performance.now();
   const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs));
+  if (hooks.live) hooks.live.engine = () => executor.live();
   let interrupted = false;
   const onAbort = () => {
     interrupted = true;
@@ -129,6 +133,13 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
     );
   }
   await Promise.all(ready);
+  // Worker threads report counts twice a second; their histograms arrive only with the result.
+  if (hooks.live) {
+    hooks.live.engine = () => {
+      const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, inFlight: a.inFlight + p.inFlight }));
+      return { ...sum, ok: sum.total - sum.failed, statusCodes: {}, errors: {}, latency: null, breakers: {} };
+    };
+  }
   // Start a little ahead so every thread receives the time before it arrives.
   const startEpochMs = performance.timeOrigin + performance.now() + 20;
   const startMs = startEpochMs - performance.timeOrigin;

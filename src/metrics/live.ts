@@ -21,3 +21,20 @@ export interface LiveView {
 
 /** Called at each scrape; must be cheap (no per-request work is done for live metrics). */
 export type LiveSource = () => LiveView;
+
+/** What the load engine knows right now. */
+export type EngineView = Pick<LiveView, 'total' | 'ok' | 'failed' | 'inFlight' | 'statusCodes' | 'errors' | 'latency' | 'breakers'>;
+
+/**
+ * Where a running campaign posts its live state: the engine registers how to read its counters, a
+ * chaos run how to read its proxies; the metrics server reads the board at each scrape.
+ */
+export class LiveBoard {
+  scenario = 'load';
+  engine: () => EngineView = () => ({ total: 0, ok: 0, failed: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, breakers: {} });
+  faults: () => Record<string, Record<string, number>> = () => ({});
+
+  view(): LiveView {
+    return { scenario: this.scenario, ...this.engine(), faults: this.faults() };
+  }
+}

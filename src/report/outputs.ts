@@ -2,6 +2,8 @@ import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node
 import { dirname, extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { renderJunit } from './junit.js';
+import { renderPrometheus } from './prometheus.js';
+import { renderHtml } from './html.js';
 import type { ScenarioResult } from './result.js';
 
 export const CAMPAIGN_SCHEMA_VERSION = 'resil/campaign-result@1';
@@ -16,9 +18,11 @@ export interface RunOutput {
 }
 
 /** Output formats by file extension. */
-const WRITERS: Record<string, (output: RunOutput) => string> = {
+const WRITERS: Record<string, (output: RunOutput) => string | Promise<string>> = {
   '.json': (output) => JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2) + '\n',
   '.xml': (output) => renderJunit(output.scenarios),
+  '.prom': (output) => renderPrometheus(output.scenarios),
+  '.html': (output) => renderHtml(output.scenarios),
 };
 
 /** The JSON document of a campaign run: every scenario's result document, and the overall verdict. */
@@ -58,6 +62,6 @@ export function checkOutputPaths(paths: readonly string[]): void {
   }
 }
 
-export function writeOutputs(paths: readonly string[], output: RunOutput): void {
-  for (const path of paths) writeFileSync(path, WRITERS[extname(path).toLowerCase()]!(output));
+export async function writeOutputs(paths: readonly string[], output: RunOutput): Promise<void> {
+  for (const path of paths) writeFileSync(path, await WRITERS[extname(path).toLowerCase()]!(output));
 }

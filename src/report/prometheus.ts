@@ -1,0 +1,153 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import hdr from 'hdr-histogram-js';
+import { decodeHistogram } from '../metrics/histogram.js';
+import type { ScenarioResult } from './result.js';
+
+/**
+ * The end state of a run in the Prometheus text exposition format (node_exporter's textfile
+ * collector), and the pieces the live /metrics endpoint shares with it.
+ *
+ * Counters and gauges are prom-client's own. The latency histogram is not filled by observe(): its
+ * buckets are read off the HDR histogram the run recorded, through `HdrHistogramMetric`, a metric
+ * object the registry renders like any other (prom-client calls its `get()` and formats and escapes
+ * the lines itself), so every line of the output comes out of prom-client.
+ */
+
+/** Upper bounds (seconds) of the latency histogram's buckets; +Inf is added. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface LatencyBuckets {
+  /** Cumulative counts, one per bound of LATENCY_BUCKETS_SECONDS (values ≤ the bound). */
+  cumulative: number[];
+  count: number;
+  /** Seconds: the histogram's mean × count. */
+  sum: number;
+}
+
+/**
+ * The Prometheus buckets of an encoded HDR histogram (microseconds). Exact at the histogram's
+ * resolution: a recorded value counts as ≤ a bound when the lowest value of its HDR bucket is ≤ the
+ * bound (HDR keeps values to 3 significant digits, so only values within 0.1% above a bound can be
+ * counted in it); the bounds up to 2.048 ms are exact to the microsecond.
+ */
+export function latencyBuckets(encoded: string, bounds: readonly number[] = LATENCY_BUCKETS_SECONDS): LatencyBuckets {
+  const histogram = decodeHistogram(encoded);
+  try {
+    const cumulative: number[] = bounds.map(() => 0);
+    const count = histogram.totalCount;
+    if (count > 0) {
+      if (!(histogram instanceof hdr.JsHistogram)) throw new Error('latency histogram is not a JsHistogram');
+      const boundsUs = bounds.map((seconds) => Math.round(seconds * 1_000_000));
+      const iterator = histogram.recordedValuesIterator;
+      iterator.reset();
+      while (iterator.hasNext()) {
+        const step = iterator.next();
+        const lowest = histogram.lowestEquivalentValue(step.valueIteratedTo);
+        const added = step.countAtValueIteratedTo;
+        for (let i = boundsUs.length - 1; i >= 0 && lowest <= boundsUs[i]!; i--) cumulative[i]! += added;
+      }
+    }
+    return { cumulative, count, sum: count === 0 ? 0 : (histogram.mean * count) / 1_000_000 };
+  } finally {
+    histogram.destroy();
+  }
+}
+
+type LabelSet = Record<string, string>;
+
+interface HistogramSeries {
+  key: string;
+  labels: LabelSet;
+  buckets: LatencyBuckets;
+}
+
+/**
+ * A histogram metric whose series are given whole (bucket counts, sum, count) rather than observed.
+ * prom-client's registry renders any registered object with name, help, type and get(); this is one.
+ */
+export class HdrHistogramMetric {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series: HistogramSeries[] = [];
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[] = LATENCY_BUCKETS_SECONDS,
+  ) {}
+
+  /**
+   * Adds one labelled series (its buckets must use this metric's bounds). Adding the same labels
+   * again adds the counts into that series, as a counter would.
+   */
+  add(labels: LabelSet, buckets: LatencyBuckets): void {
+    if (buckets.cumulative.length !== this.bounds.length) throw new Error(`${this.name}: ${buckets.cumulative.length} buckets for ${this.bounds.length} bounds`);
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const existing = this.series.find((series) => series.key === key);
+    if (existing === undefined) {
+      this.series.push({ key, labels, buckets: { cumulative: buckets.cumulative.slice(), count: buckets.count, sum: buckets.sum } });
+      return;
+    }
+    buckets.cumulative.forEach((n, i) => (existing.buckets.cumulative[i]! += n));
+    existing.buckets.count += buckets.count;
+    existing.buckets.sum += buckets.sum;
+  }
+
+  reset(): void {
+    this.series.length = 0;
+  }
+
+  async get() {
+    const values: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = [];
+    for (const { labels, buckets } of this.series) {
+      this.bounds.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: buckets.cumulative[i]! }));
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: buckets.count });
+      values.push({ metricName: `${this.name}_sum`, labels, value: buckets.sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: buckets.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Registers this metric with a prom-client registry (which takes it as one of its own). */
+  registerIn(registry: Registry): this {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+    return this;
+  }
+}
+
+/** Requests by outcome: `ok`, then each failure class or `status:NNN`, as the result counts them. */
+export function outcomeCounts(ok: number, errors: Readonly<Record<string, number>>): Array<[string, number]> {
+  return [['ok', ok], ...Object.entries(errors).filter(([, count]) => count > 0)];
+}
+
+export const HELP = {
+  requests: 'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
+  duration: 'Latency of complete responses, in seconds.',
+  faults: 'Dependency calls the chaos proxy faulted, by provider and fault type.',
+} as const;
+
+/**
+ * The end state of runs in the Prometheus text exposition format, one `scenario` label per run.
+ * Built with a fresh prom-client registry per call (no default metrics).
+ */
+export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>): Promise<string> {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
+  const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
+  const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: ['scenario', 'provider', 'type'], registers });
+  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded (0..1); absent when no request was made.', labelNames: ['scenario'], registers });
+  const thresholdOk = new Gauge({ name: 'resil_threshold_ok', help: 'Whether each threshold held: 1 held, 0 missed.', labelNames: ['scenario', 'expression'], registers });
+  const rps = new Gauge({ name: 'resil_requests_per_second', help: 'Requests per second over the run.', labelNames: ['scenario'], registers });
+
+  for (const { name: scenario, document } of scenarios) {
+    for (const [outcome, count] of outcomeCounts(document.requests.ok, document.errors)) requests.inc({ scenario, outcome }, count);
+    duration.add({ scenario }, latencyBuckets(document.histograms.latency));
+    for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) {
+      for (const [type, count] of Object.entries(stats.injected)) faults.inc({ scenario, provider, type }, count);
+    }
+    if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);
+    for (const threshold of document.thresholds) thresholdOk.set({ scenario, expression: threshold.expression }, threshold.ok ? 1 : 0);
+    rps.set({ scenario }, document.rps);
+  }
+  return registry.metrics();
+}

@@ -1,0 +1,235 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runChaos } from '../src/chaos/run-chaos.js';
+import { runLoad } from '../src/engine/run.js';
+import { renderHtml } from '../src/report/html.js';
+import type { ResultDocument, ScenarioResult } from '../src/report/result.js';
+import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = resolve('test-output');
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const HOSTILE_WINDOW = '</script><script>alert(2)</script><!--';
+
+let load: ResultDocument;
+let chaos: ResultDocument;
+let refused: ResultDocument;
+let server: TestServer;
+
+beforeAll(async () => {
+  // A target with some spread in its latency, so the percentile curve has a shape.
+  let n = 0;
+  server = await startServer((_req, res) => {
+    n++;
+    const delay = n % 50 === 0 ? 40 : n % 10 === 0 ? 12 : n % 3;
+    setTimeout(() => res.end('ok'), delay);
+  });
+  [load, chaos, refused] = await Promise.all([
+    runLoad({
+      url: server.url,
+      rate: 100,
+      duration: '2s',
+      concurrency: 10,
+      headers: ['Authorization: Bearer s3cret-token', 'x-team: payments'],
+      thresholds: ['success_rate>=0.95', 'p99<500ms', 'p(99.9)<0.01ms'],
+    }),
+    runChaos({
+      load: { rate: 100, duration: '2s', concurrency: 5, policy: { retries: 1, backoff: 'fixed:1ms' } },
+      proxy: { mock: {}, failureRate: 0.3, faults: 'status:503', windows: ['0s..1s'] },
+    }),
+    refusedPort().then((port) => runLoad({ url: `http://127.0.0.1:${port}/`, requests: 5, concurrency: 1 })),
+  ]);
+}, 20_000);
+
+afterAll(() => server?.close());
+
+function scenarios(): ScenarioResult[] {
+  return [
+    { name: XSS_NAME, document: load },
+    { name: 'chaos: 30% 503 in 0s..1s', document: chaos },
+    { name: 'all refused', document: refused },
+  ];
+}
+
+/** The page without the embedded data (the only place URLs may appear). */
+function withoutData(html: string): string {
+  return html.replace(/<script type="application\/json" id="resil-data">[\s\S]*?<\/script>/, '');
+}
+
+describe('renderHtml: one self-contained page', () => {
+  test('fetches nothing: no external src/href, no stylesheet links, uPlot inlined', () => {
+    const html = renderHtml(scenarios());
+    const page = withoutData(html);
+    expect(page).not.toMatch(/\b(?:src|href|action|poster)\s*=\s*["']?\s*(?:https?:)?\/\//i);
+    expect(page).not.toMatch(/<link\b/i);
+    expect(page).not.toMatch(/<script[^>]*\bsrc\s*=/i);
+    expect(page).not.toMatch(/@import|url\(\s*["']?(?:https?:)?\/\//i);
+    expect(html).toContain('uPlot');
+    expect(html).toMatch(/\.u-legend/); // uPlot's CSS
+    expect(load.target).toMatch(/^http:\/\//);
+    // The target URL is shown as text, never as a link.
+    expect(page).toContain(load.target);
+  });
+
+  test('escapes every text from the documents, including inside the embedded JSON', () => {
+    const hostile: ResultDocument = {
+      ...chaos,
+      faultWindows: [{ window: HOSTILE_WINDOW, startMs: 0, endMs: 1000 }],
+      errors: { ...chaos.errors, '<b>bold</b>': 1 },
+    };
+    const html = renderHtml([{ name: XSS_NAME, document: load }, { name: 'hostile', document: hostile }]);
+    expect(html).not.toContain(XSS_NAME);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).not.toContain('<b>bold</b>');
+    expect(html).not.toContain('alert(2)</script>');
+    // Exactly the page's own script elements close: the data cannot end its element early.
+    expect(html.match(/<\/script/gi)).toHaveLength(html.match(/<script\b/gi)!.length);
+    const json = /<script type="application\/json" id="resil-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(json).not.toMatch(/<|>|<!--/);
+    const data = JSON.parse(json) as Array<{ windows: Array<{ label: string }> }>;
+    expect(data[1]!.windows[0]!.label).toBe(HOSTILE_WINDOW);
+  });
+
+  test('shows verdicts, thresholds, redacted settings and the chaos tables', () => {
+    const html = renderHtml(scenarios());
+    expect(html).toContain('p(99.9)&lt;0.01ms');
+    expect(html).toContain('FAIL');
+    expect(html).toContain('[redacted]');
+    expect(html).not.toContain('s3cret-token');
+    expect(html).toContain('Faults: injected vs observed');
+    expect(html).toContain('status:503');
+    expect(html).toContain('No complete response: no latency to report.');
+    expect(html).toContain(String(chaos.seed));
+    expect(html).toContain(chaos.startedAt);
+  });
+
+  test('renders a single load scenario and no scenario at all', () => {
+    expect(renderHtml([{ name: 'load', document: load }])).toContain('<section class="scenario" id="s0">');
+    expect(renderHtml([])).toContain('No results.');
+  });
+});
+
+interface ChartProbe {
+  kind: string | null;
+  scenario: string | null;
+  /** The canvas exists and differs from a blank one of its size. */
+  canvas: boolean;
+  /** Pixels drawn at all, in a series colour, in the fault-band colour. */
+  painted: number;
+  seriesPixels: number;
+  bandPixels: number;
+}
+
+/** Runs in the page (a string: the test's TypeScript has no DOM types): each chart's canvas, sampled. */
+const CHART_PROBE = `(() => {
+  const near = (r, g, b, [R, G, B]) => Math.abs(r - R) <= 10 && Math.abs(g - G) <= 10 && Math.abs(b - B) <= 10;
+  const series = [
+    [0x25, 0x63, 0xeb],
+    [0xd9, 0x77, 0x06],
+    [0x16, 0xa3, 0x4a],
+    [0xdc, 0x26, 0x26],
+  ];
+  // The fault band: rgba(239, 68, 68, 0.14) on the (transparent) canvas.
+  const band = [239, 68, 68];
+  return Array.from(document.querySelectorAll('[data-chart]')).map((holder) => {
+    const canvas = holder.querySelector('canvas');
+    if (!canvas) return { kind: holder.getAttribute('data-chart'), scenario: holder.getAttribute('data-scenario'), canvas: false, painted: 0, seriesPixels: 0, bandPixels: 0 };
+    const { width, height } = canvas;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    let painted = 0;
+    let seriesPixels = 0;
+    let bandPixels = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] === 0) continue;
+      painted++;
+      const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+      if (series.some((c) => near(r, g, b, c))) seriesPixels++;
+      if (near(r, g, b, band) && pixels[i + 3] > 20 && pixels[i + 3] < 60) bandPixels++;
+    }
+    const blank = document.createElement('canvas');
+    blank.width = width;
+    blank.height = height;
+    return {
+      kind: holder.getAttribute('data-chart'),
+      scenario: holder.getAttribute('data-scenario'),
+      canvas: width > 0 && height > 0 && canvas.toDataURL() !== blank.toDataURL(),
+      painted,
+      seriesPixels,
+      bandPixels,
+    };
+  });
+})()`;
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`html.test.ts: SKIPPING the browser test: ${CHROMIUM} not found (install Debian's chromium to run it)`);
+}
+const browserTest = hasChromium ? test : test.skip;
+
+describe('renderHtml in a real browser', () => {
+  browserTest('draws every chart without a script error, and a screenshot is saved', async () => {
+    const { chromium } = await import('playwright-core');
+    mkdirSync(OUTPUT, { recursive: true });
+    const file = join(OUTPUT, 'html-report.html');
+    writeFileSync(file, renderHtml(scenarios()));
+    const profile = mkdtempSync(join(tmpdir(), 'resil-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      offline: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    let dialogs = 0;
+    try {
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+      page.on('request', (request) => {
+        if (!request.url().startsWith('file:')) requests.push(request.url());
+      });
+      page.on('dialog', (dialog) => {
+        dialogs++;
+        void dialog.dismiss();
+      });
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      await page.waitForTimeout(200);
+
+      const charts = await page.evaluate<ChartProbe[]>(CHART_PROBE);
+      const images = await page.evaluate<number>("document.querySelectorAll('img').length");
+      await page.screenshot({ path: join(OUTPUT, 'html-report.png'), fullPage: true });
+
+      expect(problems).toEqual([]);
+      expect(requests).toEqual([]);
+      expect(dialogs).toBe(0);
+      expect(images).toBe(0);
+      // Load: percentiles, throughput, p99; chaos: the same; all refused: throughput only.
+      expect(charts.map((c) => `${c.scenario}:${c.kind}`)).toEqual([
+        's0:percentiles',
+        's0:throughput',
+        's0:p99',
+        's1:percentiles',
+        's1:throughput',
+        's1:p99',
+        's2:throughput',
+      ]);
+      for (const chart of charts) {
+        expect({ chart: `${chart.scenario}:${chart.kind}`, canvas: chart.canvas }).toEqual({ chart: `${chart.scenario}:${chart.kind}`, canvas: true });
+        expect(chart.painted).toBeGreaterThan(1000);
+        expect(chart.seriesPixels).toBeGreaterThan(50);
+      }
+      // The chaos run's fault window is shaded on its timelines; the load run has none.
+      expect(charts.find((c) => c.scenario === 's1' && c.kind === 'throughput')!.bandPixels).toBeGreaterThan(1000);
+      expect(charts.find((c) => c.scenario === 's0' && c.kind === 'throughput')!.bandPixels).toBeLessThan(50);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
