@@ -46,6 +46,22 @@ describe('sharding and merging', () => {
     expect(server.seen - before).toBe(400);
   });
 
+  test('resil run --shard: campaign results merge scenario by scenario', async () => {
+    const campaign = join(scratch, 'campaign.yaml');
+    writeFileSync(campaign, ['scenarios:', '  - name: a', `    url: ${server.url}/a`, '    requests: 300', '    concurrency: 4', '  - name: b', `    url: ${server.url}/b`, '    rate: 200', '    duration: 1s', '    concurrency: 4', ''].join('\n'));
+    const before = server.seen;
+    const runs = await Promise.all([1, 2].map((i) => runCli(['run', campaign, '--shard', `${i}/2`, '--out', join(scratch, `run-${i}.json`)])));
+    for (const run of runs) expect(run.code).toBe(0);
+    expect(server.seen - before).toBe(500);
+    const merged = await runCli(['report', '--merge', join(scratch, 'run-1.json'), join(scratch, 'run-2.json'), '--json']);
+    expect(merged.code).toBe(0);
+    const document = JSON.parse(merged.stdout);
+    expect(document.scenarios.map((s: { name: string; result: { requests: { total: number } } }) => [s.name, s.result.requests.total])).toEqual([
+      ['a', 300],
+      ['b', 200],
+    ]);
+  });
+
   test('merging refuses shards of different campaigns, duplicates and missing shards', async () => {
     const a = join(scratch, 'a.json');
     const b = join(scratch, 'b.json');
