@@ -41,7 +41,7 @@
 // SIGINT/SIGTERM; nginx.mjs guards nginx. Node 20 built-ins only, plus the `wrk` binary (apt-get
 // install -y wrk if missing).
 
-import { fixed, median, positiveInt } from './stats.mjs';
+import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -559,13 +559,6 @@ async function abort(signal, exitCode) {
   process.exit(exitCode);
 }
 
-function killQuietly(child, signal) {
-  try {
-    child.kill(signal);
-  } catch {
-    // already gone
-  }
-}
 
 function findOnPath(name) {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin'];

@@ -20,7 +20,7 @@
 //
 // Node 20 built-ins only. Every child is bounded by a timeout, after which it is killed.
 
-import { fixed, median, positiveInt } from './stats.mjs';
+import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -206,13 +206,6 @@ async function abort(signal, exitCode) {
   process.exit(exitCode);
 }
 
-function killQuietly(child, signal) {
-  try {
-    child.kill(signal);
-  } catch {
-    // already gone
-  }
-}
 
 
 

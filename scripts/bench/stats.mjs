@@ -21,3 +21,12 @@ export function median(values) {
 export function fixed(value, digits) {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
+
+/** Sends `signal` to a child process that may already be gone. */
+export function killQuietly(child, signal) {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}

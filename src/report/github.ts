@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { formatMs } from '../util/duration.js';
-import { LATENCY_COLUMNS, type ResultDocument } from './result.js';
+import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument } from './result.js';
 import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
 
 /** Percentiles and max (the summary leaves min and mean out). */
@@ -12,7 +12,8 @@ const PERCENTILES = LATENCY_COLUMNS.filter(([key]) => key !== 'min' && key !== '
  * injected against what the client observed.
  */
 export function renderStepSummary(scenarios: ReadonlyArray<ScenarioResult>): string {
-  const lines: string[] = [`## resil: ${verdict(scenarios)}`, ''];
+  const summary = campaignVerdict(scenarios);
+  const lines: string[] = [`## resil: ${summary.ok ? '✅' : '❌'} ${summary.text}`, ''];
   for (const scenario of scenarios) lines.push(...scenarioSection(scenario));
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
@@ -71,24 +72,6 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-function verdict(scenarios: ReadonlyArray<ScenarioResult>): string {
-  let total = 0;
-  let failed = 0;
-  let interrupted = 0;
-  for (const { document } of scenarios) {
-    if (document.interrupted) {
-      interrupted++;
-      continue;
-    }
-    total += document.thresholds.length;
-    failed += document.thresholds.filter((t) => !t.ok).length;
-  }
-  const parts: string[] = [];
-  if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
-  if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
-  if (parts.length > 0) return `❌ ${parts.join(' · ')}`;
-  return total === 1 ? '✅ the threshold passed' : `✅ all ${total} thresholds passed`;
-}
 
 function scenarioSection({ name, document }: ScenarioResult): string[] {
   const lines: string[] = [];
@@ -213,9 +196,6 @@ function separatorAfter(path: string): string {
   return last[0] === 0x0a ? '\n' : '\n\n';
 }
 
-function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`;
-}
 
 /** Plain text made inert in Markdown (and single-line, for tables and headings). */
 function text(value: string): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { formatMs } from '../util/duration.js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import { LATENCY_COLUMNS, type ResultDocument, type ScenarioResult } from './result.js';
+import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument, type ScenarioResult } from './result.js';
 import { count, formatMeasured, percent } from './junit.js';
 
 /**
@@ -16,7 +16,7 @@ export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
   const { js, css } = uplotAssets();
   const data = scenarios.map((scenario, i) => chartData(`s${i}`, scenario.document));
   const body = scenarios.map((scenario, i) => scenarioSection(`s${i}`, scenario)).join('\n');
-  const summary = verdict(scenarios);
+  const summary = campaignVerdict(scenarios);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -109,24 +109,6 @@ function chartData(id: string, document: ResultDocument): ChartData {
 // ---------------------------------------------------------------------------------------------
 // Markup.
 
-function verdict(scenarios: ReadonlyArray<ScenarioResult>): { ok: boolean; text: string } {
-  let total = 0;
-  let failed = 0;
-  let interrupted = 0;
-  for (const { document } of scenarios) {
-    if (document.interrupted) {
-      interrupted++;
-      continue;
-    }
-    total += document.thresholds.length;
-    failed += document.thresholds.filter((t) => !t.ok).length;
-  }
-  const parts: string[] = [];
-  if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
-  if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
-  if (parts.length > 0) return { ok: false, text: parts.join(' · ') };
-  return { ok: true, text: total === 1 ? 'the threshold passed' : `all ${total} thresholds passed` };
-}
 
 function badge(document: ResultDocument): string {
   if (document.interrupted) return '<span class="badge warn">INTERRUPTED</span>';
@@ -338,9 +320,6 @@ function rateClass(rate: number | null): string {
   return rate >= 0.99 ? 'good' : rate >= 0.9 ? 'meh' : 'bad';
 }
 
-function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Escaping and assets.

@@ -93,6 +93,30 @@ export interface ScenarioResult {
   document: ResultDocument;
 }
 
+/** The verdict over several runs, for reports: 'all 4 thresholds passed', '1 of 4 thresholds failed · 1 run interrupted'. */
+export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok: boolean; text: string } {
+  let total = 0;
+  let failed = 0;
+  let interrupted = 0;
+  for (const { document } of scenarios) {
+    if (document.interrupted) {
+      interrupted++;
+      continue;
+    }
+    total += document.thresholds.length;
+    failed += document.thresholds.filter((t) => !t.ok).length;
+  }
+  const parts: string[] = [];
+  if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
+  if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
+  if (parts.length > 0) return { ok: false, text: parts.join(' · ') };
+  return { ok: true, text: total === 1 ? 'the threshold passed' : `all ${total} thresholds passed` };
+}
+
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
 /** The proxies' side of a chaos run, summed over providers and per provider. */
 export interface ChaosFaults {
   injected: Record<string, number>;
