@@ -155,7 +155,7 @@ describe('problems point at FILE:LINE:COL', () => {
     expect(loadProblems('many-problems.yaml')).toEqual([
       `${f}:2:12: defaults.timeout: expected a duration such as '10s' or '500ms', got 10 (a plain number is not a duration: add a unit)`,
       `${f}:7:5: providers.a.upstream: give mock or upstream, not both`,
-      `${f}:9:5: providers.b: give mock (a built-in healthy dependency) or upstream (a real one)`,
+      `${f}:9:5: providers.b: give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)`,
       `${f}:9:13: providers.b.listen: 'somewhere' is not HOST:PORT (e.g. 127.0.0.1:9101)`,
       `${f}:14:5: scenarios[0].stages: stages fix the rate, the count and the duration: remove rate (or the stages)`,
       `${f}:15:5: scenarios[0]: unknown field 'colour'`,

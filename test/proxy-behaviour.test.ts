@@ -123,7 +123,7 @@ describe('pass-through', () => {
     expect(h['content-length']).toBe(String(RESPONSE_BODY.length));
     expect(h.date).toBeDefined();
     expect(h['proxy-authenticate']).toBeUndefined();
-    expect(p.stats()).toMatchObject({ calls: 1, passedThrough: 1, injected: {}, upstreamErrors: 0, rejected: 0 });
+    expect(p.stats()).toMatchObject({ calls: 1, passedThrough: 1, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 });
   });
 
   test('the same exchange through undici: headers and body byte-identical', async () => {
@@ -269,7 +269,7 @@ describe('fault decisions', () => {
     const faulted = statuses.get(503) ?? 0;
     expect((statuses.get(200) ?? 0) + faulted).toBe(n);
     expectWithin3Sigma(faulted, n, 0.3); // sigma = sqrt(10000 * 0.3 * 0.7) ≈ 45.8
-    expect(p.stats()).toEqual({ calls: n, passedThrough: n - faulted, injected: { 'status:503': faulted }, upstreamErrors: 0, rejected: 0 });
+    expect(p.stats()).toEqual({ calls: n, passedThrough: n - faulted, injected: { 'status:503': faulted }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
   });
 
   test("weights: 'status:503=3,status:500=1' splits about 3:1", async () => {
@@ -462,11 +462,11 @@ describe('admin API', () => {
 
     const stats = await adminCall('/stats');
     expect(stats.status).toBe(200);
-    expect(stats.json).toEqual({ calls: 2, passedThrough: 0, injected: { 'status:429': 2 }, upstreamErrors: 0, rejected: 0 });
+    expect(stats.json).toEqual({ calls: 2, passedThrough: 0, injected: { 'status:429': 2 }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
     const reset = await adminCall('/reset', { method: 'POST' });
     expect(reset.status).toBe(200);
-    expect(reset.json).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 });
-    expect(p.stats()).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 });
+    expect(reset.json).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 });
+    expect(p.stats()).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 });
     expect((await adminCall('/nowhere')).status).toBe(404);
   });
 

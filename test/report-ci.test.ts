@@ -72,8 +72,8 @@ const failingChaos = result({
     passedThrough: 3700,
     upstreamErrors: 3,
     providers: {
-      payments: { calls: 3000, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
-      ledger: { calls: 1500, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
+      payments: { calls: 3000, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
+      ledger: { calls: 1500, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
     },
   },
   amplification: 1.5,

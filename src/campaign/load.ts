@@ -535,8 +535,10 @@ function checkProviders(ctx: Context, providers: Raw): void {
     const base: Segment[] = ['providers', name];
     const hasMock = provider.mock !== undefined && provider.mock !== false;
     const hasUpstream = provider.upstream !== undefined;
-    if (hasMock && hasUpstream) ctx.add([...base, 'upstream'], 'give mock or upstream, not both', { atKey: true });
-    else if (!hasMock && !hasUpstream) ctx.add(base, 'give mock (a built-in healthy dependency) or upstream (a real one)');
+    const hasReplay = provider.replay !== undefined;
+    if (hasMock && (hasUpstream || hasReplay)) ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, { atKey: true });
+    else if (!hasMock && !hasUpstream && !hasReplay) ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
+    if (provider.record !== undefined && !hasUpstream) ctx.add([...base, 'record'], 'record needs an upstream to record', { atKey: true });
     if (isString(provider.listen) && !ctx.isReported([...base, 'listen'])) {
       const listenPath = [...base, 'listen'];
       let parsed: { host: string; port: number } | undefined;
@@ -835,6 +837,9 @@ function toProvider(raw: Raw): CampaignProvider {
   const provider: CampaignProvider = { listen: raw.listen as string };
   if (raw.mock !== undefined && raw.mock !== false) provider.mock = raw.mock === true ? {} : pick<CampaignMock>(raw.mock as Raw, { status: 'status', body: 'body', file: 'file', latency: 'latency' });
   if (raw.upstream !== undefined) provider.upstream = raw.upstream as string;
+  if (raw.replay !== undefined) provider.replay = raw.replay as string;
+  if (raw['replay-timing'] !== undefined) provider.replayTiming = raw['replay-timing'] as string;
+  if (raw.record !== undefined) provider.record = raw.record as string;
   return provider;
 }
 

@@ -49,12 +49,17 @@ export interface CampaignMock {
   latency?: string;
 }
 
-/** A named chaos proxy: exactly one of `mock` and `upstream` is set. */
+/** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`). */
 export interface CampaignProvider {
   /** HOST:PORT. */
   listen: string;
   mock?: CampaignMock;
   upstream?: string;
+  /** HAR file to answer from. */
+  replay?: string;
+  replayTiming?: string;
+  /** HAR file to record to. */
+  record?: string;
 }
 
 /** The service under test: started through the shell, then polled until ready. */
@@ -306,6 +311,9 @@ export const CAMPAIGN_SCHEMA = {
           },
         },
         upstream: { description: 'The real dependency to forward to (http:// or https://).', type: 'string', pattern: HTTP_URL_PATTERN },
+        replay: { description: 'Answer from the recordings in this HAR 1.2 file (with upstream: unmatched calls go there; without: 501).', type: 'string', minLength: 1 },
+        'replay-timing': { description: "Replayed latencies and chunk gaps: 'recorded' (default), 'none' or 'scale:2'.", type: 'string', pattern: '^(recorded|none|scale:\\d+(\\.\\d+)?)$' },
+        record: { description: 'Record every forwarded exchange to this HAR 1.2 file (needs upstream).', type: 'string', minLength: 1 },
       },
     },
     service: {

@@ -19,6 +19,10 @@ export const proxyFlags = {
   'match-path': Flags.string({ summary: "Only calls whose path matches this glob can be faulted: '/v1/**'." }),
   'match-header': Flags.string({ summary: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *)." }),
   seed: Flags.integer({ summary: 'Seed of the fault decisions (printed, so a run can be repeated).' }),
+  record: Flags.string({ summary: 'Record every forwarded exchange to this HAR 1.2 file (secrets redacted).' }),
+  replay: Flags.string({ summary: 'Answer from the recordings in this HAR file (with --upstream, unmatched calls go there; else 501).' }),
+  'replay-timing': Flags.string({ summary: "Replayed latencies and chunk gaps: 'recorded', 'none' or 'scale:2'.", default: 'recorded' }),
+  'replay-ignore': Flags.string({ summary: "JSON body field ignored when matching recordings ('timestamp'; repeatable).", multiple: true, multipleNonGreedy: true }),
 };
 
 export function proxyOptionsFromFlags(flags: Record<string, unknown>): ProxyOptions {
@@ -41,6 +45,10 @@ export function proxyOptionsFromFlags(flags: Record<string, unknown>): ProxyOpti
   set('matchPath', flags['match-path']);
   set('matchHeader', flags['match-header']);
   set('seed', flags.seed);
+  set('record', flags.record);
+  set('replay', flags.replay);
+  set('replayTiming', flags['replay-timing']);
+  set('replayIgnore', flags['replay-ignore']);
   return options;
 }
 

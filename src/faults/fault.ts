@@ -8,6 +8,8 @@ export interface UpstreamAnswer {
   /** Flat [name, value, ...] list, hop-by-hop headers already removed. */
   headers: string[];
   body: Buffer;
+  /** A replayed answer: how its body arrived (ms after the headers, bytes), for faults that keep the stream's shape. */
+  chunks?: ReadonlyArray<{ atMs: number; bytes: number }>;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { UsageError } from '../errors.js';
 import type { Fault, FaultType } from './fault.js';
+import { sendChunks } from './stream.js';
 
 /** Pieces per second the body is dribbled in (each after one tick, so N bytes take N / rate seconds). */
 const TICKS_PER_SECOND = 20;
 
-/** `slow-body:BYTES_PER_S`: the upstream's answer, its body sent at that rate. */
+/** `slow-body:BYTES_PER_S`: the upstream's answer, its body sent at that rate (a replayed stream: its chunk gaps stretched). */
 export const slowBodyFault: FaultType = {
   type: 'slow-body',
   argument: 'BYTES_PER_S',
@@ -21,6 +22,12 @@ export const slowBodyFault: FaultType = {
         call.fetchUpstream().then(
           (answer) => {
             const { response } = call;
+            if (answer.chunks) {
+              // A replayed stream keeps its chunks; the gaps stretch so no chunk outruns the rate.
+              response.writeHead(answer.status, answer.headers);
+              sendChunks(call, answer, { minGapMs: (bytes) => (1000 * bytes) / bytesPerSecond });
+              return;
+            }
             const headers = answer.headers.slice();
             const hasLength = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-length');
             if (!hasLength) headers.push('content-length', String(answer.body.length));

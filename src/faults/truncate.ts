@@ -1,28 +1,37 @@
 import { UsageError } from '../errors.js';
-import type { Fault, FaultType } from './fault.js';
+import type { Fault, FaultType, UpstreamAnswer } from './fault.js';
+import { sendChunks } from './stream.js';
 
 /**
- * `truncate:BYTES` (default: half the body): the upstream's status and headers with its full
- * Content-Length, then only BYTES of the body, then the connection closes; curl reports exit 18.
+ * `truncate:BYTES` (default: half the body) or `truncate:Nevents` (a server-sent-events stream ends
+ * after N events): the upstream's status and headers, then only part of the body, then the
+ * connection closes; with a Content-Length, curl reports exit 18. A replayed stream keeps its
+ * recorded chunking and timing up to the cut: a stream that dies mid-answer.
  */
 export const truncateFault: FaultType = {
   type: 'truncate',
-  argument: 'BYTES kept (default half)',
+  argument: 'BYTES kept (default half), or Nevents',
   create(argument): Fault {
-    if (argument !== undefined && !/^\d+$/.test(argument)) {
-      throw new UsageError(`fault 'truncate:${argument}': the argument is the number of body bytes kept (0 or more)`);
+    const events = argument === undefined ? undefined : /^(\d+)events?$/.exec(argument);
+    if (argument !== undefined && !events && !/^\d+$/.test(argument)) {
+      throw new UsageError(`fault 'truncate:${argument}': the argument is the number of body bytes kept (0 or more), or of events (truncate:3events)`);
     }
-    const keep = argument === undefined ? undefined : Number(argument);
+    const keepEvents = events ? Number(events[1]) : undefined;
+    const keepBytes = argument === undefined || events ? undefined : Number(argument);
     return {
-      name: keep === undefined ? 'truncate' : `truncate:${keep}`,
+      name: argument === undefined ? 'truncate' : `truncate:${argument}`,
       inject(call) {
         call.fetchUpstream().then(
           (answer) => {
-            const kept = Math.min(keep ?? Math.floor(answer.body.length / 2), Math.max(0, answer.body.length - 1));
-            const headers = withoutContentLength(answer.headers);
-            headers.push('content-length', String(answer.body.length));
+            const whole = answer.body.length;
+            const wanted = keepEvents !== undefined ? afterEvents(answer.body, keepEvents) : (keepBytes ?? Math.floor(whole / 2));
+            const kept = Math.min(wanted, Math.max(0, whole - 1));
             const { response } = call;
-            response.writeHead(answer.status, headers);
+            response.writeHead(answer.status, truncatedHeaders(answer));
+            if (answer.chunks) {
+              sendChunks(call, answer, { keepBytes: kept });
+              return;
+            }
             // Write the kept part, then close (FIN) without sending the rest.
             response.write(answer.body.subarray(0, kept));
             response.socket?.end();
@@ -34,8 +43,28 @@ export const truncateFault: FaultType = {
   },
 };
 
-function withoutContentLength(headers: readonly string[]): string[] {
+/** Bytes up to and including the N-th event of a server-sent-events body (events end with a blank line). */
+function afterEvents(body: Buffer, count: number): number {
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const end = body.indexOf('\n\n', offset);
+    if (end === -1) return body.length;
+    offset = end + 2;
+  }
+  return offset;
+}
+
+/**
+ * The answer's headers announcing the whole body: its full Content-Length, except for a replayed
+ * stream that had none (chunked), which stays chunked and simply stops.
+ */
+function truncatedHeaders(answer: UpstreamAnswer): string[] {
   const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'content-length') out.push(headers[i]!, headers[i + 1]!);
+  let hadLength = false;
+  for (let i = 0; i < answer.headers.length; i += 2) {
+    if (answer.headers[i]!.toLowerCase() === 'content-length') hadLength = true;
+    else out.push(answer.headers[i]!, answer.headers[i + 1]!);
+  }
+  if (hadLength || !answer.chunks) out.push('content-length', String(answer.body.length));
   return out;
 }

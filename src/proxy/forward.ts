@@ -81,6 +81,13 @@ export function dispatchOptions(request: IncomingMessage, basePath: string): Dis
  * headers, then body chunks with backpressure, then the end. An upstream failure before the headers
  * is a 502; after them the client connection is cut, as a real proxy would.
  */
+/** Sees an answer as it is forwarded (recording); called in the order the answer arrives. */
+export interface ForwardTap {
+  headers(status: number, statusText: string, headers: readonly string[]): void;
+  data(chunk: Buffer): void;
+  complete(): void;
+}
+
 export class StreamingForward {
   private abort: ((reason: Error) => void) | null = null;
   private finished = false;
@@ -88,6 +95,7 @@ export class StreamingForward {
   constructor(
     private readonly response: ServerResponse,
     private readonly onUpstreamError: () => void,
+    private readonly tap?: ForwardTap,
   ) {
     response.on('close', this.onClientClose); // the response is used once: no need for once()'s wrapper
   }
@@ -96,17 +104,20 @@ export class StreamingForward {
     this.abort = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText?: string): boolean {
     // Cork until the end of this tick: when the whole answer arrived in one read (the common case),
     // status line, headers and body leave in one write instead of two or three.
     this.response.cork();
     process.nextTick(uncorkResponse, this.response);
-    this.response.writeHead(statusCode, downstreamResponseHeaders(rawHeaders));
+    const headers = downstreamResponseHeaders(rawHeaders);
+    this.tap?.headers(statusCode, statusText ?? '', headers);
+    this.response.writeHead(statusCode, headers);
     this.resume = resume;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    this.tap?.data(chunk);
     const flowing = this.response.write(chunk);
     if (!flowing) this.response.once('drain', this.resume);
     return flowing;
@@ -114,6 +125,7 @@ export class StreamingForward {
 
   onComplete(): void {
     this.finished = true;
+    this.tap?.complete();
     this.response.end();
   }
 
@@ -149,8 +161,9 @@ function uncorkResponse(response: ServerResponse): void {
 }
 
 /** Fetches one upstream answer whole (for faults that reshape it); rejects on upstream failure. */
-export async function fetchWhole(pool: Pool, request: IncomingMessage, basePath: string): Promise<UpstreamAnswer> {
+export async function fetchWhole(pool: Pool, request: IncomingMessage, basePath: string, requestBody?: Buffer): Promise<UpstreamAnswer> {
   const options = dispatchOptions(request, basePath);
+  if (requestBody !== undefined) options.body = requestBody.length > 0 ? requestBody : null;
   const answer = await pool.request({ ...options, headers: options.headers as string[] });
   const body = Buffer.from(await answer.body.arrayBuffer());
   const headers: string[] = [];

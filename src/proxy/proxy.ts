@@ -11,6 +11,11 @@ import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js'
 import { dispatchOptions, fetchWhole, StreamingForward } from './forward.js';
 import { parseListen } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
+import { HarWriter } from '../har/writer.js';
+import { readHar } from '../har/reader.js';
+import { ReplayMatcher } from '../har/matcher.js';
+import { recordingTap } from './record.js';
+import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, readRequestBody, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
   /** The real dependency to forward to (http or https). */
@@ -21,6 +26,16 @@ export interface ProxyOptions extends FaultSettings {
   listen?: string;
   /** Name of the dependency, for reports ('openai'). */
   name?: string;
+  /** Record every forwarded exchange to this HAR 1.2 file (needs `upstream`). */
+  record?: string;
+  /** Answer from the recordings in this HAR file; unmatched calls go to `upstream` if given, else get 501. */
+  replay?: string;
+  /** 'recorded' (default), 'none' or 'scale:FACTOR'. */
+  replayTiming?: string;
+  /** JSON body fields ignored when matching recordings ('timestamp', 'request_id'). */
+  replayIgnore?: readonly string[];
+  /** Further header names recorded as [redacted]. */
+  redact?: readonly string[];
 }
 
 /** What the proxy did, counted per call. `injected` is keyed by fault name ('status:503', 'timeout'...). */
@@ -34,6 +49,8 @@ export interface ProxyStats {
   upstreamErrors: number;
   /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
   rejected: number;
+  /** Replay: calls no recording matched (answered 501, or passed to the upstream when there is one). */
+  unmatched: number;
 }
 
 export interface ChaosProxy {
@@ -61,7 +78,8 @@ export interface ChaosProxy {
  */
 export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
   const checked = checkProxyOptions(options);
-  return new ProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, checked.mock).start();
+  const recorder = options.record === undefined ? undefined : HarWriter.open(options.record, { redact: new Set((options.redact ?? []).map((n) => n.toLowerCase())) });
+  return new ProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, checked.mock, checked.replay, recorder).start();
 }
 
 /** Validates proxy options without starting anything; throws one UsageError listing every problem. */
@@ -70,9 +88,23 @@ export function checkProxyOptions(options: ProxyOptions): {
   listen: { host: string; port: number };
   upstream: URL | undefined;
   mock: MockPlan | undefined;
+  replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined;
 } {
   const problems = new ProblemList();
-  if ((options.upstream === undefined) === (options.mock === undefined)) problems.add('give the proxy an --upstream URL or --mock, one of the two');
+  if (options.mock !== undefined && (options.upstream !== undefined || options.replay !== undefined)) {
+    problems.add('give --upstream (and/or --replay) or --mock alone: --mock answers every call itself');
+  }
+  if (options.upstream === undefined && options.mock === undefined && options.replay === undefined) {
+    problems.add('give the proxy an --upstream URL, --mock, or --replay FILE.har');
+  }
+  if (options.record !== undefined && options.upstream === undefined) problems.add('--record needs an --upstream to record');
+  if (options.record !== undefined && options.replay !== undefined) problems.add('give --record or --replay, not both');
+  let replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined;
+  if (options.replay !== undefined) {
+    const timing = problems.attempt(() => parseReplayTiming(options.replayTiming));
+    const entries = problems.attempt(() => readHar(options.replay!));
+    if (timing && entries) replay = { matcher: new ReplayMatcher(entries, { ignoreJsonFields: options.replayIgnore ?? [] }), timing };
+  }
   let upstream: URL | undefined;
   if (options.upstream !== undefined) {
     try {
@@ -96,7 +128,7 @@ export function checkProxyOptions(options: ProxyOptions): {
     problems.add(error.message);
   }
   problems.throwIfAny();
-  return { plan: plan!, listen: listen!, upstream, mock };
+  return { plan: plan!, listen: listen!, upstream, mock, replay };
 }
 
 class ProxyServer implements ChaosProxy {
@@ -119,11 +151,13 @@ class ProxyServer implements ChaosProxy {
     private readonly listen: { host: string; port: number },
     upstream: URL | undefined,
     private readonly mock: MockPlan | undefined,
+    private readonly replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined,
+    private readonly recorder: HarWriter | undefined,
   ) {
     this.random = createRandom(plan.seed);
     this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
     this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
-    this.target = upstream ? redactUrl(upstream.toString()) : 'mock';
+    this.target = replay ? `replay${upstream ? ` (else ${redactUrl(upstream.toString())})` : ''}` : upstream ? redactUrl(upstream.toString()) : 'mock';
     this.server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => this.handle(request, response));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -198,6 +232,7 @@ class ProxyServer implements ChaosProxy {
     if (this.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.listening = false;
     await this.pool?.destroy();
+    this.recorder?.close();
   }
 
   // ---- per call ----
@@ -226,12 +261,41 @@ class ProxyServer implements ChaosProxy {
   }
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
+    if (this.replay) {
+      void this.answerFromReplay(request, response);
+      return;
+    }
     this.counters.passedThrough++;
     if (this.mock) {
       this.answerFromMock(response);
       return;
     }
-    this.pool!.dispatch(dispatchOptions(request, this.basePath), new StreamingForward(response, () => this.counters.upstreamErrors++));
+    this.forward(request, response);
+  }
+
+  /** Forwards upstream; `body` when the request's body was already read (replay matching). */
+  private forward(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
+    const options = dispatchOptions(request, this.basePath);
+    if (body !== undefined) options.body = body.length > 0 ? body : null;
+    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, options.body !== null) : undefined;
+    this.pool!.dispatch(options, new StreamingForward(response, () => this.counters.upstreamErrors++, tap));
+  }
+
+  /** Replay: the next matching recording, played with its timing; else the upstream, else a 501. */
+  private async answerFromReplay(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readRequestBody(request);
+    const entry = this.replay!.matcher.match(request.method!, request.url!, body);
+    if (entry) {
+      this.counters.passedThrough++;
+      playAnswer(response, answerOf(entry, this.replay!.timing), (ms, fn) => this.later(ms, fn));
+    } else if (this.pool) {
+      this.counters.passedThrough++;
+      this.counters.unmatched++;
+      this.forward(request, response, body);
+    } else {
+      this.counters.unmatched++;
+      answerUnmatched(response, this.replay!.matcher, request.method!, request.url!);
+    }
   }
 
   private answerFromMock(response: ServerResponse): void {
@@ -244,14 +308,27 @@ class ProxyServer implements ChaosProxy {
     else send();
   }
 
-  private fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer> {
+  private async fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer> {
+    let body: Buffer | undefined;
+    if (this.replay) {
+      body = await readRequestBody(request);
+      const entry = this.replay.matcher.match(request.method!, request.url!, body);
+      if (entry) {
+        this.counters.passedThrough++;
+        const { waitMs, ...answer } = answerOf(entry, this.replay.timing);
+        await new Promise<void>((resolve) => this.later(waitMs, resolve));
+        return answer;
+      }
+      this.counters.unmatched++;
+      if (!this.pool) throw new Error('no recording matches');
+    }
     this.counters.passedThrough++;
     if (this.mock) {
       const mock = this.mock;
       const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.random() * mock.latencySpanMs : 0);
       return new Promise((resolve) => this.later(delay, () => resolve(mock.answer)));
     }
-    return fetchWhole(this.pool!, request, this.basePath).catch((error: unknown) => {
+    return fetchWhole(this.pool!, request, this.basePath, body).catch((error: unknown) => {
       this.counters.upstreamErrors++;
       throw error;
     });
@@ -326,7 +403,7 @@ class ProxyServer implements ChaosProxy {
 }
 
 function emptyStats(): ProxyStats {
-  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 };
+  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }
 
 function pathOf(target: string): string {

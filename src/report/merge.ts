@@ -79,6 +79,7 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
       into.passedThrough += stats.passedThrough;
       into.upstreamErrors += stats.upstreamErrors;
       into.rejected += stats.rejected;
+      into.unmatched += stats.unmatched ?? 0;
       for (const [fault, n] of Object.entries(stats.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
     }
   }
@@ -87,5 +88,5 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
 }
 
 function emptyStats(): ProxyStats {
-  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0 };
+  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }

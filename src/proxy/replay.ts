@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UsageError } from '../errors.js';
+import { HOP_BY_HOP, type UpstreamAnswer } from '../faults/fault.js';
+import type { ReplayEntry } from '../har/har.js';
+import type { ReplayMatcher } from '../har/matcher.js';
+
+/** `--replay-timing`: the recorded latencies and chunk gaps, none, or scaled ('scale:2' is twice as slow). */
+export type ReplayTiming = { scale: number };
+
+export function parseReplayTiming(text: string | undefined): ReplayTiming {
+  if (text === undefined || text === 'recorded') return { scale: 1 };
+  if (text === 'none') return { scale: 0 };
+  const match = /^scale:(\d+(?:\.\d+)?)$/.exec(text);
+  if (!match) throw new UsageError(`--replay-timing '${text}': expected recorded, none or scale:FACTOR (e.g. scale:2)`);
+  return { scale: Number(match[1]) };
+}
+
+/** Reads the whole request body (replay matching compares bodies). */
+export function readRequestBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** A recording as an answer the faults can reshape: headers without hop-by-hop ones, timings scaled. */
+export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnswer & { waitMs: number } {
+  const headers: string[] = [];
+  for (const [name, value] of entry.responseHeaders) if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, value);
+  return {
+    status: entry.status,
+    headers,
+    body: entry.responseBody,
+    chunks: entry.chunks.length > 0 ? entry.chunks.map((c) => ({ atMs: c.atMs * timing.scale, bytes: c.bytes })) : [{ atMs: 0, bytes: entry.responseBody.length }],
+    waitMs: entry.waitMs * timing.scale,
+  };
+}
+
+/**
+ * Plays a recording back: the status and headers after the recorded wait, then each body chunk at
+ * its recorded offset (scaled by --replay-timing), then the end.
+ */
+export function playAnswer(response: ServerResponse, answer: UpstreamAnswer & { waitMs: number }, later: (ms: number, fn: () => void) => void): void {
+  later(answer.waitMs, () => {
+    if (response.destroyed) return;
+    response.writeHead(answer.status, answer.headers);
+    const chunks = answer.chunks!;
+    let offset = 0;
+    chunks.forEach((chunk, i) => {
+      later(chunk.atMs, () => {
+        if (response.destroyed) return;
+        response.write(answer.body.subarray(offset, offset + chunk.bytes));
+        offset += chunk.bytes;
+        if (i === chunks.length - 1) response.end();
+      });
+    });
+    if (chunks.length === 0) response.end();
+  });
+}
+
+/** The 501 for a request no recording matches: says which recorded request is closest. */
+export function answerUnmatched(response: ServerResponse, matcher: ReplayMatcher, method: string, path: string): void {
+  const nearest = matcher.nearest(method, path);
+  const body = JSON.stringify({
+    error: `resil replay: no recording matches ${method} ${path.split('?')[0]}`,
+    nearest: nearest ?? null,
+  });
+  response.writeHead(501, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+}

@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChaosProxy, type ChaosProxy } from '../src/proxy/proxy.js';
+import { BIN } from './helpers/cli.js';
+import { startServer, type TestServer } from './helpers/servers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'resil-replay-'));
+const SECRET = 'sk-live-REPLAY-51f0c9';
+
+interface Received {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** ms after the response headers at which each chunk arrived */
+  chunkTimes: number[];
+  error?: string;
+}
+
+/** One call with node's http client, timing each body chunk. */
+function call(url: string, options: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Received> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const started = performance.now();
+      const chunks: Buffer[] = [];
+      const chunkTimes: number[] = [];
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        chunkTimes.push(performance.now() - started);
+      });
+      const done = (error?: string) => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), chunkTimes, ...(error ? { error } : {}) });
+      res.on('end', () => done());
+      res.on('error', (e) => done(e.message));
+      res.on('aborted', () => done('aborted'));
+    });
+    req.on('error', (e) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), chunkTimes: [], error: e.message }));
+    req.end(options.body);
+  });
+}
+
+const EVENTS = ['data: {"token":"Hel"}\n\n', 'data: {"token":"lo"}\n\n', 'data: {"token":"!"}\n\n', 'data: [DONE]\n\n'];
+const BINARY = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37) % 256));
+
+describe('record real traffic, replay it offline', () => {
+  let upstream: TestServer;
+  let recorder: ChaosProxy;
+  const har = join(scratch, 'recording.har');
+  let original: Record<string, Received> = {};
+  let turn = 0;
+
+  beforeAll(async () => {
+    upstream = await startServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        const url = new URL(req.url!, 'http://x');
+        if (url.pathname === '/v1/stream') {
+          // Server-sent events, 100 ms apart, chunked.
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'abc' });
+          EVENTS.forEach((event, i) => setTimeout(() => (i === EVENTS.length - 1 ? res.end(event) : res.write(event)), i * 100));
+        } else if (url.pathname === '/v1/binary') {
+          res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(BINARY);
+        } else if (url.pathname === '/v1/turns') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turn: turn++ }));
+        } else {
+          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: JSON.parse(body || '{}'), a: url.searchParams.get('a') }));
+        }
+      });
+    });
+    recorder = await startChaosProxy({ upstream: upstream.url, record: har });
+    original = {
+      complete: await call(`${recorder.url}/v1/complete?b=2&a=1&token=${SECRET}`, { method: 'POST', body: '{"prompt":"hi","timestamp":1}', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } }),
+      stream: await call(`${recorder.url}/v1/stream`),
+      binary: await call(`${recorder.url}/v1/binary`),
+      turn0: await call(`${recorder.url}/v1/turns`),
+      turn1: await call(`${recorder.url}/v1/turns`),
+    };
+    await recorder.close();
+    await upstream.close(); // from here on, only the recording exists
+  });
+
+  test('the recording is HAR 1.2, with chunk timings, and no secret in it', () => {
+    const text = readFileSync(har, 'utf8');
+    const document = JSON.parse(text);
+    expect(document.log.version).toBe('1.2');
+    expect(document.log.entries).toHaveLength(5);
+    const stream = document.log.entries[1];
+    expect(stream.request.method).toBe('GET');
+    expect(stream._resil.chunks.length).toBeGreaterThanOrEqual(4);
+    expect(text).not.toContain(SECRET);
+  });
+
+  test('replay answers byte-identical bodies, equal statuses and headers, with the recorded chunk timing', async () => {
+    const replay = await startChaosProxy({ replay: har });
+    try {
+      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=other`, { method: 'POST', body: '{"timestamp":99,"prompt":"hi"}', headers: { 'content-type': 'application/json' } });
+      // Query parameters match in any order; the token value was redacted in the recording, and the
+      // body matches once 'timestamp' is ignored... which it is not by default:
+      expect(complete.status).toBe(501);
+      const stream = await call(`${replay.url}/v1/stream`);
+      const binary = await call(`${replay.url}/v1/binary`);
+      expect(stream.status).toBe(200);
+      expect(stream.body.equals(original.stream!.body)).toBe(true);
+      expect(stream.headers['content-type']).toBe('text/event-stream');
+      expect(stream.headers['x-request-id']).toBe('abc');
+      expect(binary.body.equals(BINARY)).toBe(true);
+      // Chunk timing: events 100 ms apart; tolerance ±60 ms per event (timers on a busy 2-core machine).
+      const last = stream.chunkTimes[stream.chunkTimes.length - 1]!;
+      expect(last).toBeGreaterThan(300 - 60);
+      expect(last).toBeLessThan(300 + 60);
+      // Several recordings of one request are served in turn, cycling.
+      const turns = [await call(`${replay.url}/v1/turns`), await call(`${replay.url}/v1/turns`), await call(`${replay.url}/v1/turns`)];
+      expect(turns.map((t) => JSON.parse(t.body.toString()).turn)).toEqual([0, 1, 0]);
+    } finally {
+      await replay.close();
+    }
+  });
+
+  test('matching: query order, ignored JSON fields, and a 501 that names the nearest recording', async () => {
+    const replay = await startChaosProxy({ replay: har, replayIgnore: ['timestamp'] });
+    try {
+      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=[redacted]`, { method: 'POST', body: '{"timestamp":99,"prompt":"hi"}' });
+      expect(complete.status).toBe(201);
+      expect(complete.body.equals(original.complete!.body)).toBe(true);
+      const unmatched = await call(`${replay.url}/v1/completely-else`, { method: 'POST', body: '{}' });
+      expect(unmatched.status).toBe(501);
+      expect(JSON.parse(unmatched.body.toString()).nearest).toMatch(/^POST \/v1\/complete/);
+      expect(replay.stats().unmatched).toBe(1);
+    } finally {
+      await replay.close();
+    }
+  });
+
+  test('faults on top of replay: a stream cut after 2 events, and --replay-timing none', async () => {
+    const cut = await startChaosProxy({ replay: har, faults: 'truncate:2events' });
+    const fast = await startChaosProxy({ replay: har, replayTiming: 'none' });
+    try {
+      const stream = await call(`${cut.url}/v1/stream`);
+      expect(stream.body.toString()).toBe(EVENTS[0]! + EVENTS[1]!);
+      expect(stream.error).toBeDefined(); // the chunked stream ends without its terminator
+      const quick = await call(`${fast.url}/v1/stream`);
+      expect(quick.body.equals(original.stream!.body)).toBe(true);
+      // Tolerance: no recorded gaps, so the whole stream within 50 ms.
+      expect(quick.chunkTimes[quick.chunkTimes.length - 1]!).toBeLessThan(50);
+    } finally {
+      await cut.close();
+      await fast.close();
+    }
+  });
+
+  test('a stream under slow-body keeps its chunks and stretches the gaps to the rate', async () => {
+    const slow = await startChaosProxy({ replay: har, faults: 'slow-body:200' });
+    try {
+      const stream = await call(`${slow.url}/v1/stream`);
+      expect(stream.body.equals(original.stream!.body)).toBe(true);
+      // 4 events of about 20 bytes at 200 B/s: each gap at least ~100 ms (tolerance -20 ms).
+      const gaps = stream.chunkTimes.slice(1).map((t, i) => t - stream.chunkTimes[i]!);
+      for (const gap of gaps) expect(gap).toBeGreaterThan(80);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('a HAR saved by another tool (a browser, written by hand in the fixtures) replays', async () => {
+    const fixture = new URL('./fixtures/har/devtools.har', import.meta.url).pathname;
+    const replay = await startChaosProxy({ replay: fixture });
+    try {
+      const models = await call(`${replay.url}/v1/models?order=desc&limit=2`);
+      expect(models.status).toBe(200);
+      expect(models.body.toString()).toBe('{"ok":true}');
+      expect(models.headers['x-request-id']).toBe('req_123');
+      // The browser saved the decoded body: its Content-Encoding is dropped on replay.
+      expect(models.headers['content-encoding']).toBeUndefined();
+    } finally {
+      await replay.close();
+    }
+  });
+
+  test('a recording killed mid-way is still a valid HAR of what was recorded', async () => {
+    const origin = await startServer((_req, res) => res.end('{"ok":true}'));
+    const file = join(scratch, 'killed.har');
+    const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', origin.url, '--record', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve) => child.stdout!.on('data', (chunk: Buffer) => resolve(/http:\/\/127\.0\.0\.1:\d+/.exec(chunk.toString())![0])));
+    for (let i = 0; i < 3; i++) await call(`${url}/n/${i}`);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await origin.close();
+    const document = JSON.parse(readFileSync(file, 'utf8'));
+    expect(document.log.entries.map((e: { request: { url: string } }) => new URL(e.request.url).pathname)).toEqual(['/n/0', '/n/1', '/n/2']);
+  });
+});
