@@ -7,7 +7,7 @@ import type { FaultSettings } from '../proxy/config.js';
 /** `resil run --dry-run`: what would run, as text and as JSON. Sends nothing. */
 export function describePlan(campaign: Campaign, scenarios: readonly PreparedScenario[]): { text: string; json: unknown } {
   const lines: string[] = [`campaign ${campaign.file}: ${scenarios.length} scenario(s)`];
-  const providers = Object.entries(campaign.providers).map(([name, p]) => ({ name, listen: p.listen, behind: p.upstream ? redactUrl(p.upstream) : 'mock' }));
+  const providers = Object.entries(campaign.providers).map(([name, p]) => ({ name, listen: p.listen, behind: p.replay ? `replay ${p.replay}${p.upstream ? ` (else ${redactUrl(p.upstream)})` : ''}` : p.upstream ? redactUrl(p.upstream) : 'mock' }));
   for (const p of providers) lines.push(`  provider ${p.name}: ${p.listen} → ${p.behind}`);
   if (campaign.service) lines.push(`  service: ${campaign.service.command}${campaign.service.ready ? ` (ready: ${redactUrl(campaign.service.ready)})` : ''}`);
   const json = scenarios.map((s) => {
