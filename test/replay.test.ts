@@ -133,6 +133,29 @@ describe('record real traffic, replay it offline', () => {
     }
   });
 
+  test('with --upstream, what no recording matches goes to the real dependency; scale:2 doubles the timing', async () => {
+    const live = await startServer((_req, res) => res.end('live'));
+    const replay = await startChaosProxy({ replay: har, upstream: live.url });
+    const slow = await startChaosProxy({ replay: har, replayTiming: 'scale:2' });
+    try {
+      const missing = await call(`${replay.url}/v1/not-recorded`);
+      expect(missing.body.toString()).toBe('live');
+      expect(live.seen).toBe(1);
+      const recorded = await call(`${replay.url}/v1/binary`);
+      expect(recorded.body.equals(BINARY)).toBe(true);
+      expect(live.seen).toBe(1);
+      const stream = await call(`${slow.url}/v1/stream`);
+      // Events 100 ms apart, doubled: the last one about 600 ms after the headers (tolerance ±80 ms).
+      const last = stream.chunkTimes[stream.chunkTimes.length - 1]!;
+      expect(last).toBeGreaterThan(520);
+      expect(last).toBeLessThan(680);
+    } finally {
+      await replay.close();
+      await slow.close();
+      await live.close();
+    }
+  });
+
   test('faults on top of replay: a stream cut after 2 events, and --replay-timing none', async () => {
     const cut = await startChaosProxy({ replay: har, faults: 'truncate:2events' });
     const fast = await startChaosProxy({ replay: har, replayTiming: 'none' });
