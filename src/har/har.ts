@@ -13,7 +13,7 @@
  * so the recorded Content-Encoding header still applies to it.
  */
 import { readFileSync } from 'node:fs';
-import { REDACTED, redactUrlText } from '../util/redact.js';
+import { isSecretQueryName, REDACTED } from '../util/redact.js';
 
 /** What the proxy hands the writer, one per call. */
 export interface RecordedExchange {
@@ -163,13 +163,9 @@ export function rawQueryPairs(query: string): Array<[string, string | undefined]
     });
 }
 
-/**
- * Whether a query parameter carries credentials. The list lives in src/util/redact.ts (not exported);
- * redactUrlText applies it, so this asks it about the name, raw and decoded.
- */
+/** A secret query parameter name, as written or percent-decoded. */
 export function isSecretQueryParam(rawName: string): boolean {
-  const probe = (name: string) => !/[=&;#]/.test(name) && redactUrlText(`?${name}=x`) !== `?${name}=x`;
-  return probe(rawName) || probe(decodeQueryComponent(rawName).trim());
+  return isSecretQueryName(rawName) || isSecretQueryName(decodeQueryComponent(rawName).trim());
 }
 
 /** The query with secret parameter values replaced by '[redacted]' (everything else byte for byte). */

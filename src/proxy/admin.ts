@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { CouldNotRunError, UsageError } from '../errors.js';
 import { checkFaultSettingsShape } from './config.js';
+import { readRequestBody } from './forward.js';
 import type { ChaosProxy } from './proxy.js';
 
 export interface AdminServer {
@@ -53,7 +54,7 @@ async function handle(proxy: ChaosProxy, token: string | undefined, request: Inc
     case 'PUT /faults': {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await readBody(request));
+        parsed = JSON.parse((await readRequestBody(request, MAX_BODY)).toString('utf8'));
       } catch {
         reply(response, 400, { error: 'the body must be JSON fault settings, e.g. {"failureRate":0.3,"faults":"status:503"}' });
         return;
@@ -86,21 +87,6 @@ function authorized(header: string | undefined, token: string): boolean {
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('too large'));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
 function reply(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';

@@ -57,6 +57,26 @@ function connectionListed<T>(raw: readonly T[], text: (value: T) => string): Set
 }
 
 /** True when the request carries a body. Reads rawHeaders: `request.headers` would build an object per call. */
+/**
+ * Reads a whole request body (replay matching, the admin API). Past `maxBytes` the request is
+ * destroyed and the promise rejects.
+ */
+export function readRequestBody(request: IncomingMessage, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new Error('request body too large'));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
 export function hasRequestBody(request: IncomingMessage): boolean {
   const raw = request.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {

@@ -8,14 +8,14 @@ import { parseTargetUrl } from '../engine/plan.js';
 import { createRandom } from '../util/random.js';
 import { redactUrl } from '../util/redact.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
-import { dispatchOptions, fetchWhole, StreamingForward } from './forward.js';
+import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
 import { parseListen } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
-import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, readRequestBody, type ReplayTiming } from './replay.js';
+import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
   /** The real dependency to forward to (http or https). */
@@ -402,7 +402,7 @@ class ProxyServer implements ChaosProxy {
   }
 }
 
-function emptyStats(): ProxyStats {
+export function emptyStats(): ProxyStats {
   return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }
 

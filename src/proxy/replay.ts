@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { UsageError } from '../errors.js';
 import { HOP_BY_HOP, type UpstreamAnswer } from '../faults/fault.js';
 import type { ReplayEntry } from '../har/har.js';
@@ -15,15 +15,6 @@ export function parseReplayTiming(text: string | undefined): ReplayTiming {
   return { scale: Number(match[1]) };
 }
 
-/** Reads the whole request body (replay matching compares bodies). */
-export function readRequestBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 /** A recording as an answer the faults can reshape: headers without hop-by-hop ones, timings scaled. */
 export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnswer & { waitMs: number } {

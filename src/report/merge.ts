@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { ProxyStats } from '../proxy/proxy.js';
+import { emptyStats } from '../proxy/proxy.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
 import { measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
@@ -85,8 +85,4 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
   }
   const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));
   return { providers, windows };
-}
-
-function emptyStats(): ProxyStats {
-  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }

@@ -10,7 +10,6 @@ export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
   return stream.isTTY === true;
 }
 
-const PERCENTILES = LATENCY_COLUMNS;
 
 /** Renders a result as the terminal summary. Pure: knows nothing of running. */
 export function renderSummary(document: ResultDocument, options: { color: boolean }): string {
@@ -43,10 +42,10 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push('');
 
   if (document.latencyMs) {
-    const latency = new Table({ head: ['latency', ...PERCENTILES.map(([, label]) => label)], style: tableStyle });
-    latency.push([document.model === 'open' ? 'from schedule' : 'response', ...PERCENTILES.map(([key]) => formatMs(document.latencyMs![key]))]);
+    const latency = new Table({ head: ['latency', ...LATENCY_COLUMNS.map(([, label]) => label)], style: tableStyle });
+    latency.push([document.model === 'open' ? 'from schedule' : 'response', ...LATENCY_COLUMNS.map(([key]) => formatMs(document.latencyMs![key]))]);
     if (document.model === 'open' && document.serviceTimeMs) {
-      latency.push(['service time', ...PERCENTILES.map(([key]) => formatMs(document.serviceTimeMs![key]))]);
+      latency.push(['service time', ...LATENCY_COLUMNS.map(([key]) => formatMs(document.serviceTimeMs![key]))]);
     }
     lines.push(latency.toString());
   } else {

@@ -5,6 +5,11 @@ const SECRET_QUERY_PARAMS = new Set(['key', 'token', 'api_key', 'apikey', 'acces
 
 export const REDACTED = '[redacted]';
 
+/** True for a query parameter name that carries a credential ('token', 'api_key'...). */
+export function isSecretQueryName(name: string): boolean {
+  return SECRET_QUERY_PARAMS.has(name.toLowerCase());
+}
+
 export function isSecretHeader(name: string, extra: ReadonlySet<string> = EMPTY): boolean {
   const lower = name.toLowerCase();
   return SECRET_HEADERS.has(lower) || extra.has(lower);
@@ -22,7 +27,7 @@ export function redactUrl(raw: string): string {
   url.username = '';
   url.password = '';
   for (const name of [...url.searchParams.keys()]) {
-    if (SECRET_QUERY_PARAMS.has(name.toLowerCase())) url.searchParams.set(name, REDACTED);
+    if (isSecretQueryName(name)) url.searchParams.set(name, REDACTED);
   }
   return url.toString();
 }
@@ -34,7 +39,7 @@ export function redactUrl(raw: string): string {
 export function redactUrlText(text: string): string {
   return text
     .replace(/\/\/[^/?#@]*@/, `//${REDACTED}@`)
-    .replace(/([?&;])([^=&;#]+)=([^&;#]*)/g, (whole, sep: string, name: string) => (SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? `${sep}${name}=${REDACTED}` : whole));
+    .replace(/([?&;])([^=&;#]+)=([^&;#]*)/g, (whole, sep: string, name: string) => (isSecretQueryName(name) ? `${sep}${name}=${REDACTED}` : whole));
 }
 
 /** Header list fit for output: secret values replaced, names kept so the user sees what was sent. */
