@@ -7,6 +7,7 @@ import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { runChaos } from '../chaos/run-chaos.js';
 import type { ResultDocument } from '../report/result.js';
 import type { ChaosProxy } from '../proxy/proxy.js';
+import { isLoopback, reachOf } from '../proxy/listen.js';
 
 export default class Chaos extends BaseCommand {
   static override summary = "Drive load while a chaos proxy injects faults into the service's dependency traffic.";
@@ -33,7 +34,9 @@ export default class Chaos extends BaseCommand {
       proxy: proxyOptionsFromFlags(flags),
       ...(flags.failover ? { failover: flags.failover } : {}),
       onProxyStart: (proxy: ChaosProxy) => {
-        if (!this.jsonEnabled()) process.stderr.write(`resil chaos: proxy ${proxy.name} listening on ${proxy.url} → ${proxy.target} · seed ${proxy.seed}\n`);
+        if (!this.jsonEnabled()) process.stderr.write(`resil chaos: proxy ${proxy.name} listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
+        // With --json the exposure warning still goes to stderr: it is about safety, not the result.
+        else if (!isLoopback(proxy.host)) process.stderr.write(`resil chaos: proxy ${proxy.name} on ${proxy.url}: ${reachOf(proxy.host)}\n`);
       },
     };
     return executeRun((hooks) => runChaos(options, hooks), {
