@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { LoadOptions } from '../engine/options.js';
 import { UsageError } from '../errors.js';
+import { outFlagSummary } from '../report/outputs.js';
 
 /** The flags of `resil load` (and, later, every command that drives load). */
 export const loadFlags = {
@@ -25,7 +26,7 @@ export const loadFlags = {
   redact: Flags.string({ summary: 'Another header whose value is secret (repeatable).', multiple: true, multipleNonGreedy: true }),
   'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
   shard: Flags.string({ summary: "Run shard I of N ('2/4'): its share of connections, requests and schedule; merge with `resil report --merge`." }),
-  out: Flags.string({ char: 'o', summary: 'Write the result to FILE; the extension picks the format (.json).', multiple: true, multipleNonGreedy: true }),
+  out: Flags.string({ char: 'o', summary: outFlagSummary('the result'), multiple: true, multipleNonGreedy: true }),
 };
 
 /** Maps parsed flags onto the library's options. Validation happens in buildLoadPlan. */
