@@ -18,7 +18,7 @@ export const loadFlags = {
   'expect-status': Flags.string({ summary: "Statuses that count as success: '200,201,3xx'.", default: '2xx' }),
   'expect-body': Flags.string({ summary: 'The response body must contain this text.' }),
   'expect-json': Flags.string({ summary: "JSON check: 'path' (exists) or 'path=value' (repeatable).", multiple: true, multipleNonGreedy: true }),
-  threshold: Flags.string({ char: 't', summary: "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable).", multiple: true, multipleNonGreedy: true }),
+  threshold: Flags.string({ char: 't', summary: "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); judged next to the default success check, which a rule on the success rate replaces.", multiple: true, multipleNonGreedy: true }),
   workers: Flags.integer({ char: 'w', summary: 'Worker threads, for more than one core.', default: 1 }),
   'max-body': Flags.integer({ summary: 'Bytes of each response body kept for body checks.', default: 1024 * 1024 }),
   insecure: Flags.boolean({ summary: 'Accept any TLS certificate.', default: false }),
