@@ -1,5 +1,6 @@
 import { runChaos } from '../src/chaos/run-chaos.js';
-import { tooFewFaults } from '../src/chaos/verdicts.js';
+import { noCallNote, tooFewFaults } from '../src/chaos/verdicts.js';
+import { emptyStats } from '../src/proxy/proxy.js';
 import { parseListen } from '../src/proxy/listen.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderJunit } from '../src/report/junit.js';
@@ -278,6 +279,15 @@ describe('no verdict without an experiment', () => {
       expect.stringMatching(/^fault window 30s\.\.40s starts after the run ended \(\d/),
     ]);
     expect(result.thresholds.every((t) => t.ok)).toBe(true); // warnings fail nothing
+  });
+
+  test('the note names what went wrong: no request sent, a service that refused every connection, a proxy left down', () => {
+    const providers = { dependency: { ...emptyStats(), target: 'mock', listen: 'http://127.0.0.1:8091' } };
+    const service = { clientIsSubject: false, requests: 10, refused: 0 };
+    expect(noCallNote(providers, { ...service, requests: 0 })).toBe('no request was sent, so no dependency call could be made');
+    expect(noCallNote(providers, { ...service, refused: 10 })).toMatch(/because no request reached the service: every connection to it was refused$/);
+    const down = { dependency: { ...providers.dependency, injected: { down: 1 } } };
+    expect(noCallNote(down, service)).toMatch(/point the service's dependency URL at http:\/\/127\.0\.0\.1:8091; a proxy that is down \(fault 'down'\) sees no call/);
   });
 
   test('the fault-rate shortfall test: fewer than half of those expected, and beyond chance', () => {

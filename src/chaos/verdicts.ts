@@ -40,11 +40,17 @@ export function tooFewFaults(injected: number, expected: number): boolean {
 
 /**
  * The cause and the fix when no dependency call reached any proxy. `clientIsSubject`: policy mode,
- * where resil's own client calls the proxy.
+ * where resil's own client calls the proxy; `requests` and `refused`: what became of resil's requests.
  */
-export function noCallNote(providers: Readonly<Record<string, ProviderFacts>>, clientIsSubject: boolean): string {
+export function noCallNote(
+  providers: Readonly<Record<string, ProviderFacts>>,
+  run: { clientIsSubject: boolean; requests: number; refused: number },
+): string {
   const entries = Object.entries(providers);
+  const { clientIsSubject } = run;
   if (entries.length === 0) return 'no chaos proxy took part in this run: declare a provider and give the scenario its faults';
+  if (run.requests === 0) return 'no request was sent, so no dependency call could be made';
+  if (!clientIsSubject && run.refused === run.requests) return 'no dependency call reached the chaos proxy because no request reached the service: every connection to it was refused';
   const wasDown = entries.some(([, stats]) => (stats.injected.down ?? 0) > 0);
   const downHint = wasDown ? "; a proxy that is down (fault 'down') sees no call, so give the outage a fault window and let calls before or after it show" : '';
   if (clientIsSubject) return `no call reached the chaos proxy at ${entries.map(([, s]) => address(s.listen)).join(', ')}: nothing was tested${downHint}`;

@@ -249,7 +249,9 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   if (chaosFacts) {
     // A chaos run that no dependency call reached proved nothing: say why and what to change.
     verdicts.forEach((verdict, i) => {
-      if (!verdict.ok && verdict.actual === 0 && thresholds[i]!.metric === 'dependency_calls') verdict.note = noCallNote(chaosFacts.providers, chaosFacts.clientIsSubject ?? false);
+      if (!verdict.ok && verdict.actual === 0 && thresholds[i]!.metric === 'dependency_calls') {
+        verdict.note = noCallNote(chaosFacts.providers, { clientIsSubject: chaosFacts.clientIsSubject ?? false, requests: snapshot.total, refused: snapshot.errors.refused ?? 0 });
+      }
     });
   }
   const timeline = snapshot.timeline.map((second) => {
