@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { formatMs } from '../util/duration.js';
-import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument } from './result.js';
+import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -81,7 +81,7 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
   const injected = Object.entries(faults.injected)
     .filter(([name]) => name !== 'down')
     .map(([name, count]) => `${name} × ${n(count)}`);
-  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${n(faults.upstreamErrors)} upstream ${faults.upstreamErrors === 1 ? 'error' : 'errors'}`)}` : '';
+  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${n(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}` : '';
   const lines = [
     `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${n(faults.upstreamCalls)} dependency calls, ${n(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
   ];
