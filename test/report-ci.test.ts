@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RESULT_SCHEMA, type ResultDocument } from '../src/report/result.js';
 import { renderJunit, xml } from '../src/report/junit.js';
 import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../src/report/github.js';
+import { renderSummary } from '../src/report/terminal.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small factory for result documents.
@@ -72,8 +73,8 @@ const failingChaos = result({
     passedThrough: 3700,
     upstreamErrors: 3,
     providers: {
-      payments: { calls: 3000, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
-      ledger: { calls: 1500, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
+      payments: { calls: 3000, eligible: 3000, considered: 3000, expected: 600, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
+      ledger: { calls: 1500, eligible: 1500, considered: 1500, expected: 200, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
     },
   },
   amplification: 1.5,
@@ -410,5 +411,69 @@ describe('GitHub annotations', () => {
     expect(emitAnnotations(scenarios, { GITHUB_ACTIONS: 'true' }, write)).toBe(4);
     expect(written).toEqual(annotations(scenarios));
     expect(emitAnnotations([{ name: 'steady load', document: passingLoad }], { GITHUB_ACTIONS: 'true' }, write)).toBe(0);
+  });
+});
+
+describe('a chaos run without an experiment, and warnings, in the CI reports', () => {
+  const note = "no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091";
+  const warning = 'proxy dependency (127.0.0.1:8091): 5 of 5 calls passed through got no answer from the upstream http://127.0.0.1:9/ (the caller got a 502 or a cut connection): is it running?';
+  const unproved = result({
+    command: 'chaos',
+    thresholds: [
+      { expression: 'success_rate>=0.9', ok: true, actual: 1, default: true },
+      { expression: 'dependency_calls>0', ok: false, actual: 0, default: true, note },
+    ],
+    warnings: [warning],
+    faults: {
+      injected: { down: 2, 'status:503': 4 },
+      upstreamCalls: 0,
+      passedThrough: 0,
+      upstreamErrors: 0,
+      providers: {
+        dependency: {
+          ...{ calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, upstreamErrors: 0, rejected: 0, unmatched: 0 },
+          injected: { down: 2, 'status:503': 4 },
+          target: 'mock',
+          listen: 'http://127.0.0.1:8091',
+        },
+      },
+    },
+  });
+  const runs = [{ name: 'bypassed', document: unproved }];
+
+  test('JUnit: the failure names the cause; warnings are the suite output', () => {
+    const suite = childrenNamed(parseXml(renderJunit(runs)), 'testsuite')[0]!;
+    const failing = childrenNamed(suite, 'testcase').find((c) => c.attributes.name === 'dependency_calls>0')!;
+    expect(childrenNamed(failing, 'failure')[0]!.attributes.message).toBe(`dependency_calls>0: actual 0 (${note})`);
+    expect(childrenNamed(suite, 'system-out')[0]!.text).toBe(`warning: ${warning}`);
+  });
+
+  test('step summary: the cause under the thresholds, the warning, outages labelled as such, the count in the verdict', () => {
+    const summary = renderStepSummary(runs);
+    expect(summary.split('\n')[0]).toBe('## resil: ❌ 1 of 2 thresholds failed · 1 warning');
+    expect(summary).toContain("❌ no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091");
+    expect(summary).toContain('⚠️ **warning:** proxy dependency \\(127.0.0.1:8091\\)');
+    expect(summary).toContain('| `down` _(outages)_ | 2 |');
+  });
+
+  test('annotations: the cause in the ::error, the warning as ::warning', () => {
+    const lines = annotations(runs);
+    expect(lines[0]).toMatch(/^::error title=resil bypassed%3A dependency_calls>0::no dependency call reached the chaos proxy at 127\.0\.0\.1:8091: .* measured 0 \(/);
+    expect(lines[1]).toBe(`::warning title=resil bypassed::${escapeData(warning)}`);
+  });
+
+  test('one threshold is singular', () => {
+    const one = result({ thresholds: [{ expression: 'p99<300ms', ok: true, actual: 12.25 }] });
+    expect(renderStepSummary([{ name: 'one', document: one }])).toMatch(/^## resil: ✅ the 1 threshold passed\n/);
+    expect(renderSummary(one, { color: false })).toMatch(/\nthe 1 threshold passed\n$/);
+    const failed = result({ thresholds: [{ expression: 'p99<300ms', ok: false, actual: 412 }] });
+    expect(renderSummary(failed, { color: false })).toMatch(/\n1 of 1 threshold failed\n$/);
+  });
+
+  test('terminal: down counts outages on a line of its own, not among the faulted calls', () => {
+    const text = renderSummary(unproved, { color: false });
+    expect(text).toMatch(/^injected {6}status:503 × 4 {2}\(0 dependency calls, 0 passed through\)$/m);
+    expect(text).not.toMatch(/down × 2/);
+    expect(text).toMatch(/^outages {7}2 {2}\(fault 'down': listener closed, calls refused meanwhile are not counted\)$/m);
   });
 });

@@ -4,7 +4,7 @@ import type { Campaign } from '../campaign/schema.js';
 import { ExitCode } from '../errors.js';
 import { campaignDocument, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
-import { exitCodeFor, type ScenarioResult } from '../report/result.js';
+import { exitCodeFor, plural, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 import { formatMs } from '../util/duration.js';
 import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
@@ -72,7 +72,7 @@ function verdictTable(scenarios: readonly ScenarioResult[], planned: number): st
   const skipped = planned - scenarios.length;
   const verdict =
     failed.length === 0 && skipped === 0
-      ? `campaign passed: ${scenarios.length} of ${planned} scenario(s)`
+      ? `campaign passed: ${scenarios.length} of ${planned} ${plural(planned, 'scenario')}`
       : `campaign failed: ${failed.map((s) => s.name).join(', ') || 'none'} failed${skipped > 0 ? `, ${skipped} not run` : ''}`;
   return `${table.toString()}\n${verdict}\n`;
 }

@@ -7,7 +7,7 @@ import { reportToGitHub } from '../cli/execute-load.js';
 import { UsageError } from '../errors.js';
 import { compareResults, parseMaxRegression, type Comparison } from '../report/compare.js';
 import { mergeResults } from '../report/merge.js';
-import { CAMPAIGN_SCHEMA_VERSION, campaignDocument, checkOutputPaths, writeOutputs } from '../report/outputs.js';
+import { CAMPAIGN_SCHEMA_VERSION, campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
 import { RESULT_SCHEMA, type ResultDocument, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 
@@ -27,7 +27,7 @@ export default class Report extends BaseCommand {
     merge: Flags.boolean({ summary: 'Merge the shards of one run into its whole result.', default: false }),
     baseline: Flags.string({ summary: 'An earlier result to compare with.' }),
     'max-regression': Flags.string({ summary: "Allowed worsening: '10%' (every metric, the default) or 'p99=5%' (repeatable).", multiple: true, multipleNonGreedy: true }),
-    out: Flags.string({ char: 'o', summary: 'Write the (merged) result to FILE: .json or .xml (JUnit).', multiple: true, multipleNonGreedy: true }),
+    out: Flags.string({ char: 'o', summary: outFlagSummary('the (merged) result'), multiple: true, multipleNonGreedy: true }),
   };
 
   async run(): Promise<unknown> {

@@ -32,7 +32,7 @@ export interface LoadOptions {
   expectBody?: string;
   /** JSON checks: 'path' (exists) or 'path=value'. */
   expectJson?: readonly string[];
-  /** Threshold expressions; default ['success_rate>=0.95']. */
+  /** Threshold expressions; `success_rate>=0.95` is added unless one of them judges the success rate (withDefaults). */
   thresholds?: readonly string[];
   /** Worker threads (default 1: the main thread does the work). */
   workers?: number;

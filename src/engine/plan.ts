@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ProblemList, UsageError } from '../errors.js';
-import { parseThreshold, type Threshold } from '../thresholds/parse.js';
+import { parseThreshold, withDefaults, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { redactUrlText } from '../util/redact.js';
@@ -100,10 +100,8 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
   const checks = problems.attempt(() => buildChecks(input));
-  const thresholdSources = input.thresholds && input.thresholds.length > 0 ? input.thresholds : undefined;
-  const thresholds = thresholdSources
-    ? thresholdSources.map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
-    : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
+  const userThresholds = (input.thresholds ?? []).map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined);
+  const thresholds = withDefaults(userThresholds, [DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
   const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
@@ -165,6 +163,10 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 export function parseTargetUrl(text: string | undefined): URL {
   if (text === undefined || text.trim() === '') throw new UsageError('a target URL is required, e.g. http://127.0.0.1:8080/');
   let url: URL;
+  // 'localhost:8080/x' parses as a URL of scheme 'localhost:'; '127.0.0.1:8080' does not parse at all.
+  if (/^[A-Za-z0-9.-]+:\d+(?:[/?#]|$)/.test(text.trim())) {
+    throw new UsageError(`'${redactUrlText(text)}' has no scheme: did you mean 'http://${redactUrlText(text.trim())}'?`);
+  }
   try {
     url = new URL(text);
   } catch {

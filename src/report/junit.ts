@@ -66,18 +66,22 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
     } else if (!verdict.ok) {
       const measured = formatMeasured(verdict, document);
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${xml(`${verdict.expression}: actual ${measured}`)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
+      const message = `${verdict.expression}: actual ${measured}${verdict.note ? ` (${verdict.note})` : ''}`;
+      lines.push(`      <failure message="${xml(message)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
       lines.push('    </testcase>');
     } else {
       lines.push(`${open}/>`);
     }
   }
+  // Warnings fail nothing; CI test reports show a suite's output beside its cases.
+  const warnings = document.warnings ?? [];
+  if (warnings.length > 0) lines.push(`    <system-out>${xml(warnings.map((w) => `warning: ${w}`).join('\n'), 'text')}</system-out>`);
   lines.push('  </testsuite>');
   return lines.join('\n') + '\n';
 }
 
 function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
-  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...runContext(document)].join('\n');
+  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...(verdict.note ? [verdict.note] : []), ...runContext(document)].join('\n');
 }
 
 function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): string {

@@ -76,6 +76,9 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
     for (const [name, stats] of Object.entries(document.faults?.providers ?? {})) {
       const into = (providers[name] ??= { ...emptyStats(), target: stats.target, listen: stats.listen });
       into.calls += stats.calls;
+      into.eligible += stats.eligible ?? 0;
+      into.considered += stats.considered ?? 0;
+      into.expected += stats.expected ?? 0;
       into.passedThrough += stats.passedThrough;
       into.upstreamErrors += stats.upstreamErrors;
       into.rejected += stats.rejected;
@@ -84,5 +87,5 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
     }
   }
   const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));
-  return { providers, windows };
+  return { providers, windows, clientIsSubject: documents[0]!.policy !== undefined };
 }

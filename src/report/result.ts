@@ -9,6 +9,7 @@ import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluat
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery, worstRecoveryMs, type WindowRecovery } from '../chaos/recovery.js';
 import type { ProxyStats } from '../proxy/proxy.js';
+import { chaosWarnings, dependencyCalls, noCallNote } from '../chaos/verdicts.js';
 
 export const RESULT_SCHEMA = 'resil/result@1';
 
@@ -71,6 +72,11 @@ export interface ResultDocument {
   faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
   /** Policy mode only: the client policy and what it did. */
   policy?: PolicySummary;
+  /**
+   * What made the run prove less than asked without failing it (an upstream that did not answer, a
+   * fault rate far below the one asked for...), one line each. Absent in results from before it.
+   */
+  warnings?: string[];
 }
 
 export interface PolicySummary {
@@ -93,12 +99,17 @@ export interface ScenarioResult {
   document: ResultDocument;
 }
 
-/** The verdict over several runs, for reports: 'all 4 thresholds passed', '1 of 4 thresholds failed · 1 run interrupted'. */
+/**
+ * The verdict over several runs, for reports: 'all 4 thresholds passed', 'the 1 threshold passed · 1 warning',
+ * '1 of 4 thresholds failed · 1 run interrupted (partial results)'.
+ */
 export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok: boolean; text: string } {
   let total = 0;
   let failed = 0;
   let interrupted = 0;
+  let warnings = 0;
   for (const { document } of scenarios) {
+    warnings += document.warnings?.length ?? 0;
     if (document.interrupted) {
       interrupted++;
       continue;
@@ -109,8 +120,10 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   const parts: string[] = [];
   if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
   if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
-  if (parts.length > 0) return { ok: false, text: parts.join(' · ') };
-  return { ok: true, text: total === 1 ? 'the threshold passed' : `all ${total} thresholds passed` };
+  const ok = parts.length === 0;
+  if (ok) parts.push(total === 1 ? 'the 1 threshold passed' : `all ${total} thresholds passed`);
+  if (warnings > 0) parts.push(`${warnings} ${plural(warnings, 'warning')}`);
+  return { ok, text: parts.join(' · ') };
 }
 
 export function plural(n: number, word: string): string {
@@ -132,6 +145,8 @@ export interface ChaosFaults {
 export interface ChaosFacts {
   providers: Record<string, ProxyStats & { target: string; listen: string }>;
   windows: Array<{ source: string; startMs: number; endMs: number }>;
+  /** Policy mode: resil's own client, not a service, calls the proxies. */
+  clientIsSubject?: boolean;
 }
 
 export interface ResultSettings {
@@ -211,7 +226,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
 /** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
 export type MeasuredFigures = Pick<
   ResultDocument,
-  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms'
+  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms' | 'warnings'
 > &
   Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;
 
@@ -229,7 +244,16 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
     amplification: chaos?.amplification ?? null,
     recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
+    dependencyCalls: chaosFacts ? dependencyCalls(chaosFacts.providers) : null,
   });
+  if (chaosFacts) {
+    // A chaos run that no dependency call reached proved nothing: say why and what to change.
+    verdicts.forEach((verdict, i) => {
+      if (!verdict.ok && verdict.actual === 0 && thresholds[i]!.metric === 'dependency_calls') {
+        verdict.note = noCallNote(chaosFacts.providers, { clientIsSubject: chaosFacts.clientIsSubject ?? false, requests: snapshot.total, refused: snapshot.errors.refused ?? 0 });
+      }
+    });
+  }
   const timeline = snapshot.timeline.map((second) => {
     let p99Ms: number | null = null;
     if (second.histogram !== null) {
@@ -248,6 +272,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     statusCodes: snapshot.statusCodes,
     errors: snapshot.errors,
     thresholds: verdicts,
+    warnings: chaosFacts ? chaosWarnings(chaosFacts.providers, chaosFacts.windows, durationMs) : [],
     timeline,
     histograms: {
       latency: snapshot.latency,
