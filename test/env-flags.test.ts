@@ -115,8 +115,10 @@ describe('through the built CLI', () => {
   test('RESIL_JSON and a campaign run: booleans and `run` flags come from the environment too', async () => {
     const campaign = join(scratch, 'campaign.yaml');
     writeFileSync(campaign, `scenarios:\n  - { name: one, url: '${server.url}/', requests: 5 }\n  - { name: two, url: '${server.url}/', requests: 5 }\n`);
-    const run = await runCli(['run', campaign], { env: { RESIL_JSON: 'true', RESIL_SCENARIO: 'two' } });
+    const summary = join(scratch, 'summary.md');
+    const run = await runCli(['run', campaign], { env: { RESIL_JSON: 'true', RESIL_SCENARIO: 'two', GITHUB_STEP_SUMMARY: summary } });
     expect(run.code).toBe(0);
+    expect(readFileSync(summary, 'utf8')).toContain('From the environment: `RESIL_SCENARIO=two · RESIL_JSON=true`');
     const document = JSON.parse(run.stdout);
     expect(document.scenarios.map((s: { name: string }) => s.name)).toEqual(['two']);
     expect(document.scenarios[0].result.fromEnvironment).toEqual({ RESIL_SCENARIO: 'two', RESIL_JSON: 'true' });
