@@ -209,7 +209,7 @@ describe('the action, run as GitHub runs a composite action', () => {
     writeFileSync(outputFile, '');
     writeFileSync(summaryFile, '');
     const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, evaluate(String(value), context)]));
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       NO_COLOR: '1',
       CI: 'true',
@@ -221,6 +221,7 @@ describe('the action, run as GitHub runs a composite action', () => {
       RUNNER_TEMP: runnerTemp,
       ...stepEnv,
     };
+    delete env.FORCE_COLOR;
     const cwd = step['working-directory'] ? join(workspace, evaluate(step['working-directory'], context)) : workspace;
     return new Promise((resolve, reject) => {
       const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
