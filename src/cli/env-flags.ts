@@ -6,7 +6,7 @@ import { isSecretHeader, REDACTED, redactUrlText } from '../util/redact.js';
  * RESIL_MAX_IN_FLIGHT. The command line wins over the environment; an empty variable counts as
  * unset. A repeatable flag takes one value per line; a boolean takes true/false, 1/0, yes/no, on/off.
  */
-export const ENV_PREFIX = 'RESIL_';
+const ENV_PREFIX = 'RESIL_';
 
 /** What the parser needs to know of a flag (a subset of oclif's flag definition). */
 export interface FlagShape {
