@@ -163,7 +163,8 @@ describe('resil init', () => {
     const args = ['init', 'http://127.0.0.1:3000/health', '--file', file, '--workflow', workflow];
     expect((await runCli(args)).code).toBe(0);
     expect(existsSync(workflow)).toBe(true);
-    expect(readFileSync(workflow, 'utf8')).toContain(`resil run ${file}`);
+    // The workflow runs the campaign through the action, by its path from the repository root.
+    expect(readFileSync(workflow, 'utf8')).toMatch(/uses: OWNER\/resil@main\n\s+with:\n\s+campaign: resil\.yaml\n/);
     const dry = await runCli(['run', file, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('dependency-failures (chaos)');

@@ -7,7 +7,7 @@ import { createProgressLine } from '../report/progress.js';
 import { exitCodeFor, plural, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 import { formatMs } from '../util/duration.js';
-import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
+import { markFromEnvironment, reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
 
 /**
  * Runs a campaign from the command line (`resil run`, `resil demo`): a summary per scenario as it
@@ -16,7 +16,7 @@ import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load
  */
 export async function executeCampaign(
   campaign: Campaign,
-  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number },
+  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number; fromEnvironment?: Record<string, string> },
   planned: number,
 ): Promise<ReturnType<typeof campaignDocument>> {
   const { json } = settings;
@@ -34,6 +34,7 @@ export async function executeCampaign(
         if (!json) process.stderr.write(`── scenario ${index + 1}/${count}: ${name}\n`);
       },
       onScenarioDone: (result) => {
+        markFromEnvironment(result.document, settings.fromEnvironment);
         progress?.clear();
         if (!json) process.stdout.write(renderSummary(result.document, { color }) + '\n');
       },

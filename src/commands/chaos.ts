@@ -43,6 +43,7 @@ export default class Chaos extends BaseCommand {
       command: 'chaos',
       json: this.jsonEnabled(),
       out: flags.out ?? [],
+      fromEnvironment: this.shownEnvironment(flags.redact),
       ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
     });
   }

@@ -25,6 +25,7 @@ export default class Load extends BaseCommand {
       command: 'load',
       json: this.jsonEnabled(),
       out: flags.out ?? [],
+      fromEnvironment: this.shownEnvironment(flags.redact),
       ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
     });
   }

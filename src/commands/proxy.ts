@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
 import { reachOf } from '../proxy/listen.js';
@@ -27,6 +28,7 @@ export default class Proxy extends BaseCommand {
     const admin = flags['admin-port'] === undefined ? undefined : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
     process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
     if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
+    if (this.fromEnvironment.length > 0) process.stdout.write(`from environment: ${envSummary(this.shownEnvironment())}\n`);
 
     const everyMs = Math.max(1, Number(flags['tally-every']) || 5) * 1000;
     const tally = process.stdout.isTTY ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;

@@ -1,4 +1,5 @@
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { envSummary } from '../cli/env-flags.js';
 import { formatMs } from '../util/duration.js';
 import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument } from './result.js';
 import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
@@ -87,6 +88,7 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   ];
   if (document.interrupted) facts.push('**interrupted: partial results**');
   lines.push(facts.join(' · '), '');
+  if (document.fromEnvironment) lines.push(`From the environment: ${code(envSummary(document.fromEnvironment))}`, '');
 
   // Thresholds.
   if (document.thresholds.length > 0) {

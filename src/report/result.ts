@@ -77,6 +77,8 @@ export interface ResultDocument {
    * fault rate far below the one asked for...), one line each. Absent in results from before it.
    */
   warnings?: string[];
+  /** Flag values that came from RESIL_* variables, as shown (secrets redacted); absent when none did. */
+  fromEnvironment?: Record<string, string>;
 }
 
 export interface PolicySummary {

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { envSummary } from '../cli/env-flags.js';
 import { formatMs } from '../util/duration.js';
 import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
 
@@ -24,6 +25,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
       : `closed model, ${document.settings.concurrency} connections`;
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers` : '';
   lines.push(c.dim(`${model}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
   lines.push('');
 
   const { total, ok, failed, cancelled } = document.requests;
