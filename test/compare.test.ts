@@ -218,7 +218,7 @@ describe('resil report --baseline on real campaign runs', () => {
     expect(render.stdout).toContain('── scenario 2/2: open');
     expect(render.stdout).toMatch(/scenario\s*│ requests\s*│ success/);
     expect(render.stdout).toMatch(/│ closed\s*│ 160\s*│ 100\.00%/);
-    expect(render.stdout).toContain('campaign passed: 2 of 2 scenario(s)');
+    expect(render.stdout).toContain('campaign passed: 2 of 2 scenarios');
     expect(JSON.parse(readFileSync(path('first'), 'utf8')).scenarios).toHaveLength(2);
   });
 
