@@ -55,7 +55,7 @@ export function campaignExitCode(scenarios: readonly ScenarioResult[], signal?: 
   return codes.every((code) => code === ExitCode.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
 }
 
-function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
+export function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
   const table = new Table({ head: ['scenario', 'requests', 'success', 'p99', 'thresholds', 'verdict'], style: { head: [], border: [], compact: true } });
   for (const { name, document } of scenarios) {
     const passed = document.thresholds.filter((t) => t.ok).length;

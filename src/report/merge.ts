@@ -8,7 +8,8 @@ import { measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } 
  * Merges the results of the shards of one run (`--shard i/n` in n processes or machines) into the
  * result of the whole run: counters add, HDR histograms add exactly (per run and per second), the
  * timeline is recomputed, and the thresholds are evaluated on the whole. Shards of different
- * campaigns, duplicate shards and missing shards are refused.
+ * campaigns, duplicate shards and missing shards are refused. The settings are the campaign's, as the
+ * first shard ran it: `workers` stays the threads per shard process (a sum read as "8 workers").
  */
 export function mergeResults(documents: readonly ResultDocument[]): ResultDocument {
   if (documents.length === 0) throw new UsageError('--merge: no results to merge');
@@ -42,7 +43,6 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     interrupted: documents.some((d) => d.interrupted),
     shard: null,
     mergedShards: count,
-    settings: { ...first.settings, workers: documents.reduce((sum, d) => sum + d.settings.workers, 0) },
     schedule: first.schedule ? { ...first.schedule, lateStarts: documents.reduce((sum, d) => sum + (d.schedule?.lateStarts ?? 0), 0) } : null,
     ...measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents)),
   };

@@ -23,8 +23,9 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
     document.model === 'open'
       ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${document.settings.concurrency} connections`
       : `closed model, ${document.settings.concurrency} connections`;
-  const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers` : '';
-  lines.push(c.dim(`${model}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} shards merged` : '';
+  const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
+  lines.push(c.dim(`${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
   lines.push('');
 
