@@ -11,6 +11,8 @@ export interface Sender {
   send(scheduledAt: number, index: number): void;
   /** Aborts the request if it has run longer than --timeout. */
   expireIfOverdue(now: number): void;
+  /** Sending has stopped: start no further attempt (policy mode's retries and failovers). */
+  stopSending(): void;
   /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
   cancel(): void;
   close(): Promise<void>;
@@ -87,6 +89,9 @@ export class Connection implements Sender {
       this.abort(new RequestTimeoutError(`no complete response within ${this.plan.timeoutMs}ms`));
     }
   }
+
+  /** One request is one attempt here: nothing to stop. */
+  stopSending(): void {}
 
   /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
   cancel(): void {

@@ -1,3 +1,4 @@
+import type { Alarm } from './alarm.js';
 import type { Sender } from './connection.js';
 import { Executor, type Share } from './executor.js';
 import type { LoadPlan } from './plan.js';
@@ -7,22 +8,39 @@ export const LATE_START_MS = 2;
 
 /**
  * Open model: request g of the run is due at start + arrivals.dueMs(g) (g × 1000/rate for a plain
- * rate), whatever the responses do.
- * Due requests wait for a free connection (the queue is a counter, not a list), and their latency is
- * measured from the due time, so a stalled server shows in the percentiles (coordinated omission
- * corrected, as wrk2 does). The recorder keeps the service time from the actual send beside it.
+ * rate), whatever the responses do. A due request goes out on a free connection, or on a new one
+ * while the share has fewer than its --max-connections; otherwise it waits for one to come free (the
+ * queue is a counter, not a list). Latency is measured from the due time, so a stalled server shows in
+ * the percentiles (coordinated omission corrected, as wrk2 does); the recorder keeps the service time
+ * from the actual send beside it. The alarm wakes the executor within about 0.05 ms of a due time, so
+ * the tool's own timer error stays out of the latency.
+ *
+ * A run bounded by -d (or stages) stops sending at its end: requests of the schedule still waiting
+ * then are `dropped` (all of the schedule is due by then: it holds rate × duration requests).
  */
 export class OpenExecutor extends Executor {
   private readonly free: Sender[] = [];
+  /** Requests of this share sent so far, and due so far (as last looked): due - next are waiting. */
   private next = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private due = 0;
+  /** Requests before this one have been counted in waitedForConnection if they had to wait. */
+  private waitCounted = 0;
+  private endTimer: NodeJS.Timeout | undefined;
+  private readonly wake = (): void => {
+    if (this.sending) this.pump();
+  };
 
-  constructor(plan: LoadPlan, share: Share) {
+  constructor(
+    plan: LoadPlan,
+    share: Share,
+    private readonly alarm: Alarm,
+  ) {
     super(plan, share);
   }
 
   protected start(): void {
     this.free.push(...this.connections);
+    if (this.plan.requests === undefined) this.scheduleEnd();
     this.pump();
   }
 
@@ -32,38 +50,79 @@ export class OpenExecutor extends Executor {
   }
 
   protected override onStop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    clearTimeout(this.endTimer);
+    this.alarm.cancel();
+    // Due and never sent (on an interrupt: due so far; at the end of -d: the rest of the schedule).
+    this.advanceDue(performance.now());
+    this.recorder.dropped = this.due - this.next;
   }
 
   private dueAt(k: number): number {
     return this.share.startMs + this.plan.arrivals!.dueMs(this.share.index + k * this.share.count);
   }
 
-  /** Sends every request that is due while a connection is free, then sleeps until the next one is. */
-  private pump(): void {
-    const total = this.share.requests!;
-    const now = performance.now();
-    while (this.next < total && this.free.length > 0) {
-      const due = this.dueAt(this.next);
-      if (due > now) break;
-      if (now - due > LATE_START_MS) this.recorder.lateStarts++;
-      const index = this.share.index + this.next * this.share.count;
-      this.next++;
-      this.free.pop()!.send(due, index);
-    }
-    if (this.next >= total) {
-      // Schedule complete. A duration-bound run stops now, giving in-flight requests the grace period;
-      // a count-bound run waits for its last responses (each bounded by --timeout).
-      if (this.plan.requests === undefined || this.free.length === this.connections.length) this.stop();
+  /** Stops sending at start + duration (setTimeout may fire up to 1 ms early: then it waits again). */
+  private scheduleEnd(): void {
+    const endMs = this.share.startMs + this.plan.durationMs!;
+    const remaining = endMs - performance.now();
+    if (remaining > 0) {
+      this.endTimer = setTimeout(() => this.scheduleEnd(), remaining);
       return;
     }
-    if (this.free.length > 0 && this.timer === undefined) {
-      const wait = Math.max(0, this.dueAt(this.next) - now);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (this.sending) this.pump();
-      }, wait);
+    this.pump();
+    this.due = this.share.requests!;
+    this.noteConnections();
+    this.stop();
+  }
+
+  private advanceDue(now: number): void {
+    const total = this.share.requests!;
+    while (this.due < total && this.dueAt(this.due) <= now) this.due++;
+  }
+
+  /**
+   * Sends every due request a connection can be found for, then sets the alarm for the next one (or,
+   * when requests are waiting, leaves it to the next connection that comes free).
+   */
+  private pump(): void {
+    const total = this.share.requests!;
+    // Each round sends or finds at least one more request due: bounded by the schedule.
+    for (;;) {
+      const now = performance.now();
+      this.advanceDue(now);
+      while (this.next < this.due) {
+        const sender = this.free.pop() ?? (this.connections.length < this.share.maxConnections ? this.openConnection() : undefined);
+        if (sender === undefined) break;
+        const due = this.dueAt(this.next);
+        if (now - due > LATE_START_MS) this.recorder.lateStarts++;
+        const index = this.share.index + this.next * this.share.count;
+        this.next++;
+        sender.send(due, index);
+      }
+      this.noteConnections();
+      if (this.next >= total) {
+        // Schedule complete. A duration-bound run stops now, giving in-flight requests the grace period;
+        // a count-bound run waits for its last responses (each bounded by --timeout).
+        if (this.plan.requests === undefined || this.free.length === this.connections.length) this.stop();
+        return;
+      }
+      if (this.next < this.due) return;
+      const nextDue = this.dueAt(this.next);
+      if (nextDue > performance.now()) {
+        this.alarm.set(nextDue, this.wake);
+        return;
+      }
+    }
+  }
+
+  /** The peak of connections in use; due requests left unsent found them all busy at the bound (each counted once). */
+  private noteConnections(): void {
+    const recorder = this.recorder;
+    const inUse = this.connections.length - this.free.length;
+    if (inUse > recorder.peakConnections) recorder.peakConnections = inUse;
+    if (this.due > this.waitCounted && this.due > this.next) {
+      recorder.waitedForConnection += this.due - Math.max(this.next, this.waitCounted);
+      this.waitCounted = this.due;
     }
   }
 }
