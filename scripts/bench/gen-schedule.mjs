@@ -16,6 +16,7 @@ await measureAndPrint(async () => {
     p99Ms: result.latencyMs?.p99 ?? null,
     serviceP99Ms: result.serviceTimeMs?.p99 ?? null,
     lateStarts: result.schedule?.lateStarts ?? null,
+    peakConnections: result.schedule?.peakConnections ?? null,
     errors: result.requests.failed,
   };
 });

@@ -48,7 +48,7 @@ try {
       rounds.push(figures);
       console.log(
         `${rate}/s round ${round}: p50 from schedule ${fixed(figures.p50Ms, 3)} ms, service time ${fixed(figures.serviceP50Ms, 3)} ms, ` +
-          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
+          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, ${figures.peakConnections ?? "-"} connections, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
       );
     }
     const m = (key) => median(rounds.map((r) => r[key]));

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 
-/** The alarm thread wakes this long before the time and spins the rest (ms): a futex sleep ends 0.05-0.1 ms late. */
+/** The alarm thread wakes this long before the time and spins the rest (ms): a futex sleep with a timeout ends about 0.1 ms late (measured: p10 0.086, p50 0.105 ms). */
 const SPIN_MS = 0.1;
 
 /**
  * The alarm thread (plain JavaScript, evaluated as CommonJS). Shared state: Int32 [0] the armed
- * alarm's number (-1: quit), [1] the number of the last alarm that went off; Float64 [1] its time in
- * ms on process.hrtime's clock, which every thread of the process shares. It sleeps in Atomics.wait
+ * alarm's number (-1: quit), [1] the number of the last alarm that went off; Float64 at byte 8 its
+ * time in ms on process.hrtime's clock, which every thread of the process shares. It sleeps in Atomics.wait
  * (which takes a fractional timeout) until SPIN_MS before the time, spins to it, then notifies.
  */
 const THREAD_SOURCE = `

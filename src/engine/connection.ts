@@ -7,6 +7,8 @@ import type { LoadPlan } from './plan.js';
 /** Something that sends one request at a time for an executor: a plain connection, or a policy client. */
 export interface Sender {
   readonly inFlight: boolean;
+  /** When the request in flight (or the last one) was sent (ms, performance.now clock). */
+  readonly sentAt: number;
   /** Sends request number `index`, scheduled at `scheduledAt` (ms, performance.now clock). */
   send(scheduledAt: number, index: number): void;
   /** Aborts the request if it has run longer than --timeout. */
@@ -34,7 +36,7 @@ export class Connection implements Sender {
   private readonly keepBody: boolean;
   /** Send times on the performance.now() clock (ms): scheduled (open model) and actual. */
   private scheduledAt = 0;
-  private sentAt = 0;
+  sentAt = 0;
   private status = 0;
   private afterHeaders = false;
   private chunks: Buffer[] = [];

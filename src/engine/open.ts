@@ -26,8 +26,40 @@ export class OpenExecutor extends Executor {
   /** Requests before this one have been counted in waitedForConnection if they had to wait. */
   private waitCounted = 0;
   private endTimer: NodeJS.Timeout | undefined;
+  /** A look at opening connections is pending (setImmediate, or a timer while more would not help yet). */
+  private growing = false;
+  private growTimer: NodeJS.Timeout | undefined;
   private readonly wake = (): void => {
     if (this.sending) this.pump();
+  };
+  /**
+   * Opens a connection for each request still waiting, up to the bound and up to what can help. It
+   * runs from setImmediate, after the event loop has read every answer that had arrived, so answers
+   * about to free a connection are not mistaken for busy ones. And with requests sent on schedule,
+   * the ones in flight are those due since the oldest of them was sent: more connections than that
+   * (plus one for the request now due) cannot be busy with the service. A process running late (its
+   * own CPU the limit) sees young requests in flight and so does not open ever more connections,
+   * falling further behind; a stalled service sees them age, and gets one more per due request.
+   */
+  private readonly grow = (): void => {
+    this.growing = false;
+    if (!this.sending) return;
+    const now = performance.now();
+    this.advanceDue(now);
+    const waiting = this.due - this.next - this.free.length;
+    let oldest = now;
+    for (const connection of this.connections) if (connection.inFlight && connection.sentAt < oldest) oldest = connection.sentAt;
+    const intervalMs = this.dueAt(this.next + 1) - this.dueAt(this.next);
+    const useful = Math.floor((now - oldest) / intervalMs) + 1;
+    const room = this.share.maxConnections - this.connections.length;
+    const opened = Math.max(0, Math.min(waiting, room, useful - this.connections.length));
+    for (let i = 0; i < opened; i++) this.free.push(this.openConnection());
+    if (opened < waiting && opened < room) {
+      // Not yet: look again once the requests in flight are one due interval older.
+      this.growing = true;
+      this.growTimer = setTimeout(this.grow, Math.max(1, intervalMs));
+    }
+    this.pump();
   };
 
   constructor(
@@ -51,6 +83,7 @@ export class OpenExecutor extends Executor {
 
   protected override onStop(): void {
     clearTimeout(this.endTimer);
+    clearTimeout(this.growTimer);
     this.alarm.cancel();
     // Due and never sent (on an interrupt: due so far; at the end of -d: the rest of the schedule).
     this.advanceDue(performance.now());
@@ -91,8 +124,14 @@ export class OpenExecutor extends Executor {
       const now = performance.now();
       this.advanceDue(now);
       while (this.next < this.due) {
-        const sender = this.free.pop() ?? (this.connections.length < this.share.maxConnections ? this.openConnection() : undefined);
-        if (sender === undefined) break;
+        const sender = this.free.pop();
+        if (sender === undefined) {
+          if (!this.growing && this.connections.length < this.share.maxConnections) {
+            this.growing = true;
+            setImmediate(this.grow);
+          }
+          break;
+        }
         const due = this.dueAt(this.next);
         if (now - due > LATE_START_MS) this.recorder.lateStarts++;
         const index = this.share.index + this.next * this.share.count;
@@ -115,12 +154,12 @@ export class OpenExecutor extends Executor {
     }
   }
 
-  /** The peak of connections in use; due requests left unsent found them all busy at the bound (each counted once). */
+  /** The peak of connections in use; due requests left unsent at the bound found them all busy (each counted once). */
   private noteConnections(): void {
     const recorder = this.recorder;
     const inUse = this.connections.length - this.free.length;
     if (inUse > recorder.peakConnections) recorder.peakConnections = inUse;
-    if (this.due > this.waitCounted && this.due > this.next) {
+    if (this.due > this.waitCounted && this.due > this.next && this.connections.length >= this.share.maxConnections) {
       recorder.waitedForConnection += this.due - Math.max(this.next, this.waitCounted);
       this.waitCounted = this.due;
     }

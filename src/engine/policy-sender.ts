@@ -69,6 +69,7 @@ export class PolicyShared {
  */
 export class PolicySender implements Sender {
   inFlight = false;
+  sentAt = 0;
   private readonly clients: Client[];
   private controller: AbortController | null = null;
   private stopping = false;
@@ -86,6 +87,7 @@ export class PolicySender implements Sender {
 
   send(scheduledAt: number, index: number): void {
     this.inFlight = true;
+    this.sentAt = performance.now();
     const controller = new AbortController();
     this.controller = controller;
     void this.execute(scheduledAt, index, controller.signal).then(() => {
@@ -112,7 +114,7 @@ export class PolicySender implements Sender {
   }
 
   private async execute(scheduledAt: number, index: number, signal: AbortSignal): Promise<void> {
-    const sentAt = performance.now();
+    const sentAt = this.sentAt;
     let last: unknown;
     for (let i = 0; i < this.clients.length; i++) {
       if (i > 0 && this.stopping) {
