@@ -1,3 +1,5 @@
+import { parseCampaign } from '../src/campaign/load.js';
+import { prepareCampaign } from '../src/campaign/run-campaign.js';
 import { runChaos } from '../src/chaos/run-chaos.js';
 import { runLoad } from '../src/engine/run.js';
 import { mergeResults } from '../src/report/merge.js';
@@ -58,29 +60,30 @@ describe('-d bounds the run', () => {
 
   test('open model at --max-connections: due requests never sent are dropped and count against the success rate', async () => {
     const before = slow.seen;
-    const result = await runLoad({ url: slow.url, rate: 100, duration: `${DURATION_MS}ms`, grace: `${GRACE_MS}ms`, concurrency: 10, maxConnections: 10 });
-    expect(result.durationMs).toBeLessThan(BOUND_MS);
-    expectExactCounts(result, before, 100);
-    // 10 connections × 2 answers in a second: 20 sent (the second 10 due at 100-190 ms went out at
-    // about 500 ms, and may still be in flight at the end), the other 80 dropped.
-    expect(result.requests.dropped).toBe(80);
+    // 1.2 s: the connections come free at about 0.5 and 1.0 s, well clear of the end.
+    const result = await runLoad({ url: slow.url, rate: 100, duration: '1200ms', grace: `${GRACE_MS}ms`, concurrency: 10, maxConnections: 10 });
+    expect(result.durationMs).toBeLessThan(1200 * 1.01 + GRACE_MS + 50);
+    expectExactCounts(result, before, 120);
+    // 10 connections, each answered after 500 ms: requests 0-9 go out on time, 10-19 at about 0.5 s,
+    // 20-29 at about 1 s (in flight at the end); the other 90 are dropped.
+    expect(result.requests.dropped).toBe(90);
     expect(result.schedule!.peakConnections).toBe(10);
-    expect(result.schedule!.waitedForConnection).toBe(90);
+    expect(result.schedule!.waitedForConnection).toBe(110);
     // Little's law: 100/s × the 500 ms service time.
     expect(result.schedule!.connectionsNeeded).toBeGreaterThanOrEqual(50);
     expect(result.schedule!.connectionsNeeded).toBeLessThanOrEqual(55);
-    expect(result.successRate).toBeCloseTo(result.requests.ok / (result.requests.total + 80), 6);
+    expect(result.successRate).toBeCloseTo(result.requests.ok / (result.requests.total + 90), 6);
     expect(result.thresholds[0]).toMatchObject({ expression: 'success_rate>=0.95', ok: false });
 
     // Every output shows it.
     const scenarios = [{ name: 'starved', document: result }];
     const summary = renderSummary(result, { color: false });
-    expect(summary).toContain('80 dropped');
+    expect(summary).toContain('90 dropped');
     expect(summary).toMatch(/about 5\d would keep the schedule/);
-    expect(renderJunit(scenarios)).toContain('<property name="dropped" value="80"/>');
-    expect(renderStepSummary(scenarios)).toContain('**80 dropped**');
-    expect(renderHtml(scenarios)).toContain('80 dropped');
-    expect(await renderPrometheus(scenarios)).toContain('resil_requests_dropped_total{scenario="starved"} 80');
+    expect(renderJunit(scenarios)).toContain('<property name="dropped" value="90"/>');
+    expect(renderStepSummary(scenarios)).toContain('**90 dropped**');
+    expect(renderHtml(scenarios)).toContain('90 dropped');
+    expect(await renderPrometheus(scenarios)).toContain('resil_requests_dropped_total{scenario="starved"} 90');
   });
 
   test('shards merge dropped exactly', async () => {
@@ -137,3 +140,25 @@ describe('-d bounds the run', () => {
     expect(closed.stderr).toContain('--max-connections bounds the open model');
   });
 });
+
+describe('max-connections and grace in campaign files', () => {
+  const text = [
+    'defaults: { url: http://127.0.0.1:1/, max-connections: 40, grace: 250ms }',
+    'scenarios:',
+    '  - { name: open, rate: 50, duration: 1s }',
+    '  - { name: closed, duration: 1s }',
+  ].join('\n');
+
+  test('reach the plan of open-model scenarios; a closed scenario does not inherit max-connections', () => {
+    const [open, closed] = prepareCampaign(parseCampaign(text, 'c.yaml', {}));
+    expect(open!.plan).toMatchObject({ model: 'open', maxConnections: 40, graceMs: 250 });
+    expect(closed!.plan).toMatchObject({ model: 'closed', maxConnections: 10, graceMs: 250 });
+  });
+
+  test('max-connections on a closed scenario is a problem at its line', () => {
+    expect(() => parseCampaign('scenarios:\n  - { name: c, url: http://127.0.0.1:1/, max-connections: 5 }\n', 'c.yaml', {})).toThrow(
+      /c\.yaml:2:\d+: scenarios\[0\]\.max-connections: max-connections bounds the open model/,
+    );
+  });
+});
+

@@ -1,4 +1,4 @@
-import type { Alarm } from './alarm.js';
+import { LEAD_MS, type Alarm } from './alarm.js';
 import type { Sender } from './connection.js';
 import { Executor, type Share } from './executor.js';
 import type { LoadPlan } from './plan.js';
@@ -50,7 +50,8 @@ export class OpenExecutor extends Executor {
     let oldest = now;
     for (const connection of this.connections) if (connection.inFlight && connection.sentAt < oldest) oldest = connection.sentAt;
     const intervalMs = this.dueAt(this.next + 1) - this.dueAt(this.next);
-    const useful = Math.floor((now - oldest) / intervalMs) + 1;
+    // Due times since the oldest was sent, counted up (it went out a little after its own), and this one.
+    const useful = Math.ceil((now - oldest) / intervalMs) + 1;
     const room = this.share.maxConnections - this.connections.length;
     const opened = Math.max(0, Math.min(waiting, room, useful - this.connections.length));
     for (let i = 0; i < opened; i++) this.free.push(this.openConnection());
@@ -73,6 +74,7 @@ export class OpenExecutor extends Executor {
   protected start(): void {
     this.free.push(...this.connections);
     if (this.plan.requests === undefined) this.scheduleEnd();
+    this.alarm.run((k) => this.dueAt(k), this.share.requests!, this.wake);
     this.pump();
   }
 
@@ -84,7 +86,7 @@ export class OpenExecutor extends Executor {
   protected override onStop(): void {
     clearTimeout(this.endTimer);
     clearTimeout(this.growTimer);
-    this.alarm.cancel();
+    this.alarm.stop();
     // Due and never sent (on an interrupt: due so far; at the end of -d: the rest of the schedule).
     this.advanceDue(performance.now());
     this.recorder.dropped = this.due - this.next;
@@ -96,17 +98,23 @@ export class OpenExecutor extends Executor {
 
   /** Stops sending at start + duration (setTimeout may fire up to 1 ms early: then it waits again). */
   private scheduleEnd(): void {
-    const endMs = this.share.startMs + this.plan.durationMs!;
-    const remaining = endMs - performance.now();
-    if (remaining > 0) {
-      this.endTimer = setTimeout(() => this.scheduleEnd(), remaining);
-      return;
-    }
+    const remaining = this.share.startMs + this.plan.durationMs! - performance.now();
+    if (remaining > 0) this.endTimer = setTimeout(() => this.scheduleEnd(), remaining);
+    else setImmediate(this.end);
+  }
+
+  /**
+   * The end of the schedule's time. It runs from setImmediate, after the event loop has read the
+   * answers already in: a request is not dropped for a connection that was only waiting to be read.
+   */
+  private readonly end = (): void => {
+    if (!this.sending) return;
     this.pump();
+    if (!this.sending) return;
     this.due = this.share.requests!;
     this.noteConnections();
     this.stop();
-  }
+  };
 
   private advanceDue(now: number): void {
     const total = this.share.requests!;
@@ -114,12 +122,12 @@ export class OpenExecutor extends Executor {
   }
 
   /**
-   * Sends every due request a connection can be found for, then sets the alarm for the next one (or,
-   * when requests are waiting, leaves it to the next connection that comes free).
+   * Sends every due request a connection can be found for. It runs at each due time (the alarm), when
+   * a connection comes free, and when connections have been opened.
    */
   private pump(): void {
     const total = this.share.requests!;
-    // Each round sends or finds at least one more request due: bounded by the schedule.
+    // Each round finds at least one more request due: bounded by the schedule.
     for (;;) {
       const now = performance.now();
       this.advanceDue(now);
@@ -146,11 +154,10 @@ export class OpenExecutor extends Executor {
         return;
       }
       if (this.next < this.due) return;
+      // The alarm rings LEAD_MS early: wait out the last few microseconds here, then send on time.
       const nextDue = this.dueAt(this.next);
-      if (nextDue > performance.now()) {
-        this.alarm.set(nextDue, this.wake);
-        return;
-      }
+      if (nextDue - performance.now() > LEAD_MS) return;
+      while (performance.now() < nextDue);
     }
   }
 

@@ -102,7 +102,7 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
-    alarm?.close();
+    alarm?.stop();
   }
 }
 

@@ -45,7 +45,7 @@ port.on('message', (message: ControlMessage) => {
       if (stopRequested) executor.stop();
       void executor.run().then(() => {
         clearInterval(ticker);
-        alarm?.close();
+        alarm?.stop();
         port.postMessage({ type: 'done', snapshot: executor.snapshot(), endedEpochMs: performance.timeOrigin + executor.endedMs } satisfies WorkerMessage);
       });
     },
