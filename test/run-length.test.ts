@@ -9,6 +9,7 @@ import { renderJunit } from '../src/report/junit.js';
 import { renderPrometheus } from '../src/report/prometheus.js';
 import type { ResultDocument } from '../src/report/result.js';
 import { renderSummary } from '../src/report/terminal.js';
+import { liveRegistry } from '../src/metrics/metrics-server.js';
 import { runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 
@@ -84,6 +85,8 @@ describe('-d bounds the run', () => {
     expect(renderStepSummary(scenarios)).toContain('**90 dropped**');
     expect(renderHtml(scenarios)).toContain('90 dropped');
     expect(await renderPrometheus(scenarios)).toContain('resil_requests_dropped_total{scenario="starved"} 90');
+    const live = { scenario: 'starved', total: 30, ok: 30, failed: 0, dropped: 90, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {} };
+    expect(await liveRegistry(live).metrics()).toContain('resil_requests_dropped_total{scenario="starved"} 90');
   });
 
   test('shards merge dropped exactly', async () => {
