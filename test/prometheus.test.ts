@@ -232,7 +232,7 @@ describe('renderPrometheus', () => {
     const empty = createLatencyHistogram();
     const document: ResultDocument = {
       ...load,
-      requests: { total: 0, ok: 0, failed: 0, cancelled: 0 },
+      requests: { total: 0, ok: 0, failed: 0, cancelled: 0, dropped: 0 },
       successRate: null,
       errors: {},
       statusCodes: {},
@@ -255,7 +255,7 @@ async function scrape(url: string): Promise<{ status: number; contentType: strin
 }
 
 function view(overrides: Partial<LiveView> = {}): LiveView {
-  return { scenario: 'live', total: 0, ok: 0, failed: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {}, ...overrides };
+  return { scenario: 'live', total: 0, ok: 0, failed: 0, dropped: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {}, ...overrides };
 }
 
 describe('startMetricsServer', () => {

@@ -24,6 +24,7 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
     settings: {
       method: 'GET',
       concurrency: 10,
+      maxConnections: null,
       requests: null,
       durationMs: 10_000,
       rate: null,
@@ -32,7 +33,7 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
       headers: {},
       expectStatus: '2xx',
     },
-    requests: { total: 1000, ok: 1000, failed: 0, cancelled: 0 },
+    requests: { total: 1000, ok: 1000, failed: 0, cancelled: 0, dropped: 0 },
     successRate: 1,
     rps: 100,
     latencyMs: { min: 1, mean: 5, p50: 4.5, p90: 8, p95: 9.5, p99: 12.25, p999: 20, max: 31 },
@@ -55,7 +56,7 @@ const passingLoad = result();
 const failingChaos = result({
   command: 'chaos',
   durationMs: 30_500,
-  requests: { total: 3000, ok: 2400, failed: 600, cancelled: 0 },
+  requests: { total: 3000, ok: 2400, failed: 600, cancelled: 0, dropped: 0 },
   successRate: 0.8,
   rps: 98.4,
   latencyMs: { min: 1, mean: 40, p50: 10, p90: 200, p95: 450, p99: 1520, p999: 2900, max: 3100 },
@@ -91,7 +92,7 @@ const failingChaos = result({
 const interrupted = result({
   interrupted: true,
   durationMs: 2_345.6,
-  requests: { total: 200, ok: 150, failed: 10, cancelled: 40 },
+  requests: { total: 200, ok: 150, failed: 10, cancelled: 40, dropped: 0 },
   successRate: 0.9375,
   thresholds: [
     { expression: 'success_rate>=0.99', ok: false, actual: 0.9375, default: true },
@@ -225,6 +226,7 @@ describe('JUnit report', () => {
       target: 'http://127.0.0.1:8080/api',
       seed: '42',
       requests: '3000',
+      dropped: '0',
       successRate: '0.8',
       rps: '98.4',
     });

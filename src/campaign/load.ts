@@ -623,6 +623,9 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
       if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
     }
   }
+  if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
+    ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
+  }
   if (merged.type === 'chaos' && Array.isArray(merged.phases)) checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
 }
 
@@ -738,6 +741,8 @@ function mergeDefaults(scenario: Raw, defaults: Raw | undefined): Raw {
     delete inherited.body;
     delete inherited['body-file'];
   }
+  // max-connections in defaults reaches open-model scenarios only (the closed model refuses it).
+  if (scenario.rate === undefined && scenario.stages === undefined && inherited.rate === undefined && inherited.stages === undefined) delete inherited['max-connections'];
   const type = scenario.type ?? defaults.type ?? 'load';
   if (type !== 'chaos') {
     delete inherited.faults;
@@ -802,6 +807,7 @@ function toScenario(raw: Raw): CampaignScenario {
     body: 'body',
     'body-file': 'bodyFile',
     concurrency: 'concurrency',
+    'max-connections': 'maxConnections',
     requests: 'requests',
     duration: 'duration',
     rate: 'rate',

@@ -5,10 +5,11 @@ import { outFlagSummary } from '../report/outputs.js';
 
 /** The flags of `resil load` (and, later, every command that drives load). */
 export const loadFlags = {
-  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: the bound).', default: 10 }),
+  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: opened at the start).', default: 10 }),
+  'max-connections': Flags.integer({ summary: 'Open model: open more connections on demand up to this many (default 1000).' }),
   requests: Flags.integer({ char: 'n', summary: 'Stop after this many requests.' }),
-  duration: Flags.string({ char: 'd', summary: 'Stop after this long: 500ms, 10s, 2m (default 10s when -n is not given).' }),
-  rate: Flags.string({ char: 'r', summary: 'Open model: requests per second on a fixed schedule (latency from the scheduled time).' }),
+  duration: Flags.string({ char: 'd', summary: 'Stop sending after this long: 500ms, 10s, 2m (default 10s when -n is not given).' }),
+  rate: Flags.string({ char: 'r', summary: 'Open model: requests per second on a fixed schedule (latency from the scheduled time; due requests never sent by -d are dropped).' }),
   method: Flags.string({ char: 'm', summary: 'HTTP method.', default: 'GET' }),
   header: Flags.string({ char: 'H', summary: "Request header 'Name: value' (repeatable).", multiple: true, multipleNonGreedy: true }),
   body: Flags.string({ summary: 'Request body; {{i}}, {{uuid}} and {{randomInt a b}} are filled in per request.' }),
@@ -43,6 +44,7 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
     insecure: flags.insecure as boolean,
   };
   const optional: Array<[keyof LoadOptions, unknown]> = [
+    ['maxConnections', flags['max-connections']],
     ['requests', flags.requests],
     ['duration', flags.duration],
     ['rate', flags.rate === undefined ? undefined : parseRate(flags.rate as string)],

@@ -97,6 +97,8 @@ export function liveRegistry(view: LiveView): Registry {
   const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
   for (const [outcome, count] of outcomeCounts(view.ok, view.errors)) requests.inc({ scenario, outcome }, count);
 
+  new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers }).inc({ scenario }, view.dropped);
+
   if (view.latency !== null) {
     new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry).add({ scenario }, latencyBuckets(view.latency));
   }

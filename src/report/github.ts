@@ -104,10 +104,11 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   for (const warning of document.warnings ?? []) lines.push(`⚠️ **warning:** ${text(warning)}`, '');
 
   // Volume.
-  const { total, ok, failed: failedRequests, cancelled } = document.requests;
+  const { total, ok, failed: failedRequests, cancelled, dropped } = document.requests;
   lines.push(
     `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
       (cancelled > 0 ? ` · ${count(cancelled)} cancelled at stop` : '') +
+      (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent; about ${count(document.schedule!.connectionsNeeded)} connections would keep the schedule)` : '') +
       ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
     '',
   );

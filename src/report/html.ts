@@ -181,15 +181,16 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li><strong class="warn-text">warning:</strong> ${escapeHtml(w)}</li>`).join('')}</ul>`);
 
   // Headline figures.
-  const { total, ok, failed, cancelled } = document.requests;
+  const { total, ok, failed, cancelled, dropped } = document.requests;
   const cards: Array<[string, string, string]> = [
-    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cancelled` : ''}`],
+    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cancelled` : ''}${dropped > 0 ? ` · ${count(dropped)} dropped` : ''}`],
     ['success rate', percent(document.successRate), rateClass(document.successRate)],
     ['throughput', `${count(document.rps)} req/s`, ''],
     ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data', ''],
   ];
   if (document.schedule) {
-    cards.push(['schedule', `${count(document.schedule.scheduled)} scheduled`, `${count(document.schedule.lateStarts)} started > ${document.schedule.lateStartMs}ms late`]);
+    const s = document.schedule;
+    cards.push(['schedule', `${count(s.scheduled)} scheduled`, `${count(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === undefined ? '' : ` · ${count(s.peakConnections)} connections`}${s.waitedForConnection > 0 ? `, about ${count(s.connectionsNeeded)} needed` : ''}`]);
   }
   out.push(
     '<div class="cards">' +

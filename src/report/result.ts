@@ -44,7 +44,12 @@ export interface ResultDocument {
   interrupted: boolean;
   model: 'closed' | 'open';
   settings: ResultSettings;
-  requests: { total: number; ok: number; failed: number; cancelled: number };
+  /**
+   * total = ok + failed, the requests that ended; cancelled (in flight when the grace period ran out)
+   * and dropped (open model: due, never sent) are outside it.
+   */
+  requests: { total: number; ok: number; failed: number; cancelled: number; dropped: number };
+  /** ok ÷ (total + dropped): a request the schedule held but never sent counts as a failure. */
   successRate: number | null;
   rps: number;
   latencyMs: LatencySummaryMs | null;
@@ -57,6 +62,12 @@ export interface ResultDocument {
     scheduled: number;
     lateStarts: number;
     lateStartMs: number;
+    /** The most connections in use at once (per thread, added up over threads and shards). */
+    peakConnections: number;
+    /** Requests that, when due, found every connection busy at --max-connections (they waited, or were dropped). */
+    waitedForConnection: number;
+    /** Connections that would have kept the schedule: see connectionsNeeded(). */
+    connectionsNeeded: number;
   } | null;
   statusCodes: Record<string, number>;
   errors: Record<string, number>;
@@ -154,6 +165,8 @@ export interface ChaosFacts {
 export interface ResultSettings {
   method: string;
   concurrency: number;
+  /** Open model: the bound on connections opened on demand; null in the closed model. */
+  maxConnections: number | null;
   requests: number | null;
   durationMs: number | null;
   rate: number | null;
@@ -174,6 +187,7 @@ export interface RunFacts {
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
   const { snapshot } = facts;
+  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos);
   const document: ResultDocument = {
     schema: RESULT_SCHEMA,
     command: facts.command,
@@ -188,6 +202,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     settings: {
       method: plan.method,
       concurrency: plan.concurrency,
+      maxConnections: plan.model === 'open' ? plan.maxConnections : null,
       requests: plan.requests ?? null,
       durationMs: plan.durationMs ?? null,
       rate: plan.rate ?? null,
@@ -204,9 +219,16 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
             scheduled: plan.arrivals!.total,
             lateStarts: snapshot.lateStarts,
             lateStartMs: LATE_START_MS,
+            peakConnections: snapshot.peakConnections,
+            waitedForConnection: snapshot.waitedForConnection,
+            connectionsNeeded: connectionsNeeded(
+              snapshot,
+              Math.max(...plan.arrivals!.steps.map((step) => step.rate)) / plan.shard.count,
+              figures.serviceTimeMs?.mean ?? null,
+            ),
           }
         : null,
-    ...measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos),
+    ...figures,
   };
   if (plan.policy) {
     const counters = snapshot.counters ?? {};
@@ -236,7 +258,8 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
   const latencyMs = summarize(latencyHistogram);
-  const successRate = snapshot.total > 0 ? snapshot.ok / snapshot.total : null;
+  const attempted = snapshot.total + snapshot.dropped;
+  const successRate = attempted > 0 ? snapshot.ok / attempted : null;
   const rps = durationMs > 0 ? snapshot.total / (durationMs / 1000) : 0;
   const chaos = chaosFacts ? chaosFigures(chaosFacts, snapshot) : undefined;
   const verdicts = evaluateThresholds(thresholds, {
@@ -266,7 +289,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
   });
   const figures: MeasuredFigures = {
-    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled },
+    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled, dropped: snapshot.dropped },
     successRate: successRate === null ? null : round(successRate, 6),
     rps: round(rps, 1),
     latencyMs,
@@ -286,6 +309,20 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return figures;
+}
+
+/**
+ * The connections that would have kept the open model's schedule. When no request had to wait for
+ * one, those used (the peak in use). Otherwise Little's law: the highest scheduled rate × the mean
+ * service time (k6 sizes arrival-rate VUs the same way); bursts of slow answers need more.
+ */
+export function connectionsNeeded(
+  snapshot: Pick<RecorderSnapshot, 'peakConnections' | 'waitedForConnection'>,
+  peakRate: number,
+  meanServiceMs: number | null,
+): number {
+  if (snapshot.waitedForConnection === 0 || meanServiceMs === null) return snapshot.peakConnections;
+  return Math.max(snapshot.peakConnections, Math.ceil((peakRate * meanServiceMs) / 1000));
 }
 
 /**

@@ -21,7 +21,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
   const model =
     document.model === 'open'
-      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${document.settings.concurrency} connections`
+      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${n(document.settings.maxConnections ?? document.settings.concurrency)} connections`
       : `closed model, ${document.settings.concurrency} connections`;
   const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} shards merged` : '';
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
@@ -29,17 +29,23 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
   lines.push('');
 
-  const { total, ok, failed, cancelled } = document.requests;
+  const { total, ok, failed, cancelled, dropped } = document.requests;
   const overview = new Table({ style: tableStyle });
   const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
   overview.push(
-    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}` },
-    { 'success rate': colourRate(c, document.successRate, rate) },
+    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    { 'success rate': colourRate(c, document.successRate, rate) + (dropped > 0 ? c.dim(' (dropped count as failed)') : '') },
     { throughput: `${n(document.rps)} req/s` },
   );
   if (document.schedule) {
-    const { scheduled, lateStarts, lateStartMs } = document.schedule;
+    const { scheduled, lateStarts, lateStartMs, peakConnections, waitedForConnection, connectionsNeeded } = document.schedule;
     overview.push({ schedule: `${n(scheduled)} scheduled · ${n(lateStarts)} started more than ${lateStartMs}ms late` });
+    const connections =
+      waitedForConnection > 0
+        ? `${n(peakConnections)} at most · ${c.yellow(`${n(waitedForConnection)} requests found none free`)} · about ${n(connectionsNeeded)} would keep the schedule`
+        : `${n(peakConnections)} at most, enough to keep the schedule`;
+    // Results written before the connection figures existed have none.
+    if (peakConnections !== undefined) overview.push({ connections });
   }
   lines.push(overview.toString());
   lines.push('');
