@@ -13,6 +13,10 @@ const FLAGS: Record<string, FlagShape> = {
   threshold: { type: 'option', char: 't', multiple: true },
   'max-body': { type: 'option' },
   'admin-token': { type: 'option' },
+  upstream: { type: 'option' },
+  body: { type: 'option', char: 'b' },
+  'mock-body': { type: 'option' },
+  'expect-body': { type: 'option' },
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
 };
@@ -44,15 +48,23 @@ describe('RESIL_<FLAG> variables', () => {
     expect(() => flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: 'maybe' })).toThrow("RESIL_INSECURE='maybe': expected true or false");
   });
 
-  test('shown values: secret headers, secret-looking flags and URL credentials are redacted', () => {
+  test('shown values: plain settings as given; secret headers, secret-looking flags and URL credentials redacted; user data only as its size', () => {
     const { used } = flagsFromEnvironment(FLAGS, [], {
       RESIL_HEADER: 'Authorization: Bearer abcdefgh12345678\nx-tenant: beta\nx-signature: s3cr3t-value',
       'RESIL_ADMIN_TOKEN': 'hunter2hunter2',
-      RESIL_RATE: 'http://user:pw@h/?token=abc',
+      RESIL_UPSTREAM: 'http://user:pw@h/?token=abc',
+      RESIL_RATE: '50',
+      RESIL_BODY: '{"password":"hunter2"}',
+      RESIL_MOCK_BODY: 'private answer',
+      RESIL_EXPECT_BODY: 'alice@example.com',
     });
     const shown = shownEnvValues(used, ['X-Signature']);
     expect(shown).toEqual({
-      RESIL_RATE: 'http://[redacted]@h/?token=[redacted]',
+      RESIL_RATE: '50',
+      RESIL_UPSTREAM: 'http://[redacted]@h/?token=[redacted]',
+      RESIL_BODY: '(set, 22 bytes)',
+      RESIL_MOCK_BODY: '(set, 14 bytes)',
+      RESIL_EXPECT_BODY: '(set, 17 bytes)',
       RESIL_HEADER: 'Authorization: [redacted]\nx-tenant: beta\nx-signature: [redacted]',
       RESIL_ADMIN_TOKEN: '[redacted]',
     });
@@ -110,6 +122,16 @@ describe('through the built CLI', () => {
 
     const plain = await runCli(['load', server.url, '-n', '5', '--json']);
     expect(JSON.parse(plain.stdout).fromEnvironment).toBeUndefined();
+  });
+
+  test('a body from RESIL_BODY is sent but shown nowhere: terminal, result, step summary say only its size', async () => {
+    const out = join(scratch, 'body.json');
+    const summary = join(scratch, 'body-summary.md');
+    const run = await runCli(['load', server.url, '-m', 'POST', '-n', '3', '--out', out], { env: { RESIL_BODY: '{"password":"hunter2"}', GITHUB_STEP_SUMMARY: summary } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('from environment: RESIL_BODY=(set, 22 bytes)');
+    expect(JSON.parse(readFileSync(out, 'utf8')).fromEnvironment).toEqual({ RESIL_BODY: '(set, 22 bytes)' });
+    expect(run.stdout + run.stderr + readFileSync(out, 'utf8') + readFileSync(summary, 'utf8')).not.toContain('hunter2');
   });
 
   test('RESIL_JSON and a campaign run: booleans and `run` flags come from the environment too', async () => {

@@ -82,9 +82,26 @@ function flagsOnCommandLine(flags: Readonly<Record<string, FlagShape>>, argv: re
 }
 
 /**
- * The values from the environment as reports keep them: secret header values, secret-looking flags
- * (`--admin-token`), URL credentials and token-like query values redacted; a repeatable flag's
- * values one per line.
+ * Flags whose values are plain settings (numbers, durations, rates, names, file paths, header
+ * names, fault specs), safe to print. Every other flag's value could hold user data (a body, a
+ * header value, an expected response, a path or header to match, a mock answer, a token): reports
+ * say only that it was set and how long it is. A new flag stays hidden until added here.
+ */
+const PLAIN_FLAGS = new Set([
+  'admin-port', 'backoff', 'baseline', 'body-file', 'breaker', 'concurrency', 'dry-run', 'duration', 'expect-status', 'failover',
+  'failure-rate', 'fault-window', 'faults', 'file', 'force', 'grace', 'insecure', 'json', 'listen', 'match-method', 'max-body',
+  'max-connections', 'max-regression', 'merge', 'method', 'metrics', 'metrics-port', 'min-change', 'mock', 'mock-file',
+  'mock-latency', 'mock-status', 'naive', 'out', 'quick', 'rate', 'record', 'redact', 'replay', 'replay-ignore', 'replay-timing',
+  'requests', 'retries', 'retry-after', 'retry-on', 'scenario', 'seed', 'shard', 'tally-every', 'threshold', 'timeout',
+  'workers', 'workflow',
+]);
+/** Flags whose values are URLs: shown without credentials or token-like query values. */
+const URL_FLAGS = new Set(['upstream']);
+
+/**
+ * The values from the environment as reports keep them: plain settings as given, URLs without
+ * credentials, header names with the values of secret headers redacted, anything else as
+ * '(set, N bytes)'; a repeatable flag's values one per line.
  */
 export function shownEnvValues(used: readonly EnvFlag[], redactedHeaders: readonly string[] = []): Record<string, string> {
   const extra = new Set(redactedHeaders.map((name) => name.toLowerCase()));
@@ -94,12 +111,15 @@ export function shownEnvValues(used: readonly EnvFlag[], redactedHeaders: readon
 }
 
 function shownValue(flag: string, value: string, extraSecretHeaders: ReadonlySet<string>): string {
-  if (/token|secret|password|key/i.test(flag)) return REDACTED;
+  if (PLAIN_FLAGS.has(flag)) return value;
+  if (URL_FLAGS.has(flag)) return redactUrlText(value);
   if (flag === 'header') {
     const colon = value.indexOf(':');
     if (colon > 0 && isSecretHeader(value.slice(0, colon).trim(), extraSecretHeaders)) return `${value.slice(0, colon)}: ${REDACTED}`;
+    if (colon > 0) return value;
   }
-  return redactUrlText(value);
+  if (/token|secret|password|key/i.test(flag)) return REDACTED;
+  return `(set, ${Buffer.byteLength(value)} bytes)`;
 }
 
 /** 'RESIL_CONCURRENCY=100 · RESIL_THRESHOLD=p99<300ms\nsuccess_rate>=0.99', one line, at most 80 characters a value. */
