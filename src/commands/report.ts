@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base.js';
 import { campaignExitCode, verdictTable } from '../cli/execute-campaign.js';
 import { reportToGitHub } from '../cli/execute-load.js';
 import { UsageError } from '../errors.js';
-import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison, type ScenarioComparison } from '../report/compare.js';
+import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison } from '../report/compare.js';
 import { mergeResults } from '../report/merge.js';
 import { campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
 import { readResultFile } from '../report/read.js';
@@ -57,6 +57,8 @@ export default class Report extends BaseCommand {
       scenarios = loaded.flat();
     }
     const campaign = scenarios.length > 1 || scenarios.some((s) => s.document.scenario !== undefined);
+    // Compared before anything is shown or written: a baseline that cannot be compared is bad input.
+    const comparison = baseline ? compareScenarios(scenarios, baseline, compare) : undefined;
 
     const json = this.jsonEnabled();
     if (!json) {
@@ -71,9 +73,7 @@ export default class Report extends BaseCommand {
     reportToGitHub(scenarios);
     let code = campaignExitCode(scenarios);
 
-    let comparison: ScenarioComparison[] | undefined;
-    if (baseline) {
-      comparison = compareScenarios(scenarios, baseline, compare);
+    if (comparison) {
       if (!json) process.stdout.write(`\ncompared with ${flags.baseline}\n${renderComparison(comparison)}`);
       if (comparisonFailed(comparison) && code === 0) code = 1;
     }
