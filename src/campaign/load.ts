@@ -376,7 +376,7 @@ const PATTERN_HINTS: Record<string, string> = {
   [WINDOW_PATTERN]: 'is not a window START..END (e.g. 10s..25s)',
   [LATENCY_PATTERN]: 'is not a duration or MIN~MAX range (e.g. 20ms or 10ms~50ms)',
   [NAME_PATTERN]: 'is not a valid name (use letters, digits, _ . -)',
-  [LISTEN_PATTERN]: 'is not HOST:PORT (e.g. 127.0.0.1:9101)',
+  [LISTEN_PATTERN]: 'is not HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9101 or 9101)',
   [HTTP_URL_PATTERN]: 'is not an http:// or https:// URL',
   [HEADER_NAME_PATTERN]: 'is not a valid header name',
   [METHOD_PATTERN]: 'is not an HTTP method',
@@ -526,10 +526,10 @@ function checkProviders(ctx: Context, providers: Raw): void {
     if (hasMock && (hasUpstream || hasReplay)) ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, { atKey: true });
     else if (!hasMock && !hasUpstream && !hasReplay) ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
     if (provider.record !== undefined && !hasUpstream) ctx.add([...base, 'record'], 'record needs an upstream to record', { atKey: true });
-    if (isString(provider.listen) && !ctx.isReported([...base, 'listen'])) {
+    if ((isString(provider.listen) || typeof provider.listen === 'number') && !ctx.isReported([...base, 'listen'])) {
       const listenPath = [...base, 'listen'];
       let parsed: { host: string; port: number } | undefined;
-      ctx.attempt(listenPath, () => (parsed = parseListen(provider.listen as string, 'listen')));
+      ctx.attempt(listenPath, () => (parsed = parseListen(String(provider.listen), 'listen')));
       if (parsed && parsed.port !== 0) {
         const address = `${parsed.host}:${parsed.port}`;
         const other = listeners.get(address);
@@ -827,7 +827,8 @@ function toScenario(raw: Raw): CampaignScenario {
 }
 
 function toProvider(raw: Raw): CampaignProvider {
-  const provider: CampaignProvider = { listen: raw.listen as string };
+  // A bare port may be a YAML number (listen: 9101); the proxy parses it as --listen does.
+  const provider: CampaignProvider = { listen: String(raw.listen) };
   if (raw.mock !== undefined && raw.mock !== false) provider.mock = raw.mock === true ? {} : pick<CampaignMock>(raw.mock as Raw, { status: 'status', body: 'body', file: 'file', latency: 'latency' });
   if (raw.upstream !== undefined) provider.upstream = raw.upstream as string;
   if (raw.replay !== undefined) provider.replay = raw.replay as string;
