@@ -271,6 +271,22 @@ describe('provider listen: the forms --listen takes', () => {
   });
 });
 
+describe('chaos-only thresholds', () => {
+  test('a load scenario judged on dependency_calls, amplification or recovery is refused; a chaos scenario takes them', () => {
+    const text = (type: string, thresholds: string) =>
+      ['defaults: { thresholds: [recovery<5s] }', 'providers: { a: { listen: 9101, mock: true } }', 'scenarios:', `  - { name: s, type: ${type}, url: http://x/, thresholds: [${thresholds}] }`].join('\n');
+    expect(parseProblems(text('load', "'dependency_calls>0', 'p99<1s', 'amplification<2'"))).toEqual([
+      "c.yaml:4:57: scenarios[0].thresholds[0]: threshold 'dependency_calls>0': dependency_calls is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+      "c.yaml:4:89: scenarios[0].thresholds[2]: threshold 'amplification<2': amplification is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+    ]);
+    expect(parseCampaign(text('chaos', "'dependency_calls>0', 'amplification<2'"), 'c.yaml', {}).scenarios[0]!.thresholds).toEqual(['dependency_calls>0', 'amplification<2']);
+    // Defaults apply to load scenarios too: refused where they are written.
+    expect(parseProblems(text('load', "'p99<1s'").replace(', thresholds: [\'p99<1s\']', ''))).toEqual([
+      "c.yaml:1:26: defaults.thresholds[0]: threshold 'recovery<5s': recovery is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+    ]);
+  });
+});
+
 describe('the schema', () => {
   const schemaFile = new URL('../schema/resil.schema.json', import.meta.url);
 

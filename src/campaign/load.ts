@@ -8,6 +8,7 @@ import { parseFaultMix } from '../faults/registry.js';
 import { parseListen } from '../proxy/listen.js';
 import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
+import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
   CAMPAIGN_SCHEMA,
@@ -622,6 +623,14 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
     for (const field of ['faults', 'phases']) {
       if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
     }
+    const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
+    eachString(merged.thresholds, thresholdsBase, (text, path) => {
+      if (ctx.isReported(path)) return;
+      let metric: string | undefined;
+      ctx.attempt(path, () => (metric = parseThreshold(text).metric));
+      const problem = metric === undefined ? undefined : chaosOnlyProblem(text, metric, 'set type: chaos');
+      if (problem) ctx.add(path, problem);
+    });
   }
   if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
     ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
