@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envName, envSummary, flagsFromEnvironment, shownEnvValues, withEnvContext, type FlagShape } from '../src/cli/env-flags.js';
+import { envName, envSummary, flagsFromEnvironment, shownEnvValues, unknownEnvVariables, withEnvContext, type FlagShape } from '../src/cli/env-flags.js';
 import { unknownFlagsMessage } from '../src/cli/flag-hints.js';
 import { runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -69,6 +69,14 @@ describe('RESIL_<FLAG> variables', () => {
       RESIL_ADMIN_TOKEN: '[redacted]',
     });
     expect(envSummary({ RESIL_THRESHOLD: 'p99<1s\nrps>=5', RESIL_BODY: 'x'.repeat(200) })).toBe(`RESIL_THRESHOLD=p99<1s\\nrps>=5 · RESIL_BODY=${'x'.repeat(79)}…`);
+  });
+
+  test('a RESIL_* variable that names no flag of any command is a warning with the nearest name', () => {
+    const env = { RESIL_CONCURENCY: '5', RESIL_LISTEN: '9000', RESIL_BANANA: '1', PATH: '/bin', RESIL_UPDATE_SCHEMA: '1' };
+    expect(unknownEnvVariables(['concurrency', 'listen', 'rate'], env)).toEqual([
+      'warning: RESIL_BANANA matches no resil flag and is ignored',
+      'warning: RESIL_CONCURENCY matches no resil flag and is ignored (did you mean RESIL_CONCURRENCY?)',
+    ]);
   });
 
   test('usage errors name the variable behind a flag they mention, else list the values from the environment', () => {
@@ -164,6 +172,13 @@ describe('through the built CLI', () => {
       expect(run.stderr).not.toContain('env-secret');
     }
     expect(server.seen).toBe(before);
+  });
+
+  test('a mistyped variable is a warning on stderr; another command\'s variable is not', async () => {
+    const run = await runCli(['load', server.url, '-n', '3', '--json'], { env: { RESIL_CONCURENCY: '5', RESIL_LISTEN: '127.0.0.1:9000', RESIL_ADMIN_TOKEN: 'x' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('resil: warning: RESIL_CONCURENCY matches no resil flag and is ignored (did you mean RESIL_CONCURRENCY?)\n');
+    expect(JSON.parse(run.stdout).requests.total).toBe(3);
   });
 
   test('unknown flags: exit 2 with the nearest flag', async () => {

@@ -1,5 +1,6 @@
 import { UsageError, escapeControl } from '../errors.js';
 import { isSecretHeader, REDACTED, redactUrlText } from '../util/redact.js';
+import { closestName } from '../util/suggest.js';
 
 /**
  * Every flag can also come from the environment, as CI files set knobs: `--max-in-flight` is
@@ -62,6 +63,26 @@ export function flagsFromEnvironment(flags: Readonly<Record<string, FlagShape>>,
     used.push({ flag: name, variable, values });
   }
   return { argv: [...tokens, ...argv], used };
+}
+
+/** RESIL_* variables that are no flag: read by resil's own test suite. */
+const OTHER_VARIABLES = new Set(['RESIL_UPDATE_SCHEMA']);
+
+/**
+ * A warning line for each RESIL_* variable that names no flag of any resil command (a typo such as
+ * RESIL_CONCURENCY would otherwise be ignored without a word), with the nearest variable that does.
+ * A variable for another command's flag (RESIL_LISTEN under `load`) is no typo: CI files set them
+ * for several steps at once.
+ */
+export function unknownEnvVariables(allFlags: Iterable<string>, env: NodeJS.ProcessEnv): string[] {
+  const known = [...new Set(allFlags)].map(envName);
+  return Object.keys(env)
+    .filter((variable) => variable.startsWith(ENV_PREFIX) && !known.includes(variable) && !OTHER_VARIABLES.has(variable))
+    .sort()
+    .map((variable) => {
+      const near = closestName(variable, known);
+      return `warning: ${variable} matches no resil flag and is ignored${near ? ` (did you mean ${near}?)` : ''}`;
+    });
 }
 
 /** Names of the flags given on the command line (long, `--no-` and short forms), up to `--`. */
