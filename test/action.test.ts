@@ -117,6 +117,17 @@ describe('action.yml and the workflows', () => {
     expect(run.stderr).toMatch(/^resil: --file '.*elsewhere\.yaml': the campaign must lie inside the repository the workflow runs in/);
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  test('resil init: the closing hint runs resil in ways that work without resil on PATH', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resil-init-'));
+    const file = join(dir, 'resil.yaml');
+    const run = await runCli(['init', 'http://127.0.0.1:3000/health', '--file', file, '--workflow', join(dir, '.github', 'workflows', 'r.yml')]);
+    expect(run.code).toBe(0);
+    const hint = run.stdout.split('\n').find((line) => line.startsWith('next: '))!;
+    expect(hint).toContain(`\`npx --no -- resil run ${file}\``);
+    expect(hint).toContain(`\`node ${join(ROOT, 'bin', 'run.js')} run ${file}\``);
+    expect(hint).not.toMatch(/`resil run/);
+  });
 });
 
 /** Replaces the expressions action.yml uses; any other expression fails the test rather than pass unread. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
 import { CAMPAIGN_SCHEMA, type Campaign } from '../src/campaign/schema.js';
 import { UsageError } from '../src/errors.js';
+import { parseListen } from '../src/proxy/listen.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/campaigns/${name}`, import.meta.url));
 
@@ -156,7 +157,7 @@ describe('problems point at FILE:LINE:COL', () => {
       `${f}:2:12: defaults.timeout: expected a duration such as '10s' or '500ms', got 10 (a plain number is not a duration: add a unit)`,
       `${f}:7:5: providers.a.upstream: give mock or upstream, not both`,
       `${f}:9:5: providers.b: give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)`,
-      `${f}:9:13: providers.b.listen: 'somewhere' is not HOST:PORT (e.g. 127.0.0.1:9101)`,
+      `${f}:9:13: providers.b.listen: 'somewhere' is not HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9101 or 9101)`,
       `${f}:14:5: scenarios[0].stages: stages fix the rate, the count and the duration: remove rate (or the stages)`,
       `${f}:15:5: scenarios[0]: unknown field 'colour'`,
       `${f}:16:11: scenarios[1].name: duplicate scenario name 'steady' (also scenarios[0])`,
@@ -247,6 +248,42 @@ describe('${VAR} substitution', () => {
     expect(problems[2]).toMatch(/^c\.yaml:5:18: scenarios\[0\]\.thresholds\[0\]: /);
     expect(problems[3]).toMatch(/^c\.yaml:6:20: scenarios\[0\]\.expect-status: /);
     expect(problems.join('\n')).not.toContain('hunter2');
+  });
+});
+
+describe('provider listen: the forms --listen takes', () => {
+  const withListen = (...listens: string[]) =>
+    ['providers:', ...listens.map((listen, i) => `  p${i}: { listen: ${listen}, mock: true }`), 'scenarios:', '  - { name: s, url: http://x/ }'].join('\n');
+
+  test('PORT (a YAML number or a string), :PORT and HOST:PORT, read by the parser of --listen', () => {
+    for (const listen of ['18096', '"18096"', "':18096'", '127.0.0.1:18096']) {
+      const campaign = parseCampaign(withListen(listen), 'c.yaml', {});
+      expect({ listen, address: parseListen(campaign.providers.p0!.listen) }).toEqual({ listen, address: { host: '127.0.0.1', port: 18096 } });
+    }
+    // One address however it is written.
+    expect(parseProblems(withListen('18096', '127.0.0.1:18096'))).toEqual(["c.yaml:3:17: providers.p1.listen: providers 'p0' and 'p1' both listen on this address"]);
+  });
+
+  test('what --listen refuses, the campaign refuses', () => {
+    expect(parseProblems(withListen('70000'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: must be <= 65535, got 70000/);
+    expect(parseProblems(withListen('"99999"'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: .*port 99999 is above 65535/);
+    expect(parseProblems(withListen('here:there'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: 'here:there' is not HOST:PORT, :PORT or PORT/);
+  });
+});
+
+describe('chaos-only thresholds', () => {
+  test('a load scenario judged on dependency_calls, amplification or recovery is refused; a chaos scenario takes them', () => {
+    const text = (type: string, thresholds: string) =>
+      ['defaults: { thresholds: [recovery<5s] }', 'providers: { a: { listen: 9101, mock: true } }', 'scenarios:', `  - { name: s, type: ${type}, url: http://x/, thresholds: [${thresholds}] }`].join('\n');
+    expect(parseProblems(text('load', "'dependency_calls>0', 'p99<1s', 'amplification<2'"))).toEqual([
+      "c.yaml:4:57: scenarios[0].thresholds[0]: threshold 'dependency_calls>0': dependency_calls is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+      "c.yaml:4:89: scenarios[0].thresholds[2]: threshold 'amplification<2': amplification is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+    ]);
+    expect(parseCampaign(text('chaos', "'dependency_calls>0', 'amplification<2'"), 'c.yaml', {}).scenarios[0]!.thresholds).toEqual(['dependency_calls>0', 'amplification<2']);
+    // Defaults apply to load scenarios too: refused where they are written.
+    expect(parseProblems(text('load', "'p99<1s'").replace(', thresholds: [\'p99<1s\']', ''))).toEqual([
+      "c.yaml:1:26: defaults.thresholds[0]: threshold 'recovery<5s': recovery is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
+    ]);
   });
 });
 

@@ -50,6 +50,10 @@ describe('resil load, end to end through the built CLI', () => {
       ['load', server.url, '--body-file', '/nonexistent/file.json'],
       ['load', server.url, '--timeout', '0'],
       ['load', server.url, '-t', 'latency<3s'],
+      // Chaos metrics: a load run has no proxies to measure them.
+      ['load', server.url, '-t', 'dependency_calls>0'],
+      ['load', server.url, '-t', 'amplification<2'],
+      ['load', server.url, '-t', 'recovery<5s'],
       ['load', server.url, '--rate', 'fast'],
       ['load', server.url, '--no-such-flag'],
       ['load'],

@@ -128,6 +128,16 @@ describe('comparing with a baseline: signal, not noise', () => {
     expect(comparisonFailed(rows.filter((r) => r.status !== 'missing'))).toBe(false);
   });
 
+  test('one named scenario against a baseline of another is refused; unnamed runs compare whatever their names', () => {
+    const a = resultOf(spread(1000, 5, 6));
+    const named = (scenario: string) => ({ name: scenario, document: { ...a, scenario } });
+    expect(() => compareScenarios([named('steady-one')], [named('chaos-two')], defaults)).toThrow(
+      "--baseline: comparing scenario 'steady-one' against baseline scenario 'chaos-two' says nothing; give a baseline of 'steady-one'",
+    );
+    expect(compareScenarios([named('steady-one')], [named('steady-one')], defaults)[0]!.status).toBe('compared');
+    expect(compareScenarios([{ name: 'load', document: a }], [{ name: 'chaos', document: a }], defaults)[0]!.status).toBe('compared');
+  });
+
   test('bad settings are usage errors naming the part', () => {
     const parse = (maxRegression: string[], minChange: string[], metrics: string[]) => () => parseCompareSettings({ maxRegression, minChange, metrics });
     expect(parse([], ['lots'], [])).toThrow(/--min-change 'lots': expected a duration/);
@@ -209,6 +219,15 @@ describe('resil report --baseline on real campaign runs', () => {
     expect(partial.code).toBe(1);
     expect(partial.stdout).toMatch(/open\s*│ MISSING: in the baseline, not in this result/);
     expect(partial.stdout).toMatch(/^regression: .*scenario 'open' missing$/m);
+  });
+
+  test('a scenario against a baseline of another scenario: exit 2, one line, nothing rendered', async () => {
+    const campaign = JSON.parse(readFileSync(path('first'), 'utf8'));
+    for (const { name, result } of campaign.scenarios) writeFileSync(path(`alone-${name}`), JSON.stringify(result));
+    const mismatch = await runCli(['report', path('alone-closed'), '--baseline', path('alone-open')]);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stdout).toBe('');
+    expect(mismatch.stderr).toBe("resil: --baseline: comparing scenario 'closed' against baseline scenario 'open' says nothing; give a baseline of 'closed' (resil run CAMPAIGN --scenario closed --out FILE.json)\n");
   });
 
   test('rendering a campaign result keeps the scenario names and the verdict table', async () => {

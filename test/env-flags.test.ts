@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envName, envSummary, flagsFromEnvironment, shownEnvValues, withEnvContext, type FlagShape } from '../src/cli/env-flags.js';
+import { envName, envSummary, flagsFromEnvironment, shownEnvValues, unknownEnvVariables, withEnvContext, type FlagShape } from '../src/cli/env-flags.js';
 import { unknownFlagsMessage } from '../src/cli/flag-hints.js';
 import { runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -13,6 +13,10 @@ const FLAGS: Record<string, FlagShape> = {
   threshold: { type: 'option', char: 't', multiple: true },
   'max-body': { type: 'option' },
   'admin-token': { type: 'option' },
+  upstream: { type: 'option' },
+  body: { type: 'option', char: 'b' },
+  'mock-body': { type: 'option' },
+  'expect-body': { type: 'option' },
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
 };
@@ -44,19 +48,35 @@ describe('RESIL_<FLAG> variables', () => {
     expect(() => flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: 'maybe' })).toThrow("RESIL_INSECURE='maybe': expected true or false");
   });
 
-  test('shown values: secret headers, secret-looking flags and URL credentials are redacted', () => {
+  test('shown values: plain settings as given; secret headers, secret-looking flags and URL credentials redacted; user data only as its size', () => {
     const { used } = flagsFromEnvironment(FLAGS, [], {
       RESIL_HEADER: 'Authorization: Bearer abcdefgh12345678\nx-tenant: beta\nx-signature: s3cr3t-value',
       'RESIL_ADMIN_TOKEN': 'hunter2hunter2',
-      RESIL_RATE: 'http://user:pw@h/?token=abc',
+      RESIL_UPSTREAM: 'http://user:pw@h/?token=abc',
+      RESIL_RATE: '50',
+      RESIL_BODY: '{"password":"hunter2"}',
+      RESIL_MOCK_BODY: 'private answer',
+      RESIL_EXPECT_BODY: 'alice@example.com',
     });
     const shown = shownEnvValues(used, ['X-Signature']);
     expect(shown).toEqual({
-      RESIL_RATE: 'http://[redacted]@h/?token=[redacted]',
+      RESIL_RATE: '50',
+      RESIL_UPSTREAM: 'http://[redacted]@h/?token=[redacted]',
+      RESIL_BODY: '(set, 22 bytes)',
+      RESIL_MOCK_BODY: '(set, 14 bytes)',
+      RESIL_EXPECT_BODY: '(set, 17 bytes)',
       RESIL_HEADER: 'Authorization: [redacted]\nx-tenant: beta\nx-signature: [redacted]',
       RESIL_ADMIN_TOKEN: '[redacted]',
     });
     expect(envSummary({ RESIL_THRESHOLD: 'p99<1s\nrps>=5', RESIL_BODY: 'x'.repeat(200) })).toBe(`RESIL_THRESHOLD=p99<1s\\nrps>=5 · RESIL_BODY=${'x'.repeat(79)}…`);
+  });
+
+  test('a RESIL_* variable that names no flag of any command is a warning with the nearest name', () => {
+    const env = { RESIL_CONCURENCY: '5', RESIL_LISTEN: '9000', RESIL_BANANA: '1', PATH: '/bin', RESIL_UPDATE_SCHEMA: '1' };
+    expect(unknownEnvVariables(['concurrency', 'listen', 'rate'], env)).toEqual([
+      'warning: RESIL_BANANA matches no resil flag and is ignored',
+      'warning: RESIL_CONCURENCY matches no resil flag and is ignored (did you mean RESIL_CONCURRENCY?)',
+    ]);
   });
 
   test('usage errors name the variable behind a flag they mention, else list the values from the environment', () => {
@@ -112,6 +132,16 @@ describe('through the built CLI', () => {
     expect(JSON.parse(plain.stdout).fromEnvironment).toBeUndefined();
   });
 
+  test('a body from RESIL_BODY is sent but shown nowhere: terminal, result, step summary say only its size', async () => {
+    const out = join(scratch, 'body.json');
+    const summary = join(scratch, 'body-summary.md');
+    const run = await runCli(['load', server.url, '-m', 'POST', '-n', '3', '--out', out], { env: { RESIL_BODY: '{"password":"hunter2"}', GITHUB_STEP_SUMMARY: summary } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('from environment: RESIL_BODY=(set, 22 bytes)');
+    expect(JSON.parse(readFileSync(out, 'utf8')).fromEnvironment).toEqual({ RESIL_BODY: '(set, 22 bytes)' });
+    expect(run.stdout + run.stderr + readFileSync(out, 'utf8') + readFileSync(summary, 'utf8')).not.toContain('hunter2');
+  });
+
   test('RESIL_JSON and a campaign run: booleans and `run` flags come from the environment too', async () => {
     const campaign = join(scratch, 'campaign.yaml');
     writeFileSync(campaign, `scenarios:\n  - { name: one, url: '${server.url}/', requests: 5 }\n  - { name: two, url: '${server.url}/', requests: 5 }\n`);
@@ -142,6 +172,13 @@ describe('through the built CLI', () => {
       expect(run.stderr).not.toContain('env-secret');
     }
     expect(server.seen).toBe(before);
+  });
+
+  test('a mistyped variable is a warning on stderr; another command\'s variable is not', async () => {
+    const run = await runCli(['load', server.url, '-n', '3', '--json'], { env: { RESIL_CONCURENCY: '5', RESIL_LISTEN: '127.0.0.1:9000', RESIL_ADMIN_TOKEN: 'x' } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('resil: warning: RESIL_CONCURENCY matches no resil flag and is ignored (did you mean RESIL_CONCURRENCY?)\n');
+    expect(JSON.parse(run.stdout).requests.total).toBe(3);
   });
 
   test('unknown flags: exit 2 with the nearest flag', async () => {

@@ -8,6 +8,7 @@ import { parseFaultMix } from '../faults/registry.js';
 import { parseListen } from '../proxy/listen.js';
 import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
+import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
   CAMPAIGN_SCHEMA,
@@ -376,7 +377,7 @@ const PATTERN_HINTS: Record<string, string> = {
   [WINDOW_PATTERN]: 'is not a window START..END (e.g. 10s..25s)',
   [LATENCY_PATTERN]: 'is not a duration or MIN~MAX range (e.g. 20ms or 10ms~50ms)',
   [NAME_PATTERN]: 'is not a valid name (use letters, digits, _ . -)',
-  [LISTEN_PATTERN]: 'is not HOST:PORT (e.g. 127.0.0.1:9101)',
+  [LISTEN_PATTERN]: 'is not HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9101 or 9101)',
   [HTTP_URL_PATTERN]: 'is not an http:// or https:// URL',
   [HEADER_NAME_PATTERN]: 'is not a valid header name',
   [METHOD_PATTERN]: 'is not an HTTP method',
@@ -526,10 +527,10 @@ function checkProviders(ctx: Context, providers: Raw): void {
     if (hasMock && (hasUpstream || hasReplay)) ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, { atKey: true });
     else if (!hasMock && !hasUpstream && !hasReplay) ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
     if (provider.record !== undefined && !hasUpstream) ctx.add([...base, 'record'], 'record needs an upstream to record', { atKey: true });
-    if (isString(provider.listen) && !ctx.isReported([...base, 'listen'])) {
+    if ((isString(provider.listen) || typeof provider.listen === 'number') && !ctx.isReported([...base, 'listen'])) {
       const listenPath = [...base, 'listen'];
       let parsed: { host: string; port: number } | undefined;
-      ctx.attempt(listenPath, () => (parsed = parseListen(provider.listen as string, 'listen')));
+      ctx.attempt(listenPath, () => (parsed = parseListen(String(provider.listen), 'listen')));
       if (parsed && parsed.port !== 0) {
         const address = `${parsed.host}:${parsed.port}`;
         const other = listeners.get(address);
@@ -622,6 +623,14 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
     for (const field of ['faults', 'phases']) {
       if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
     }
+    const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
+    eachString(merged.thresholds, thresholdsBase, (text, path) => {
+      if (ctx.isReported(path)) return;
+      let metric: string | undefined;
+      ctx.attempt(path, () => (metric = parseThreshold(text).metric));
+      const problem = metric === undefined ? undefined : chaosOnlyProblem(text, metric, 'set type: chaos');
+      if (problem) ctx.add(path, problem);
+    });
   }
   if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
     ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
@@ -827,7 +836,8 @@ function toScenario(raw: Raw): CampaignScenario {
 }
 
 function toProvider(raw: Raw): CampaignProvider {
-  const provider: CampaignProvider = { listen: raw.listen as string };
+  // A bare port may be a YAML number (listen: 9101); the proxy parses it as --listen does.
+  const provider: CampaignProvider = { listen: String(raw.listen) };
   if (raw.mock !== undefined && raw.mock !== false) provider.mock = raw.mock === true ? {} : pick<CampaignMock>(raw.mock as Raw, { status: 'status', body: 'body', file: 'file', latency: 'latency' });
   if (raw.upstream !== undefined) provider.upstream = raw.upstream as string;
   if (raw.replay !== undefined) provider.replay = raw.replay as string;

@@ -52,6 +52,7 @@ export interface CampaignMock {
 /** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`). */
 export interface CampaignProvider {
   /** HOST:PORT. */
+  /** As --listen takes it: HOST:PORT, :PORT or PORT (a number in YAML: 9101). */
   listen: string;
   mock?: CampaignMock;
   upstream?: string;
@@ -135,8 +136,8 @@ export const WINDOW_PATTERN = `^${DURATION_BODY}\\.\\.${DURATION_BODY}$`;
 export const LATENCY_PATTERN = `^${DURATION_BODY}(?:~${DURATION_BODY})?$`;
 /** Scenario and provider names. */
 export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
-/** HOST:PORT, [IPv6]:PORT. */
-export const LISTEN_PATTERN = '^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]*):\\d{1,5}$';
+/** HOST:PORT, [IPv6]:PORT, :PORT or PORT: a first check for editors; parseListen (as for --listen) decides. */
+export const LISTEN_PATTERN = '^(?:(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]*):)?\\d{1,5}$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+\\S*$';
 /** An HTTP header name (token). */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
@@ -300,7 +301,13 @@ export const CAMPAIGN_SCHEMA = {
       additionalProperties: false,
       required: ['listen'],
       properties: {
-        listen: { description: 'HOST:PORT the proxy listens on: 127.0.0.1:9101.', type: 'string', pattern: LISTEN_PATTERN },
+        listen: {
+          description: 'Where the proxy listens, as --listen takes it: HOST:PORT (127.0.0.1:9101), :PORT or PORT (9101, on 127.0.0.1).',
+          type: ['string', 'integer'],
+          pattern: LISTEN_PATTERN,
+          minimum: 0,
+          maximum: 65535,
+        },
         mock: {
           description: 'Answer from a built-in mock: true (all defaults) or its settings.',
           type: ['boolean', 'object'],

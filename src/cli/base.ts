@@ -1,7 +1,7 @@
 import { Command, Errors, type Interfaces } from '@oclif/core';
-import { ExitCode, ResilError, UsageError } from '../errors.js';
+import { escapeControl, ExitCode, ResilError, UsageError } from '../errors.js';
 import { scrubSecrets, secretValuesFromArgv } from '../util/redact.js';
-import { flagsFromEnvironment, shownEnvValues, withEnvContext, type EnvFlag, type FlagShape } from './env-flags.js';
+import { flagsFromEnvironment, shownEnvValues, unknownEnvVariables, withEnvContext, type EnvFlag, type FlagShape } from './env-flags.js';
 import { unknownFlagsMessage } from './flag-hints.js';
 
 /**
@@ -20,6 +20,8 @@ export abstract class BaseCommand extends Command {
     options?: Interfaces.Input<F, B, A>,
     argv: string[] = this.argv,
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const allFlags = this.config.commands.flatMap((command) => [...Object.keys(command.flags ?? {}), 'json']);
+    for (const warning of unknownEnvVariables(allFlags, process.env)) process.stderr.write(`resil: ${escapeControl(warning)}\n`);
     const fromEnvironment = flagsFromEnvironment(flagShapes(options ?? this.ctor), argv, process.env);
     this.fromEnvironment = fromEnvironment.used;
     this.envTokens = fromEnvironment.argv.slice(0, fromEnvironment.argv.length - argv.length);

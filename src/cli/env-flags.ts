@@ -1,5 +1,6 @@
 import { UsageError, escapeControl } from '../errors.js';
 import { isSecretHeader, REDACTED, redactUrlText } from '../util/redact.js';
+import { closestName } from '../util/suggest.js';
 
 /**
  * Every flag can also come from the environment, as CI files set knobs: `--max-in-flight` is
@@ -64,6 +65,26 @@ export function flagsFromEnvironment(flags: Readonly<Record<string, FlagShape>>,
   return { argv: [...tokens, ...argv], used };
 }
 
+/** RESIL_* variables that are no flag: read by resil's own test suite. */
+const OTHER_VARIABLES = new Set(['RESIL_UPDATE_SCHEMA']);
+
+/**
+ * A warning line for each RESIL_* variable that names no flag of any resil command (a typo such as
+ * RESIL_CONCURENCY would otherwise be ignored without a word), with the nearest variable that does.
+ * A variable for another command's flag (RESIL_LISTEN under `load`) is no typo: CI files set them
+ * for several steps at once.
+ */
+export function unknownEnvVariables(allFlags: Iterable<string>, env: NodeJS.ProcessEnv): string[] {
+  const known = [...new Set(allFlags)].map(envName);
+  return Object.keys(env)
+    .filter((variable) => variable.startsWith(ENV_PREFIX) && !known.includes(variable) && !OTHER_VARIABLES.has(variable))
+    .sort()
+    .map((variable) => {
+      const near = closestName(variable, known);
+      return `warning: ${variable} matches no resil flag and is ignored${near ? ` (did you mean ${near}?)` : ''}`;
+    });
+}
+
 /** Names of the flags given on the command line (long, `--no-` and short forms), up to `--`. */
 function flagsOnCommandLine(flags: Readonly<Record<string, FlagShape>>, argv: readonly string[]): Set<string> {
   const byChar = new Map(Object.entries(flags).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])));
@@ -82,9 +103,26 @@ function flagsOnCommandLine(flags: Readonly<Record<string, FlagShape>>, argv: re
 }
 
 /**
- * The values from the environment as reports keep them: secret header values, secret-looking flags
- * (`--admin-token`), URL credentials and token-like query values redacted; a repeatable flag's
- * values one per line.
+ * Flags whose values are plain settings (numbers, durations, rates, names, file paths, header
+ * names, fault specs), safe to print. Every other flag's value could hold user data (a body, a
+ * header value, an expected response, a path or header to match, a mock answer, a token): reports
+ * say only that it was set and how long it is. A new flag stays hidden until added here.
+ */
+const PLAIN_FLAGS = new Set([
+  'admin-port', 'backoff', 'baseline', 'body-file', 'breaker', 'concurrency', 'dry-run', 'duration', 'expect-status', 'failover',
+  'failure-rate', 'fault-window', 'faults', 'file', 'force', 'grace', 'insecure', 'json', 'listen', 'match-method', 'max-body',
+  'max-connections', 'max-regression', 'merge', 'method', 'metrics', 'metrics-port', 'min-change', 'mock', 'mock-file',
+  'mock-latency', 'mock-status', 'naive', 'out', 'quick', 'rate', 'record', 'redact', 'replay', 'replay-ignore', 'replay-timing',
+  'requests', 'retries', 'retry-after', 'retry-on', 'scenario', 'seed', 'shard', 'tally-every', 'threshold', 'timeout',
+  'workers', 'workflow',
+]);
+/** Flags whose values are URLs: shown without credentials or token-like query values. */
+const URL_FLAGS = new Set(['upstream']);
+
+/**
+ * The values from the environment as reports keep them: plain settings as given, URLs without
+ * credentials, header names with the values of secret headers redacted, anything else as
+ * '(set, N bytes)'; a repeatable flag's values one per line.
  */
 export function shownEnvValues(used: readonly EnvFlag[], redactedHeaders: readonly string[] = []): Record<string, string> {
   const extra = new Set(redactedHeaders.map((name) => name.toLowerCase()));
@@ -94,12 +132,15 @@ export function shownEnvValues(used: readonly EnvFlag[], redactedHeaders: readon
 }
 
 function shownValue(flag: string, value: string, extraSecretHeaders: ReadonlySet<string>): string {
-  if (/token|secret|password|key/i.test(flag)) return REDACTED;
+  if (PLAIN_FLAGS.has(flag)) return value;
+  if (URL_FLAGS.has(flag)) return redactUrlText(value);
   if (flag === 'header') {
     const colon = value.indexOf(':');
     if (colon > 0 && isSecretHeader(value.slice(0, colon).trim(), extraSecretHeaders)) return `${value.slice(0, colon)}: ${REDACTED}`;
+    if (colon > 0) return value;
   }
-  return redactUrlText(value);
+  if (/token|secret|password|key/i.test(flag)) return REDACTED;
+  return `(set, ${Buffer.byteLength(value)} bytes)`;
 }
 
 /** 'RESIL_CONCURRENCY=100 · RESIL_THRESHOLD=p99<300ms\nsuccess_rate>=0.99', one line, at most 80 characters a value. */

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { parseTargetUrl } from '../engine/plan.js';
@@ -34,7 +34,11 @@ export default class Init extends BaseCommand {
       writeFileSync(path, text);
       process.stdout.write(`wrote ${path}\n`);
     }
-    process.stdout.write(`next: replace OWNER in ${flags.workflow} with the account that hosts resil; try the campaign here with \`resil run ${flags.file}\` once your service is up\n`);
+    // resil is rarely on PATH: name the two ways that work, as README's "Use it in your project" does.
+    const bin = join(this.config.root, 'bin', 'run.js');
+    process.stdout.write(
+      `next: replace OWNER in ${flags.workflow} with the account that hosts resil; once your service is up, try the campaign here with \`npx --no -- resil run ${flags.file}\` (resil installed in this project) or \`node ${bin} run ${flags.file}\`\n`,
+    );
   }
 }
 

@@ -3,6 +3,9 @@ import { BaseCommand } from '../cli/base.js';
 import { executeLoad } from '../cli/execute-load.js';
 import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
 import type { ResultDocument } from '../report/result.js';
+import { UsageError } from '../errors.js';
+import { chaosOnlyProblem } from '../thresholds/metrics.js';
+import { parseThreshold } from '../thresholds/parse.js';
 
 export default class Load extends BaseCommand {
   static override summary = 'Drive load at an HTTP service and judge the result against thresholds.';
@@ -21,6 +24,16 @@ export default class Load extends BaseCommand {
 
   async run(): Promise<ResultDocument> {
     const { args, flags } = await this.parse(Load);
+    for (const source of flags.threshold ?? []) {
+      let metric: string;
+      try {
+        metric = parseThreshold(source).metric;
+      } catch {
+        continue; // the plan lists it with the run's other problems
+      }
+      const problem = chaosOnlyProblem(source, metric, 'use resil chaos');
+      if (problem) throw new UsageError(problem);
+    }
     return executeLoad(loadOptionsFromFlags(args.url, flags), {
       command: 'load',
       json: this.jsonEnabled(),

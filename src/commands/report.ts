@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { campaignExitCode, verdictTable } from '../cli/execute-campaign.js';
 import { reportToGitHub } from '../cli/execute-load.js';
 import { UsageError } from '../errors.js';
-import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison, type ScenarioComparison } from '../report/compare.js';
+import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison } from '../report/compare.js';
 import { mergeResults } from '../report/merge.js';
-import { CAMPAIGN_SCHEMA_VERSION, campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
-import { RESULT_SCHEMA, type ResultDocument, type ScenarioResult } from '../report/result.js';
+import { campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
+import { readResultFile } from '../report/read.js';
+import type { ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 
 export default class Report extends BaseCommand {
@@ -43,8 +43,8 @@ export default class Report extends BaseCommand {
     const out = flags.out ?? [];
     checkOutputPaths(out);
     const compare = parseCompareSettings({ maxRegression: flags['max-regression'] ?? [], minChange: flags['min-change'] ?? [], metrics: flags.metrics ?? [] });
-    const loaded = files.map(readResults);
-    const baseline = flags.baseline === undefined ? undefined : readResults(flags.baseline);
+    const loaded = files.map(readResultFile);
+    const baseline = flags.baseline === undefined ? undefined : readResultFile(flags.baseline);
 
     let scenarios: ScenarioResult[];
     if (flags.merge) {
@@ -57,6 +57,8 @@ export default class Report extends BaseCommand {
       scenarios = loaded.flat();
     }
     const campaign = scenarios.length > 1 || scenarios.some((s) => s.document.scenario !== undefined);
+    // Compared before anything is shown or written: a baseline that cannot be compared is bad input.
+    const comparison = baseline ? compareScenarios(scenarios, baseline, compare) : undefined;
 
     const json = this.jsonEnabled();
     if (!json) {
@@ -71,9 +73,7 @@ export default class Report extends BaseCommand {
     reportToGitHub(scenarios);
     let code = campaignExitCode(scenarios);
 
-    let comparison: ScenarioComparison[] | undefined;
-    if (baseline) {
-      comparison = compareScenarios(scenarios, baseline, compare);
+    if (comparison) {
       if (!json) process.stdout.write(`\ncompared with ${flags.baseline}\n${renderComparison(comparison)}`);
       if (comparisonFailed(comparison) && code === 0) code = 1;
     }
@@ -81,24 +81,4 @@ export default class Report extends BaseCommand {
     const document = campaign ? campaignDocument(scenarios) : scenarios[0]!.document;
     return comparison ? { result: document, comparison } : document;
   }
-}
-
-/** The result documents in a file: one (load, chaos) or one per scenario (run). */
-function readResults(path: string): ScenarioResult[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code ? `cannot be read (${code})` : 'not JSON'}`);
-  }
-  const schema = (parsed as { schema?: unknown } | null)?.schema;
-  if (schema === RESULT_SCHEMA) {
-    const document = parsed as ResultDocument;
-    return [{ name: document.scenario ?? document.command, document }];
-  }
-  if (schema === CAMPAIGN_SCHEMA_VERSION) {
-    return (parsed as { scenarios: Array<{ name: string; result: ResultDocument }> }).scenarios.map((s) => ({ name: s.name, document: s.result }));
-  }
-  throw new UsageError(`${path}: not a resil result (expected "schema": "${RESULT_SCHEMA}" or "${CAMPAIGN_SCHEMA_VERSION}")`);
 }

@@ -144,10 +144,19 @@ export interface ScenarioComparison {
 
 /**
  * Compares the scenarios of a result with those of a baseline, matched by name (one result against
- * one result are compared whatever their names). A scenario the current result lacks is a failure.
+ * one result are compared whatever their command). A scenario the current result lacks is a failure.
  */
 export function compareScenarios(current: readonly ScenarioResult[], baseline: readonly ScenarioResult[], settings: CompareSettings): ScenarioComparison[] {
   if (current.length === 1 && baseline.length === 1) {
+    // Two scenarios of other names measure other things: any verdict on them would be noise. In CI
+    // that is a mis-wired baseline artifact, so it is refused as bad input (exit 2, the action's
+    // verdict 'error'), neither passed (exit 0 hides it) nor called a regression (exit 1 misleads).
+    const [now, before] = [current[0]!, baseline[0]!];
+    if (now.document.scenario !== undefined && before.document.scenario !== undefined && now.name !== before.name) {
+      throw new UsageError(
+        `--baseline: comparing scenario '${now.name}' against baseline scenario '${before.name}' says nothing; give a baseline of '${now.name}' (resil run CAMPAIGN --scenario ${now.name} --out FILE.json)`,
+      );
+    }
     return [{ scenario: current[0]!.name, status: 'compared', metrics: compareResults(current[0]!.document, baseline[0]!.document, settings) }];
   }
   const rows: ScenarioComparison[] = [];

@@ -105,10 +105,11 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
 
   // Volume.
   const { total, ok, failed: failedRequests, cancelled, dropped } = document.requests;
+  const needed = document.schedule?.connectionsNeeded ?? null;
   lines.push(
     `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
       (cancelled > 0 ? ` · ${count(cancelled)} cancelled at stop` : '') +
-      (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent; about ${count(document.schedule!.connectionsNeeded)} connections would keep the schedule)` : '') +
+      (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${count(needed)} connections would keep the schedule`})` : '') +
       ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
     '',
   );

@@ -190,7 +190,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   ];
   if (document.schedule) {
     const s = document.schedule;
-    cards.push(['schedule', `${count(s.scheduled)} scheduled`, `${count(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === undefined ? '' : ` · ${count(s.peakConnections)} connections`}${s.waitedForConnection > 0 ? `, about ${count(s.connectionsNeeded)} needed` : ''}`]);
+    cards.push(['schedule', `${count(s.scheduled)} scheduled`, `${count(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${count(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${count(s.connectionsNeeded)} needed` : ''}`]);
   }
   out.push(
     '<div class="cards">' +

@@ -48,9 +48,14 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
       ? {
           ...first.schedule,
           lateStarts: snapshot.lateStarts,
-          peakConnections: snapshot.peakConnections,
-          waitedForConnection: snapshot.waitedForConnection,
-          connectionsNeeded: connectionsNeeded(snapshot, peakRate(first.schedule), figures.serviceTimeMs?.mean ?? null),
+          // Shards from a resil that did not measure connections: none to add up.
+          ...(documents.some((d) => d.schedule?.peakConnections === null)
+            ? { peakConnections: null, waitedForConnection: null, connectionsNeeded: null }
+            : {
+                peakConnections: snapshot.peakConnections,
+                waitedForConnection: snapshot.waitedForConnection,
+                connectionsNeeded: connectionsNeeded(snapshot, peakRate(first.schedule), figures.serviceTimeMs?.mean ?? null),
+              }),
         }
       : null,
     ...figures,

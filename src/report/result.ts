@@ -62,12 +62,15 @@ export interface ResultDocument {
     scheduled: number;
     lateStarts: number;
     lateStartMs: number;
-    /** The most connections in use at once (per thread, added up over threads and shards). */
-    peakConnections: number;
+    /**
+     * The most connections in use at once (per thread, added up over threads and shards). This and
+     * the next two are null in results of a resil from before they were measured.
+     */
+    peakConnections: number | null;
     /** Requests that, when due, found every connection busy at --max-connections (they waited, or were dropped). */
-    waitedForConnection: number;
+    waitedForConnection: number | null;
     /** Connections that would have kept the schedule: see connectionsNeeded(). */
-    connectionsNeeded: number;
+    connectionsNeeded: number | null;
   } | null;
   statusCodes: Record<string, number>;
   errors: Record<string, number>;

@@ -40,12 +40,14 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   if (document.schedule) {
     const { scheduled, lateStarts, lateStartMs, peakConnections, waitedForConnection, connectionsNeeded } = document.schedule;
     overview.push({ schedule: `${n(scheduled)} scheduled · ${n(lateStarts)} started more than ${lateStartMs}ms late` });
-    const connections =
-      waitedForConnection > 0
-        ? `${n(peakConnections)} at most · ${c.yellow(`${n(waitedForConnection)} requests found none free`)} · about ${n(connectionsNeeded)} would keep the schedule`
-        : `${n(peakConnections)} at most, enough to keep the schedule`;
-    // Results written before the connection figures existed have none.
-    if (peakConnections !== undefined) overview.push({ connections });
+    // null: a result from a resil that did not measure connections yet.
+    if (peakConnections !== null && waitedForConnection !== null && connectionsNeeded !== null) {
+      const connections =
+        waitedForConnection > 0
+          ? `${n(peakConnections)} at most · ${c.yellow(`${n(waitedForConnection)} requests found none free`)} · about ${n(connectionsNeeded)} would keep the schedule`
+          : `${n(peakConnections)} at most, enough to keep the schedule`;
+      overview.push({ connections });
+    }
   }
   lines.push(overview.toString());
   lines.push('');

@@ -8,6 +8,8 @@ export type MetricKind = 'ratio' | 'duration' | 'number';
 export interface MetricSpec {
   kind: MetricKind;
   description: string;
+  /** Measured by chaos runs only: a load run has nothing to judge it on. */
+  chaos?: true;
 }
 
 export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
@@ -17,9 +19,9 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
   mean: { kind: 'duration', description: 'mean latency' },
   min: { kind: 'duration', description: 'fastest request' },
   max: { kind: 'duration', description: 'slowest request' },
-  amplification: { kind: 'number', description: 'chaos: dependency calls per request' },
-  recovery: { kind: 'duration', description: 'chaos: longest time from the end of a fault window back to steady state' },
-  dependency_calls: { kind: 'number', description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)' },
+  amplification: { kind: 'number', description: 'chaos: dependency calls per request', chaos: true },
+  recovery: { kind: 'duration', description: 'chaos: longest time from the end of a fault window back to steady state', chaos: true },
+  dependency_calls: { kind: 'number', description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)', chaos: true },
   // Percentiles: p50, p90, p95, p99, p999 and the general p(N) form, all of kind 'duration'.
 };
 
@@ -46,4 +48,13 @@ export function judges(metric: string, percentile?: number): string {
 
 export function knownMetricNames(): string[] {
   return [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS), 'p(N)'];
+}
+
+/**
+ * Why a threshold cannot judge a load run (no proxies, so no dependency calls, amplification or
+ * recovery), or undefined when it can. `where` says how to make the run a chaos run.
+ */
+export function chaosOnlyProblem(source: string, metric: string, where: string): string | undefined {
+  if (!Object.hasOwn(THRESHOLD_METRICS, metric) || !THRESHOLD_METRICS[metric]!.chaos) return undefined;
+  return `threshold '${source}': ${metric} is measured by chaos runs only (${where}); a load run would always fail it with no data`;
 }
