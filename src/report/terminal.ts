@@ -33,8 +33,8 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const overview = new Table({ style: tableStyle });
   const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
   overview.push(
-    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
-    { 'success rate': colourRate(c, document.successRate, rate) + (dropped > 0 ? c.dim(' (dropped count as failed)') : '') },
+    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${c.red(n(cancelled) + ' cut unanswered')} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    { 'success rate': colourRate(c, document.successRate, rate) + unansweredNote(c, cancelled, dropped) },
     { throughput: `${n(document.rps)} req/s` },
   );
   if (document.schedule) {
@@ -141,4 +141,10 @@ function formatActual(expression: string, actual: number | null): string {
   if (metric === 'amplification') return actual.toFixed(2);
   if (metric === 'dependency_calls') return n(actual);
   return formatMs(actual);
+}
+
+/** Which requests outside the total the success rate counts as failed, if any. */
+function unansweredNote(c: ChalkInstance, cancelled: number, dropped: number): string {
+  const counted = [...(cancelled > 0 ? ['cut unanswered'] : []), ...(dropped > 0 ? ['dropped'] : [])];
+  return counted.length > 0 ? c.dim(` (${counted.join(' and ')} count as failed)`) : '';
 }
