@@ -142,6 +142,15 @@ describe('-d bounds the run', () => {
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain('--max-connections bounds the open model');
   });
+
+  test('without -c the open model starts with min(10, --max-connections); the error needs both given', async () => {
+    const run = await runCli(['load', slow.url, '-r', '100', '-n', '5', '--max-connections', '5', '--json']);
+    expect(run.stderr).not.toContain('less than --concurrency');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as ResultDocument;
+    expect(result.settings).toMatchObject({ concurrency: 5, maxConnections: 5 });
+    expect(result.requests.ok).toBe(5);
+  });
 });
 
 /**

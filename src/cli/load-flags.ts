@@ -5,7 +5,7 @@ import { outFlagSummary } from '../report/outputs.js';
 
 /** The flags of `resil load` (and, later, every command that drives load). */
 export const loadFlags = {
-  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: opened at the start).', default: 10 }),
+  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: opened at the start). Default 10, or --max-connections if lower.' }),
   'max-connections': Flags.integer({ summary: 'Open model: open more connections on demand up to this many (default 1000).' }),
   requests: Flags.integer({ char: 'n', summary: 'Stop after this many requests.' }),
   duration: Flags.string({ char: 'd', summary: 'Stop sending after this long: 500ms, 10s, 2m (default 10s when -n is not given).' }),
@@ -35,7 +35,6 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
   const options: LoadOptions = {
     url: url ?? '',
     method: flags.method as string,
-    concurrency: flags.concurrency as number,
     timeout: flags.timeout as string,
     grace: flags.grace as string,
     expectStatus: flags['expect-status'] as string,
@@ -44,6 +43,7 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
     insecure: flags.insecure as boolean,
   };
   const optional: Array<[keyof LoadOptions, unknown]> = [
+    ['concurrency', flags.concurrency],
     ['maxConnections', flags['max-connections']],
     ['requests', flags.requests],
     ['duration', flags.duration],
