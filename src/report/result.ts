@@ -3,6 +3,7 @@ import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { Threshold } from '../thresholds/parse.js';
 import type { LoadPlan } from '../engine/plan.js';
 import { LATE_START_MS } from '../engine/open.js';
+import { shardShare } from '../engine/executor.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluate.js';
@@ -60,6 +61,7 @@ export interface ResultDocument {
     /** Requests per second; null when stages set it. */
     rate: number | null;
     stages: Array<{ durationMs: number; rate: number; requests: number }> | null;
+    /** Requests in the schedule: in a shard's result, that shard's part (merging adds them up). */
     scheduled: number;
     lateStarts: number;
     lateStartMs: number;
@@ -220,7 +222,8 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
         ? {
             rate: plan.rate ?? null,
             stages: plan.options.stages ? plan.arrivals!.steps : null,
-            scheduled: plan.arrivals!.total,
+            // This shard's part (of all its threads): the shards' parts add up to the whole schedule.
+            scheduled: shardShare(plan.arrivals!.total, plan.shard, plan.workers),
             lateStarts: snapshot.lateStarts,
             lateStartMs: LATE_START_MS,
             peakConnections: snapshot.peakConnections,
