@@ -15,7 +15,7 @@ export const loadFlags = {
   body: Flags.string({ summary: 'Request body; {{i}}, {{uuid}} and {{randomInt a b}} are filled in per request.' }),
   'body-file': Flags.string({ summary: 'Read the request body from this file.' }),
   timeout: Flags.string({ summary: 'Time limit per request.', default: '10s' }),
-  grace: Flags.string({ summary: 'How long in-flight requests may finish once sending stops.', default: '2s' }),
+  grace: Flags.string({ summary: 'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).', default: '2s' }),
   'expect-status': Flags.string({ summary: "Statuses that count as success: '200,201,3xx'.", default: '2xx' }),
   'expect-body': Flags.string({ summary: 'The response body must contain this text.' }),
   'expect-json': Flags.string({ summary: "JSON check: 'path' (exists) or 'path=value' (repeatable).", multiple: true, multipleNonGreedy: true }),
