@@ -226,6 +226,7 @@ describe('JUnit report', () => {
       target: 'http://127.0.0.1:8080/api',
       seed: '42',
       requests: '3000',
+      cancelled: '0',
       dropped: '0',
       successRate: '0.8',
       rps: '98.4',

@@ -73,7 +73,7 @@ describe('-d bounds the run', () => {
     // Little's law: 100/s × the 500 ms service time.
     expect(result.schedule!.connectionsNeeded).toBeGreaterThanOrEqual(50);
     expect(result.schedule!.connectionsNeeded).toBeLessThanOrEqual(55);
-    expect(result.successRate).toBeCloseTo(result.requests.ok / (result.requests.total + 90), 6);
+    expect(result.successRate).toBeCloseTo(result.requests.ok / (result.requests.total + result.requests.cancelled + 90), 6);
     expect(result.thresholds[0]).toMatchObject({ expression: 'success_rate>=0.95', ok: false });
 
     // Every output shows it.
@@ -99,7 +99,7 @@ describe('-d bounds the run', () => {
     expect(merged.requests.dropped).toBe(shards[0]!.requests.dropped + shards[1]!.requests.dropped);
     expect(merged.requests.dropped).toBeGreaterThanOrEqual(70);
     expect(merged.schedule!.peakConnections).toBe(10);
-    expect(merged.successRate).toBeCloseTo(merged.requests.ok / (merged.requests.total + merged.requests.dropped), 6);
+    expect(merged.successRate).toBeCloseTo(merged.requests.ok / (merged.requests.total + merged.requests.cancelled + merged.requests.dropped), 6);
   });
 
   test('closed model: sending stops at -d, in-flight requests get the grace period', async () => {
@@ -141,6 +141,96 @@ describe('-d bounds the run', () => {
     const closed = await runCli(['load', slow.url, '-n', '5', '--max-connections', '10']);
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain('--max-connections bounds the open model');
+  });
+
+  test('without -c the open model starts with min(10, --max-connections); the error needs both given', async () => {
+    const run = await runCli(['load', slow.url, '-r', '100', '-n', '5', '--max-connections', '5', '--json']);
+    expect(run.stderr).not.toContain('less than --concurrency');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as ResultDocument;
+    expect(result.settings).toMatchObject({ concurrency: 5, maxConnections: 5 });
+    expect(result.requests.ok).toBe(5);
+  });
+});
+
+/**
+ * A service that hangs must not pass: requests sent but unanswered when the run ends (in flight when
+ * --grace ran out, or waiting in backoff at stop) are `cancelled` and count against the success rate,
+ * ok ÷ (total + dropped + cancelled). They used to be left out of it: a service that answered for 3 s
+ * and then never again passed at 100%.
+ */
+describe('a service that hangs fails the run', () => {
+  let hanging: TestServer;
+  /** performance.now() of the first request since the last reset; answers only in the 500 ms after it. */
+  let firstMs: number | null = null;
+  beforeAll(async () => {
+    hanging = await startServer((_req, res) => {
+      firstMs ??= performance.now();
+      // 50 ms per answer, so the closed model's 10 connections make about 100 requests in 0.5 s.
+      if (performance.now() - firstMs < 500) setTimeout(() => res.end('ok'), 50);
+    });
+  });
+  beforeEach(() => {
+    firstMs = null;
+  });
+  afterAll(() => hanging.close());
+
+  function expectUnansweredCounted(result: ResultDocument, seenBefore: number): void {
+    const { total, ok, cancelled, dropped } = result.requests;
+    expect(hanging.seen - seenBefore).toBe(total + cancelled);
+    expect(result.successRate).toBeCloseTo(ok / (total + dropped + cancelled), 6);
+    expect(result.thresholds.find((t) => t.expression === 'success_rate>=0.95')).toMatchObject({ ok: false, default: true });
+  }
+
+  test('open model: every request after the hang is cut unanswered and counted as failed', async () => {
+    const before = hanging.seen;
+    const result = await runLoad({ url: hanging.url, rate: 50, duration: '1500ms', grace: `${GRACE_MS}ms` });
+    const { total, cancelled, dropped } = result.requests;
+    expect(total + cancelled + dropped).toBe(75);
+    // 25 due in the first 0.5 s are answered, the other 50 hang (±2 for timer jitter at the edge).
+    expect(cancelled).toBeGreaterThanOrEqual(48);
+    expect(result.successRate).toBeLessThan(0.4);
+    expectUnansweredCounted(result, before);
+    const scenarios = [{ name: 'hung', document: result }];
+    const summary = renderSummary(result, { color: false });
+    expect(summary).toContain(`${cancelled} cut unanswered`);
+    expect(summary).toContain('(cut unanswered count as failed)');
+    expect(renderJunit(scenarios)).toContain(`<property name="cancelled" value="${cancelled}"/>`);
+    expect(renderStepSummary(scenarios)).toContain(`**${cancelled} cut unanswered**`);
+    expect(renderHtml(scenarios)).toContain(`${cancelled} cut unanswered`);
+    const prometheus = await renderPrometheus(scenarios);
+    expect(prometheus).toContain(`resil_requests_cancelled_total{scenario="hung"} ${cancelled}`);
+    expect(prometheus).toContain(`resil_success_ratio{scenario="hung"} ${result.successRate}`);
+  });
+
+  test('closed model: the connections left hanging count against the success rate', async () => {
+    const before = hanging.seen;
+    const result = await runLoad({ url: hanging.url, duration: '1500ms', grace: `${GRACE_MS}ms`, concurrency: 10 });
+    expect(result.requests.cancelled).toBe(10);
+    expect(result.requests.total).toBeLessThanOrEqual(110);
+    expectUnansweredCounted(result, before);
+  });
+
+  test('CLI: a p99 threshold does not let a hanging service pass', async () => {
+    const before = hanging.seen;
+    const run = await runCli(['load', hanging.url, '-r', '50', '-d', '1.5s', '--grace', `${GRACE_MS}ms`, '-t', 'p99<100ms', '--json']);
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as ResultDocument;
+    expect(result.thresholds.find((t) => t.expression === 'p99<100ms')).toMatchObject({ ok: true });
+    expectUnansweredCounted(result, before);
+  });
+
+  test('policy mode: requests cut while waiting in backoff count as failed', async () => {
+    const result = await runChaos({
+      load: { rate: 50, duration: `${DURATION_MS}ms`, grace: `${GRACE_MS}ms`, policy: { retries: 3, backoff: 'fixed:5s' }, seed: 3 },
+      proxy: { mock: { latency: '5ms' }, failureRate: 0.5 },
+    });
+    const { total, ok, cancelled, dropped } = result.requests;
+    expect(total + cancelled + dropped).toBe(50);
+    // Every faulted request waits 5 s to retry: all of them are cut at stop.
+    expect(cancelled).toBeGreaterThan(10);
+    expect(result.successRate).toBeCloseTo(ok / (total + dropped + cancelled), 6);
+    expect(result.thresholds.find((t) => t.expression === 'success_rate>=0.9')).toMatchObject({ ok: false });
   });
 });
 

@@ -20,6 +20,7 @@ describe('sharding and merging', () => {
       [1, 2, 3, 4].map((i) => runCli(['load', server.url, '-n', '2001', '-c', '8', '--shard', `${i}/4`, '--out', join(scratch, `shard-${i}.json`)])),
     );
     for (const shard of shards) expect(shard.code).toBe(0);
+    expect(shards[0]!.stdout).toContain('closed model, shard 1/4: 2 of 8 connections ·');
     expect(server.seen - before).toBe(2001);
     const documents = [1, 2, 3, 4].map((i) => JSON.parse(readFileSync(join(scratch, `shard-${i}.json`), 'utf8')));
     expect(documents.map((d) => d.requests.total)).toEqual([501, 500, 500, 500]);
@@ -48,6 +49,41 @@ describe('sharding and merging', () => {
     const totals = shards.map((s) => JSON.parse(s.stdout).requests.total);
     expect(totals).toEqual([100, 100, 100, 100]);
     expect(server.seen - before).toBe(400);
+  });
+
+  test('a shard of the open model reports its own part of the connections and the schedule; merged, the parts add up', async () => {
+    // 200 ms per answer: 50/s per shard needs about 10 connections, a shard has 4, so requests are dropped.
+    const slow = await startServer((_req, res) => setTimeout(() => res.end('ok'), 200));
+    const before = slow.seen;
+    const files = [1, 2].map((i) => join(scratch, `open-${i}.json`));
+    const shards = await Promise.all(
+      [1, 2].map((i) => runCli(['load', slow.url, '-r', '100', '-d', '1s', '--grace', '300ms', '-c', '4', '--max-connections', '8', '-w', '2', '--shard', `${i}/2`, '--out', files[i - 1]!])),
+    );
+    await slow.close();
+    expect(shards[0]!.stdout).toContain('open model, shard 1/2 of 100/s scheduled, up to 4 of 8 connections, 2 workers ·');
+    const documents = files.map((file) => JSON.parse(readFileSync(file, 'utf8')));
+    let sent = 0;
+    for (const [i, document] of documents.entries()) {
+      const { total, cancelled, dropped } = document.requests;
+      expect(document.schedule.scheduled).toBe(50);
+      expect(total + cancelled + dropped).toBe(50);
+      expect(dropped).toBeGreaterThan(0);
+      expect(shards[i]!.stdout).toContain('50 scheduled');
+      sent += total + cancelled;
+    }
+    expect(slow.seen - before).toBe(sent);
+    const merged = await runCli(['report', '--merge', ...files, '--json']);
+    const document = JSON.parse(merged.stdout);
+    expect(document.schedule.scheduled).toBe(100);
+    expect(document.requests.total + document.requests.cancelled + document.requests.dropped).toBe(100);
+    const summary = await runCli(['report', '--merge', ...files]);
+    expect(summary.stdout).toContain('open model, 100/s scheduled, up to 8 connections, 2 shards merged, 2 workers each ·');
+    // One unsharded result "merged" is one shard.
+    const whole = join(scratch, 'whole.json');
+    await runCli(['load', server.url, '-n', '10', '--out', whole]);
+    const single = await runCli(['report', '--merge', whole]);
+    expect(single.code).toBe(0);
+    expect(single.stdout).toContain(', 1 shard merged ·');
   });
 
   test('resil run --shard: campaign results merge scenario by scenario', async () => {

@@ -185,7 +185,7 @@ const scenarioFields = {
     items: { $ref: '#/definitions/stage' },
   },
   timeout: { description: 'Time limit per request (default 10s).', $ref: '#/definitions/duration' },
-  grace: { description: 'How long in-flight requests may finish once sending stops (default 2s).', $ref: '#/definitions/duration' },
+  grace: { description: 'How long in-flight requests may finish once sending stops (default 2s); those still unanswered count as failed.', $ref: '#/definitions/duration' },
   'expect-status': { description: "Statuses that count as success: '200,201,3xx' (default 2xx).", type: 'string', minLength: 1 },
   'expect-body': { description: 'The response body must contain this text.', type: 'string' },
   'expect-json': stringOrList("JSON checks: 'path' (exists) or 'path=value'.", { minLength: 1 }),

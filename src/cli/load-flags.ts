@@ -5,7 +5,7 @@ import { outFlagSummary } from '../report/outputs.js';
 
 /** The flags of `resil load` (and, later, every command that drives load). */
 export const loadFlags = {
-  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: opened at the start).', default: 10 }),
+  concurrency: Flags.integer({ char: 'c', summary: 'Connections (closed model: each loops request → response; open model: opened at the start). Default 10, or --max-connections if lower.' }),
   'max-connections': Flags.integer({ summary: 'Open model: open more connections on demand up to this many (default 1000).' }),
   requests: Flags.integer({ char: 'n', summary: 'Stop after this many requests.' }),
   duration: Flags.string({ char: 'd', summary: 'Stop sending after this long: 500ms, 10s, 2m (default 10s when -n is not given).' }),
@@ -15,7 +15,7 @@ export const loadFlags = {
   body: Flags.string({ summary: 'Request body; {{i}}, {{uuid}} and {{randomInt a b}} are filled in per request.' }),
   'body-file': Flags.string({ summary: 'Read the request body from this file.' }),
   timeout: Flags.string({ summary: 'Time limit per request.', default: '10s' }),
-  grace: Flags.string({ summary: 'How long in-flight requests may finish once sending stops.', default: '2s' }),
+  grace: Flags.string({ summary: 'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).', default: '2s' }),
   'expect-status': Flags.string({ summary: "Statuses that count as success: '200,201,3xx'.", default: '2xx' }),
   'expect-body': Flags.string({ summary: 'The response body must contain this text.' }),
   'expect-json': Flags.string({ summary: "JSON check: 'path' (exists) or 'path=value' (repeatable).", multiple: true, multipleNonGreedy: true }),
@@ -35,7 +35,6 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
   const options: LoadOptions = {
     url: url ?? '',
     method: flags.method as string,
-    concurrency: flags.concurrency as number,
     timeout: flags.timeout as string,
     grace: flags.grace as string,
     expectStatus: flags['expect-status'] as string,
@@ -44,6 +43,7 @@ export function loadOptionsFromFlags(url: string | undefined, flags: Record<stri
     insecure: flags.insecure as boolean,
   };
   const optional: Array<[keyof LoadOptions, unknown]> = [
+    ['concurrency', flags.concurrency],
     ['maxConnections', flags['max-connections']],
     ['requests', flags.requests],
     ['duration', flags.duration],

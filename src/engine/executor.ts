@@ -28,6 +28,13 @@ export function splitEvenly(total: number, count: number, k: number): number {
   return Math.floor(total / count) + (k < total % count ? 1 : 0);
 }
 
+/** Shard i of m's part of `total` over its n worker threads (worker k takes share k·m + i of m·n, as in shareOf). */
+export function shardShare(total: number, shard: { index: number; count: number }, workers: number): number {
+  let sum = 0;
+  for (let k = 0; k < workers; k++) sum += splitEvenly(total, workers * shard.count, k * shard.count + shard.index);
+  return sum;
+}
+
 /**
  * Shared machinery of the executors: the connections, the timeout sweep, the stop with its grace
  * period, and completion. Subclasses decide when to send.

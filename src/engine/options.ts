@@ -14,7 +14,7 @@ export interface LoadOptions {
   bodyFile?: string;
   /** Closed model: connections each looping request → response. Open model: connections opened at the start. */
   concurrency?: number;
-  /** Open model: more connections are opened on demand up to this many (default 1000, at least concurrency). */
+  /** Open model: more connections are opened on demand up to this many (default 1000, at least concurrency; without concurrency, the start is min(10, this)). */
   maxConnections?: number;
   /** Stop after this many requests. */
   requests?: number;

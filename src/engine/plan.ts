@@ -81,9 +81,11 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
   }
 
-  const concurrency = checkCount(problems, '--concurrency', input.concurrency, 1) ?? DEFAULTS.concurrency;
+  const givenConcurrency = checkCount(problems, '--concurrency', input.concurrency, 1);
   const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
   const open = input.rate !== undefined || input.stages !== undefined;
+  // Open model: the default start never exceeds a --max-connections the user set lower.
+  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(DEFAULTS.concurrency, maxConnections) : DEFAULTS.concurrency);
   if (maxConnections !== undefined && !open) {
     problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
   } else if (maxConnections !== undefined && maxConnections < concurrency) {

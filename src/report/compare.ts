@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { UsageError } from '../errors.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { formatMs, tryParseDuration } from '../util/duration.js';
-import type { ResultDocument, ScenarioResult } from './result.js';
+import { attemptedRequests, type ResultDocument, type ScenarioResult } from './result.js';
 
 /**
  * `resil report NEW --baseline OLD`: is the new run worse than the old one, beyond noise?
@@ -222,8 +222,9 @@ function observations(document: ResultDocument, n: number): number {
 
 /** Wilson's 95% interval of the success rate. */
 function wilson(document: ResultDocument): Interval {
-  if (document.requests.total === 0) return null;
-  return wilsonBounds(document.requests.ok / document.requests.total, observations(document, document.requests.total));
+  const n = attemptedRequests(document.requests);
+  if (n === 0) return null;
+  return wilsonBounds(document.requests.ok / n, observations(document, n));
 }
 
 /** Wilson's score interval of a proportion p seen in n observations: sound for p near 0 or 1 and small n. */

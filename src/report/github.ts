@@ -108,7 +108,7 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   const needed = document.schedule?.connectionsNeeded ?? null;
   lines.push(
     `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
-      (cancelled > 0 ? ` · ${count(cancelled)} cancelled at stop` : '') +
+      (cancelled > 0 ? ` · **${count(cancelled)} cut unanswered** (sent, no answer when the run ended; counted as failed)` : '') +
       (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${count(needed)} connections would keep the schedule`})` : '') +
       ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
     '',

@@ -183,7 +183,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   // Headline figures.
   const { total, ok, failed, cancelled, dropped } = document.requests;
   const cards: Array<[string, string, string]> = [
-    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cancelled` : ''}${dropped > 0 ? ` · ${count(dropped)} dropped` : ''}`],
+    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${count(dropped)} dropped` : ''}`],
     ['success rate', percent(document.successRate), rateClass(document.successRate)],
     ['throughput', `${count(document.rps)} req/s`, ''],
     ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data', ''],

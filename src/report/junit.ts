@@ -50,6 +50,7 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
     ['target', document.target],
     ['seed', String(document.seed)],
     ['requests', String(document.requests.total)],
+    ['cancelled', String(document.requests.cancelled)],
     ['dropped', String(document.requests.dropped ?? 0)],
     ['successRate', document.successRate === null ? '' : String(document.successRate)],
     ['rps', String(document.rps)],
@@ -95,9 +96,11 @@ function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): s
 
 /** The figures a reader wants next to a verdict: volume, success rate, tail latency. */
 export function runContext(document: ResultDocument): string[] {
-  const { total, ok, failed, dropped } = document.requests;
+  const { total, ok, failed, cancelled, dropped } = document.requests;
   return [
-    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed${dropped > 0 ? `, ${count(dropped)} dropped (due, never sent)` : ''}`,
+    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed` +
+      (cancelled > 0 ? `, ${count(cancelled)} cut unanswered (sent, no answer when the run ended)` : '') +
+      (dropped > 0 ? `, ${count(dropped)} dropped (due, never sent)` : ''),
     `success rate: ${percent(document.successRate)}`,
     `p99: ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
     `throughput: ${count(document.rps)} req/s`,

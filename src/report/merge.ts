@@ -47,6 +47,7 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     schedule: first.schedule
       ? {
           ...first.schedule,
+          scheduled: documents.reduce((sum, d) => sum + d.schedule!.scheduled, 0),
           lateStarts: snapshot.lateStarts,
           // Shards from a resil that did not measure connections: none to add up.
           ...(documents.some((d) => d.schedule?.peakConnections === null)

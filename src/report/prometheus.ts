@@ -122,6 +122,7 @@ export function outcomeCounts(ok: number, errors: Readonly<Record<string, number
 export const HELP = {
   requests: 'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
   dropped: 'Open model: requests of the schedule that were due but never sent (no connection free before sending stopped).',
+  cancelled: 'Requests sent that had no answer when the run ended (in flight when --grace ran out, or waiting in backoff at stop); counted as failed by the success ratio.',
   duration: 'Latency of complete responses, in seconds.',
   faults: "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
   outages: "Times the chaos proxy closed its listener for fault 'down', by provider; the calls refused meanwhile never reach it and are not counted.",
@@ -151,15 +152,17 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const registers = [registry];
   const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
   const dropped = new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers });
+  const cancelled = new Counter({ name: 'resil_requests_cancelled_total', help: HELP.cancelled, labelNames: ['scenario'], registers });
   const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
   const countFaults = faultCounters(registers, ['scenario', 'provider']);
-  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded, dropped ones counted as failed (0..1); absent when no request was made or dropped.', labelNames: ['scenario'], registers });
+  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded, those cut unanswered at stop and those dropped counted as failed (0..1); absent when no request was made or dropped.', labelNames: ['scenario'], registers });
   const thresholdOk = new Gauge({ name: 'resil_threshold_ok', help: 'Whether each threshold held: 1 held, 0 missed.', labelNames: ['scenario', 'expression'], registers });
   const rps = new Gauge({ name: 'resil_requests_per_second', help: 'Requests per second over the run.', labelNames: ['scenario'], registers });
 
   for (const { name: scenario, document } of scenarios) {
     for (const [outcome, count] of outcomeCounts(document.requests.ok, document.errors)) requests.inc({ scenario, outcome }, count);
     dropped.inc({ scenario }, document.requests.dropped ?? 0);
+    cancelled.inc({ scenario }, document.requests.cancelled);
     duration.add({ scenario }, latencyBuckets(document.histograms.latency));
     for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats.injected);
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);

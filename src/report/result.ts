@@ -3,6 +3,7 @@ import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { Threshold } from '../thresholds/parse.js';
 import type { LoadPlan } from '../engine/plan.js';
 import { LATE_START_MS } from '../engine/open.js';
+import { shardShare } from '../engine/executor.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluate.js';
@@ -45,11 +46,12 @@ export interface ResultDocument {
   model: 'closed' | 'open';
   settings: ResultSettings;
   /**
-   * total = ok + failed, the requests that ended; cancelled (in flight when the grace period ran out)
-   * and dropped (open model: due, never sent) are outside it.
+   * total = ok + failed, the requests that ended with an answer or an error; cancelled (sent, still
+   * unanswered when the grace period ran out, or waiting in backoff at stop) and dropped (open model:
+   * due, never sent) are outside it. total + cancelled = the requests sent.
    */
   requests: { total: number; ok: number; failed: number; cancelled: number; dropped: number };
-  /** ok ÷ (total + dropped): a request the schedule held but never sent counts as a failure. */
+  /** ok ÷ (total + dropped + cancelled): a request never sent, or sent and never answered, counts as a failure. */
   successRate: number | null;
   rps: number;
   latencyMs: LatencySummaryMs | null;
@@ -59,6 +61,7 @@ export interface ResultDocument {
     /** Requests per second; null when stages set it. */
     rate: number | null;
     stages: Array<{ durationMs: number; rate: number; requests: number }> | null;
+    /** Requests in the schedule: in a shard's result, that shard's part (merging adds them up). */
     scheduled: number;
     lateStarts: number;
     lateStartMs: number;
@@ -219,7 +222,8 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
         ? {
             rate: plan.rate ?? null,
             stages: plan.options.stages ? plan.arrivals!.steps : null,
-            scheduled: plan.arrivals!.total,
+            // This shard's part (of all its threads): the shards' parts add up to the whole schedule.
+            scheduled: shardShare(plan.arrivals!.total, plan.shard, plan.workers),
             lateStarts: snapshot.lateStarts,
             lateStartMs: LATE_START_MS,
             peakConnections: snapshot.peakConnections,
@@ -250,6 +254,15 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
   return document;
 }
 
+/**
+ * The requests the success rate is out of: those that ended (ok or failed), those cut unanswered at
+ * stop (cancelled) and those due but never sent (dropped). An unanswered request is not a success:
+ * a service that hangs fails the run instead of passing on the few answers it gave.
+ */
+export function attemptedRequests(requests: { total: number; cancelled: number; dropped?: number }): number {
+  return requests.total + requests.cancelled + (requests.dropped ?? 0);
+}
+
 /** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
 export type MeasuredFigures = Pick<
   ResultDocument,
@@ -261,7 +274,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
   const latencyMs = summarize(latencyHistogram);
-  const attempted = snapshot.total + snapshot.dropped;
+  const attempted = attemptedRequests(snapshot);
   const successRate = attempted > 0 ? snapshot.ok / attempted : null;
   const rps = durationMs > 0 ? snapshot.total / (durationMs / 1000) : 0;
   const chaos = chaosFacts ? chaosFigures(chaosFacts, snapshot) : undefined;

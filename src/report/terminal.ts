@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { envSummary } from '../cli/env-flags.js';
+import { shardShare } from '../engine/executor.js';
 import { formatMs } from '../util/duration.js';
 import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
 
@@ -19,11 +20,14 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const lines: string[] = [];
 
   lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
+  // A shard's settings are the whole run's: say which part of them this shard had.
+  const { shard } = document;
+  const connections = (whole: number) => (shard ? `${n(shardShare(whole, shard, document.settings.workers))} of ${n(whole)}` : n(whole));
   const model =
     document.model === 'open'
-      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${n(document.settings.maxConnections ?? document.settings.concurrency)} connections`
-      : `closed model, ${document.settings.concurrency} connections`;
-  const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} shards merged` : '';
+      ? `open model, ${shard ? `shard ${shard.index + 1}/${shard.count} of ` : ''}${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${connections(document.settings.maxConnections ?? document.settings.concurrency)} connections`
+      : `closed model, ${shard ? `shard ${shard.index + 1}/${shard.count}: ` : ''}${connections(document.settings.concurrency)} connections`;
+  const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} ${plural(document.mergedShards, 'shard')} merged` : '';
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
   lines.push(c.dim(`${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
@@ -33,8 +37,8 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const overview = new Table({ style: tableStyle });
   const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
   overview.push(
-    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
-    { 'success rate': colourRate(c, document.successRate, rate) + (dropped > 0 ? c.dim(' (dropped count as failed)') : '') },
+    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${c.red(n(cancelled) + ' cut unanswered')} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    { 'success rate': colourRate(c, document.successRate, rate) + unansweredNote(c, cancelled, dropped) },
     { throughput: `${n(document.rps)} req/s` },
   );
   if (document.schedule) {
@@ -141,4 +145,10 @@ function formatActual(expression: string, actual: number | null): string {
   if (metric === 'amplification') return actual.toFixed(2);
   if (metric === 'dependency_calls') return n(actual);
   return formatMs(actual);
+}
+
+/** Which requests outside the total the success rate counts as failed, if any. */
+function unansweredNote(c: ChalkInstance, cancelled: number, dropped: number): string {
+  const counted = [...(cancelled > 0 ? ['cut unanswered'] : []), ...(dropped > 0 ? ['dropped'] : [])];
+  return counted.length > 0 ? c.dim(` (${counted.join(' and ')} count as failed)`) : '';
 }

@@ -13,8 +13,8 @@ export interface MetricSpec {
 }
 
 export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
-  success_rate: { kind: 'ratio', description: 'share of requests that passed every check' },
-  error_rate: { kind: 'ratio', description: 'share of requests that failed' },
+  success_rate: { kind: 'ratio', description: 'share of requests that passed every check (requests cut unanswered at stop or dropped count as failed)' },
+  error_rate: { kind: 'ratio', description: 'share of requests that failed, cut unanswered at stop or dropped' },
   rps: { kind: 'number', description: 'completed requests per second' },
   mean: { kind: 'duration', description: 'mean latency' },
   min: { kind: 'duration', description: 'fastest request' },
