@@ -33,3 +33,25 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; onSta
     options.onStart?.(child);
   });
 }
+
+/**
+ * Resolves true once the child's stderr (or stdout) so far matches `pattern`: an event to act on,
+ * where a fixed sleep would guess how long start-up takes on this machine. False if it exits first.
+ */
+export function outputMatches(child: ChildProcess, pattern: RegExp, stream: 'stderr' | 'stdout' = 'stderr'): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (matched: boolean) => {
+      child[stream]!.off('data', onData);
+      child.off('exit', onExit);
+      resolve(matched);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk;
+      if (pattern.test(text)) done(true);
+    };
+    const onExit = () => done(false);
+    child[stream]!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
