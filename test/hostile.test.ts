@@ -1,8 +1,9 @@
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { runLoad } from '../src/engine/run.js';
 import type { ResultDocument } from '../src/report/result.js';
-import { cpuWait, loopTurn } from './helpers/machine.js';
+import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';
+import { recordTimeouts, type TimedOut } from './helpers/timeouts.js';
 
 // Hostile targets over real sockets (127.0.0.1, port 0): each misbehaviour ends in one classified,
 // counted outcome, and the run neither crashes nor stalls. Timing tolerances are stated where asserted.
@@ -286,27 +287,28 @@ describe('hostile targets', () => {
   // timer never fires; only resil's total --timeout can end it).
   const TIMEOUT_MS = 500;
   /**
-   * Server side: from request to the client's hang-up, between the timeout and timeout + 20%. The
-   * server shares the event loop with the client, so it sees a request up to one turn of the loop
-   * after it was sent: 5 ms allowed below, or the longest turn measured (`turnMs`) if the machine made
-   * it longer. Above: plus the time other processes kept this one off the CPU during the run
-   * (`waitedMs`; every request starts with the run).
+   * The timeout as the client measured it (dispatch to abort): never early (1 ms allowed for the
+   * dispatch after resil's clock starts), at most 20% late. The hang-up as the server saw it (request
+   * to close): within the same 20%. Upper bounds add the time other processes kept this one off the
+   * CPU during the run (`waitedMs`; every request starts with the run).
    */
-  function expectTimeoutLifetimes(lifetimes: number[], count: number, turnMs: number, waitedMs: number): void {
-    expect(lifetimes).toHaveLength(count);
-    for (const ms of lifetimes) {
-      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - Math.max(5, turnMs));
+  function expectTimeouts(lives: TimedOut[], hangUps: number[], count: number, waitedMs: number): void {
+    expect(lives).toHaveLength(count);
+    for (const { ms } of lives) {
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 1);
       expect(ms).toBeLessThan(TIMEOUT_MS * 1.2 + waitedMs);
     }
+    expect(hangUps).toHaveLength(count);
+    for (const ms of hangUps) expect(ms).toBeLessThan(TIMEOUT_MS * 1.2 + waitedMs);
   }
   test.each([
     ['stops after a few bytes', false],
     ['trickles a byte every 50 ms', true],
   ])('a body that %s is timeout, fired within 20%% of --timeout', async (_name, trickle) => {
-    const lifetimes: number[] = [];
+    const hangUps: number[] = [];
     server = await startHostileServer((socket) => {
       const t0 = performance.now();
-      socket.once('close', () => lifetimes.push(performance.now() - t0));
+      socket.once('close', () => hangUps.push(performance.now() - t0));
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\nfirst bytes');
       if (trickle) {
         const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('x')), 50);
@@ -315,14 +317,14 @@ describe('hostile targets', () => {
     });
     const started = performance.now();
     const waited = cpuWait();
-    const longestTurn = loopTurn();
+    const timedOut = recordTimeouts();
     const result = await runLoad({ url: server.url, requests: 3, concurrency: 3, timeout: TIMEOUT_MS });
     const elapsed = performance.now() - started;
-    const turnMs = longestTurn();
+    const lives = timedOut();
     expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0 });
     expect(result.errors).toEqual({ timeout: 3 });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expectTimeoutLifetimes(lifetimes, 3, turnMs, waited());
+    expectTimeouts(lives, hangUps, 3, waited());
     // The run: the same, plus 100 ms for start-up and closing (and the machine's share, as above).
     expect(elapsed).toBeLessThan(TIMEOUT_MS * 1.2 + 100 + waited());
   });
@@ -444,21 +446,21 @@ describe('hostile targets', () => {
 
   // ---- 7. Accepts and never sends -------------------------------------------------------------
   test('a server that accepts and never sends a byte is timeout, within 20% of --timeout', async () => {
-    const lifetimes: number[] = [];
+    const hangUps: number[] = [];
     server = await startHostileServer((socket) => {
       const t0 = performance.now();
-      socket.once('close', () => lifetimes.push(performance.now() - t0));
+      socket.once('close', () => hangUps.push(performance.now() - t0));
     });
     const started = performance.now();
     const waited = cpuWait();
-    const longestTurn = loopTurn();
+    const timedOut = recordTimeouts();
     const result = await runLoad({ url: server.url, requests: 4, concurrency: 4, timeout: TIMEOUT_MS });
     const elapsed = performance.now() - started;
-    const turnMs = longestTurn();
+    const lives = timedOut();
     expect(result.requests).toEqual({ total: 4, ok: 0, failed: 4, cancelled: 0 });
     expect(result.errors).toEqual({ timeout: 4 });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expectTimeoutLifetimes(lifetimes, 4, turnMs, waited());
+    expectTimeouts(lives, hangUps, 4, waited());
     expect(elapsed).toBeLessThan(TIMEOUT_MS * 1.2 + 100 + waited());
   });
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 // What a busy machine did to this process, for timing tolerances that must hold on a loaded CI
 // runner as well as on a quiet one, each as strict as stated when nothing else runs.
@@ -23,19 +22,4 @@ function waitedNs(): number {
 export function cpuWait(): () => number {
   const start = waitedNs();
   return () => (waitedNs() - start) / 1e6;
-}
-
-/**
- * Starts measuring the event loop's longest turn (how late a 1 ms timer fired at worst); the returned
- * function stops and gives it in ms. A test server sharing the loop with the client sees a request up
- * to one turn after the client sent it (and started its timers): a lower bound measured on the server
- * allows that much.
- */
-export function loopTurn(): () => number {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
-  return () => {
-    histogram.disable();
-    return histogram.max / 1e6;
-  };
 }
