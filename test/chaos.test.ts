@@ -135,8 +135,9 @@ describe('resil chaos in policy mode (resil is the client)', () => {
 });
 
 describe('resil chaos on the command line', () => {
-  test('bad fault input is exit 2 with one line, before anything starts', async () => {
-    for (const args of [
+  // One test per input: each is a spawn of its own.
+  test.each(
+    [
       ['chaos', '--mock', '--faults', 'status:99'],
       ['chaos', '--mock', '--faults', 'latency:fast'],
       ['chaos', '--mock', '--faults', 'truncate:-1'],
@@ -145,12 +146,12 @@ describe('resil chaos on the command line', () => {
       ['chaos', '--mock', '--fault-window', '5s..2s'],
       ['chaos', '--upstream', 'ftp://127.0.0.1/'],
       ['chaos', 'http://127.0.0.1:9/', '--mock'],
-    ]) {
-      const run = await runCli(args);
-      expect({ args, code: run.code }).toEqual({ args, code: 2 });
-      expect(run.stderr.trim().split('\n')).toHaveLength(1);
-      expect(run.stderr).not.toMatch(/\n\s+at /);
-    }
+    ].map((args) => [args.join(' '), args]),
+  )('bad fault input is exit 2 with one line, before anything starts: resil %s', async (_name, args) => {
+    const run = await runCli(args);
+    expect({ args, code: run.code }).toEqual({ args, code: 2 });
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   test('a proxy port already in use is exit 3, saying so', async () => {
