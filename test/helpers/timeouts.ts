@@ -18,17 +18,23 @@ export interface TimedOut {
  */
 export function recordTimeouts(): () => TimedOut[] {
   const waited = cpuWait();
-  const started = new WeakMap<object, { at: number; waited: number }>();
+  // The CPU wait so far, every 20 ms (read at every dispatch, it would cost more than the requests).
+  // A request's wait counts from the sample before its dispatch: a little more than its own, never less.
+  const samples = [{ at: performance.now(), waited: 0 }];
+  const sampler = setInterval(() => samples.push({ at: performance.now(), waited: waited() }), 20);
+  const waitedBefore = (at: number) => samples.findLast((sample) => sample.at <= at)!.waited;
+  const started = new WeakMap<object, number>();
   const lives: TimedOut[] = [];
-  const onCreate = (message: unknown) => started.set((message as { request: object }).request, { at: performance.now(), waited: waited() });
+  const onCreate = (message: unknown) => started.set((message as { request: object }).request, performance.now());
   const onError = (message: unknown) => {
     const { request, error } = message as { request: object; error: { code?: string } };
-    const start = started.get(request);
-    if (start !== undefined && TIMEOUTS.has(error.code ?? '')) lives.push({ ms: performance.now() - start.at, waitedMs: waited() - start.waited });
+    const at = started.get(request);
+    if (at !== undefined && TIMEOUTS.has(error.code ?? '')) lives.push({ ms: performance.now() - at, waitedMs: waited() - waitedBefore(at) });
   };
   diagnostics.subscribe('undici:request:create', onCreate);
   diagnostics.subscribe('undici:request:error', onError);
   return () => {
+    clearInterval(sampler);
     diagnostics.unsubscribe('undici:request:create', onCreate);
     diagnostics.unsubscribe('undici:request:error', onError);
     return lives;
