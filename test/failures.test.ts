@@ -13,7 +13,7 @@ describe('failure classification', () => {
   test('an unexpected status is status:NNN, and counted under its code', async () => {
     server = await startStatusServer(503);
     const result = await runLoad({ url: server.url, requests: 20, concurrency: 2 });
-    expect(result.requests).toEqual({ total: 20, ok: 0, failed: 20, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 20, ok: 0, failed: 20, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ 'status:503': 20 });
     expect(result.statusCodes).toEqual({ '503': 20 });
     expect(server.seen).toBe(20);

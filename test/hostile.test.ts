@@ -148,7 +148,7 @@ describe('hostile targets', () => {
     server = await startHostileServer((socket) => socket.write(Buffer.from(response, 'latin1')));
     const started = performance.now();
     const result = await runLoad({ url: server.url, requests: 6, concurrency: 2, timeout: '5s' });
-    expect(result.requests).toEqual({ total: 6, ok: 0, failed: 6, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 6, ok: 0, failed: 6, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ other: 6 });
     expect(server.seen).toBe(6);
     // A parse error ends the request at once: nowhere near the 5 s timeout (tolerance: 1 s).
@@ -173,7 +173,7 @@ describe('hostile targets', () => {
     const started = performance.now();
     const result = await runLoad({ url: server.url, requests: 4, concurrency: 2, timeout: '10s' });
     const elapsed = performance.now() - started;
-    expect(result.requests).toEqual({ total: 4, ok: 0, failed: 4, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 4, ok: 0, failed: 4, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ other: 4 });
     // Well before --timeout (10 s): tolerance 1 s for four requests.
     expect(elapsed).toBeLessThan(1000);
@@ -258,14 +258,14 @@ describe('hostile targets', () => {
 
   test('--max-body 1024: expected text after byte 2048 is not seen → body', async () => {
     const result = await bodyCheck('a'.repeat(2048) + 'NEEDLE' + 'b'.repeat(2000), 1024, 'NEEDLE');
-    expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ body: 3 });
     expect(result.statusCodes).toEqual({ '200': 3 });
   });
 
   test('--max-body 1024: expected text before byte 512 passes', async () => {
     const result = await bodyCheck('a'.repeat(400) + 'NEEDLE' + 'b'.repeat(4000), 1024, 'NEEDLE');
-    expect(result.requests).toEqual({ total: 3, ok: 3, failed: 0, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 3, ok: 3, failed: 0, cancelled: 0, dropped: 0 });
   });
 
   test('--max-body 1024: the cap is exact (text ending at byte 1024 passes, at byte 1025 fails)', async () => {
@@ -278,7 +278,7 @@ describe('hostile targets', () => {
 
   test('without a check, a body larger than --max-body is not read for checks: the response passes', async () => {
     const result = await bodyCheck('z'.repeat(5000), 1024);
-    expect(result.requests).toEqual({ total: 3, ok: 3, failed: 0, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 3, ok: 3, failed: 0, cancelled: 0, dropped: 0 });
   });
 
   // ---- 4. Slower than the timeout -------------------------------------------------------------
@@ -321,7 +321,7 @@ describe('hostile targets', () => {
     const result = await runLoad({ url: server.url, requests: 3, concurrency: 3, timeout: TIMEOUT_MS });
     const elapsed = performance.now() - started;
     const lives = timedOut();
-    expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ timeout: 3 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expectTimeouts(lives, hangUps, 3, waited());
@@ -346,7 +346,7 @@ describe('hostile targets', () => {
       });
     });
     const result = await runLoad({ url: server.url, requests: 5, concurrency: 1, timeout: '5s' });
-    expect(result.requests).toEqual({ total: 5, ok: 0, failed: 5, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 5, ok: 0, failed: 5, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ body: 5 });
   });
 
@@ -361,7 +361,7 @@ describe('hostile targets', () => {
       );
     });
     const result = await runLoad({ url: server.url, requests: 5, concurrency: 1, timeout: '5s' });
-    expect(result.requests).toEqual({ total: 5, ok: 0, failed: 5, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 5, ok: 0, failed: 5, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ body: 5 }); // today: { other: 5 }
   });
 
@@ -432,7 +432,7 @@ describe('hostile targets', () => {
   test('answer then close with `connection: close`: every request passes', async () => {
     server = await startHostileServer((socket) => socket.end('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok'));
     const result = await runLoad({ url: server.url, requests: 10, concurrency: 1, timeout: '5s' });
-    expect(result.requests).toEqual({ total: 10, ok: 10, failed: 0, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 10, ok: 10, failed: 0, cancelled: 0, dropped: 0 });
     expect(server.seen).toBe(10);
   });
 
@@ -457,7 +457,7 @@ describe('hostile targets', () => {
     const result = await runLoad({ url: server.url, requests: 4, concurrency: 4, timeout: TIMEOUT_MS });
     const elapsed = performance.now() - started;
     const lives = timedOut();
-    expect(result.requests).toEqual({ total: 4, ok: 0, failed: 4, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 4, ok: 0, failed: 4, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ timeout: 4 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expectTimeouts(lives, hangUps, 4, waited());

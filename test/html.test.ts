@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runChaos } from '../src/chaos/run-chaos.js';
 import { runLoad } from '../src/engine/run.js';
-import { renderHtml } from '../src/report/html.js';
+import { renderHtml, timelineData } from '../src/report/html.js';
 import type { ResultDocument, ScenarioResult } from '../src/report/result.js';
 import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
 
@@ -108,6 +108,31 @@ describe('renderHtml: one self-contained page', () => {
   test('renders a single load scenario and no scenario at all', () => {
     expect(renderHtml([{ name: 'load', document: load }])).toContain('<section class="scenario" id="s0">');
     expect(renderHtml([])).toContain('No results.');
+  });
+});
+
+describe('the timeline chart data', () => {
+  const seconds = (...counts: number[]) => counts.map((requests, t) => ({ t, requests, ok: requests, p99Ms: 1 }));
+
+  test('a last second the run ended inside is drawn as a rate over its length, not as a drop', () => {
+    const data = timelineData({ ...load, durationMs: 2400, timeline: seconds(100, 100, 40) })!;
+    expect(data.requests).toEqual([100, 100, 100]);
+    expect(data.x).toEqual([0.5, 1.5, 2.2]);
+    expect(data.partialS).toBe(0.4);
+    expect(data.successPct).toEqual([100, 100, 100]);
+    const html = renderHtml([{ name: 'load', document: { ...load, durationMs: 2400, timeline: seconds(100, 100, 40) } }]);
+    expect(html).toContain('the last point covers the final 0.4s of the run, as a rate per second');
+  });
+
+  test('a last sliver under 250 ms is left off; whole seconds and a run shorter than a second are kept', () => {
+    const sliver = timelineData({ ...load, durationMs: 2100, timeline: seconds(100, 100, 9) })!;
+    expect(sliver.requests).toEqual([100, 100]);
+    expect(sliver.partialS).toBeNull();
+    expect(sliver.endS).toBe(3);
+    const whole = timelineData({ ...load, durationMs: 2000, timeline: seconds(100, 100) })!;
+    expect(whole).toMatchObject({ requests: [100, 100], partialS: null });
+    const short = timelineData({ ...load, durationMs: 50, timeline: seconds(5) })!;
+    expect(short).toMatchObject({ requests: [100], partialS: 0.05, x: [0.025] });
   });
 });
 

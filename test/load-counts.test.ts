@@ -27,7 +27,7 @@ describe('request counts', () => {
   test('closed model with -n sends exactly n requests', async () => {
     const before = server.seen;
     const result = await runLoad({ url: server.url, concurrency: 7, requests: 1003 });
-    expect(result.requests).toEqual({ total: 1003, ok: 1003, failed: 0, cancelled: 0 });
+    expect(result.requests).toEqual({ total: 1003, ok: 1003, failed: 0, cancelled: 0, dropped: 0 });
     expect(server.seen - before).toBe(1003);
     expect(result.statusCodes).toEqual({ '200': 1003 });
   });

@@ -171,7 +171,7 @@ describe('renderPrometheus', () => {
 
     expect(sample(families, 'resil_success_ratio', { scenario: 'load' })).toBe(load.successRate);
     expect(sample(families, 'resil_requests_per_second', { scenario: 'load' })).toBe(load.rps);
-    expect(load.thresholds).toHaveLength(1);
+    expect(load.thresholds).toHaveLength(1); // the default success_rate>=0.95
     expect(sample(families, 'resil_threshold_ok', { scenario: 'load', expression: load.thresholds[0]!.expression })).toBe(0); // 75% < 95%
     expect(families.get('resil_faults_injected_total')!.samples).toHaveLength(0);
   });
@@ -197,6 +197,18 @@ describe('renderPrometheus', () => {
     }
   });
 
+  test("fault 'down' counts outages in resil_outages_total, as the terminal does; the faults counter counts calls only", async () => {
+    const stats = { calls: 10, eligible: 10, considered: 10, expected: 3, passedThrough: 7, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'mock', listen: 'http://127.0.0.1:1' };
+    const outage: ResultDocument = {
+      ...chaos,
+      faults: { ...chaos.faults!, injected: { down: 2, 'status:503': 3 }, providers: { a: { ...stats, injected: { down: 2, 'status:503': 3 } } } },
+    };
+    const families = parseExposition(await renderPrometheus([{ name: 'outage', document: outage }]));
+    expect(families.get('resil_outages_total')!.type).toBe('counter');
+    expect(sample(families, 'resil_outages_total', { scenario: 'outage', provider: 'a' })).toBe(2);
+    expect(families.get('resil_faults_injected_total')!.samples.map((s) => s.labels.type)).toEqual(['status:503']);
+  });
+
   test('buckets are filled exactly from the HDR histogram', async () => {
     const histogram = createLatencyHistogram();
     const micros = [500, 1000, 1000, 1001, 2000, 3000, 50_000, 99_000, 20_000_000];
@@ -220,7 +232,7 @@ describe('renderPrometheus', () => {
     const empty = createLatencyHistogram();
     const document: ResultDocument = {
       ...load,
-      requests: { total: 0, ok: 0, failed: 0, cancelled: 0 },
+      requests: { total: 0, ok: 0, failed: 0, cancelled: 0, dropped: 0 },
       successRate: null,
       errors: {},
       statusCodes: {},
@@ -243,7 +255,7 @@ async function scrape(url: string): Promise<{ status: number; contentType: strin
 }
 
 function view(overrides: Partial<LiveView> = {}): LiveView {
-  return { scenario: 'live', total: 0, ok: 0, failed: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {}, ...overrides };
+  return { scenario: 'live', total: 0, ok: 0, failed: 0, dropped: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {}, ...overrides };
 }
 
 describe('startMetricsServer', () => {

@@ -271,7 +271,17 @@ describe('fault decisions', () => {
     const faulted = statuses.get(503) ?? 0;
     expect((statuses.get(200) ?? 0) + faulted).toBe(n);
     expectWithin3Sigma(faulted, n, 0.3); // sigma = sqrt(10000 * 0.3 * 0.7) ≈ 45.8
-    expect(p.stats()).toEqual({ calls: n, passedThrough: n - faulted, injected: { 'status:503': faulted }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
+    expect(p.stats()).toEqual({
+      calls: n,
+      eligible: n,
+      considered: n,
+      expected: expect.closeTo(0.3 * n, 6),
+      passedThrough: n - faulted,
+      injected: { 'status:503': faulted },
+      upstreamErrors: 0,
+      rejected: 0,
+      unmatched: 0,
+    });
   });
 
   test("weights: 'status:503=3,status:500=1' splits about 3:1", async () => {
@@ -466,11 +476,12 @@ describe('admin API', () => {
 
     const stats = await adminCall('/stats');
     expect(stats.status).toBe(200);
-    expect(stats.json).toEqual({ calls: 2, passedThrough: 0, injected: { 'status:429': 2 }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
+    expect(stats.json).toEqual({ calls: 2, eligible: 2, considered: 2, expected: 2, passedThrough: 0, injected: { 'status:429': 2 }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
     const reset = await adminCall('/reset', { method: 'POST' });
     expect(reset.status).toBe(200);
-    expect(reset.json).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 });
-    expect(p.stats()).toEqual({ calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 });
+    const zero = { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+    expect(reset.json).toEqual(zero);
+    expect(p.stats()).toEqual(zero);
     expect((await adminCall('/nowhere')).status).toBe(404);
   });
 

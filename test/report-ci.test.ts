@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RESULT_SCHEMA, type ResultDocument } from '../src/report/result.js';
 import { renderJunit, xml } from '../src/report/junit.js';
 import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../src/report/github.js';
+import { renderSummary } from '../src/report/terminal.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small factory for result documents.
@@ -23,6 +24,7 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
     settings: {
       method: 'GET',
       concurrency: 10,
+      maxConnections: null,
       requests: null,
       durationMs: 10_000,
       rate: null,
@@ -31,7 +33,7 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
       headers: {},
       expectStatus: '2xx',
     },
-    requests: { total: 1000, ok: 1000, failed: 0, cancelled: 0 },
+    requests: { total: 1000, ok: 1000, failed: 0, cancelled: 0, dropped: 0 },
     successRate: 1,
     rps: 100,
     latencyMs: { min: 1, mean: 5, p50: 4.5, p90: 8, p95: 9.5, p99: 12.25, p999: 20, max: 31 },
@@ -54,7 +56,7 @@ const passingLoad = result();
 const failingChaos = result({
   command: 'chaos',
   durationMs: 30_500,
-  requests: { total: 3000, ok: 2400, failed: 600, cancelled: 0 },
+  requests: { total: 3000, ok: 2400, failed: 600, cancelled: 0, dropped: 0 },
   successRate: 0.8,
   rps: 98.4,
   latencyMs: { min: 1, mean: 40, p50: 10, p90: 200, p95: 450, p99: 1520, p999: 2900, max: 3100 },
@@ -72,8 +74,8 @@ const failingChaos = result({
     passedThrough: 3700,
     upstreamErrors: 3,
     providers: {
-      payments: { calls: 3000, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
-      ledger: { calls: 1500, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
+      payments: { calls: 3000, eligible: 3000, considered: 3000, expected: 600, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
+      ledger: { calls: 1500, eligible: 1500, considered: 1500, expected: 200, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
     },
   },
   amplification: 1.5,
@@ -90,7 +92,7 @@ const failingChaos = result({
 const interrupted = result({
   interrupted: true,
   durationMs: 2_345.6,
-  requests: { total: 200, ok: 150, failed: 10, cancelled: 40 },
+  requests: { total: 200, ok: 150, failed: 10, cancelled: 40, dropped: 0 },
   successRate: 0.9375,
   thresholds: [
     { expression: 'success_rate>=0.99', ok: false, actual: 0.9375, default: true },
@@ -224,6 +226,7 @@ describe('JUnit report', () => {
       target: 'http://127.0.0.1:8080/api',
       seed: '42',
       requests: '3000',
+      dropped: '0',
       successRate: '0.8',
       rps: '98.4',
     });
@@ -410,5 +413,69 @@ describe('GitHub annotations', () => {
     expect(emitAnnotations(scenarios, { GITHUB_ACTIONS: 'true' }, write)).toBe(4);
     expect(written).toEqual(annotations(scenarios));
     expect(emitAnnotations([{ name: 'steady load', document: passingLoad }], { GITHUB_ACTIONS: 'true' }, write)).toBe(0);
+  });
+});
+
+describe('a chaos run without an experiment, and warnings, in the CI reports', () => {
+  const note = "no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091";
+  const warning = 'proxy dependency (127.0.0.1:8091): 5 of 5 calls passed through got no answer from the upstream http://127.0.0.1:9/ (the caller got a 502 or a cut connection): is it running?';
+  const unproved = result({
+    command: 'chaos',
+    thresholds: [
+      { expression: 'success_rate>=0.9', ok: true, actual: 1, default: true },
+      { expression: 'dependency_calls>0', ok: false, actual: 0, default: true, note },
+    ],
+    warnings: [warning],
+    faults: {
+      injected: { down: 2, 'status:503': 4 },
+      upstreamCalls: 0,
+      passedThrough: 0,
+      upstreamErrors: 0,
+      providers: {
+        dependency: {
+          ...{ calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, upstreamErrors: 0, rejected: 0, unmatched: 0 },
+          injected: { down: 2, 'status:503': 4 },
+          target: 'mock',
+          listen: 'http://127.0.0.1:8091',
+        },
+      },
+    },
+  });
+  const runs = [{ name: 'bypassed', document: unproved }];
+
+  test('JUnit: the failure names the cause; warnings are the suite output', () => {
+    const suite = childrenNamed(parseXml(renderJunit(runs)), 'testsuite')[0]!;
+    const failing = childrenNamed(suite, 'testcase').find((c) => c.attributes.name === 'dependency_calls>0')!;
+    expect(childrenNamed(failing, 'failure')[0]!.attributes.message).toBe(`dependency_calls>0: actual 0 (${note})`);
+    expect(childrenNamed(suite, 'system-out')[0]!.text).toBe(`warning: ${warning}`);
+  });
+
+  test('step summary: the cause under the thresholds, the warning, outages labelled as such, the count in the verdict', () => {
+    const summary = renderStepSummary(runs);
+    expect(summary.split('\n')[0]).toBe('## resil: ❌ 1 of 2 thresholds failed · 1 warning');
+    expect(summary).toContain("❌ no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091");
+    expect(summary).toContain('⚠️ **warning:** proxy dependency \\(127.0.0.1:8091\\)');
+    expect(summary).toContain('| `down` _(outages)_ | 2 |');
+  });
+
+  test('annotations: the cause in the ::error, the warning as ::warning', () => {
+    const lines = annotations(runs);
+    expect(lines[0]).toMatch(/^::error title=resil bypassed%3A dependency_calls>0::no dependency call reached the chaos proxy at 127\.0\.0\.1:8091: .* measured 0 \(/);
+    expect(lines[1]).toBe(`::warning title=resil bypassed::${escapeData(warning)}`);
+  });
+
+  test('one threshold is singular', () => {
+    const one = result({ thresholds: [{ expression: 'p99<300ms', ok: true, actual: 12.25 }] });
+    expect(renderStepSummary([{ name: 'one', document: one }])).toMatch(/^## resil: ✅ the 1 threshold passed\n/);
+    expect(renderSummary(one, { color: false })).toMatch(/\nthe 1 threshold passed\n$/);
+    const failed = result({ thresholds: [{ expression: 'p99<300ms', ok: false, actual: 412 }] });
+    expect(renderSummary(failed, { color: false })).toMatch(/\n1 of 1 threshold failed\n$/);
+  });
+
+  test('terminal: down counts outages on a line of its own, not among the faulted calls', () => {
+    const text = renderSummary(unproved, { color: false });
+    expect(text).toMatch(/^injected {6}status:503 × 4 {2}\(0 dependency calls, 0 passed through\)$/m);
+    expect(text).not.toMatch(/down × 2/);
+    expect(text).toMatch(/^outages {7}2 {2}\(fault 'down': listener closed, calls refused meanwhile are not counted\)$/m);
   });
 });

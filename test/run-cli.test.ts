@@ -81,9 +81,11 @@ scenarios:
     expect(run.stdout).toMatch(/^::error title=resil faults%3A amplification<=1\.2::measured 1\.\d+ calls\/request/m);
 
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<testsuites name="resil" tests="4" failures="1"/);
+    // faults: the user's two thresholds and the default dependency_calls>0 (success_rate is the user's own).
+    expect(xml).toMatch(/<testsuites name="resil" tests="5" failures="1"/);
     expect(xml).toMatch(/<testsuite name="steady" tests="2" failures="0"/);
-    expect(xml).toMatch(/<testsuite name="faults" tests="2" failures="1"/);
+    expect(xml).toMatch(/<testsuite name="faults" tests="3" failures="1"/);
+    expect(xml).toContain('<testcase classname="resil.faults" name="dependency_calls&gt;0" time="0.000"/>');
     expect(xml).toContain('<testcase classname="resil.faults" name="amplification&lt;=1.2"');
 
     const document = JSON.parse(readFileSync(json, 'utf8'));
@@ -94,6 +96,34 @@ scenarios:
     ]);
     expect(document.scenarios[1].result.faults.passedThrough).toBeGreaterThan(0);
     expect(readFileSync(summary, 'utf8')).toContain('amplification<=1.2');
+  });
+
+  test('a chaos scenario that no dependency call reached fails, naming each provider address to call', async () => {
+    // The scenario drives the upstream directly: the service under test, and so the proxies, are bypassed.
+    const otherPort = await refusedPort();
+    const file = campaignFile(`
+providers:
+  dep: { listen: 127.0.0.1:${providerPort}, upstream: ${upstream.url} }
+  other: { listen: 127.0.0.1:${otherPort}, mock: {} }
+scenarios:
+  - name: bypassed
+    type: chaos
+    url: ${upstream.url}/
+    requests: 20
+    concurrency: 2
+    faults: { dep: { failure-rate: 0.3 } }
+    thresholds: ['p99<5s']
+`);
+    const junit = join(scratch, 'bypassed.xml');
+    const run = await runCli(['run', file, '--out', junit]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `✗ no dependency call reached the chaos proxies: point the service's dependency URLs at http://127.0.0.1:${providerPort} (dep) and http://127.0.0.1:${otherPort} (other)`,
+    );
+    expect(run.stdout).toMatch(/dependency_calls>0 \(default\)\s*│\s*0\s*│\s*FAIL/);
+    expect(run.stdout).toMatch(/success_rate>=0\.9 \(default\)\s*│\s*100\.00%\s*│\s*pass/);
+    expect(run.stdout).toContain('1 of 3 thresholds failed');
+    expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="dependency_calls&gt;0: actual 0 \(no dependency call reached the chaos proxies/);
   });
 
   test('--scenario runs one; --dry-run sends nothing', async () => {
@@ -133,7 +163,8 @@ describe('resil init', () => {
     const args = ['init', 'http://127.0.0.1:3000/health', '--file', file, '--workflow', workflow];
     expect((await runCli(args)).code).toBe(0);
     expect(existsSync(workflow)).toBe(true);
-    expect(readFileSync(workflow, 'utf8')).toContain(`resil run ${file}`);
+    // The workflow runs the campaign through the action, by its path from the repository root.
+    expect(readFileSync(workflow, 'utf8')).toMatch(/uses: OWNER\/resil@main\n\s+with:\n\s+campaign: resil\.yaml\n/);
     const dry = await runCli(['run', file, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('dependency-failures (chaos)');

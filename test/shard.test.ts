@@ -29,6 +29,10 @@ describe('sharding and merging', () => {
     expect(merged.code).toBe(0);
     const document = JSON.parse(readFileSync(join(scratch, 'merged.json'), 'utf8'));
     expect(document).toMatchObject({ requests: { total: 2001, ok: 2001, failed: 0 }, shard: null, mergedShards: 4, statusCodes: { '200': 2001 } });
+    // Four single-threaded shards are four shards, not four worker threads.
+    expect(document.settings.workers).toBe(1);
+    expect(merged.stdout).toContain('closed model, 8 connections, 4 shards merged ·');
+    expect(merged.stdout).not.toMatch(/workers/);
     const counts = documents.map((d) => decodeHistogram(d.histograms.latency).totalCount);
     expect(decodeHistogram(document.histograms.latency).totalCount).toBe(counts.reduce((a, b) => a + b, 0));
     expect(document.thresholds).toEqual([{ expression: 'success_rate>=0.95', ok: true, actual: 1, default: true }]);

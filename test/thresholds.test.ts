@@ -1,5 +1,6 @@
 import { evaluateThresholds, type MetricSource } from '../src/thresholds/evaluate.js';
-import { parseThreshold } from '../src/thresholds/parse.js';
+import { parseThreshold, withDefaults } from '../src/thresholds/parse.js';
+import { closestName } from '../src/util/suggest.js';
 import { UsageError } from '../src/errors.js';
 
 describe('threshold parser', () => {
@@ -36,6 +37,8 @@ describe('threshold parser', () => {
     ['p(101)<1s', /percentile '101'/],
     ['rps>=lots', /'lots' is not a number/],
     ['=<3', /expected METRIC OP VALUE/],
+    ['sucess_rate>=0.9', /unknown metric 'sucess_rate': did you mean 'success_rate'\? \(known: /],
+    ['dependency_call>0', /did you mean 'dependency_calls'\?/],
   ])('%s is a usage error naming the bad part', (source, message) => {
     expect(() => parseThreshold(source)).toThrow(UsageError);
     expect(() => parseThreshold(source)).toThrow(message);
@@ -68,5 +71,44 @@ describe('threshold evaluation', () => {
       { expression: 'p99<1s', ok: false, actual: null },
       { expression: 'success_rate>=0', ok: false, actual: null },
     ]);
+  });
+});
+
+describe('defaults next to the user\'s thresholds', () => {
+  const sources = (thresholds: ReturnType<typeof withDefaults>) => thresholds.map((t) => `${t.source}${t.isDefault ? ' (default)' : ''}`);
+  const chaosDefaults = ['success_rate>=0.9', 'dependency_calls>0'];
+
+  test('none given: the defaults', () => {
+    expect(sources(withDefaults([], chaosDefaults))).toEqual(['success_rate>=0.9 (default)', 'dependency_calls>0 (default)']);
+  });
+
+  test("a threshold on another metric keeps the success check: 'recovery<5s' does not remove it", () => {
+    expect(sources(withDefaults([parseThreshold('recovery<5s')], chaosDefaults))).toEqual([
+      'recovery<5s',
+      'success_rate>=0.9 (default)',
+      'dependency_calls>0 (default)',
+    ]);
+  });
+
+  test('the user judging the same thing replaces the default: success_rate, error_rate, dependency_calls', () => {
+    expect(sources(withDefaults([parseThreshold('success_rate>=0')], chaosDefaults))).toEqual(['success_rate>=0', 'dependency_calls>0 (default)']);
+    expect(sources(withDefaults([parseThreshold('error_rate<50%')], chaosDefaults))).toEqual(['error_rate<50%', 'dependency_calls>0 (default)']);
+    expect(sources(withDefaults([parseThreshold('dependency_calls>=0')], chaosDefaults))).toEqual(['dependency_calls>=0', 'success_rate>=0.9 (default)']);
+  });
+
+  test('a run at 0% success fails with only a recovery threshold given, and passes only when 0% is asked for', () => {
+    const zero: MetricSource = { successRate: 0, rps: 10, latencyMs: { min: 1, mean: 1, max: 1 }, percentileMs: () => 1, recoveryMs: 0, dependencyCalls: 100 };
+    const judged = (user: string[]) => evaluateThresholds(withDefaults(user.map(parseThreshold), chaosDefaults), zero).every((v) => v.ok);
+    expect(judged(['recovery<5s'])).toBe(false);
+    expect(judged(['recovery<5s', 'success_rate>=0'])).toBe(true);
+  });
+});
+
+describe('did you mean', () => {
+  test('the nearest known name within a quarter of its length, else nothing', () => {
+    expect(closestName('sucess_rate', ['success_rate', 'error_rate'])).toBe('success_rate');
+    expect(closestName('timout', ['timeout', 'reset', 'close'])).toBe('timeout');
+    expect(closestName('rset', ['reset', 'rps'])).toBe('reset');
+    expect(closestName('latency', ['success_rate', 'rps', 'p99'])).toBeUndefined();
   });
 });

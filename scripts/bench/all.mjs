@@ -1,6 +1,7 @@
 // All benchmarks in sequence, each in its own `node` child with our stdio: run.mjs (load
 // generators), then memory.mjs (RSS growth), then proxy.mjs (resil's chaos proxy vs nginx as a
-// reverse proxy). Stops at the first one that fails and exits with its code.
+// reverse proxy), workers.mjs, merge.mjs and schedule.mjs (the open model's timing). Stops at the
+// first one that fails and exits with its code.
 //
 //   npm run bench   (builds dist/ first)
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
@@ -19,7 +20,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-for (const script of ['run.mjs', 'memory.mjs', 'proxy.mjs', 'workers.mjs', 'merge.mjs']) {
+for (const script of ['run.mjs', 'memory.mjs', 'proxy.mjs', 'workers.mjs', 'merge.mjs', 'schedule.mjs']) {
   console.log(`\n=== ${script}\n`);
   // memory.mjs measures resil's own process, so it runs with the flags the CLI uses.
   const flags = script === 'memory.mjs' ? RESIL_NODE_FLAGS : [];

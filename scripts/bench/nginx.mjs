@@ -1,19 +1,21 @@
 // A throwaway local nginx for the benchmarks: the origin answers every request with 200 "hello world\n".
 //
-//   const nginx = await startNginx();   // { url, port, version, ports, stop() }
+//   const nginx = await startNginx();   // { url, port, pid, version, stop() }
 //   ...load nginx.url...
 //   await nginx.stop();
+//
+//   const proxy = await startNginx({ proxyTo: nginx.port });   // nginx as a reverse proxy
 //
 // startNginx() makes sure nginx is installed (apt-get install nginx-light if not), writes nginx.conf
 // into a fresh temp dir and runs nginx in the foreground as our child on 127.0.0.1:<free port>, then
 // waits until it answers. stop() takes it down and removes the temp dir. nginx is also stopped if
 // this process exits or gets SIGINT/SIGTERM, so it is never left running.
 //
-// Options (for benchmarks that need more than the origin, e.g. nginx as a reverse proxy):
-//   extraServers  text inserted verbatim inside the http block: `server { ... }` and `upstream { ... }`
-//                 blocks. Placeholders: {{ORIGIN_PORT}} (the origin's port), {{PORT0}}, {{PORT1}}...
-//   extraPorts    how many further free ports to allocate (default 0); returned as `ports`, in the
-//                 order of {{PORT0}}, {{PORT1}}...
+// Every instance is its own nginx: one master process (pid) and one worker process, access log off.
+// With { proxyTo: PORT } the instance serves nothing itself: it is a reverse proxy to
+// 127.0.0.1:PORT over keep-alive upstream connections (HTTP/1.1, "Connection" cleared), so a
+// benchmark can give the proxy a process (and a core) of its own, as it gives one to every other
+// proxy it compares.
 //
 // Node 20 built-ins only.
 
@@ -30,23 +32,18 @@ const killAfterMs = 5_000; // SIGTERM → SIGKILL escalation in stop(), ms
 /** Every nginx started here and not yet stopped: { child, dir, stop }. */
 const live = new Set();
 
-/** Starts nginx; resolves to { url, port, version, ports, stop() } once the origin answers. */
+/** Starts nginx (the origin, or with proxyTo a reverse proxy); resolves to { url, port, pid, version, stop() } once it answers. */
 export async function startNginx(options = {}) {
-  const { extraServers = '', extraPorts = 0 } = options;
+  const { proxyTo } = options;
   const bin = ensureNginx();
   const version = versionOfNginx(bin);
-
-  const taken = new Set();
-  const port = await freePort(taken);
-  const ports = [];
-  for (let i = 0; i < extraPorts; i++) ports.push(await freePort(taken));
-  const extra = fillPlaceholders(extraServers, port, ports);
+  const port = await freePort();
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resil-bench-nginx-'));
   // The worker runs as an unprivileged user when we are root; let it into the directory.
   fs.chmodSync(dir, 0o755);
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, port, extra));
+  fs.writeFileSync(conf, config(dir, proxyTo === undefined ? originServer(port) : proxyServer(port, proxyTo)));
 
   // -e: error log before the config is read (otherwise the compiled-in default path is used).
   const child = spawn(bin, ['-c', conf, '-p', `${dir}/`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -85,7 +82,7 @@ export async function startNginx(options = {}) {
     await instance.stop();
     throw new Error(`${error.message}${log ? `\nnginx error.log:\n${log}` : ''}`);
   }
-  return { url, port, version, ports, stop: instance.stop };
+  return { url, port, pid: child.pid, version, stop: instance.stop };
 }
 
 /** Polls GET <url> until it answers 200 with `body` (default the origin's "hello world\n"), up to timeoutMs (ms). */
@@ -109,7 +106,7 @@ export async function waitUntilAnswering(url, timeoutMs = answerTimeoutMs, child
 // ---------------------------------------------------------------------------------------------
 // Config
 
-function config(dir, port, extra) {
+function config(dir, server) {
   return `# Throwaway config written by scripts/bench/nginx.mjs
 daemon off;
 master_process on;
@@ -130,7 +127,12 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+${server}}
+`;
+}
 
+function originServer(port) {
+  return `
   # The origin.
   server {
     listen 127.0.0.1:${port};
@@ -139,16 +141,25 @@ http {
       return 200 "hello world\\n";
     }
   }
-${extra ? `\n  # extraServers\n${extra}\n` : ''}}
 `;
 }
 
-/** Replaces {{ORIGIN_PORT}} and {{PORTn}}; a {{PORTn}} without an allocated port is an error. */
-function fillPlaceholders(text, originPort, ports) {
-  return text.replaceAll('{{ORIGIN_PORT}}', String(originPort)).replace(/\{\{PORT(\d+)\}\}/g, (placeholder, n) => {
-    if (Number(n) >= ports.length) throw new Error(`startNginx: ${placeholder} used but extraPorts is ${ports.length}`);
-    return String(ports[Number(n)]);
-  });
+function proxyServer(port, upstreamPort) {
+  return `
+  # A reverse proxy to the origin, keep-alive upstream connections.
+  upstream origin {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,23 +240,17 @@ function versionOfNginx(bin) {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/** A free TCP port on 127.0.0.1 not in `taken` (listen on port 0, read the port, close); adds it to `taken`. */
-async function freePort(taken = new Set()) {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address();
-        server.close(() => resolve(port));
-      });
+/** A free TCP port on 127.0.0.1 (listen on port 0, read the port, close). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
     });
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
+  });
 }
 
 function get(url) {

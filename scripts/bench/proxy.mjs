@@ -1,5 +1,6 @@
 // Proxy benchmark: resil's chaos proxy vs nginx as a reverse proxy and vs a bare undici proxy (the
-// Node floor), all in front of the same nginx origin, loaded with wrk.
+// Node floor), all in front of the same nginx origin, loaded with wrk. Like for like: every proxy
+// is a process of its own (nginx: its own master and single worker, apart from the origin's).
 //
 // A benchmark, never a test: it prints figures and ratios against goals and never fails on them.
 //
@@ -14,8 +15,8 @@
 //
 // Targets:
 //   origin          nginx answering 200 "hello world\n" (direct; the c=1 baseline)
-//   nginx-proxy     nginx reverse proxy to the origin (keep-alive upstream, same nginx instance
-//                   and worker process as the origin: see nginx.mjs, worker_processes 1)
+//   nginx-proxy     nginx reverse proxy to the origin in an nginx of its own (nginx.mjs with proxyTo:
+//                   one worker process, access log off, keep-alive upstream over HTTP/1.1)
 //   resil           startChaosProxy({ upstream }) in its own node child (proxy-child.mjs), no
 //                   faults: the fault layer is still consulted on every call
 //   resil-targeted  the same with { failureRate: 1, faults: 'status:503', matchPath: '/never/**' }:
@@ -28,13 +29,13 @@
 // (node-flags.mjs), so the comparison with undici-bare is like for like.
 //
 // Each round, in an order rotated every round, for each proxy:
-//   1. throughput: wrk -t1 -c50 -d<s>s --latency <proxy>  → requests/s
+//   1. throughput: wrk -t1 -c50 -d<s>s --latency <proxy>  → requests/s, and the proxy's CPU time
+//                  (user+sys from /proc of its processes: nginx's master and worker) per request
 //   2. latency:    wrk -t1 -c1  -d<s>s --latency <proxy>  → p50 and mean
 // and once per round the origin directly at c=1. Added latency = proxy's c=1 p50 (mean) minus the
-// origin's c=1 p50 (mean) of the same round, ms. Medians over the rounds are reported, plus
-// resil req/s ÷ nginx-proxy req/s at c=50 (goal ≥ 0.5) and the added latency (goal for resil
-// ≤ 0.1 ms); and, without goals, resil req/s ÷ undici-bare req/s at c=50 and resil's added c=1
-// latency minus undici-bare's (what resil costs over the bare Node floor; of the medians).
+// origin's c=1 p50 (mean) of the same round, ms. Medians over the rounds are reported, and resil's
+// ratios to nginx-proxy and to undici-bare (of the medians): req/s at c=50 (goal against nginx
+// ≥ 0.5), CPU µs per request, added p50 at c=1 (goal for resil ≤ 0.1 ms).
 // Saved to bench-results/proxy.json.
 //
 // Loopback only. Every child (wrk, proxies) is bounded by a timeout and killed at the end, also on
@@ -76,7 +77,8 @@ const nodeChildren = {
 };
 
 const running = new Set(); // every child we started and that has not exited yet
-let nginx = null; // what startNginx() returned
+let nginx = null; // the origin: what startNginx() returned
+let nginxProxy = null; // nginx as a reverse proxy, in its own nginx: what startNginx({ proxyTo }) returned
 let aborting = false; // set on SIGINT/SIGTERM: the children are being killed, their failures are expected
 let ticksPerSecond = null; // clock ticks per second of /proc/<pid>/stat, once asked (clockTicks())
 
@@ -93,6 +95,7 @@ try {
   process.exitCode = 1;
 } finally {
   for (const child of running) killQuietly(child, 'SIGKILL');
+  await nginxProxy?.stop();
   await nginx?.stop();
 }
 
@@ -102,24 +105,10 @@ async function main() {
   }
   const wrk = ensureWrk();
 
-  nginx = await startNginx({
-    extraPorts: 1,
-    extraServers: `
-  upstream origin_up {
-    server 127.0.0.1:{{ORIGIN_PORT}};
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:{{PORT0}};
-    location / {
-      proxy_pass http://origin_up;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }`,
-  });
+  nginx = await startNginx();
+  nginxProxy = await startNginx({ proxyTo: nginx.port });
   const originUrl = nginx.url;
-  const urls = { origin: originUrl, 'nginx-proxy': `http://127.0.0.1:${nginx.ports[0]}/` };
+  const urls = { origin: originUrl, 'nginx-proxy': nginxProxy.url };
 
   const lifetimeS = Math.ceil(
     (settings.rounds * (2 * proxyNames.length + 1) * (settings.seconds + 20) + proxyNames.length * (warmupSeconds + 20) + 120),
@@ -164,9 +153,10 @@ async function main() {
     for (const name of order) {
       const figures = {};
       process.stderr.write(`round ${round}/${settings.rounds}: ${name} c=${settings.concurrency}... `);
-      const cpuBefore = proxies[name] ? cpuMsOf(proxies[name].child.pid) : null;
+      const pids = processesOf(name, proxies);
+      const cpuBefore = cpuMsOf(pids);
       figures.c50 = await measure(wrk, name, urls[name], settings.concurrency);
-      const cpuAfter = proxies[name] ? cpuMsOf(proxies[name].child.pid) : null;
+      const cpuAfter = cpuMsOf(pids);
       if (cpuBefore !== null && cpuAfter !== null && figures.c50.requests > 0) {
         figures.c50.proxyCpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / figures.c50.requests;
       }
@@ -198,7 +188,7 @@ async function main() {
         rps: med(rounds, (r) => r[name].c50.rps),
         p50Ms: med(rounds, (r) => r[name].c50.p50Ms),
         p99Ms: med(rounds, (r) => r[name].c50.p99Ms),
-        ...(proxies[name] ? { proxyCpuUsPerRequest: med(rounds, (r) => r[name].c50.proxyCpuUsPerRequest) } : {}),
+        proxyCpuUsPerRequest: med(rounds, (r) => r[name].c50.proxyCpuUsPerRequest),
       },
     };
     if (!settings.profile) {
@@ -210,17 +200,17 @@ async function main() {
       };
     }
   }
-  const ratios = {
-    resilRps: medians.resil.c50.rps / medians['nginx-proxy'].c50.rps,
-    resilTargetedRps: medians['resil-targeted'].c50.rps / medians['nginx-proxy'].c50.rps,
-    resilOverBareRps: medians.resil.c50.rps / medians['undici-bare'].c50.rps,
-    ...(settings.profile
-      ? {}
-      : {
-          resilMinusBareAddedP50Ms: medians.resil.c1.addedP50Ms - medians['undici-bare'].c1.addedP50Ms,
-          resilMinusBareAddedMeanMs: medians.resil.c1.addedMeanMs - medians['undici-bare'].c1.addedMeanMs,
-        }),
-  };
+  // resil ÷ peer, of the medians: above 1 means more (req/s: better; CPU and added latency: worse).
+  const ratio = (peer, pick) => pick(medians.resil) / pick(medians[peer]);
+  const ratios = {};
+  for (const peer of ['nginx-proxy', 'undici-bare']) {
+    ratios[peer] = {
+      rps: ratio(peer, (m) => m.c50.rps),
+      cpuUsPerRequest: ratio(peer, (m) => m.c50.proxyCpuUsPerRequest),
+      ...(settings.profile ? {} : { addedP50Ms: ratio(peer, (m) => m.c1.addedP50Ms) }),
+    };
+  }
+  ratios.resilTargetedRpsOverNginx = medians['resil-targeted'].c50.rps / medians['nginx-proxy'].c50.rps;
 
   printResults(rounds, medians, ratios, proxyStats);
 
@@ -235,12 +225,12 @@ async function main() {
     cpus: os.cpus().length,
     settings,
     goals: { note: 'resil req/s ÷ nginx-proxy req/s at c=50 ≥ rpsRatio; resil added p50 at c=1 ≤ resilAddedLatencyMs', ...goals },
-    units: { rps: 'requests/s', p50Ms: 'ms', p99Ms: 'ms', meanMs: 'ms', addedP50Ms: 'ms', addedMeanMs: 'ms', proxyCpuUsPerRequest: 'µs/request (user+system of the node proxy child)' },
+    units: { rps: 'requests/s', p50Ms: 'ms', p99Ms: 'ms', meanMs: 'ms', addedP50Ms: 'ms', addedMeanMs: 'ms', proxyCpuUsPerRequest: 'µs/request (user+system of the proxy: the node child, or the nginx master and worker)' },
     urls,
     rounds,
     medians,
     ratios: {
-      note: 'of the medians: resilRps, resilTargetedRps ÷ nginx-proxy at c=50; resilOverBareRps resil ÷ undici-bare at c=50; resilMinusBareAdded*Ms resil minus undici-bare added latency at c=1, ms',
+      note: 'resil ÷ peer, of the medians: rps and CPU µs per request at c=50, added p50 at c=1; resilTargetedRpsOverNginx resil-targeted ÷ nginx-proxy req/s at c=50',
       ...ratios,
     },
     proxyStats,
@@ -423,16 +413,36 @@ function startProxyChild(name, spec, upstream, lifetimeS) {
   });
 }
 
-/** utime + stime of a process from /proc/<pid>/stat, ms; null when unavailable. */
-function cpuMsOf(pid) {
+/** The processes doing a proxy's work: the node child, or nginx's master and its worker. */
+function processesOf(name, proxies) {
+  if (proxies[name]) return [proxies[name].child.pid];
+  if (name === 'nginx-proxy') return [nginxProxy.pid, ...childrenOf(nginxProxy.pid)];
+  return [];
+}
+
+/** Child pids from /proc/<pid>/task/<pid>/children (Linux). */
+function childrenOf(pid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
-    const ticks = Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
-    return (ticks * 1000) / clockTicks();
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** utime + stime of processes from /proc/<pid>/stat, summed, ms; null when unavailable. */
+function cpuMsOf(pids) {
+  if (pids.length === 0) return null;
+  let ticks = 0;
+  try {
+    for (const pid of pids) {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+      ticks += Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
+    }
   } catch {
     return null;
   }
+  return (ticks * 1000) / clockTicks();
 }
 
 function clockTicks() {
@@ -466,7 +476,7 @@ function printResults(rounds, medians, ratios, proxyStats) {
     for (const n of proxyNames) {
       const m = medians[n].c1;
       console.log(
-        `added latency at c=1, ${n.padEnd(14)}: p50 +${fixed(m.addedP50Ms, 3)} ms, mean +${fixed(m.addedMeanMs, 3)} ms` +
+        `added latency at c=1, ${n.padEnd(14)}: p50 ${signed(m.addedP50Ms, 3)} ms, mean ${signed(m.addedMeanMs, 3)} ms` +
           `  (p50 ${fixed(m.p50Ms, 3)} ms, mean ${fixed(m.meanMs, 3)} ms)` +
           (n.startsWith('resil') ? `  goal ≤ ${goals.resilAddedLatencyMs} ms: ${verdict(m.addedP50Ms <= goals.resilAddedLatencyMs)}` : ''),
       );
@@ -479,16 +489,14 @@ function printResults(rounds, medians, ratios, proxyStats) {
         (m.proxyCpuUsPerRequest !== undefined ? `, proxy CPU ${fixed(m.proxyCpuUsPerRequest, 1)} µs/req` : ''),
     );
   }
-  console.log(`ratio resil / nginx-proxy, req/s at c=${settings.concurrency}: ${fixed(ratios.resilRps, 3)}  goal ≥ ${goals.rpsRatio}: ${verdict(ratios.resilRps >= goals.rpsRatio)}`);
-  console.log(
-    `ratio resil-targeted / nginx-proxy, req/s at c=${settings.concurrency}: ${fixed(ratios.resilTargetedRps, 3)}  goal ≥ ${goals.rpsRatio}: ${verdict(ratios.resilTargetedRps >= goals.rpsRatio)}`,
+  console.log('');
+  console.log('resil ÷ peer (of the medians; req/s: above 1 is better; CPU and added latency: above 1 is worse):');
+  printTable(
+    ['peer', `req/s c=${settings.concurrency}`, 'CPU µs/req', ...(c1 ? ['added p50 c=1'] : [])],
+    ['nginx-proxy', 'undici-bare'].map((peer) => [peer, fixed(ratios[peer].rps, 3), fixed(ratios[peer].cpuUsPerRequest, 3), ...(c1 ? [fixed(ratios[peer].addedP50Ms, 2)] : [])]),
   );
-  console.log(`ratio resil / undici-bare, req/s at c=${settings.concurrency}: ${fixed(ratios.resilOverBareRps, 3)}`);
-  if (c1) {
-    console.log(
-      `added latency at c=1, resil minus undici-bare: p50 ${signed(ratios.resilMinusBareAddedP50Ms, 3)} ms, mean ${signed(ratios.resilMinusBareAddedMeanMs, 3)} ms`,
-    );
-  }
+  console.log(`goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} (resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`);
+  console.log('');
   for (const [name, stats] of Object.entries(proxyStats)) {
     if (!stats) {
       console.warn(`warning: ${name} printed no stats`);
@@ -505,7 +513,7 @@ function printResults(rounds, medians, ratios, proxyStats) {
     // those cut-off forwards as upstream errors, so a few dozen per run are expected.
     if (stats.upstreamErrors > 0) console.log(`  (${name}: upstream errors include requests cut off when wrk closes its connections at the end of a run)`);
   }
-  console.log('note: nginx-proxy and the origin share one nginx worker process; each resil proxy has its own process.');
+  console.log('note: each proxy is a process of its own (nginx-proxy: its own master and one worker, apart from the origin); wrk, the origin and the proxy share the machine.');
 }
 
 function printProfiles() {
@@ -555,6 +563,7 @@ async function abort(signal, exitCode) {
   aborting = true;
   console.error(`\nbench: ${signal}, stopping`);
   for (const child of running) killQuietly(child, 'SIGKILL');
+  await nginxProxy?.stop();
   await nginx?.stop();
   process.exit(exitCode);
 }
@@ -585,8 +594,6 @@ function med(rounds, pick) {
   }));
 }
 
-
 function signed(value, digits) {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? `+${fixed(value, digits)}` : fixed(value, digits);
 }
-

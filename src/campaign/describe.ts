@@ -14,7 +14,7 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
     const plan = s.plan;
     const load =
       plan.model === 'open'
-        ? `open model, ${plan.arrivals!.steps.map((step) => `${step.rate}/s for ${formatMs(step.durationMs)}`).join(' then ')} (${plan.arrivals!.total} requests), up to ${plan.concurrency} connections`
+        ? `open model, ${plan.arrivals!.steps.map((step) => `${step.rate}/s for ${formatMs(step.durationMs)}`).join(' then ')} (${plan.arrivals!.total} requests), ${plan.concurrency} connections at the start, up to ${plan.maxConnections}`
         : `closed model, ${plan.concurrency} connections, ${plan.requests !== undefined ? `${plan.requests} requests` : formatMs(plan.durationMs!)}`;
     lines.push(`  ${s.name} (${s.type}): ${plan.method} ${redactUrl(plan.options.url)}`);
     lines.push(`    ${load}`);
@@ -30,6 +30,7 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
       url: redactUrl(plan.options.url),
       model: plan.model,
       concurrency: plan.concurrency,
+      maxConnections: plan.model === 'open' ? plan.maxConnections : null,
       requests: plan.model === 'open' ? plan.arrivals!.total : (plan.requests ?? null),
       durationMs: plan.durationMs ?? null,
       faults: Object.fromEntries(s.baseFaults),

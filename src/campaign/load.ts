@@ -6,6 +6,7 @@ import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
 import { compileTemplate } from '../engine/template.js';
 import { parseFaultMix } from '../faults/registry.js';
 import { parseListen } from '../proxy/listen.js';
+import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
@@ -456,8 +457,8 @@ function reportSchemaError(ctx: Context, error: ErrorObject, data: unknown): voi
 function unknownFieldHint(path: readonly Segment[], field: string, known: readonly string[]): string {
   if (path.length === 1 && path[0] === 'defaults' && field === 'name') return ' (each scenario names itself)';
   if (field === 'fault-window' && path.includes('phases')) return ' (a phase is its own window: use at and for)';
-  const close = known.filter((name) => editDistance(name, field) <= Math.max(1, Math.floor(name.length / 4)));
-  return close.length > 0 ? ` (did you mean '${close[0]}'?)` : '';
+  const close = closestName(field, known);
+  return close !== undefined ? ` (did you mean '${close}'?)` : '';
 }
 
 function describe(ctx: Context, path: readonly Segment[], value: unknown): string {
@@ -480,20 +481,6 @@ function toSegments(pointer: string, data: unknown): Segment[] {
     current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
   }
   return segments;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,6 +623,9 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
       if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
     }
   }
+  if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
+    ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
+  }
   if (merged.type === 'chaos' && Array.isArray(merged.phases)) checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
 }
 
@@ -751,6 +741,8 @@ function mergeDefaults(scenario: Raw, defaults: Raw | undefined): Raw {
     delete inherited.body;
     delete inherited['body-file'];
   }
+  // max-connections in defaults reaches open-model scenarios only (the closed model refuses it).
+  if (scenario.rate === undefined && scenario.stages === undefined && inherited.rate === undefined && inherited.stages === undefined) delete inherited['max-connections'];
   const type = scenario.type ?? defaults.type ?? 'load';
   if (type !== 'chaos') {
     delete inherited.faults;
@@ -815,6 +807,7 @@ function toScenario(raw: Raw): CampaignScenario {
     body: 'body',
     'body-file': 'bodyFile',
     concurrency: 'concurrency',
+    'max-connections': 'maxConnections',
     requests: 'requests',
     duration: 'duration',
     rate: 'rate',

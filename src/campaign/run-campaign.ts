@@ -5,8 +5,8 @@ import { ProblemList, UsageError } from '../errors.js';
 import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../report/result.js';
-import { CHAOS_DEFAULT_THRESHOLD } from '../chaos/run-chaos.js';
-import { parseThreshold } from '../thresholds/parse.js';
+import { CHAOS_DEFAULT_THRESHOLDS } from '../chaos/verdicts.js';
+import { withDefaults } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
@@ -154,9 +154,8 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
-  if (!scenario.thresholds || scenario.thresholds.length === 0) {
-    plan.thresholds = [{ ...parseThreshold(type === 'chaos' ? CHAOS_DEFAULT_THRESHOLD : 'success_rate>=0.95'), isDefault: true }];
-  }
+  // The load defaults are the plan's already; a chaos scenario is judged on the chaos defaults instead.
+  if (type === 'chaos') plan.thresholds = withDefaults(plan.thresholds.filter((t) => !t.isDefault), CHAOS_DEFAULT_THRESHOLDS);
   const problems = new ProblemList();
   const settingsFor = (faults: ProviderFaults, providerSeed: number, context: string): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);

@@ -93,6 +93,7 @@ export interface CampaignScenario {
   body?: string;
   bodyFile?: string;
   concurrency?: number;
+  maxConnections?: number;
   requests?: number;
   duration?: CampaignDuration;
   rate?: number;
@@ -171,9 +172,10 @@ const scenarioFields = {
   },
   body: { description: 'Request body; {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request. Excludes body-file.', type: 'string' },
   'body-file': { description: 'Read the request body from this file. Excludes body.', type: 'string', minLength: 1 },
-  concurrency: { description: 'Connections (closed model: each loops request → response; open model: the bound).', type: 'integer', minimum: 1 },
+  concurrency: { description: 'Connections (closed model: each loops request → response; open model: opened at the start).', type: 'integer', minimum: 1 },
+  'max-connections': { description: 'Open model: open more connections on demand up to this many (default 1000, at least concurrency).', type: 'integer', minimum: 1 },
   requests: { description: 'Stop after this many requests.', type: 'integer', minimum: 1 },
-  duration: { description: "Stop after this long: '500ms', '10s', '2m'.", $ref: '#/definitions/duration' },
+  duration: { description: "Stop sending after this long: '500ms', '10s', '2m'. Open model: due requests never sent by then are dropped.", $ref: '#/definitions/duration' },
   rate: { description: 'Open model: requests per second on a fixed schedule.', type: 'number', exclusiveMinimum: 0 },
   stages: {
     description: 'Open model in steps, each rate held for its duration in turn. Excludes rate, duration and requests.',

@@ -1,11 +1,31 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { redactUrl } from '../util/redact.js';
 
+/** The JSON Schema of campaign files, as shipped with this copy of resil. */
+const SCHEMA_FILE = fileURLToPath(new URL('../../schema/resil.schema.json', import.meta.url));
+
+/**
+ * The editor's schema line for a campaign at `campaignFile` (absolute): a relative path to this
+ * resil's schema when that lies inside the project (resil installed in node_modules, or the resil
+ * repository itself), else a pointer to where the schema is. Never a path that would not resolve.
+ */
+export function schemaComment(campaignFile: string, projectRoot: string, schemaFile: string = SCHEMA_FILE): string {
+  const inProject = relative(projectRoot, schemaFile);
+  if (existsSync(schemaFile) && !inProject.startsWith('..') && !isAbsolute(inProject)) {
+    const path = relative(dirname(campaignFile), schemaFile).split(sep).join('/');
+    return `# yaml-language-server: $schema=${path.startsWith('.') ? path : `./${path}`}`;
+  }
+  return '# Editor completion: point a `# yaml-language-server: $schema=` line at schema/resil.schema.json from resil.';
+}
+
 /** A commented starter campaign for one endpoint: a steady scenario and a chaos scenario to fill in. */
-export function starterCampaign(url: URL): string {
+export function starterCampaign(url: URL, schemaLine: string): string {
   const target = redactUrl(url.toString());
-  return `# yaml-language-server: $schema=./node_modules/resil/schema/resil.schema.json
+  return `${schemaLine}
 #
-# resil campaign: \`npx resil run\` runs every scenario in order and exits 1 if a threshold fails.
+# resil campaign: \`resil run\` runs every scenario in order and exits 1 if a threshold fails.
 # Durations: 500ms, 10s, 2m. Values can come from the environment: \${TARGET_URL:-${target}}.
 
 defaults:
@@ -60,9 +80,17 @@ scenarios:
 `;
 }
 
-/** A GitHub Actions workflow that runs the campaign as a gate and keeps its reports. */
-export function starterWorkflow(campaignFile: string): string {
-  return `# Resilience gate: runs ${campaignFile} with resil on every pull request.
+/**
+ * A GitHub Actions workflow that runs the campaign through resil's action and keeps its reports.
+ * It needs no Node project: the action sets up Node and builds resil from its own checkout.
+ * `campaign` is the campaign's path from the repository root.
+ */
+export function starterWorkflow(campaign: string): string {
+  const input = /^[\w./-]+$/.test(campaign) ? campaign : JSON.stringify(campaign);
+  return `# Resilience gate: runs ${campaign} with resil on every pull request; a missed threshold fails the check.
+#
+# OWNER is a placeholder: replace it with the GitHub account or organisation that hosts resil.
+# @main follows that repository's main branch; a tag or a commit SHA there pins a version.
 name: resilience
 on:
   pull_request:
@@ -73,17 +101,16 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 20
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with:
-          node-version: 20
-      - run: npm ci
+      - uses: actions/checkout@v5
       # Start your service here if the campaign has no \`service:\` section.
-      - name: resil
-        run: npx --yes resil run ${campaignFile} --out resil-results/result.json --out resil-results/junit.xml
+      - name: Resilience gate
+        id: resil
+        uses: OWNER/resil@main
+        with:
+          campaign: ${input}
       - name: Keep the reports
         if: always()
-        uses: actions/upload-artifact@v4
+        uses: actions/upload-artifact@v6
         with:
           name: resil-results
           path: resil-results/

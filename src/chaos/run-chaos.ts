@@ -4,11 +4,9 @@ import { runPlan, type RunHooks } from '../engine/run.js';
 import { UsageError } from '../errors.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../report/result.js';
-import { parseThreshold } from '../thresholds/parse.js';
+import { withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
-
-/** The default verdict of a chaos run when no threshold is given. */
-export const CHAOS_DEFAULT_THRESHOLD = 'success_rate>=0.9';
+import { CHAOS_DEFAULT_THRESHOLDS } from './verdicts.js';
 
 export interface ChaosOptions {
   /**
@@ -72,9 +70,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
           policy: options.load.policy ?? {},
         })
       : buildLoadPlan(loadFor(options.load.url!, []));
-    if (!options.load.thresholds || options.load.thresholds.length === 0) {
-      plan.thresholds = [{ ...parseThreshold(CHAOS_DEFAULT_THRESHOLD), isDefault: true }];
-    }
+    plan.thresholds = withDefaults(plan.thresholds.filter((t) => !t.isDefault), CHAOS_DEFAULT_THRESHOLDS);
     const windows = checkProxyOptions(proxyOptions).plan.windows;
     return await runPlan(plan, {
       ...hooks,
@@ -86,6 +82,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
       collectChaos: (): ChaosFacts => ({
         providers: Object.fromEntries(proxies.map((p) => [p.name, { ...p.stats(), target: p.target, listen: p.url }])),
         windows,
+        clientIsSubject: policyMode,
       }),
     });
   } finally {

@@ -1,27 +1,64 @@
-import { Command, Errors } from '@oclif/core';
-import { ExitCode, ResilError } from '../errors.js';
+import { Command, Errors, type Interfaces } from '@oclif/core';
+import { ExitCode, ResilError, UsageError } from '../errors.js';
 import { scrubSecrets, secretValuesFromArgv } from '../util/redact.js';
+import { flagsFromEnvironment, shownEnvValues, withEnvContext, type EnvFlag, type FlagShape } from './env-flags.js';
+import { unknownFlagsMessage } from './flag-hints.js';
 
 /**
- * Base of every resil command: expected errors (bad input, a run that cannot start) print one line
- * and exit with their code; flag-parsing errors are usage errors (exit 2). Anything else is a bug and
- * is shown in full.
+ * Base of every resil command: flags can also come from RESIL_* variables (env-flags.ts); expected
+ * errors (bad input, a run that cannot start) print one line and exit with their code; flag-parsing
+ * errors are usage errors (exit 2), an unknown flag with the nearest known one. Anything else is a
+ * bug and is shown in full.
  */
 export abstract class BaseCommand extends Command {
+  /** Flags whose values came from the environment (known once `parse` ran). */
+  protected fromEnvironment: EnvFlag[] = [];
+  /** The tokens the environment added to the command line. */
+  private envTokens: string[] = [];
+
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const fromEnvironment = flagsFromEnvironment(flagShapes(options ?? this.ctor), argv, process.env);
+    this.fromEnvironment = fromEnvironment.used;
+    this.envTokens = fromEnvironment.argv.slice(0, fromEnvironment.argv.length - argv.length);
+    return super.parse(options, fromEnvironment.argv);
+  }
+
+  /** The values that came from the environment, as reports show them (secrets redacted). */
+  protected shownEnvironment(redactedHeaders: readonly string[] = []): Record<string, string> {
+    return shownEnvValues(this.fromEnvironment, redactedHeaders);
+  }
+
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
-    // Messages can echo input; never echo a secret the user handed in.
-    const secrets = secretValuesFromArgv(process.argv);
+    // Messages can echo input; never echo a secret the user handed in, on the command line or in RESIL_*.
+    const secrets = secretValuesFromArgv([...this.envTokens, ...process.argv]);
+    const redacted = this.fromEnvironment.find((used) => used.flag === 'redact')?.values ?? [];
+    const withEnv = (message: string) => withEnvContext(message, this.fromEnvironment, this.shownEnvironment(redacted));
     if (error instanceof ResilError) {
-      process.stderr.write(`resil: ${scrubSecrets(error.message, secrets)}\n`);
+      process.stderr.write(`resil: ${scrubSecrets(error instanceof UsageError ? withEnv(error.message) : error.message, secrets)}\n`);
       this.exit(error.exitCode);
     }
     if (isParseError(error)) {
-      process.stderr.write(`resil: ${scrubSecrets(oneLine(error.message), secrets)}\n`);
+      const unknown = (error as { flags?: unknown }).flags;
+      const message = Array.isArray(unknown) && /^Nonexistent flag/.test(error.message) ? unknownFlagsMessage(unknown as string[], flagShapes(this.ctor)) : oneLine(error.message);
+      process.stderr.write(`resil: ${scrubSecrets(withEnv(message), secrets)}\n`);
       this.exit(ExitCode.usage);
     }
     throw error;
   }
+}
+
+/** Parsed flags or arguments by name (oclif's FlagOutput and ArgOutput). */
+type Output = Record<string, unknown>;
+
+/** Every flag a command takes, with --json when the command has it. */
+function flagShapes(input: { flags?: Interfaces.FlagInput; baseFlags?: Interfaces.FlagInput; enableJsonFlag?: boolean }): Record<string, FlagShape> {
+  const shapes: Record<string, FlagShape> = { ...input.baseFlags, ...input.flags };
+  if (input.enableJsonFlag) shapes.json = { type: 'boolean' };
+  return shapes;
 }
 
 function isParseError(error: Error & { oclif?: { exit?: number } }): boolean {

@@ -4,10 +4,10 @@ import type { Campaign } from '../campaign/schema.js';
 import { ExitCode } from '../errors.js';
 import { campaignDocument, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
-import { exitCodeFor, type ScenarioResult } from '../report/result.js';
+import { exitCodeFor, plural, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 import { formatMs } from '../util/duration.js';
-import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
+import { markFromEnvironment, reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
 
 /**
  * Runs a campaign from the command line (`resil run`, `resil demo`): a summary per scenario as it
@@ -16,7 +16,7 @@ import { reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load
  */
 export async function executeCampaign(
   campaign: Campaign,
-  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number },
+  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number; fromEnvironment?: Record<string, string> },
   planned: number,
 ): Promise<ReturnType<typeof campaignDocument>> {
   const { json } = settings;
@@ -34,6 +34,7 @@ export async function executeCampaign(
         if (!json) process.stderr.write(`── scenario ${index + 1}/${count}: ${name}\n`);
       },
       onScenarioDone: (result) => {
+        markFromEnvironment(result.document, settings.fromEnvironment);
         progress?.clear();
         if (!json) process.stdout.write(renderSummary(result.document, { color }) + '\n');
       },
@@ -54,7 +55,7 @@ export function campaignExitCode(scenarios: readonly ScenarioResult[], signal?: 
   return codes.every((code) => code === ExitCode.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
 }
 
-function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
+export function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
   const table = new Table({ head: ['scenario', 'requests', 'success', 'p99', 'thresholds', 'verdict'], style: { head: [], border: [], compact: true } });
   for (const { name, document } of scenarios) {
     const passed = document.thresholds.filter((t) => t.ok).length;
@@ -72,7 +73,7 @@ function verdictTable(scenarios: readonly ScenarioResult[], planned: number): st
   const skipped = planned - scenarios.length;
   const verdict =
     failed.length === 0 && skipped === 0
-      ? `campaign passed: ${scenarios.length} of ${planned} scenario(s)`
+      ? `campaign passed: ${scenarios.length} of ${planned} ${plural(planned, 'scenario')}`
       : `campaign failed: ${failed.map((s) => s.name).join(', ') || 'none'} failed${skipped > 0 ? `, ${skipped} not run` : ''}`;
   return `${table.toString()}\n${verdict}\n`;
 }

@@ -38,6 +38,8 @@ export interface CliRunSettings {
   json: boolean;
   out: readonly string[];
   metricsPort?: number;
+  /** Flag values from RESIL_* variables, as shown (see BaseCommand.shownEnvironment). */
+  fromEnvironment?: Record<string, string>;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocumen
     ),
   );
 
+  markFromEnvironment(document, settings.fromEnvironment);
   const scenarios = [{ name: settings.command, document }];
   await writeOutputs(settings.out, { campaign: false, scenarios });
   reportToGitHub(scenarios);
@@ -74,6 +77,11 @@ export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocumen
   }
   process.exitCode = code;
   return document;
+}
+
+/** Records in a result which flag values came from the environment, when any did. */
+export function markFromEnvironment(document: ResultDocument, fromEnvironment: Readonly<Record<string, string>> | undefined): void {
+  if (fromEnvironment && Object.keys(fromEnvironment).length > 0) document.fromEnvironment = { ...fromEnvironment };
 }
 
 /**

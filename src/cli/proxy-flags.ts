@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 
 /** Flags that configure one chaos proxy: where it listens, what is behind it, which faults. */
 export const proxyFlags = {
-  listen: Flags.string({ summary: 'Address the proxy listens on, HOST:PORT (default 127.0.0.1, ephemeral port).' }),
+  listen: Flags.string({ summary: 'Address the proxy listens on: HOST:PORT, :PORT or PORT (host 127.0.0.1 unless given; default an ephemeral port).' }),
   upstream: Flags.string({ summary: 'The real dependency to forward to (http:// or https://).' }),
   mock: Flags.boolean({ summary: 'Answer healthy calls from a built-in mock instead of an upstream.', default: false }),
   'mock-status': Flags.integer({ summary: 'Mock: status of healthy answers.', default: 200 }),

@@ -31,7 +31,7 @@ export default class Demo extends BaseCommand {
     try {
       const campaign = demoCampaign({ gatewayUrl: gateway.url, providerPorts: [a!, b!], quick: flags.quick });
       if (!this.jsonEnabled()) process.stderr.write(`resil demo: ${flags.naive ? 'naive' : 'resilient'} gateway on ${gateway.url}, providers a and b on 127.0.0.1:${a} and :${b}\n`);
-      return await executeCampaign(campaign, { json: this.jsonEnabled(), out: [] }, campaign.scenarios.length);
+      return await executeCampaign(campaign, { json: this.jsonEnabled(), out: [], fromEnvironment: this.shownEnvironment() }, campaign.scenarios.length);
     } finally {
       await gateway.close();
     }

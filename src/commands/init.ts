@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { parseTargetUrl } from '../engine/plan.js';
 import { UsageError } from '../errors.js';
-import { starterCampaign, starterWorkflow } from '../campaign/starter.js';
+import { schemaComment, starterCampaign, starterWorkflow } from '../campaign/starter.js';
 
 export default class Init extends BaseCommand {
-  static override summary = 'Write a starter resil.yaml for a URL and a GitHub Actions workflow that runs it.';
+  static override summary = 'Write a starter resil.yaml for a URL and a GitHub Actions workflow that runs it through the resil action.';
   static override examples = ['<%= config.bin %> init http://localhost:3000/health', '<%= config.bin %> init http://localhost:3000/health --force'];
   static override args = { url: Args.string({ description: 'The service endpoint to test.', required: true }) };
   static override flags = {
@@ -19,9 +19,13 @@ export default class Init extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Init);
     const url = parseTargetUrl(args.url);
+    const campaignFile = resolve(flags.file);
+    const root = repositoryRoot(resolve(flags.workflow));
+    const campaign = relative(root, campaignFile);
+    if (campaign.startsWith('..') || isAbsolute(campaign)) throw new UsageError(`--file '${flags.file}': the campaign must lie inside the repository the workflow runs in (${root})`);
     const files: Array<[string, string]> = [
-      [flags.file, starterCampaign(url)],
-      [flags.workflow, starterWorkflow(flags.file)],
+      [flags.file, starterCampaign(url, schemaComment(campaignFile, root))],
+      [flags.workflow, starterWorkflow(campaign.split(sep).join('/'))],
     ];
     const existing = files.filter(([path]) => existsSync(path)).map(([path]) => path);
     if (existing.length > 0 && !flags.force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
@@ -30,6 +34,12 @@ export default class Init extends BaseCommand {
       writeFileSync(path, text);
       process.stdout.write(`wrote ${path}\n`);
     }
-    process.stdout.write(`next: start your service, then run \`npx resil run ${flags.file}\`\n`);
+    process.stdout.write(`next: replace OWNER in ${flags.workflow} with the account that hosts resil; try the campaign here with \`resil run ${flags.file}\` once your service is up\n`);
   }
+}
+
+/** The folder holding .github/workflows/ when the workflow goes there, else the current folder. */
+function repositoryRoot(workflowFile: string): string {
+  const folder = dirname(workflowFile);
+  return folder.endsWith(`${sep}.github${sep}workflows`) ? dirname(dirname(folder)) : process.cwd();
 }

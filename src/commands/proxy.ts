@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
-import { isLoopback } from '../proxy/listen.js';
+import { reachOf } from '../proxy/listen.js';
 import { startChaosProxy, type ProxyStats } from '../proxy/proxy.js';
 import { ExitCode } from '../errors.js';
 
@@ -25,9 +26,9 @@ export default class Proxy extends BaseCommand {
     const { flags } = await this.parse(Proxy);
     const proxy = await startChaosProxy(proxyOptionsFromFlags(flags));
     const admin = flags['admin-port'] === undefined ? undefined : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
-    const where = isLoopback(proxy.host) ? 'loopback only' : 'WARNING: reachable from other hosts';
-    process.stdout.write(`resil proxy listening on ${proxy.url} (${where}) → ${proxy.target} · seed ${proxy.seed}\n`);
+    process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
     if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
+    if (this.fromEnvironment.length > 0) process.stdout.write(`from environment: ${envSummary(this.shownEnvironment())}\n`);
 
     const everyMs = Math.max(1, Number(flags['tally-every']) || 5) * 1000;
     const tally = process.stdout.isTTY ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;

@@ -1,24 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import Table from 'cli-table3';
 import { BaseCommand } from '../cli/base.js';
-import { campaignExitCode } from '../cli/execute-campaign.js';
+import { campaignExitCode, verdictTable } from '../cli/execute-campaign.js';
 import { reportToGitHub } from '../cli/execute-load.js';
 import { UsageError } from '../errors.js';
-import { compareResults, parseMaxRegression, type Comparison } from '../report/compare.js';
+import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison, type ScenarioComparison } from '../report/compare.js';
 import { mergeResults } from '../report/merge.js';
-import { CAMPAIGN_SCHEMA_VERSION, campaignDocument, checkOutputPaths, writeOutputs } from '../report/outputs.js';
+import { CAMPAIGN_SCHEMA_VERSION, campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
 import { RESULT_SCHEMA, type ResultDocument, type ScenarioResult } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
 
 export default class Report extends BaseCommand {
   static override summary = 'Render, merge (shards) and compare (baseline) saved results.';
   static override description =
-    'Reads result documents (--out FILE.json of load, chaos or run). Renders them; with --merge, merges the shards of one run (--shard i/n) exactly and evaluates the thresholds on the whole; with --baseline, compares against an earlier result and fails (exit 1) on a regression beyond --max-regression. Exit codes as for a run.';
+    'Reads result documents (--out FILE.json of load, chaos or run). Renders them; with --merge, merges the shards of one run (--shard i/n) exactly and evaluates the thresholds on the whole; with --baseline, compares with an earlier result, scenario by scenario, and fails (exit 1) when a metric got worse by more than --max-regression and --min-change and by more than chance explains, or when a baseline scenario is missing. Exit codes as for a run.';
   static override examples = [
     '<%= config.bin %> report result.json --out junit.xml',
     '<%= config.bin %> report --merge shards/*.json --out merged.json',
     "<%= config.bin %> report new.json --baseline old.json --max-regression 10% --max-regression 'p99=5%'",
+    "<%= config.bin %> report new.json --baseline old.json --min-change 2ms --min-change 'success_rate=1%' --metrics p999,max",
   ];
   static override strict = false;
   static override enableJsonFlag = true;
@@ -26,8 +26,14 @@ export default class Report extends BaseCommand {
   static override flags = {
     merge: Flags.boolean({ summary: 'Merge the shards of one run into its whole result.', default: false }),
     baseline: Flags.string({ summary: 'An earlier result to compare with.' }),
-    'max-regression': Flags.string({ summary: "Allowed worsening: '10%' (every metric, the default) or 'p99=5%' (repeatable).", multiple: true, multipleNonGreedy: true }),
-    out: Flags.string({ char: 'o', summary: 'Write the (merged) result to FILE: .json or .xml (JUnit).', multiple: true, multipleNonGreedy: true }),
+    'max-regression': Flags.string({ summary: "Allowed relative worsening of latency and rps: '10%' (the default) or 'p99=5%' (repeatable).", multiple: true, multipleNonGreedy: true }),
+    'min-change': Flags.string({
+      summary: "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' (points, the default) (repeatable).",
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    metrics: Flags.string({ summary: 'Also compare these (comma-separated): mean, p90, p999, max. Always compared: success_rate, rps, p50, p95, p99.', multiple: true, multipleNonGreedy: true }),
+    out: Flags.string({ char: 'o', summary: outFlagSummary('the (merged) result'), multiple: true, multipleNonGreedy: true }),
   };
 
   async run(): Promise<unknown> {
@@ -36,8 +42,9 @@ export default class Report extends BaseCommand {
     if (files.length === 0) throw new UsageError('give at least one result file');
     const out = flags.out ?? [];
     checkOutputPaths(out);
-    const limits = parseMaxRegression(flags['max-regression'] ?? []);
+    const compare = parseCompareSettings({ maxRegression: flags['max-regression'] ?? [], minChange: flags['min-change'] ?? [], metrics: flags.metrics ?? [] });
     const loaded = files.map(readResults);
+    const baseline = flags.baseline === undefined ? undefined : readResults(flags.baseline);
 
     let scenarios: ScenarioResult[];
     if (flags.merge) {
@@ -52,18 +59,23 @@ export default class Report extends BaseCommand {
     const campaign = scenarios.length > 1 || scenarios.some((s) => s.document.scenario !== undefined);
 
     const json = this.jsonEnabled();
-    if (!json) for (const { document } of scenarios) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }) + '\n');
+    if (!json) {
+      const color = wantsColor(process.stdout);
+      for (const [i, { name, document }] of scenarios.entries()) {
+        if (campaign) process.stdout.write(`── scenario ${i + 1}/${scenarios.length}: ${name}\n`);
+        process.stdout.write(renderSummary(document, { color }) + '\n');
+      }
+      if (campaign) process.stdout.write(verdictTable(scenarios, scenarios.length));
+    }
     await writeOutputs(out, { campaign, scenarios });
     reportToGitHub(scenarios);
     let code = campaignExitCode(scenarios);
 
-    let comparison: Comparison[] | undefined;
-    if (flags.baseline !== undefined) {
-      const baseline = readResults(flags.baseline);
-      if (scenarios.length !== 1 || baseline.length !== 1) throw new UsageError('--baseline compares one result with one result (merge shards first)');
-      comparison = compareResults(scenarios[0]!.document, baseline[0]!.document, limits);
-      if (!json) process.stdout.write(comparisonTable(comparison));
-      if (comparison.some((c) => c.regression) && code === 0) code = 1;
+    let comparison: ScenarioComparison[] | undefined;
+    if (baseline) {
+      comparison = compareScenarios(scenarios, baseline, compare);
+      if (!json) process.stdout.write(`\ncompared with ${flags.baseline}\n${renderComparison(comparison)}`);
+      if (comparisonFailed(comparison) && code === 0) code = 1;
     }
     process.exitCode = code;
     const document = campaign ? campaignDocument(scenarios) : scenarios[0]!.document;
@@ -89,21 +101,4 @@ function readResults(path: string): ScenarioResult[] {
     return (parsed as { scenarios: Array<{ name: string; result: ResultDocument }> }).scenarios.map((s) => ({ name: s.name, document: s.result }));
   }
   throw new UsageError(`${path}: not a resil result (expected "schema": "${RESULT_SCHEMA}" or "${CAMPAIGN_SCHEMA_VERSION}")`);
-}
-
-function comparisonTable(rows: readonly Comparison[]): string {
-  const table = new Table({ head: ['metric', 'baseline', 'current', 'change', 'allowed', ''], style: { head: [], border: [], compact: true } });
-  const show = (metric: string, value: number | null) => (value === null ? '-' : metric === 'success_rate' ? `${(value * 100).toFixed(2)}%` : metric === 'rps' ? value.toFixed(1) : `${value}ms`);
-  for (const row of rows) {
-    table.push([
-      row.metric,
-      show(row.metric, row.baseline),
-      show(row.metric, row.current),
-      row.change === null ? '-' : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)}%`,
-      `${(row.allowed * 100).toFixed(0)}% worse`,
-      row.regression ? 'REGRESSION' : 'ok',
-    ]);
-  }
-  const regressions = rows.filter((r) => r.regression).map((r) => r.metric);
-  return `${table.toString()}\n${regressions.length === 0 ? 'no regression beyond the allowed change' : `regression: ${regressions.join(', ')}`}\n`;
 }

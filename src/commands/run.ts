@@ -4,7 +4,7 @@ import { executeCampaign } from '../cli/execute-campaign.js';
 import { loadCampaign } from '../campaign/load.js';
 import { describePlan } from '../campaign/describe.js';
 import { prepareCampaign } from '../campaign/run-campaign.js';
-import { checkOutputPaths } from '../report/outputs.js';
+import { checkOutputPaths, outFlagSummary } from '../report/outputs.js';
 import { parseShard } from '../cli/load-flags.js';
 
 export default class Run extends BaseCommand {
@@ -19,7 +19,7 @@ export default class Run extends BaseCommand {
     'dry-run': Flags.boolean({ summary: 'Validate the file and print the plan; send nothing.', default: false }),
     'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
     shard: Flags.string({ summary: "Run shard I of N ('2/4') of every scenario; merge with `resil report --merge`." }),
-    out: Flags.string({ char: 'o', summary: 'Write results to FILE: .json (every scenario) or .xml (JUnit, one test case per threshold).', multiple: true, multipleNonGreedy: true }),
+    out: Flags.string({ char: 'o', summary: outFlagSummary('the results of every scenario'), multiple: true, multipleNonGreedy: true }),
   };
 
   async run(): Promise<unknown> {
@@ -35,6 +35,6 @@ export default class Run extends BaseCommand {
       return plan.json;
     }
 
-    return executeCampaign(campaign, { json: this.jsonEnabled(), out, ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}), ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }) }, prepared.length);
+    return executeCampaign(campaign, { json: this.jsonEnabled(), out, fromEnvironment: this.shownEnvironment(), ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}), ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }) }, prepared.length);
   }
 }

@@ -10,12 +10,15 @@ export class ClosedExecutor extends Executor {
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   protected start(): void {
-    const { durationMs } = this.plan;
-    if (durationMs !== undefined) {
-      const remaining = this.share.startMs + durationMs - performance.now();
-      this.deadlineTimer = setTimeout(() => this.stop(), Math.max(0, remaining));
-    }
+    if (this.plan.durationMs !== undefined) this.stopAtDeadline();
     for (const connection of this.connections) this.onFree(connection);
+  }
+
+  /** Stops sending at start + duration (setTimeout may fire up to 1 ms early: then it waits again). */
+  private stopAtDeadline(): void {
+    const remaining = this.share.startMs + this.plan.durationMs! - performance.now();
+    if (remaining > 0) this.deadlineTimer = setTimeout(() => this.stopAtDeadline(), remaining);
+    else this.stop();
   }
 
   protected onFree(connection: Sender): void {

@@ -7,10 +7,14 @@ import type { LoadPlan } from './plan.js';
 /** Something that sends one request at a time for an executor: a plain connection, or a policy client. */
 export interface Sender {
   readonly inFlight: boolean;
+  /** When the request in flight (or the last one) was sent (ms, performance.now clock). */
+  readonly sentAt: number;
   /** Sends request number `index`, scheduled at `scheduledAt` (ms, performance.now clock). */
   send(scheduledAt: number, index: number): void;
   /** Aborts the request if it has run longer than --timeout. */
   expireIfOverdue(now: number): void;
+  /** Sending has stopped: start no further attempt (policy mode's retries and failovers). */
+  stopSending(): void;
   /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
   cancel(): void;
   close(): Promise<void>;
@@ -32,7 +36,7 @@ export class Connection implements Sender {
   private readonly keepBody: boolean;
   /** Send times on the performance.now() clock (ms): scheduled (open model) and actual. */
   private scheduledAt = 0;
-  private sentAt = 0;
+  sentAt = 0;
   private status = 0;
   private afterHeaders = false;
   private chunks: Buffer[] = [];
@@ -87,6 +91,9 @@ export class Connection implements Sender {
       this.abort(new RequestTimeoutError(`no complete response within ${this.plan.timeoutMs}ms`));
     }
   }
+
+  /** One request is one attempt here: nothing to stop. */
+  stopSending(): void {}
 
   /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
   cancel(): void {

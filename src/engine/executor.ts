@@ -13,7 +13,10 @@ import type { LoadPlan } from './plan.js';
 export interface Share {
   index: number;
   count: number;
+  /** Connections opened at the start (closed model: all of them). */
   concurrency: number;
+  /** Open model: the most connections this share may open, on demand. */
+  maxConnections: number;
   /** Requests this share sends, if the run is bounded by count (open model: always, from the schedule). */
   requests: number | undefined;
   /** Run start on this thread's performance.now() clock (ms). */
@@ -33,7 +36,11 @@ export abstract class Executor {
   readonly recorder: Recorder;
   protected readonly connections: Sender[] = [];
   private readonly policyShared: PolicyShared | undefined;
+  private readonly random: () => number;
+  private readonly onSettled = (sender: Sender): void => this.settled(sender);
   protected sending = true;
+  /** When the last request ended (performance.now() ms): the end of the run; closing the connections follows. */
+  endedMs = 0;
   private finished!: () => void;
   private readonly done: Promise<void>;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -45,16 +52,18 @@ export abstract class Executor {
   ) {
     this.recorder = new Recorder(share.startMs, plan.model === 'open');
     this.done = new Promise((resolve) => (this.finished = resolve));
-    const random = createRandom(plan.seed + share.index);
-    const onSettled = (sender: Sender) => this.settled(sender);
+    this.random = createRandom(plan.seed + share.index);
     this.policyShared = plan.policy ? new PolicyShared(plan) : undefined;
-    for (let i = 0; i < share.concurrency; i++) {
-      this.connections.push(
-        this.policyShared
-          ? new PolicySender(plan, this.recorder, random, onSettled, this.policyShared)
-          : new Connection(plan, this.recorder, random, onSettled),
-      );
-    }
+    for (let i = 0; i < share.concurrency; i++) this.openConnection();
+  }
+
+  /** Adds a connection (it connects on its first request). */
+  protected openConnection(): Sender {
+    const sender = this.policyShared
+      ? new PolicySender(this.plan, this.recorder, this.random, this.onSettled, this.policyShared)
+      : new Connection(this.plan, this.recorder, this.random, this.onSettled);
+    this.connections.push(sender);
+    return sender;
   }
 
   /** Runs to completion (or until stop() and its grace period) and closes every connection. */
@@ -65,6 +74,7 @@ export abstract class Executor {
     if (this.sending) this.start();
     this.checkDone();
     await this.done;
+    this.endedMs = performance.now();
     clearInterval(this.sweepTimer);
     clearTimeout(this.graceTimer);
     await Promise.all(this.connections.map((connection) => connection.close()));
@@ -73,13 +83,14 @@ export abstract class Executor {
   }
 
   /**
-   * Stops sending. In-flight requests get the grace period to finish (counted as usual), then are
-   * cancelled. Idempotent.
+   * Stops sending, new attempts of policy mode included. In-flight requests get the grace period to
+   * finish (counted as usual), then are cancelled. Idempotent.
    */
   stop(): void {
     if (!this.sending) return;
     this.sending = false;
     this.onStop();
+    for (const connection of this.connections) connection.stopSending();
     if (this.connections.some((c) => c.inFlight)) {
       this.graceTimer = setTimeout(() => this.cancelInFlight(), this.plan.graceMs);
     }

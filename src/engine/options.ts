@@ -12,11 +12,13 @@ export interface LoadOptions {
   headers?: readonly string[] | Readonly<Record<string, string>>;
   body?: string;
   bodyFile?: string;
-  /** Closed model: connections each looping request → response. Open model: the bound on connections. */
+  /** Closed model: connections each looping request → response. Open model: connections opened at the start. */
   concurrency?: number;
+  /** Open model: more connections are opened on demand up to this many (default 1000, at least concurrency). */
+  maxConnections?: number;
   /** Stop after this many requests. */
   requests?: number;
-  /** Stop after this long (closed model), or the length of the schedule (open model). */
+  /** Stop sending after this long; in the open model also the length of the schedule (rate × duration requests). */
   duration?: number | string;
   /** Open model: requests per second on a fixed schedule. */
   rate?: number;
@@ -32,7 +34,7 @@ export interface LoadOptions {
   expectBody?: string;
   /** JSON checks: 'path' (exists) or 'path=value'. */
   expectJson?: readonly string[];
-  /** Threshold expressions; default ['success_rate>=0.95']. */
+  /** Threshold expressions; `success_rate>=0.95` is added unless one of them judges the success rate (withDefaults). */
   thresholds?: readonly string[];
   /** Worker threads (default 1: the main thread does the work). */
   workers?: number;

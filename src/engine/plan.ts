@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ProblemList, UsageError } from '../errors.js';
-import { parseThreshold, type Threshold } from '../thresholds/parse.js';
+import { parseThreshold, withDefaults, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { redactUrlText } from '../util/redact.js';
@@ -12,6 +12,13 @@ import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arriva
 
 export const DEFAULTS = {
   concurrency: 10,
+  /**
+   * The open model's bound on connections (k6's maxVUs, which k6 leaves to the user). 1,000 keeps
+   * 100/s on schedule against a service that stalls for the whole default 10 s timeout, or 2,000/s
+   * against one answering in 500 ms. Node raises its soft descriptor limit to the hard one at start,
+   * so 1,000 sockets fit on common systems; --max-connections lowers it for a small target.
+   */
+  maxConnections: 1000,
   durationMs: 10_000,
   timeoutMs: 10_000,
   graceMs: 2_000,
@@ -34,7 +41,10 @@ export interface LoadPlan {
   headerPairs: Array<[string, string]>;
   body: Template | undefined;
   model: 'closed' | 'open';
+  /** Closed model: the connections. Open model: the connections opened at the start. */
   concurrency: number;
+  /** Open model: the most connections, opened on demand (closed model: the concurrency). */
+  maxConnections: number;
   requests: number | undefined;
   durationMs: number | undefined;
   rate: number | undefined;
@@ -72,6 +82,13 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   }
 
   const concurrency = checkCount(problems, '--concurrency', input.concurrency, 1) ?? DEFAULTS.concurrency;
+  const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
+  const open = input.rate !== undefined || input.stages !== undefined;
+  if (maxConnections !== undefined && !open) {
+    problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
+  } else if (maxConnections !== undefined && maxConnections < concurrency) {
+    problems.add(`--max-connections ${maxConnections} is less than --concurrency ${concurrency} (the connections opened at the start)`);
+  }
   const requests = checkCount(problems, '--requests', input.requests, 1);
   const workers = checkCount(problems, '--workers', input.workers, 1) ?? 1;
   const rate = input.rate;
@@ -100,10 +117,8 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
   const checks = problems.attempt(() => buildChecks(input));
-  const thresholdSources = input.thresholds && input.thresholds.length > 0 ? input.thresholds : undefined;
-  const thresholds = thresholdSources
-    ? thresholdSources.map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined)
-    : [{ ...parseThreshold(DEFAULTS.threshold), isDefault: true }];
+  const userThresholds = (input.thresholds ?? []).map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined);
+  const thresholds = withDefaults(userThresholds, [DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
   const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
@@ -138,8 +153,9 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     headers,
     headerPairs,
     body,
-    model: rate === undefined && input.stages === undefined ? 'closed' : 'open',
+    model: open ? 'open' : 'closed',
     concurrency,
+    maxConnections: open ? (maxConnections ?? Math.max(concurrency, DEFAULTS.maxConnections)) : concurrency,
     requests,
     // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
     durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined)),
@@ -165,6 +181,10 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 export function parseTargetUrl(text: string | undefined): URL {
   if (text === undefined || text.trim() === '') throw new UsageError('a target URL is required, e.g. http://127.0.0.1:8080/');
   let url: URL;
+  // 'localhost:8080/x' parses as a URL of scheme 'localhost:'; '127.0.0.1:8080' does not parse at all.
+  if (/^[A-Za-z0-9.-]+:\d+(?:[/?#]|$)/.test(text.trim())) {
+    throw new UsageError(`'${redactUrlText(text)}' has no scheme: did you mean 'http://${redactUrlText(text.trim())}'?`);
+  }
   try {
     url = new URL(text);
   } catch {

@@ -39,10 +39,12 @@ export class PolicyShared {
   constructor(plan: LoadPlan) {
     const policy = plan.policy!;
     this.policies = plan.targets.map(() => {
+      // Unref'd backoff timers: a request cancelled at stop leaves cockatiel's wait behind, and that
+      // wait must not hold the process (it sends nothing when it ends: the request's signal is aborted).
       const retryPolicy = retry(
         handleWhen((error) => error instanceof AttemptFailure && error.retryable),
         { maxAttempts: policy.retries, backoff: policy.backoff },
-      );
+      ).dangerouslyUnref();
       retryPolicy.onRetry(() => this.counters.retries++);
       if (!policy.breaker) {
         this.breakers.push(undefined);
@@ -62,11 +64,16 @@ export class PolicyShared {
  * Policy mode's sender: one request is a policy execution — attempts on the first provider with
  * retries and its breaker, then each failover provider in turn. Latency is from the scheduled (or
  * first) send to the final answer, retries included: what the caller of such a client waits.
+ * Once sending stops no new attempt starts: a request waiting in backoff, or whose attempt fails
+ * after the stop and would be retried or failed over, is cancelled at once.
  */
 export class PolicySender implements Sender {
   inFlight = false;
+  sentAt = 0;
   private readonly clients: Client[];
   private controller: AbortController | null = null;
+  private stopping = false;
+  private attempting = false;
 
   constructor(
     private readonly plan: LoadPlan,
@@ -80,6 +87,7 @@ export class PolicySender implements Sender {
 
   send(scheduledAt: number, index: number): void {
     this.inFlight = true;
+    this.sentAt = performance.now();
     const controller = new AbortController();
     this.controller = controller;
     void this.execute(scheduledAt, index, controller.signal).then(() => {
@@ -92,6 +100,11 @@ export class PolicySender implements Sender {
   /** Per-attempt timeouts are enforced by each attempt's own signal. */
   expireIfOverdue(): void {}
 
+  stopSending(): void {
+    this.stopping = true;
+    if (!this.attempting) this.cancel();
+  }
+
   cancel(): void {
     this.controller?.abort(new RequestCancelledError('run stopped'));
   }
@@ -101,12 +114,17 @@ export class PolicySender implements Sender {
   }
 
   private async execute(scheduledAt: number, index: number, signal: AbortSignal): Promise<void> {
-    const sentAt = performance.now();
+    const sentAt = this.sentAt;
     let last: unknown;
     for (let i = 0; i < this.clients.length; i++) {
+      if (i > 0 && this.stopping) {
+        this.recorder.cancelled++;
+        return;
+      }
       if (i > 0) this.shared.counters.failovers++;
       try {
-        const outcome = await this.shared.policies[i]!.execute(({ signal: attemptSignal }) => this.attempt(i, index, attemptSignal), signal);
+        const execution = this.shared.policies[i]!.execute(({ signal: attemptSignal }) => this.attempt(i, index, attemptSignal), signal);
+        const outcome = await untilAborted(execution, signal);
         const now = performance.now();
         this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, outcome.status, outcome.passed, outcome.bodyFailed);
         return;
@@ -131,6 +149,21 @@ export class PolicySender implements Sender {
 
   /** One HTTP attempt on provider i: resolves with a final outcome, or throws AttemptFailure. */
   private async attempt(i: number, index: number, policySignal: AbortSignal): Promise<Outcome> {
+    // Cancelled while cockatiel waited out a backoff: no attempt.
+    if (policySignal.aborted) throw policySignal.reason;
+    this.attempting = true;
+    try {
+      return await this.attemptOnce(i, index, policySignal);
+    } catch (error) {
+      // Sending has stopped: a failure that would be retried ends the request as cancelled instead.
+      if (this.stopping && error instanceof AttemptFailure && error.retryable) this.cancel();
+      throw error;
+    } finally {
+      this.attempting = false;
+    }
+  }
+
+  private async attemptOnce(i: number, index: number, policySignal: AbortSignal): Promise<Outcome> {
     this.shared.counters.attempts++;
     const plan = this.plan;
     const target = plan.targets[i]!;
@@ -167,6 +200,25 @@ export class PolicySender implements Sender {
       throw new AttemptFailure(errorClass, 0, policy.retryClasses.has(errorClass), undefined);
     }
   }
+}
+
+/** Settles as `work` does, or rejects with the signal's reason as soon as it aborts (cockatiel looks at the signal only after a backoff). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** cockatiel's circuit state as the metric resil_breaker_state has it: 0 closed, 1 open (or isolated), 2 half-open. */

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { Alarm } from './alarm.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
 import { ClosedExecutor } from './closed.js';
@@ -52,7 +53,6 @@ interface RawRun {
   interrupted: boolean;
 }
 
-/** The share of worker k (of n): its connections, its requests, and the request numbering. */
 /**
  * The share of worker k (of n) of this process's shard: shard i of m and worker k together take
  * share k·m + i of m·n, so the shards' workers interleave over the whole run's request numbers and
@@ -66,19 +66,22 @@ export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): 
     index,
     count,
     concurrency: splitEvenly(plan.concurrency, count, index),
+    maxConnections: splitEvenly(plan.maxConnections, count, index),
     requests: totalRequests === undefined ? undefined : splitEvenly(totalRequests, count, index),
     startMs,
   };
 }
 
-export function createExecutor(plan: LoadPlan, share: Share): Executor {
-  return plan.model === 'open' ? new OpenExecutor(plan, share) : new ClosedExecutor(plan, share);
+/** The open model needs an alarm (started beforehand, so the first due time is met); see alarm.ts. */
+export function createExecutor(plan: LoadPlan, share: Share, alarm: Alarm | undefined): Executor {
+  return plan.model === 'open' ? new OpenExecutor(plan, share, alarm!) : new ClosedExecutor(plan, share);
 }
 
 async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+  const alarm = plan.model === 'open' ? await Alarm.start() : undefined;
   hooks.onStart?.();
   const startMs = performance.now();
-  const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs));
+  const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs), alarm);
   if (hooks.live) hooks.live.engine = () => executor.live();
   let interrupted = false;
   const onAbort = () => {
@@ -95,10 +98,11 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
     : undefined;
   try {
     await executor.run();
-    return { snapshot: executor.snapshot(), durationMs: performance.now() - startMs, interrupted };
+    return { snapshot: executor.snapshot(), durationMs: executor.endedMs - startMs, interrupted };
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
+    alarm?.stop();
   }
 }
 
@@ -110,14 +114,14 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
 async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   const n = plan.workers;
   const workers: Worker[] = [];
-  const progress: Array<{ total: number; failed: number; inFlight: number }> = [];
+  const progress: Array<{ total: number; failed: number; dropped: number; inFlight: number }> = [];
   const ready: Array<Promise<void>> = [];
-  const results: Array<Promise<RecorderSnapshot>> = [];
+  const results: Array<Promise<{ snapshot: RecorderSnapshot; endedEpochMs: number }>> = [];
   for (let k = 0; k < n; k++) {
     const setup: WorkerSetup = { options: plan.options, index: k, count: n };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     workers.push(worker);
-    progress.push({ total: 0, failed: 0, inFlight: 0 });
+    progress.push({ total: 0, failed: 0, dropped: 0, inFlight: 0 });
     let markReady!: () => void;
     ready.push(new Promise((resolve) => (markReady = resolve)));
     results.push(
@@ -125,7 +129,7 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
         worker.on('message', (message: WorkerMessage) => {
           if (message.type === 'ready') markReady();
           else if (message.type === 'progress') progress[k] = message;
-          else if (message.type === 'done') resolve(message.snapshot);
+          else if (message.type === 'done') resolve(message);
         });
         worker.on('error', reject);
         worker.on('exit', (code) => reject(new Error(`worker ${k} exited with code ${code} before its result`)));
@@ -136,7 +140,7 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   // Worker threads report counts twice a second; their histograms arrive only with the result.
   if (hooks.live) {
     hooks.live.engine = () => {
-      const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, inFlight: a.inFlight + p.inFlight }));
+      const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, dropped: a.dropped + p.dropped, inFlight: a.inFlight + p.inFlight }));
       return { ...sum, ok: sum.total - sum.failed, statusCodes: {}, errors: {}, latency: null, breakers: {} };
     };
   }
@@ -155,13 +159,14 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const ticker = hooks.onProgress
     ? setInterval(() => {
-        const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, inFlight: a.inFlight + p.inFlight }));
+        const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, dropped: a.dropped + p.dropped, inFlight: a.inFlight + p.inFlight }));
         hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum });
       }, 1000)
     : undefined;
   try {
-    const snapshots = await Promise.all(results);
-    return { snapshot: mergeSnapshots(snapshots), durationMs: performance.now() - startMs, interrupted };
+    const done = await Promise.all(results);
+    const durationMs = Math.max(...done.map((d) => d.endedEpochMs)) - startEpochMs;
+    return { snapshot: mergeSnapshots(done.map((d) => d.snapshot)), durationMs, interrupted };
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { Alarm } from './alarm.js';
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
 import type { LoadOptions } from './options.js';
 import { buildLoadPlan } from './plan.js';
@@ -13,14 +14,15 @@ export interface WorkerSetup {
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'progress'; total: number; failed: number; inFlight: number }
-  | { type: 'done'; snapshot: RecorderSnapshot };
+  | { type: 'progress'; total: number; failed: number; dropped: number; inFlight: number }
+  | { type: 'done'; snapshot: RecorderSnapshot; endedEpochMs: number };
 
 type ControlMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' };
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const plan = buildLoadPlan(setup.options);
+const alarm = plan.model === 'open' ? await Alarm.start() : undefined;
 let stopRequested = false;
 let stopExecutor: (() => void) | undefined;
 
@@ -31,11 +33,11 @@ port.on('message', (message: ControlMessage) => {
     return;
   }
   const startMs = message.startEpochMs - performance.timeOrigin;
-  const executor = createExecutor(plan, shareOf(plan, setup.index, setup.count, startMs));
+  const executor = createExecutor(plan, shareOf(plan, setup.index, setup.count, startMs), alarm);
   stopExecutor = () => executor.stop();
   const ticker = setInterval(() => {
     const { recorder } = executor;
-    port.postMessage({ type: 'progress', total: recorder.total, failed: recorder.failed, inFlight: executor.inFlight } satisfies WorkerMessage);
+    port.postMessage({ type: 'progress', total: recorder.total, failed: recorder.failed, dropped: recorder.dropped, inFlight: executor.inFlight } satisfies WorkerMessage);
   }, 500);
   // Wait for the common start time, then run.
   setTimeout(
@@ -43,7 +45,8 @@ port.on('message', (message: ControlMessage) => {
       if (stopRequested) executor.stop();
       void executor.run().then(() => {
         clearInterval(ticker);
-        port.postMessage({ type: 'done', snapshot: executor.snapshot() } satisfies WorkerMessage);
+        alarm?.stop();
+        port.postMessage({ type: 'done', snapshot: executor.snapshot(), endedEpochMs: performance.timeOrigin + executor.endedMs } satisfies WorkerMessage);
       });
     },
     Math.max(0, startMs - performance.now()),

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { closestName } from '../util/suggest.js';
 import { closeFault } from './close.js';
 import { downFault } from './down.js';
 import type { Fault, FaultType } from './fault.js';
@@ -39,13 +40,20 @@ export function parseFaultMix(text: string): WeightedFault[] {
     const typeName = colon === -1 ? spec : spec.slice(0, colon);
     const argument = colon === -1 ? undefined : spec.slice(colon + 1);
     const type = FAULT_TYPES.get(typeName);
-    if (!type) throw new UsageError(`--faults: unknown fault type '${typeName}' (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
+    if (!type) throw new UsageError(`--faults: unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
     mix.push({ fault: type.create(argument), weight });
   }
   if (mix.some((entry) => entry.fault.wholeWindow) && mix.length > 1) {
     throw new UsageError("--faults: 'down' closes the listener for a whole window and cannot be mixed with per-call faults");
   }
   return mix;
+}
+
+/** ': did you mean 'status:503'?' for '503', ': did you mean 'timeout'?' for 'timout', else ''. */
+function suggestion(typeName: string, argument: string | undefined): string {
+  if (/^[1-5]\d\d$/.test(typeName) && argument === undefined) return `: did you mean 'status:${typeName}'?`;
+  const near = closestName(typeName, [...FAULT_TYPES.keys()]);
+  return near === undefined ? '' : `: did you mean '${near}${argument === undefined ? '' : `:${argument}`}'?`;
 }
 
 /** Picks a fault from the mix with probability proportional to its weight; `draw` is in [0, 1). */

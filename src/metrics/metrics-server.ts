@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CouldNotRunError } from '../errors.js';
-import { HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../report/prometheus.js';
+import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../report/prometheus.js';
 import type { LiveSource, LiveView } from './live.js';
 
 export interface MetricsServerOptions {
@@ -97,14 +97,14 @@ export function liveRegistry(view: LiveView): Registry {
   const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
   for (const [outcome, count] of outcomeCounts(view.ok, view.errors)) requests.inc({ scenario, outcome }, count);
 
+  new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers }).inc({ scenario }, view.dropped);
+
   if (view.latency !== null) {
     new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry).add({ scenario }, latencyBuckets(view.latency));
   }
 
-  const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: ['provider', 'type'], registers });
-  for (const [provider, byType] of Object.entries(view.faults)) {
-    for (const [type, count] of Object.entries(byType)) faults.inc({ provider, type }, count);
-  }
+  const countFaults = faultCounters(registers, ['provider']);
+  for (const [provider, byType] of Object.entries(view.faults)) countFaults({ provider }, byType);
 
   new Gauge({ name: 'resil_in_flight', help: 'Requests in flight now.', labelNames: ['scenario'], registers }).set({ scenario }, view.inFlight);
 

@@ -6,13 +6,18 @@ import type { RecorderSnapshot, TimelineSecond } from './snapshot.js';
  * Counts and latencies of one executor, in constant memory per second of run time:
  * plain number counters, typed arrays indexed by status code, and HDR histograms (microseconds).
  * Every request ends in exactly one of: ok, or failed with one error class (`status:NNN` for an
- * unexpected status). Requests abandoned at stop are `cancelled`, outside the total.
+ * unexpected status). Requests abandoned at stop are `cancelled`, outside the total; requests of
+ * the open model's schedule that were due but never sent are `dropped`, also outside it.
  */
 export class Recorder {
   total = 0;
   ok = 0;
   cancelled = 0;
+  dropped = 0;
   lateStarts = 0;
+  /** Open model: the most connections in use at once, and requests that found all of them busy at --max-connections when due. */
+  peakConnections = 0;
+  waitedForConnection = 0;
   /** Complete responses by status code (including those a body check then failed). */
   private readonly statusCounts = new Float64Array(1000);
   /** Failures by unexpected status code. */
@@ -81,9 +86,9 @@ export class Recorder {
   }
 
   /** Counts so far, for live metrics (cheap: no histogram work but one encoding of the closed seconds). */
-  live(): { total: number; ok: number; failed: number; statusCodes: Record<string, number>; errors: Record<string, number>; latency: string | null } {
+  live(): { total: number; ok: number; failed: number; dropped: number; statusCodes: Record<string, number>; errors: Record<string, number>; latency: string | null } {
     const { statusCodes, errors } = this.counts();
-    return { total: this.total, ok: this.ok, failed: this.failed, statusCodes, errors, latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null };
+    return { total: this.total, ok: this.ok, failed: this.failed, dropped: this.dropped, statusCodes, errors, latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null };
   }
 
   /** Closes every timeline second up to `nowMs`; call once when the run ends. */
@@ -98,7 +103,10 @@ export class Recorder {
       total: this.total,
       ok: this.ok,
       cancelled: this.cancelled,
+      dropped: this.dropped,
       lateStarts: this.lateStarts,
+      peakConnections: this.peakConnections,
+      waitedForConnection: this.waitedForConnection,
       statusCodes,
       errors,
       latency: encodeHistogram(this.latency),

@@ -13,7 +13,15 @@ export interface RecorderSnapshot {
   total: number;
   ok: number;
   cancelled: number;
+  /** Open model: due and never sent. */
+  dropped: number;
   lateStarts: number;
+  /**
+   * Open model: the most connections in use at once per thread (merged by sum: the connections opened
+   * in all), and the requests that found every connection busy at the thread's bound when due.
+   */
+  peakConnections: number;
+  waitedForConnection: number;
   statusCodes: Record<string, number>;
   errors: Record<string, number>;
   /** Encoded HDR histograms (microseconds). */
@@ -33,7 +41,10 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     total: 0,
     ok: 0,
     cancelled: 0,
+    dropped: 0,
     lateStarts: 0,
+    peakConnections: 0,
+    waitedForConnection: 0,
     statusCodes: {},
     errors: {},
     latency: '',
@@ -45,7 +56,10 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     merged.total += snapshot.total;
     merged.ok += snapshot.ok;
     merged.cancelled += snapshot.cancelled;
+    merged.dropped += snapshot.dropped;
     merged.lateStarts += snapshot.lateStarts;
+    merged.peakConnections += snapshot.peakConnections;
+    merged.waitedForConnection += snapshot.waitedForConnection;
     addCounts(merged.statusCodes, snapshot.statusCodes);
     addCounts(merged.errors, snapshot.errors);
     if (snapshot.counters) addCounts((merged.counters ??= {}), snapshot.counters);

@@ -1,15 +1,39 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '../errors.js';
 
-/** '127.0.0.1:8081', '[::1]:8081', ':8081' or '8081' → host and port (host defaults to loopback). */
+/** A host name as RFC 1123 has it: dot-separated labels of letters, digits and inner hyphens, one letter at least. */
+const HOST_NAME = /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * '127.0.0.1:8081', 'localhost:8081', '[::1]:8081', ':8081' or '8081' → host and port; no host
+ * means 127.0.0.1, nothing at all means 127.0.0.1 on an ephemeral port. Anything else is a
+ * UsageError naming the value.
+ */
 export function parseListen(text: string | undefined, flag = '--listen'): { host: string; port: number } {
-  if (text === undefined || text === '') return { host: '127.0.0.1', port: 0 };
-  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(text.trim());
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || !(port >= 0 && port <= 65535)) throw new UsageError(`${flag} '${text}': expected HOST:PORT, e.g. 127.0.0.1:8081`);
-  const host = match[1] ?? (match[2] === undefined || match[2] === '' ? '127.0.0.1' : match[2]);
+  if (text === undefined || text.trim() === '') return { host: '127.0.0.1', port: 0 };
+  const trimmed = text.trim();
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$|^(\d{1,5})$/.exec(trimmed);
+  const fail = (why: string): never => {
+    throw new UsageError(`${flag} '${text}': ${why} (expected HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:8081 or 8081)`);
+  };
+  if (!match) return fail(/^\d+$/.test(trimmed) || /:\d+$/.test(trimmed) ? 'the port must be 0 to 65535' : 'not an address');
+  const port = Number(match[3] ?? match[4]);
+  if (port > 65535) return fail(`port ${port} is above 65535`);
+  if (match[1] !== undefined) {
+    if (!isIPv6(match[1])) fail(`'${match[1]}' is not an IPv6 address`);
+    return { host: match[1], port };
+  }
+  const host = match[2] ?? '';
+  if (host === '') return { host: '127.0.0.1', port };
+  if (!isIPv4(host) && !HOST_NAME.test(host)) fail(`'${host}' is not an IP address or host name`);
   return { host, port };
 }
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** How far a listener on `host` can be reached, as `resil proxy` and `resil chaos` print it. */
+export function reachOf(host: string): string {
+  return isLoopback(host) ? 'loopback only' : 'WARNING: reachable from other hosts';
 }

@@ -42,6 +42,12 @@ export interface ProxyOptions extends FaultSettings {
 export interface ProxyStats {
   /** Dependency calls received. */
   calls: number;
+  /** Calls that arrived while faults were asked for: a failure rate above 0, inside a fault window (or with none). */
+  eligible: number;
+  /** Of those, calls that matched the targeting (--match-*): each drew its chance of a fault. */
+  considered: number;
+  /** The faults the failure rate asks for: the sum of its value over the considered calls. */
+  expected: number;
   /** Calls that reached the upstream (or the mock): exactly what the upstream saw. */
   passedThrough: number;
   injected: Record<string, number>;
@@ -249,12 +255,17 @@ class ProxyServer implements ChaosProxy {
       return;
     }
     const plan = this.plan;
-    if (plan.failureRate > 0 && !plan.down && this.inWindow() && (plan.matches === null || plan.matches(request.method!, pathOf(target), request.headers))) {
-      if (plan.failureRate >= 1 || this.random() < plan.failureRate) {
-        const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.random());
-        counters.injected[fault.name] = (counters.injected[fault.name] ?? 0) + 1;
-        fault.inject(this.faultCall(request, response));
-        return;
+    if (plan.failureRate > 0 && !plan.down && this.inWindow()) {
+      counters.eligible++;
+      if (plan.matches === null || plan.matches(request.method!, pathOf(target), request.headers)) {
+        counters.considered++;
+        counters.expected += plan.failureRate;
+        if (plan.failureRate >= 1 || this.random() < plan.failureRate) {
+          const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.random());
+          counters.injected[fault.name] = (counters.injected[fault.name] ?? 0) + 1;
+          fault.inject(this.faultCall(request, response));
+          return;
+        }
       }
     }
     this.passThrough(request, response);
@@ -403,7 +414,7 @@ class ProxyServer implements ChaosProxy {
 }
 
 export function emptyStats(): ProxyStats {
-  return { calls: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+  return { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }
 
 function pathOf(target: string): string {

@@ -1,4 +1,5 @@
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { envSummary } from '../cli/env-flags.js';
 import { formatMs } from '../util/duration.js';
 import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument } from './result.js';
 import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
@@ -29,7 +30,7 @@ export function appendStepSummary(scenarios: ReadonlyArray<ScenarioResult>, env:
   return true;
 }
 
-/** One `::error` workflow command per missed threshold, escaped as the runner requires. */
+/** One `::error` workflow command per missed threshold and one `::warning` per warning, escaped as the runner requires. */
 export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] {
   const lines: string[] = [];
   for (const { name, document } of scenarios) {
@@ -43,9 +44,10 @@ export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] 
         `p99 ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
       ];
       if (document.interrupted) context.push('run interrupted: partial results');
-      const message = `measured ${formatMeasured(threshold, document)} (${context.join(', ')})`;
+      const message = `${threshold.note ? `${threshold.note}: ` : ''}measured ${formatMeasured(threshold, document)} (${context.join(', ')})`;
       lines.push(`::error title=${escapeProperty(title)}::${escapeData(message)}`);
     }
+    for (const warning of document.warnings ?? []) lines.push(`::warning title=${escapeProperty(`resil ${name}`)}::${escapeData(warning)}`);
   }
   return lines;
 }
@@ -86,6 +88,7 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   ];
   if (document.interrupted) facts.push('**interrupted: partial results**');
   lines.push(facts.join(' · '), '');
+  if (document.fromEnvironment) lines.push(`From the environment: ${code(envSummary(document.fromEnvironment))}`, '');
 
   // Thresholds.
   if (document.thresholds.length > 0) {
@@ -96,13 +99,16 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
       lines.push(`| ${label} | ${cell(formatMeasured(t, document))} | ${result} |`);
     }
     lines.push('');
+    for (const t of document.thresholds) if (!t.ok && t.note) lines.push(`❌ ${text(t.note)}`, '');
   }
+  for (const warning of document.warnings ?? []) lines.push(`⚠️ **warning:** ${text(warning)}`, '');
 
   // Volume.
-  const { total, ok, failed: failedRequests, cancelled } = document.requests;
+  const { total, ok, failed: failedRequests, cancelled, dropped } = document.requests;
   lines.push(
     `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
       (cancelled > 0 ? ` · ${count(cancelled)} cancelled at stop` : '') +
+      (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent; about ${count(document.schedule!.connectionsNeeded)} connections would keep the schedule)` : '') +
       ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
     '',
   );
@@ -134,7 +140,9 @@ function chaosSection(document: ResultDocument): string[] {
     const head = ['fault', 'injected', ...(perProvider ? providers.map(([provider]) => code(provider)) : [])];
     lines.push(`| ${head.join(' | ')} |`, `| --- |${' ---: |'.repeat(head.length - 1)}`);
     for (const type of types) {
-      const cells = [code(type), count(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => count(stats.injected[type] ?? 0)) : [])];
+      // `down` counts outages (listener closures), every other fault counts calls.
+      const label = type === 'down' ? `${code(type)} _(outages)_` : code(type);
+      const cells = [label, count(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => count(stats.injected[type] ?? 0)) : [])];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     lines.push('');

@@ -52,7 +52,16 @@ interface ChartData {
   /** x = 1/(1-p): 2 is p50, 10000 is p99.99 (drawn on a log axis). Null when nothing was measured. */
   percentiles: { x: number[]; latency: number[]; service: number[] | null; latencyLabel: string } | null;
   /** Per second; x is the middle of the second. */
-  timeline: { x: number[]; requests: number[]; successPct: Array<number | null>; p99: Array<number | null>; endS: number } | null;
+  timeline: {
+    x: number[];
+    /** Requests completed per second (the last, partial second as a rate over its length). */
+    requests: number[];
+    successPct: Array<number | null>;
+    p99: Array<number | null>;
+    endS: number;
+    /** Length in seconds of the last second when the run ended inside it; null when it is whole or left off. */
+    partialS: number | null;
+  } | null;
   windows: Array<{ label: string; start: number; end: number }>;
 }
 
@@ -86,23 +95,43 @@ function chartData(id: string, document: ResultDocument): ChartData {
   const xs = percentileXs();
   const latency = curve(document.histograms?.latency ?? null, xs);
   const service = document.model === 'open' ? curve(document.histograms?.serviceTime ?? null, xs) : null;
-  const timeline = document.timeline ?? [];
   const windows = (document.faultWindows ?? []).map((w) => ({ label: w.window, start: w.startMs / 1000, end: w.endMs / 1000 }));
-  const lastSecond = timeline.length > 0 ? Math.max(...timeline.map((s) => s.t)) + 1 : 0;
   return {
     id,
     percentiles: latency === null ? null : { x: xs, latency, service, latencyLabel: document.model === 'open' ? 'latency (from schedule)' : 'latency' },
-    timeline:
-      timeline.length === 0
-        ? null
-        : {
-            x: timeline.map((s) => s.t + 0.5),
-            requests: timeline.map((s) => s.requests),
-            successPct: timeline.map((s) => (s.requests > 0 ? Math.round((s.ok / s.requests) * 10000) / 100 : null)),
-            p99: timeline.map((s) => s.p99Ms),
-            endS: Math.max(lastSecond, Math.ceil(document.durationMs / 1000)),
-          },
+    timeline: timelineData(document),
     windows,
+  };
+}
+
+/** A last second shorter than this is left off the chart: too short to give a rate. */
+const SHORTEST_PARTIAL_S = 0.25;
+
+/**
+ * The per-second timeline as the charts draw it. The run rarely ends on a whole second: its last
+ * second is drawn as a rate over the part that was run (x at that part's middle) and named in
+ * `partialS`, not as a count that reads as a drop to zero; one shorter than 250 ms is left off
+ * (unless it is the whole run).
+ */
+export function timelineData(document: ResultDocument): ChartData['timeline'] {
+  const seconds = [...(document.timeline ?? [])];
+  if (seconds.length === 0) return null;
+  const last = seconds[seconds.length - 1]!;
+  const lastS = Math.min(1, document.durationMs / 1000 - last.t);
+  let partialS: number | null = null;
+  if (lastS > 0 && lastS < 1) {
+    if (lastS < SHORTEST_PARTIAL_S && seconds.length > 1) seconds.pop();
+    else partialS = Math.round(lastS * 1000) / 1000;
+  }
+  const span = (i: number) => (i === seconds.length - 1 && partialS !== null ? partialS : 1);
+  const lastSecond = Math.max(...(document.timeline ?? []).map((s) => s.t)) + 1;
+  return {
+    x: seconds.map((s, i) => s.t + span(i) / 2),
+    requests: seconds.map((s, i) => Math.round((s.requests / span(i)) * 10) / 10),
+    successPct: seconds.map((s) => (s.requests > 0 ? Math.round((s.ok / s.requests) * 10000) / 100 : null)),
+    p99: seconds.map((s) => s.p99Ms),
+    endS: Math.max(lastSecond, Math.ceil(document.durationMs / 1000)),
+    partialS,
   };
 }
 
@@ -144,20 +173,24 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
       );
     }
     out.push('</tbody></table>');
+    for (const t of document.thresholds) if (!t.ok && t.note) out.push(`<p class="cause"><strong class="bad-text">${escapeHtml(t.expression)}:</strong> ${escapeHtml(t.note)}</p>`);
   } else {
     out.push('<p class="muted">No thresholds.</p>');
   }
+  const warnings = document.warnings ?? [];
+  if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li><strong class="warn-text">warning:</strong> ${escapeHtml(w)}</li>`).join('')}</ul>`);
 
   // Headline figures.
-  const { total, ok, failed, cancelled } = document.requests;
+  const { total, ok, failed, cancelled, dropped } = document.requests;
   const cards: Array<[string, string, string]> = [
-    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cancelled` : ''}`],
+    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cancelled` : ''}${dropped > 0 ? ` · ${count(dropped)} dropped` : ''}`],
     ['success rate', percent(document.successRate), rateClass(document.successRate)],
     ['throughput', `${count(document.rps)} req/s`, ''],
     ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data', ''],
   ];
   if (document.schedule) {
-    cards.push(['schedule', `${count(document.schedule.scheduled)} scheduled`, `${count(document.schedule.lateStarts)} started > ${document.schedule.lateStartMs}ms late`]);
+    const s = document.schedule;
+    cards.push(['schedule', `${count(s.scheduled)} scheduled`, `${count(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === undefined ? '' : ` · ${count(s.peakConnections)} connections`}${s.waitedForConnection > 0 ? `, about ${count(s.connectionsNeeded)} needed` : ''}`]);
   }
   out.push(
     '<div class="cards">' +
@@ -193,7 +226,9 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     if (windows.length > 0) {
       out.push(`<p class="muted"><span class="swatch"></span> shaded: fault windows ${windows.map((w) => `<code>${escapeHtml(w.window)}</code>`).join(', ')}</p>`);
     }
-    out.push(`<figure><figcaption>Requests completed and success rate, per second</figcaption><div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`);
+    const partialS = timelineData(document)?.partialS ?? null;
+    const partial = partialS === null ? '' : ` (the last point covers the final ${partialS}s of the run, as a rate per second)`;
+    out.push(`<figure><figcaption>Requests completed and success rate, per second${escapeHtml(partial)}</figcaption><div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`);
     if (document.timeline.some((s) => s.p99Ms !== null)) {
       out.push(`<figure><figcaption>p99 latency, per second</figcaption><div class="chart" data-chart="p99" data-scenario="${id}"></div></figure>`);
     }
@@ -217,8 +252,9 @@ function faultsSection(document: ResultDocument): string {
     for (const type of rows) {
       const injected = faults.injected[type];
       const observed = document.errors[type];
+      // `down` counts outages (listener closures), every other fault counts calls.
       out.push(
-        `<tr><td><code>${escapeHtml(type)}</code></td><td class="num">${escapeHtml(count(injected ?? 0))}</td>` +
+        `<tr><td><code>${escapeHtml(type)}</code>${type === 'down' ? ' <span class="muted">(outages)</span>' : ''}</td><td class="num">${escapeHtml(count(injected ?? 0))}</td>` +
           `<td class="num">${escapeHtml(count(observed ?? 0))}</td></tr>`,
       );
     }
@@ -230,7 +266,7 @@ function faultsSection(document: ResultDocument): string {
   const facts: Array<[string, string]> = [
     ['dependency calls', count(faults.upstreamCalls)],
     ['passed through', count(faults.passedThrough)],
-    ['upstream errors', count(faults.upstreamErrors)],
+    ['upstream errors', faults.upstreamErrors > 0 ? `${count(faults.upstreamErrors)}: calls passed through that got no answer from the upstream` : '0'],
     ['amplification', amplification],
     ['client failures', `${count(document.requests.failed)} of ${count(document.requests.total)} requests`],
   ];
@@ -384,6 +420,8 @@ h4 { font-size: 13px; margin: 0 0 6px; color: var(--muted); font-weight: 600; }
 .ok-text { color: var(--ok); font-weight: 600; } .bad-text { color: var(--bad); } .warn-text { color: var(--warn); font-weight: 600; }
 .muted { color: var(--muted); }
 .notice { background: #fff8c5; border: 1px solid #eac54f; padding: 8px 12px; border-radius: 6px; }
+p.cause { background: #ffebe9; border: 1px solid #ff8182; padding: 8px 12px; border-radius: 6px; }
+ul.warnings { background: #fff8c5; border: 1px solid #eac54f; padding: 8px 12px 8px 28px; border-radius: 6px; }
 dl.facts { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 4px 0 8px; }
 dl.facts div { display: flex; gap: 6px; }
 dl.facts dt { color: var(--muted); }
@@ -502,7 +540,7 @@ const CLIENT_SCRIPT = `
       ],
       series: [
         { label: 'second', value: function (u, v) { return v == null ? '-' : Math.floor(v) + 's'; } },
-        { label: 'requests', stroke: COLORS.requests, fill: 'rgba(37, 99, 235, 0.08)', width: 2, scale: 'y', points: { show: true } },
+        { label: 'requests/s', stroke: COLORS.requests, fill: 'rgba(37, 99, 235, 0.08)', width: 2, scale: 'y', points: { show: true } },
         { label: 'success rate', stroke: COLORS.success, width: 2, scale: 'pct', points: { show: true }, value: function (u, v) { return v == null ? '-' : v.toFixed(2) + '%'; } }
       ]
     }, [d.x, d.requests, d.successPct], el);

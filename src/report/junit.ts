@@ -50,6 +50,7 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
     ['target', document.target],
     ['seed', String(document.seed)],
     ['requests', String(document.requests.total)],
+    ['dropped', String(document.requests.dropped ?? 0)],
     ['successRate', document.successRate === null ? '' : String(document.successRate)],
     ['rps', String(document.rps)],
   ];
@@ -66,18 +67,22 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
     } else if (!verdict.ok) {
       const measured = formatMeasured(verdict, document);
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${xml(`${verdict.expression}: actual ${measured}`)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
+      const message = `${verdict.expression}: actual ${measured}${verdict.note ? ` (${verdict.note})` : ''}`;
+      lines.push(`      <failure message="${xml(message)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
       lines.push('    </testcase>');
     } else {
       lines.push(`${open}/>`);
     }
   }
+  // Warnings fail nothing; CI test reports show a suite's output beside its cases.
+  const warnings = document.warnings ?? [];
+  if (warnings.length > 0) lines.push(`    <system-out>${xml(warnings.map((w) => `warning: ${w}`).join('\n'), 'text')}</system-out>`);
   lines.push('  </testsuite>');
   return lines.join('\n') + '\n';
 }
 
 function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
-  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...runContext(document)].join('\n');
+  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...(verdict.note ? [verdict.note] : []), ...runContext(document)].join('\n');
 }
 
 function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): string {
@@ -90,9 +95,9 @@ function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): s
 
 /** The figures a reader wants next to a verdict: volume, success rate, tail latency. */
 export function runContext(document: ResultDocument): string[] {
-  const { total, ok, failed } = document.requests;
+  const { total, ok, failed, dropped } = document.requests;
   return [
-    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed`,
+    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed${dropped > 0 ? `, ${count(dropped)} dropped (due, never sent)` : ''}`,
     `success rate: ${percent(document.successRate)}`,
     `p99: ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
     `throughput: ${count(document.rps)} req/s`,

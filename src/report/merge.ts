@@ -2,13 +2,14 @@ import { UsageError } from '../errors.js';
 import { emptyStats } from '../proxy/proxy.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
-import { measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
+import { connectionsNeeded, measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
 
 /**
  * Merges the results of the shards of one run (`--shard i/n` in n processes or machines) into the
  * result of the whole run: counters add, HDR histograms add exactly (per run and per second), the
  * timeline is recomputed, and the thresholds are evaluated on the whole. Shards of different
- * campaigns, duplicate shards and missing shards are refused.
+ * campaigns, duplicate shards and missing shards are refused. The settings are the campaign's, as the
+ * first shard ran it: `workers` stays the threads per shard process (a sum read as "8 workers").
  */
 export function mergeResults(documents: readonly ResultDocument[]): ResultDocument {
   if (documents.length === 0) throw new UsageError('--merge: no results to merge');
@@ -35,6 +36,7 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
   // Shards run side by side: the whole run lasts as long as the longest shard.
   const durationMs = Math.max(...documents.map((d) => d.durationMs));
   const thresholds: Threshold[] = first.thresholds.map((verdict) => ({ ...parseThreshold(verdict.expression), ...(verdict.default ? { isDefault: true } : {}) }));
+  const figures = measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents));
   const merged: ResultDocument = {
     ...first,
     startedAt: documents.map((d) => d.startedAt).sort()[0]!,
@@ -42,9 +44,16 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     interrupted: documents.some((d) => d.interrupted),
     shard: null,
     mergedShards: count,
-    settings: { ...first.settings, workers: documents.reduce((sum, d) => sum + d.settings.workers, 0) },
-    schedule: first.schedule ? { ...first.schedule, lateStarts: documents.reduce((sum, d) => sum + (d.schedule?.lateStarts ?? 0), 0) } : null,
-    ...measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents)),
+    schedule: first.schedule
+      ? {
+          ...first.schedule,
+          lateStarts: snapshot.lateStarts,
+          peakConnections: snapshot.peakConnections,
+          waitedForConnection: snapshot.waitedForConnection,
+          connectionsNeeded: connectionsNeeded(snapshot, peakRate(first.schedule), figures.serviceTimeMs?.mean ?? null),
+        }
+      : null,
+    ...figures,
   };
   if (first.policy) {
     const sum = (key: 'attempts' | 'retried' | 'failovers' | 'breakerRejections') => documents.reduce((total, d) => total + (d.policy?.[key] ?? 0), 0);
@@ -53,13 +62,22 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
   return merged;
 }
 
+/** The highest scheduled rate of the whole run (requests per second). */
+function peakRate(schedule: NonNullable<ResultDocument['schedule']>): number {
+  return schedule.stages ? Math.max(...schedule.stages.map((stage) => stage.rate)) : (schedule.rate ?? 0);
+}
+
 /** A result document back to the snapshot it was built from (everything needed is in it). */
 function snapshotOf(document: ResultDocument): RecorderSnapshot {
   return {
     total: document.requests.total,
     ok: document.requests.ok,
     cancelled: document.requests.cancelled,
+    // Results written before these fields existed have none: 0.
+    dropped: document.requests.dropped ?? 0,
     lateStarts: document.schedule?.lateStarts ?? 0,
+    peakConnections: document.schedule?.peakConnections ?? 0,
+    waitedForConnection: document.schedule?.waitedForConnection ?? 0,
     statusCodes: document.statusCodes,
     errors: document.errors,
     latency: document.histograms.latency,
@@ -76,6 +94,9 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
     for (const [name, stats] of Object.entries(document.faults?.providers ?? {})) {
       const into = (providers[name] ??= { ...emptyStats(), target: stats.target, listen: stats.listen });
       into.calls += stats.calls;
+      into.eligible += stats.eligible ?? 0;
+      into.considered += stats.considered ?? 0;
+      into.expected += stats.expected ?? 0;
       into.passedThrough += stats.passedThrough;
       into.upstreamErrors += stats.upstreamErrors;
       into.rejected += stats.rejected;
@@ -84,5 +105,5 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
     }
   }
   const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));
-  return { providers, windows };
+  return { providers, windows, clientIsSubject: documents[0]!.policy !== undefined };
 }

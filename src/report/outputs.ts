@@ -17,13 +17,22 @@ export interface RunOutput {
   scenarios: readonly ScenarioResult[];
 }
 
-/** Output formats by file extension. */
-const WRITERS: Record<string, (output: RunOutput) => string | Promise<string>> = {
-  '.json': (output) => JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2) + '\n',
-  '.xml': (output) => renderJunit(output.scenarios),
-  '.prom': (output) => renderPrometheus(output.scenarios),
-  '.html': (output) => renderHtml(output.scenarios),
+/** Output formats by file extension: what each holds, and how it is written. */
+const WRITERS: Record<string, { holds: string; render: (output: RunOutput) => string | Promise<string> }> = {
+  '.json': {
+    holds: 'the result document',
+    render: (output) => JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2) + '\n',
+  },
+  '.xml': { holds: 'JUnit, a test case per threshold', render: (output) => renderJunit(output.scenarios) },
+  '.html': { holds: 'a self-contained report', render: (output) => renderHtml(output.scenarios) },
+  '.prom': { holds: 'Prometheus text', render: (output) => renderPrometheus(output.scenarios) },
 };
+
+/** The summary of every --out flag, from the table above: 'Write the result to FILE (repeatable); its extension picks the format: .json …'. */
+export function outFlagSummary(what: string): string {
+  const formats = Object.entries(WRITERS).map(([extension, writer]) => `${extension} ${writer.holds}`);
+  return `Write ${what} to FILE (repeatable); its extension picks the format: ${formats.join(', ')}.`;
+}
 
 /** The JSON document of a campaign run: every scenario's result document, and the overall verdict. */
 export function campaignDocument(scenarios: readonly ScenarioResult[]): {
@@ -63,5 +72,5 @@ export function checkOutputPaths(paths: readonly string[]): void {
 }
 
 export async function writeOutputs(paths: readonly string[], output: RunOutput): Promise<void> {
-  for (const path of paths) writeFileSync(path, await WRITERS[extname(path).toLowerCase()]!(output));
+  for (const path of paths) writeFileSync(path, await WRITERS[extname(path).toLowerCase()]!.render(output));
 }

@@ -121,9 +121,26 @@ export function outcomeCounts(ok: number, errors: Readonly<Record<string, number
 
 export const HELP = {
   requests: 'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
+  dropped: 'Open model: requests of the schedule that were due but never sent (no connection free before sending stopped).',
   duration: 'Latency of complete responses, in seconds.',
-  faults: 'Dependency calls the chaos proxy faulted, by provider and fault type.',
+  faults: "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
+  outages: "Times the chaos proxy closed its listener for fault 'down', by provider; the calls refused meanwhile never reach it and are not counted.",
 } as const;
+
+/**
+ * The proxies' counts as two counters that each count one thing: faulted calls, and outages
+ * (`down` closes the listener for a window, whatever the number of calls it refuses).
+ */
+export function faultCounters(registers: Registry[], labelNames: string[]): (labels: LabelSet, injected: Readonly<Record<string, number>>) => void {
+  const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: [...labelNames, 'type'], registers });
+  const outages = new Counter({ name: 'resil_outages_total', help: HELP.outages, labelNames, registers });
+  return (labels, injected) => {
+    for (const [type, count] of Object.entries(injected)) {
+      if (type === 'down') outages.inc(labels, count);
+      else faults.inc({ ...labels, type }, count);
+    }
+  };
+}
 
 /**
  * The end state of runs in the Prometheus text exposition format, one `scenario` label per run.
@@ -133,18 +150,18 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
+  const dropped = new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers });
   const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
-  const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: ['scenario', 'provider', 'type'], registers });
-  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded (0..1); absent when no request was made.', labelNames: ['scenario'], registers });
+  const countFaults = faultCounters(registers, ['scenario', 'provider']);
+  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded, dropped ones counted as failed (0..1); absent when no request was made or dropped.', labelNames: ['scenario'], registers });
   const thresholdOk = new Gauge({ name: 'resil_threshold_ok', help: 'Whether each threshold held: 1 held, 0 missed.', labelNames: ['scenario', 'expression'], registers });
   const rps = new Gauge({ name: 'resil_requests_per_second', help: 'Requests per second over the run.', labelNames: ['scenario'], registers });
 
   for (const { name: scenario, document } of scenarios) {
     for (const [outcome, count] of outcomeCounts(document.requests.ok, document.errors)) requests.inc({ scenario, outcome }, count);
+    dropped.inc({ scenario }, document.requests.dropped ?? 0);
     duration.add({ scenario }, latencyBuckets(document.histograms.latency));
-    for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) {
-      for (const [type, count] of Object.entries(stats.injected)) faults.inc({ scenario, provider, type }, count);
-    }
+    for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats.injected);
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);
     for (const threshold of document.thresholds) thresholdOk.set({ scenario, expression: threshold.expression }, threshold.ok ? 1 : 0);
     rps.set({ scenario }, document.rps);

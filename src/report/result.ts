@@ -9,6 +9,7 @@ import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluat
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery, worstRecoveryMs, type WindowRecovery } from '../chaos/recovery.js';
 import type { ProxyStats } from '../proxy/proxy.js';
+import { chaosWarnings, dependencyCalls, noCallNote } from '../chaos/verdicts.js';
 
 export const RESULT_SCHEMA = 'resil/result@1';
 
@@ -43,7 +44,12 @@ export interface ResultDocument {
   interrupted: boolean;
   model: 'closed' | 'open';
   settings: ResultSettings;
-  requests: { total: number; ok: number; failed: number; cancelled: number };
+  /**
+   * total = ok + failed, the requests that ended; cancelled (in flight when the grace period ran out)
+   * and dropped (open model: due, never sent) are outside it.
+   */
+  requests: { total: number; ok: number; failed: number; cancelled: number; dropped: number };
+  /** ok ÷ (total + dropped): a request the schedule held but never sent counts as a failure. */
   successRate: number | null;
   rps: number;
   latencyMs: LatencySummaryMs | null;
@@ -56,6 +62,12 @@ export interface ResultDocument {
     scheduled: number;
     lateStarts: number;
     lateStartMs: number;
+    /** The most connections in use at once (per thread, added up over threads and shards). */
+    peakConnections: number;
+    /** Requests that, when due, found every connection busy at --max-connections (they waited, or were dropped). */
+    waitedForConnection: number;
+    /** Connections that would have kept the schedule: see connectionsNeeded(). */
+    connectionsNeeded: number;
   } | null;
   statusCodes: Record<string, number>;
   errors: Record<string, number>;
@@ -71,6 +83,13 @@ export interface ResultDocument {
   faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
   /** Policy mode only: the client policy and what it did. */
   policy?: PolicySummary;
+  /**
+   * What made the run prove less than asked without failing it (an upstream that did not answer, a
+   * fault rate far below the one asked for...), one line each. Absent in results from before it.
+   */
+  warnings?: string[];
+  /** Flag values that came from RESIL_* variables, as shown (secrets redacted); absent when none did. */
+  fromEnvironment?: Record<string, string>;
 }
 
 export interface PolicySummary {
@@ -93,12 +112,17 @@ export interface ScenarioResult {
   document: ResultDocument;
 }
 
-/** The verdict over several runs, for reports: 'all 4 thresholds passed', '1 of 4 thresholds failed · 1 run interrupted'. */
+/**
+ * The verdict over several runs, for reports: 'all 4 thresholds passed', 'the 1 threshold passed · 1 warning',
+ * '1 of 4 thresholds failed · 1 run interrupted (partial results)'.
+ */
 export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok: boolean; text: string } {
   let total = 0;
   let failed = 0;
   let interrupted = 0;
+  let warnings = 0;
   for (const { document } of scenarios) {
+    warnings += document.warnings?.length ?? 0;
     if (document.interrupted) {
       interrupted++;
       continue;
@@ -109,8 +133,10 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   const parts: string[] = [];
   if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
   if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
-  if (parts.length > 0) return { ok: false, text: parts.join(' · ') };
-  return { ok: true, text: total === 1 ? 'the threshold passed' : `all ${total} thresholds passed` };
+  const ok = parts.length === 0;
+  if (ok) parts.push(total === 1 ? 'the 1 threshold passed' : `all ${total} thresholds passed`);
+  if (warnings > 0) parts.push(`${warnings} ${plural(warnings, 'warning')}`);
+  return { ok, text: parts.join(' · ') };
 }
 
 export function plural(n: number, word: string): string {
@@ -132,11 +158,15 @@ export interface ChaosFaults {
 export interface ChaosFacts {
   providers: Record<string, ProxyStats & { target: string; listen: string }>;
   windows: Array<{ source: string; startMs: number; endMs: number }>;
+  /** Policy mode: resil's own client, not a service, calls the proxies. */
+  clientIsSubject?: boolean;
 }
 
 export interface ResultSettings {
   method: string;
   concurrency: number;
+  /** Open model: the bound on connections opened on demand; null in the closed model. */
+  maxConnections: number | null;
   requests: number | null;
   durationMs: number | null;
   rate: number | null;
@@ -157,6 +187,7 @@ export interface RunFacts {
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
   const { snapshot } = facts;
+  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos);
   const document: ResultDocument = {
     schema: RESULT_SCHEMA,
     command: facts.command,
@@ -171,6 +202,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     settings: {
       method: plan.method,
       concurrency: plan.concurrency,
+      maxConnections: plan.model === 'open' ? plan.maxConnections : null,
       requests: plan.requests ?? null,
       durationMs: plan.durationMs ?? null,
       rate: plan.rate ?? null,
@@ -187,9 +219,16 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
             scheduled: plan.arrivals!.total,
             lateStarts: snapshot.lateStarts,
             lateStartMs: LATE_START_MS,
+            peakConnections: snapshot.peakConnections,
+            waitedForConnection: snapshot.waitedForConnection,
+            connectionsNeeded: connectionsNeeded(
+              snapshot,
+              Math.max(...plan.arrivals!.steps.map((step) => step.rate)) / plan.shard.count,
+              figures.serviceTimeMs?.mean ?? null,
+            ),
           }
         : null,
-    ...measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos),
+    ...figures,
   };
   if (plan.policy) {
     const counters = snapshot.counters ?? {};
@@ -211,7 +250,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
 /** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
 export type MeasuredFigures = Pick<
   ResultDocument,
-  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms'
+  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms' | 'warnings'
 > &
   Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;
 
@@ -219,7 +258,8 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
   const latencyMs = summarize(latencyHistogram);
-  const successRate = snapshot.total > 0 ? snapshot.ok / snapshot.total : null;
+  const attempted = snapshot.total + snapshot.dropped;
+  const successRate = attempted > 0 ? snapshot.ok / attempted : null;
   const rps = durationMs > 0 ? snapshot.total / (durationMs / 1000) : 0;
   const chaos = chaosFacts ? chaosFigures(chaosFacts, snapshot) : undefined;
   const verdicts = evaluateThresholds(thresholds, {
@@ -229,7 +269,16 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
     amplification: chaos?.amplification ?? null,
     recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
+    dependencyCalls: chaosFacts ? dependencyCalls(chaosFacts.providers) : null,
   });
+  if (chaosFacts) {
+    // A chaos run that no dependency call reached proved nothing: say why and what to change.
+    verdicts.forEach((verdict, i) => {
+      if (!verdict.ok && verdict.actual === 0 && thresholds[i]!.metric === 'dependency_calls') {
+        verdict.note = noCallNote(chaosFacts.providers, { clientIsSubject: chaosFacts.clientIsSubject ?? false, requests: snapshot.total, refused: snapshot.errors.refused ?? 0 });
+      }
+    });
+  }
   const timeline = snapshot.timeline.map((second) => {
     let p99Ms: number | null = null;
     if (second.histogram !== null) {
@@ -240,7 +289,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
   });
   const figures: MeasuredFigures = {
-    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled },
+    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled, dropped: snapshot.dropped },
     successRate: successRate === null ? null : round(successRate, 6),
     rps: round(rps, 1),
     latencyMs,
@@ -248,6 +297,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     statusCodes: snapshot.statusCodes,
     errors: snapshot.errors,
     thresholds: verdicts,
+    warnings: chaosFacts ? chaosWarnings(chaosFacts.providers, chaosFacts.windows, durationMs) : [],
     timeline,
     histograms: {
       latency: snapshot.latency,
@@ -259,6 +309,20 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return figures;
+}
+
+/**
+ * The connections that would have kept the open model's schedule. When no request had to wait for
+ * one, those used (the peak in use). Otherwise Little's law: the highest scheduled rate × the mean
+ * service time (k6 sizes arrival-rate VUs the same way); bursts of slow answers need more.
+ */
+export function connectionsNeeded(
+  snapshot: Pick<RecorderSnapshot, 'peakConnections' | 'waitedForConnection'>,
+  peakRate: number,
+  meanServiceMs: number | null,
+): number {
+  if (snapshot.waitedForConnection === 0 || meanServiceMs === null) return snapshot.peakConnections;
+  return Math.max(snapshot.peakConnections, Math.ceil((peakRate * meanServiceMs) / 1000));
 }
 
 /**

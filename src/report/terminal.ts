@@ -1,7 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { envSummary } from '../cli/env-flags.js';
 import { formatMs } from '../util/duration.js';
-import { LATENCY_COLUMNS, type ResultDocument } from './result.js';
+import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -20,23 +21,31 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
   const model =
     document.model === 'open'
-      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${document.settings.concurrency} connections`
+      ? `open model, ${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${n(document.settings.maxConnections ?? document.settings.concurrency)} connections`
       : `closed model, ${document.settings.concurrency} connections`;
-  const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers` : '';
-  lines.push(c.dim(`${model}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} shards merged` : '';
+  const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
+  lines.push(c.dim(`${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
   lines.push('');
 
-  const { total, ok, failed, cancelled } = document.requests;
+  const { total, ok, failed, cancelled, dropped } = document.requests;
   const overview = new Table({ style: tableStyle });
   const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
   overview.push(
-    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}` },
-    { 'success rate': colourRate(c, document.successRate, rate) },
+    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${n(cancelled)} cancelled at stop` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    { 'success rate': colourRate(c, document.successRate, rate) + (dropped > 0 ? c.dim(' (dropped count as failed)') : '') },
     { throughput: `${n(document.rps)} req/s` },
   );
   if (document.schedule) {
-    const { scheduled, lateStarts, lateStartMs } = document.schedule;
+    const { scheduled, lateStarts, lateStartMs, peakConnections, waitedForConnection, connectionsNeeded } = document.schedule;
     overview.push({ schedule: `${n(scheduled)} scheduled · ${n(lateStarts)} started more than ${lateStartMs}ms late` });
+    const connections =
+      waitedForConnection > 0
+        ? `${n(peakConnections)} at most · ${c.yellow(`${n(waitedForConnection)} requests found none free`)} · about ${n(connectionsNeeded)} would keep the schedule`
+        : `${n(peakConnections)} at most, enough to keep the schedule`;
+    // Results written before the connection figures existed have none.
+    if (peakConnections !== undefined) overview.push({ connections });
   }
   lines.push(overview.toString());
   lines.push('');
@@ -67,25 +76,30 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
     verdicts.push([label, formatActual(verdict.expression, verdict.actual), verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
   }
   lines.push(verdicts.toString());
-  const failedCount = document.thresholds.filter((t) => !t.ok).length;
-  lines.push(
-    document.interrupted
-      ? c.yellow('interrupted: partial results')
-      : failedCount === 0
-        ? c.green(`all ${document.thresholds.length} thresholds passed`)
-        : c.red.bold(`${failedCount} of ${document.thresholds.length} thresholds failed`),
-  );
+  for (const verdict of document.thresholds) if (!verdict.ok && verdict.note) lines.push(c.red(`✗ ${verdict.note}`));
+  for (const warning of document.warnings ?? []) lines.push(c.yellow(`warning: ${warning}`));
+  const verdict = campaignVerdict([{ name: document.command, document }]);
+  lines.push(document.interrupted ? c.yellow('interrupted: partial results') : verdict.ok ? c.green(verdict.text) : c.red.bold(verdict.text));
   return lines.join('\n') + '\n';
 }
 
 /** Chaos runs: injected against observed, amplification, policy counters, recovery, and a per-second strip. */
 function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
   const faults = document.faults!;
-  const injected = Object.entries(faults.injected).map(([name, count]) => `${name} × ${n(count)}`);
+  // `down` counts outages, not calls: it has its own line.
+  const injected = Object.entries(faults.injected)
+    .filter(([name]) => name !== 'down')
+    .map(([name, count]) => `${name} × ${n(count)}`);
+  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${n(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}` : '';
   const lines = [
-    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${n(faults.upstreamCalls)} dependency calls, ${n(faults.passedThrough)} passed through)`)}`,
-    `amplification ${document.amplification === null || document.amplification === undefined ? '-' : document.amplification.toFixed(2)} dependency calls per request`,
+    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${n(faults.upstreamCalls)} dependency calls, ${n(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
   ];
+  const outages = Object.entries(faults.providers).filter(([, stats]) => (stats.injected.down ?? 0) > 0);
+  if (outages.length > 0) {
+    const each = outages.map(([name, stats]) => (Object.keys(faults.providers).length > 1 ? `${name} × ${n(stats.injected.down!)}` : n(stats.injected.down!)));
+    lines.push(`outages       ${c.yellow(each.join(' · '))}  ${c.dim("(fault 'down': listener closed, calls refused meanwhile are not counted)")}`);
+  }
+  lines.push(`amplification ${document.amplification === null || document.amplification === undefined ? '-' : document.amplification.toFixed(2)} dependency calls per request`);
   if (document.policy) {
     const p = document.policy;
     lines.push(`policy        ${n(p.attempts)} attempts · ${n(p.retried)} retries · ${n(p.failovers)} failovers · ${n(p.breakerRejections)} refused by an open breaker`);
@@ -123,5 +137,6 @@ function formatActual(expression: string, actual: number | null): string {
   if (metric === 'success_rate' || metric === 'error_rate') return `${(actual * 100).toFixed(2)}%`;
   if (metric === 'rps') return `${n(actual)}/s`;
   if (metric === 'amplification') return actual.toFixed(2);
+  if (metric === 'dependency_calls') return n(actual);
   return formatMs(actual);
 }

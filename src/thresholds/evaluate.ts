@@ -14,6 +14,8 @@ export interface MetricSource {
    * recovered; null when there is nothing to measure (no windows).
    */
   recoveryMs?: number | null;
+  /** Chaos runs: dependency calls the proxies received and served (null outside chaos). */
+  dependencyCalls?: number | null;
 }
 
 export interface ThresholdVerdict {
@@ -22,6 +24,8 @@ export interface ThresholdVerdict {
   /** The measured value in the metric's canonical unit, or null when there was nothing to measure. */
   actual: number | null;
   default?: true;
+  /** Why it failed and what to change, when resil knows (a chaos run no dependency call reached). */
+  note?: string;
 }
 
 export function measure(threshold: Threshold, source: MetricSource): number | null {
@@ -42,6 +46,8 @@ export function measure(threshold: Threshold, source: MetricSource): number | nu
       return source.amplification ?? null;
     case 'recovery':
       return source.recoveryMs ?? null;
+    case 'dependency_calls':
+      return source.dependencyCalls ?? null;
     default:
       return null;
   }

@@ -19,6 +19,7 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
   max: { kind: 'duration', description: 'slowest request' },
   amplification: { kind: 'number', description: 'chaos: dependency calls per request' },
   recovery: { kind: 'duration', description: 'chaos: longest time from the end of a fault window back to steady state' },
+  dependency_calls: { kind: 'number', description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)' },
   // Percentiles: p50, p90, p95, p99, p999 and the general p(N) form, all of kind 'duration'.
 };
 
@@ -30,6 +31,18 @@ export const PERCENTILE_SHORTHANDS: Readonly<Record<string, number>> = {
   p99: 99,
   p999: 99.9,
 };
+
+/**
+ * Metrics that judge the same thing: a user's threshold on one replaces a default on any of them
+ * (`error_rate<5%` replaces the default `success_rate>=0.9`).
+ */
+const SAME_AS: Readonly<Record<string, string>> = { error_rate: 'success_rate' };
+
+/** The thing a threshold judges, for deciding whether the user's thresholds replace a default. */
+export function judges(metric: string, percentile?: number): string {
+  if (metric === 'p') return `p(${percentile})`;
+  return SAME_AS[metric] ?? metric;
+}
 
 export function knownMetricNames(): string[] {
   return [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS), 'p(N)'];

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
-import { knownMetricNames, PERCENTILE_SHORTHANDS, THRESHOLD_METRICS, type MetricKind } from './metrics.js';
+import { closestName } from '../util/suggest.js';
+import { judges, knownMetricNames, PERCENTILE_SHORTHANDS, THRESHOLD_METRICS, type MetricKind } from './metrics.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==';
 
@@ -54,7 +55,9 @@ function resolveMetric(source: string, text: string): { metric: string; percenti
     }
     return { metric: 'p', percentile, kind: 'duration' };
   }
-  throw new UsageError(`threshold '${source}': unknown metric '${name}' (known: ${knownMetricNames().join(', ')})`);
+  const near = closestName(name, [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS)]);
+  const hint = near === undefined ? '' : `: did you mean '${near}'?`;
+  throw new UsageError(`threshold '${source}': unknown metric '${name}'${hint} (known: ${knownMetricNames().join(', ')})`);
 }
 
 function parseValue(source: string, kind: MetricKind, text: string): number {
@@ -85,4 +88,16 @@ function parseValue(source: string, kind: MetricKind, text: string): number {
       return Number(plain);
     }
   }
+}
+
+/**
+ * The thresholds a run is judged on: the user's, then each default whose metric the user did not
+ * judge (marked isDefault). A user's `recovery<5s` keeps the default success check; their own
+ * `success_rate` (or `error_rate`) threshold replaces it, so `success_rate>=0` says outright that
+ * any success rate passes.
+ */
+export function withDefaults(user: readonly Threshold[], defaults: readonly string[]): Threshold[] {
+  const judged = new Set(user.map((t) => judges(t.metric, t.percentile)));
+  const added = defaults.map((source) => ({ ...parseThreshold(source), isDefault: true })).filter((t) => !judged.has(judges(t.metric, t.percentile)));
+  return [...user, ...added];
 }

@@ -13,8 +13,13 @@ export interface CliRun {
 /** Runs the built CLI (`npm test` builds first) as a user would, without a TTY. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
+    // No colour settings from the caller's environment; unset rather than empty, as Node 22 warns on
+    // stderr when NO_COLOR and FORCE_COLOR are both present.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...options.env },
+      env: { ...env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
