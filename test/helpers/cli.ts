@@ -10,11 +10,22 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The environment a user's shell would give the CLI: this one without the NODE_ENV=test that jest
+ * sets. With it, oclif looks for TypeScript sources to run instead of dist/ (it loads the typescript
+ * compiler to read tsconfig.json): not what users run, and 0.19 s more CPU per start.
+ */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_ENV;
+  return env;
+}
+
 /** Runs the built CLI (`npm test` builds first) as a user would, without a TTY. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...options.env },
+      env: { ...userEnv(), NO_COLOR: '', FORCE_COLOR: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
