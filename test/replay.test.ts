@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChaosProxy, type ChaosProxy } from '../src/proxy/proxy.js';
-import { BIN } from './helpers/cli.js';
+import { BIN, userEnv } from './helpers/cli.js';
 import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 
@@ -224,7 +224,7 @@ describe('record real traffic, replay it offline', () => {
   test('a recording killed mid-way is still a valid HAR of what was recorded', async () => {
     const origin = await startServer((_req, res) => res.end('{"ok":true}'));
     const file = join(scratch, 'killed.har');
-    const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', origin.url, '--record', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', origin.url, '--record', file], { env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await new Promise<string>((resolve) => child.stdout!.on('data', (chunk: Buffer) => resolve(/http:\/\/127\.0\.0\.1:\d+/.exec(chunk.toString())![0])));
     for (let i = 0; i < 3; i++) await call(`${url}/n/${i}`);
     child.kill('SIGKILL');

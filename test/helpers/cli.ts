@@ -10,12 +10,23 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The environment a user's shell would give the CLI: this one without the NODE_ENV=test that jest
+ * sets. With it, oclif looks for TypeScript sources to run instead of dist/ (it loads the typescript
+ * compiler to read tsconfig.json): not what users run, and 0.19 s more CPU per start.
+ */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_ENV;
+  return env;
+}
+
 /** Runs the built CLI (`npm test` builds first) as a user would, without a TTY. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // No colour settings from the caller's environment; unset rather than empty, as Node 22 warns on
     // stderr when NO_COLOR and FORCE_COLOR are both present.
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env = userEnv();
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
