@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { schemaComment, starterWorkflow } from '../src/campaign/starter.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, userEnv } from './helpers/cli.js';
 import { startServer, startStatusServer, type TestServer } from './helpers/servers.js';
 
 /**
@@ -221,7 +221,7 @@ describe('the action, run as GitHub runs a composite action', () => {
     writeFileSync(summaryFile, '');
     const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, evaluate(String(value), context)]));
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...userEnv(),
       NO_COLOR: '1',
       CI: 'true',
       GITHUB_ACTIONS: 'true',

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { outputMatches, runCli } from './helpers/cli.js';
 import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
+import { waitFor } from './helpers/wait.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'resil-interrupt-'));
 
@@ -47,23 +48,27 @@ describe('interruption', () => {
   test('SIGINT during chaos: stops at once, waits at most --grace, writes the partial result, frees the proxy port, exits 130', async () => {
     const port = await refusedPort();
     const out = join(scratch, 'chaos.json');
-    const started = Date.now();
+    const before = slow.seen;
     let signalledAt = 0;
     const run = await runCli(
       ['chaos', slow.url, '--listen', `127.0.0.1:${port}`, '--mock', '--failure-rate', '0.5', '-c', '4', '-d', '60s', '--grace', '500ms', '--out', out],
       {
+        // The signal goes once all 4 connections have a request in flight (the run is under way and its
+        // handlers are installed), however long start-up took on this machine.
         onStart: (child) =>
-          setTimeout(() => {
+          void waitFor(() => slow.seen - before >= 4, 15_000).then((inFlight) => {
+            if (!inFlight) return;
             signalledAt = Date.now();
             child.kill('SIGINT');
-          }, 1500),
+          }),
       },
     );
     const stoppedAfter = Date.now() - signalledAt;
+    expect(signalledAt).toBeGreaterThan(0);
     expect(run.code).toBe(130);
-    // Tolerance: the grace period (500 ms) plus 1 s for closing and writing.
+    // Tolerance: the grace period (500 ms) plus 1 s for closing and writing; so gone long before the
+    // slow answers (5 s) could have come.
     expect(stoppedAfter).toBeLessThan(1500);
-    expect(Date.now() - started).toBeLessThan(5000);
     const document = JSON.parse(readFileSync(out, 'utf8'));
     expect(document).toMatchObject({ interrupted: true, command: 'chaos' });
     // The 4 requests in flight at the signal outlived the grace period: cancelled, not failed.
@@ -108,7 +113,14 @@ describe('interruption', () => {
       readFileSync(service, 'utf8').replace("setTimeout(() => res.end('ok'), 5000)", "req.headers['user-agent'] === 'resil' ? setTimeout(() => res.end('ok'), 5000) : res.end('ready')"),
     );
     const out = join(scratch, 'run.json');
-    const run = await runCli(['run', campaign, '--out', out], { onStart: (child) => setTimeout(() => child.kill('SIGTERM'), 3000), timeoutMs: 20_000 });
+    let signalled = false;
+    const run = await runCli(['run', campaign, '--out', out], {
+      // Once the first scenario has started (the service is up, the handlers are installed), however
+      // long start-up took on this machine.
+      onStart: (child) => void outputMatches(child, /── scenario 1\/2: long/).then((started) => (signalled = started) && child.kill('SIGTERM')),
+      timeoutMs: 20_000,
+    });
+    expect(signalled).toBe(true);
     expect(run.code).toBe(143);
     const document = JSON.parse(readFileSync(out, 'utf8'));
     expect(document.ok).toBe(false);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { userEnv } from './helpers/cli.js';
 
 /**
  * The package as a user gets it: `npm pack` (of the build `npm test` made), installed with
@@ -21,7 +22,7 @@ interface Outcome {
 
 async function sh(command: string, args: string[], cwd: string): Promise<Outcome> {
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...userEnv(), NO_COLOR: '1' };
     delete env.FORCE_COLOR;
     const { stdout, stderr } = await run(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
     return { code: 0, stdout, stderr };

@@ -331,10 +331,21 @@ describe('startMetricsServer', () => {
       });
     const server = await startMetricsServer({ port: 0, source });
     try {
-      const run = runLoad({ url: target.url, duration: '1.8s', concurrency: 4 }, { onProgress: (p) => (latest = p) });
+      let progressed!: () => void;
+      const firstProgress = new Promise<void>((resolve) => (progressed = resolve));
+      const run = runLoad(
+        { url: target.url, duration: '1.8s', concurrency: 4 },
+        {
+          onProgress: (p) => {
+            latest = p;
+            progressed();
+          },
+        },
+      );
       const before = await scrape(server.url);
       expect(sample(before.families, 'resil_requests_total', { scenario: 'live', outcome: 'ok' })).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 1200));
+      // Progress comes once a second: scrape after the first, not after a sleep that guesses when it came.
+      await Promise.race([firstProgress, run]);
       const during = await scrape(server.url);
       const okDuring = sample(during.families, 'resil_requests_total', { scenario: 'live', outcome: 'ok' })!;
       expect(okDuring).toBeGreaterThan(0);

@@ -76,9 +76,10 @@ describe('chaos proxy faults, as a client sees them', () => {
         expect(outcome.status).toBe(200);
         expect(outcome.headers!['x-upstream']).toBe('yes');
         expect(outcome.body.equals(BODY)).toBe(true);
-        // Tolerance: timers never fire early (1 ms rounding allowed); at most +100 ms of scheduling and I/O on a loaded 2-core box.
+        // Tolerance: timers never fire early (1 ms rounding allowed); at most +100 ms of scheduling and
+        // I/O, plus the time other processes kept this one off the CPU during the call.
         expect(outcome.headersMs).toBeGreaterThanOrEqual(149);
-        expect(outcome.headersMs).toBeLessThan(250);
+        expect(outcome.headersMs).toBeLessThan(250 + outcome.waitedMs);
       }
       expect(p.stats()).toMatchObject({ calls: 2, passedThrough: 2, injected: { 'latency:150ms': 2 } });
     });
@@ -90,19 +91,21 @@ describe('chaos proxy faults, as a client sees them', () => {
         ...Array.from({ length: 4 }, () => nodeCall(`${p.url}/r`)),
       ];
       const outcomes = await Promise.all(calls);
-      const delays = outcomes.map((o) => {
+      for (const o of outcomes) {
         expect(o.status).toBe(200);
         expect(o.body.equals(BODY)).toBe(true);
-        return o.headersMs!;
-      });
-      // Tolerance: -1 ms (timer rounding) below 100 ms; +100 ms above 300 ms for 20 concurrent calls on 2 cores.
-      for (const delay of delays) {
-        expect(delay).toBeGreaterThanOrEqual(99);
-        expect(delay).toBeLessThan(400);
       }
-      // Uniform over 200 ms: with 20 draws (seeded, so this is deterministic) both ends of the range are reached.
-      expect(Math.min(...delays)).toBeLessThan(160);
-      expect(Math.max(...delays)).toBeGreaterThan(240);
+      // Tolerance: -1 ms (timer rounding) below 100 ms; +100 ms above 300 ms for 20 concurrent calls on
+      // 2 cores, plus the time other processes kept this one off the CPU during the call.
+      for (const o of outcomes) {
+        expect(o.headersMs).toBeGreaterThanOrEqual(99);
+        expect(o.headersMs).toBeLessThan(400 + o.waitedMs);
+      }
+      // Uniform over 200 ms: with 20 draws (seeded, so this is deterministic) both ends of the range are
+      // reached. The earliest answer may be late by what the machine took from it, never early.
+      const earliest = outcomes.reduce((a, b) => (b.headersMs! < a.headersMs! ? b : a));
+      expect(earliest.headersMs).toBeLessThan(160 + earliest.waitedMs);
+      expect(Math.max(...outcomes.map((o) => o.headersMs!))).toBeGreaterThan(240);
     });
   });
 
@@ -112,9 +115,10 @@ describe('chaos proxy faults, as a client sees them', () => {
       const node = await nodeCall(`${p.url}/hang`, { timeoutMs: 300 });
       expect(node.status).toBeUndefined();
       expect(node.error?.code).toBe('CLIENT_TIMEOUT');
-      // Tolerance: node's socket timeout fires at 300 ms, -1 ms rounding, +150 ms scheduling.
+      // Tolerance: node's socket timeout fires at 300 ms, -1 ms rounding, +150 ms scheduling (plus the
+      // time other processes kept this one off the CPU).
       expect(node.elapsedMs).toBeGreaterThanOrEqual(299);
-      expect(node.elapsedMs).toBeLessThan(450);
+      expect(node.elapsedMs).toBeLessThan(450 + node.waitedMs);
 
       const undici = await undiciCall(`${p.url}/hang`, { timeoutMs: 300 });
       expect(undici.status).toBeUndefined();
@@ -122,7 +126,7 @@ describe('chaos proxy faults, as a client sees them', () => {
       // Tolerance: undici runs headersTimeout on its coarse "fast timers" (about 1 s resolution), so a
       // 300 ms timeout fires anywhere from 300 ms to about 1.5 s.
       expect(undici.elapsedMs).toBeGreaterThanOrEqual(299);
-      expect(undici.elapsedMs).toBeLessThan(2000);
+      expect(undici.elapsedMs).toBeLessThan(2000 + undici.waitedMs);
 
       expect(p.stats()).toMatchObject({ calls: 2, passedThrough: 0, injected: { timeout: 2 } });
     });
@@ -204,9 +208,10 @@ describe('chaos proxy faults, as a client sees them', () => {
       expect(outcome.headers!['x-upstream']).toBe('yes');
       expect(outcome.body.equals(BODY)).toBe(true);
       // Nominal 200 ms. Tolerance: -25% (the fault sends 20 pieces a second and the first 50 B piece at
-      // once, so the last byte leaves after 150 ms), +100 ms for scheduling on a loaded box.
+      // once, so the last byte leaves after 150 ms), +100 ms for scheduling, plus the time other
+      // processes kept this one off the CPU.
       expect(outcome.elapsedMs).toBeGreaterThanOrEqual(148);
-      expect(outcome.elapsedMs).toBeLessThan(300);
+      expect(outcome.elapsedMs).toBeLessThan(300 + outcome.waitedMs);
       // The body is spread out, not sent at the end: it takes at least 3 of the 4 ticks after the headers.
       expect(outcome.elapsedMs - outcome.headersMs!).toBeGreaterThanOrEqual(140);
     }

@@ -47,7 +47,8 @@ describe('secrets never appear in any output', () => {
 
   test('chaos (policy mode): the upstream URL with credentials is redacted in proxy lines and results', async () => {
     const run = await runCli(
-      ['chaos', '--upstream', `http://admin:${SECRET}@127.0.0.1:${server.port}/v1?api_key=${SECRET}`, '--failure-rate', '0.2', '-n', '30', ...secretHeaders, '--out', join(dir, 'c.json'), '--out', join(dir, 'c.xml')],
+      // --retry-after 0: the retries of the injected 503s need not wait the default 1 s each.
+      ['chaos', '--upstream', `http://admin:${SECRET}@127.0.0.1:${server.port}/v1?api_key=${SECRET}`, '--failure-rate', '0.2', '--retry-after', '0', '-n', '30', ...secretHeaders, '--out', join(dir, 'c.json'), '--out', join(dir, 'c.xml')],
       { env: ci() },
     );
     expect(run.code).toBe(0);

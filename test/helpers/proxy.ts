@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { request as undiciRequest, type Dispatcher } from 'undici';
+import { cpuWait } from './machine.js';
 import { startServer, type TestServer } from './servers.js';
 
 /** What one client call ended with: an answer (possibly cut short) or an error, and when. */
@@ -19,6 +20,11 @@ export interface CallOutcome {
   headersMs?: number;
   /** Milliseconds from the call's start until it was over (body complete or error). */
   elapsedMs: number;
+  /**
+   * Milliseconds of that time other processes kept this one off the CPU (see machine.ts): an upper
+   * timing bound adds it, so it holds on a loaded machine and is as strict as stated on a quiet one.
+   */
+  waitedMs: number;
 }
 
 export interface CallOptions {
@@ -40,6 +46,7 @@ function describe(error: unknown): { code?: string; message: string; name: strin
  */
 export function nodeCall(url: string, options: CallOptions = {}): Promise<CallOutcome> {
   const started = performance.now();
+  const waited = cpuWait();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -57,6 +64,7 @@ export function nodeCall(url: string, options: CallOptions = {}): Promise<CallOu
         errorAfterHeaders: error !== undefined && response !== undefined,
         headersMs,
         elapsedMs: performance.now() - started,
+        waitedMs: waited(),
       });
     };
     const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: options.timeoutMs }, (res) => {
@@ -79,6 +87,7 @@ export function nodeCall(url: string, options: CallOptions = {}): Promise<CallOu
 /** One call with undici's `request` (global dispatcher unless one is given); `timeoutMs` is headersTimeout. */
 export async function undiciCall(url: string, options: CallOptions & { dispatcher?: Dispatcher } = {}): Promise<CallOutcome> {
   const started = performance.now();
+  const waited = cpuWait();
   const chunks: Buffer[] = [];
   let status: number | undefined;
   let headers: Record<string, string | string[] | undefined> | undefined;
@@ -95,7 +104,7 @@ export async function undiciCall(url: string, options: CallOptions & { dispatche
     headers = answer.headers;
     headersMs = performance.now() - started;
     for await (const chunk of answer.body) chunks.push(chunk as Buffer);
-    return { status, headers, body: Buffer.concat(chunks), errorAfterHeaders: false, headersMs, elapsedMs: performance.now() - started };
+    return { status, headers, body: Buffer.concat(chunks), errorAfterHeaders: false, headersMs, elapsedMs: performance.now() - started, waitedMs: waited() };
   } catch (error) {
     return {
       status,
@@ -105,6 +114,7 @@ export async function undiciCall(url: string, options: CallOptions & { dispatche
       errorAfterHeaders: status !== undefined,
       headersMs: headersMs ?? performance.now() - started,
       elapsedMs: performance.now() - started,
+      waitedMs: waited(),
     };
   }
 }
@@ -142,18 +152,6 @@ export function rawExchange(port: number, text: string, waitMs = 1000): Promise<
 /** Open TCP sockets (client and server ends) in this process, from node's own resource list. */
 export function openTcpSockets(): number {
   return process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap').length;
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `predicate` every 20 ms until it holds or `timeoutMs` passes; returns its last value. */
-export async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (predicate()) return true;
-    if (performance.now() > deadline) return false;
-    await sleep(20);
-  }
 }
 
 /** One request as the upstream saw it. */
