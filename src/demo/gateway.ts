@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import {
   BrokenCircuitError,
@@ -255,6 +256,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
   // Aborted by close(): stops pending retries and in-flight provider calls.
   const closing = new AbortController();
+  // Each call in flight listens on it (cockatiel links its own signal to this one): no fixed bound.
+  setMaxListeners(0, closing.signal);
 
   const callResilient = (provider: Provider, prompt: string): Promise<unknown> =>
     policies.get(provider)!.execute(({ signal }) => provider.complete(prompt, signal), closing.signal);
