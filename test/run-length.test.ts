@@ -58,8 +58,10 @@ describe('-d bounds the run', () => {
     expect(result.schedule!.waitedForConnection).toBe(0);
     expect(result.schedule!.connectionsNeeded).toBe(result.schedule!.peakConnections);
     // Sent on time: the latency from the schedule is the service's 500 ms, not a queue in the client
-    // (it was 6 s with 10 connections). Tolerance: 10 ms at the median, for a loaded machine.
-    expect(result.latencyMs!.p50 - result.serviceTimeMs!.p50).toBeLessThan(10);
+    // (it was 6 s with 10 connections). Tolerance: 10 ms at the median plus the time other processes
+    // kept this one off the CPU during the run (a 12.3 ms gap was seen in a full run with one core kept
+    // busy). Sub-millisecond precision on an idle server is clock.test.ts's job.
+    expect(result.latencyMs!.p50 - result.serviceTimeMs!.p50).toBeLessThan(10 + waited());
   });
 
   test('open model at --max-connections: due requests never sent are dropped and count against the success rate', async () => {
