@@ -20,8 +20,7 @@
 //
 // Node 20 built-ins only. Every child is bounded by a timeout, after which it is killed.
 
-import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
-import { spawn } from 'node:child_process';
+import { fixed, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,36 +136,7 @@ async function main() {
 /** Runs one generator child; resolves to the JSON line it prints (see measure.mjs). */
 function runGenerator(generator, url) {
   const args = [...generator.nodeFlags, generator.script, url, String(settings.concurrency), String(settings.seconds)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    running.add(child);
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    const timer = setTimeout(() => {
-      killQuietly(child, 'SIGKILL');
-      reject(new Error(`${generator.name} child did not finish within ${childTimeoutMs / 1000} s; killed`));
-    }, childTimeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      const line = stdout.trim().split('\n').pop();
-      if (code !== 0 || !line) {
-        reject(new Error(`${generator.name} child exited with ${signal ?? `code ${code}`}; stdout: ${stdout.trim() || '(empty)'}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        reject(new Error(`${generator.name} child printed no JSON result: ${line}`));
-      }
-    });
-  });
+  return runJsonChild({ args, cwd: repoRoot, running, timeoutMs: childTimeoutMs, name: generator.name });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,14 +10,13 @@
 //
 // A benchmark, never a test: it prints medians and never fails on absolute times.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from './nginx.mjs';
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
-import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
+import { fixed, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -74,22 +73,5 @@ async function stop(code) {
 
 function runChild(url, rate) {
   const args = [...RESIL_NODE_FLAGS, path.join(here, 'gen-schedule.mjs'), url, String(rate), String(settings.seconds)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    running.add(child);
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    const timer = setTimeout(() => {
-      killQuietly(child, 'SIGKILL');
-      reject(new Error(`child did not finish within ${childTimeoutMs / 1000} s; killed`));
-    }, childTimeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      const line = stdout.trim().split('\n').pop();
-      if (code !== 0 || !line) reject(new Error(`child exited with ${signal ?? `code ${code}`}`));
-      else resolve(JSON.parse(line));
-    });
-  });
+  return runJsonChild({ args, cwd: repoRoot, running, timeoutMs: childTimeoutMs, name: 'gen-schedule' });
 }

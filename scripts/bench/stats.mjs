@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 // Small helpers shared by the benchmark scripts.
 
 /** A positive integer from the environment variable `name`, or `fallback` when unset. */
@@ -29,4 +30,42 @@ export function killQuietly(child, signal) {
   } catch {
     // already gone
   }
+}
+
+/**
+ * Runs `node ARGS` as a child that prints one JSON line last, and resolves to that object. The child
+ * is in `running` while it runs (so a caller can kill what is left on Ctrl-C) and is killed after
+ * `timeoutMs`; `name` labels the errors.
+ */
+export function runJsonChild({ args, cwd, running, timeoutMs, name }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    running.add(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const timer = setTimeout(() => {
+      killQuietly(child, 'SIGKILL');
+      reject(new Error(`${name} child did not finish within ${timeoutMs / 1000} s; killed`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      running.delete(child);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      const line = stdout.trim().split('\n').pop();
+      if (code !== 0 || !line) {
+        reject(new Error(`${name} child exited with ${signal ?? `code ${code}`}; stdout: ${stdout.trim() || '(empty)'}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`${name} child printed no JSON result: ${line}`));
+      }
+    });
+  });
 }
