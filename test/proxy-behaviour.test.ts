@@ -159,8 +159,11 @@ describe('pass-through', () => {
         res.on('error', reject);
       });
       req.on('error', reject);
+      // The rest of the body goes once the upstream has the request: the proxy forwarded it while the
+      // body was still arriving (streamed, so chunked). A fixed 20 ms gap was not always enough on a
+      // busy machine: the whole body was in by the time the proxy forwarded it, with a Content-Length.
       req.write('first,');
-      setTimeout(() => req.end('second'), 20);
+      void waitFor(() => upstream!.seen === 1, 10_000).then(() => req.end('second'));
     });
     expect(status).toBe(200);
     expect(body.equals(big)).toBe(true);
