@@ -42,9 +42,10 @@ describe('clock and timers', () => {
     expect(lives).toHaveLength(result.errors.timeout!);
     for (const { ms, waitedMs } of lives) {
       // Measured on the client, from dispatch to abort. Never early (1 ms allowed for the dispatch after
-      // resil's clock starts); late by at most 10% of 400 ms, plus the time other processes kept this
-      // one off the CPU while the request was out.
-      expect(ms).toBeGreaterThanOrEqual(399);
+      // resil's clock starts); late by at most 10% of 400 ms. Both allow the time other processes kept
+      // this one off the CPU while the request was out: late timers above; below, a dispatch held up
+      // after resil's clock started (376 ms measured at load average 11).
+      expect(ms).toBeGreaterThanOrEqual(399 - waitedMs);
       expect(ms).toBeLessThanOrEqual(440 + waitedMs);
     }
   });

@@ -289,13 +289,14 @@ describe('hostile targets', () => {
   /**
    * The timeout as the client measured it (dispatch to abort): never early (1 ms allowed for the
    * dispatch after resil's clock starts), at most 20% late. The hang-up as the server saw it (request
-   * to close): within the same 20%. Upper bounds add the time other processes kept this one off the
-   * CPU during the run (`waitedMs`; every request starts with the run).
+   * to close): within the same 20%. Both bounds allow the time other processes kept this one off the
+   * CPU (`waitedMs`, during the run: every request starts with it): late timers above; below, a
+   * dispatch held up after resil's clock started.
    */
   function expectTimeouts(lives: TimedOut[], hangUps: number[], count: number, waitedMs: number): void {
     expect(lives).toHaveLength(count);
     for (const { ms } of lives) {
-      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 1);
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 1 - waitedMs);
       expect(ms).toBeLessThan(TIMEOUT_MS * 1.2 + waitedMs);
     }
     expect(hangUps).toHaveLength(count);
@@ -469,8 +470,9 @@ describe('hostile targets', () => {
   // path (/{{i}}; the closed model numbers requests 0..1999 in order), so every class count is exact.
   // --timeout is 2 s: every answer but the silent ones is immediate, yet on a starved machine an
   // immediate answer on a new connection was seen to take up to 470 ms (load average 12 on 2 CPUs), and
-  // one that took longer than the timeout would be miscounted as timeout. The 20 silent requests come
-  // early (the first 400), so their 2 s overlap the rest of the run instead of adding to it.
+  // one that took longer than the timeout would be miscounted as timeout. The 10 silent requests come
+  // early (the first 200) and hold at most half the connections, so their 2 s overlap the rest of the
+  // run instead of stalling it.
   test('2,000 requests mixing every behaviour: exact counts per class, errors add up, bounded time', async () => {
     const behaviours: Array<(socket: Socket) => void> = [
       /* 0 ok */ (s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'),
@@ -482,22 +484,24 @@ describe('hostile targets', () => {
       /* 6 closed, no response */ (s) => s.end(),
       /* 7 503 */ (s) => s.write('HTTP/1.1 503 Busy\r\ncontent-length: 4\r\n\r\nbusy'),
       /* 8 bad chunk size */ (s) => s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n'),
-      /* 9 silent (timeout) on i%20 == 9 below 400, else ok */ () => {},
+      /* 9 silent (timeout) on i%20 == 9 below 200, else ok */ () => {},
     ];
     server = await startHostileServer((socket, head) => {
       const i = head.index;
-      if (i % 20 === 19 || (i % 10 === 9 && i >= 400)) behaviours[0]!(socket);
+      if (i % 20 === 19 || (i % 10 === 9 && i >= 200)) behaviours[0]!(socket);
       else behaviours[i % 10]!(socket);
     });
     const started = performance.now();
+    const waited = cpuWait();
     const result = await runLoad({ url: `${server.url}/{{i}}`, requests: 2000, concurrency: 20, timeout: '2s' });
     const elapsed = performance.now() - started;
     expectCountsAddUp(result, 2000);
-    expect(result.requests.ok).toBe(380);
-    expect(result.errors).toEqual({ other: 600, body: 400, reset: 200, closed: 200, 'status:503': 200, timeout: 20 });
+    expect(result.requests.ok).toBe(390);
+    expect(result.errors).toEqual({ other: 600, body: 400, reset: 200, closed: 200, 'status:503': 200, timeout: 10 });
     expect(server.seen).toBe(2000);
-    // Bound: the last silent request is due within the first 400 and holds its connection 2 s;
-    // observed ~3 s on a quiet 2-CPU machine (1,700 of the requests need a new connection); allow 15 s.
-    expect(elapsed).toBeLessThan(15_000);
+    // Bound: the last silent request is due within the first 200 and holds its connection 2 s;
+    // observed ~3 s on a quiet 2-CPU machine (1,700 of the requests need a new connection); allow 15 s,
+    // plus the time other processes kept this one off the CPU (15.1-17.3 s at load average 10-12).
+    expect(elapsed).toBeLessThan(15_000 + waited());
   });
 });
