@@ -1,5 +1,6 @@
 // resil as a library: the CLI is this API plus argument parsing.
-export { runLoad, runPlan, type RunHooks, type Progress } from './engine/run.js';
+export { runLoad, runPlan, type RunHooks } from './session/load.js';
+export type { Progress } from './engine/run.js';
 export type { LoadOptions } from './engine/options.js';
 export { buildLoadPlan, type LoadPlan } from './engine/plan.js';
 export { exitCodeFor, RESULT_SCHEMA, type ResultDocument } from './report/result.js';
@@ -12,7 +13,8 @@ export { startGateway, type GatewayOptions } from './demo/gateway.js';
 export { runCampaign, prepareCampaign } from './campaign/run-campaign.js';
 export { loadCampaign, parseCampaign } from './campaign/load.js';
 export { runChaos, type ChaosOptions } from './chaos/run-chaos.js';
-export { startChaosProxy, type ChaosProxy, type ProxyOptions, type ProxyStats } from './proxy/proxy.js';
+export { startChaosProxy, type ChaosProxy, type ProxyOptions } from './proxy/proxy.js';
+export type { ProxyStats } from './proxy/stats.js';
 export { startAdminServer } from './proxy/admin.js';
 export type { FaultSettings } from './proxy/config.js';
 export type { PolicyOptions } from './engine/policy-options.js';

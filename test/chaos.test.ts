@@ -1,6 +1,6 @@
 import { runChaos } from '../src/chaos/run-chaos.js';
 import { noCallNote, tooFewFaults } from '../src/chaos/verdicts.js';
-import { emptyStats } from '../src/proxy/proxy.js';
+import { emptyStats } from '../src/proxy/stats.js';
 import { parseListen } from '../src/proxy/listen.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderJunit } from '../src/report/junit.js';
@@ -9,7 +9,7 @@ import { exitCodeFor } from '../src/report/result.js';
 import { renderSummary } from '../src/report/terminal.js';
 import { runCli } from './helpers/cli.js';
 import { UsageError } from '../src/errors.js';
-import { parseTargetUrl } from '../src/engine/plan.js';
+import { parseTargetUrl } from '../src/util/url.js';
 import { parseFaultMix } from '../src/faults/registry.js';
 import Load from '../src/commands/load.js';
 import Chaos from '../src/commands/chaos.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { runLoad } from '../src/engine/run.js';
+import { runLoad } from '../src/session/load.js';
 import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 import { recordTimeouts } from './helpers/timeouts.js';

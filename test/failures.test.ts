@@ -1,4 +1,4 @@
-import { runLoad } from '../src/engine/run.js';
+import { runLoad } from '../src/session/load.js';
 import { cpuWait } from './helpers/machine.js';
 import { refusedPort, startRawServer, startSelfSignedHttpsServer, startServer, startStatusServer, type TestServer } from './helpers/servers.js';
 

@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { runLoad } from '../src/engine/run.js';
+import { runLoad } from '../src/session/load.js';
 import type { ResultDocument } from '../src/report/result.js';
 import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runChaos } from '../src/chaos/run-chaos.js';
-import { runLoad } from '../src/engine/run.js';
+import { runLoad } from '../src/session/load.js';
 import { renderHtml, timelineData } from '../src/report/html.js';
 import type { ResultDocument, ScenarioResult } from '../src/report/result.js';
 import { refusedPort, startServer, type TestServer } from './helpers/servers.js';

@@ -1,4 +1,4 @@
-import { runLoad } from '../src/engine/run.js';
+import { runLoad } from '../src/session/load.js';
 import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 

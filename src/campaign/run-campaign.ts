@@ -1,6 +1,7 @@
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
-import { runPlan, type Progress } from '../engine/run.js';
+import type { Progress } from '../engine/run.js';
+import { runPlan } from '../session/load.js';
 import { ProblemList, UsageError } from '../errors.js';
 import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';

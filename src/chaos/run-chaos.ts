@@ -1,6 +1,6 @@
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
-import { runPlan, type RunHooks } from '../engine/run.js';
+import { runPlan, type RunHooks } from '../session/load.js';
 import { UsageError } from '../errors.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../report/result.js';

@@ -1,4 +1,4 @@
-import type { ProxyStats } from '../proxy/proxy.js';
+import type { ProxyStats } from '../proxy/stats.js';
 import { formatMs } from '../util/duration.js';
 
 /**

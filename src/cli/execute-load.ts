@@ -1,6 +1,6 @@
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan } from '../engine/plan.js';
-import { runPlan, type RunHooks } from '../engine/run.js';
+import { runPlan, type RunHooks } from '../session/load.js';
 import { ExitCode } from '../errors.js';
 import { checkOutputPaths, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';

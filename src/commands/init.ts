@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { parseTargetUrl } from '../engine/plan.js';
+import { parseTargetUrl } from '../util/url.js';
 import { UsageError } from '../errors.js';
 import { schemaComment, starterCampaign, starterWorkflow } from '../campaign/starter.js';
 

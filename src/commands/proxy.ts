@@ -4,7 +4,8 @@ import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
 import { reachOf } from '../proxy/listen.js';
-import { startChaosProxy, type ProxyStats } from '../proxy/proxy.js';
+import { startChaosProxy } from '../proxy/proxy.js';
+import type { ProxyStats } from '../proxy/stats.js';
 import { ExitCode } from '../errors.js';
 
 export default class Proxy extends BaseCommand {

@@ -1,10 +1,9 @@
 import { LEAD_MS, type Alarm } from './alarm.js';
 import type { Sender } from './connection.js';
-import { Executor, type Share } from './executor.js';
+import { Executor } from './executor.js';
 import type { LoadPlan } from './plan.js';
-
-/** A request sent more than this long after its scheduled time is counted as a late start (ms). */
-export const LATE_START_MS = 2;
+import type { Share } from './share.js';
+import { LATE_START_MS } from '../metrics/snapshot.js';
 
 /**
  * Open model: request g of the run is due at start + arrivals.dueMs(g) (g × 1000/rate for a plain

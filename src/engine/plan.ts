@@ -3,6 +3,7 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseThreshold, withDefaults, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { parseTargetUrl } from '../util/url.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
 import type { LoadOptions } from './options.js';
@@ -178,24 +179,6 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     shard,
     policy,
   };
-}
-
-export function parseTargetUrl(text: string | undefined): URL {
-  if (text === undefined || text.trim() === '') throw new UsageError('a target URL is required, e.g. http://127.0.0.1:8080/');
-  let url: URL;
-  // 'localhost:8080/x' parses as a URL of scheme 'localhost:'; '127.0.0.1:8080' does not parse at all.
-  if (/^[A-Za-z0-9.-]+:\d+(?:[/?#]|$)/.test(text.trim())) {
-    throw new UsageError(`'${redactUrlText(text)}' has no scheme: did you mean 'http://${redactUrlText(text.trim())}'?`);
-  }
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`'${redactUrlText(text)}' is not a URL (expected e.g. http://127.0.0.1:8080/path)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`'${url.protocol}' URLs are not supported: use http:// or https://`);
-  }
-  return url;
 }
 
 /**

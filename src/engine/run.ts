@@ -1,13 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { Alarm } from './alarm.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
 import { ClosedExecutor } from './closed.js';
-import { splitEvenly, type Executor, type Share } from './executor.js';
+import type { Executor } from './executor.js';
 import { OpenExecutor } from './open.js';
-import type { LoadOptions } from './options.js';
-import { buildLoadPlan, type LoadPlan } from './plan.js';
-import type { WorkerMessage, WorkerSetup } from './worker.js';
+import type { LoadPlan } from './plan.js';
+import { shareOf, type Share } from './share.js';
+import type { ControlMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js';
 import type { LiveBoard } from '../metrics/live.js';
 
 /** Live figures for a progress line, sampled about once a second. */
@@ -18,66 +17,42 @@ export interface Progress {
   inFlight: number;
 }
 
-export interface RunHooks {
-  /** Aborting stops sending at once; in-flight requests get the grace period; the result is marked interrupted. */
+export interface EngineHooks {
+  /** Aborting stops sending at once; in-flight requests get the grace period; the measurement is marked interrupted. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-  /** Name recorded as the result's `command` (default 'load'). */
-  command?: string;
   /** Called just before the first request (chaos: starts the fault-window clock). */
   onStart?: () => void;
-  /** Called once the run is over, before the result is built (chaos: the proxies' counts). */
-  collectChaos?: () => ChaosFacts;
   /** Live metrics: the run registers how to read its counters here. */
   live?: LiveBoard;
 }
 
-/** Runs a load campaign and returns its result document (thresholds evaluated). */
-export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promise<ResultDocument> {
-  return runPlan(buildLoadPlan(options), hooks);
-}
-
-export async function runPlan(plan: LoadPlan, hooks: RunHooks = {}): Promise<ResultDocument> {
-  const startedAt = new Date();
-  const run = plan.workers > 1 ? runInWorkers(plan, hooks) : runInProcess(plan, hooks);
-  const { snapshot, durationMs, interrupted } = await run;
-  const facts: RunFacts = { command: hooks.command ?? 'load', startedAt, durationMs, interrupted, snapshot };
-  const chaos = hooks.collectChaos?.();
-  if (chaos) facts.chaos = chaos;
-  return buildResultDocument(plan, facts);
-}
-
-interface RawRun {
-  snapshot: RecorderSnapshot;
+/** What a run measured, raw: the orchestrators (src/session) build the result document from it. */
+export interface Measurement {
+  /** When the run was asked to start (before threads and the alarm were set up). */
+  startedAt: Date;
+  /** From the start of sending to the end of the last request, over all threads (ms). */
   durationMs: number;
   interrupted: boolean;
+  /** All threads' recorders merged. */
+  snapshot: RecorderSnapshot;
 }
 
-/**
- * The share of worker k (of n) of this process's shard: shard i of m and worker k together take
- * share k·m + i of m·n, so the shards' workers interleave over the whole run's request numbers and
- * connections, and m shards of n workers add up to exactly the unsharded run.
- */
-export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): Share {
-  const totalRequests = plan.model === 'open' ? plan.arrivals!.total : plan.requests;
-  const count = n * plan.shard.count;
-  const index = k * plan.shard.count + plan.shard.index;
-  return {
-    index,
-    count,
-    concurrency: splitEvenly(plan.concurrency, count, index),
-    maxConnections: splitEvenly(plan.maxConnections, count, index),
-    requests: totalRequests === undefined ? undefined : splitEvenly(totalRequests, count, index),
-    startMs,
-  };
+/** Runs the plan, in this thread or in `plan.workers` threads, and returns what it measured. */
+export async function measurePlan(plan: LoadPlan, hooks: EngineHooks = {}): Promise<Measurement> {
+  const startedAt = new Date();
+  const run = plan.workers > 1 ? runInWorkers(plan, hooks) : runInProcess(plan, hooks);
+  return { startedAt, ...(await run) };
 }
+
+type RawRun = Omit<Measurement, 'startedAt'>;
 
 /** The open model needs an alarm (started beforehand, so the first due time is met); see alarm.ts. */
 export function createExecutor(plan: LoadPlan, share: Share, alarm: Alarm | undefined): Executor {
   return plan.model === 'open' ? new OpenExecutor(plan, share, alarm!) : new ClosedExecutor(plan, share);
 }
 
-async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun> {
   const alarm = plan.model === 'open' ? await Alarm.start() : undefined;
   hooks.onStart?.();
   const startMs = performance.now();
@@ -111,7 +86,7 @@ async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
  * common start time (epoch ms, so every thread's clock agrees), runs its share and sends back its
  * snapshot; the snapshots merge exactly.
  */
-async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
+async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun> {
   const n = plan.workers;
   const workers: Worker[] = [];
   const progress: Array<{ total: number; failed: number; dropped: number; inFlight: number }> = [];
@@ -147,13 +122,13 @@ async function runInWorkers(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
   // Start a little ahead so every thread receives the time before it arrives.
   const startEpochMs = performance.timeOrigin + performance.now() + 20;
   const startMs = startEpochMs - performance.timeOrigin;
-  for (const worker of workers) worker.postMessage({ type: 'start', startEpochMs });
+  for (const worker of workers) worker.postMessage({ type: 'start', startEpochMs } satisfies ControlMessage);
   setTimeout(() => hooks.onStart?.(), Math.max(0, startMs - performance.now()));
 
   let interrupted = false;
   const onAbort = () => {
     interrupted = true;
-    for (const worker of workers) worker.postMessage({ type: 'stop' });
+    for (const worker of workers) worker.postMessage({ type: 'stop' } satisfies ControlMessage);
   };
   if (hooks.signal?.aborted) onAbort();
   hooks.signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,24 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Alarm } from './alarm.js';
-import type { RecorderSnapshot } from '../metrics/snapshot.js';
-import type { LoadOptions } from './options.js';
 import { buildLoadPlan } from './plan.js';
-import { createExecutor, shareOf } from './run.js';
+import { createExecutor } from './run.js';
+import { shareOf } from './share.js';
+import type { ControlMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js';
 
-/** What a worker thread is given: the validated options (seed fixed) and which share it runs. */
-export interface WorkerSetup {
-  options: LoadOptions;
-  index: number;
-  count: number;
-}
-
-export type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'progress'; total: number; failed: number; dropped: number; inFlight: number }
-  | { type: 'done'; snapshot: RecorderSnapshot; endedEpochMs: number };
-
-type ControlMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' };
-
+// One thread of a multi-threaded run (runInWorkers in run.ts): runs its share, sends back its snapshot.
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const plan = buildLoadPlan(setup.options);

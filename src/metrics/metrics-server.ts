@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CouldNotRunError } from '../errors.js';
-import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../report/prometheus.js';
+import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from './prometheus.js';
 import type { LiveSource, LiveView } from './live.js';
 
 export interface MetricsServerOptions {

@@ -8,6 +8,9 @@ export interface TimelineSecond {
   histogram: string | null;
 }
 
+/** A request sent more than this long after its scheduled time is counted in `lateStarts` (ms). */
+export const LATE_START_MS = 2;
+
 /** Everything an executor measured, in a form that crosses threads and files and merges exactly. */
 export interface RecorderSnapshot {
   total: number;

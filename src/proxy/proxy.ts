@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
 import type { FaultCall, UpstreamAnswer } from '../faults/fault.js';
 import { pickFault } from '../faults/registry.js';
-import { parseTargetUrl } from '../engine/plan.js';
+import { parseTargetUrl } from '../util/url.js';
 import { createRandom } from '../util/random.js';
 import { redactUrl } from '../util/redact.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
@@ -15,6 +15,7 @@ import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
+import { emptyStats, type ProxyStats } from './stats.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
@@ -36,27 +37,6 @@ export interface ProxyOptions extends FaultSettings {
   replayIgnore?: readonly string[];
   /** Further header names recorded as [redacted]. */
   redact?: readonly string[];
-}
-
-/** What the proxy did, counted per call. `injected` is keyed by fault name ('status:503', 'timeout'...). */
-export interface ProxyStats {
-  /** Dependency calls received. */
-  calls: number;
-  /** Calls that arrived while faults were asked for: a failure rate above 0, inside a fault window (or with none). */
-  eligible: number;
-  /** Of those, calls that matched the targeting (--match-*): each drew its chance of a fault. */
-  considered: number;
-  /** The faults the failure rate asks for: the sum of its value over the considered calls. */
-  expected: number;
-  /** Calls that reached the upstream (or the mock): exactly what the upstream saw. */
-  passedThrough: number;
-  injected: Record<string, number>;
-  /** Calls the upstream failed to answer (the client got a 502 or a cut connection). */
-  upstreamErrors: number;
-  /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
-  rejected: number;
-  /** Replay: calls no recording matched (answered 501, or passed to the upstream when there is one). */
-  unmatched: number;
 }
 
 export interface ChaosProxy {
@@ -411,10 +391,6 @@ class ProxyServer implements ChaosProxy {
       this.server.listen(port, this.listen.host);
     });
   }
-}
-
-export function emptyStats(): ProxyStats {
-  return { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
 }
 
 function pathOf(target: string): string {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { emptyStats } from '../proxy/proxy.js';
+import { addStats, emptyStats } from '../proxy/stats.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
 import { connectionsNeeded, measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
@@ -98,16 +98,7 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
   const providers: ChaosFacts['providers'] = {};
   for (const document of documents) {
     for (const [name, stats] of Object.entries(document.faults?.providers ?? {})) {
-      const into = (providers[name] ??= { ...emptyStats(), target: stats.target, listen: stats.listen });
-      into.calls += stats.calls;
-      into.eligible += stats.eligible ?? 0;
-      into.considered += stats.considered ?? 0;
-      into.expected += stats.expected ?? 0;
-      into.passedThrough += stats.passedThrough;
-      into.upstreamErrors += stats.upstreamErrors;
-      into.rejected += stats.rejected;
-      into.unmatched += stats.unmatched ?? 0;
-      for (const [fault, n] of Object.entries(stats.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
+      addStats((providers[name] ??= { ...emptyStats(), target: stats.target, listen: stats.listen }), stats);
     }
   }
   const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));

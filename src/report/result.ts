@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { Threshold } from '../thresholds/parse.js';
 import type { LoadPlan } from '../engine/plan.js';
-import { LATE_START_MS } from '../engine/open.js';
-import { shardShare } from '../engine/executor.js';
+import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
-import type { RecorderSnapshot } from '../metrics/snapshot.js';
+import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery, worstRecoveryMs, type WindowRecovery } from '../chaos/recovery.js';
-import type { ProxyStats } from '../proxy/proxy.js';
+import type { ProxyStats } from '../proxy/stats.js';
 import { chaosWarnings, dependencyCalls, noCallNote } from '../chaos/verdicts.js';
 
 export const RESULT_SCHEMA = 'resil/result@1';

@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { envSummary } from '../cli/env-flags.js';
-import { shardShare } from '../engine/executor.js';
+import { shardShare } from '../engine/share.js';
 import { formatMs } from '../util/duration.js';
 import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
 

@@ -1,0 +1,18 @@
+import type { RecorderSnapshot } from '../metrics/snapshot.js';
+import type { LoadOptions } from './options.js';
+
+/** What a worker thread is given: the validated options (seed fixed) and which share it runs. */
+export interface WorkerSetup {
+  options: LoadOptions;
+  index: number;
+  count: number;
+}
+
+/** Worker → main thread: ready to start, counts twice a second, then the snapshot once its share is done. */
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; total: number; failed: number; dropped: number; inFlight: number }
+  | { type: 'done'; snapshot: RecorderSnapshot; endedEpochMs: number };
+
+/** Main thread → worker: the common start time (epoch ms), or stop sending now. */
+export type ControlMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' };

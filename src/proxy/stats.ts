@@ -1,0 +1,43 @@
+// The chaos proxy's counts, apart from the proxy itself: result documents, `resil report --merge` and
+// the chaos verdicts read them without loading undici, HAR or the faults.
+
+/** What the proxy did, counted per call. `injected` is keyed by fault name ('status:503', 'timeout'...). */
+export interface ProxyStats {
+  /** Dependency calls received. */
+  calls: number;
+  /** Calls that arrived while faults were asked for: a failure rate above 0, inside a fault window (or with none). */
+  eligible: number;
+  /** Of those, calls that matched the targeting (--match-*): each drew its chance of a fault. */
+  considered: number;
+  /** The faults the failure rate asks for: the sum of its value over the considered calls. */
+  expected: number;
+  /** Calls that reached the upstream (or the mock): exactly what the upstream saw. */
+  passedThrough: number;
+  injected: Record<string, number>;
+  /** Calls the upstream failed to answer (the client got a 502 or a cut connection). */
+  upstreamErrors: number;
+  /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
+  rejected: number;
+  /** Replay: calls no recording matched (answered 501, or passed to the upstream when there is one). */
+  unmatched: number;
+}
+
+export function emptyStats(): ProxyStats {
+  return { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+}
+
+/**
+ * Adds one proxy's counts into another's (the shards of a run, merged). Results written by a resil
+ * from before eligible, considered, expected and unmatched were counted have none: they add 0.
+ */
+export function addStats(into: ProxyStats, from: ProxyStats): void {
+  into.calls += from.calls;
+  into.eligible += from.eligible ?? 0;
+  into.considered += from.considered ?? 0;
+  into.expected += from.expected ?? 0;
+  into.passedThrough += from.passedThrough;
+  into.upstreamErrors += from.upstreamErrors;
+  into.rejected += from.rejected;
+  into.unmatched += from.unmatched ?? 0;
+  for (const [fault, n] of Object.entries(from.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
+}
