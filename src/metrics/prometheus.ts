@@ -87,7 +87,7 @@ export class HdrHistogramMetric {
       this.series.push({ key, labels, buckets: { cumulative: buckets.cumulative.slice(), count: buckets.count, sum: buckets.sum } });
       return;
     }
-    buckets.cumulative.forEach((n, i) => (existing.buckets.cumulative[i]! += n));
+    for (const [i, n] of buckets.cumulative.entries()) existing.buckets.cumulative[i]! += n;
     existing.buckets.count += buckets.count;
     existing.buckets.sum += buckets.sum;
   }
@@ -99,7 +99,7 @@ export class HdrHistogramMetric {
   async get() {
     const values: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = [];
     for (const { labels, buckets } of this.series) {
-      this.bounds.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: buckets.cumulative[i]! }));
+      for (const [i, le] of this.bounds.entries()) values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: buckets.cumulative[i]! });
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: buckets.count });
       values.push({ metricName: `${this.name}_sum`, labels, value: buckets.sum });
       values.push({ metricName: `${this.name}_count`, labels, value: buckets.count });
