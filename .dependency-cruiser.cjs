@@ -41,11 +41,13 @@ module.exports = {
       name: 'low-imports-high',
       severity: 'error',
       comment:
-        'Low-layer code (engine, proxy, faults, metrics, thresholds, util, errors, model, har, chaos figures) must not import ' +
-        'high-layer code (report, campaign, cli, commands, session, demo): move the shared piece down, or build the document in an orchestrator.',
+        'Low-layer code (engine, proxy, faults, metrics, thresholds, util, errors, model, har, chaos figures) ' +
+        'must not import high-layer code (report, campaign, cli, commands, session, demo): ' +
+        'move the shared piece down, or build the document in an orchestrator.',
       from: { path: LOW },
       to: { path: HIGH },
     },
+    // Seen through a module's imports: a module that imports nothing escapes it (and can break no rule).
     {
       name: 'unlayered',
       severity: 'error',

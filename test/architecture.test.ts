@@ -17,7 +17,8 @@ interface Cruise {
 
 function cruise(args: string[], cwd = root): Promise<Cruise> {
   return new Promise((done) => {
-    execFile(process.execPath, [depcruise, ...args, '--config', config, '--no-progress'], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const argv = [depcruise, ...args, '--config', config, '--no-progress'];
+    execFile(process.execPath, argv, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       done({ code, output: stdout + stderr });
     });
@@ -59,7 +60,8 @@ test('resil report --merge loads neither undici, HAR nor the faults; a worker th
   const loadedWith = async (entry: string): Promise<string[]> => {
     const { code, output } = await cruise([entry, '--output-type', 'json']);
     expect(code).toBe(0);
-    const modules = (JSON.parse(output) as { modules: Array<{ source: string; dependencies: Array<{ resolved: string; dependencyTypes: string[] }> }> }).modules;
+    type Module = { source: string; dependencies: Array<{ resolved: string; dependencyTypes: string[] }> };
+    const { modules } = JSON.parse(output) as { modules: Module[] };
     const bySource = new Map(modules.map((module) => [module.source, module]));
     const loaded = new Set([entry]);
     for (const source of loaded) {
