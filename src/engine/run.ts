@@ -5,6 +5,7 @@ import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFact
 import { ClosedExecutor } from './closed.js';
 import { splitEvenly, type Executor, type Share } from './executor.js';
 import { OpenExecutor } from './open.js';
+import { sendersFor } from './policy-sender.js';
 import type { LoadOptions } from './options.js';
 import { buildLoadPlan, type LoadPlan } from './plan.js';
 import type { WorkerMessage, WorkerSetup } from './worker.js';
@@ -74,7 +75,8 @@ export function shareOf(plan: LoadPlan, k: number, n: number, startMs: number): 
 
 /** The open model needs an alarm (started beforehand, so the first due time is met); see alarm.ts. */
 export function createExecutor(plan: LoadPlan, share: Share, alarm: Alarm | undefined): Executor {
-  return plan.model === 'open' ? new OpenExecutor(plan, share, alarm!) : new ClosedExecutor(plan, share);
+  const senders = sendersFor(plan);
+  return plan.model === 'open' ? new OpenExecutor(plan, share, senders, alarm!) : new ClosedExecutor(plan, share, senders);
 }
 
 async function runInProcess(plan: LoadPlan, hooks: RunHooks): Promise<RawRun> {
