@@ -1,4 +1,4 @@
-import type { ByteShape, ConnectionOps, Fault, HttpOps, UpstreamAnswer } from '../src/faults/fault.js';
+import type { ByteShape, ConnectionOps, Fault, FaultType, HttpOps, UpstreamAnswer } from '../src/faults/fault.js';
 import { FAULT_TYPES, parseFaultMix } from '../src/faults/registry.js';
 
 // The fault contract: each fault acts only through the transport-neutral operations (ConnectionOps)
@@ -38,7 +38,11 @@ function fakeHttp(ops: Op[], upstream: UpstreamAnswer): HttpOps {
   };
 }
 
-const UPSTREAM: UpstreamAnswer = { status: 200, headers: ['content-type', 'text/event-stream'], body: Buffer.from('data: 1\n\ndata: 2\n\ndata: 3\n\n') };
+const UPSTREAM: UpstreamAnswer = {
+  status: 200,
+  headers: ['content-type', 'text/event-stream'],
+  body: Buffer.from('data: 1\n\ndata: 2\n\ndata: 3\n\n'),
+};
 
 function only(spec: string): Fault {
   return parseFaultMix(spec)[0]!.fault;
@@ -55,7 +59,8 @@ function inject(spec: string): Op[] {
 
 describe('faults act through the operations contract', () => {
   test('every fault type says its layer: connection-level ones could run on a TCP transport', () => {
-    const layers = Object.fromEntries([...FAULT_TYPES.values()].map((type) => [type.type, type.create(type.argument === 'none' ? undefined : sample(type.type)).layer]));
+    const layerOf = (type: FaultType) => type.create(type.argument === 'none' ? undefined : sample(type.type)).layer;
+    const layers = Object.fromEntries([...FAULT_TYPES.values()].map((type) => [type.type, layerOf(type)]));
     expect(layers).toEqual({
       status: 'http',
       malformed: 'http',

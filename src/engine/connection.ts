@@ -161,7 +161,9 @@ export class Connection implements Sender {
   /** The last answer's Retry-After header, if it had one. */
   retryAfter(): string | undefined {
     const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 11 && raw[i]!.toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1]!.toString('latin1');
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length === 11 && raw[i]!.toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1]!.toString('latin1');
+    }
     return undefined;
   }
 

@@ -24,6 +24,14 @@ interface Outcome {
   bodyFailed: boolean;
 }
 
+/** An attempt in flight: its connection, its result once known, and how to hand that to cockatiel. */
+interface Attempt {
+  connection: Connection;
+  result: Outcome | Error;
+  resolve: (outcome: Outcome) => void;
+  reject: (error: Error) => void;
+}
+
 /**
  * The policies of one thread: per provider a retry (with backoff, honouring Retry-After) around a
  * circuit breaker, both from cockatiel, shared by every connection of the thread so a breaker sees
@@ -73,8 +81,7 @@ export class PolicySender implements Sender, ConnectionListener {
   private readonly connections: Connection[];
   private controller: AbortController | null = null;
   private stopping = false;
-  /** The attempt in flight: its connection, its result once known, and how to hand that to cockatiel. */
-  private attempt: { connection: Connection; result: Outcome | Error; resolve: (outcome: Outcome) => void; reject: (error: Error) => void } | null = null;
+  private attempt: Attempt | null = null;
 
   constructor(
     private readonly plan: LoadPlan,

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { Fault, FaultType } from './fault.js';
+import type { ByteShape, Fault, FaultType } from './fault.js';
 
 /** Pieces per second the body is dribbled in (each after a gap of its size / rate, so N bytes take N / rate seconds). */
 const TICKS_PER_SECOND = 20;
@@ -16,7 +16,10 @@ export const slowBodyFault: FaultType = {
       throw new UsageError(`fault 'slow-body:${argument ?? ''}': the argument is a rate in bytes per second, 1 or more (slow-body:1024)`);
     }
     const bytesPerSecond = Number(argument);
-    const shape = { pieceBytes: Math.max(1, Math.floor(bytesPerSecond / TICKS_PER_SECOND)), gapMs: (bytes: number) => (1000 * bytes) / bytesPerSecond };
+    const shape: ByteShape = {
+      pieceBytes: Math.max(1, Math.floor(bytesPerSecond / TICKS_PER_SECOND)),
+      gapMs: (bytes) => (1000 * bytes) / bytesPerSecond,
+    };
     return { name: `slow-body:${bytesPerSecond}`, layer: 'connection', inject: (ops) => ops.pass(shape) };
   },
 };

@@ -3,7 +3,17 @@ import type { Dispatcher, Pool } from 'undici';
 import type { UpstreamAnswer } from '../faults/fault.js';
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded by a proxy. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 /**
  * Request headers to send upstream: the client's, less hop-by-hop headers (and those the Connection

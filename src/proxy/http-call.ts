@@ -84,7 +84,7 @@ export class HttpCall implements HttpOps {
           return;
         }
         // Cut short: the status and headers (even with no body byte yet), then close (FIN) without the rest.
-        if (!response.headersSent) response.flushHeaders();
+        response.flushHeaders();
         response.socket?.end();
         return;
       }
