@@ -38,6 +38,7 @@ export class HttpCall implements HttpOps {
     this.host.passThrough(this.request, this.response);
   }
 
+  /** HTTP: the upstream's answer is fetched whole, then sent with its body shaped (status and headers first). */
   pass(shape: ByteShape): void {
     this.fetchUpstream((answer) => this.send(answer, shape));
   }
