@@ -1,4 +1,4 @@
-import type { Sender } from './connection.js';
+import type { Sender } from './sender.js';
 import { Executor } from './executor.js';
 
 /**

@@ -1,33 +1,30 @@
 import { Client, type Dispatcher } from 'undici';
 import type { Recorder } from '../metrics/recorder.js';
+import type { ErrorClass } from '../metrics/outcome.js';
 import { bodyPasses } from './checks.js';
 import { classifyError, RequestCancelledError, RequestTimeoutError } from './classify.js';
 import type { LoadPlan } from './plan.js';
-
-/** Something that sends one request at a time for an executor: a plain connection, or a policy client. */
-export interface Sender {
-  readonly inFlight: boolean;
-  /** When the request in flight (or the last one) was sent (ms, performance.now clock). */
-  readonly sentAt: number;
-  /** Sends request number `index`, scheduled at `scheduledAt` (ms, performance.now clock). */
-  send(scheduledAt: number, index: number): void;
-  /** Aborts the request if it has run longer than --timeout. */
-  expireIfOverdue(now: number): void;
-  /** Sending has stopped: start no further attempt (policy mode's retries and failovers). */
-  stopSending(): void;
-  /** Abandons the in-flight request (the run is stopping); it is counted as cancelled. */
-  cancel(): void;
-  close(): Promise<void>;
-}
-
-/** Told when a sender's request has ended (recorded, or cancelled) and it is free again. */
-export type SettleListener = (sender: Sender) => void;
+import type { Sender, SenderFactory, SettleListener } from './sender.js';
+import type { Template } from './template.js';
 
 /**
- * One keep-alive HTTP/1.1 connection (an undici Client with pipelining 1) that sends one request at a
- * time. It is its own dispatch handler: undici calls onHeaders/onData/onComplete/onError on it directly,
- * so a request costs no promise, no response object and no per-request closure. The dispatch options
- * object is built once and reused; only templated path or body are rendered per request.
+ * Hears how each request of a Connection ends, as it ends, then when the connection is free again
+ * (after an error: on the next turn of the event loop).
+ */
+export interface ConnectionListener {
+  /** A complete answer: its status and the checks' verdict (`bodyFailed`: the status passed, the body did not). */
+  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean): void;
+  /** No complete answer: why, or 'cancelled' (the run stopped, or the connection closed). */
+  failed(connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void;
+  free(connection: Connection): void;
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection (an undici Client with pipelining 1) to one target that sends one
+ * request at a time: the one place requests are rendered, bodies capped and checks run. It is its own
+ * dispatch handler: undici calls onHeaders/onData/onComplete/onError on it directly, so a request
+ * costs no promise, no response object and no per-request closure. The dispatch options object is
+ * built once and reused; only templated path or body are rendered per request.
  */
 export class Connection implements Sender {
   inFlight = false;
@@ -35,9 +32,11 @@ export class Connection implements Sender {
   private readonly request: Dispatcher.DispatchOptions;
   private readonly keepBody: boolean;
   /** Send times on the performance.now() clock (ms): scheduled (open model) and actual. */
-  private scheduledAt = 0;
+  scheduledAt = 0;
   sentAt = 0;
   private status = 0;
+  /** The last answer's raw headers, read only on demand (retryAfter). */
+  private rawHeaders: Buffer[] = [];
   private afterHeaders = false;
   private chunks: Buffer[] = [];
   private keptBytes = 0;
@@ -48,11 +47,11 @@ export class Connection implements Sender {
 
   constructor(
     private readonly plan: LoadPlan,
-    private readonly recorder: Recorder,
+    private readonly target: { origin: string; path: Template },
     private readonly random: () => number,
-    private readonly onSettled: SettleListener,
+    private readonly listener: ConnectionListener,
   ) {
-    this.client = new Client(plan.origin, {
+    this.client = new Client(target.origin, {
       pipelining: 1,
       // undici's idle timers are a backstop; the executor's sweep enforces the total --timeout.
       headersTimeout: plan.timeoutMs,
@@ -60,8 +59,8 @@ export class Connection implements Sender {
       connect: { rejectUnauthorized: !plan.insecure, timeout: plan.timeoutMs },
     });
     this.request = {
-      origin: plan.origin,
-      path: plan.path.constant ? plan.path.text : '/',
+      origin: target.origin,
+      path: target.path.constant ? target.path.text : '/',
       method: plan.method as Dispatcher.HttpMethod,
       headers: plan.headers,
       body: plan.body?.constant ? Buffer.from(plan.body.text) : null,
@@ -72,7 +71,7 @@ export class Connection implements Sender {
   /** Sends request number `index`, scheduled at `scheduledAt` (ms, performance.now clock). */
   send(scheduledAt: number, index: number): void {
     const plan = this.plan;
-    if (!plan.path.constant) this.request.path = plan.path.render(index, this.random);
+    if (!this.target.path.constant) this.request.path = this.target.path.render(index, this.random);
     if (plan.body !== undefined && !plan.body.constant) this.request.body = plan.body.render(index, this.random);
     this.inFlight = true;
     this.status = 0;
@@ -111,8 +110,9 @@ export class Connection implements Sender {
     this.abort = abort;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
+    this.rawHeaders = rawHeaders;
     this.afterHeaders = true;
     return true;
   }
@@ -140,7 +140,7 @@ export class Connection implements Sender {
       this.chunks = [];
       this.keptBytes = 0;
     }
-    this.recorder.recordResponse(now, now - this.scheduledAt, now - this.sentAt, status, passed, bodyFailed);
+    this.listener.answered(this, now, status, passed, bodyFailed);
     this.settle();
   }
 
@@ -149,14 +149,23 @@ export class Connection implements Sender {
       this.chunks = [];
       this.keptBytes = 0;
     }
-    if (error instanceof RequestCancelledError || this.stopping) this.recorder.cancelled++;
-    else this.recorder.recordError(performance.now(), classifyError(error, this.afterHeaders));
+    const cancelled = error instanceof RequestCancelledError || this.stopping;
+    this.listener.failed(this, performance.now(), cancelled ? 'cancelled' : classifyError(error, this.afterHeaders));
     // undici may be failing several queued requests in one loop (a refused connect): sending again from
     // inside that loop would corrupt its queue, so the connection is freed on the next turn.
     setImmediate(this.settleAfterError);
   }
 
   private readonly settleAfterError = (): void => this.settle();
+
+  /** The last answer's Retry-After header, if it had one. */
+  retryAfter(): string | undefined {
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length === 11 && raw[i]!.toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1]!.toString('latin1');
+    }
+    return undefined;
+  }
 
   // Legacy-handler hooks undici may call; nothing to do for them.
   onResponseStarted(): void {}
@@ -166,7 +175,35 @@ export class Connection implements Sender {
   private settle(): void {
     this.inFlight = false;
     this.abort = null;
-    if (this.dispatching) setImmediate(this.onSettled, this);
-    else this.onSettled(this);
+    if (this.dispatching) setImmediate(this.free);
+    else this.listener.free(this);
+  }
+
+  private readonly free = (): void => this.listener.free(this);
+}
+
+/** The plain path: each request's end goes to the executor's recorder, the free connection back to the executor. */
+class Recording implements ConnectionListener {
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly onSettled: SettleListener,
+  ) {}
+
+  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean): void {
+    this.recorder.recordResponse(now, now - connection.scheduledAt, now - connection.sentAt, status, passed, bodyFailed);
+  }
+
+  failed(_connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void {
+    if (outcome === 'cancelled') this.recorder.cancelled++;
+    else this.recorder.recordError(now, outcome);
+  }
+
+  free(connection: Connection): void {
+    this.onSettled(connection);
   }
 }
+
+/** Plain connections to the plan's target, each recording its own requests. */
+export const plainSenders: SenderFactory = {
+  create: ({ plan, recorder, random, onSettled }) => new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled)),
+};

@@ -1,20 +1,19 @@
 import { Recorder } from '../metrics/recorder.js';
 import { createRandom } from '../util/random.js';
 import type { RecorderSnapshot } from '../metrics/snapshot.js';
-import { Connection, type Sender } from './connection.js';
-import { breakerStateValue, PolicySender, PolicyShared } from './policy-sender.js';
 import type { EngineView } from '../metrics/live.js';
 import type { LoadPlan } from './plan.js';
 import type { Share } from './share.js';
+import type { Sender, SenderFactory } from './sender.js';
 
 /**
  * Shared machinery of the executors: the connections, the timeout sweep, the stop with its grace
- * period, and completion. Subclasses decide when to send.
+ * period, and completion. Subclasses decide when to send; the sender factory decides what a
+ * connection is (plain, or wrapped in the policies).
  */
 export abstract class Executor {
   readonly recorder: Recorder;
   protected readonly connections: Sender[] = [];
-  private readonly policyShared: PolicyShared | undefined;
   private readonly random: () => number;
   private readonly onSettled = (sender: Sender): void => this.settled(sender);
   protected sending = true;
@@ -28,19 +27,17 @@ export abstract class Executor {
   constructor(
     protected readonly plan: LoadPlan,
     protected readonly share: Share,
+    private readonly senders: SenderFactory,
   ) {
     this.recorder = new Recorder(share.startMs, plan.model === 'open');
     this.done = new Promise((resolve) => (this.finished = resolve));
     this.random = createRandom(plan.seed + share.index);
-    this.policyShared = plan.policy ? new PolicyShared(plan) : undefined;
     for (let i = 0; i < share.concurrency; i++) this.openConnection();
   }
 
   /** Adds a connection (it connects on its first request). */
   protected openConnection(): Sender {
-    const sender = this.policyShared
-      ? new PolicySender(this.plan, this.recorder, this.random, this.onSettled, this.policyShared)
-      : new Connection(this.plan, this.recorder, this.random, this.onSettled);
+    const sender = this.senders.create({ plan: this.plan, recorder: this.recorder, random: this.random, onSettled: this.onSettled });
     this.connections.push(sender);
     return sender;
   }
@@ -76,20 +73,17 @@ export abstract class Executor {
     this.checkDone();
   }
 
-  /** Everything measured, with the policy counters in policy mode. Call after run(). */
+  /** Everything measured, with the senders' own counters (policy mode: attempts, retries...). Call after run(). */
   snapshot(): RecorderSnapshot {
     const snapshot = this.recorder.snapshot();
-    if (this.policyShared) snapshot.counters = { ...this.policyShared.counters };
+    const counters = this.senders.counters?.();
+    if (counters) snapshot.counters = counters;
     return snapshot;
   }
 
-  /** Live counts for --metrics-port (breakers by provider index: 'provider-1', 'provider-2'...). */
+  /** Live counts for --metrics-port (breakers by role: 'dependency', then 'failover-1', 'failover-2'...). */
   live(): EngineView {
-    const breakers: EngineView['breakers'] = {};
-    this.policyShared?.breakers.forEach((breaker, i) => {
-      if (breaker) breakers[i === 0 ? 'dependency' : `failover-${i}`] = breakerStateValue(breaker);
-    });
-    return { ...this.recorder.live(), inFlight: this.inFlight, breakers };
+    return { ...this.recorder.live(), inFlight: this.inFlight, breakers: this.senders.breakers?.() ?? {} };
   }
 
   get inFlight(): number {

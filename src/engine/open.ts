@@ -1,5 +1,5 @@
 import { LEAD_MS, type Alarm } from './alarm.js';
-import type { Sender } from './connection.js';
+import type { Sender, SenderFactory } from './sender.js';
 import { Executor } from './executor.js';
 import type { LoadPlan } from './plan.js';
 import type { Share } from './share.js';
@@ -65,9 +65,10 @@ export class OpenExecutor extends Executor {
   constructor(
     plan: LoadPlan,
     share: Share,
+    senders: SenderFactory,
     private readonly alarm: Alarm,
   ) {
-    super(plan, share);
+    super(plan, share, senders);
   }
 
   protected start(): void {

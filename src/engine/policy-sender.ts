@@ -1,11 +1,10 @@
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, retry, wrap, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
-import { Client } from 'undici';
 import type { ErrorClass } from '../metrics/outcome.js';
 import type { Recorder } from '../metrics/recorder.js';
-import { bodyPasses } from './checks.js';
-import { classifyError, RequestCancelledError } from './classify.js';
-import type { SettleListener, Sender } from './connection.js';
+import { RequestCancelledError } from './classify.js';
+import { Connection, plainSenders, type ConnectionListener } from './connection.js';
 import type { LoadPlan } from './plan.js';
+import type { Sender, SenderContext, SenderFactory, SettleListener } from './sender.js';
 
 /** One failed attempt. `retryable` says whether the policy may try again on the same provider. */
 export class AttemptFailure extends Error {
@@ -23,6 +22,14 @@ interface Outcome {
   status: number;
   passed: boolean;
   bodyFailed: boolean;
+}
+
+/** An attempt in flight: its connection, its result once known, and how to hand that to cockatiel. */
+interface Attempt {
+  connection: Connection;
+  result: Outcome | Error;
+  resolve: (outcome: Outcome) => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -62,27 +69,28 @@ export class PolicyShared {
 
 /**
  * Policy mode's sender: one request is a policy execution — attempts on the first provider with
- * retries and its breaker, then each failover provider in turn. Latency is from the scheduled (or
- * first) send to the final answer, retries included: what the caller of such a client waits.
+ * retries and its breaker, then each failover provider in turn — around plain connections, one per
+ * provider, which render, send and check each attempt. Latency is from the scheduled (or first) send
+ * to the final answer, retries included: what the caller of such a client waits.
  * Once sending stops no new attempt starts: a request waiting in backoff, or whose attempt fails
  * after the stop and would be retried or failed over, is cancelled at once.
  */
-export class PolicySender implements Sender {
+export class PolicySender implements Sender, ConnectionListener {
   inFlight = false;
   sentAt = 0;
-  private readonly clients: Client[];
+  private readonly connections: Connection[];
   private controller: AbortController | null = null;
   private stopping = false;
-  private attempting = false;
+  private attempt: Attempt | null = null;
 
   constructor(
     private readonly plan: LoadPlan,
     private readonly recorder: Recorder,
-    private readonly random: () => number,
+    random: () => number,
     private readonly onSettled: SettleListener,
     private readonly shared: PolicyShared,
   ) {
-    this.clients = plan.targets.map((target) => new Client(target.origin, { pipelining: 1, connect: { rejectUnauthorized: !plan.insecure } }));
+    this.connections = plan.targets.map((target) => new Connection(plan, target, random, this));
   }
 
   send(scheduledAt: number, index: number): void {
@@ -97,33 +105,36 @@ export class PolicySender implements Sender {
     });
   }
 
-  /** Per-attempt timeouts are enforced by each attempt's own signal. */
-  expireIfOverdue(): void {}
+  /** The attempt in flight times out on its own connection's clock (--timeout per attempt). */
+  expireIfOverdue(now: number): void {
+    this.attempt?.connection.expireIfOverdue(now);
+  }
 
   stopSending(): void {
     this.stopping = true;
-    if (!this.attempting) this.cancel();
+    if (this.attempt === null) this.cancel();
   }
 
   cancel(): void {
     this.controller?.abort(new RequestCancelledError('run stopped'));
+    this.attempt?.connection.cancel();
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.destroy()));
+    await Promise.all(this.connections.map((connection) => connection.close()));
   }
 
   private async execute(scheduledAt: number, index: number, signal: AbortSignal): Promise<void> {
     const sentAt = this.sentAt;
     let last: unknown;
-    for (let i = 0; i < this.clients.length; i++) {
+    for (let i = 0; i < this.connections.length; i++) {
       if (i > 0 && this.stopping) {
         this.recorder.cancelled++;
         return;
       }
       if (i > 0) this.shared.counters.failovers++;
       try {
-        const execution = this.shared.policies[i]!.execute(({ signal: attemptSignal }) => this.attempt(i, index, attemptSignal), signal);
+        const execution = this.shared.policies[i]!.execute(({ signal: attemptSignal }) => this.attemptOn(i, index, attemptSignal), signal);
         const outcome = await untilAborted(execution, signal);
         const now = performance.now();
         this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, outcome.status, outcome.passed, outcome.bodyFailed);
@@ -147,59 +158,70 @@ export class PolicySender implements Sender {
     }
   }
 
-  /** One HTTP attempt on provider i: resolves with a final outcome, or throws AttemptFailure. */
-  private async attempt(i: number, index: number, policySignal: AbortSignal): Promise<Outcome> {
+  /** One attempt on provider i's connection: resolves with a final outcome, or rejects with AttemptFailure. */
+  private attemptOn(i: number, index: number, policySignal: AbortSignal): Promise<Outcome> {
     // Cancelled while cockatiel waited out a backoff: no attempt.
-    if (policySignal.aborted) throw policySignal.reason;
-    this.attempting = true;
-    try {
-      return await this.attemptOnce(i, index, policySignal);
-    } catch (error) {
-      // Sending has stopped: a failure that would be retried ends the request as cancelled instead.
-      if (this.stopping && error instanceof AttemptFailure && error.retryable) this.cancel();
-      throw error;
-    } finally {
-      this.attempting = false;
-    }
+    if (policySignal.aborted) return Promise.reject(policySignal.reason as Error);
+    this.shared.counters.attempts++;
+    const connection = this.connections[i]!;
+    return new Promise<Outcome>((resolve, reject) => {
+      this.attempt = { connection, result: new Error('attempt not ended'), resolve, reject };
+      connection.send(performance.now(), index);
+    });
   }
 
-  private async attemptOnce(i: number, index: number, policySignal: AbortSignal): Promise<Outcome> {
-    this.shared.counters.attempts++;
-    const plan = this.plan;
-    const target = plan.targets[i]!;
-    const timeout = AbortSignal.timeout(plan.timeoutMs);
-    const signal = AbortSignal.any([policySignal, timeout]);
-    const policy = plan.policy!;
-    let afterHeaders = false;
-    try {
-      const response = await this.clients[i]!.request({
-        path: target.path.constant ? target.path.text : target.path.render(index, this.random),
-        method: plan.method as 'GET',
-        headers: plan.headers,
-        body: plan.body === undefined ? null : plan.body.constant ? plan.body.text : plan.body.render(index, this.random),
-        signal,
-      });
-      afterHeaders = true;
-      const status = response.statusCode;
-      let body: Buffer | undefined;
-      if (plan.checks.readsBody) body = await readCapped(response.body, plan.maxBodyBytes);
-      else await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-      if (plan.checks.statusAllowed[status] !== 1) {
-        if (policy.retryStatus[status] === 1) throw new AttemptFailure('status', status, true, retryAfterMs(response.headers['retry-after']));
-        return { status, passed: false, bodyFailed: false };
-      }
-      if (body !== undefined && !bodyPasses(plan.checks, body)) {
-        if (policy.retryClasses.has('body')) throw new AttemptFailure('body', status, true, undefined);
-        return { status, passed: false, bodyFailed: true };
-      }
-      return { status, passed: true, bodyFailed: false };
-    } catch (error) {
-      if (error instanceof AttemptFailure) throw error;
-      if (policySignal.aborted) throw error;
-      const errorClass: ErrorClass = timeout.aborted ? 'timeout' : classifyError(error, afterHeaders);
-      throw new AttemptFailure(errorClass, 0, policy.retryClasses.has(errorClass), undefined);
+  // ---- how each attempt ends, told by its connection ----
+
+  answered(connection: Connection, _now: number, status: number, passed: boolean, bodyFailed: boolean): void {
+    const policy = this.plan.policy!;
+    let result: Outcome | Error = { status, passed, bodyFailed };
+    if (!passed && !bodyFailed && policy.retryStatus[status] === 1) {
+      result = new AttemptFailure('status', status, true, retryAfterMs(connection.retryAfter()));
+    } else if (bodyFailed && policy.retryClasses.has('body')) {
+      result = new AttemptFailure('body', status, true, undefined);
     }
+    this.attempt!.result = result;
   }
+
+  failed(_connection: Connection, _now: number, outcome: ErrorClass | 'cancelled'): void {
+    this.attempt!.result =
+      outcome === 'cancelled'
+        ? new RequestCancelledError('run stopped')
+        : new AttemptFailure(outcome, 0, this.plan.policy!.retryClasses.has(outcome), undefined);
+  }
+
+  free(): void {
+    const { result, resolve, reject } = this.attempt!;
+    this.attempt = null;
+    if (!(result instanceof Error)) {
+      resolve(result);
+      return;
+    }
+    // Sending has stopped: a failure that would be retried ends the request as cancelled instead.
+    if (this.stopping && result instanceof AttemptFailure && result.retryable) this.cancel();
+    reject(result);
+  }
+}
+
+/** Policy mode: each executor's connections wrapped in the policies its thread shares. */
+export function policySenders(plan: LoadPlan): SenderFactory {
+  const shared = new PolicyShared(plan);
+  return {
+    create: ({ plan, recorder, random, onSettled }: SenderContext) => new PolicySender(plan, recorder, random, onSettled, shared),
+    counters: () => ({ ...shared.counters }),
+    breakers: () => {
+      const states: Record<string, 0 | 1 | 2> = {};
+      shared.breakers.forEach((breaker, i) => {
+        if (breaker) states[i === 0 ? 'dependency' : `failover-${i}`] = breakerStateValue(breaker);
+      });
+      return states;
+    },
+  };
+}
+
+/** The senders of one executor: plain connections, or (policy mode) the same wrapped in the policies. */
+export function sendersFor(plan: LoadPlan): SenderFactory {
+  return plan.policy ? policySenders(plan) : plainSenders;
 }
 
 /** Settles as `work` does, or rejects with the signal's reason as soon as it aborts (cockatiel looks at the signal only after a backoff). */
@@ -227,23 +249,9 @@ export function breakerStateValue(breaker: CircuitBreakerPolicy): 0 | 1 | 2 {
 }
 
 /** Retry-After in seconds or as an HTTP date, to milliseconds. */
-function retryAfterMs(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
+function retryAfterMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  for await (const chunk of body) {
-    if (kept < cap) {
-      const part = chunk.length <= cap - kept ? chunk : chunk.subarray(0, cap - kept);
-      chunks.push(part);
-      kept += part.length;
-    }
-  }
-  return Buffer.concat(chunks);
 }

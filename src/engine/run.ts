@@ -4,6 +4,7 @@ import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { ClosedExecutor } from './closed.js';
 import type { Executor } from './executor.js';
 import { OpenExecutor } from './open.js';
+import { sendersFor } from './policy-sender.js';
 import type { LoadPlan } from './plan.js';
 import { shareOf, type Share } from './share.js';
 import type { ControlMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js';
@@ -49,7 +50,8 @@ type RawRun = Omit<Measurement, 'startedAt'>;
 
 /** The open model needs an alarm (started beforehand, so the first due time is met); see alarm.ts. */
 export function createExecutor(plan: LoadPlan, share: Share, alarm: Alarm | undefined): Executor {
-  return plan.model === 'open' ? new OpenExecutor(plan, share, alarm!) : new ClosedExecutor(plan, share);
+  const senders = sendersFor(plan);
+  return plan.model === 'open' ? new OpenExecutor(plan, share, senders, alarm!) : new ClosedExecutor(plan, share, senders);
 }
 
 async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun> {

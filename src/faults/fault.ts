@@ -1,6 +1,39 @@
 import { UsageError } from '../errors.js';
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/**
+ * What a fault may do to one connection, whatever the protocol (in the spirit of Toxiproxy's
+ * ToxicStub): the HTTP proxy implements it per call (src/proxy/http-call.ts), a TCP transport per
+ * connection. The fault takes the exchange over and must end it one way or another.
+ */
+export interface ConnectionOps {
+  /** Forward to the upstream (or the mock) and pass its answer back unchanged. */
+  passThrough(): void;
+  /** Forward, and pass the upstream's bytes back shaped: paced, and/or cut after N bytes. */
+  pass(shape: ByteShape): void;
+  /** Reset the connection (TCP RST), nothing sent; curl reports exit 56. */
+  reset(): void;
+  /** Close the connection cleanly (FIN), nothing sent; curl reports exit 52 (empty reply). */
+  close(): void;
+  /** Read what the client sends, send nothing: the connection stays open until the client goes away or the proxy closes. */
+  hold(): void;
+  /** The proxy's seeded generator, for faults with a random parameter. */
+  random(): number;
+  /** Registers a timer that must not outlive the proxy; cleared on close. */
+  later(ms: number, fn: () => void): void;
+}
+
+/**
+ * How bytes are passed on. Each chunk waits for its gap after the previous one has gone; a recorded
+ * stream keeps its own gaps where they are longer.
+ */
+export interface ByteShape {
+  /** Least gap before a chunk of `bytes` (ms): a rate, or a latency per chunk. */
+  gapMs?: (bytes: number) => number;
+  /** An answer that arrives whole goes in pieces of this size (bytes); a recorded stream keeps its chunks. */
+  pieceBytes?: number;
+  /** Close (FIN) once this many bytes are out; the rest is never sent. */
+  cutAfter?: number;
+}
 
 /** An upstream (or mock) answer held whole, for faults that reshape it. */
 export interface UpstreamAnswer {
@@ -12,27 +45,28 @@ export interface UpstreamAnswer {
   chunks?: ReadonlyArray<{ atMs: number; bytes: number }>;
 }
 
-/**
- * What a fault may do with one dependency call. The proxy builds it; the fault takes the exchange
- * over and must end it one way or another (answer, reset, close, or hold until the client gives up).
- */
-export interface FaultCall {
-  request: IncomingMessage;
-  response: ServerResponse;
-  /** Forward to the upstream (or the mock) and stream its answer back unchanged. */
-  passThrough(): void;
-  /** Forward to the upstream (or the mock) and hand back its whole answer instead of sending it. */
-  fetchUpstream(): Promise<UpstreamAnswer>;
-  /** The proxy's seeded generator, for faults with a random parameter. */
-  random(): number;
+/** The HTTP layer on top of the connection: answers, whole upstream answers, and Retry-After. */
+export interface HttpOps extends ConnectionOps {
+  /** Answers the call with this status, headers and body instead of calling the upstream (the request is read and dropped). */
+  answer(status: number, headers: Record<string, string | number>, body: Buffer | string): void;
+  /** Forwards and hands the whole answer to `use` instead of sending it; when the upstream fails, the connection is cut. */
+  fetchUpstream(use: (answer: UpstreamAnswer) => void): void;
+  /**
+   * Sends an answer held whole: its status, headers announcing the whole body (a replayed stream
+   * without a Content-Length stays chunked), then the body shaped.
+   */
+  send(answer: UpstreamAnswer, shape: ByteShape): void;
   /** Seconds to put in Retry-After on 429 and 503. */
-  retryAfterSeconds: number;
-  /** Registers a timer that must not outlive the proxy; cleared on close. */
-  later(ms: number, fn: () => void): void;
+  readonly retryAfterSeconds: number;
 }
 
-/** One configured fault, e.g. `status:503` or `latency:100ms~300ms`. */
-export interface Fault {
+/**
+ * Connection-level faults act through ConnectionOps alone, so a TCP transport can run them too;
+ * HTTP faults need status codes, bodies and headers.
+ */
+export type Fault = ConnectionFault | HttpFault;
+
+interface FaultBase {
   /** The spec as the user wrote it, normalised: the key counts are kept under. */
   readonly name: string;
   /**
@@ -40,7 +74,16 @@ export interface Fault {
    * The proxy handles those itself; inject() is never called for them.
    */
   readonly wholeWindow?: boolean;
-  inject(call: FaultCall): void;
+}
+
+export interface ConnectionFault extends FaultBase {
+  readonly layer: 'connection';
+  inject(ops: ConnectionOps): void;
+}
+
+export interface HttpFault extends FaultBase {
+  readonly layer: 'http';
+  inject(ops: HttpOps): void;
 }
 
 /** A kind of fault: parses and checks its argument, then builds the fault. */
@@ -56,6 +99,3 @@ export interface FaultType {
 export function refuseArgument(type: string, argument: string | undefined): void {
   if (argument !== undefined) throw new UsageError(`fault '${type}:${argument}': ${type} takes no argument`);
 }
-
-/** Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded by a proxy. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
 import type { Fault, FaultType } from './fault.js';
 
-/** `latency:DUR` or `latency:MIN~MAX` (uniform): the upstream's answer, that much later. */
+/** `latency:DUR` or `latency:MIN~MAX` (uniform): the upstream's answer, that much later. Connection-level. */
 export const latencyFault: FaultType = {
   type: 'latency',
   argument: 'DURATION or MIN~MAX',
@@ -16,9 +16,10 @@ export const latencyFault: FaultType = {
     const span = high - low;
     return {
       name: `latency:${argument}`,
-      inject(call) {
-        const delayMs = span === 0 ? low : low + call.random() * span;
-        call.later(delayMs, () => call.passThrough());
+      layer: 'connection',
+      inject(ops) {
+        const delayMs = span === 0 ? low : low + ops.random() * span;
+        ops.later(delayMs, () => ops.passThrough());
       },
     };
   },

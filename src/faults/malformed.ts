@@ -3,7 +3,7 @@ import { refuseArgument, type Fault, type FaultType } from './fault.js';
 /** A body that starts like JSON and breaks off: what a provider returns when its serializer dies mid-write. */
 const GARBAGE = Buffer.from('{"result": "The answer is\u0000\u00ff<html><body>502 Bad Gateway');
 
-/** `malformed`: a 200 whose body is not valid JSON, instead of calling the upstream. */
+/** `malformed`: a 200 whose body is not valid JSON, instead of calling the upstream. HTTP only. */
 export const malformedFault: FaultType = {
   type: 'malformed',
   argument: 'none',
@@ -11,10 +11,8 @@ export const malformedFault: FaultType = {
     refuseArgument('malformed', argument);
     return {
       name: 'malformed',
-      inject(call) {
-        call.request.resume();
-        call.response.writeHead(200, { 'content-type': 'application/json', 'content-length': GARBAGE.length }).end(GARBAGE);
-      },
+      layer: 'http',
+      inject: (ops) => ops.answer(200, { 'content-type': 'application/json', 'content-length': GARBAGE.length }, GARBAGE),
     };
   },
 };

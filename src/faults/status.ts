@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Fault, FaultType } from './fault.js';
 
-/** `status:CODE`: answers with that error status instead of calling the upstream. 429 and 503 carry Retry-After. */
+/** `status:CODE`: answers with that error status instead of calling the upstream. 429 and 503 carry Retry-After. HTTP only. */
 export const statusFault: FaultType = {
   type: 'status',
   argument: 'CODE (400-599)',
@@ -13,11 +13,11 @@ export const statusFault: FaultType = {
     const body = JSON.stringify({ error: { type: 'injected_fault', status: code, message: `resil injected status ${code}` } });
     return {
       name: `status:${code}`,
-      inject(call) {
-        call.request.resume();
+      layer: 'http',
+      inject(ops) {
         const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-        if (code === 429 || code === 503) headers['retry-after'] = call.retryAfterSeconds;
-        call.response.writeHead(code, headers).end(body);
+        if (code === 429 || code === 503) headers['retry-after'] = ops.retryAfterSeconds;
+        ops.answer(code, headers, body);
       },
     };
   },

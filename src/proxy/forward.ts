@@ -1,6 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
-import { HOP_BY_HOP, type UpstreamAnswer } from '../faults/fault.js';
+import type { UpstreamAnswer } from '../faults/fault.js';
+
+/** Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded by a proxy. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 /**
  * Request headers to send upstream: the client's, less hop-by-hop headers (and those the Connection
@@ -56,7 +69,6 @@ function connectionListed<T>(raw: readonly T[], text: (value: T) => string): Set
   return listed;
 }
 
-/** True when the request carries a body. Reads rawHeaders: `request.headers` would build an object per call. */
 /**
  * Reads a whole request body (replay matching, the admin API). Past `maxBytes` the request is
  * destroyed and the promise rejects.
@@ -77,6 +89,7 @@ export function readRequestBody(request: IncomingMessage, maxBytes = Number.POSI
   });
 }
 
+/** True when the request carries a body. Reads rawHeaders: `request.headers` would build an object per call. */
 export function hasRequestBody(request: IncomingMessage): boolean {
   const raw = request.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
@@ -87,6 +100,7 @@ export function hasRequestBody(request: IncomingMessage): boolean {
   return false;
 }
 
+/** undici dispatch options that forward this request to the upstream under `basePath`. */
 export function dispatchOptions(request: IncomingMessage, basePath: string): Dispatcher.DispatchOptions {
   return {
     path: basePath === '' ? request.url! : basePath + request.url!,
@@ -96,11 +110,6 @@ export function dispatchOptions(request: IncomingMessage, basePath: string): Dis
   };
 }
 
-/**
- * Streams one upstream answer to the client as it arrives (undici dispatch handler): status and
- * headers, then body chunks with backpressure, then the end. An upstream failure before the headers
- * is a 502; after them the client connection is cut, as a real proxy would.
- */
 /** Sees an answer as it is forwarded (recording); called in the order the answer arrives. */
 export interface ForwardTap {
   headers(status: number, statusText: string, headers: readonly string[]): void;
@@ -108,6 +117,11 @@ export interface ForwardTap {
   complete(): void;
 }
 
+/**
+ * Streams one upstream answer to the client as it arrives (undici dispatch handler): status and
+ * headers, then body chunks with backpressure, then the end. An upstream failure before the headers
+ * is a 502; after them the client connection is cut, as a real proxy would.
+ */
 export class StreamingForward {
   private abort: ((reason: Error) => void) | null = null;
   private finished = false;

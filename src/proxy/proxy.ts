@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
 import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
-import type { FaultCall, UpstreamAnswer } from '../faults/fault.js';
+import type { UpstreamAnswer } from '../faults/fault.js';
 import { pickFault } from '../faults/registry.js';
 import { parseTargetUrl } from '../util/url.js';
 import { createRandom } from '../util/random.js';
 import { redactUrl } from '../util/redact.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
 import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
+import { HttpCall, type CallHost } from './http-call.js';
 import { parseListen } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
 import { HarWriter } from '../har/writer.js';
@@ -130,6 +131,14 @@ class ProxyServer implements ChaosProxy {
   private listening = false;
   private closed = false;
   port = 0;
+  /** What a faulted call's operations use of this proxy (HttpCall). */
+  private readonly callHost: CallHost = {
+    random: () => this.random(),
+    later: (ms, fn) => this.later(ms, fn),
+    passThrough: (request, response) => this.passThrough(request, response),
+    fetchUpstream: (request) => this.fetchUpstream(request),
+    retryAfterSeconds: () => this.plan.retryAfterSeconds,
+  };
 
   constructor(
     readonly name: string,
@@ -237,13 +246,13 @@ class ProxyServer implements ChaosProxy {
     const plan = this.plan;
     if (plan.failureRate > 0 && !plan.down && this.inWindow()) {
       counters.eligible++;
-      if (plan.matches === null || plan.matches(request.method!, pathOf(target), request.headers)) {
+      if (plan.matches === null || plan.matches(request.method!, withoutQuery(target), request.headers)) {
         counters.considered++;
         counters.expected += plan.failureRate;
         if (plan.failureRate >= 1 || this.random() < plan.failureRate) {
           const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.random());
           counters.injected[fault.name] = (counters.injected[fault.name] ?? 0) + 1;
-          fault.inject(this.faultCall(request, response));
+          fault.inject(new HttpCall(this.callHost, request, response));
           return;
         }
       }
@@ -325,18 +334,6 @@ class ProxyServer implements ChaosProxy {
     });
   }
 
-  private faultCall(request: IncomingMessage, response: ServerResponse): FaultCall {
-    return {
-      request,
-      response,
-      passThrough: () => this.passThrough(request, response),
-      fetchUpstream: () => this.fetchUpstream(request),
-      random: this.random,
-      retryAfterSeconds: this.plan.retryAfterSeconds,
-      later: (ms, fn) => this.later(ms, fn),
-    };
-  }
-
   private later(ms: number, fn: () => void): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
@@ -393,7 +390,8 @@ class ProxyServer implements ChaosProxy {
   }
 }
 
-function pathOf(target: string): string {
+/** A request target's path: '/v1/chat?x=1' → '/v1/chat'. */
+function withoutQuery(target: string): string {
   const query = target.indexOf('?');
   return query === -1 ? target : target.slice(0, query);
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { UsageError } from '../errors.js';
-import { HOP_BY_HOP, type UpstreamAnswer } from '../faults/fault.js';
+import type { UpstreamAnswer } from '../faults/fault.js';
+import { HOP_BY_HOP } from './forward.js';
 import type { ReplayEntry } from '../har/har.js';
 import type { ReplayMatcher } from '../har/matcher.js';
 

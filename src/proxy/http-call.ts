@@ -1,0 +1,134 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ByteShape, HttpOps, UpstreamAnswer } from '../faults/fault.js';
+
+/** What the fault operations need from the proxy: built once per proxy, shared by every faulted call. */
+export interface CallHost {
+  random(): number;
+  later(ms: number, fn: () => void): void;
+  passThrough(request: IncomingMessage, response: ServerResponse): void;
+  /** Rejects when the upstream fails. */
+  fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer>;
+  retryAfterSeconds(): number;
+}
+
+/**
+ * The fault operations on one node:http call: the only place faults meet IncomingMessage and
+ * ServerResponse. Built for faulted calls only; a pass-through call never makes one.
+ */
+export class HttpCall implements HttpOps {
+  constructor(
+    private readonly host: CallHost,
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+  ) {}
+
+  get retryAfterSeconds(): number {
+    return this.host.retryAfterSeconds();
+  }
+
+  random(): number {
+    return this.host.random();
+  }
+
+  later(ms: number, fn: () => void): void {
+    this.host.later(ms, fn);
+  }
+
+  passThrough(): void {
+    this.host.passThrough(this.request, this.response);
+  }
+
+  /** HTTP: the upstream's answer is fetched whole, then sent with its body shaped (status and headers first). */
+  pass(shape: ByteShape): void {
+    this.fetchUpstream((answer) => this.send(answer, shape));
+  }
+
+  reset(): void {
+    this.request.socket.resetAndDestroy();
+  }
+
+  close(): void {
+    const socket = this.request.socket;
+    socket.end();
+    socket.destroySoon();
+  }
+
+  hold(): void {
+    // Nothing is written. The proxy destroys held sockets when it closes.
+    this.request.resume();
+  }
+
+  answer(status: number, headers: Record<string, string | number>, body: Buffer | string): void {
+    this.request.resume();
+    this.response.writeHead(status, headers).end(body);
+  }
+
+  fetchUpstream(use: (answer: UpstreamAnswer) => void): void {
+    this.host.fetchUpstream(this.request).then(use, () => this.request.socket.destroy());
+  }
+
+  send(answer: UpstreamAnswer, shape: ByteShape): void {
+    const { response } = this;
+    const { body } = answer;
+    response.writeHead(answer.status, wholeBodyHeaders(answer));
+    const chunks = answer.chunks && answer.chunks.length > 0 ? answer.chunks : piecesOf(body.length, shape.pieceBytes);
+    const keep = shape.cutAfter ?? body.length;
+    const gapMs = (chunk: { atMs: number; bytes: number }, previousAtMs: number): number =>
+      Math.max(chunk.atMs - previousAtMs, shape.gapMs?.(chunk.bytes) ?? 0);
+    let offset = 0;
+    let index = 0;
+    const next = (): void => {
+      if (response.destroyed) return;
+      if (index >= chunks.length || offset >= keep) {
+        if (offset >= body.length) {
+          response.end();
+          return;
+        }
+        // Cut short: the status and headers (even with no body byte yet), then close (FIN) without the rest.
+        response.flushHeaders();
+        response.socket?.end();
+        return;
+      }
+      const chunk = chunks[index++]!;
+      const bytes = Math.min(chunk.bytes, keep - offset);
+      response.write(body.subarray(offset, offset + bytes));
+      offset += bytes;
+      const following = chunks[index];
+      if (!following || offset >= keep) next();
+      else this.wait(gapMs(following, chunk.atMs), next);
+    };
+    this.wait(gapMs(chunks[0]!, 0), next);
+  }
+
+  private wait(ms: number, fn: () => void): void {
+    if (ms > 0) this.host.later(ms, fn);
+    else fn();
+  }
+}
+
+/** A body that arrived whole, as chunks of at most `pieceBytes` (all due at once: the shape's gaps space them). */
+function piecesOf(length: number, pieceBytes: number | undefined): Array<{ atMs: number; bytes: number }> {
+  if (pieceBytes === undefined || pieceBytes >= length) return [{ atMs: 0, bytes: length }];
+  const pieces: Array<{ atMs: number; bytes: number }> = [];
+  for (let offset = 0; offset < length; offset += pieceBytes) pieces.push({ atMs: 0, bytes: Math.min(pieceBytes, length - offset) });
+  return pieces;
+}
+
+/**
+ * The answer's headers announcing its whole body: Content-Length is its size, except for a replayed
+ * stream that had none (chunked), which stays chunked.
+ */
+function wholeBodyHeaders(answer: UpstreamAnswer): string[] {
+  const out: string[] = [];
+  let hadLength = false;
+  for (let i = 0; i < answer.headers.length; i += 2) {
+    const name = answer.headers[i]!;
+    if (name.toLowerCase() !== 'content-length') out.push(name, answer.headers[i + 1]!);
+    else if (!hadLength) {
+      hadLength = true;
+      out.push(name, String(answer.body.length));
+    }
+  }
+  if (!hadLength && !answer.chunks) out.push('content-length', String(answer.body.length));
+  return out;
+}
