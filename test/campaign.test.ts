@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
+import { prepareCampaign } from '../src/campaign/run-campaign.js';
 import { CAMPAIGN_SCHEMA, type Campaign } from '../src/campaign/schema.js';
 import { UsageError } from '../src/errors.js';
 import { parseListen } from '../src/proxy/listen.js';
@@ -187,6 +188,21 @@ describe('problems point at FILE:LINE:COL', () => {
     ]);
     expect(parseProblems('')).toEqual(['c.yaml:1:1: (root): the campaign is empty: it needs at least scenarios']);
     expect(parseProblems('scenarios: []\n')).toEqual(['c.yaml:1:12: scenarios: needs at least 1 entry']);
+  });
+
+  test('a campaign built in code gets the same rules on faults, worded the same, before anything starts', () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: { a: { listen: '127.0.0.1:0', mock: {} } },
+      scenarios: [
+        { name: 'steady', type: 'load', url: 'http://127.0.0.1:1/', requests: 1, faults: { a: { failureRate: 0.5 } } },
+        { name: 'outage', type: 'chaos', url: 'http://127.0.0.1:1/', requests: 1, phases: [{ at: '0s', for: '1s', providers: { b: { faults: 'down' } } }] },
+      ],
+    };
+    expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([
+      "scenario 'steady': faults: faults apply to chaos scenarios only (set type: chaos)",
+      "scenario 'outage': phases[0].providers.b: unknown provider 'b' (declared: a)",
+    ]);
   });
 
   test('a missing file', () => {

@@ -10,6 +10,7 @@ import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
+import { chaosOnlyFieldProblem, unknownProviderProblem } from './fault-targets.js';
 import {
   CAMPAIGN_SCHEMA,
   DURATION_PATTERN,
@@ -620,8 +621,8 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
     ctx.add(typePath, 'a chaos scenario needs at least one provider: declare it under providers');
   }
   if (merged.type !== 'chaos') {
-    for (const field of ['faults', 'phases']) {
-      if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
+    for (const field of ['faults', 'phases'] as const) {
+      if (scenario[field] !== undefined) ctx.add([...base, field], chaosOnlyFieldProblem(field, merged.type)!, { atKey: true });
     }
     const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
     eachString(merged.thresholds, thresholdsBase, (text, path) => {
@@ -707,9 +708,8 @@ function checkFaultFields(ctx: Context, faults: Raw, base: Segment[]): void {
 }
 
 function checkProviderName(ctx: Context, path: Segment[], name: string, declared: readonly string[]): void {
-  if (declared.includes(name)) return;
-  const known = declared.length > 0 ? `declared: ${declared.join(', ')}` : 'no providers are declared';
-  ctx.add(path, `unknown provider '${name}' (${known})`, { atKey: true });
+  const problem = unknownProviderProblem(name, declared);
+  if (problem) ctx.add(path, problem, { atKey: true });
 }
 
 /** Milliseconds of a duration field, or undefined (a problem is added when it is not a duration). */
