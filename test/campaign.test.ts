@@ -267,6 +267,28 @@ describe('${VAR} substitution', () => {
   });
 });
 
+describe('the values a campaign took from the environment', () => {
+  test('travel with the campaign unseen (not enumerable), with their longer pieces', () => {
+    const text = 'scenarios:\n  - { name: a, url: "http://127.0.0.1:1/?token=${RESIL_TEST_TOKEN}", timeout: "${RESIL_TEST_SHORT}" }\n';
+    const campaign = parseCampaign(text, 'c.yaml', { RESIL_TEST_TOKEN: 'tok_live-abcdef123', RESIL_TEST_SHORT: '2s' });
+    expect(campaign.secrets).toEqual(['tok_live-abcdef123', 'abcdef123', '2s']);
+    expect(Object.keys(campaign)).not.toContain('secrets');
+    expect(JSON.stringify(campaign)).not.toContain('"secrets"');
+  });
+
+  test('prepareCampaign scrubs them from its messages, also for a campaign built in code', () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: {},
+      scenarios: [{ name: 'a', type: 'load', url: 'http://127.0.0.1:1/', requests: 1, timeout: 'sk-live-98765' }],
+      secrets: ['sk-live-98765'],
+    };
+    const message = problemsOf(() => prepareCampaign(campaign));
+    expect(message).toMatch(/^scenario 'a': .*\[redacted\]/);
+    expect(message).not.toContain('98765');
+  });
+});
+
 describe('provider listen: the forms --listen takes', () => {
   const withListen = (...listens: string[]) =>
     ['providers:', ...listens.map((listen, i) => `  p${i}: { listen: ${listen}, mock: true }`), 'scenarios:', '  - { name: s, url: http://x/ }'].join('\n');

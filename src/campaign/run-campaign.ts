@@ -9,8 +9,9 @@ import type { ResultDocument, ScenarioResult } from '../report/result.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { scrubSecrets } from '../util/redact.js';
 import { faultTargetProblems } from './fault-targets.js';
-import { formatPath, scrubValues, substitutedValues } from './load.js';
+import { formatPath } from './load.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
 
@@ -44,7 +45,7 @@ export function prepareCampaign(campaign: Campaign, only?: string, shard?: { ind
     return prepareAll(campaign, only, shard);
   } catch (error) {
     // Messages can quote values the file took from the environment: never show them.
-    if (error instanceof UsageError) throw new UsageError(scrubValues(error.message, substitutedValues(campaign)));
+    if (error instanceof UsageError) throw new UsageError(scrubSecrets(error.message, campaign.secrets ?? []));
     throw error;
   }
 }
