@@ -196,7 +196,13 @@ describe('problems point at FILE:LINE:COL', () => {
       providers: { a: { listen: '127.0.0.1:0', mock: {} } },
       scenarios: [
         { name: 'steady', type: 'load', url: 'http://127.0.0.1:1/', requests: 1, faults: { a: { failureRate: 0.5 } } },
-        { name: 'outage', type: 'chaos', url: 'http://127.0.0.1:1/', requests: 1, phases: [{ at: '0s', for: '1s', providers: { b: { faults: 'down' } } }] },
+        {
+          name: 'outage',
+          type: 'chaos',
+          url: 'http://127.0.0.1:1/',
+          requests: 1,
+          phases: [{ at: '0s', for: '1s', providers: { b: { faults: 'down' } } }],
+        },
       ],
     };
     expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([

@@ -15,14 +15,22 @@ export function chaosOnlyFieldProblem(field: 'faults' | 'phases', type: unknown)
   return type === 'chaos' ? undefined : `${field} apply to chaos scenarios only (set type: chaos)`;
 }
 
+/** The fields of a scenario these rules look at (typed or as in the file: the keys are the same). */
+export interface FaultTargets {
+  type?: string;
+  faults?: Readonly<Record<string, unknown>>;
+  phases?: ReadonlyArray<{ providers: Readonly<Record<string, unknown>> }>;
+}
+
 /** Where a scenario (defaults applied) breaks either rule: the field, from the scenario, and the problem. */
-export function faultTargetProblems(
-  scenario: { type?: string; faults?: Readonly<Record<string, unknown>>; phases?: ReadonlyArray<{ providers: Readonly<Record<string, unknown>> }> },
-  declared: readonly string[],
-): Array<{ field: Array<string | number>; message: string }> {
+export function faultTargetProblems(scenario: FaultTargets, declared: readonly string[]): Array<{ field: Array<string | number>; message: string }> {
   const problems: Array<{ field: Array<string | number>; message: string }> = [];
-  const check = (field: Array<string | number>, problem: string | undefined) => problem !== undefined && problems.push({ field, message: problem });
-  for (const field of ['faults', 'phases'] as const) if (scenario[field] !== undefined) check([field], chaosOnlyFieldProblem(field, scenario.type));
+  const check = (field: Array<string | number>, message: string | undefined) => {
+    if (message !== undefined) problems.push({ field, message });
+  };
+  for (const field of ['faults', 'phases'] as const) {
+    if (scenario[field] !== undefined) check([field], chaosOnlyFieldProblem(field, scenario.type));
+  }
   for (const name of Object.keys(scenario.faults ?? {})) check(['faults', name], unknownProviderProblem(name, declared));
   (scenario.phases ?? []).forEach((phase, i) => {
     for (const name of Object.keys(phase.providers)) check(['phases', i, 'providers', name], unknownProviderProblem(name, declared));

@@ -42,7 +42,10 @@ interface Opener {
   char: string;
 }
 
-function locateSyntaxErrors(text: string, errors: ReadonlyArray<{ pos: [number, number]; message: string }>): Array<{ offset: number; message: string }> {
+function locateSyntaxErrors(
+  text: string,
+  errors: ReadonlyArray<{ pos: [number, number]; message: string }>,
+): Array<{ offset: number; message: string }> {
   const openers = unclosedOpeners(text);
   const used = new Set<Opener>();
   return errors.map((error) => {

@@ -117,12 +117,13 @@ async function runScenario(scenario: PreparedScenario, session: ChaosSession, op
     proxy.resetStats();
   }
   const timers: NodeJS.Timeout[] = [];
+  const setFaults = (providers: Iterable<string>, settingsOf: (name: string) => FaultSettings | undefined) => {
+    for (const name of providers) session.proxy(name).setFaults(settingsOf(name) ?? {});
+  };
   const startPhases = () => {
     for (const phase of scenario.phases) {
-      timers.push(setTimeout(() => phase.providers.forEach((settings, name) => session.proxy(name).setFaults(settings)), phase.atMs));
-      timers.push(
-        setTimeout(() => phase.providers.forEach((_settings, name) => session.proxy(name).setFaults(scenario.baseFaults.get(name) ?? {})), phase.atMs + phase.forMs),
-      );
+      timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => phase.providers.get(name)), phase.atMs));
+      timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => scenario.baseFaults.get(name)), phase.atMs + phase.forMs));
     }
   };
   try {

@@ -32,7 +32,8 @@ export default class Demo extends BaseCommand {
     try {
       const campaign = demoCampaign({ gatewayUrl: gateway.url, providerPorts: [a!, b!], quick: flags.quick });
       if (!this.jsonEnabled()) process.stderr.write(`resil demo: ${flags.naive ? 'naive' : 'resilient'} gateway on ${gateway.url}, providers a and b on 127.0.0.1:${a} and :${b}\n`);
-      return await executeCampaign(campaign, prepareCampaign(campaign), { json: this.jsonEnabled(), out: [], fromEnvironment: this.shownEnvironment() });
+      const settings = { json: this.jsonEnabled(), out: [], fromEnvironment: this.shownEnvironment() };
+      return await executeCampaign(campaign, prepareCampaign(campaign), settings);
     } finally {
       await gateway.close();
     }

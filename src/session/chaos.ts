@@ -55,7 +55,11 @@ export class ChaosSession {
    * proxies' counts are collected as the run's chaos facts once it is over; live metrics read the
    * proxies' injected-fault counts.
    */
-  runHooks(run: { chaos?: { windows: readonly FaultWindow[]; clientIsSubject?: boolean }; onStart?: () => void; live?: LiveBoard }): Pick<RunHooks, 'onStart' | 'collectChaos'> {
+  runHooks(run: {
+    chaos?: { windows: readonly FaultWindow[]; clientIsSubject?: boolean };
+    onStart?: () => void;
+    live?: LiveBoard;
+  }): Pick<RunHooks, 'onStart' | 'collectChaos'> {
     if (run.live) run.live.faults = () => Object.fromEntries(this.started.map((p) => [p.name, p.stats().injected]));
     const hooks: Pick<RunHooks, 'onStart' | 'collectChaos'> = {
       onStart: () => {
