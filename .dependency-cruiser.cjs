@@ -28,8 +28,6 @@ const HIGH = [
   '^src/commands/',
   '^src/session/',
   '^src/demo/',
-  // An orchestrator (starts proxies, runs the load, builds the document) until it moves to src/session.
-  '^src/chaos/run-chaos\\.ts$',
 ];
 
 /** Above both layers: the library's entry point, which re-exports from either. */

@@ -12,7 +12,7 @@ export { ExitCode, ResilError, UsageError, CouldNotRunError } from './errors.js'
 export { startGateway, type GatewayOptions } from './demo/gateway.js';
 export { runCampaign, prepareCampaign } from './campaign/run-campaign.js';
 export { loadCampaign, parseCampaign } from './campaign/load.js';
-export { runChaos, type ChaosOptions } from './chaos/run-chaos.js';
+export { runChaos, type ChaosOptions } from './session/chaos.js';
 export { startChaosProxy, type ChaosProxy, type ProxyOptions } from './proxy/proxy.js';
 export type { ProxyStats } from './proxy/stats.js';
 export { startAdminServer } from './proxy/admin.js';

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
+import { prepareCampaign } from '../src/campaign/run-campaign.js';
 import { CAMPAIGN_SCHEMA, type Campaign } from '../src/campaign/schema.js';
 import { UsageError } from '../src/errors.js';
 import { parseListen } from '../src/proxy/listen.js';
@@ -189,6 +190,27 @@ describe('problems point at FILE:LINE:COL', () => {
     expect(parseProblems('scenarios: []\n')).toEqual(['c.yaml:1:12: scenarios: needs at least 1 entry']);
   });
 
+  test('a campaign built in code gets the same rules on faults, worded the same, before anything starts', () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: { a: { listen: '127.0.0.1:0', mock: {} } },
+      scenarios: [
+        { name: 'steady', type: 'load', url: 'http://127.0.0.1:1/', requests: 1, faults: { a: { failureRate: 0.5 } } },
+        {
+          name: 'outage',
+          type: 'chaos',
+          url: 'http://127.0.0.1:1/',
+          requests: 1,
+          phases: [{ at: '0s', for: '1s', providers: { b: { faults: 'down' } } }],
+        },
+      ],
+    };
+    expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([
+      "scenario 'steady': faults: faults apply to chaos scenarios only (set type: chaos)",
+      "scenario 'outage': phases[0].providers.b: unknown provider 'b' (declared: a)",
+    ]);
+  });
+
   test('a missing file', () => {
     expect(problemsOf(() => loadCampaign('no/such/resil.yaml', {}))).toBe("campaign file 'no/such/resil.yaml' not found");
   });
@@ -248,6 +270,28 @@ describe('${VAR} substitution', () => {
     expect(problems[2]).toMatch(/^c\.yaml:5:18: scenarios\[0\]\.thresholds\[0\]: /);
     expect(problems[3]).toMatch(/^c\.yaml:6:20: scenarios\[0\]\.expect-status: /);
     expect(problems.join('\n')).not.toContain('hunter2');
+  });
+});
+
+describe('the values a campaign took from the environment', () => {
+  test('travel with the campaign unseen (not enumerable), with their longer pieces', () => {
+    const text = 'scenarios:\n  - { name: a, url: "http://127.0.0.1:1/?token=${RESIL_TEST_TOKEN}", timeout: "${RESIL_TEST_SHORT}" }\n';
+    const campaign = parseCampaign(text, 'c.yaml', { RESIL_TEST_TOKEN: 'tok_live-abcdef123', RESIL_TEST_SHORT: '2s' });
+    expect(campaign.secrets).toEqual(['tok_live-abcdef123', 'abcdef123', '2s']);
+    expect(Object.keys(campaign)).not.toContain('secrets');
+    expect(JSON.stringify(campaign)).not.toContain('"secrets"');
+  });
+
+  test('prepareCampaign scrubs them from its messages, also for a campaign built in code', () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: {},
+      scenarios: [{ name: 'a', type: 'load', url: 'http://127.0.0.1:1/', requests: 1, timeout: 'sk-live-98765' }],
+      secrets: ['sk-live-98765'],
+    };
+    const message = problemsOf(() => prepareCampaign(campaign));
+    expect(message).toMatch(/^scenario 'a': .*\[redacted\]/);
+    expect(message).not.toContain('98765');
   });
 });
 

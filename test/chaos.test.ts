@@ -1,4 +1,4 @@
-import { runChaos } from '../src/chaos/run-chaos.js';
+import { runChaos } from '../src/session/chaos.js';
 import { noCallNote, tooFewFaults } from '../src/chaos/verdicts.js';
 import { emptyStats } from '../src/proxy/stats.js';
 import { parseListen } from '../src/proxy/listen.js';

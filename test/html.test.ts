@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runChaos } from '../src/chaos/run-chaos.js';
+import { runChaos } from '../src/session/chaos.js';
 import { runLoad } from '../src/session/load.js';
 import { renderHtml, timelineData } from '../src/report/html.js';
 import type { ResultDocument, ScenarioResult } from '../src/report/result.js';

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { runChaos } from '../src/chaos/run-chaos.js';
+import { runChaos } from '../src/session/chaos.js';
 import type { Progress } from '../src/engine/run.js';
 import { runLoad } from '../src/session/load.js';
 import { CouldNotRunError } from '../src/errors.js';

@@ -1,6 +1,6 @@
 import { parseCampaign } from '../src/campaign/load.js';
 import { prepareCampaign } from '../src/campaign/run-campaign.js';
-import { runChaos } from '../src/chaos/run-chaos.js';
+import { runChaos } from '../src/session/chaos.js';
 import { runLoad } from '../src/session/load.js';
 import { mergeResults } from '../src/report/merge.js';
 import { renderStepSummary } from '../src/report/github.js';

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scrubSecrets } from '../src/util/redact.js';
 import { runCli, type CliRun } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 
@@ -91,5 +92,15 @@ describe('secrets never appear in any output', () => {
       expect(run.code).toBe(2);
       expect(run.stderr).not.toContain(SECRET);
     }
+  });
+});
+
+describe('scrubSecrets: the one scrubber of messages', () => {
+  test('the longest secret first, in one pass; regex characters are plain text; 1-2 characters are left', () => {
+    const text = 'key abc.def+x and abc, not abcxdef';
+    expect(scrubSecrets(text, ['abc', 'abc.def+x', 'ab'])).toBe('key [redacted] and [redacted], not [redacted]xdef');
+    // One pass: the marker itself is never scrubbed again ('red' would cut into '[redacted]').
+    expect(scrubSecrets('the secret', ['secret', 'red', 'act'])).toBe('the [redacted]');
+    expect(scrubSecrets('a b 12', ['a', '12'])).toBe('a b 12');
   });
 });

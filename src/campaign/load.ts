@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, Scalar, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar } from 'yaml';
 import { escapeControl, UsageError } from '../errors.js';
 import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
 import { compileTemplate } from '../engine/template.js';
@@ -10,6 +9,10 @@ import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
+import { scrubSecrets } from '../util/redact.js';
+import { chaosOnlyFieldProblem, unknownProviderProblem } from './fault-targets.js';
+import { keyText, parseYaml, readCampaignText } from './read.js';
+import { substituteVariables, type Substitution } from './substitute.js';
 import {
   CAMPAIGN_SCHEMA,
   DURATION_PATTERN,
@@ -36,28 +39,24 @@ import {
  * is collected and thrown as one UsageError, one `FILE:LINE:COL: PATH: message` per line.
  */
 export function loadCampaign(path: string, env: NodeJS.ProcessEnv = process.env): Campaign {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`campaign file '${path}' not found`);
-    throw new UsageError(`campaign file '${path}' cannot be read (${code ?? (error as Error).message})`);
-  }
-  return parseCampaign(text, path, env);
+  return parseCampaign(readCampaignText(path), path, env);
 }
 
 /** Parses campaign text; `fileName` is used in messages only. */
 export function parseCampaign(text: string, fileName: string, env: NodeJS.ProcessEnv = process.env): Campaign {
-  const lineCounter = new LineCounter();
-  // logLevel 'error': problems are reported as ours, never as process warnings on stderr.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false, logLevel: 'error' });
-  const ctx = new Context(text, fileName, doc, lineCounter);
-  if (doc.errors.length > 0) {
-    reportSyntaxErrors(ctx, text, doc.errors);
+  const { doc, lineCounter, syntaxErrors } = parseYaml(text);
+  const ctx = new Context(fileName, doc, lineCounter);
+  if (syntaxErrors.length > 0) {
+    for (const error of syntaxErrors) ctx.addAt(error.offset, 'syntax error', error.message);
     ctx.throwIfAny();
   }
-  substitute(ctx, doc.contents, [], env);
+  const substituted = substituteVariables(doc.contents, text, env);
+  ctx.substituted(substituted.substitutions, substituted.secrets);
+  for (const { offset, path, message } of substituted.unset) {
+    ctx.addAt(offset, formatPath(path), message);
+    ctx.unresolved.add(pathKey(path));
+    ctx.markReported(path);
+  }
   let data: unknown;
   try {
     // Aliases: up to 1000 uses of one anchor (the yaml default, 100, refuses some honest files).
@@ -76,30 +75,8 @@ export function parseCampaign(text: string, fileName: string, env: NodeJS.Proces
   checkSemantics(ctx, root);
   ctx.throwIfAny();
   const campaign = buildCampaign(fileName, root);
-  CAMPAIGN_SECRETS.set(campaign, ctx.allSubstitutedValues());
+  Object.defineProperty(campaign, 'secrets', { value: substituted.secrets, enumerable: false });
   return campaign;
-}
-
-/** Values a campaign took from the environment, so later messages about it can be scrubbed of them. */
-const CAMPAIGN_SECRETS = new WeakMap<Campaign, string[]>();
-
-export function substitutedValues(campaign: Campaign): readonly string[] {
-  return CAMPAIGN_SECRETS.get(campaign) ?? [];
-}
-
-/**
- * Replaces every occurrence of the values, and of their longer parts (a message may quote a piece
- * of a value, e.g. one entry of a fault mix), by '***'.
- */
-export function scrubValues(message: string, values: readonly string[]): string {
-  const pieces = new Set<string>();
-  for (const value of values) {
-    if (value.length >= 3) pieces.add(value);
-    for (const part of value.split(/[^A-Za-z0-9]+/)) if (part.length >= 6) pieces.add(part);
-  }
-  let out = message;
-  for (const piece of [...pieces].sort((a, b) => b.length - a.length)) out = out.split(piece).join('***');
-  return out;
 }
 
 function safeStringify(value: unknown): string {
@@ -116,46 +93,40 @@ function safeStringify(value: unknown): string {
 type Segment = string | number;
 type Raw = Record<string, unknown>;
 
-interface Substitution {
-  /** The scalar's text before ${VAR} was replaced: what messages show. */
-  original: string;
-  values: string[];
-}
-
 class Context {
   private readonly problems: Array<{ offset: number; order: number; text: string }> = [];
   private readonly reported = new Set<string>();
-  readonly substitutions = new Map<Scalar, Substitution>();
+  private substitutions: ReadonlyMap<Scalar, Substitution> = new Map();
+  /** Every value taken from the environment anywhere in the file (and its pieces): never shown in any message. */
+  private secrets: readonly string[] = [];
   /** Paths holding an unset ${VAR}: schema errors there follow from it and are not reported. */
   readonly unresolved = new Set<string>();
 
   constructor(
-    readonly sourceText: string,
     private readonly file: string,
     private readonly doc: Document,
     private readonly lineCounter: LineCounter,
   ) {}
 
-  /** A problem at the node of `path` (or its key, with atKey). Values substituted there are scrubbed from the message. */
+  /** What ${VAR} substitution replaced: messages show the original text, never the values. */
+  substituted(substitutions: ReadonlyMap<Scalar, Substitution>, secrets: readonly string[]): void {
+    this.substitutions = substitutions;
+    this.secrets = secrets;
+  }
+
+  /** A problem at the node of `path` (or its key, with atKey). */
   add(path: readonly Segment[], message: string, options: { atKey?: boolean; shownPath?: readonly Segment[] } = {}): void {
     const found = this.find(path);
     const offset = options.atKey && found.key?.range ? found.key.range[0] : found.offset;
-    const substitution = isScalar(found.node) ? this.substitutions.get(found.node) : undefined;
     this.reported.add(pathKey(path));
-    this.addAt(offset, formatPath(options.shownPath ?? path), substitution ? scrub(message, substitution) : message);
+    this.addAt(offset, formatPath(options.shownPath ?? path), message);
   }
 
+  /** A problem at an offset; values substituted anywhere in the file are scrubbed from it. */
   addAt(offset: number, where: string, message: string): void {
     const { line, col } = this.lineCounter.linePos(offset);
-    const text = escapeControl(scrubValues(`${where}: ${message}`, this.allSubstitutedValues()));
+    const text = escapeControl(scrubSecrets(`${where}: ${message}`, this.secrets));
     this.problems.push({ offset, order: this.problems.length, text: `${this.file}:${line}:${col}: ${text}` });
-  }
-
-  /** Every value taken from the environment anywhere in the file: never shown in any message. */
-  allSubstitutedValues(): string[] {
-    const values: string[] = [];
-    for (const substitution of this.substitutions.values()) values.push(...substitution.values);
-    return values;
   }
 
   markReported(path: readonly Segment[]): void {
@@ -228,10 +199,6 @@ function rangeStart(node: unknown): number | undefined {
   return range ? range[0] : undefined;
 }
 
-function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
-}
-
 function pathKey(path: readonly Segment[]): string {
   return JSON.stringify(path.map(String));
 }
@@ -246,120 +213,6 @@ export function formatPath(path: readonly Segment[]): string {
     else out += `[${JSON.stringify(segment)}]`;
   }
   return out;
-}
-
-function scrub(message: string, substitution: Substitution): string {
-  let out = message;
-  for (const value of [...substitution.values].sort((a, b) => b.length - a.length)) {
-    if (value !== '') out = out.split(value).join('***');
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// YAML syntax errors. The parser notices an unclosed bracket or quote where the text runs out of
-// it (often the next key, or the end of the file); point at the opening character instead.
-
-interface Opener {
-  offset: number;
-  char: string;
-}
-
-function reportSyntaxErrors(ctx: Context, text: string, errors: ReadonlyArray<{ pos: [number, number]; message: string }>): void {
-  const openers = unclosedOpeners(text);
-  const used = new Set<Opener>();
-  for (const error of errors) {
-    const offset = error.pos[0];
-    const wanted = /^Flow sequence/.test(error.message) ? '[' : /^Flow map/.test(error.message) ? '{' : /^Missing closing (["'])/.exec(error.message)?.[1];
-    const opener = wanted === undefined ? undefined : openers.filter((o) => o.char === wanted && o.offset <= offset && !used.has(o)).pop();
-    if (opener) {
-      used.add(opener);
-      const closer = { '[': ']', '{': '}' }[opener.char] ?? opener.char;
-      ctx.addAt(opener.offset, 'syntax error', `'${opener.char}' is never closed (expected '${closer}')`);
-    } else {
-      ctx.addAt(offset, 'syntax error', error.message);
-    }
-  }
-}
-
-/** Flow collections without their closing bracket, and quoted scalars without their closing quote. */
-function unclosedOpeners(text: string): Opener[] {
-  const found: Opener[] = [];
-  const walk = (token: unknown): void => {
-    if (Array.isArray(token)) {
-      token.forEach(walk);
-      return;
-    }
-    if (token === null || typeof token !== 'object') return;
-    const t = token as { type?: string; offset?: number; source?: string; start?: { source?: string }; end?: Array<{ type: string }> };
-    if (t.type === 'flow-collection' && t.start?.source && !(t.end ?? []).some((e) => e.type === 'flow-seq-end' || e.type === 'flow-map-end')) {
-      found.push({ offset: t.offset ?? 0, char: t.start.source });
-    }
-    if ((t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && t.source !== undefined) {
-      const quote = t.source[0]!;
-      if (t.source.length < 2 || !t.source.endsWith(quote)) found.push({ offset: t.offset ?? 0, char: quote });
-    }
-    for (const value of Object.values(token)) if (value !== null && typeof value === 'object') walk(value);
-  };
-  for (const token of new Parser().parse(text)) walk(token);
-  return found.sort((a, b) => a.offset - b.offset);
-}
-
-// ---------------------------------------------------------------------------------------------
-// ${VAR} substitution, on string values after parsing (so positions stay those of the file).
-
-/** ${NAME}, or ${NAME:-default} (the default when NAME is unset or empty, as in the shell); $${NAME} is literal. */
-const VARIABLE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
-function substitute(ctx: Context, node: unknown, path: Segment[], env: NodeJS.ProcessEnv): void {
-  if (isMap(node)) {
-    for (const pair of node.items) substitute(ctx, pair.value, [...path, keyText(pair.key)], env);
-  } else if (isSeq(node)) {
-    node.items.forEach((item, index) => substitute(ctx, item, [...path, index], env));
-  } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
-    const original = node.value;
-    const values: string[] = [];
-    const seen = new Map<string, number>();
-    const result = original.replace(VARIABLE, (token, escaped: string | undefined, name: string, fallback: string | undefined) => {
-      if (escaped) return token.slice(1); // $${VAR} is the literal text ${VAR}
-      const set = env[name];
-      if (fallback !== undefined && (set === undefined || set === '')) return fallback;
-      const value = set;
-      if (value === undefined) {
-        const occurrence = seen.get(name) ?? 0;
-        seen.set(name, occurrence + 1);
-        ctx.addAt(variableOffset(ctx, node, `\${${name}}`, occurrence), formatPath(path), `environment variable '${name}' is not set (used as \${${name}})`);
-        ctx.unresolved.add(pathKey(path));
-        ctx.markReported(path);
-        return token;
-      }
-      values.push(value);
-      return value;
-    });
-    if (result === original) return;
-    ctx.substitutions.set(node, { original, values });
-    node.value = node.type === Scalar.PLAIN ? resolvePlain(result) : result;
-  }
-}
-
-/** Offset of the n-th `${NAME}` in the scalar's source text (the scalar's start when not found). */
-function variableOffset(ctx: Context, node: Scalar, token: string, occurrence: number): number {
-  const [start, end] = node.range ?? [0, 0];
-  const source = ctx.sourceText.slice(start, end);
-  let index = -1;
-  for (let i = 0; i <= occurrence; i++) {
-    index = source.indexOf(token, index + 1);
-    if (index === -1) return start;
-  }
-  return start + index;
-}
-
-/** A plain (unquoted) scalar is typed after substitution as YAML would have typed it: `concurrency: ${C}` is a number. */
-function resolvePlain(text: string): string | number | boolean {
-  if (/^[-+]?(?:\d+|\d*\.\d+|\d+\.\d*)(?:[eE][-+]?\d+)?$/.test(text)) return Number(text);
-  if (/^(?:true|True|TRUE)$/.test(text)) return true;
-  if (/^(?:false|False|FALSE)$/.test(text)) return false;
-  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,8 +473,8 @@ function checkMerged(ctx: Context, scenario: Raw, base: Segment[], defaults: Raw
     ctx.add(typePath, 'a chaos scenario needs at least one provider: declare it under providers');
   }
   if (merged.type !== 'chaos') {
-    for (const field of ['faults', 'phases']) {
-      if (scenario[field] !== undefined) ctx.add([...base, field], `${field} apply to chaos scenarios only (set type: chaos)`, { atKey: true });
+    for (const field of ['faults', 'phases'] as const) {
+      if (scenario[field] !== undefined) ctx.add([...base, field], chaosOnlyFieldProblem(field, merged.type)!, { atKey: true });
     }
     const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
     eachString(merged.thresholds, thresholdsBase, (text, path) => {
@@ -707,9 +560,8 @@ function checkFaultFields(ctx: Context, faults: Raw, base: Segment[]): void {
 }
 
 function checkProviderName(ctx: Context, path: Segment[], name: string, declared: readonly string[]): void {
-  if (declared.includes(name)) return;
-  const known = declared.length > 0 ? `declared: ${declared.join(', ')}` : 'no providers are declared';
-  ctx.add(path, `unknown provider '${name}' (${known})`, { atKey: true });
+  const problem = unknownProviderProblem(name, declared);
+  if (problem) ctx.add(path, problem, { atKey: true });
 }
 
 /** Milliseconds of a duration field, or undefined (a problem is added when it is not a duration). */

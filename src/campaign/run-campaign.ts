@@ -3,17 +3,18 @@ import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
 import type { Progress } from '../engine/run.js';
 import { runPlan } from '../session/load.js';
 import { ProblemList, UsageError } from '../errors.js';
+import type { LiveBoard } from '../metrics/live.js';
 import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
-import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
+import { checkProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../report/result.js';
-import { CHAOS_DEFAULT_THRESHOLDS } from '../chaos/verdicts.js';
-import { withDefaults } from '../thresholds/parse.js';
+import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { scrubSecrets } from '../util/redact.js';
+import { faultTargetProblems } from './fault-targets.js';
+import { formatPath } from './load.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
-import type { LiveBoard } from '../metrics/live.js';
-import { scrubValues, substitutedValues } from './load.js';
 
 export interface CampaignRunOptions {
   /** Run only this scenario. */
@@ -45,7 +46,7 @@ export function prepareCampaign(campaign: Campaign, only?: string, shard?: { ind
     return prepareAll(campaign, only, shard);
   } catch (error) {
     // Messages can quote values the file took from the environment: never show them.
-    if (error instanceof UsageError) throw new UsageError(scrubValues(error.message, substitutedValues(campaign)));
+    if (error instanceof UsageError) throw new UsageError(scrubSecrets(error.message, campaign.secrets ?? []));
     throw error;
   }
 }
@@ -66,16 +67,27 @@ function prepareAll(campaign: Campaign, only?: string, shard?: { index: number; 
 }
 
 /**
- * Runs a campaign: starts the providers (chaos proxies) and the service, runs the scenarios in order
- * (each with its faults and timed phases), and stops everything, also on error or interrupt.
+ * Runs a campaign: validates it (`prepareCampaign`), then runs what was prepared (`runPreparedCampaign`).
  */
 export async function runCampaign(campaign: Campaign, options: CampaignRunOptions = {}): Promise<ScenarioResult[]> {
-  const prepared = prepareCampaign(campaign, options.scenario, options.shard);
-  const proxies = new Map<string, ChaosProxy>();
+  return runPreparedCampaign(campaign, prepareCampaign(campaign, options.scenario, options.shard), options);
+}
+
+/**
+ * Runs scenarios `prepareCampaign` made of this campaign (its choice of scenario and shard is theirs):
+ * starts the providers (one chaos session) and the service, runs the scenarios in order (each with
+ * its faults and timed phases), and stops everything, also on error or interrupt.
+ */
+export async function runPreparedCampaign(
+  campaign: Campaign,
+  prepared: readonly PreparedScenario[],
+  options: Omit<CampaignRunOptions, 'scenario' | 'shard'> = {},
+): Promise<ScenarioResult[]> {
+  let session: ChaosSession | undefined;
   let service: RunningService | undefined;
   const results: ScenarioResult[] = [];
   try {
-    for (const [name, provider] of Object.entries(campaign.providers ?? {})) proxies.set(name, await startChaosProxy(providerOptions(name, provider)));
+    session = await ChaosSession.start(Object.entries(campaign.providers ?? {}).map(([name, provider]) => providerOptions(name, provider)));
     if (campaign.service) {
       const timeout = campaign.service.readyTimeout;
       service = await startService({
@@ -88,51 +100,44 @@ export async function runCampaign(campaign: Campaign, options: CampaignRunOption
     for (const [index, scenario] of prepared.entries()) {
       if (options.signal?.aborted) break;
       options.onScenarioStart?.(scenario.name, index, prepared.length);
-      if (options.live) {
-        options.live.scenario = scenario.name;
-        options.live.faults = () => Object.fromEntries([...proxies].map(([name, proxy]) => [name, proxy.stats().injected]));
-      }
-      const result = { name: scenario.name, document: await runScenario(scenario, proxies, options) };
+      if (options.live) options.live.scenario = scenario.name;
+      const result = { name: scenario.name, document: await runScenario(scenario, session, options) };
       results.push(result);
       options.onScenarioDone?.(result);
     }
     return results;
   } finally {
     await service?.stop();
-    await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
+    await session?.stop();
   }
 }
 
-async function runScenario(scenario: PreparedScenario, proxies: ReadonlyMap<string, ChaosProxy>, options: CampaignRunOptions): Promise<ResultDocument> {
-  for (const [name, proxy] of proxies) {
-    proxy.setFaults(scenario.baseFaults.get(name) ?? {});
+async function runScenario(scenario: PreparedScenario, session: ChaosSession, options: CampaignRunOptions): Promise<ResultDocument> {
+  for (const proxy of session.proxies) {
+    proxy.setFaults(scenario.baseFaults.get(proxy.name) ?? {});
     proxy.resetStats();
   }
   const timers: NodeJS.Timeout[] = [];
+  const setFaults = (providers: Iterable<string>, settingsOf: (name: string) => FaultSettings | undefined) => {
+    for (const name of providers) session.proxy(name).setFaults(settingsOf(name) ?? {});
+  };
   const startPhases = () => {
-    for (const proxy of proxies.values()) proxy.startSchedule();
     for (const phase of scenario.phases) {
-      timers.push(setTimeout(() => phase.providers.forEach((settings, name) => proxies.get(name)!.setFaults(settings)), phase.atMs));
-      timers.push(
-        setTimeout(() => phase.providers.forEach((_settings, name) => proxies.get(name)!.setFaults(scenario.baseFaults.get(name) ?? {})), phase.atMs + phase.forMs),
-      );
+      timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => phase.providers.get(name)), phase.atMs));
+      timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => scenario.baseFaults.get(name)), phase.atMs + phase.forMs));
     }
   };
   try {
     const document = await runPlan(scenario.plan, {
       command: scenario.type,
-      onStart: startPhases,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.live ? { live: options.live } : {}),
-      ...(scenario.type === 'chaos'
-        ? {
-            collectChaos: () => ({
-              providers: Object.fromEntries([...proxies].map(([name, p]) => [name, { ...p.stats(), target: p.target, listen: p.url }])),
-              windows: scenario.windows,
-            }),
-          }
-        : {}),
+      ...session.runHooks({
+        onStart: startPhases,
+        ...(scenario.type === 'chaos' ? { chaos: { windows: scenario.windows } } : {}),
+        ...(options.live ? { live: options.live } : {}),
+      }),
     });
     document.scenario = scenario.name;
     return document;
@@ -147,7 +152,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const providers = Object.keys(campaign.providers ?? {});
   const seed = scenario.seed ?? newSeed();
   // Fault decisions differ per shard, as in `resil chaos --shard`.
-  const faultSeed = seed + (shard?.index ?? 0) * 7919;
+  const faultSeed = shardFaultSeed(seed, shard);
   let plan: LoadPlan;
   try {
     plan = buildLoadPlan({ ...loadOptions(scenario, seed), ...(shard ? { shard } : {}) });
@@ -155,9 +160,10 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
-  // The load defaults are the plan's already; a chaos scenario is judged on the chaos defaults instead.
-  if (type === 'chaos') plan.thresholds = withDefaults(plan.thresholds.filter((t) => !t.isDefault), CHAOS_DEFAULT_THRESHOLDS);
+  if (type === 'chaos') judgeAsChaos(plan);
   const problems = new ProblemList();
+  // The file loader has refused these already (at their line); a campaign built in code is checked here.
+  for (const { field, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(field)}: ${message}`);
   const settingsFor = (faults: ProviderFaults, providerSeed: number, context: string): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);
     return problems.attempt(() => {
@@ -170,15 +176,11 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
       return settings;
     });
   };
-  const known = (name: string, context: string) => {
-    if (!providers.includes(name)) problems.add(`${where}: ${context} names provider '${name}', which is not declared (providers: ${providers.join(', ') || 'none'})`);
-    return providers.includes(name);
-  };
 
   const baseFaults = new Map<string, FaultSettings>();
   const windows: FaultWindow[] = [];
   for (const [name, faults] of Object.entries(scenario.faults ?? {})) {
-    if (!known(name, 'faults')) continue;
+    if (!providers.includes(name)) continue; // reported above
     const settings = settingsFor(faults, faultSeed + providers.indexOf(name) + 1, `faults.${name}`);
     if (settings) baseFaults.set(name, settings);
     for (const text of settings?.windows ?? []) windows.push(parseWindow(text));
@@ -190,13 +192,12 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     windows.push({ source: `phase ${i + 1} (${phase.at} for ${phase.for})`, startMs: atMs, endMs: atMs + forMs });
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
-      if (!known(name, `phases[${i}]`)) continue;
+      if (!providers.includes(name)) continue; // reported above
       const phaseSettings = settingsFor(faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), `phases[${i}].${name}`);
       if (phaseSettings) settings.set(name, phaseSettings);
     }
     return { atMs, forMs, source, providers: settings };
   });
-  if (type === 'load' && (baseFaults.size > 0 || phases.length > 0)) problems.add(`${where}: faults and phases need type: chaos`);
   problems.throwIfAny();
   windows.sort((a, b) => a.startMs - b.startMs);
   return { name: scenario.name, type, plan, baseFaults, phases, windows };

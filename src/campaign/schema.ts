@@ -121,6 +121,11 @@ export interface Campaign {
   providers: Record<string, CampaignProvider>;
   service?: CampaignService;
   scenarios: CampaignScenario[];
+  /**
+   * The values the file's ${VAR}s took (and their pieces): messages about the campaign are scrubbed
+   * of them. The loader sets it not enumerable, so the campaign prints and compares without it.
+   */
+  readonly secrets?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------

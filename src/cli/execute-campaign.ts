@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { runCampaign } from '../campaign/run-campaign.js';
+import { runPreparedCampaign, type PreparedScenario } from '../campaign/run-campaign.js';
 import type { Campaign } from '../campaign/schema.js';
 import { ExitCode } from '../errors.js';
 import { campaignDocument, writeOutputs } from '../report/outputs.js';
@@ -10,24 +10,22 @@ import { formatMs } from '../util/duration.js';
 import { markFromEnvironment, reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
 
 /**
- * Runs a campaign from the command line (`resil run`, `resil demo`): a summary per scenario as it
- * ends, outputs, GitHub reporting, a verdict table, and the exit code of the worst outcome.
- * Output paths must have been checked before.
+ * Runs a campaign's prepared scenarios from the command line (`resil run`, `resil demo`): a summary
+ * per scenario as it ends, outputs, GitHub reporting, a verdict table, and the exit code of the worst
+ * outcome. Output paths must have been checked before.
  */
 export async function executeCampaign(
   campaign: Campaign,
-  settings: { json: boolean; out: readonly string[]; scenario?: string; shard?: { index: number; count: number }; metricsPort?: number; fromEnvironment?: Record<string, string> },
-  planned: number,
+  prepared: readonly PreparedScenario[],
+  settings: { json: boolean; out: readonly string[]; metricsPort?: number; fromEnvironment?: Record<string, string> },
 ): Promise<ReturnType<typeof campaignDocument>> {
   const { json } = settings;
   const color = wantsColor(process.stdout);
   const progress = json ? undefined : createProgressLine(process.stderr);
   const live = await startLiveMetrics(settings.metricsPort, campaign.scenarios[0]?.name ?? 'run');
   const { value: scenarios, signal } = await withInterrupts((abort) =>
-    runCampaign(campaign, {
+    runPreparedCampaign(campaign, prepared, {
       ...(live ? { live: live.board } : {}),
-      ...(settings.scenario ? { scenario: settings.scenario } : {}),
-      ...(settings.shard ? { shard: settings.shard } : {}),
       signal: abort,
       ...(progress ? { onProgress: progress.update } : {}),
       onScenarioStart: (name, index, count) => {
@@ -42,7 +40,7 @@ export async function executeCampaign(
   );
   await writeOutputs(settings.out, { campaign: true, scenarios });
   reportToGitHub(scenarios);
-  if (!json) process.stdout.write(verdictTable(scenarios, planned));
+  if (!json) process.stdout.write(verdictTable(scenarios, prepared.length));
   process.exitCode = campaignExitCode(scenarios, signal);
   return campaignDocument(scenarios);
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeCampaign } from '../cli/execute-campaign.js';
+import { prepareCampaign } from '../campaign/run-campaign.js';
 import { demoCampaign, freePorts } from '../demo/campaign.js';
 import { startGateway } from '../demo/gateway.js';
 
@@ -31,7 +32,8 @@ export default class Demo extends BaseCommand {
     try {
       const campaign = demoCampaign({ gatewayUrl: gateway.url, providerPorts: [a!, b!], quick: flags.quick });
       if (!this.jsonEnabled()) process.stderr.write(`resil demo: ${flags.naive ? 'naive' : 'resilient'} gateway on ${gateway.url}, providers a and b on 127.0.0.1:${a} and :${b}\n`);
-      return await executeCampaign(campaign, { json: this.jsonEnabled(), out: [], fromEnvironment: this.shownEnvironment() }, campaign.scenarios.length);
+      const settings = { json: this.jsonEnabled(), out: [], fromEnvironment: this.shownEnvironment() };
+      return await executeCampaign(campaign, prepareCampaign(campaign), settings);
     } finally {
       await gateway.close();
     }

@@ -35,6 +35,11 @@ export default class Run extends BaseCommand {
       return plan.json;
     }
 
-    return executeCampaign(campaign, { json: this.jsonEnabled(), out, fromEnvironment: this.shownEnvironment(), ...(flags.scenario ? { scenario: flags.scenario } : {}), ...(shard ? { shard } : {}), ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }) }, prepared.length);
+    return executeCampaign(campaign, prepared, {
+      json: this.jsonEnabled(),
+      out,
+      fromEnvironment: this.shownEnvironment(),
+      ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
+    });
   }
 }

@@ -76,9 +76,23 @@ export function secretValuesFromArgv(argv: readonly string[]): string[] {
   return secrets;
 }
 
-/** Removes every occurrence of the given secret strings from a message (error texts can echo input). */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
-  return out;
+/** Secrets shorter than this are left alone: scrubbing them would blank out ordinary words and numbers. */
+const MIN_SECRET_LENGTH = 3;
+
+/**
+ * Text fit for output (error texts can echo input): every occurrence of each secret replaced by
+ * [redacted], in one pass, the longest secret first (a secret that contains another goes whole).
+ */
+export function scrubSecrets(text: string, secrets: Iterable<string>): string {
+  const wanted = [...new Set(secrets)].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  if (wanted.length === 0) return text;
+  return text.replace(new RegExp(wanted.map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g'), REDACTED);
+}
+
+/**
+ * A secret value and the pieces of it a message may quote alone (one entry of a fault mix, a token
+ * inside a URL): its alphanumeric runs of 6 characters or more.
+ */
+export function secretPieces(value: string): string[] {
+  return [value, ...value.split(/[^A-Za-z0-9]+/).filter((part) => part.length >= 6)];
 }
