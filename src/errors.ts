@@ -1,4 +1,4 @@
-/** Process exit codes, in one place (DESIGN.md section 4). */
+/** Process exit codes, in one place (the table in README.md, "Thresholds and exit codes", tells users what each means). */
 export const ExitCode = {
   ok: 0,
   thresholdFailed: 1,

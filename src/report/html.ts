@@ -9,11 +9,11 @@ import { count, formatMeasured, percent } from './junit.js';
  * Renders results as one self-contained HTML page (nothing is fetched at view time): per scenario the
  * verdict and thresholds, a latency percentile curve, a per-second timeline with the fault windows
  * shaded, faults injected against what the client observed, status and error counts, and the run's
- * settings. uPlot (JS and CSS) is inlined; the chart data is embedded as JSON; every text taken from
- * a document is HTML-escaped.
+ * settings. uPlot (JS and CSS) and the report's own style and script (`assets/report.css`, `report.js`)
+ * are inlined; the chart data is embedded as JSON; every text taken from a document is HTML-escaped.
  */
 export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
-  const { js, css } = uplotAssets();
+  const assets = pageAssets();
   const data = scenarios.map((scenario, i) => chartData(`s${i}`, scenario.document));
   const body = scenarios.map((scenario, i) => scenarioSection(`s${i}`, scenario)).join('\n');
   const summary = campaignVerdict(scenarios);
@@ -24,8 +24,8 @@ export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="resil">
 <title>${escapeHtml(`resil report: ${summary.text}`)}</title>
-<style>${inlineStyle(css)}</style>
-<style>${STYLE}</style>
+<style>${inlineStyle(assets.uplotCss)}</style>
+<style>${inlineStyle(assets.css)}</style>
 </head>
 <body>
 <header class="top ${summary.ok ? 'pass' : 'fail'}">
@@ -37,8 +37,8 @@ ${scenarios.length > 1 ? `<nav><ul>${scenarios.map((s, i) => `<li><a href="#s${i
 ${body || '<p class="muted">No results.</p>'}
 </main>
 <script type="application/json" id="resil-data">${jsonForScript(data)}</script>
-<script>${inlineScript(js)}</script>
-<script>${CLIENT_SCRIPT}</script>
+<script>${inlineScript(assets.uplotJs)}</script>
+<script>${inlineScript(assets.js)}</script>
 </body>
 </html>
 `;
@@ -50,7 +50,14 @@ ${body || '<p class="muted">No results.</p>'}
 interface ChartData {
   id: string;
   /** x = 1/(1-p): 2 is p50, 10000 is p99.99 (drawn on a log axis). Null when nothing was measured. */
-  percentiles: { x: number[]; latency: number[]; service: number[] | null; latencyLabel: string } | null;
+  percentiles: {
+    x: number[];
+    /** The named points marked on the x axis (NAMED_X). */
+    ticks: number[];
+    latency: number[];
+    service: number[] | null;
+    latencyLabel: string;
+  } | null;
   /** Per second; x is the middle of the second. */
   timeline: {
     x: number[];
@@ -98,7 +105,10 @@ function chartData(id: string, document: ResultDocument): ChartData {
   const windows = (document.faultWindows ?? []).map((w) => ({ label: w.window, start: w.startMs / 1000, end: w.endMs / 1000 }));
   return {
     id,
-    percentiles: latency === null ? null : { x: xs, latency, service, latencyLabel: document.model === 'open' ? 'latency (from schedule)' : 'latency' },
+    percentiles:
+      latency === null
+        ? null
+        : { x: xs, ticks: NAMED_X, latency, service, latencyLabel: document.model === 'open' ? 'latency (from schedule)' : 'latency' },
     timeline: timelineData(document),
     windows,
   };
@@ -375,7 +385,7 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Inlined code must not close its element early (never the case for uPlot's build; checked anyway). */
+/** Inlined code must not close its element early (never the case for uPlot's build or ours; checked anyway). */
 function inlineScript(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
@@ -384,204 +394,27 @@ function inlineStyle(css: string): string {
   return css.replace(/<\/(style)/gi, '<\\/$1');
 }
 
-let assets: { js: string; css: string } | undefined;
+interface PageAssets {
+  uplotJs: string;
+  uplotCss: string;
+  /** The report's own style and chart script: src/report/assets/, copied beside this module by the build. */
+  css: string;
+  js: string;
+}
 
-function uplotAssets(): { js: string; css: string } {
+let assets: PageAssets | undefined;
+
+/** Read once, on the first report. */
+function pageAssets(): PageAssets {
   if (!assets) {
     const require = createRequire(import.meta.url);
+    const read = (file: string | URL) => readFileSync(file, 'utf8');
     assets = {
-      js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-      css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+      uplotJs: read(require.resolve('uplot/dist/uPlot.iife.min.js')),
+      uplotCss: read(require.resolve('uplot/dist/uPlot.min.css')),
+      css: read(new URL('./assets/report.css', import.meta.url)),
+      js: read(new URL('./assets/report.js', import.meta.url)),
     };
   }
   return assets;
 }
-
-const STYLE = `
-:root { --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #ffffff; --panel: #f6f8fa; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--fg); background: var(--bg); }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 12.5px; background: var(--panel); padding: 1px 4px; border-radius: 4px; word-break: break-all; }
-header.top { padding: 18px 32px; border-bottom: 1px solid var(--line); border-left: 8px solid var(--ok); }
-header.top.fail { border-left-color: var(--bad); }
-header.top h1 { margin: 0; font-size: 20px; }
-header.top .verdict { margin: 4px 0 0; font-size: 16px; font-weight: 600; }
-header.top.pass .verdict { color: var(--ok); }
-header.top.fail .verdict { color: var(--bad); }
-header nav ul { list-style: none; padding: 0; margin: 10px 0 0; display: flex; flex-wrap: wrap; gap: 8px 18px; }
-header nav a { color: inherit; text-decoration: none; }
-main { padding: 8px 32px 48px; max-width: 1200px; }
-section.scenario { padding: 12px 0 28px; border-bottom: 1px solid var(--line); }
-h2 { font-size: 19px; margin: 16px 0 8px; word-break: break-word; }
-h3 { font-size: 15px; margin: 22px 0 8px; }
-h4 { font-size: 13px; margin: 0 0 6px; color: var(--muted); font-weight: 600; }
-.badge { display: inline-block; font-size: 11px; font-weight: 700; letter-spacing: .04em; padding: 2px 8px; border-radius: 10px; color: #fff; vertical-align: middle; }
-.badge.ok { background: var(--ok); } .badge.bad { background: var(--bad); } .badge.warn { background: var(--warn); }
-.ok-text { color: var(--ok); font-weight: 600; } .bad-text { color: var(--bad); } .warn-text { color: var(--warn); font-weight: 600; }
-.muted { color: var(--muted); }
-.notice { background: #fff8c5; border: 1px solid #eac54f; padding: 8px 12px; border-radius: 6px; }
-p.cause { background: #ffebe9; border: 1px solid #ff8182; padding: 8px 12px; border-radius: 6px; }
-ul.warnings { background: #fff8c5; border: 1px solid #eac54f; padding: 8px 12px 8px 28px; border-radius: 6px; }
-dl.facts { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 4px 0 8px; }
-dl.facts div { display: flex; gap: 6px; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; word-break: break-all; }
-table { border-collapse: collapse; margin: 4px 0; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }
-thead th { font-size: 12px; color: var(--muted); font-weight: 600; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.failed td { background: #ffebe9; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 14px 0 4px; }
-.card { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 150px; }
-.card .label { font-size: 12px; color: var(--muted); }
-.card .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.card .note { font-size: 12px; color: var(--muted); }
-.card.good .value { color: var(--ok); } .card.meh .value { color: var(--warn); } .card.bad .value { color: var(--bad); }
-figure { margin: 10px 0 16px; }
-figcaption { font-size: 12px; color: var(--muted); margin-bottom: 4px; }
-.chart { width: 100%; min-height: 40px; }
-.swatch { display: inline-block; width: 14px; height: 10px; background: rgba(239, 68, 68, .22); border: 1px solid rgba(239, 68, 68, .5); vertical-align: middle; }
-.pair { display: flex; flex-wrap: wrap; gap: 12px 48px; }
-details.settings { margin-top: 18px; }
-details.settings summary { cursor: pointer; font-weight: 600; }
-details.settings th { color: var(--muted); font-weight: 500; width: 140px; }
-.u-legend { font-size: 12px; }
-`;
-
-/** Draws the charts from the embedded JSON. Plain ES5-ish JS: runs in any browser uPlot supports. */
-const CLIENT_SCRIPT = `
-(function () {
-  'use strict';
-  var source = document.getElementById('resil-data');
-  var scenarios = JSON.parse(source ? source.textContent : '[]');
-  var COLORS = { latency: '#2563eb', service: '#d97706', requests: '#2563eb', success: '#16a34a', p99: '#dc2626' };
-  var NAMED_X = ${JSON.stringify(NAMED_X)};
-  var charts = [];
-
-  function fmtMs(v) {
-    if (v == null || !isFinite(v)) return '-';
-    if (v === 0) return '0ms';
-    if (v < 1) return v.toFixed(3) + 'ms';
-    if (v < 10) return v.toFixed(2) + 'ms';
-    if (v < 1000) return v.toFixed(1) + 'ms';
-    return (v / 1000).toFixed(2) + 's';
-  }
-  function pctLabel(x) {
-    if (x == null || !(x >= 1)) return '';
-    var p = 100 * (1 - 1 / x);
-    return 'p' + String(Number(p.toFixed(3)));
-  }
-  function widthOf(el) {
-    var w = el.clientWidth || (el.parentNode && el.parentNode.clientWidth) || 800;
-    return Math.max(320, Math.min(w, 1140));
-  }
-  function shadeWindows(windows) {
-    return {
-      hooks: {
-        drawClear: [function (u) {
-          if (!windows.length) return;
-          var ctx = u.ctx, left = u.bbox.left, right = u.bbox.left + u.bbox.width;
-          ctx.save();
-          for (var i = 0; i < windows.length; i++) {
-            var w = windows[i];
-            var a = Math.max(left, u.valToPos(w.start, 'x', true));
-            var b = Math.min(right, u.valToPos(w.end, 'x', true));
-            if (!(b > a)) continue;
-            ctx.fillStyle = 'rgba(239, 68, 68, 0.14)';
-            ctx.fillRect(a, u.bbox.top, b - a, u.bbox.height);
-            ctx.fillStyle = 'rgba(185, 28, 28, 0.85)';
-            ctx.font = Math.round(11 * (window.devicePixelRatio || 1)) + 'px system-ui, sans-serif';
-            ctx.fillText('fault ' + w.label, a + 4, u.bbox.top + 14 * (window.devicePixelRatio || 1));
-          }
-          ctx.restore();
-        }]
-      }
-    };
-  }
-  function secondsAxis() {
-    return { label: 'seconds since start', values: function (u, splits) { return splits.map(function (v) { return v + 's'; }); } };
-  }
-  function timeRange(endS) {
-    return function (u, min, max) { return [0, Math.max(endS, max || 0, 1)]; };
-  }
-
-  function percentileChart(el, s) {
-    var d = s.percentiles;
-    var series = [
-      { label: 'percentile', value: function (u, v) { return v == null ? '-' : pctLabel(v); } },
-      { label: d.latencyLabel, stroke: COLORS.latency, width: 2, value: function (u, v) { return fmtMs(v); } }
-    ];
-    var data = [d.x, d.latency];
-    if (d.service) {
-      series.push({ label: 'service time', stroke: COLORS.service, width: 2, dash: [6, 4], value: function (u, v) { return fmtMs(v); } });
-      data.push(d.service);
-    }
-    return new uPlot({
-      width: widthOf(el), height: 300,
-      scales: { x: { time: false, distr: 3, log: 10, range: [2, 10000] }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } } },
-      axes: [
-        { label: 'percentile', splits: function () { return NAMED_X; }, filter: function (u, splits) { return splits; }, values: function (u, splits) { return splits.map(pctLabel); }, space: 30 },
-        { label: 'latency', size: 70, values: function (u, splits) { return splits.map(fmtMs); } }
-      ],
-      series: series
-    }, data, el);
-  }
-
-  function throughputChart(el, s) {
-    var d = s.timeline;
-    return new uPlot({
-      width: widthOf(el), height: 240,
-      plugins: [shadeWindows(s.windows)],
-      scales: { x: { time: false, range: timeRange(d.endS) }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }, pct: { range: [0, 105] } },
-      axes: [
-        secondsAxis(),
-        { label: 'requests / s', scale: 'y', size: 60 },
-        { label: 'success rate', scale: 'pct', side: 1, size: 60, grid: { show: false }, values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); } }
-      ],
-      series: [
-        { label: 'second', value: function (u, v) { return v == null ? '-' : Math.floor(v) + 's'; } },
-        { label: 'requests/s', stroke: COLORS.requests, fill: 'rgba(37, 99, 235, 0.08)', width: 2, scale: 'y', points: { show: true } },
-        { label: 'success rate', stroke: COLORS.success, width: 2, scale: 'pct', points: { show: true }, value: function (u, v) { return v == null ? '-' : v.toFixed(2) + '%'; } }
-      ]
-    }, [d.x, d.requests, d.successPct], el);
-  }
-
-  function p99Chart(el, s) {
-    var d = s.timeline;
-    return new uPlot({
-      width: widthOf(el), height: 220,
-      plugins: [shadeWindows(s.windows)],
-      scales: { x: { time: false, range: timeRange(d.endS) }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
-      axes: [secondsAxis(), { label: 'p99', size: 70, values: function (u, splits) { return splits.map(fmtMs); } }],
-      series: [
-        { label: 'second', value: function (u, v) { return v == null ? '-' : Math.floor(v) + 's'; } },
-        { label: 'p99', stroke: COLORS.p99, width: 2, points: { show: true }, value: function (u, v) { return fmtMs(v); } }
-      ]
-    }, [d.x, d.p99], el);
-  }
-
-  var DRAW = { percentiles: percentileChart, throughput: throughputChart, p99: p99Chart };
-  var byId = {};
-  for (var i = 0; i < scenarios.length; i++) byId[scenarios[i].id] = scenarios[i];
-  var holders = document.querySelectorAll('[data-chart]');
-  for (var j = 0; j < holders.length; j++) {
-    var el = holders[j], s = byId[el.getAttribute('data-scenario')], kind = el.getAttribute('data-chart');
-    if (!s || !DRAW[kind]) continue;
-    if (kind === 'percentiles' ? !s.percentiles : !s.timeline) continue;
-    try {
-      charts.push({ el: el, chart: DRAW[kind](el, s) });
-    } catch (error) {
-      el.textContent = 'chart unavailable: ' + (error && error.message ? error.message : String(error));
-      if (window.console) console.error(error);
-    }
-  }
-  var pending = null;
-  window.addEventListener('resize', function () {
-    if (pending) clearTimeout(pending);
-    pending = setTimeout(function () {
-      for (var k = 0; k < charts.length; k++) charts[k].chart.setSize({ width: widthOf(charts[k].el), height: charts[k].chart.height });
-    }, 100);
-  });
-  window.resilCharts = charts;
-})();
-`;
