@@ -2,10 +2,11 @@
 export { runLoad, runPlan, type RunHooks, type Progress } from './engine/run.js';
 export type { LoadOptions } from './engine/options.js';
 export { buildLoadPlan, type LoadPlan } from './engine/plan.js';
-export { exitCodeFor, RESULT_SCHEMA, type ResultDocument } from './report/result.js';
+export { RESULT_SCHEMA, type ResultDocument, type ThresholdVerdict } from './model/result.js';
+export { exitCodeFor } from './report/result.js';
 export { renderSummary } from './report/terminal.js';
 export { parseThreshold, type Threshold } from './thresholds/parse.js';
-export { evaluateThresholds, type ThresholdVerdict } from './thresholds/evaluate.js';
+export { evaluateThresholds } from './thresholds/evaluate.js';
 export { mergeSnapshots, type RecorderSnapshot } from './metrics/snapshot.js';
 export { ExitCode, ResilError, UsageError, CouldNotRunError } from './errors.js';
 export { startGateway, type GatewayOptions } from './demo/gateway.js';

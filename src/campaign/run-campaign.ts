@@ -4,7 +4,7 @@ import { runPlan, type Progress } from '../engine/run.js';
 import { ProblemList, UsageError } from '../errors.js';
 import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
-import type { ResultDocument, ScenarioResult } from '../report/result.js';
+import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { CHAOS_DEFAULT_THRESHOLDS } from '../chaos/verdicts.js';
 import { withDefaults } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';

@@ -3,7 +3,7 @@ import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
 import { runPlan, type RunHooks } from '../engine/run.js';
 import { UsageError } from '../errors.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
-import type { ChaosFacts, ResultDocument } from '../report/result.js';
+import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
 import { CHAOS_DEFAULT_THRESHOLDS } from './verdicts.js';

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { Alarm } from './alarm.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
+import type { ChaosFacts, ResultDocument } from '../model/result.js';
+import { buildResultDocument, type RunFacts } from '../report/result.js';
 import { ClosedExecutor } from './closed.js';
 import { splitEvenly, type Executor, type Share } from './executor.js';
 import { OpenExecutor } from './open.js';

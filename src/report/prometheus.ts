@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import hdr from 'hdr-histogram-js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import type { ScenarioResult } from './result.js';
+import type { ScenarioResult } from '../model/result.js';
 
 /**
  * The end state of a run in the Prometheus text exposition format (node_exporter's textfile
