@@ -13,14 +13,17 @@ export interface Threshold {
   metric: string;
   percentile?: number;
   comparator: Comparator;
-  /** Canonical units: ratios as 0..1, durations in ms, numbers as given. */
+  /** In the metric's base unit: ratios as 0..1, durations in ms, rates, counts and factors as given. */
   value: number;
   kind: MetricKind;
   /** True when resil added it because the user gave none. */
   isDefault?: boolean;
 }
 
-const EXPRESSION = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?)\s*(<=|>=|==|<|>)\s*(.*?)\s*$/;
+/** A metric as written: a name, and for p(N) its percentile in parentheses. */
+const METRIC_TEXT = /[A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?/.source;
+const EXPRESSION = new RegExp(`^\\s*(${METRIC_TEXT})\\s*(<=|>=|==|<|>)\\s*(.*?)\\s*$`);
+const LEADING_METRIC = new RegExp(`^\\s*(${METRIC_TEXT})`);
 
 /** Parses one threshold expression; a bad one is a UsageError naming the bad part. */
 export function parseThreshold(source: string): Threshold {
@@ -63,7 +66,7 @@ function resolveMetric(source: string, text: string): { metric: string; percenti
  * when it names none resil knows. For verdicts of a resil that did not record their metric.
  */
 export function metricOfExpression(expression: string): { metric: string; percentile?: number } | undefined {
-  const text = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?)/.exec(expression)?.[1];
+  const text = LEADING_METRIC.exec(expression)?.[1];
   const found = text === undefined ? undefined : resolveMetricName(text.replace(/\s+/g, ''));
   if (!found) return undefined;
   return found.percentile === undefined ? { metric: found.metric.name } : { metric: found.metric.name, percentile: found.percentile };
