@@ -4,8 +4,8 @@ import type { ProxyStats } from '../proxy/proxy.js';
 
 /**
  * The types of the result document (resil/result@1), a public contract read by CI steps, dashboards
- * and `resil report`: types only, so every layer may name them. Reports build and render it in
- * src/report. Fields keep their names and meaning; new ones are added, and src/report/read.ts fills
+ * and `resil report`: types and the schema's name only, so every layer may name them. It is built
+ * and rendered in src/report. Fields keep their names and meaning; new ones are added, and src/report/read.ts fills
  * in, for results of an older resil, what their absence meant.
  */
 
@@ -15,7 +15,7 @@ export const RESULT_SCHEMA = 'resil/result@1';
 export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;
   command: string;
-  /** Same value for results of the same campaign (shards to merge); see fingerprintOf. */
+  /** Same value for results of the same campaign (shards to merge); see fingerprintOf in src/report/result.ts. */
   fingerprint: string;
   /** This result's shard, or null for a whole run. A merged result has `mergedShards` instead. */
   shard: { index: number; count: number } | null;
