@@ -51,7 +51,15 @@ describe('resil chaos with a service under test', () => {
     expect(naive.result.successRate).toBeLessThan(0.8);
     expect(naive.result.successRate).toBeGreaterThan(0.6);
     expect(naive.result.thresholds).toEqual([
-      { expression: 'success_rate>=0.9', metric: 'success_rate', kind: 'ratio', ok: false, actual: naive.result.successRate, formatted: expect.stringMatching(/^\d+\.\d\d%$/), default: true },
+      {
+        expression: 'success_rate>=0.9',
+        metric: 'success_rate',
+        kind: 'ratio',
+        ok: false,
+        actual: naive.result.successRate,
+        formatted: expect.stringMatching(/^\d+\.\d\d%$/),
+        default: true,
+      },
       {
         expression: 'dependency_calls>0',
         metric: 'dependency_calls',

@@ -29,7 +29,8 @@ describe('the threshold metric registry: every entry measures, formats and is kn
     expect(['higher', 'lower']).toContain(metric.better);
 
     // The parser knows it, lists it, and suggests it for a typo.
-    expect(resolveMetricName(name)).toEqual({ metric, ...(percentile === undefined ? {} : { percentile }), ...(name.includes('(') ? { percentileText: '97.5' } : {}) });
+    const written = name.includes('(') ? { percentileText: '97.5' } : {};
+    expect(resolveMetricName(name)).toEqual({ metric, ...(percentile === undefined ? {} : { percentile }), ...written });
     expect(knownMetricNames()).toContain(metric.percentiles && name.includes('(') ? metric.percentiles.written : name);
     if (!name.includes('(')) expect(suggestableMetricNames()).toContain(name);
 
@@ -56,7 +57,14 @@ describe('the threshold metric registry: every entry measures, formats and is kn
   });
 
   test('nothing measured is no data for every metric, never a number', () => {
-    const empty = sampleSource({ successRate: null, latencyMs: null, percentileMs: () => null, faults: undefined, amplification: null, recovery: [] });
+    const empty = sampleSource({
+      successRate: null,
+      latencyMs: null,
+      percentileMs: () => null,
+      faults: undefined,
+      amplification: null,
+      recovery: [],
+    });
     for (const { metric, percentile } of cases) {
       if (metric.kind === 'rate') continue; // rps is 0 in an empty run, not unknown
       expect([metric.name, formatMetric(metric, metric.measure(empty, percentile))]).toEqual([metric.name, NO_DATA]);
@@ -67,6 +75,8 @@ describe('the threshold metric registry: every entry measures, formats and is kn
     for (const metric of thresholdMetrics()) if (metric.sameAs !== undefined) expect(metricNamed(metric.sameAs)).toBeDefined();
     const compared = comparedMetrics();
     expect(compared.map((m) => m.name)).toEqual(['success_rate', 'rps', 'p50', 'p95', 'p99', 'mean', 'p90', 'p999', 'max']);
-    for (const { name, metric, percentile } of compared) expect(resolveMetricName(name)).toMatchObject({ metric, ...(percentile === undefined ? {} : { percentile }) });
+    for (const { name, metric, percentile } of compared) {
+      expect(resolveMetricName(name)).toMatchObject({ metric, ...(percentile === undefined ? {} : { percentile }) });
+    }
   });
 });

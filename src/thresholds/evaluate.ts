@@ -58,7 +58,13 @@ export function completeVerdict(
 }
 
 /** The percentiles a result's latency summary holds. */
-const SUMMARY_PERCENTILES: Readonly<Partial<Record<string, keyof LatencySummaryMs>>> = { 50: 'p50', 90: 'p90', 95: 'p95', 99: 'p99', 99.9: 'p999' };
+const SUMMARY_PERCENTILES: Readonly<Partial<Record<string, keyof LatencySummaryMs>>> = {
+  50: 'p50',
+  90: 'p90',
+  95: 'p95',
+  99: 'p99',
+  99.9: 'p999',
+};
 
 /**
  * A saved result as a source to measure metrics on (comparisons, verdicts of an older resil): the
@@ -81,7 +87,13 @@ export function documentSource(document: ResultDocument): MetricSource {
   };
 }
 
-function verdictOf(expression: string, metric: Metric, percentile: number | undefined, ok: boolean, measured: number | null): ThresholdVerdict {
+function verdictOf(
+  expression: string,
+  metric: Metric,
+  percentile: number | undefined,
+  ok: boolean,
+  measured: number | null,
+): ThresholdVerdict {
   const actual = measured === null || !Number.isFinite(measured) ? null : round(measured);
   return {
     expression,

@@ -72,9 +72,32 @@ const METRICS: readonly Metric[] = [
     description: 'share of requests that failed, cut unanswered at stop or dropped',
     measure: (s) => (s.successRate === null ? null : 1 - s.successRate),
   },
-  { name: 'rps', kind: 'rate', unit: 'req/s', better: 'higher', compare: 'default', description: 'completed requests per second', measure: (s) => s.rps },
-  { name: 'min', kind: 'duration', unit: 'ms', better: 'lower', description: 'fastest request', measure: (s) => s.latencyMs?.min ?? null },
-  { name: 'mean', kind: 'duration', unit: 'ms', better: 'lower', compare: 'opt-in', description: 'mean latency', measure: (s) => s.latencyMs?.mean ?? null },
+  {
+    name: 'rps',
+    kind: 'rate',
+    unit: 'req/s',
+    better: 'higher',
+    compare: 'default',
+    description: 'completed requests per second',
+    measure: (s) => s.rps,
+  },
+  {
+    name: 'min',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    description: 'fastest request',
+    measure: (s) => s.latencyMs?.min ?? null,
+  },
+  {
+    name: 'mean',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    compare: 'opt-in',
+    description: 'mean latency',
+    measure: (s) => s.latencyMs?.mean ?? null,
+  },
   {
     name: 'p',
     kind: 'duration',
@@ -95,7 +118,15 @@ const METRICS: readonly Metric[] = [
     },
     measure: (s, percentile) => (percentile === undefined ? null : s.percentileMs(percentile)),
   },
-  { name: 'max', kind: 'duration', unit: 'ms', better: 'lower', compare: 'opt-in', description: 'slowest request', measure: (s) => s.latencyMs?.max ?? null },
+  {
+    name: 'max',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    compare: 'opt-in',
+    description: 'slowest request',
+    measure: (s) => s.latencyMs?.max ?? null,
+  },
   {
     name: 'amplification',
     kind: 'factor',
@@ -125,10 +156,11 @@ const METRICS: readonly Metric[] = [
     description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)',
     measure: (s) => (s.faults ? dependencyCalls(s.faults.providers) : null),
     // A chaos run that no dependency call reached proved nothing: say why and what to change.
-    explain: (actual, s) =>
-      actual === 0 && s.chaos
-        ? noCallNote(s.chaos.providers, { clientIsSubject: s.chaos.clientIsSubject ?? false, requests: s.requests.total, refused: s.errors.refused ?? 0 })
-        : undefined,
+    explain: (actual, s) => {
+      if (actual !== 0 || !s.chaos) return undefined;
+      const run = { clientIsSubject: s.chaos.clientIsSubject ?? false, requests: s.requests.total, refused: s.errors.refused ?? 0 };
+      return noCallNote(s.chaos.providers, run);
+    },
   },
 ];
 
@@ -182,7 +214,8 @@ export interface ComparedMetric {
 export function comparedMetrics(): ComparedMetric[] {
   const all = METRICS.flatMap((metric): ComparedMetric[] => {
     if (metric.percentiles) {
-      return metric.percentiles.shorthands.flatMap((s) => (s.compare ? [{ name: s.name, metric, percentile: s.percentile, byDefault: s.compare === 'default' }] : []));
+      const compared = metric.percentiles.shorthands.filter((s) => s.compare !== undefined);
+      return compared.map((s) => ({ name: s.name, metric, percentile: s.percentile, byDefault: s.compare === 'default' }));
     }
     return metric.compare ? [{ name: metric.name, metric, byDefault: metric.compare === 'default' }] : [];
   });
