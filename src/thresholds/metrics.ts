@@ -1,7 +1,7 @@
 import { worstRecoveryMs } from '../chaos/recovery.js';
 import { dependencyCalls, noCallNote } from '../chaos/verdicts.js';
 import type { ChaosFacts, MeasuredFigures, MetricKind } from '../model/result.js';
-import { formatValue, NO_DATA } from '../util/format.js';
+import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA } from '../util/format.js';
 
 /**
  * The threshold metric registry: every metric a threshold may name, with what it is, how it is
@@ -222,11 +222,25 @@ export function comparedMetrics(): ComparedMetric[] {
   return [...all.filter((m) => m.byDefault), ...all.filter((m) => !m.byDefault)];
 }
 
-/** A measured value as every report writes it: by its kind (util/format.ts), NO_DATA for null, the metric's word for Infinity. */
+/**
+ * A measured value as every report writes it, by its metric's kind: 97.00%, 310.0ms, 480/s, 1,300,
+ * 1.30 calls/request (a factor with its unit); NO_DATA for null, the metric's word for Infinity.
+ */
 export function formatMetric(metric: Metric, measured: number | null): string {
   if (measured === null || Number.isNaN(measured)) return NO_DATA;
   if (!Number.isFinite(measured)) return metric.infinite ?? NO_DATA;
-  return formatValue(metric.kind, measured, metric.unit);
+  switch (metric.kind) {
+    case 'ratio':
+      return formatPercent(measured);
+    case 'duration':
+      return formatMs(measured);
+    case 'rate':
+      return formatRate(measured);
+    case 'count':
+      return formatCount(measured);
+    case 'factor':
+      return formatFactor(measured, metric.unit);
+  }
 }
 
 /** The thing a threshold judges, for deciding whether the user's thresholds replace a default. */

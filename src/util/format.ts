@@ -1,8 +1,8 @@
-import type { MetricKind } from '../model/result.js';
-
 /**
- * How resil writes a measured value, by kind, in every report (terminal, JUnit, step summary, HTML,
- * comparison, campaign table): one place, so the same figure reads the same everywhere.
+ * How resil writes a measured value in every report (terminal, JUnit, step summary, HTML, comparison,
+ * campaign table): one function per kind of value (durations, counts, ratios, rates, factors), so the
+ * same figure reads the same everywhere. A threshold metric's value is written by its kind through
+ * formatMetric in src/thresholds/metrics.ts.
  */
 
 /** What a report shows for a figure with nothing measured. */
@@ -44,20 +44,4 @@ export function formatRate(perSecond: number): string {
 /** A plain factor with two decimals, then its unit when it has one: 1.50, 1.50 calls/request. */
 export function formatFactor(value: number, unit?: string): string {
   return unit ? `${value.toFixed(2)} ${unit}` : value.toFixed(2);
-}
-
-/** A metric's value (in its base unit: ratio 0..1, ms, per second...) by its kind; `unit` follows a factor. */
-export function formatValue(kind: MetricKind, value: number, unit?: string): string {
-  switch (kind) {
-    case 'ratio':
-      return formatPercent(value);
-    case 'duration':
-      return formatMs(value);
-    case 'rate':
-      return formatRate(value);
-    case 'count':
-      return formatCount(value);
-    case 'factor':
-      return formatFactor(value, unit);
-  }
 }
