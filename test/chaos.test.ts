@@ -51,8 +51,24 @@ describe('resil chaos with a service under test', () => {
     expect(naive.result.successRate).toBeLessThan(0.8);
     expect(naive.result.successRate).toBeGreaterThan(0.6);
     expect(naive.result.thresholds).toEqual([
-      { expression: 'success_rate>=0.9', ok: false, actual: naive.result.successRate, default: true },
-      { expression: 'dependency_calls>0', ok: true, actual: naive.result.faults!.upstreamCalls, default: true },
+      {
+        expression: 'success_rate>=0.9',
+        metric: 'success_rate',
+        kind: 'ratio',
+        ok: false,
+        actual: naive.result.successRate,
+        formatted: expect.stringMatching(/^\d+\.\d\d%$/),
+        default: true,
+      },
+      {
+        expression: 'dependency_calls>0',
+        metric: 'dependency_calls',
+        kind: 'count',
+        ok: true,
+        actual: naive.result.faults!.upstreamCalls,
+        formatted: naive.result.faults!.upstreamCalls.toLocaleString('en-US'),
+        default: true,
+      },
     ]);
     expect(naive.result.warnings).toEqual([]);
   });
@@ -207,7 +223,16 @@ describe('no verdict without an experiment', () => {
       const json = await runCli(['chaos', sut.url, '--listen', `127.0.0.1:${port}`, '--mock', '-n', '10', '-c', '1', '--json']);
       expect(json.code).toBe(1);
       const document = JSON.parse(json.stdout);
-      expect(document.thresholds[1]).toEqual({ expression: 'dependency_calls>0', ok: false, actual: 0, default: true, note: expect.stringContaining(`http://127.0.0.1:${port}`) });
+      expect(document.thresholds[1]).toEqual({
+        expression: 'dependency_calls>0',
+        metric: 'dependency_calls',
+        kind: 'count',
+        ok: false,
+        actual: 0,
+        formatted: '0',
+        default: true,
+        note: expect.stringContaining(`http://127.0.0.1:${port}`),
+      });
     } finally {
       await sut.close();
     }

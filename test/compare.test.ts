@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLatencyHistogram, encodeHistogram, summarize } from '../src/metrics/histogram.js';
 import { compareResults, compareScenarios, comparisonFailed, parseCompareSettings } from '../src/report/compare.js';
-import { RESULT_SCHEMA, type ResultDocument } from '../src/report/result.js';
+import { RESULT_SCHEMA, type ResultDocument } from '../src/model/result.js';
 import { runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 

@@ -24,6 +24,7 @@ import { escapeControl, UsageError } from '../src/errors.js';
 import { parseFaultMix } from '../src/faults/registry.js';
 import { buildFaultPlan, checkFaultSettingsShape } from '../src/proxy/config.js';
 import { parseThreshold, type Threshold } from '../src/thresholds/parse.js';
+import { suggestableMetricNames } from '../src/thresholds/metrics.js';
 import { tryParseDuration } from '../src/util/duration.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -95,7 +96,7 @@ function expectNoSecret(message: string): void {
 }
 
 const COMPARATORS = new Set(['<', '<=', '>', '>=', '==']);
-const KINDS = new Set(['ratio', 'duration', 'number']);
+const KINDS = new Set(['ratio', 'duration', 'rate', 'count', 'factor']);
 
 function expectThreshold(t: Threshold, source?: string): void {
   if (source !== undefined && t.source !== source) fail(`source ${JSON.stringify(t.source)} is not the input ${JSON.stringify(source)}`);
@@ -135,7 +136,8 @@ const durationText = fc.oneof(
   { weight: 1, arbitrary: anyText },
 );
 
-const METRICS = ['success_rate', 'error_rate', 'rps', 'mean', 'min', 'max', 'amplification', 'recovery', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999'];
+// Every name the registry takes, so a new metric is fuzzed too.
+const METRICS = suggestableMetricNames();
 const metricText = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...METRICS) },
   { weight: 2, arbitrary: fc.tuple(blank, numberText, blank).map(([a, n, b]) => `p(${a}${n}${b})`) },

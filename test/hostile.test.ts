@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { runLoad } from '../src/session/load.js';
-import type { ResultDocument } from '../src/report/result.js';
+import type { ResultDocument } from '../src/model/result.js';
 import { cpuWait } from './helpers/machine.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 import { recordTimeouts, type TimedOut } from './helpers/timeouts.js';

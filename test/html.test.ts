@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { runChaos } from '../src/session/chaos.js';
 import { runLoad } from '../src/session/load.js';
 import { renderHtml, timelineData } from '../src/report/html.js';
-import type { ResultDocument, ScenarioResult } from '../src/report/result.js';
+import type { ResultDocument, ScenarioResult } from '../src/model/result.js';
 import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
 
 const CHROMIUM = '/usr/bin/chromium';

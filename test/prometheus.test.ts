@@ -9,7 +9,7 @@ import type { LiveView } from '../src/metrics/live.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
 import { LATENCY_BUCKETS_SECONDS } from '../src/metrics/prometheus.js';
 import { renderPrometheus } from '../src/report/prometheus.js';
-import type { ResultDocument } from '../src/report/result.js';
+import type { ResultDocument } from '../src/model/result.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 
 // ---------------------------------------------------------------------------------------------

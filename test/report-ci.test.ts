@@ -1,16 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESULT_SCHEMA, type ResultDocument } from '../src/report/result.js';
+import { RESULT_SCHEMA, type ResultDocument, type ThresholdVerdict } from '../src/model/result.js';
 import { renderJunit, xml } from '../src/report/junit.js';
 import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../src/report/github.js';
 import { renderSummary } from '../src/report/terminal.js';
+import { completeVerdict } from '../src/thresholds/evaluate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small factory for result documents.
 
-function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
-  return {
+/** A verdict as the fixtures give it; the registry adds its metric, kind and value as shown, as for a saved result. */
+type GivenVerdict = Pick<ThresholdVerdict, 'expression' | 'ok' | 'actual'> & Partial<ThresholdVerdict>;
+
+function result(overrides: Omit<Partial<ResultDocument>, 'thresholds'> & { thresholds?: GivenVerdict[] } = {}): ResultDocument {
+  const document = {
     schema: RESULT_SCHEMA,
     command: 'load',
     fingerprint: '0123456789abcdef',
@@ -48,7 +52,9 @@ function result(overrides: Partial<ResultDocument> = {}): ResultDocument {
     timeline: [],
     histograms: { latency: '', serviceTime: null, timeline: [] },
     ...overrides,
-  };
+  } as ResultDocument;
+  document.thresholds = document.thresholds.map((verdict) => completeVerdict(verdict, document)!);
+  return document;
 }
 
 const passingLoad = result();

@@ -14,7 +14,8 @@ function asOldResult(document: Record<string, any>): Record<string, any> {
   delete old.warnings;
   delete old.fromEnvironment;
   if (old.schedule) for (const key of ['peakConnections', 'waitedForConnection', 'connectionsNeeded']) delete old.schedule[key];
-  for (const verdict of old.thresholds) delete verdict.note;
+  // Verdicts before issue #11: only the expression, ok, actual and default.
+  for (const verdict of old.thresholds) for (const key of ['note', 'metric', 'percentile', 'kind', 'formatted']) delete verdict[key];
   for (const stats of Object.values<Record<string, unknown>>(old.faults?.providers ?? {})) for (const key of ['eligible', 'considered', 'expected', 'unmatched']) delete stats[key];
   return old;
 }
@@ -44,7 +45,12 @@ describe('resil report reads what an earlier resil wrote, and refuses what is no
     expect(written.code).toBe(0);
     expect(readFileSync(outs[1]!, 'utf8')).toContain('resil_requests_dropped_total{scenario="load"} 0');
     // Read back complete: what an older resil meant by each missing field.
-    expect(JSON.parse(readFileSync(outs[3]!, 'utf8'))).toMatchObject({ requests: { dropped: 0 }, warnings: [], schedule: { peakConnections: null } });
+    expect(JSON.parse(readFileSync(outs[3]!, 'utf8'))).toMatchObject({
+      requests: { dropped: 0 },
+      warnings: [],
+      schedule: { peakConnections: null },
+      thresholds: [{ expression: 'success_rate>=0.95', metric: 'success_rate', kind: 'ratio', actual: 1, formatted: '100.00%' }],
+    });
 
     const merged = await runCli(['report', '--merge', old, '--json']);
     expect(merged.code).toBe(0);

@@ -7,7 +7,7 @@ import { renderStepSummary } from '../src/report/github.js';
 import { renderHtml } from '../src/report/html.js';
 import { renderJunit } from '../src/report/junit.js';
 import { renderPrometheus } from '../src/report/prometheus.js';
-import type { ResultDocument } from '../src/report/result.js';
+import type { ResultDocument } from '../src/model/result.js';
 import { renderSummary } from '../src/report/terminal.js';
 import { liveRegistry } from '../src/metrics/metrics-server.js';
 import { runCli } from './helpers/cli.js';

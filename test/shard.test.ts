@@ -36,7 +36,9 @@ describe('sharding and merging', () => {
     expect(merged.stdout).not.toMatch(/workers/);
     const counts = documents.map((d) => decodeHistogram(d.histograms.latency).totalCount);
     expect(decodeHistogram(document.histograms.latency).totalCount).toBe(counts.reduce((a, b) => a + b, 0));
-    expect(document.thresholds).toEqual([{ expression: 'success_rate>=0.95', ok: true, actual: 1, default: true }]);
+    expect(document.thresholds).toEqual([
+      { expression: 'success_rate>=0.95', metric: 'success_rate', kind: 'ratio', ok: true, actual: 1, formatted: '100.00%', default: true },
+    ]);
     expect(document.timeline.reduce((sum: number, s: { requests: number }) => sum + s.requests, 0)).toBe(2001);
 
     const whole = await runCli(['load', server.url, '-n', '2001', '-c', '8', '--json']);

@@ -1,5 +1,6 @@
-import { evaluateThresholds, type MetricSource } from '../src/thresholds/evaluate.js';
+import { evaluateThresholds } from '../src/thresholds/evaluate.js';
 import { parseThreshold, withDefaults } from '../src/thresholds/parse.js';
+import { sampleSource } from './helpers/metric-source.js';
 import { closestName } from '../src/util/suggest.js';
 import { UsageError } from '../src/errors.js';
 
@@ -46,30 +47,32 @@ describe('threshold parser', () => {
 });
 
 describe('threshold evaluation', () => {
-  const source: MetricSource = {
-    successRate: 0.97,
-    rps: 480,
-    latencyMs: { min: 1, mean: 40, max: 900 },
-    percentileMs: (p) => (p >= 99 ? 310 : 20),
-  };
+  const source = sampleSource();
   const verdicts = (...sources: string[]) => evaluateThresholds(sources.map(parseThreshold), source);
 
-  test('pass and fail carry the measured value', () => {
+  test('pass and fail carry the metric, its kind and the measured value, as a number and as shown', () => {
     expect(verdicts('success_rate>=0.95', 'p99<300ms', 'rps>=500', 'error_rate<5%', 'mean<50ms', 'p50<=20ms')).toEqual([
-      { expression: 'success_rate>=0.95', ok: true, actual: 0.97 },
-      { expression: 'p99<300ms', ok: false, actual: 310 },
-      { expression: 'rps>=500', ok: false, actual: 480 },
-      { expression: 'error_rate<5%', ok: true, actual: 0.03 },
-      { expression: 'mean<50ms', ok: true, actual: 40 },
-      { expression: 'p50<=20ms', ok: true, actual: 20 },
+      { expression: 'success_rate>=0.95', metric: 'success_rate', kind: 'ratio', ok: true, actual: 0.97, formatted: '97.00%' },
+      { expression: 'p99<300ms', metric: 'p', percentile: 99, kind: 'duration', ok: false, actual: 310, formatted: '310.0ms' },
+      { expression: 'rps>=500', metric: 'rps', kind: 'rate', ok: false, actual: 480, formatted: '480/s' },
+      { expression: 'error_rate<5%', metric: 'error_rate', kind: 'ratio', ok: true, actual: 0.03, formatted: '3.00%' },
+      { expression: 'mean<50ms', metric: 'mean', kind: 'duration', ok: true, actual: 40, formatted: '40.0ms' },
+      { expression: 'p50<=20ms', metric: 'p', percentile: 50, kind: 'duration', ok: true, actual: 20, formatted: '20.0ms' },
     ]);
   });
 
   test('a metric with nothing measured fails rather than passes', () => {
-    const empty: MetricSource = { successRate: null, rps: 0, latencyMs: null, percentileMs: () => null };
+    const empty = sampleSource({ successRate: null, rps: 0, latencyMs: null, percentileMs: () => null });
     expect(evaluateThresholds([parseThreshold('p99<1s'), parseThreshold('success_rate>=0')], empty)).toEqual([
-      { expression: 'p99<1s', ok: false, actual: null },
-      { expression: 'success_rate>=0', ok: false, actual: null },
+      { expression: 'p99<1s', metric: 'p', percentile: 99, kind: 'duration', ok: false, actual: null, formatted: 'no data' },
+      { expression: 'success_rate>=0', metric: 'success_rate', kind: 'ratio', ok: false, actual: null, formatted: 'no data' },
+    ]);
+  });
+
+  test('a fault window that never recovered fails, with no number and said so', () => {
+    const never = sampleSource({ recovery: [{ window: 'payments:status@2s-4s', recoveryMs: null }] });
+    expect(evaluateThresholds([parseThreshold('recovery<5s')], never)).toEqual([
+      { expression: 'recovery<5s', metric: 'recovery', kind: 'duration', ok: false, actual: null, formatted: 'never recovered' },
     ]);
   });
 });
@@ -97,7 +100,7 @@ describe('defaults next to the user\'s thresholds', () => {
   });
 
   test('a run at 0% success fails with only a recovery threshold given, and passes only when 0% is asked for', () => {
-    const zero: MetricSource = { successRate: 0, rps: 10, latencyMs: { min: 1, mean: 1, max: 1 }, percentileMs: () => 1, recoveryMs: 0, dependencyCalls: 100 };
+    const zero = sampleSource({ successRate: 0, recovery: [{ window: 'payments:status@2s-4s', recoveryMs: 0 }] });
     const judged = (user: string[]) => evaluateThresholds(withDefaults(user.map(parseThreshold), chaosDefaults), zero).every((v) => v.ok);
     expect(judged(['recovery<5s'])).toBe(false);
     expect(judged(['recovery<5s', 'success_rate>=0'])).toBe(true);

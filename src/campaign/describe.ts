@@ -1,6 +1,6 @@
 import type { PreparedScenario } from './run-campaign.js';
 import type { Campaign } from './schema.js';
-import { formatMs } from '../util/duration.js';
+import { formatMs } from '../util/format.js';
 import { redactUrl } from '../util/redact.js';
 import type { FaultSettings } from '../proxy/config.js';
 

@@ -6,7 +6,7 @@ import { ProblemList, UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
 import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
-import type { ResultDocument, ScenarioResult } from '../report/result.js';
+import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';

@@ -1,5 +1,5 @@
 import type { ProxyStats } from '../proxy/stats.js';
-import { formatMs } from '../util/duration.js';
+import { formatMs } from '../util/format.js';
 
 /**
  * What the proxies' counts say about whether the chaos experiment took place: the figure the

@@ -4,9 +4,10 @@ import type { Campaign } from '../campaign/schema.js';
 import { ExitCode } from '../errors.js';
 import { campaignDocument, writeOutputs } from '../report/outputs.js';
 import { createProgressLine } from '../report/progress.js';
-import { exitCodeFor, plural, type ScenarioResult } from '../report/result.js';
+import type { ScenarioResult } from '../model/result.js';
+import { exitCodeFor, plural } from '../report/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
-import { formatMs } from '../util/duration.js';
+import { formatCount, formatMs, formatPercent } from '../util/format.js';
 import { markFromEnvironment, reportToGitHub, startLiveMetrics, withInterrupts } from './execute-load.js';
 
 /**
@@ -60,8 +61,8 @@ export function verdictTable(scenarios: readonly ScenarioResult[], planned: numb
     const ok = !document.interrupted && passed === document.thresholds.length;
     table.push([
       name,
-      document.requests.total.toLocaleString('en-US'),
-      document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`,
+      formatCount(document.requests.total),
+      document.successRate === null ? '-' : formatPercent(document.successRate),
       document.latencyMs ? formatMs(document.latencyMs.p99) : '-',
       `${passed}/${document.thresholds.length} passed`,
       document.interrupted ? 'interrupted' : ok ? 'pass' : 'FAIL',

@@ -5,7 +5,7 @@ import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
 import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { runChaos } from '../session/chaos.js';
-import type { ResultDocument } from '../report/result.js';
+import type { ResultDocument } from '../model/result.js';
 import type { ChaosProxy } from '../proxy/proxy.js';
 import { isLoopback, reachOf } from '../proxy/listen.js';
 

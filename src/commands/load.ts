@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeLoad } from '../cli/execute-load.js';
 import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
-import type { ResultDocument } from '../report/result.js';
+import type { ResultDocument } from '../model/result.js';
 import { UsageError } from '../errors.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { parseThreshold } from '../thresholds/parse.js';

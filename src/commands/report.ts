@@ -7,8 +7,9 @@ import { compareScenarios, comparisonFailed, parseCompareSettings, renderCompari
 import { mergeResults } from '../report/merge.js';
 import { campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
 import { readResultFile } from '../report/read.js';
-import type { ScenarioResult } from '../report/result.js';
+import type { ScenarioResult } from '../model/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
+import { comparedMetrics } from '../thresholds/metrics.js';
 
 export default class Report extends BaseCommand {
   static override summary = 'Render, merge (shards) and compare (baseline) saved results.';
@@ -32,7 +33,11 @@ export default class Report extends BaseCommand {
       multiple: true,
       multipleNonGreedy: true,
     }),
-    metrics: Flags.string({ summary: 'Also compare these (comma-separated): mean, p90, p999, max. Always compared: success_rate, rps, p50, p95, p99.', multiple: true, multipleNonGreedy: true }),
+    metrics: Flags.string({
+      summary: `Also compare these (comma-separated): ${comparedNames(false)}. Always compared: ${comparedNames(true)}.`,
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     out: Flags.string({ char: 'o', summary: outFlagSummary('the (merged) result'), multiple: true, multipleNonGreedy: true }),
   };
 
@@ -81,4 +86,12 @@ export default class Report extends BaseCommand {
     const document = campaign ? campaignDocument(scenarios) : scenarios[0]!.document;
     return comparison ? { result: document, comparison } : document;
   }
+}
+
+/** The metrics a comparison takes by default, or on --metrics only, for the flag's help. */
+function comparedNames(byDefault: boolean): string {
+  return comparedMetrics()
+    .filter((m) => m.byDefault === byDefault)
+    .map((m) => m.name)
+    .join(', ');
 }

@@ -1,8 +1,12 @@
 import Table from 'cli-table3';
 import { UsageError } from '../errors.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { formatMs, tryParseDuration } from '../util/duration.js';
-import { attemptedRequests, type ResultDocument, type ScenarioResult } from './result.js';
+import type { MetricKind, ResultDocument, ScenarioResult } from '../model/result.js';
+import { documentSource } from '../thresholds/evaluate.js';
+import { comparedMetrics, formatMetric, type Metric as RegisteredMetric } from '../thresholds/metrics.js';
+import { tryParseDuration } from '../util/duration.js';
+import { formatMs } from '../util/format.js';
+import { attemptedRequests } from './result.js';
 
 /**
  * `resil report NEW --baseline OLD`: is the new run worse than the old one, beyond noise?
@@ -21,41 +25,49 @@ import { attemptedRequests, type ResultDocument, type ScenarioResult } from './r
  * beyond what one run can tell: --max-regression and --min-change are there for it.
  */
 
-type Kind = 'success' | 'rps' | 'latency';
-
-/** A compared figure: how to read it, and which way is better (success and rps: higher; latency: lower). */
+/**
+ * A compared figure: a metric of the threshold registry (how to measure and write it, which way is
+ * better; the registry says which are compared by default), and its 95% interval where sampling
+ * tells it. Ratios (the success rate) are compared in percentage points, the rest relatively.
+ */
 export interface Metric {
   name: string;
-  kind: Kind;
+  kind: MetricKind;
+  /** The unit values are read in: 'ratio' (0..1), 'ms', 'req/s'. */
+  unit: string;
+  better: 'higher' | 'lower';
   /** Compared unless asked for; the others are opt-in with --metrics (noisy, or redundant). */
   byDefault: boolean;
   read(document: ResultDocument): number | null;
+  format(value: number): string;
   /** The figure's 95% interval in this run, where sampling tells it; null when it cannot. */
   interval?(document: ResultDocument): Interval;
 }
 
 type Interval = [low: number, high: number] | null;
 
-const latency = (name: 'mean' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max', byDefault: boolean, percentile?: number): Metric => ({
+const METRICS: readonly Metric[] = comparedMetrics().map(({ name, metric, percentile, byDefault }) => ({
   name,
-  kind: 'latency',
+  kind: metric.kind,
+  unit: metric.unit,
+  better: metric.better,
   byDefault,
-  read: (d) => d.latencyMs?.[name] ?? null,
-  ...(percentile === undefined ? {} : { interval: (d: ResultDocument) => percentileInterval(d, percentile) }),
-});
-
-const METRICS: readonly Metric[] = [
-  { name: 'success_rate', kind: 'success', byDefault: true, read: (d) => d.successRate, interval: wilson },
-  { name: 'rps', kind: 'rps', byDefault: true, read: (d) => d.rps, interval: rpsInterval },
-  latency('p50', true, 50),
-  latency('p95', true, 95),
-  latency('p99', true, 99),
-  latency('mean', false),
-  latency('p90', false, 90),
-  latency('p999', false, 99.9),
-  latency('max', false),
-];
+  read: (document: ResultDocument) => metric.measure(documentSource(document), percentile),
+  format: (value: number) => formatMetric(metric, value),
+  ...intervalOf(metric, percentile),
+}));
 const NAMES = METRICS.map((m) => m.name).join(', ');
+
+/**
+ * How sampling bounds a compared figure: a ratio (the success rate) by Wilson's interval, a rate (the
+ * throughput) from the spread of the latencies, a latency percentile from the ranks of the requests.
+ */
+function intervalOf(metric: RegisteredMetric, percentile: number | undefined): Pick<Metric, 'interval'> {
+  if (metric.kind === 'ratio') return { interval: wilson };
+  if (metric.kind === 'rate') return { interval: rpsInterval };
+  if (percentile !== undefined) return { interval: (document) => percentileInterval(document, percentile) };
+  return {};
+}
 
 /** Two-sided 95% intervals. */
 const Z = 1.96;
@@ -82,8 +94,11 @@ export function parseCompareSettings(flags: { maxRegression: readonly string[]; 
     if (!match) throw new UsageError(`--max-regression '${value}': expected a percent (10%) or METRIC=PERCENT (p99=5%)`);
     const fraction = Number(match[2]) / 100;
     if (match[1] === undefined) relativeAll = fraction;
-    else if (match[1] === 'success_rate') throw new UsageError(`--max-regression: success_rate is compared in percentage points; use --min-change success_rate=0.5%`);
-    else settings.relative[metricNamed('--max-regression', match[1]).name] = fraction;
+    else {
+      const metric = metricNamed('--max-regression', match[1]);
+      if (metric.kind === 'ratio') throw new UsageError(`--max-regression: ${metric.name} is compared in percentage points; use --min-change ${metric.name}=0.5%`);
+      settings.relative[metric.name] = fraction;
+    }
   }
 
   let latencyFloorMs = 1;
@@ -91,21 +106,22 @@ export function parseCompareSettings(flags: { maxRegression: readonly string[]; 
   for (const value of flags.minChange) {
     const [name, text] = value.includes('=') ? (value.split('=', 2) as [string, string]) : [undefined, value];
     const metric = name === undefined ? undefined : metricNamed('--min-change', name.trim());
-    const kind = metric?.kind ?? 'latency';
+    const kind = metric?.kind ?? 'duration';
     const amount = parseAmount(kind, text.trim());
     if (amount === undefined) {
-      const expected = kind === 'latency' ? 'a duration (1ms, 500us)' : kind === 'rps' ? 'requests per second (50)' : 'percentage points (0.5%)';
+      // The one rate compared is the throughput.
+      const expected = kind === 'duration' ? 'a duration (1ms, 500us)' : kind === 'ratio' ? 'percentage points (0.5%)' : 'requests per second (50)';
       throw new UsageError(`--min-change '${value}': expected ${expected}${metric ? '' : ", or METRIC=VALUE ('p99=5ms', 'rps=50', 'success_rate=0.5%')"}`);
     }
-    if (metric) (metric.kind === 'latency' ? latencyFloors : settings.absolute)[metric.name] = amount;
+    if (metric) (metric.kind === 'duration' ? latencyFloors : settings.absolute)[metric.name] = amount;
     else latencyFloorMs = amount;
   }
 
   for (const metric of METRICS) {
-    if (metric.kind !== 'success') settings.relative[metric.name] ??= relativeAll;
-    if (metric.kind === 'latency') settings.absolute[metric.name] = latencyFloors[metric.name] ?? latencyFloorMs;
+    if (metric.kind === 'ratio') settings.absolute[metric.name] ??= 0.005;
+    else settings.relative[metric.name] ??= relativeAll;
+    if (metric.kind === 'duration') settings.absolute[metric.name] = latencyFloors[metric.name] ?? latencyFloorMs;
   }
-  settings.absolute.success_rate ??= 0.005;
   settings.rpsFloorMs = latencyFloorMs;
   return settings;
 }
@@ -116,12 +132,14 @@ function metricNamed(flag: string, name: string): Metric {
   return metric;
 }
 
-/** A floor in the metric's unit: ms for latency, req/s for rps, a fraction for the success rate ('0.5%' → 0.005). */
-function parseAmount(kind: Kind, text: string): number | undefined {
-  if (kind === 'latency') return tryParseDuration(text);
-  if (kind === 'rps') return /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : undefined;
-  const match = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  return match ? Number(match[1]) / 100 : undefined;
+/** A floor in the metric's unit: ms for a duration, a fraction for a ratio ('0.5%' → 0.005), else a plain number (req/s). */
+function parseAmount(kind: MetricKind, text: string): number | undefined {
+  if (kind === 'duration') return tryParseDuration(text);
+  if (kind === 'ratio') {
+    const match = /^(\d+(?:\.\d+)?)%$/.exec(text);
+    return match ? Number(match[1]) / 100 : undefined;
+  }
+  return /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : undefined;
 }
 
 export interface MetricComparison {
@@ -182,8 +200,8 @@ export function compareResults(current: ResultDocument, baseline: ResultDocument
     const now = metric.read(current);
     const row = { metric: metric.name, baseline: before, current: now };
     if (before === null || now === null) return { ...row, change: null, regression: false, note: 'no data' };
-    const change = metric.kind === 'success' ? now - before : before === 0 ? null : (now - before) / before;
-    const worsening = metric.kind === 'latency' ? now - before : before - now;
+    const change = metric.kind === 'ratio' ? now - before : before === 0 ? null : (now - before) / before;
+    const worsening = metric.better === 'lower' ? now - before : before - now;
     const allowed = settings.relative[metric.name];
     let note = '';
     if (worsening <= 0) note = worsening === 0 ? 'same' : 'better';
@@ -197,11 +215,12 @@ export function compareResults(current: ResultDocument, baseline: ResultDocument
 /** The absolute test: why the worsening is too small to count, or '' when it is not. */
 function underFloor(metric: Metric, worsening: number, current: ResultDocument, baseline: ResultDocument, settings: CompareSettings): string {
   const floor = settings.absolute[metric.name];
-  if (metric.kind === 'latency') return worsening <= floor! ? `under ${formatMs(floor!)}` : '';
-  if (metric.kind === 'success') return worsening <= floor! ? `under ${points(floor!)}` : '';
-  if (floor !== undefined) return worsening <= floor ? `under ${floor} req/s` : '';
-  // Closed model, Little's law: connections ÷ rps is the time each request took per connection.
-  if (current.model !== 'closed' || baseline.model !== 'closed' || current.rps === 0) return '';
+  if (metric.kind === 'duration') return worsening <= floor! ? `under ${formatMs(floor!)}` : '';
+  if (metric.kind === 'ratio') return worsening <= floor! ? `under ${points(floor!)}` : '';
+  if (floor !== undefined) return worsening <= floor ? `under ${floor} ${metric.unit}` : '';
+  // The rate compared is the throughput. Closed model, Little's law: connections ÷ rps is the time
+  // each request took per connection.
+  if (metric.kind !== 'rate' || current.model !== 'closed' || baseline.model !== 'closed' || current.rps === 0) return '';
   const perRequestMs = (d: ResultDocument) => (d.settings.concurrency / d.rps) * 1000;
   return perRequestMs(current) - perRequestMs(baseline) <= settings.rpsFloorMs ? `under ${formatMs(settings.rpsFloorMs)} per request` : '';
 }
@@ -285,8 +304,8 @@ export function renderComparison(rows: readonly ScenarioComparison[]): string {
       table.push([
         ...(named ? [row.scenario] : []),
         m.metric,
-        show(m.metric, m.baseline),
-        show(m.metric, m.current),
+        show(m, m.baseline),
+        show(m, m.current),
         showChange(m),
         m.regression ? 'REGRESSION' : m.note === 'no data' ? m.note : m.note === 'same' ? 'ok' : `ok (${m.note})`,
       ]);
@@ -300,18 +319,22 @@ export function renderComparison(rows: readonly ScenarioComparison[]): string {
   return `${table.toString()}\n${problems.length === 0 ? 'no regression beyond the allowed change' : `regression: ${problems.join('; ')}`}\n`;
 }
 
-function show(metric: string, value: number | null): string {
-  if (value === null) return '-';
-  if (metric === 'success_rate') return `${(value * 100).toFixed(2)}%`;
-  if (metric === 'rps') return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
-  return formatMs(value);
+/** The compared metric a row is about (rows carry its name, as the JSON output does). */
+function metricOf(m: MetricComparison): Metric {
+  return METRICS.find((metric) => metric.name === m.metric)!;
 }
 
+function show(m: MetricComparison, value: number | null): string {
+  return value === null ? '-' : metricOf(m).format(value);
+}
+
+/** A ratio's change in percentage points; another's relative, and for a duration the difference too. */
 function showChange(m: MetricComparison): string {
   if (m.change === null || m.baseline === null || m.current === null) return '-';
-  if (m.metric === 'success_rate') return `${m.change >= 0 ? '+' : ''}${(m.change * 100).toFixed(2)} pts`;
+  const { kind } = metricOf(m);
+  if (kind === 'ratio') return `${m.change >= 0 ? '+' : ''}${(m.change * 100).toFixed(2)} pts`;
   const relative = `${m.change >= 0 ? '+' : ''}${(m.change * 100).toFixed(1)}%`;
-  if (m.metric === 'rps') return relative;
+  if (kind !== 'duration') return relative;
   const delta = m.current - m.baseline;
   return `${relative} (${delta >= 0 ? '+' : '-'}${formatMs(Math.abs(delta))})`;
 }

@@ -1,8 +1,8 @@
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { envSummary } from '../cli/env-flags.js';
-import { formatMs } from '../util/duration.js';
-import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument } from './result.js';
-import { count, formatMeasured, percent, type ScenarioResult } from './junit.js';
+import type { ResultDocument, ScenarioResult } from '../model/result.js';
+import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
+import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
 
 /** Percentiles and max (the summary leaves min and mean out). */
 const PERCENTILES = LATENCY_COLUMNS.filter(([key]) => key !== 'min' && key !== 'mean');
@@ -39,12 +39,12 @@ export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] 
       const title = `resil ${name}: ${threshold.expression}`;
       const context = [
         `threshold ${threshold.expression}`,
-        `${count(document.requests.total)} requests`,
-        `success rate ${percent(document.successRate)}`,
-        `p99 ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
+        `${formatCount(document.requests.total)} requests`,
+        `success rate ${formatPercentOrNone(document.successRate)}`,
+        `p99 ${document.latencyMs ? formatMs(document.latencyMs.p99) : NO_DATA}`,
       ];
       if (document.interrupted) context.push('run interrupted: partial results');
-      const message = `${threshold.note ? `${threshold.note}: ` : ''}measured ${formatMeasured(threshold, document)} (${context.join(', ')})`;
+      const message = `${threshold.note ? `${threshold.note}: ` : ''}measured ${threshold.formatted} (${context.join(', ')})`;
       lines.push(`::error title=${escapeProperty(title)}::${escapeData(message)}`);
     }
     for (const warning of document.warnings ?? []) lines.push(`::warning title=${escapeProperty(`resil ${name}`)}::${escapeData(warning)}`);
@@ -96,7 +96,7 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
     for (const t of document.thresholds) {
       const label = code(t.expression) + (t.default ? ' _(default)_' : '');
       const result = document.interrupted ? '⚠️ undecided' : t.ok ? '✅ pass' : '❌ **fail**';
-      lines.push(`| ${label} | ${cell(formatMeasured(t, document))} | ${result} |`);
+      lines.push(`| ${label} | ${cell(t.formatted)} | ${result} |`);
     }
     lines.push('');
     for (const t of document.thresholds) if (!t.ok && t.note) lines.push(`❌ ${text(t.note)}`, '');
@@ -107,10 +107,10 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   const { total, ok, failed: failedRequests, cancelled, dropped } = document.requests;
   const needed = document.schedule?.connectionsNeeded ?? null;
   lines.push(
-    `**Requests** ${count(total)} total · ${count(ok)} ok · ${count(failedRequests)} failed` +
-      (cancelled > 0 ? ` · **${count(cancelled)} cut unanswered** (sent, no answer when the run ended; counted as failed)` : '') +
-      (dropped > 0 ? ` · **${count(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${count(needed)} connections would keep the schedule`})` : '') +
-      ` · **success rate** ${percent(document.successRate)} · **throughput** ${count(document.rps)} req/s`,
+    `**Requests** ${formatCount(total)} total · ${formatCount(ok)} ok · ${formatCount(failedRequests)} failed` +
+      (cancelled > 0 ? ` · **${formatCount(cancelled)} cut unanswered** (sent, no answer when the run ended; counted as failed)` : '') +
+      (dropped > 0 ? ` · **${formatCount(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${formatCount(needed)} connections would keep the schedule`})` : '') +
+      ` · **success rate** ${formatPercentOrNone(document.successRate)} · **throughput** ${formatCount(document.rps)} req/s`,
     '',
   );
 
@@ -143,7 +143,7 @@ function chaosSection(document: ResultDocument): string[] {
     for (const type of types) {
       // `down` counts outages (listener closures), every other fault counts calls.
       const label = type === 'down' ? `${code(type)} _(outages)_` : code(type);
-      const cells = [label, count(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => count(stats.injected[type] ?? 0)) : [])];
+      const cells = [label, formatCount(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => formatCount(stats.injected[type] ?? 0)) : [])];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     lines.push('');
@@ -152,19 +152,19 @@ function chaosSection(document: ResultDocument): string[] {
   }
 
   const amplification =
-    document.amplification === null || document.amplification === undefined ? 'no data' : `${document.amplification.toFixed(2)} calls/request`;
+    document.amplification === null || document.amplification === undefined ? NO_DATA : formatFactor(document.amplification, 'calls/request');
   lines.push(
-    `**Dependency calls** ${count(faults.upstreamCalls)} · ${count(faults.passedThrough)} passed through · ` +
-      `${count(faults.upstreamErrors)} upstream errors · **amplification** ${amplification}`,
+    `**Dependency calls** ${formatCount(faults.upstreamCalls)} · ${formatCount(faults.passedThrough)} passed through · ` +
+      `${formatCount(faults.upstreamErrors)} upstream errors · **amplification** ${amplification}`,
     '',
   );
 
   const errors = Object.entries(document.errors)
     .sort((a, b) => b[1] - a[1])
-    .map(([error, n]) => `${code(error)} × ${count(n)}`);
-  const statuses = Object.entries(document.statusCodes).map(([status, n]) => `${code(status)} × ${count(n)}`);
+    .map(([error, n]) => `${code(error)} × ${formatCount(n)}`);
+  const statuses = Object.entries(document.statusCodes).map(([status, n]) => `${code(status)} × ${formatCount(n)}`);
   lines.push(
-    `**Client observed** ${count(document.requests.failed)} failed of ${count(document.requests.total)} requests` +
+    `**Client observed** ${formatCount(document.requests.failed)} failed of ${formatCount(document.requests.total)} requests` +
       ` · errors: ${errors.length > 0 ? errors.join(', ') : 'none'}` +
       ` · status codes: ${statuses.length > 0 ? statuses.join(', ') : 'none'}`,
     '',
@@ -173,8 +173,8 @@ function chaosSection(document: ResultDocument): string[] {
   if (document.policy) {
     const p = document.policy;
     lines.push(
-      `**Policy** ${count(p.attempts)} attempts · ${count(p.retried)} retries · ${count(p.failovers)} failovers · ` +
-        `${count(p.breakerRejections)} refused by an open breaker`,
+      `**Policy** ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ` +
+        `${formatCount(p.breakerRejections)} refused by an open breaker`,
       '',
     );
   }

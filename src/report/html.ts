@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { formatMs } from '../util/duration.js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import { campaignVerdict, LATENCY_COLUMNS, type ResultDocument, type ScenarioResult } from './result.js';
-import { count, formatMeasured, percent } from './junit.js';
+import type { ResultDocument, ScenarioResult } from '../model/result.js';
+import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
+import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
 
 /**
  * Renders results as one self-contained HTML page (nothing is fetched at view time): per scenario the
@@ -179,7 +179,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
       const result = document.interrupted ? '<span class="warn-text">undecided</span>' : t.ok ? '<span class="ok-text">pass</span>' : '<strong class="bad-text">FAIL</strong>';
       out.push(
         `<tr class="${t.ok ? '' : 'failed'}"><td><code>${escapeHtml(t.expression)}</code>${t.default ? ' <span class="muted">(default)</span>' : ''}</td>` +
-          `<td class="num">${escapeHtml(formatMeasured(t, document))}</td><td>${result}</td></tr>`,
+          `<td class="num">${escapeHtml(t.formatted)}</td><td>${result}</td></tr>`,
       );
     }
     out.push('</tbody></table>');
@@ -193,14 +193,14 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   // Headline figures.
   const { total, ok, failed, cancelled, dropped } = document.requests;
   const cards: Array<[string, string, string]> = [
-    ['requests', count(total), `${count(ok)} ok · ${count(failed)} failed${cancelled > 0 ? ` · ${count(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${count(dropped)} dropped` : ''}`],
-    ['success rate', percent(document.successRate), rateClass(document.successRate)],
-    ['throughput', `${count(document.rps)} req/s`, ''],
-    ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data', ''],
+    ['requests', formatCount(total), `${formatCount(ok)} ok · ${formatCount(failed)} failed${cancelled > 0 ? ` · ${formatCount(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${formatCount(dropped)} dropped` : ''}`],
+    ['success rate', formatPercentOrNone(document.successRate), rateClass(document.successRate)],
+    ['throughput', `${formatCount(document.rps)} req/s`, ''],
+    ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : NO_DATA, ''],
   ];
   if (document.schedule) {
     const s = document.schedule;
-    cards.push(['schedule', `${count(s.scheduled)} scheduled`, `${count(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${count(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${count(s.connectionsNeeded)} needed` : ''}`]);
+    cards.push(['schedule', `${formatCount(s.scheduled)} scheduled`, `${formatCount(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${formatCount(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${formatCount(s.connectionsNeeded)} needed` : ''}`]);
   }
   out.push(
     '<div class="cards">' +
@@ -264,27 +264,27 @@ function faultsSection(document: ResultDocument): string {
       const observed = document.errors[type];
       // `down` counts outages (listener closures), every other fault counts calls.
       out.push(
-        `<tr><td><code>${escapeHtml(type)}</code>${type === 'down' ? ' <span class="muted">(outages)</span>' : ''}</td><td class="num">${escapeHtml(count(injected ?? 0))}</td>` +
-          `<td class="num">${escapeHtml(count(observed ?? 0))}</td></tr>`,
+        `<tr><td><code>${escapeHtml(type)}</code>${type === 'down' ? ' <span class="muted">(outages)</span>' : ''}</td><td class="num">${escapeHtml(formatCount(injected ?? 0))}</td>` +
+          `<td class="num">${escapeHtml(formatCount(observed ?? 0))}</td></tr>`,
       );
     }
     out.push('</tbody></table>');
   } else {
     out.push('<p class="muted">No fault injected, no error observed.</p>');
   }
-  const amplification = document.amplification === null || document.amplification === undefined ? 'no data' : `${document.amplification.toFixed(2)} calls/request`;
+  const amplification = document.amplification === null || document.amplification === undefined ? NO_DATA : formatFactor(document.amplification, 'calls/request');
   const facts: Array<[string, string]> = [
-    ['dependency calls', count(faults.upstreamCalls)],
-    ['passed through', count(faults.passedThrough)],
-    ['upstream errors', faults.upstreamErrors > 0 ? `${count(faults.upstreamErrors)}: calls passed through that got no answer from the upstream` : '0'],
+    ['dependency calls', formatCount(faults.upstreamCalls)],
+    ['passed through', formatCount(faults.passedThrough)],
+    ['upstream errors', faults.upstreamErrors > 0 ? `${formatCount(faults.upstreamErrors)}: calls passed through that got no answer from the upstream` : '0'],
     ['amplification', amplification],
-    ['client failures', `${count(document.requests.failed)} of ${count(document.requests.total)} requests`],
+    ['client failures', `${formatCount(document.requests.failed)} of ${formatCount(document.requests.total)} requests`],
   ];
   if (document.policy) {
     const p = document.policy;
     facts.push(
       ['policy', `retries ${p.retries} · backoff ${p.backoff} · retry on ${p.retryOn}${p.breaker ? ` · breaker ${p.breaker}` : ''}`],
-      ['policy did', `${count(p.attempts)} attempts · ${count(p.retried)} retries · ${count(p.failovers)} failovers · ${count(p.breakerRejections)} refused by an open breaker`],
+      ['policy did', `${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`],
     );
   }
   if (document.recovery && document.recovery.length > 0) {
@@ -298,10 +298,10 @@ function faultsSection(document: ResultDocument): string {
   if (providers.length > 0) {
     out.push('<table class="providers"><thead><tr><th>provider</th><th>target</th><th>listen</th><th class="num">calls</th><th class="num">passed through</th><th>injected</th></tr></thead><tbody>');
     for (const [name, stats] of providers) {
-      const injected = Object.entries(stats.injected).map(([type, n]) => `${type} × ${count(n)}`).join(', ') || 'none';
+      const injected = Object.entries(stats.injected).map(([type, n]) => `${type} × ${formatCount(n)}`).join(', ') || 'none';
       out.push(
         `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(stats.target)}</td><td>${escapeHtml(stats.listen)}</td>` +
-          `<td class="num">${escapeHtml(count(stats.calls))}</td><td class="num">${escapeHtml(count(stats.passedThrough))}</td><td>${escapeHtml(injected)}</td></tr>`,
+          `<td class="num">${escapeHtml(formatCount(stats.calls))}</td><td class="num">${escapeHtml(formatCount(stats.passedThrough))}</td><td>${escapeHtml(injected)}</td></tr>`,
       );
     }
     out.push('</tbody></table>');
@@ -317,7 +317,7 @@ function breakdownSection(document: ResultDocument): string {
     return (
       `<div><h4>${escapeHtml(title)}</h4><table><thead><tr><th></th><th class="num">count</th><th class="num">share</th></tr></thead><tbody>` +
       entries
-        .map(([key, n]) => `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(count(n))}</td><td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`)
+        .map(([key, n]) => `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(formatCount(n))}</td><td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`)
         .join('') +
       '</tbody></table></div>'
     );

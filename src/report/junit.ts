@@ -1,9 +1,5 @@
-import { formatMs } from '../util/duration.js';
-import { THRESHOLD_METRICS } from '../thresholds/metrics.js';
-import type { ThresholdVerdict } from '../thresholds/evaluate.js';
-import type { ResultDocument, ScenarioResult } from './result.js';
-
-export type { ScenarioResult };
+import type { ResultDocument, ScenarioResult, ThresholdVerdict } from '../model/result.js';
+import { formatCount, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
 
 /**
  * Renders results as JUnit XML, the format CI systems read (GitHub test-report actions, GitLab,
@@ -66,9 +62,8 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
       lines.push(`      <error message="run interrupted" type="interrupted">${xml(interruptedBody(verdict, document), 'text')}</error>`);
       lines.push('    </testcase>');
     } else if (!verdict.ok) {
-      const measured = formatMeasured(verdict, document);
       lines.push(`${open}>`);
-      const message = `${verdict.expression}: actual ${measured}${verdict.note ? ` (${verdict.note})` : ''}`;
+      const message = `${verdict.expression}: actual ${verdict.formatted}${verdict.note ? ` (${verdict.note})` : ''}`;
       lines.push(`      <failure message="${xml(message)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
       lines.push('    </testcase>');
     } else {
@@ -83,13 +78,13 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
 }
 
 function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
-  return [`threshold ${verdict.expression} missed: measured ${formatMeasured(verdict, document)}`, ...(verdict.note ? [verdict.note] : []), ...runContext(document)].join('\n');
+  return [`threshold ${verdict.expression} missed: measured ${verdict.formatted}`, ...(verdict.note ? [verdict.note] : []), ...runContext(document)].join('\n');
 }
 
 function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): string {
   return [
     `run interrupted after ${formatMs(document.durationMs)}: partial results, threshold ${verdict.expression} not decided ` +
-      `(measured so far ${formatMeasured(verdict, document)})`,
+      `(measured so far ${verdict.formatted})`,
     ...runContext(document),
   ].join('\n');
 }
@@ -98,43 +93,13 @@ function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): s
 export function runContext(document: ResultDocument): string[] {
   const { total, ok, failed, cancelled, dropped } = document.requests;
   return [
-    `requests: ${count(total)} total, ${count(ok)} ok, ${count(failed)} failed` +
-      (cancelled > 0 ? `, ${count(cancelled)} cut unanswered (sent, no answer when the run ended)` : '') +
-      (dropped > 0 ? `, ${count(dropped)} dropped (due, never sent)` : ''),
-    `success rate: ${percent(document.successRate)}`,
-    `p99: ${document.latencyMs ? formatMs(document.latencyMs.p99) : 'no data'}`,
-    `throughput: ${count(document.rps)} req/s`,
+    `requests: ${formatCount(total)} total, ${formatCount(ok)} ok, ${formatCount(failed)} failed` +
+      (cancelled > 0 ? `, ${formatCount(cancelled)} cut unanswered (sent, no answer when the run ended)` : '') +
+      (dropped > 0 ? `, ${formatCount(dropped)} dropped (due, never sent)` : ''),
+    `success rate: ${formatPercentOrNone(document.successRate)}`,
+    `p99: ${document.latencyMs ? formatMs(document.latencyMs.p99) : NO_DATA}`,
+    `throughput: ${formatCount(document.rps)} req/s`,
   ];
-}
-
-/** The metric an expression names: 'p99', 'p(99.9)', 'success_rate'... */
-export function thresholdMetric(expression: string): string {
-  const match = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\([^)]*\))?)/.exec(expression);
-  return match ? match[1]!.replace(/\s+/g, '') : expression.trim();
-}
-
-/** A threshold's measured value in its metric's unit: ratios as percent, latencies as durations. */
-export function formatMeasured(verdict: Pick<ThresholdVerdict, 'expression' | 'actual'>, document?: ResultDocument): string {
-  const metric = thresholdMetric(verdict.expression);
-  const { actual } = verdict;
-  if (actual === null) {
-    if (metric === 'recovery' && document?.recovery?.some((r) => r.recoveryMs === null)) return 'never recovered';
-    return 'no data';
-  }
-  const kind = THRESHOLD_METRICS[metric]?.kind ?? (/^p/.test(metric) ? 'duration' : 'number');
-  if (kind === 'ratio') return `${(actual * 100).toFixed(2)}%`;
-  if (kind === 'duration') return formatMs(actual);
-  if (metric === 'rps') return `${count(actual)}/s`;
-  if (metric === 'amplification') return `${actual.toFixed(2)} calls/request`;
-  return count(actual);
-}
-
-export function percent(ratio: number | null): string {
-  return ratio === null ? 'no data' : `${(ratio * 100).toFixed(2)}%`;
-}
-
-export function count(value: number): string {
-  return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
 }
 
 /** Seconds with 3 decimals, as JUnit wants them. */

@@ -2,7 +2,8 @@ import { UsageError } from '../errors.js';
 import { addStats, emptyStats } from '../proxy/stats.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
-import { connectionsNeeded, measuredFigures, RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from './result.js';
+import { RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from '../model/result.js';
+import { connectionsNeeded, measuredFigures } from './result.js';
 
 /**
  * Merges the results of the shards of one run (`--shard i/n` in n processes or machines) into the

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { renderJunit } from './junit.js';
 import { renderPrometheus } from './prometheus.js';
 import { renderHtml } from './html.js';
-import type { ScenarioResult } from './result.js';
+import type { ScenarioResult } from '../model/result.js';
 
 export const CAMPAIGN_SCHEMA_VERSION = 'resil/campaign-result@1';
 

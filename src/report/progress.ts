@@ -1,5 +1,5 @@
 import type { Progress } from '../engine/run.js';
-import { formatMs } from '../util/duration.js';
+import { formatMs } from '../util/format.js';
 
 /**
  * A live one-line progress display on a TTY (stderr): elapsed, done, rate, errors, in flight.

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../metrics/prometheus.js';
-import type { ScenarioResult } from './result.js';
+import type { ScenarioResult } from '../model/result.js';
 
 /**
  * The end state of runs in the Prometheus text exposition format, one `scenario` label per run.

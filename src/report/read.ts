@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { completeVerdict } from '../thresholds/evaluate.js';
 import { CAMPAIGN_SCHEMA_VERSION } from './outputs.js';
-import { RESULT_SCHEMA, type ResultDocument, type ScenarioResult } from './result.js';
+import { RESULT_SCHEMA, type ResultDocument, type ScenarioResult } from '../model/result.js';
 
 /**
  * Reads the result documents in a file (`resil report`, `--merge`, `--baseline`): one (load, chaos)
@@ -119,6 +120,12 @@ function normalizeResult(value: unknown, prefix: string, bad: Bad): ResultDocume
     stats.expected ??= 0;
     stats.unmatched ??= 0;
   }
+  // Verdicts from before they named their metric and carried the value as shown: found from the expression.
+  document.thresholds = document.thresholds.map((verdict, i) =>
+    typeof verdict.metric === 'string' && typeof verdict.kind === 'string' && typeof verdict.formatted === 'string'
+      ? verdict
+      : (completeVerdict(verdict, document) ?? bad(`${prefix}thresholds[${i}].expression`, 'names no threshold metric this resil knows')),
+  );
   return document;
 }
 

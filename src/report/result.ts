@@ -5,13 +5,11 @@ import type { LoadPlan } from '../engine/plan.js';
 import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { evaluateThresholds, type ThresholdVerdict } from '../thresholds/evaluate.js';
+import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
-import { computeRecovery, worstRecoveryMs, type WindowRecovery } from '../chaos/recovery.js';
-import type { ProxyStats } from '../proxy/stats.js';
-import { chaosWarnings, dependencyCalls, noCallNote } from '../chaos/verdicts.js';
-
-export const RESULT_SCHEMA = 'resil/result@1';
+import { computeRecovery } from '../chaos/recovery.js';
+import { chaosWarnings } from '../chaos/verdicts.js';
+import { RESULT_SCHEMA, type ChaosFacts, type ChaosFaults, type MeasuredFigures, type ResultDocument, type ScenarioResult } from '../model/result.js';
 
 /** The latency figures reports show, in order, with their labels. */
 export const LATENCY_COLUMNS: ReadonlyArray<[keyof LatencySummaryMs, string]> = [
@@ -24,98 +22,6 @@ export const LATENCY_COLUMNS: ReadonlyArray<[keyof LatencySummaryMs, string]> = 
   ['p999', 'p99.9'],
   ['max', 'max'],
 ];
-
-/** The result document: a public contract read by CI steps, dashboards and `resil report`. */
-export interface ResultDocument {
-  schema: typeof RESULT_SCHEMA;
-  command: string;
-  /** Same value for results of the same campaign (shards to merge); see fingerprintOf. */
-  fingerprint: string;
-  /** This result's shard, or null for a whole run. A merged result has `mergedShards` instead. */
-  shard: { index: number; count: number } | null;
-  mergedShards?: number;
-  /** Campaign runs: the scenario's name. */
-  scenario?: string;
-  /** The target with credentials and token-like query values removed. */
-  target: string;
-  seed: number;
-  startedAt: string;
-  durationMs: number;
-  interrupted: boolean;
-  model: 'closed' | 'open';
-  settings: ResultSettings;
-  /**
-   * total = ok + failed, the requests that ended with an answer or an error; cancelled (sent, still
-   * unanswered when the grace period ran out, or waiting in backoff at stop) and dropped (open model:
-   * due, never sent) are outside it. total + cancelled = the requests sent.
-   */
-  requests: { total: number; ok: number; failed: number; cancelled: number; dropped: number };
-  /** ok ÷ (total + dropped + cancelled): a request never sent, or sent and never answered, counts as a failure. */
-  successRate: number | null;
-  rps: number;
-  latencyMs: LatencySummaryMs | null;
-  serviceTimeMs: LatencySummaryMs | null;
-  /** Open model only: the schedule and how well it was kept. */
-  schedule: {
-    /** Requests per second; null when stages set it. */
-    rate: number | null;
-    stages: Array<{ durationMs: number; rate: number; requests: number }> | null;
-    /** Requests in the schedule: in a shard's result, that shard's part (merging adds them up). */
-    scheduled: number;
-    lateStarts: number;
-    lateStartMs: number;
-    /**
-     * The most connections in use at once (per thread, added up over threads and shards). This and
-     * the next two are null in results of a resil from before they were measured.
-     */
-    peakConnections: number | null;
-    /** Requests that, when due, found every connection busy at --max-connections (they waited, or were dropped). */
-    waitedForConnection: number | null;
-    /** Connections that would have kept the schedule: see connectionsNeeded(). */
-    connectionsNeeded: number | null;
-  } | null;
-  statusCodes: Record<string, number>;
-  errors: Record<string, number>;
-  thresholds: ThresholdVerdict[];
-  timeline: Array<{ t: number; requests: number; ok: number; p99Ms: number | null }>;
-  histograms: { latency: string; serviceTime: string | null; timeline: Array<string | null> };
-  /** Chaos runs only: what the proxies did. */
-  faults?: ChaosFaults;
-  /** Chaos runs only: dependency calls per request. */
-  amplification?: number | null;
-  /** Chaos runs only: per fault window, the time back to steady state. */
-  recovery?: WindowRecovery[];
-  faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
-  /** Policy mode only: the client policy and what it did. */
-  policy?: PolicySummary;
-  /**
-   * What made the run prove less than asked without failing it (an upstream that did not answer, a
-   * fault rate far below the one asked for...), one line each. Absent in results from before it.
-   */
-  warnings?: string[];
-  /** Flag values that came from RESIL_* variables, as shown (secrets redacted); absent when none did. */
-  fromEnvironment?: Record<string, string>;
-}
-
-export interface PolicySummary {
-  retries: number;
-  backoff: string;
-  retryOn: string;
-  breaker: string | null;
-  /** Providers tried in order (1 + failovers). */
-  providers: number;
-  /** HTTP attempts made, retries among them, failovers to a later provider, calls refused by an open breaker. */
-  attempts: number;
-  retried: number;
-  failovers: number;
-  breakerRejections: number;
-}
-
-/** One named run, as the CI reporters take it: a scenario of a campaign, or the single run of a command. */
-export interface ScenarioResult {
-  name: string;
-  document: ResultDocument;
-}
 
 /**
  * The verdict over several runs, for reports: 'all 4 thresholds passed', 'the 1 threshold passed · 1 warning',
@@ -146,39 +52,6 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
 
 export function plural(n: number, word: string): string {
   return n === 1 ? word : `${word}s`;
-}
-
-/** The proxies' side of a chaos run, summed over providers and per provider. */
-export interface ChaosFaults {
-  injected: Record<string, number>;
-  /** Dependency calls the proxies received. */
-  upstreamCalls: number;
-  /** Calls that reached the real upstream (or mock): exactly what it saw. */
-  passedThrough: number;
-  upstreamErrors: number;
-  providers: Record<string, ProxyStats & { target: string; listen: string }>;
-}
-
-/** What a chaos run adds to the facts of a load run. */
-export interface ChaosFacts {
-  providers: Record<string, ProxyStats & { target: string; listen: string }>;
-  windows: Array<{ source: string; startMs: number; endMs: number }>;
-  /** Policy mode: resil's own client, not a service, calls the proxies. */
-  clientIsSubject?: boolean;
-}
-
-export interface ResultSettings {
-  method: string;
-  concurrency: number;
-  /** Open model: the bound on connections opened on demand; null in the closed model. */
-  maxConnections: number | null;
-  requests: number | null;
-  durationMs: number | null;
-  rate: number | null;
-  timeoutMs: number;
-  workers: number;
-  headers: Record<string, string>;
-  expectStatus: string;
 }
 
 export interface RunFacts {
@@ -262,13 +135,6 @@ export function attemptedRequests(requests: { total: number; cancelled: number; 
   return requests.total + requests.cancelled + (requests.dropped ?? 0);
 }
 
-/** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
-export type MeasuredFigures = Pick<
-  ResultDocument,
-  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms' | 'warnings'
-> &
-  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;
-
 export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, thresholds: readonly Threshold[], chaosFacts?: ChaosFacts): MeasuredFigures {
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
@@ -277,23 +143,6 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
   const successRate = attempted > 0 ? snapshot.ok / attempted : null;
   const rps = durationMs > 0 ? snapshot.total / (durationMs / 1000) : 0;
   const chaos = chaosFacts ? chaosFigures(chaosFacts, snapshot) : undefined;
-  const verdicts = evaluateThresholds(thresholds, {
-    successRate,
-    rps,
-    latencyMs,
-    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
-    amplification: chaos?.amplification ?? null,
-    recoveryMs: chaos ? worstRecoveryMs(chaos.recovery) : null,
-    dependencyCalls: chaosFacts ? dependencyCalls(chaosFacts.providers) : null,
-  });
-  if (chaosFacts) {
-    // A chaos run that no dependency call reached proved nothing: say why and what to change.
-    verdicts.forEach((verdict, i) => {
-      if (!verdict.ok && verdict.actual === 0 && thresholds[i]!.metric === 'dependency_calls') {
-        verdict.note = noCallNote(chaosFacts.providers, { clientIsSubject: chaosFacts.clientIsSubject ?? false, requests: snapshot.total, refused: snapshot.errors.refused ?? 0 });
-      }
-    });
-  }
   const timeline = snapshot.timeline.map((second) => {
     let p99Ms: number | null = null;
     if (second.histogram !== null) {
@@ -311,7 +160,7 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     serviceTimeMs: serviceHistogram === null ? latencyMs : summarize(serviceHistogram),
     statusCodes: snapshot.statusCodes,
     errors: snapshot.errors,
-    thresholds: verdicts,
+    thresholds: [],
     warnings: chaosFacts ? chaosWarnings(chaosFacts.providers, chaosFacts.windows, durationMs) : [],
     timeline,
     histograms: {
@@ -321,6 +170,14 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     },
     ...chaos,
   };
+  // Judged on the figures as measured, not as the document rounds them.
+  figures.thresholds = evaluateThresholds(thresholds, {
+    ...figures,
+    successRate,
+    rps,
+    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
+    ...(chaosFacts ? { chaos: chaosFacts } : {}),
+  });
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return figures;

@@ -2,8 +2,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { envSummary } from '../cli/env-flags.js';
 import { shardShare } from '../engine/share.js';
-import { formatMs } from '../util/duration.js';
-import { campaignVerdict, LATENCY_COLUMNS, plural, type ResultDocument } from './result.js';
+import type { ResultDocument } from '../model/result.js';
+import { formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
+import { campaignVerdict, LATENCY_COLUMNS, plural } from './result.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -22,7 +23,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
   // A shard's settings are the whole run's: say which part of them this shard had.
   const { shard } = document;
-  const connections = (whole: number) => (shard ? `${n(shardShare(whole, shard, document.settings.workers))} of ${n(whole)}` : n(whole));
+  const connections = (whole: number) => (shard ? `${formatCount(shardShare(whole, shard, document.settings.workers))} of ${formatCount(whole)}` : formatCount(whole));
   const model =
     document.model === 'open'
       ? `open model, ${shard ? `shard ${shard.index + 1}/${shard.count} of ` : ''}${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${connections(document.settings.maxConnections ?? document.settings.concurrency)} connections`
@@ -35,21 +36,21 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
 
   const { total, ok, failed, cancelled, dropped } = document.requests;
   const overview = new Table({ style: tableStyle });
-  const rate = document.successRate === null ? '-' : `${(document.successRate * 100).toFixed(2)}%`;
+  const rate = document.successRate === null ? '-' : formatPercent(document.successRate);
   overview.push(
-    { requests: `${n(total)} total · ${n(ok)} ok · ${failed > 0 ? c.red(n(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${c.red(n(cancelled) + ' cut unanswered')} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(n(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    { requests: `${formatCount(total)} total · ${formatCount(ok)} ok · ${failed > 0 ? c.red(formatCount(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${c.red(formatCount(cancelled) + ' cut unanswered')} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(formatCount(dropped) + ' dropped')} (due, never sent)` : ''}` },
     { 'success rate': colourRate(c, document.successRate, rate) + unansweredNote(c, cancelled, dropped) },
-    { throughput: `${n(document.rps)} req/s` },
+    { throughput: `${formatCount(document.rps)} req/s` },
   );
   if (document.schedule) {
     const { scheduled, lateStarts, lateStartMs, peakConnections, waitedForConnection, connectionsNeeded } = document.schedule;
-    overview.push({ schedule: `${n(scheduled)} scheduled · ${n(lateStarts)} started more than ${lateStartMs}ms late` });
+    overview.push({ schedule: `${formatCount(scheduled)} scheduled · ${formatCount(lateStarts)} started more than ${lateStartMs}ms late` });
     // null: a result from a resil that did not measure connections yet.
     if (peakConnections !== null && waitedForConnection !== null && connectionsNeeded !== null) {
       const connections =
         waitedForConnection > 0
-          ? `${n(peakConnections)} at most · ${c.yellow(`${n(waitedForConnection)} requests found none free`)} · about ${n(connectionsNeeded)} would keep the schedule`
-          : `${n(peakConnections)} at most, enough to keep the schedule`;
+          ? `${formatCount(peakConnections)} at most · ${c.yellow(`${formatCount(waitedForConnection)} requests found none free`)} · about ${formatCount(connectionsNeeded)} would keep the schedule`
+          : `${formatCount(peakConnections)} at most, enough to keep the schedule`;
       overview.push({ connections });
     }
   }
@@ -67,10 +68,10 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
     lines.push(c.yellow('no complete response: no latency to report'));
   }
 
-  const statuses = Object.entries(document.statusCodes).map(([code, count]) => `${code} × ${n(count)}`);
+  const statuses = Object.entries(document.statusCodes).map(([code, count]) => `${code} × ${formatCount(count)}`);
   const errors = Object.entries(document.errors)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, count]) => `${name} × ${n(count)}`);
+    .map(([name, count]) => `${name} × ${formatCount(count)}`);
   lines.push(`status codes  ${statuses.length > 0 ? statuses.join(' · ') : '-'}`);
   lines.push(`errors        ${errors.length > 0 ? c.red(errors.join(' · ')) : 'none'}`);
   if (document.faults) lines.push(...chaosLines(document, c));
@@ -79,7 +80,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const verdicts = new Table({ head: ['threshold', 'actual', ''], style: tableStyle });
   for (const verdict of document.thresholds) {
     const label = verdict.default ? `${verdict.expression} ${c.dim('(default)')}` : verdict.expression;
-    verdicts.push([label, formatActual(verdict.expression, verdict.actual), verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
+    verdicts.push([label, verdict.formatted, verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
   }
   lines.push(verdicts.toString());
   for (const verdict of document.thresholds) if (!verdict.ok && verdict.note) lines.push(c.red(`✗ ${verdict.note}`));
@@ -95,20 +96,20 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
   // `down` counts outages, not calls: it has its own line.
   const injected = Object.entries(faults.injected)
     .filter(([name]) => name !== 'down')
-    .map(([name, count]) => `${name} × ${n(count)}`);
-  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${n(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}` : '';
+    .map(([name, count]) => `${name} × ${formatCount(count)}`);
+  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${formatCount(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}` : '';
   const lines = [
-    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${n(faults.upstreamCalls)} dependency calls, ${n(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
+    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${formatCount(faults.upstreamCalls)} dependency calls, ${formatCount(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
   ];
   const outages = Object.entries(faults.providers).filter(([, stats]) => (stats.injected.down ?? 0) > 0);
   if (outages.length > 0) {
-    const each = outages.map(([name, stats]) => (Object.keys(faults.providers).length > 1 ? `${name} × ${n(stats.injected.down!)}` : n(stats.injected.down!)));
+    const each = outages.map(([name, stats]) => (Object.keys(faults.providers).length > 1 ? `${name} × ${formatCount(stats.injected.down!)}` : formatCount(stats.injected.down!)));
     lines.push(`outages       ${c.yellow(each.join(' · '))}  ${c.dim("(fault 'down': listener closed, calls refused meanwhile are not counted)")}`);
   }
-  lines.push(`amplification ${document.amplification === null || document.amplification === undefined ? '-' : document.amplification.toFixed(2)} dependency calls per request`);
+  lines.push(`amplification ${document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)} dependency calls per request`);
   if (document.policy) {
     const p = document.policy;
-    lines.push(`policy        ${n(p.attempts)} attempts · ${n(p.retried)} retries · ${n(p.failovers)} failovers · ${n(p.breakerRejections)} refused by an open breaker`);
+    lines.push(`policy        ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`);
   }
   if (document.recovery && document.recovery.length > 0) {
     lines.push(`recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`);
@@ -127,24 +128,9 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
   return lines;
 }
 
-function n(value: number): string {
-  return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
-}
-
 function colourRate(c: ChalkInstance, rate: number | null, text: string): string {
   if (rate === null) return text;
   return rate >= 0.99 ? c.green(text) : rate >= 0.9 ? c.yellow(text) : c.red(text);
-}
-
-/** The measured value in the unit the expression uses: ratios as percent, latencies as durations. */
-function formatActual(expression: string, actual: number | null): string {
-  if (actual === null) return 'no data';
-  const metric = expression.split(/[<>=]/)[0]!.trim();
-  if (metric === 'success_rate' || metric === 'error_rate') return `${(actual * 100).toFixed(2)}%`;
-  if (metric === 'rps') return `${n(actual)}/s`;
-  if (metric === 'amplification') return actual.toFixed(2);
-  if (metric === 'dependency_calls') return n(actual);
-  return formatMs(actual);
 }
 
 /** Which requests outside the total the success rate counts as failed, if any. */

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
 import type { FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
-import type { ChaosFacts, ResultDocument } from '../report/result.js';
+import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
 

@@ -1,7 +1,8 @@
 import { measurePlan, type EngineHooks } from '../engine/run.js';
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
-import { buildResultDocument, type ChaosFacts, type ResultDocument, type RunFacts } from '../report/result.js';
+import type { ChaosFacts, ResultDocument } from '../model/result.js';
+import { buildResultDocument, type RunFacts } from '../report/result.js';
 
 export interface RunHooks extends EngineHooks {
   /** Name recorded as the result's `command` (default 'load'). */

@@ -1,57 +1,7 @@
-import type { Threshold } from './parse.js';
-
-/** What a threshold is evaluated against: figures in canonical units (ratios 0..1, ms, per second). */
-export interface MetricSource {
-  successRate: number | null;
-  rps: number;
-  latencyMs: { min: number; mean: number; max: number } | null;
-  /** Latency at a percentile (0..100] in ms, or null when nothing was measured. */
-  percentileMs(percentile: number): number | null;
-  /** Chaos runs: dependency calls per request (null outside chaos). */
-  amplification?: number | null;
-  /**
-   * Chaos runs: the longest recovery over the fault windows in ms; Infinity when a window never
-   * recovered; null when there is nothing to measure (no windows).
-   */
-  recoveryMs?: number | null;
-  /** Chaos runs: dependency calls the proxies received and served (null outside chaos). */
-  dependencyCalls?: number | null;
-}
-
-export interface ThresholdVerdict {
-  expression: string;
-  ok: boolean;
-  /** The measured value in the metric's canonical unit, or null when there was nothing to measure. */
-  actual: number | null;
-  default?: true;
-  /** Why it failed and what to change, when resil knows (a chaos run no dependency call reached). */
-  note?: string;
-}
-
-export function measure(threshold: Threshold, source: MetricSource): number | null {
-  switch (threshold.metric) {
-    case 'success_rate':
-      return source.successRate;
-    case 'error_rate':
-      return source.successRate === null ? null : 1 - source.successRate;
-    case 'rps':
-      return source.rps;
-    case 'mean':
-    case 'min':
-    case 'max':
-      return source.latencyMs ? source.latencyMs[threshold.metric] : null;
-    case 'p':
-      return source.percentileMs(threshold.percentile!);
-    case 'amplification':
-      return source.amplification ?? null;
-    case 'recovery':
-      return source.recoveryMs ?? null;
-    case 'dependency_calls':
-      return source.dependencyCalls ?? null;
-    default:
-      return null;
-  }
-}
+import { decodeHistogram, type LatencySummaryMs } from '../metrics/histogram.js';
+import type { ResultDocument, ThresholdVerdict } from '../model/result.js';
+import { formatMetric, metricNamed, type Metric, type MetricSource } from './metrics.js';
+import { metricOfExpression, type Threshold } from './parse.js';
 
 export function compare(actual: number, comparator: Threshold['comparator'], expected: number): boolean {
   switch (comparator) {
@@ -71,12 +21,96 @@ export function compare(actual: number, comparator: Threshold['comparator'], exp
 /** Evaluates every threshold; a metric with no measurement fails (nothing proved). */
 export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdVerdict[] {
   return thresholds.map((threshold) => {
-    const actual = measure(threshold, source);
-    const ok = actual !== null && Number.isFinite(actual) && compare(actual, threshold.comparator, threshold.value);
-    const verdict: ThresholdVerdict = { expression: threshold.source, ok, actual: actual === null || !Number.isFinite(actual) ? null : round(actual) };
+    const metric = registered(threshold.metric);
+    const measured = metric.measure(source, threshold.percentile);
+    const ok = measured !== null && Number.isFinite(measured) && compare(measured, threshold.comparator, threshold.value);
+    const verdict = verdictOf(threshold.source, metric, threshold.percentile, ok, measured);
     if (threshold.isDefault) verdict.default = true;
+    if (!ok) {
+      const note = metric.explain?.(verdict.actual, source);
+      if (note !== undefined) verdict.note = note;
+    }
     return verdict;
   });
+}
+
+/**
+ * A verdict as written by a resil from before verdicts named their metric and carried the value as
+ * shown: those fields found from its expression and the result it belongs to. Undefined when the
+ * expression names no metric resil knows.
+ */
+export function completeVerdict(
+  verdict: Pick<ThresholdVerdict, 'expression' | 'ok'> & Partial<ThresholdVerdict>,
+  document: ResultDocument,
+): ThresholdVerdict | undefined {
+  const named = metricOfExpression(verdict.expression);
+  if (!named) return undefined;
+  const metric = registered(named.metric);
+  // Stored null: nothing measured, or a measure with no finite value ('never recovered'): measured again to tell.
+  const again = verdict.actual == null ? metric.measure(documentSource(document), named.percentile) : null;
+  const measured = verdict.actual ?? (again !== null && !Number.isFinite(again) ? again : null);
+  const { default: isDefault, note } = verdict;
+  return {
+    ...verdictOf(verdict.expression, metric, named.percentile, verdict.ok, measured),
+    ...(isDefault ? { default: true as const } : {}),
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** The percentiles a result's latency summary holds. */
+const SUMMARY_PERCENTILES: Readonly<Partial<Record<string, keyof LatencySummaryMs>>> = {
+  50: 'p50',
+  90: 'p90',
+  95: 'p95',
+  99: 'p99',
+  99.9: 'p999',
+};
+
+/**
+ * A saved result as a source to measure metrics on (comparisons, verdicts of an older resil): the
+ * percentiles the summary holds from it, any other from the latency histogram.
+ */
+export function documentSource(document: ResultDocument): MetricSource {
+  return {
+    ...document,
+    percentileMs(percentile) {
+      if (document.latencyMs === null) return null;
+      const key = SUMMARY_PERCENTILES[String(percentile)];
+      if (key !== undefined) return document.latencyMs[key];
+      const histogram = decodeHistogram(document.histograms.latency);
+      try {
+        return histogram.totalCount === 0 ? null : histogram.getValueAtPercentile(percentile) / 1000;
+      } finally {
+        histogram.destroy();
+      }
+    },
+  };
+}
+
+function verdictOf(
+  expression: string,
+  metric: Metric,
+  percentile: number | undefined,
+  ok: boolean,
+  measured: number | null,
+): ThresholdVerdict {
+  const actual = measured === null || !Number.isFinite(measured) ? null : round(measured);
+  return {
+    expression,
+    metric: metric.name,
+    ...(percentile === undefined ? {} : { percentile }),
+    kind: metric.kind,
+    ok,
+    actual,
+    formatted: formatMetric(metric, actual ?? measured),
+  };
+}
+
+/** The registry entry of a parsed threshold's metric: the parser only makes thresholds on registered ones. */
+function registered(name: string): Metric {
+  const metric = metricNamed(name);
+  if (!metric) throw new Error(`threshold metric '${name}' is not in the registry`);
+  return metric;
 }
 
 function round(value: number): number {

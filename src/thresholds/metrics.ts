@@ -1,53 +1,253 @@
-/**
- * The metrics a threshold may name, and how a value for each is written.
- * `ratio` takes 0.95 or 95%; `duration` takes 300ms, 1s, 250us (a bare number is ms, as in k6);
- * `number` takes a plain number.
- */
-export type MetricKind = 'ratio' | 'duration' | 'number';
+import { worstRecoveryMs } from '../chaos/recovery.js';
+import { dependencyCalls, noCallNote } from '../chaos/verdicts.js';
+import type { ChaosFacts, MeasuredFigures, MetricKind } from '../model/result.js';
+import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA } from '../util/format.js';
 
-export interface MetricSpec {
+/**
+ * The threshold metric registry: every metric a threshold may name, with what it is, how it is
+ * measured from a result's figures and how its value is written. Parser, evaluation, every report
+ * and `resil report --baseline` read it from here; none of them knows a metric by name. Adding a
+ * metric is one entry below plus the result field its `measure` reads (src/model/result.ts).
+ *
+ * How a value is written in a threshold follows the kind: `ratio` takes 0.95 or 95%; `duration` takes
+ * 300ms, 1s, 250us (a bare number is ms, as in k6); `rate`, `count` and `factor` take a plain number.
+ */
+
+/**
+ * What a threshold is measured on: a result's figures (unrounded where the document rounds them), the
+ * latency at any percentile, and in chaos runs what the proxies saw (for the notes on a failure).
+ */
+export type MetricSource = Omit<MeasuredFigures, 'thresholds'> & {
+  /** Latency at a percentile (0..100] in ms, or null when nothing was measured. */
+  percentileMs(percentile: number): number | null;
+  chaos?: ChaosFacts;
+};
+
+export interface Metric {
+  /** The name thresholds use; a family's name is what its verdicts carry ('p', with a percentile). */
+  name: string;
   kind: MetricKind;
+  /** The unit `measure` returns: 'ratio' (0..1), 'ms', 'req/s', 'calls', 'calls/request'. */
+  unit: string;
+  /** Which way is better, for comparisons with a baseline: a rise of a 'lower' metric is a worsening. */
+  better: 'higher' | 'lower';
   description: string;
   /** Measured by chaos runs only: a load run has nothing to judge it on. */
   chaos?: true;
+  /** The metric this one judges the same thing as: a user's threshold on either replaces a default on the other. */
+  sameAs?: string;
+  /** `resil report --baseline`: compared unless told otherwise ('default'), or on --metrics only ('opt-in'); absent: never. */
+  compare?: 'default' | 'opt-in';
+  /** A family of metrics told apart by a percentile (p99, p(99.9)): the names it takes. */
+  percentiles?: {
+    shorthands: ReadonlyArray<{ name: string; percentile: number; compare?: 'default' | 'opt-in' }>;
+    /** The general form, as the list of known names shows it, and its pattern (the percentile as written). */
+    written: string;
+    call: RegExp;
+  };
+  /** The value in `unit`; null when there is nothing to measure; Infinity when it never came (see `infinite`). */
+  measure(source: MetricSource, percentile?: number): number | null;
+  /** What an infinite measure is called ('never recovered'); without it, it is no data. */
+  infinite?: string;
+  /** Why a failed threshold on this metric proved nothing, and what to change, when resil knows. */
+  explain?(actual: number | null, source: MetricSource): string | undefined;
 }
 
-export const THRESHOLD_METRICS: Readonly<Record<string, MetricSpec>> = {
-  success_rate: { kind: 'ratio', description: 'share of requests that passed every check (requests cut unanswered at stop or dropped count as failed)' },
-  error_rate: { kind: 'ratio', description: 'share of requests that failed, cut unanswered at stop or dropped' },
-  rps: { kind: 'number', description: 'completed requests per second' },
-  mean: { kind: 'duration', description: 'mean latency' },
-  min: { kind: 'duration', description: 'fastest request' },
-  max: { kind: 'duration', description: 'slowest request' },
-  amplification: { kind: 'number', description: 'chaos: dependency calls per request', chaos: true },
-  recovery: { kind: 'duration', description: 'chaos: longest time from the end of a fault window back to steady state', chaos: true },
-  dependency_calls: { kind: 'number', description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)', chaos: true },
-  // Percentiles: p50, p90, p95, p99, p999 and the general p(N) form, all of kind 'duration'.
-};
+const METRICS: readonly Metric[] = [
+  {
+    name: 'success_rate',
+    kind: 'ratio',
+    unit: 'ratio',
+    better: 'higher',
+    compare: 'default',
+    description: 'share of requests that passed every check (requests cut unanswered at stop or dropped count as failed)',
+    measure: (s) => s.successRate,
+  },
+  {
+    name: 'error_rate',
+    kind: 'ratio',
+    unit: 'ratio',
+    better: 'lower',
+    sameAs: 'success_rate',
+    description: 'share of requests that failed, cut unanswered at stop or dropped',
+    measure: (s) => (s.successRate === null ? null : 1 - s.successRate),
+  },
+  {
+    name: 'rps',
+    kind: 'rate',
+    unit: 'req/s',
+    better: 'higher',
+    compare: 'default',
+    description: 'completed requests per second',
+    measure: (s) => s.rps,
+  },
+  {
+    name: 'min',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    description: 'fastest request',
+    measure: (s) => s.latencyMs?.min ?? null,
+  },
+  {
+    name: 'mean',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    compare: 'opt-in',
+    description: 'mean latency',
+    measure: (s) => s.latencyMs?.mean ?? null,
+  },
+  {
+    name: 'p',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    description: 'latency at a percentile: p50, p75, p90, p95, p99, p999 (99.9) or p(N) for any N in (0, 100]',
+    percentiles: {
+      shorthands: [
+        { name: 'p50', percentile: 50, compare: 'default' },
+        { name: 'p75', percentile: 75 },
+        { name: 'p90', percentile: 90, compare: 'opt-in' },
+        { name: 'p95', percentile: 95, compare: 'default' },
+        { name: 'p99', percentile: 99, compare: 'default' },
+        { name: 'p999', percentile: 99.9, compare: 'opt-in' },
+      ],
+      written: 'p(N)',
+      call: /^p\(\s*(\d+(?:\.\d+)?)\s*\)$/,
+    },
+    measure: (s, percentile) => (percentile === undefined ? null : s.percentileMs(percentile)),
+  },
+  {
+    name: 'max',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    compare: 'opt-in',
+    description: 'slowest request',
+    measure: (s) => s.latencyMs?.max ?? null,
+  },
+  {
+    name: 'amplification',
+    kind: 'factor',
+    unit: 'calls/request',
+    better: 'lower',
+    chaos: true,
+    description: 'chaos: dependency calls per request',
+    measure: (s) => s.amplification ?? null,
+  },
+  {
+    name: 'recovery',
+    kind: 'duration',
+    unit: 'ms',
+    better: 'lower',
+    chaos: true,
+    description: 'chaos: longest time from the end of a fault window back to steady state',
+    // Infinity when a window never recovered; null with no window.
+    measure: (s) => (s.recovery ? worstRecoveryMs(s.recovery) : null),
+    infinite: 'never recovered',
+  },
+  {
+    name: 'dependency_calls',
+    kind: 'count',
+    unit: 'calls',
+    better: 'higher',
+    chaos: true,
+    description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)',
+    measure: (s) => (s.faults ? dependencyCalls(s.faults.providers) : null),
+    // A chaos run that no dependency call reached proved nothing: say why and what to change.
+    explain: (actual, s) => {
+      if (actual !== 0 || !s.chaos) return undefined;
+      const run = { clientIsSubject: s.chaos.clientIsSubject ?? false, requests: s.requests.total, refused: s.errors.refused ?? 0 };
+      return noCallNote(s.chaos.providers, run);
+    },
+  },
+];
 
-export const PERCENTILE_SHORTHANDS: Readonly<Record<string, number>> = {
-  p50: 50,
-  p75: 75,
-  p90: 90,
-  p95: 95,
-  p99: 99,
-  p999: 99.9,
-};
+/** Every metric, in the order lists show them (latency from fastest to slowest, as reports show it). */
+export function thresholdMetrics(): readonly Metric[] {
+  return METRICS;
+}
+
+/** The metric of a threshold or verdict by its registry name ('success_rate', 'p'), or undefined. */
+export function metricNamed(name: string): Metric | undefined {
+  return METRICS.find((metric) => metric.name === name);
+}
 
 /**
- * Metrics that judge the same thing: a user's threshold on one replaces a default on any of them
- * (`error_rate<5%` replaces the default `success_rate>=0.9`).
+ * The metric a threshold names as written ('success_rate', 'p99', 'p(99.9)'), or undefined. The
+ * percentile of the general form comes as written (`percentileText`): the parser checks its range.
  */
-const SAME_AS: Readonly<Record<string, string>> = { error_rate: 'success_rate' };
-
-/** The thing a threshold judges, for deciding whether the user's thresholds replace a default. */
-export function judges(metric: string, percentile?: number): string {
-  if (metric === 'p') return `p(${percentile})`;
-  return SAME_AS[metric] ?? metric;
+export function resolveMetricName(name: string): { metric: Metric; percentile?: number; percentileText?: string } | undefined {
+  for (const metric of METRICS) {
+    if (!metric.percentiles) {
+      if (metric.name === name) return { metric };
+      continue;
+    }
+    const shorthand = metric.percentiles.shorthands.find((s) => s.name === name);
+    if (shorthand) return { metric, percentile: shorthand.percentile };
+    const call = metric.percentiles.call.exec(name);
+    if (call) return { metric, percentile: Number(call[1]), percentileText: call[1]! };
+  }
+  return undefined;
 }
 
+/** The names a threshold may use, for messages: 'success_rate', ..., 'p50', ..., 'p(N)'. */
 export function knownMetricNames(): string[] {
-  return [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS), 'p(N)'];
+  return METRICS.flatMap((m) => (m.percentiles ? [...m.percentiles.shorthands.map((s) => s.name), m.percentiles.written] : [m.name]));
+}
+
+/** The exact names a threshold may use, to suggest the closest to a mistyped one. */
+export function suggestableMetricNames(): string[] {
+  return METRICS.flatMap((m) => (m.percentiles ? m.percentiles.shorthands.map((s) => s.name) : [m.name]));
+}
+
+/** A metric as `resil report --baseline` compares it: by its written name, from the registry. */
+export interface ComparedMetric {
+  name: string;
+  metric: Metric;
+  percentile?: number;
+  byDefault: boolean;
+}
+
+/** The metrics a comparison with a baseline may take: those compared by default first, in registry order. */
+export function comparedMetrics(): ComparedMetric[] {
+  const all = METRICS.flatMap((metric): ComparedMetric[] => {
+    if (metric.percentiles) {
+      const compared = metric.percentiles.shorthands.filter((s) => s.compare !== undefined);
+      return compared.map((s) => ({ name: s.name, metric, percentile: s.percentile, byDefault: s.compare === 'default' }));
+    }
+    return metric.compare ? [{ name: metric.name, metric, byDefault: metric.compare === 'default' }] : [];
+  });
+  return [...all.filter((m) => m.byDefault), ...all.filter((m) => !m.byDefault)];
+}
+
+/**
+ * A measured value as every report writes it, by its metric's kind: 97.00%, 310.0ms, 480/s, 1,300,
+ * 1.30 calls/request (a factor with its unit); NO_DATA for null, the metric's word for Infinity.
+ */
+export function formatMetric(metric: Metric, measured: number | null): string {
+  if (measured === null || Number.isNaN(measured)) return NO_DATA;
+  if (!Number.isFinite(measured)) return metric.infinite ?? NO_DATA;
+  switch (metric.kind) {
+    case 'ratio':
+      return formatPercent(measured);
+    case 'duration':
+      return formatMs(measured);
+    case 'rate':
+      return formatRate(measured);
+    case 'count':
+      return formatCount(measured);
+    case 'factor':
+      return formatFactor(measured, metric.unit);
+  }
+}
+
+/** The thing a threshold judges, for deciding whether the user's thresholds replace a default. */
+export function judges(name: string, percentile?: number): string {
+  const metric = metricNamed(name);
+  if (metric?.percentiles) return `${metric.name}(${percentile})`;
+  return metric?.sameAs ?? name;
 }
 
 /**
@@ -55,6 +255,6 @@ export function knownMetricNames(): string[] {
  * recovery), or undefined when it can. `where` says how to make the run a chaos run.
  */
 export function chaosOnlyProblem(source: string, metric: string, where: string): string | undefined {
-  if (!Object.hasOwn(THRESHOLD_METRICS, metric) || !THRESHOLD_METRICS[metric]!.chaos) return undefined;
+  if (!metricNamed(metric)?.chaos) return undefined;
   return `threshold '${source}': ${metric} is measured by chaos runs only (${where}); a load run would always fail it with no data`;
 }

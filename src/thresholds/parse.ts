@@ -1,26 +1,29 @@
 import { UsageError } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
 import { closestName } from '../util/suggest.js';
-import { judges, knownMetricNames, PERCENTILE_SHORTHANDS, THRESHOLD_METRICS, type MetricKind } from './metrics.js';
+import type { MetricKind } from '../model/result.js';
+import { judges, knownMetricNames, resolveMetricName, suggestableMetricNames } from './metrics.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==';
 
 /** A parsed threshold. `source` is the user's text, kept verbatim for reports. */
 export interface Threshold {
   source: string;
-  /** Metric name as evaluated: 'success_rate', 'p', 'rps'... ('p' carries `percentile`). */
+  /** The registry's name of the metric: 'success_rate', 'p', 'rps'... ('p' carries `percentile`). */
   metric: string;
   percentile?: number;
   comparator: Comparator;
-  /** Canonical units: ratios as 0..1, durations in ms, numbers as given. */
+  /** In the metric's base unit: ratios as 0..1, durations in ms, rates, counts and factors as given. */
   value: number;
   kind: MetricKind;
   /** True when resil added it because the user gave none. */
   isDefault?: boolean;
 }
 
-const EXPRESSION = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?)\s*(<=|>=|==|<|>)\s*(.*?)\s*$/;
-const PERCENTILE_CALL = /^p\(\s*(\d+(?:\.\d+)?)\s*\)$/;
+/** A metric as written: a name, and for p(N) its percentile in parentheses. */
+const METRIC_TEXT = /[A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?/.source;
+const EXPRESSION = new RegExp(`^\\s*(${METRIC_TEXT})\\s*(<=|>=|==|<|>)\\s*(.*?)\\s*$`);
+const LEADING_METRIC = new RegExp(`^\\s*(${METRIC_TEXT})`);
 
 /** Parses one threshold expression; a bad one is a UsageError naming the bad part. */
 export function parseThreshold(source: string): Threshold {
@@ -44,20 +47,29 @@ export function parseThreshold(source: string): Threshold {
 
 function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
   const name = text.replace(/\s+/g, '');
-  // Own properties only: 'toString' or '__proto__' are not metrics.
-  if (Object.hasOwn(THRESHOLD_METRICS, name)) return { metric: name, kind: THRESHOLD_METRICS[name]!.kind };
-  if (Object.hasOwn(PERCENTILE_SHORTHANDS, name)) return { metric: 'p', percentile: PERCENTILE_SHORTHANDS[name]!, kind: 'duration' };
-  const call = PERCENTILE_CALL.exec(name);
-  if (call) {
-    const percentile = Number(call[1]);
+  const found = resolveMetricName(name);
+  if (found) {
+    const { metric, percentile, percentileText } = found;
+    if (percentile === undefined) return { metric: metric.name, kind: metric.kind };
     if (!(percentile > 0 && percentile <= 100)) {
-      throw new UsageError(`threshold '${source}': percentile '${call[1]}' must be above 0 and at most 100`);
+      throw new UsageError(`threshold '${source}': percentile '${percentileText}' must be above 0 and at most 100`);
     }
-    return { metric: 'p', percentile, kind: 'duration' };
+    return { metric: metric.name, percentile, kind: metric.kind };
   }
-  const near = closestName(name, [...Object.keys(THRESHOLD_METRICS), ...Object.keys(PERCENTILE_SHORTHANDS)]);
+  const near = closestName(name, suggestableMetricNames());
   const hint = near === undefined ? '' : `: did you mean '${near}'?`;
   throw new UsageError(`threshold '${source}': unknown metric '${name}'${hint} (known: ${knownMetricNames().join(', ')})`);
+}
+
+/**
+ * The metric an expression names ('p99<300ms' → p, 99), without judging the rest of it; undefined
+ * when it names none resil knows. For verdicts of a resil that did not record their metric.
+ */
+export function metricOfExpression(expression: string): { metric: string; percentile?: number } | undefined {
+  const text = LEADING_METRIC.exec(expression)?.[1];
+  const found = text === undefined ? undefined : resolveMetricName(text.replace(/\s+/g, ''));
+  if (!found) return undefined;
+  return found.percentile === undefined ? { metric: found.metric.name } : { metric: found.metric.name, percentile: found.percentile };
 }
 
 function parseValue(source: string, kind: MetricKind, text: string): number {
@@ -82,7 +94,10 @@ function parseValue(source: string, kind: MetricKind, text: string): number {
       if (ms === undefined) throw new UsageError(`threshold '${source}': '${text}' is not a duration (e.g. 300ms, 1s, 250us)`);
       return ms;
     }
-    case 'number': {
+    case 'rate':
+    case 'count':
+    case 'factor': {
+      // A plain number ('500/s' is taken as 500).
       const plain = text.replace(/\/s$/, '');
       if (!/^\d+(?:\.\d+)?$/.test(plain)) throw new UsageError(`threshold '${source}': '${text}' is not a number`);
       return Number(plain);

@@ -28,16 +28,3 @@ export function tryParseDuration(text: string): number | undefined {
   }
   return Number.isFinite(total) ? total : undefined;
 }
-
-/** Human form of a millisecond figure for summaries: 0.85ms, 12.3ms, 1.52s, 2m05s. */
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '-';
-  if (ms === 0) return '0ms';
-  if (ms < 1) return `${ms.toFixed(3)}ms`;
-  if (ms < 10) return `${ms.toFixed(2)}ms`;
-  if (ms < 1000) return `${ms.toFixed(1)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}

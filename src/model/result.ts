@@ -1,0 +1,169 @@
+import type { LatencySummaryMs } from '../metrics/histogram.js';
+import type { WindowRecovery } from '../chaos/recovery.js';
+import type { ProxyStats } from '../proxy/stats.js';
+
+/**
+ * The types of the result document (resil/result@1), a public contract read by CI steps, dashboards
+ * and `resil report`: types and the schema's name only, so every layer may name them. It is built
+ * and rendered in src/report. Fields keep their names and meaning; new ones are added, and src/report/read.ts fills
+ * in, for results of an older resil, what their absence meant.
+ */
+
+export const RESULT_SCHEMA = 'resil/result@1';
+
+/** The result document: a public contract read by CI steps, dashboards and `resil report`. */
+export interface ResultDocument {
+  schema: typeof RESULT_SCHEMA;
+  command: string;
+  /** Same value for results of the same campaign (shards to merge); see fingerprintOf in src/report/result.ts. */
+  fingerprint: string;
+  /** This result's shard, or null for a whole run. A merged result has `mergedShards` instead. */
+  shard: { index: number; count: number } | null;
+  mergedShards?: number;
+  /** Campaign runs: the scenario's name. */
+  scenario?: string;
+  /** The target with credentials and token-like query values removed. */
+  target: string;
+  seed: number;
+  startedAt: string;
+  durationMs: number;
+  interrupted: boolean;
+  model: 'closed' | 'open';
+  settings: ResultSettings;
+  /**
+   * total = ok + failed, the requests that ended with an answer or an error; cancelled (sent, still
+   * unanswered when the grace period ran out, or waiting in backoff at stop) and dropped (open model:
+   * due, never sent) are outside it. total + cancelled = the requests sent.
+   */
+  requests: { total: number; ok: number; failed: number; cancelled: number; dropped: number };
+  /** ok ÷ (total + dropped + cancelled): a request never sent, or sent and never answered, counts as a failure. */
+  successRate: number | null;
+  rps: number;
+  latencyMs: LatencySummaryMs | null;
+  serviceTimeMs: LatencySummaryMs | null;
+  /** Open model only: the schedule and how well it was kept. */
+  schedule: {
+    /** Requests per second; null when stages set it. */
+    rate: number | null;
+    stages: Array<{ durationMs: number; rate: number; requests: number }> | null;
+    /** Requests in the schedule: in a shard's result, that shard's part (merging adds them up). */
+    scheduled: number;
+    lateStarts: number;
+    lateStartMs: number;
+    /**
+     * The most connections in use at once (per thread, added up over threads and shards). This and
+     * the next two are null in results of a resil from before they were measured.
+     */
+    peakConnections: number | null;
+    /** Requests that, when due, found every connection busy at --max-connections (they waited, or were dropped). */
+    waitedForConnection: number | null;
+    /** Connections that would have kept the schedule: see connectionsNeeded(). */
+    connectionsNeeded: number | null;
+  } | null;
+  statusCodes: Record<string, number>;
+  errors: Record<string, number>;
+  thresholds: ThresholdVerdict[];
+  timeline: Array<{ t: number; requests: number; ok: number; p99Ms: number | null }>;
+  histograms: { latency: string; serviceTime: string | null; timeline: Array<string | null> };
+  /** Chaos runs only: what the proxies did. */
+  faults?: ChaosFaults;
+  /** Chaos runs only: dependency calls per request. */
+  amplification?: number | null;
+  /** Chaos runs only: per fault window, the time back to steady state. */
+  recovery?: WindowRecovery[];
+  faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
+  /** Policy mode only: the client policy and what it did. */
+  policy?: PolicySummary;
+  /**
+   * What made the run prove less than asked without failing it (an upstream that did not answer, a
+   * fault rate far below the one asked for...), one line each. Absent in results from before it.
+   */
+  warnings?: string[];
+  /** Flag values that came from RESIL_* variables, as shown (secrets redacted); absent when none did. */
+  fromEnvironment?: Record<string, string>;
+}
+
+/**
+ * How a metric's value is measured and written: `ratio` 0..1 (shown as a percent), `duration` in ms,
+ * `rate` per second, `count` a whole number of things, `factor` a plain number (amplification).
+ */
+export type MetricKind = 'ratio' | 'duration' | 'rate' | 'count' | 'factor';
+
+/** One threshold as judged. `expression` and `actual` date from the first resil/result@1. */
+export interface ThresholdVerdict {
+  /** The threshold as the user wrote it ('p99<300ms'). */
+  expression: string;
+  /** The metric judged, as the threshold registry names it: 'success_rate', 'recovery', 'p' (with `percentile`)... */
+  metric: string;
+  /** Percentile metrics ('p'): the percentile, (0..100]. */
+  percentile?: number;
+  kind: MetricKind;
+  ok: boolean;
+  /** The measured value in the metric's base unit (ratio 0..1, ms, per second...), or null when there was nothing to measure. */
+  actual: number | null;
+  /** The measured value as reports show it: '97.00%', '310.0ms', '1.50 calls/request', 'never recovered', 'no data'. */
+  formatted: string;
+  default?: true;
+  /** Why it failed and what to change, when resil knows (a chaos run no dependency call reached). */
+  note?: string;
+}
+
+export interface PolicySummary {
+  retries: number;
+  backoff: string;
+  retryOn: string;
+  breaker: string | null;
+  /** Providers tried in order (1 + failovers). */
+  providers: number;
+  /** HTTP attempts made, retries among them, failovers to a later provider, calls refused by an open breaker. */
+  attempts: number;
+  retried: number;
+  failovers: number;
+  breakerRejections: number;
+}
+
+/** One named run, as the CI reporters take it: a scenario of a campaign, or the single run of a command. */
+export interface ScenarioResult {
+  name: string;
+  document: ResultDocument;
+}
+
+/** The proxies' side of a chaos run, summed over providers and per provider. */
+export interface ChaosFaults {
+  injected: Record<string, number>;
+  /** Dependency calls the proxies received. */
+  upstreamCalls: number;
+  /** Calls that reached the real upstream (or mock): exactly what it saw. */
+  passedThrough: number;
+  upstreamErrors: number;
+  providers: Record<string, ProxyStats & { target: string; listen: string }>;
+}
+
+/** What a chaos run adds to the facts of a load run. */
+export interface ChaosFacts {
+  providers: Record<string, ProxyStats & { target: string; listen: string }>;
+  windows: Array<{ source: string; startMs: number; endMs: number }>;
+  /** Policy mode: resil's own client, not a service, calls the proxies. */
+  clientIsSubject?: boolean;
+}
+
+export interface ResultSettings {
+  method: string;
+  concurrency: number;
+  /** Open model: the bound on connections opened on demand; null in the closed model. */
+  maxConnections: number | null;
+  requests: number | null;
+  durationMs: number | null;
+  rate: number | null;
+  timeoutMs: number;
+  workers: number;
+  headers: Record<string, string>;
+  expectStatus: string;
+}
+
+/** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
+export type MeasuredFigures = Pick<
+  ResultDocument,
+  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms' | 'warnings'
+> &
+  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;

@@ -1,0 +1,47 @@
+/**
+ * How resil writes a measured value in every report (terminal, JUnit, step summary, HTML, comparison,
+ * campaign table): one function per kind of value (durations, counts, ratios, rates, factors), so the
+ * same figure reads the same everywhere. A threshold metric's value is written by its kind through
+ * formatMetric in src/thresholds/metrics.ts.
+ */
+
+/** What a report shows for a figure with nothing measured. */
+export const NO_DATA = 'no data';
+
+/** A millisecond figure: 0.850ms, 2.50ms, 12.3ms, 1.52s, 2m05s; '-' when not finite. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms === 0) return '0ms';
+  if (ms < 1) return `${ms.toFixed(3)}ms`;
+  if (ms < 10) return `${ms.toFixed(2)}ms`;
+  if (ms < 1000) return `${ms.toFixed(1)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+/** A count or an average of counts, with thousands separators and at most one decimal: 12,345.6. */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}
+
+/** A ratio 0..1 as a percent with two decimals: 0.97 → 97.00%. */
+export function formatPercent(ratio: number): string {
+  return `${(ratio * 100).toFixed(2)}%`;
+}
+
+/** A ratio, or NO_DATA for null (a run with no request). */
+export function formatPercentOrNone(ratio: number | null): string {
+  return ratio === null ? NO_DATA : formatPercent(ratio);
+}
+
+/** Something per second: 480/s. */
+export function formatRate(perSecond: number): string {
+  return `${formatCount(perSecond)}/s`;
+}
+
+/** A plain factor with two decimals, then its unit when it has one: 1.50, 1.50 calls/request. */
+export function formatFactor(value: number, unit?: string): string {
+  return unit ? `${value.toFixed(2)} ${unit}` : value.toFixed(2);
+}
