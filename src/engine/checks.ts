@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { LOAD_OPTIONS } from './options.js';
 
 /**
  * What counts as success: an expected status set (default any 2xx), an optional body substring and
@@ -23,7 +24,7 @@ export interface JsonCheck {
 /** Parses '200,201,3xx' into a status table. */
 export function parseExpectStatus(text: string | undefined): Uint8Array {
   const allowed = new Uint8Array(1000);
-  const spec = text === undefined || text.trim() === '' ? '2xx' : text;
+  const spec = text === undefined || text.trim() === '' ? LOAD_OPTIONS.expectStatus.default : text;
   for (const raw of spec.split(',')) {
     const item = raw.trim().toLowerCase();
     const klass = /^([1-5])xx$/.exec(item);

@@ -5,11 +5,12 @@ import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
-import type { LoadOptions } from './options.js';
+import { LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, type PolicyPlan } from './policy-options.js';
 import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
 
+/** Defaults the plan computes (those a flag shows are in LOAD_OPTIONS). */
 export const DEFAULTS = {
   concurrency: 10,
   /**
@@ -20,9 +21,6 @@ export const DEFAULTS = {
    */
   maxConnections: 1000,
   durationMs: 10_000,
-  timeoutMs: 10_000,
-  graceMs: 2_000,
-  maxBodyBytes: 1024 * 1024,
   threshold: 'success_rate>=0.95',
 } as const;
 
@@ -71,7 +69,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const problems = new ProblemList();
 
   const url = problems.attempt(() => parseTargetUrl(input.url));
-  const method = (input.method ?? 'GET').toUpperCase();
+  const method = (input.method ?? LOAD_OPTIONS.method.default).toUpperCase();
   if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
 
   const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
@@ -92,13 +90,13 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     problems.add(`--max-connections ${maxConnections} is less than --concurrency ${concurrency} (the connections opened at the start)`);
   }
   const requests = checkCount(problems, '--requests', input.requests, 1);
-  const workers = checkCount(problems, '--workers', input.workers, 1) ?? 1;
+  const workers = checkCount(problems, '--workers', input.workers, 1) ?? LOAD_OPTIONS.workers.default;
   const rate = input.rate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
   const durationMs = checkDuration(problems, '--duration', input.duration, false);
-  const timeoutMs = checkDuration(problems, '--timeout', input.timeout, false) ?? DEFAULTS.timeoutMs;
-  const graceMs = checkDuration(problems, '--grace', input.grace, true) ?? DEFAULTS.graceMs;
-  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody, 0) ?? DEFAULTS.maxBodyBytes;
+  const timeoutMs = checkDuration(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
+  const graceMs = checkDuration(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
+  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
   if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
     problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
   }
@@ -169,7 +167,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     graceMs,
     workers,
     maxBodyBytes,
-    insecure: input.insecure ?? false,
+    insecure: input.insecure ?? LOAD_OPTIONS.insecure.default,
     seed,
     checks: checks!,
     thresholds,

@@ -3,6 +3,8 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { optionsFromCampaign, stringOrList, toStringList, type OptionTable } from '../util/option-table.js';
+import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
 export interface FaultSettings {
@@ -22,6 +24,181 @@ export interface FaultSettings {
   /** Seed of the fault decisions; one is drawn (and reported) when absent. */
   seed?: number;
 }
+
+/** '0.3' or '30%' → 0.3 (the chance that a call is faulted). */
+export function parseFailureRate(text: string): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const value = percent ? Number(percent[1]) / 100 : /^\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`--failure-rate: '${text}' must be between 0 and 1 (or 0% to 100%)`);
+  return value;
+}
+
+/**
+ * The fault settings (FaultSettings but the seed), as flags of `resil proxy` and `resil chaos` and as a
+ * provider's faults in a campaign scenario (a phase takes all but `windows`: the phase is the window).
+ */
+export const FAULT_OPTIONS = {
+  failureRate: {
+    flag: 'failure-rate',
+    type: 'string',
+    summary: 'Chance (0..1) that one dependency call gets a fault.',
+    fromFlag: parseFailureRate,
+    campaign: 'failure-rate',
+    schema: { description: 'Chance (0..1) that one eligible dependency call is faulted (default 1 when faults is given).', type: 'number', minimum: 0, maximum: 1 },
+  },
+  faults: {
+    flag: 'faults',
+    type: 'string',
+    summary: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1'.",
+    campaign: 'faults',
+    schema: { description: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1', or 'down' (listener closed).", type: 'string', minLength: 1 },
+  },
+  windows: {
+    flag: 'fault-window',
+    type: 'strings',
+    summary: "When faults apply, from the start of the run: '10s..25s' (repeatable).",
+    campaign: 'fault-window',
+    schema: stringOrList("When faults apply, from the start of the scenario: '10s..25s' (or a list).", { pattern: WINDOW_PATTERN }),
+    fromCampaign: toStringList,
+  },
+  retryAfter: {
+    flag: 'retry-after',
+    type: 'integer',
+    summary: 'Seconds in Retry-After on injected 429 and 503.',
+    default: 1,
+    campaign: 'retry-after',
+    schema: { description: 'Seconds in Retry-After on injected 429 and 503 (default 1).', type: 'integer', minimum: 0 },
+  },
+  matchMethod: {
+    flag: 'match-method',
+    type: 'string',
+    summary: 'Only calls with this method (or comma list) can be faulted.',
+    campaign: 'match-method',
+    schema: { description: "Only calls with this method (or comma list, 'GET,POST') can be faulted.", type: 'string', minLength: 1 },
+  },
+  matchPath: {
+    flag: 'match-path',
+    type: 'string',
+    summary: "Only calls whose path matches this glob can be faulted: '/v1/**'.",
+    campaign: 'match-path',
+    schema: { description: "Only calls whose path matches this glob can be faulted: '/v1/**'.", type: 'string', minLength: 1 },
+  },
+  matchHeader: {
+    flag: 'match-header',
+    type: 'string',
+    summary: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).",
+    campaign: 'match-header',
+    schema: { description: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).", type: 'string', minLength: 1 },
+  },
+} as const satisfies OptionTable;
+
+/** The built-in mock's settings (MockSettings): flags --mock-*, and the fields of a provider's `mock` in a campaign. */
+export const MOCK_OPTIONS = {
+  status: {
+    flag: 'mock-status',
+    type: 'integer',
+    summary: 'Mock: status of healthy answers.',
+    default: 200,
+    campaign: 'status',
+    schema: { description: 'Status of healthy answers (default 200).', type: 'integer', minimum: 100, maximum: 599 },
+  },
+  body: { flag: 'mock-body', type: 'string', summary: 'Mock: body of healthy answers.', campaign: 'body', schema: { description: 'Body of healthy answers.', type: 'string' } },
+  file: {
+    flag: 'mock-file',
+    type: 'string',
+    summary: 'Mock: read the body from this file.',
+    campaign: 'file',
+    schema: { description: 'Read the body from this file.', type: 'string', minLength: 1 },
+  },
+  latency: {
+    flag: 'mock-latency',
+    type: 'string',
+    summary: "Mock: time before each answer, '20ms' or '10ms~50ms'.",
+    campaign: 'latency',
+    schema: { description: "Time before each answer: '20ms', or '10ms~50ms' uniform.", type: 'string', pattern: LATENCY_PATTERN },
+  },
+} as const satisfies OptionTable;
+
+/**
+ * What is behind one chaos proxy and what it records (ProxyOptions but the faults and the name), as
+ * flags of `resil proxy` and `resil chaos` and as a campaign provider's fields.
+ */
+export const PROVIDER_OPTIONS = {
+  listen: {
+    flag: 'listen',
+    type: 'string',
+    summary: 'Address the proxy listens on: HOST:PORT, :PORT or PORT (host 127.0.0.1 unless given; default an ephemeral port).',
+    campaign: 'listen',
+    schema: {
+      description: 'Where the proxy listens, as --listen takes it: HOST:PORT (127.0.0.1:9101), :PORT or PORT (9101, on 127.0.0.1).',
+      type: ['string', 'integer'],
+      pattern: LISTEN_PATTERN,
+      minimum: 0,
+      maximum: 65535,
+    },
+    // A bare port may be a YAML number (listen: 9101); the proxy parses it as --listen does.
+    fromCampaign: String,
+  },
+  upstream: {
+    flag: 'upstream',
+    type: 'string',
+    summary: 'The real dependency to forward to (http:// or https://).',
+    campaign: 'upstream',
+    schema: { description: 'The real dependency to forward to (http:// or https://).', type: 'string', pattern: HTTP_URL_PATTERN },
+  },
+  mock: {
+    flag: 'mock',
+    type: 'boolean',
+    summary: 'Answer healthy calls from a built-in mock instead of an upstream.',
+    default: false,
+    campaign: 'mock',
+    schema: {
+      description: 'Answer from a built-in mock: true (all defaults) or its settings.',
+      type: ['boolean', 'object'],
+      additionalProperties: false,
+      properties: Object.fromEntries(Object.values(MOCK_OPTIONS).map((spec) => [spec.campaign, spec.schema])),
+    },
+    // `mock: true` is the mock with its defaults; `mock: false` is no mock.
+    fromCampaign: (value) => (value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>)),
+  },
+  record: {
+    flag: 'record',
+    type: 'string',
+    summary: 'Record every forwarded exchange to this HAR 1.2 file (secrets redacted).',
+    campaign: 'record',
+    schema: { description: 'Record every forwarded exchange to this HAR 1.2 file (needs upstream).', type: 'string', minLength: 1 },
+  },
+  replay: {
+    flag: 'replay',
+    type: 'string',
+    summary: 'Answer from the recordings in this HAR file (with --upstream, unmatched calls go there; else 501).',
+    campaign: 'replay',
+    schema: { description: 'Answer from the recordings in this HAR 1.2 file (with upstream: unmatched calls go there; without: 501).', type: 'string', minLength: 1 },
+  },
+  replayTiming: {
+    flag: 'replay-timing',
+    type: 'string',
+    summary: "Replayed latencies and chunk gaps: 'recorded', 'none' or 'scale:2'.",
+    default: 'recorded',
+    campaign: 'replay-timing',
+    schema: { description: "Replayed latencies and chunk gaps: 'recorded' (default), 'none' or 'scale:2'.", type: 'string', pattern: '^(recorded|none|scale:\\d+(\\.\\d+)?)$' },
+  },
+  replayIgnore: {
+    flag: 'replay-ignore',
+    type: 'strings',
+    summary: "JSON body field ignored when matching recordings ('timestamp'; repeatable).",
+    campaign: 'replay-ignore',
+    schema: stringOrList("JSON body fields ignored when matching recordings: 'timestamp' (or a list).", { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+  // On the command line, `resil chaos --redact` is the load's option (LOAD_OPTIONS.redact).
+  redact: {
+    type: 'strings',
+    campaign: 'redact',
+    schema: stringOrList('Further header names whose values are recorded as [redacted] (record).', { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+} as const satisfies OptionTable;
 
 export interface FaultWindow {
   source: string;
@@ -58,7 +235,7 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.startMs < sorted[i - 1]!.endMs) problems.add(`--fault-window: '${sorted[i - 1]!.source}' and '${sorted[i]!.source}' overlap`);
   }
-  const retryAfterSeconds = settings.retryAfter ?? 1;
+  const retryAfterSeconds = settings.retryAfter ?? FAULT_OPTIONS.retryAfter.default;
   if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0)) problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
   const matches = problems.attempt(() => buildMatcher(settings));
