@@ -11,7 +11,6 @@ import { parseThreshold } from '../thresholds/parse.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
-  CAMPAIGN_SCHEMA,
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
   HEADER_NAME_PATTERN,
@@ -21,15 +20,12 @@ import {
   METHOD_PATTERN,
   NAME_PATTERN,
   WINDOW_PATTERN,
-  type Campaign,
-  type CampaignMock,
-  type CampaignPhase,
-  type CampaignProvider,
-  type CampaignScenario,
-  type CampaignService,
-  type PhaseFaults,
-  type ProviderFaults,
-} from './schema.js';
+} from '../util/schema-patterns.js';
+import { LOAD_OPTIONS } from '../engine/options.js';
+import { POLICY_OPTIONS, type PolicyOptions } from '../engine/policy-options.js';
+import { FAULT_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
+import { optionsFromCampaign } from '../util/option-table.js';
+import { CAMPAIGN_SCHEMA, type Campaign, type CampaignPhase, type CampaignProvider, type CampaignScenario, type CampaignService, type PhaseFaults, type ProviderFaults } from './schema.js';
 
 /**
  * Reads and validates a campaign file. Every problem (YAML syntax, unset ${VAR}, schema, semantic)
@@ -490,7 +486,6 @@ function toSegments(pointer: string, data: unknown): Segment[] {
 
 const isObject = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === 'string';
-const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
 function checkSemantics(ctx: Context, root: Raw): void {
   if (!isObject(root)) return;
@@ -783,67 +778,26 @@ function pick<T>(raw: Raw, fields: Record<string, string | [string, (value: unkn
   return out as T;
 }
 
-const toList = (value: unknown) => asList(value).map(String);
-
-const FAULT_FIELDS = {
-  'failure-rate': 'failureRate',
-  faults: 'faults',
-  'retry-after': 'retryAfter',
-  'match-method': 'matchMethod',
-  'match-path': 'matchPath',
-  'match-header': 'matchHeader',
-} as const;
-
-function toProviderFaults(raw: Raw): ProviderFaults {
-  return pick<ProviderFaults>(raw, { ...FAULT_FIELDS, 'fault-window': ['windows', toList] });
-}
-
 function mapValues<T>(raw: unknown, fn: (value: Raw) => T): Record<string, T> {
   return Object.fromEntries(Object.entries(raw as Raw).map(([key, value]) => [key, fn(value as Raw)]));
 }
 
 function toPhase(raw: Raw): CampaignPhase {
-  return { at: raw.at as string, for: raw.for as string, providers: mapValues(raw.providers, (value) => pick<PhaseFaults>(value, FAULT_FIELDS)) };
+  return { at: raw.at as string, for: raw.for as string, providers: mapValues(raw.providers, (value) => optionsFromCampaign<PhaseFaults>(FAULT_OPTIONS, value)) };
 }
 
+/** The scenario's options as the tables map them (LOAD_OPTIONS; POLICY_OPTIONS into `policy`), plus the runner's own fields. */
 function toScenario(raw: Raw): CampaignScenario {
-  return pick<CampaignScenario>(raw, {
-    name: 'name',
-    type: 'type',
-    url: 'url',
-    method: 'method',
-    headers: ['headers', (value) => ({ ...(value as Raw) })],
-    body: 'body',
-    'body-file': 'bodyFile',
-    concurrency: 'concurrency',
-    'max-connections': 'maxConnections',
-    requests: 'requests',
-    duration: 'duration',
-    rate: 'rate',
-    stages: ['stages', (value) => (value as Raw[]).map((stage) => ({ duration: stage.duration, rate: stage.rate }))],
-    timeout: 'timeout',
-    grace: 'grace',
-    'expect-status': 'expectStatus',
-    'expect-body': 'expectBody',
-    'expect-json': ['expectJson', toList],
-    workers: 'workers',
-    seed: 'seed',
-    redact: ['redact', toList],
-    thresholds: ['thresholds', toList],
-    faults: ['faults', (value) => mapValues(value, toProviderFaults)],
-    phases: ['phases', (value) => (value as Raw[]).map(toPhase)],
-  });
+  const scenario: CampaignScenario = { name: raw.name as string, type: raw.type as CampaignScenario['type'], ...optionsFromCampaign<Omit<CampaignScenario, 'name' | 'type'>>(LOAD_OPTIONS, raw) };
+  const policy = optionsFromCampaign<PolicyOptions>(POLICY_OPTIONS, raw);
+  if (Object.keys(policy).length > 0) scenario.policy = policy;
+  if (raw.faults !== undefined) scenario.faults = mapValues(raw.faults, (value) => optionsFromCampaign<ProviderFaults>(FAULT_OPTIONS, value));
+  if (raw.phases !== undefined) scenario.phases = (raw.phases as Raw[]).map(toPhase);
+  return scenario;
 }
 
 function toProvider(raw: Raw): CampaignProvider {
-  // A bare port may be a YAML number (listen: 9101); the proxy parses it as --listen does.
-  const provider: CampaignProvider = { listen: String(raw.listen) };
-  if (raw.mock !== undefined && raw.mock !== false) provider.mock = raw.mock === true ? {} : pick<CampaignMock>(raw.mock as Raw, { status: 'status', body: 'body', file: 'file', latency: 'latency' });
-  if (raw.upstream !== undefined) provider.upstream = raw.upstream as string;
-  if (raw.replay !== undefined) provider.replay = raw.replay as string;
-  if (raw['replay-timing'] !== undefined) provider.replayTiming = raw['replay-timing'] as string;
-  if (raw.record !== undefined) provider.record = raw.record as string;
-  return provider;
+  return optionsFromCampaign<CampaignProvider>(PROVIDER_OPTIONS, raw);
 }
 
 function toService(raw: Raw): CampaignService {

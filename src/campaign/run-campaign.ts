@@ -218,5 +218,7 @@ function providerOptions(name: string, provider: CampaignProvider): ProxyOptions
   if (provider.replay !== undefined) options.replay = provider.replay;
   if (provider.replayTiming !== undefined) options.replayTiming = provider.replayTiming;
   if (provider.record !== undefined) options.record = provider.record;
+  if (provider.replayIgnore !== undefined) options.replayIgnore = provider.replayIgnore;
+  if (provider.redact !== undefined) options.redact = provider.redact;
   return options;
 }

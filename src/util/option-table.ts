@@ -40,8 +40,8 @@ export function optionsFromCampaign<T>(table: OptionTable, raw: Readonly<Record<
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
     if (spec.campaign === undefined || raw[spec.campaign] === undefined) continue;
-    const value = raw[spec.campaign];
-    out[key] = spec.fromCampaign ? spec.fromCampaign(value) : value;
+    const value = spec.fromCampaign ? spec.fromCampaign(raw[spec.campaign]) : raw[spec.campaign];
+    if (value !== undefined) out[key] = value;
   }
   return out as T;
 }
