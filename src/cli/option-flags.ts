@@ -19,11 +19,14 @@ export function flagFor(spec: OptionSpec): TableFlag {
   }
 }
 
+/** Flag name → flag, for the options of a table that have a flag. */
+type FlagsOf<T extends OptionTable> = { [K in keyof T as T[K] extends { flag: infer F extends string } ? F : never]: TableFlag };
+
 /** The flags of every option of a table that has one, in the table's order. */
-export function flagsOf(table: OptionTable): Record<string, TableFlag> {
+export function flagsOf<T extends OptionTable>(table: T): FlagsOf<T> {
   const flags: Record<string, TableFlag> = {};
   for (const spec of Object.values(table)) if (spec.flag !== undefined) flags[spec.flag] = flagFor(spec);
-  return flags;
+  return flags as FlagsOf<T>;
 }
 
 /** The options given on the command line (parsed flags, with their defaults), under the library's keys and converted. */
