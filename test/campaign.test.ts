@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
 import { CAMPAIGN_SCHEMA, campaignSchemaText, type Campaign } from '../src/campaign/schema.js';
 import { UsageError } from '../src/errors.js';
+import { buildFaultPlan } from '../src/proxy/config.js';
 import { parseListen } from '../src/proxy/listen.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/campaigns/${name}`, import.meta.url));
@@ -168,6 +169,31 @@ describe('problems point at FILE:LINE:COL', () => {
       `${f}:23:56: scenarios[1].phases[0].providers.a.faults: unknown fault type 'explode' (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)`,
       `${f}:24:18: scenarios[1].thresholds[0]: threshold 'p99 300ms': no comparison operator (use <, <=, >, >= or ==)`,
     ]);
+  });
+
+  test("option checks are the engine's, worded with the file's keys at their line and column", () => {
+    const text = [
+      'providers: { dep: { listen: 9101, mock: true } }',
+      'scenarios:',
+      "  - { name: a, url: http://127.0.0.1:1/, type: chaos, backoff: soon, retry-on: '5xx,teapot', breaker: five, retries: 1 }",
+      '  - name: b',
+      '    url: http://127.0.0.1:1/',
+      '    type: chaos',
+      '    faults: { dep: { match-path: v1/**, match-header: x-tenant, fault-window: [1s..3s, 2s..4s, 5s..4s] } }',
+    ].join('\n');
+    expect(parseProblems(text)).toEqual([
+      "c.yaml:3:64: scenarios[0].backoff: 'soon' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms",
+      "c.yaml:3:80: scenarios[0].retry-on: 'teapot' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body",
+      "c.yaml:3:103: scenarios[0].breaker: 'five' must be FAILURES/COOLDOWN, e.g. 5/10s",
+      "c.yaml:7:34: scenarios[1].faults.dep.match-path: 'v1/**': a path glob starts with / (e.g. /v1/**)",
+      "c.yaml:7:55: scenarios[1].faults.dep.match-header: 'x-tenant': expected 'Name: value' (value may be *)",
+      "c.yaml:7:88: scenarios[1].faults.dep.fault-window[1]: '2s..4s': overlaps '1s..3s'",
+      "c.yaml:7:96: scenarios[1].faults.dep.fault-window[2]: '5s..4s': ends before it starts",
+    ]);
+    // The same checks on the command line name the flags.
+    expect(() => buildFaultPlan({ windows: ['1s..3s', '2s..4s'], matchHeader: 'x-tenant' })).toThrow(
+      "--fault-window '2s..4s': overlaps '1s..3s'; --match-header 'x-tenant': expected 'Name: value' (value may be *)",
+    );
   });
 
   test('faults and phases may name declared providers only', () => {

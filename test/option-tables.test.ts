@@ -5,7 +5,6 @@ import { LOAD_OPTIONS, SEED_OPTION } from '../src/engine/options.js';
 import { buildLoadPlan } from '../src/engine/plan.js';
 import { POLICY_OPTIONS, buildPolicyPlan } from '../src/engine/policy-options.js';
 import { FAULT_OPTIONS, MOCK_OPTIONS, PROVIDER_OPTIONS } from '../src/proxy/config.js';
-import { ProblemList } from '../src/errors.js';
 import { tryParseDuration } from '../src/util/duration.js';
 import type { OptionTable } from '../src/util/option-table.js';
 import { runCli } from './helpers/cli.js';
@@ -32,7 +31,9 @@ describe('the option tables', () => {
       LOAD_OPTIONS.maxBody.default,
       LOAD_OPTIONS.insecure.default,
     ]);
-    const policy = buildPolicyPlan({}, new ProblemList());
+    const policy = buildPolicyPlan({}, (problem) => {
+      throw new Error(problem.message);
+    });
     expect([policy.retries, policy.backoffSource, policyFlags.retries.default]).toEqual([POLICY_OPTIONS.retries.default, POLICY_OPTIONS.backoff.default, 3]);
   });
 

@@ -4,7 +4,6 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, Scalar, typ
 import { escapeControl, UsageError } from '../errors.js';
 import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
 import { compileTemplate } from '../engine/template.js';
-import { parseFaultMix } from '../faults/registry.js';
 import { parseListen } from '../proxy/listen.js';
 import { closestName } from '../util/suggest.js';
 import { parseThreshold } from '../thresholds/parse.js';
@@ -22,9 +21,18 @@ import {
   WINDOW_PATTERN,
 } from '../util/schema-patterns.js';
 import { LOAD_OPTIONS } from '../engine/options.js';
-import { POLICY_OPTIONS, type PolicyOptions } from '../engine/policy-options.js';
-import { FAULT_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
-import { optionsFromCampaign } from '../util/option-table.js';
+import { checkExclusiveOptions } from '../engine/plan.js';
+import { buildPolicyPlan, POLICY_OPTIONS, type PolicyOptions } from '../engine/policy-options.js';
+import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults, PROVIDER_OPTIONS } from '../proxy/config.js';
+import {
+  campaignFields,
+  campaignNames,
+  campaignWording,
+  OptionError,
+  optionsFromCampaign,
+  type OptionProblem,
+  type OptionTable,
+} from '../util/option-table.js';
 import { CAMPAIGN_SCHEMA, type Campaign, type CampaignPhase, type CampaignProvider, type CampaignScenario, type CampaignService, type PhaseFaults, type ProviderFaults } from './schema.js';
 
 /**
@@ -171,14 +179,14 @@ class Context {
     return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
   }
 
-  /** Runs a check that throws UsageError; its message (less a leading '--flag' or 'where:') becomes a problem at `path`. */
+  /** Runs a check that throws UsageError; its message (an option's problem in the file's words, or less a leading 'where:') becomes a problem at `path`. */
   attempt(path: readonly Segment[], fn: () => unknown, where?: string): boolean {
     try {
       fn();
       return true;
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      let message = error.message.replace(/^--[a-z-]+:\s*/, '').replace(/^--[a-z-]+\s+/, '');
+      let message = error instanceof OptionError ? campaignWording(error.problem) : error.message;
       if (where !== undefined && message.startsWith(`${where}: `)) message = message.slice(where.length + 2);
       this.add(path, message);
       return false;
@@ -557,12 +565,11 @@ function checkScenarioFields(ctx: Context, scenario: Raw, base: Segment[], provi
     scenario.stages.forEach((stage, i) => {
       if (isObject(stage)) checkDuration(ctx, [...base, 'stages', i, 'duration'], stage.duration);
     });
-    const clashing = ['rate', 'duration', 'requests'].filter((field) => scenario[field] !== undefined);
-    if (clashing.length > 0) {
-      ctx.add([...base, 'stages'], `stages fix the rate, the count and the duration: remove ${clashing.join(', ')} (or the stages)`, { atKey: true });
-    }
   }
-  if (scenario.body !== undefined && scenario['body-file'] !== undefined) ctx.add([...base, 'body-file'], 'give body or body-file, not both', { atKey: true });
+  for (const problem of checkExclusiveOptions(campaignFields(LOAD_OPTIONS, scenario), campaignNames(LOAD_OPTIONS))) {
+    ctx.add(fieldPath(LOAD_OPTIONS, base, problem), campaignWording(problem), { atKey: true });
+  }
+  checkPolicy(ctx, scenario, base);
   if (isString(scenario.url)) {
     checkUrl(ctx, [...base, 'url'], scenario.url, true);
   }
@@ -675,30 +682,32 @@ function formatLength(ms: number): string {
 function checkFaultFields(ctx: Context, faults: Raw, base: Segment[]): void {
   if (isString(faults.faults) && faults.faults !== '' && !ctx.isReported([...base, 'faults'])) {
     const mix = faults.faults;
-    ctx.attempt([...base, 'faults'], () => parseFaultMix(mix));
+    ctx.attempt([...base, 'faults'], () => parseFaults(mix));
   }
-  if (isString(faults['match-path']) && !/^[/*]/.test(faults['match-path'])) {
-    ctx.add([...base, 'match-path'], `${ctx.show([...base, 'match-path'], faults['match-path'])}: a path glob starts with / (e.g. /v1/**)`);
+  const [matchPath, matchHeader] = [faults['match-path'], faults['match-header']];
+  const problems = [isString(matchPath) ? checkMatchPath(matchPath) : undefined, isString(matchHeader) ? checkMatchHeader(matchHeader) : undefined].filter(
+    (problem): problem is OptionProblem => problem !== undefined,
+  );
+  const windows = faults['fault-window'];
+  if (isString(windows) || (Array.isArray(windows) && windows.every(isString))) problems.push(...checkWindows(isString(windows) ? [windows] : windows));
+  for (const problem of problems) {
+    const path = fieldPath(FAULT_OPTIONS, base, Array.isArray(windows) ? problem : { ...problem, index: undefined });
+    // A window the schema refused (not START..END) is reported once, by the schema.
+    if (!ctx.isReported(path)) ctx.add(path, campaignWording(problem));
   }
-  if (isString(faults['match-header']) && !(faults['match-header'].indexOf(':') > 0)) {
-    ctx.add([...base, 'match-header'], "expected 'Name: value' (value may be *)");
-  }
-  const windows: Array<{ start: number; end: number; source: string }> = [];
-  const windowsAreList = Array.isArray(faults['fault-window']);
-  eachString(faults['fault-window'], [...base, 'fault-window'], (text, path) => {
-    const where = windowsAreList ? path : [...base, 'fault-window'];
-    if (ctx.isReported(where)) return;
-    const [startText, endText] = text.split('..');
-    const start = tryParseDuration(startText ?? '');
-    const end = tryParseDuration(endText ?? '');
-    if (start === undefined || end === undefined) ctx.add(where, `${ctx.show(where, text)} ${PATTERN_HINTS[WINDOW_PATTERN]}`);
-    else if (end <= start) ctx.add(where, `${ctx.show(where, text)} ends before it starts`);
-    else {
-      const clash = windows.find((w) => start < w.end && w.start < end);
-      if (clash) ctx.add(where, `${ctx.show(where, text)} overlaps '${clash.source}'`);
-      windows.push({ start, end, source: text });
-    }
-  });
+}
+
+/** The policy options of a scenario (or of defaults), checked as resil chaos checks its flags. */
+function checkPolicy(ctx: Context, scenario: Raw, base: Segment[]): void {
+  const given = campaignFields(POLICY_OPTIONS, scenario);
+  for (const field of Object.keys(given)) if (ctx.isReported(fieldPath(POLICY_OPTIONS, base, { field }))) delete given[field];
+  if (Object.keys(given).length > 0) buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(problem)));
+}
+
+/** Where an option's problem is in the file: the option's campaign key under `base`, and the entry of a list. */
+function fieldPath(table: OptionTable, base: Segment[], problem: { field: string; index?: number | undefined }): Segment[] {
+  const path = [...base, table[problem.field]?.campaign ?? problem.field];
+  return problem.index === undefined ? path : [...path, problem.index];
 }
 
 function checkProviderName(ctx: Context, path: Segment[], name: string, declared: readonly string[]): void {

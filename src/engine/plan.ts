@@ -5,9 +5,10 @@ import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
+import { flagNames, flagWording, type OptionProblem } from '../util/option-table.js';
 import { LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
-import { buildPolicyPlan, type PolicyPlan } from './policy-options.js';
+import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
 import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
 
 /** Defaults the plan computes (those a flag shows are in LOAD_OPTIONS). */
@@ -73,7 +74,8 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
 
   const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
-  if (input.body !== undefined && input.bodyFile !== undefined) problems.add('give --body or --body-file, not both');
+  const nameOf = flagNames(LOAD_OPTIONS);
+  for (const problem of checkExclusiveOptions(input, nameOf)) problems.add(flagWording(LOAD_OPTIONS, problem));
   let bodyText = input.body;
   if (input.bodyFile !== undefined && input.body === undefined) {
     bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
@@ -101,9 +103,6 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
   }
   const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
-  if (input.stages !== undefined && (rate !== undefined || requests !== undefined || durationMs !== undefined)) {
-    problems.add('stages fix the rate, the count and the duration: give no --rate, --requests or --duration with them');
-  }
   const shard = input.shard ?? { index: 0, count: 1 };
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
     problems.add(`--shard: ${shard.index + 1}/${shard.count} is not a shard (use I/N with 1 <= I <= N)`);
@@ -121,7 +120,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const thresholds = withDefaults(userThresholds, [DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
-  const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
+  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(flagWording(POLICY_OPTIONS, problem))) : undefined;
   const failover = (input.failover ?? []).map((text) =>
     problems.attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
   );
@@ -176,6 +175,22 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     shard,
     policy,
   };
+}
+
+/**
+ * Options that exclude each other: body and bodyFile; stages and rate, requests, duration (the
+ * stages fix all three). `nameOf` names an option as the front end does ('--rate', or 'rate').
+ */
+export function checkExclusiveOptions(options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>, nameOf: (field: string) => string): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  if (options.body !== undefined && options.bodyFile !== undefined) {
+    problems.push({ field: 'bodyFile', message: `give ${nameOf('body')} or ${nameOf('bodyFile')}, not both` });
+  }
+  const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
+  if (options.stages !== undefined && clashing.length > 0) {
+    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${clashing.map(nameOf).join(', ')} (or the stages)` });
+  }
+  return problems;
 }
 
 export function parseTargetUrl(text: string | undefined): URL {

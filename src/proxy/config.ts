@@ -3,7 +3,7 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
-import { optionsFromCampaign, stringOrList, toStringList, type OptionTable } from '../util/option-table.js';
+import { flagWording, OptionError, optionsFromCampaign, stringOrList, toStringList, type OptionProblem, type OptionTable } from '../util/option-table.js';
 import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
@@ -229,12 +229,10 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
     problems.add(`--failure-rate: '${settings.failureRate}' must be between 0 and 1`);
   }
-  const mix = hasFaults ? (problems.attempt(() => parseFaultMix(settings.faults ?? 'status:503')) ?? []) : [];
-  const windows = (settings.windows ?? []).map((text) => problems.attempt(() => parseWindow(text))).filter((w): w is FaultWindow => w !== undefined);
-  const sorted = [...windows].sort((a, b) => a.startMs - b.startMs);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.startMs < sorted[i - 1]!.endMs) problems.add(`--fault-window: '${sorted[i - 1]!.source}' and '${sorted[i]!.source}' overlap`);
-  }
+  const mix = hasFaults ? (problems.attempt(() => parseFaults(settings.faults ?? 'status:503')) ?? []) : [];
+  const windowProblems = checkWindows(settings.windows ?? []);
+  for (const problem of windowProblems) problems.add(flagWording(FAULT_OPTIONS, problem));
+  const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
   const retryAfterSeconds = settings.retryAfter ?? FAULT_OPTIONS.retryAfter.default;
   if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0)) problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
@@ -291,14 +289,62 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
   return record as FaultSettings;
 }
 
+/** The fault mix of `faults` (the registry's parser, whose problems become the option's). */
+export function parseFaults(text: string): WeightedFault[] {
+  try {
+    return parseFaultMix(text);
+  } catch (error) {
+    if (error instanceof UsageError) throw new OptionError(FAULT_OPTIONS, { field: 'faults', message: error.message });
+    throw error;
+  }
+}
+
 /** '10s..25s' → a window from 10 s to 25 s after the run starts. */
 export function parseWindow(text: string): FaultWindow {
+  const window = windowOf(text);
+  if ('message' in window) throw new OptionError(FAULT_OPTIONS, window);
+  return window;
+}
+
+function windowOf(text: string, index?: number): FaultWindow | OptionProblem {
   const parts = text.split('..');
   const start = parts.length === 2 ? tryParseDuration(parts[0]!) : undefined;
   const end = parts.length === 2 ? tryParseDuration(parts[1]!) : undefined;
-  if (start === undefined || end === undefined) throw new UsageError(`--fault-window '${text}': expected START..END, e.g. 10s..25s`);
-  if (end <= start) throw new UsageError(`--fault-window '${text}': ends before it starts`);
+  const problem = { field: 'windows', value: text, ...(index === undefined ? {} : { index }) };
+  if (start === undefined || end === undefined) return { ...problem, message: 'expected START..END, e.g. 10s..25s' };
+  if (end <= start) return { ...problem, message: 'ends before it starts' };
   return { source: text, startMs: start, endMs: end };
+}
+
+/** Fault windows: each START..END, and none overlapping an earlier one. */
+export function checkWindows(texts: readonly string[]): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  const windows: FaultWindow[] = [];
+  texts.forEach((text, index) => {
+    const window = windowOf(text, index);
+    if ('message' in window) return problems.push(window);
+    const clash = windows.find((w) => window.startMs < w.endMs && w.startMs < window.endMs);
+    if (clash) problems.push({ field: 'windows', value: text, index, message: `overlaps '${clash.source}'` });
+    return windows.push(window);
+  });
+  return problems;
+}
+
+/** A path glob: it starts with / (or *) and compiles. */
+export function checkMatchPath(text: string): OptionProblem | undefined {
+  if (!text.startsWith('/') && !text.startsWith('*')) return { field: 'matchPath', value: text, message: 'a path glob starts with / (e.g. /v1/**)' };
+  try {
+    picomatch(text, { dot: true });
+  } catch (error) {
+    return { field: 'matchPath', message: `not a usable glob (${(error as Error).message.slice(0, 80)})` };
+  }
+  return undefined;
+}
+
+/** 'Name: value' (the value may be *). Only the name is echoed: the value may be a secret. */
+export function checkMatchHeader(text: string): OptionProblem | undefined {
+  if (text.indexOf(':') > 0) return undefined;
+  return { field: 'matchHeader', value: text.split(':')[0]!, message: "expected 'Name: value' (value may be *)" };
 }
 
 function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
@@ -308,20 +354,15 @@ function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
     tests.push((method) => methods.has(method));
   }
   if (settings.matchPath !== undefined) {
-    if (!settings.matchPath.startsWith('/') && !settings.matchPath.startsWith('*')) {
-      throw new UsageError(`--match-path '${settings.matchPath}': a path glob starts with / (e.g. /v1/**)`);
-    }
-    let isMatch: (path: string) => boolean;
-    try {
-      isMatch = picomatch(settings.matchPath, { dot: true });
-    } catch (error) {
-      throw new UsageError(`--match-path: not a usable glob (${(error as Error).message.slice(0, 80)})`);
-    }
+    const problem = checkMatchPath(settings.matchPath);
+    if (problem) throw new OptionError(FAULT_OPTIONS, problem);
+    const isMatch = picomatch(settings.matchPath, { dot: true });
     tests.push((_method, path) => isMatch(path));
   }
   if (settings.matchHeader !== undefined) {
+    const problem = checkMatchHeader(settings.matchHeader);
+    if (problem) throw new OptionError(FAULT_OPTIONS, problem);
     const colon = settings.matchHeader.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--match-header '${settings.matchHeader.split(':')[0]}': expected 'Name: value' (value may be *)`);
     const name = settings.matchHeader.slice(0, colon).trim().toLowerCase();
     const value = settings.matchHeader.slice(colon + 1).trim();
     tests.push((_method, _path, headers) => {

@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 /**
  * One table per option group (load, policy, faults, provider): each entry is one option of the
  * library, with how the command line and the campaign file spell it. The oclif flags (src/cli), the
@@ -46,10 +48,58 @@ export function optionsFromCampaign<T>(table: OptionTable, raw: Readonly<Record<
   return out as T;
 }
 
-/** The option's key as the front end names it: '--body-file' on the command line, else the library key. */
-export function flagOf(table: OptionTable, key: string): string {
-  const flag = table[key]?.flag;
-  return flag === undefined ? key : `--${flag}`;
+/**
+ * A problem with an option's value, in no front end's words: `field` is the option's key in its table,
+ * `value` the text at fault (quoted by the front end), `index` the entry of a list option.
+ */
+export interface OptionProblem {
+  field: string;
+  message: string;
+  value?: string;
+  index?: number;
+}
+
+/** Names options as the command line does ('--body-file'); an option without a flag keeps its key. */
+export function flagNames(table: OptionTable): (field: string) => string {
+  return (field) => (table[field]?.flag === undefined ? field : `--${table[field]!.flag}`);
+}
+
+/** Names options as the campaign file does ('body-file'). */
+export function campaignNames(table: OptionTable): (field: string) => string {
+  return (field) => table[field]?.campaign ?? field;
+}
+
+/** The problem in the command line's words: "--match-path 'v1/**': a path glob starts with /" (no prefix for an option without a flag). */
+export function flagWording(table: OptionTable, problem: OptionProblem): string {
+  const flag = table[problem.field]?.flag;
+  const value = problem.value === undefined ? '' : `'${problem.value}'`;
+  if (flag === undefined) return value === '' ? problem.message : `${value}: ${problem.message}`;
+  return value === '' ? `--${flag}: ${problem.message}` : `--${flag} ${value}: ${problem.message}`;
+}
+
+/** The problem in the campaign file's words, after the field's path: "'v1/**': a path glob starts with /". */
+export function campaignWording(problem: OptionProblem): string {
+  return problem.value === undefined ? problem.message : `'${problem.value}': ${problem.message}`;
+}
+
+/**
+ * Thrown by the parser of one option: its message is the command line's wording (what the library
+ * reports), and `problem` lets another front end (the campaign loader) word it with its own key.
+ */
+export class OptionError extends UsageError {
+  constructor(
+    table: OptionTable,
+    readonly problem: OptionProblem,
+  ) {
+    super(flagWording(table, problem));
+  }
+}
+
+/** The values of a campaign object under the library's keys, as written (for checks made before conversion). */
+export function campaignFields(table: OptionTable, raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) if (spec.campaign !== undefined && raw[spec.campaign] !== undefined) out[key] = raw[spec.campaign];
+  return out;
 }
 
 /** A YAML string or list of strings as a list. */
