@@ -95,9 +95,9 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const workers = checkCount(problems, '--workers', input.workers, 1) ?? LOAD_OPTIONS.workers.default;
   const rate = input.rate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
-  const durationMs = checkDuration(problems, '--duration', input.duration, false);
-  const timeoutMs = checkDuration(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
-  const graceMs = checkDuration(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
+  const durationMs = checkDurationOption(problems, '--duration', input.duration, false);
+  const timeoutMs = checkDurationOption(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
+  const graceMs = checkDurationOption(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
   const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
   if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
     problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
@@ -268,7 +268,7 @@ function checkCount(problems: ProblemList, flag: string, value: number | undefin
   return value;
 }
 
-function checkDuration(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
+function checkDurationOption(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : tryParseDuration(value);
   if (ms === undefined || !Number.isFinite(ms)) {
