@@ -210,11 +210,14 @@ function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[]): void
     ctx.attempt([...base, 'faults'], () => parseFaults(mix));
   }
   const [matchPath, matchHeader] = [faults['match-path'], faults['match-header']];
-  const problems = [isString(matchPath) ? checkMatchPath(matchPath) : undefined, isString(matchHeader) ? checkMatchHeader(matchHeader) : undefined].filter(
-    (problem): problem is OptionProblem => problem !== undefined,
-  );
+  const problems = [
+    isString(matchPath) ? checkMatchPath(matchPath) : undefined,
+    isString(matchHeader) ? checkMatchHeader(matchHeader) : undefined,
+  ].filter((problem): problem is OptionProblem => problem !== undefined);
   const windows = faults['fault-window'];
-  if (isString(windows) || (Array.isArray(windows) && windows.every(isString))) problems.push(...checkWindows(isString(windows) ? [windows] : windows));
+  if (isString(windows) || (Array.isArray(windows) && windows.every(isString))) {
+    problems.push(...checkWindows(isString(windows) ? [windows] : windows));
+  }
   for (const problem of problems) {
     const path = fieldPath(FAULT_OPTIONS, base, Array.isArray(windows) ? problem : { ...problem, index: undefined });
     // A window the schema refused (not START..END) is reported once, by the schema.
@@ -226,7 +229,8 @@ function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[]): void
 function checkPolicy(ctx: CheckContext, scenario: Raw, base: Segment[]): void {
   const given = campaignFields(POLICY_OPTIONS, scenario);
   for (const field of Object.keys(given)) if (ctx.isReported(fieldPath(POLICY_OPTIONS, base, { field }))) delete given[field];
-  if (Object.keys(given).length > 0) buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(problem)));
+  if (Object.keys(given).length === 0) return;
+  buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(problem)));
 }
 
 /** Where an option's problem is in the file: the option's campaign key under `base`, and the entry of a list. */

@@ -151,7 +151,7 @@ class Context {
     return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
   }
 
-  /** Runs a check that throws UsageError; its message (an option's problem in the file's words, or less a leading 'where:') becomes a problem at `path`. */
+  /** Runs a check that throws UsageError; its message (an option's worded for the file, or less 'where:') becomes a problem at `path`. */
   attempt(path: readonly Segment[], fn: () => unknown, where?: string): boolean {
     try {
       fn();

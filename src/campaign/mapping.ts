@@ -36,15 +36,22 @@ function mapValues<T>(raw: unknown, fn: (value: Raw) => T): Record<string, T> {
 }
 
 function toPhase(raw: Raw): CampaignPhase {
-  return { at: raw.at as string, for: raw.for as string, providers: mapValues(raw.providers, (value) => optionsFromCampaign<PhaseFaults>(FAULT_OPTIONS, value)) };
+  const providers = mapValues(raw.providers, (value) => optionsFromCampaign<PhaseFaults>(FAULT_OPTIONS, value));
+  return { at: raw.at as string, for: raw.for as string, providers };
 }
 
 /** The scenario's options as the tables map them (LOAD_OPTIONS; POLICY_OPTIONS into `policy`), plus the runner's own fields. */
 function toScenario(raw: Raw): CampaignScenario {
-  const scenario: CampaignScenario = { name: raw.name as string, type: raw.type as CampaignScenario['type'], ...optionsFromCampaign<Omit<CampaignScenario, 'name' | 'type'>>(LOAD_OPTIONS, raw) };
+  const scenario: CampaignScenario = {
+    name: raw.name as string,
+    type: raw.type as CampaignScenario['type'],
+    ...optionsFromCampaign<Omit<CampaignScenario, 'name' | 'type'>>(LOAD_OPTIONS, raw),
+  };
   const policy = optionsFromCampaign<PolicyOptions>(POLICY_OPTIONS, raw);
   if (Object.keys(policy).length > 0) scenario.policy = policy;
-  if (raw.faults !== undefined) scenario.faults = mapValues(raw.faults, (value) => optionsFromCampaign<ProviderFaults>(FAULT_OPTIONS, value));
+  if (raw.faults !== undefined) {
+    scenario.faults = mapValues(raw.faults, (value) => optionsFromCampaign<ProviderFaults>(FAULT_OPTIONS, value));
+  }
   if (raw.phases !== undefined) scenario.phases = (raw.phases as Raw[]).map(toPhase);
   return scenario;
 }

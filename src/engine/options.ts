@@ -46,7 +46,7 @@ export interface LoadOptions {
   maxBody?: number;
   /** Accept any TLS certificate (self-signed test targets). */
   insecure?: boolean;
-  /** Seed for {{uuid}} and {{randomInt}} (and, under chaos, the fault decisions: SEED_OPTION); printed and stored so a run can be repeated. */
+  /** Seed for {{uuid}} and {{randomInt}} (under chaos also the faults': SEED_OPTION); printed and stored so a run can be repeated. */
   seed?: number;
   /** Further header names whose values are secrets (Authorization, Cookie, x-api-key... always are). */
   redact?: readonly string[];
@@ -57,6 +57,23 @@ export interface LoadOptions {
   /** Policy mode: further providers tried in order when `url` fails (same path and body). */
   failover?: readonly string[];
 }
+
+/** Defaults that depend on other options, so no flag shows them as its own (the help lines say them). */
+export const LOAD_DEFAULTS = {
+  /** Connections; in the open model without --concurrency, the lower of this and --max-connections. */
+  concurrency: 10,
+  /**
+   * The open model's bound on connections (k6's maxVUs, which k6 leaves to the user). 1,000 keeps
+   * 100/s on schedule against a service that stalls for the whole default 10 s timeout, or 2,000/s
+   * against one answering in 500 ms. Node raises its soft descriptor limit to the hard one at start,
+   * so 1,000 sockets fit on common systems; --max-connections lowers it for a small target.
+   */
+  maxConnections: 1000,
+  /** How long a run lasts when neither a count nor a duration is given (as autocannon and k6 do). */
+  duration: '10s',
+  /** Judged unless a threshold on the success rate replaces it. */
+  threshold: 'success_rate>=0.95',
+} as const;
 
 /** '200', '200/s' or '1.5' → requests per second. */
 export function parseRequestRate(text: string): number {
@@ -88,7 +105,6 @@ export const SEED_OPTION = {
 /** The load options (LoadOptions), as flags of `resil load` and `resil chaos` and as scenario fields of a campaign. */
 export const LOAD_OPTIONS = {
   url: {
-    type: 'string',
     campaign: 'url',
     schema: { description: 'Target URL (http or https); {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request.', type: 'string', pattern: HTTP_URL_PATTERN },
   },
@@ -96,16 +112,20 @@ export const LOAD_OPTIONS = {
     flag: 'concurrency',
     char: 'c',
     type: 'integer',
-    summary: 'Connections (closed model: each loops request → response; open model: opened at the start). Default 10, or --max-connections if lower.',
+    summary: `Connections (closed model: each loops request → response; open model: opened at the start). Default ${LOAD_DEFAULTS.concurrency}, or --max-connections if lower.`,
     campaign: 'concurrency',
     schema: { description: 'Connections (closed model: each loops request → response; open model: opened at the start).', type: 'integer', minimum: 1 },
   },
   maxConnections: {
     flag: 'max-connections',
     type: 'integer',
-    summary: 'Open model: open more connections on demand up to this many (default 1000).',
+    summary: `Open model: open more connections on demand up to this many (default ${LOAD_DEFAULTS.maxConnections}).`,
     campaign: 'max-connections',
-    schema: { description: 'Open model: open more connections on demand up to this many (default 1000, at least concurrency).', type: 'integer', minimum: 1 },
+    schema: {
+      description: `Open model: open more connections on demand up to this many (default ${LOAD_DEFAULTS.maxConnections}, at least concurrency).`,
+      type: 'integer',
+      minimum: 1,
+    },
   },
   requests: {
     flag: 'requests',
@@ -119,7 +139,7 @@ export const LOAD_OPTIONS = {
     flag: 'duration',
     char: 'd',
     type: 'string',
-    summary: 'Stop sending after this long: 500ms, 10s, 2m (default 10s when -n is not given).',
+    summary: `Stop sending after this long: 500ms, 10s, 2m (default ${LOAD_DEFAULTS.duration} when -n is not given).`,
     campaign: 'duration',
     schema: { description: "Stop sending after this long: '500ms', '10s', '2m'. Open model: due requests never sent by then are dropped.", $ref: DURATION_REF },
   },
@@ -133,7 +153,6 @@ export const LOAD_OPTIONS = {
     schema: { description: 'Open model: requests per second on a fixed schedule.', type: 'number', exclusiveMinimum: 0 },
   },
   stages: {
-    type: 'string',
     campaign: 'stages',
     schema: {
       description: 'Open model in steps, each rate held for its duration in turn. Excludes rate, duration and requests.',

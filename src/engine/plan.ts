@@ -6,24 +6,13 @@ import { newSeed } from '../util/random.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
 import { flagNames, flagWording, type OptionProblem } from '../util/option-table.js';
-import { LOAD_OPTIONS, type LoadOptions } from './options.js';
+import { LOAD_DEFAULTS, LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
 import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
 
-/** Defaults the plan computes (those a flag shows are in LOAD_OPTIONS). */
-export const DEFAULTS = {
-  concurrency: 10,
-  /**
-   * The open model's bound on connections (k6's maxVUs, which k6 leaves to the user). 1,000 keeps
-   * 100/s on schedule against a service that stalls for the whole default 10 s timeout, or 2,000/s
-   * against one answering in 500 ms. Node raises its soft descriptor limit to the hard one at start,
-   * so 1,000 sockets fit on common systems; --max-connections lowers it for a small target.
-   */
-  maxConnections: 1000,
-  durationMs: 10_000,
-  threshold: 'success_rate>=0.95',
-} as const;
+/** The default duration (ms) when neither a count nor a duration is given. */
+const DEFAULT_DURATION_MS = tryParseDuration(LOAD_DEFAULTS.duration)!;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -85,7 +74,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
   const open = input.rate !== undefined || input.stages !== undefined;
   // Open model: the default start never exceeds a --max-connections the user set lower.
-  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(DEFAULTS.concurrency, maxConnections) : DEFAULTS.concurrency);
+  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections) : LOAD_DEFAULTS.concurrency);
   if (maxConnections !== undefined && !open) {
     problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
   } else if (maxConnections !== undefined && maxConnections < concurrency) {
@@ -117,7 +106,7 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 
   const checks = problems.attempt(() => buildChecks(input));
   const userThresholds = (input.thresholds ?? []).map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined);
-  const thresholds = withDefaults(userThresholds, [DEFAULTS.threshold]);
+  const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
   const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(flagWording(POLICY_OPTIONS, problem))) : undefined;
@@ -154,14 +143,14 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     body,
     model: open ? 'open' : 'closed',
     concurrency,
-    maxConnections: open ? (maxConnections ?? Math.max(concurrency, DEFAULTS.maxConnections)) : concurrency,
+    maxConnections: open ? (maxConnections ?? Math.max(concurrency, LOAD_DEFAULTS.maxConnections)) : concurrency,
     requests,
     // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
-    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined)),
+    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULT_DURATION_MS : undefined)),
     rate,
     arrivals:
       staged ??
-      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULTS.durationMs) * rate) / 1000))),
+      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULT_DURATION_MS) * rate) / 1000))),
     timeoutMs,
     graceMs,
     workers,
@@ -181,14 +170,18 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
  * Options that exclude each other: body and bodyFile; stages and rate, requests, duration (the
  * stages fix all three). `nameOf` names an option as the front end does ('--rate', or 'rate').
  */
-export function checkExclusiveOptions(options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>, nameOf: (field: string) => string): OptionProblem[] {
+export function checkExclusiveOptions(
+  options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>,
+  nameOf: (field: string) => string,
+): OptionProblem[] {
   const problems: OptionProblem[] = [];
   if (options.body !== undefined && options.bodyFile !== undefined) {
     problems.push({ field: 'bodyFile', message: `give ${nameOf('body')} or ${nameOf('bodyFile')}, not both` });
   }
   const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
   if (options.stages !== undefined && clashing.length > 0) {
-    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${clashing.map(nameOf).join(', ')} (or the stages)` });
+    const remove = clashing.map(nameOf).join(', ');
+    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${remove} (or the stages)` });
   }
   return problems;
 }

@@ -3,7 +3,15 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
-import { flagWording, OptionError, optionsFromCampaign, stringOrList, toStringList, type OptionProblem, type OptionTable } from '../util/option-table.js';
+import {
+  flagWording,
+  OptionError,
+  optionsFromCampaign,
+  stringOrList,
+  toStringList,
+  type OptionProblem,
+  type OptionTable,
+} from '../util/option-table.js';
 import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
@@ -193,7 +201,6 @@ export const PROVIDER_OPTIONS = {
   },
   // On the command line, `resil chaos --redact` is the load's option (LOAD_OPTIONS.redact).
   redact: {
-    type: 'strings',
     campaign: 'redact',
     schema: stringOrList('Further header names whose values are recorded as [redacted] (record).', { minLength: 1 }),
     fromCampaign: toStringList,
@@ -332,7 +339,9 @@ export function checkWindows(texts: readonly string[]): OptionProblem[] {
 
 /** A path glob: it starts with / (or *) and compiles. */
 export function checkMatchPath(text: string): OptionProblem | undefined {
-  if (!text.startsWith('/') && !text.startsWith('*')) return { field: 'matchPath', value: text, message: 'a path glob starts with / (e.g. /v1/**)' };
+  if (!text.startsWith('/') && !text.startsWith('*')) {
+    return { field: 'matchPath', value: text, message: 'a path glob starts with / (e.g. /v1/**)' };
+  }
   try {
     picomatch(text, { dot: true });
   } catch (error) {

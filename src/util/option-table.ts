@@ -12,8 +12,8 @@ export interface OptionSpec {
   flag?: string;
   /** One-letter flag alias. */
   char?: string;
-  /** The flag's value: 'strings' is a repeatable string flag. */
-  type: 'integer' | 'string' | 'boolean' | 'strings';
+  /** The flag's value ('strings': a repeatable string flag); absent: a string, or no flag. */
+  type?: 'integer' | 'string' | 'boolean' | 'strings';
   /** The flag's help line. */
   summary?: string;
   /** The library's default, shown in --help and given by the flag (absent: none, or one the library computes). */
@@ -33,7 +33,9 @@ export type OptionTable = Readonly<Record<string, OptionSpec>>;
 /** The JSON Schema properties of the options a campaign file can set, by campaign key. */
 export function schemaProperties(table: OptionTable): Record<string, Record<string, unknown>> {
   const properties: Record<string, Record<string, unknown>> = {};
-  for (const spec of Object.values(table)) if (spec.campaign !== undefined && spec.schema !== undefined) properties[spec.campaign] = spec.schema;
+  for (const spec of Object.values(table)) {
+    if (spec.campaign !== undefined && spec.schema !== undefined) properties[spec.campaign] = spec.schema;
+  }
   return properties;
 }
 
@@ -98,7 +100,9 @@ export class OptionError extends UsageError {
 /** The values of a campaign object under the library's keys, as written (for checks made before conversion). */
 export function campaignFields(table: OptionTable, raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(table)) if (spec.campaign !== undefined && raw[spec.campaign] !== undefined) out[key] = raw[spec.campaign];
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.campaign !== undefined && raw[spec.campaign] !== undefined) out[key] = raw[spec.campaign];
+  }
   return out;
 }
 
