@@ -1,6 +1,8 @@
-import { LOAD_OPTIONS } from '../engine/options.js';
-import { POLICY_OPTIONS, type PolicyOptions } from '../engine/policy-options.js';
-import { FAULT_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
+import { LOAD_OPTIONS, type LoadOptions } from '../engine/options.js';
+import { POLICY_OPTIONS } from '../engine/policy-options.js';
+import { FAULT_OPTIONS, PROVIDER_OPTIONS, type FaultSettings } from '../proxy/config.js';
+import type { MockSettings } from '../proxy/mock.js';
+import type { ProxyOptions } from '../proxy/proxy.js';
 import { schemaProperties } from '../util/option-table.js';
 import { DURATION_PATTERN, ENV_NAME_PATTERN, HTTP_URL_PATTERN, NAME_PATTERN } from '../util/schema-patterns.js';
 
@@ -23,20 +25,8 @@ import { DURATION_PATTERN, ENV_NAME_PATTERN, HTTP_URL_PATTERN, NAME_PATTERN } fr
 /** A duration as the user wrote it: '500ms', '10s', '2m', '1m30s', '250us' (a bare number is not one, except 0). */
 export type CampaignDuration = string;
 
-/** Fault settings of one provider (FaultSettings without the seed). */
-export interface ProviderFaults {
-  /** Chance (0..1) that one eligible call is faulted (default 1 when `faults` is given). */
-  failureRate?: number;
-  /** Weighted mix: 'status:503=5,status:429=2,timeout=2,reset=1' (or 'down'). */
-  faults?: string;
-  /** Fault windows 'START..END' from the start of the scenario; none: faults apply throughout. File key: fault-window. */
-  windows?: string[];
-  /** Seconds in Retry-After on injected 429 and 503. */
-  retryAfter?: number;
-  matchMethod?: string;
-  matchPath?: string;
-  matchHeader?: string;
-}
+/** Fault settings of one provider (FaultSettings without the seed, which the scenario's seed gives); windows from the start of the scenario. */
+export type ProviderFaults = Omit<FaultSettings, 'seed'>;
 
 /** Fault settings inside a phase: the phase itself is the window. */
 export type PhaseFaults = Omit<ProviderFaults, 'windows'>;
@@ -49,30 +39,14 @@ export interface CampaignPhase {
   providers: Record<string, PhaseFaults>;
 }
 
-/** The built-in mock behind a provider (MockSettings; `mock: true` in the file parses to {}). */
-export interface CampaignMock {
-  status?: number;
-  body?: string;
-  file?: string;
-  /** '20ms' or '10ms~50ms'. */
-  latency?: string;
-}
+/** The built-in mock behind a provider (`mock: true` in the file parses to {}). */
+export type CampaignMock = MockSettings;
 
-/** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`). */
-export interface CampaignProvider {
+/** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`); its fields are ProxyOptions' (PROVIDER_OPTIONS). */
+export interface CampaignProvider extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact'> {
   /** As --listen takes it: HOST:PORT, :PORT or PORT (a number in YAML: 9101). */
   listen: string;
   mock?: CampaignMock;
-  upstream?: string;
-  /** HAR file to answer from. */
-  replay?: string;
-  replayTiming?: string;
-  /** JSON body fields ignored when matching recordings. */
-  replayIgnore?: string[];
-  /** HAR file to record to. */
-  record?: string;
-  /** Further header names recorded as [redacted]. */
-  redact?: string[];
 }
 
 /** The service under test: started through the shell, then polled until ready. */
@@ -86,44 +60,18 @@ export interface CampaignService {
   readyTimeout?: CampaignDuration;
 }
 
-/** One step of the open model: `rate` requests per second for `duration`. */
-export interface CampaignStage {
-  duration: CampaignDuration;
-  rate: number;
-}
-
 /**
  * One scenario, with `defaults` already applied (a scenario's own field wins; a scenario that sets
  * stages inherits no rate/duration/requests and vice versa; one that sets body or body-file
- * inherits neither of the two; faults and phases from defaults reach chaos scenarios only).
+ * inherits neither of the two; faults and phases from defaults reach chaos scenarios only). Its
+ * load fields are LoadOptions' (LOAD_OPTIONS maps the file's keys; `policy` gathers retries,
+ * backoff, retry-on and breaker); durations stay the strings the user wrote.
  */
-export interface CampaignScenario {
+export interface CampaignScenario extends Omit<LoadOptions, 'url' | 'headers' | 'shard' | 'failover'> {
   name: string;
   type: 'load' | 'chaos';
   url: string;
-  method?: string;
   headers?: Record<string, string>;
-  body?: string;
-  bodyFile?: string;
-  concurrency?: number;
-  maxConnections?: number;
-  requests?: number;
-  duration?: CampaignDuration;
-  rate?: number;
-  stages?: CampaignStage[];
-  timeout?: CampaignDuration;
-  grace?: CampaignDuration;
-  expectStatus?: string;
-  expectBody?: string;
-  expectJson?: string[];
-  workers?: number;
-  maxBody?: number;
-  insecure?: boolean;
-  seed?: number;
-  redact?: string[];
-  thresholds?: string[];
-  /** resil's own client retries, backs off and breaks circuits (file keys retries, backoff, retry-on, breaker). */
-  policy?: PolicyOptions;
   /** Chaos: provider name → fault settings for the whole scenario. */
   faults?: Record<string, ProviderFaults>;
   /** Chaos: timed changes. */
