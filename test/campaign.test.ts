@@ -177,6 +177,9 @@ describe('problems point at FILE:LINE:COL', () => {
       'scenarios:',
       "  - { name: a, url: http://127.0.0.1:1/, type: chaos, backoff: soon, retry-on: '5xx,teapot', breaker: five, retries: 1 }",
       '  - name: b',
+      '    requests: 10',
+      '    rate: 5',
+      '    duration: 1s',
       '    url: http://127.0.0.1:1/',
       '    type: chaos',
       '    faults: { dep: { match-path: v1/**, match-header: x-tenant, fault-window: [1s..3s, 2s..4s, 5s..4s] } }',
@@ -185,10 +188,11 @@ describe('problems point at FILE:LINE:COL', () => {
       "c.yaml:3:64: scenarios[0].backoff: 'soon' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms",
       "c.yaml:3:80: scenarios[0].retry-on: 'teapot' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body",
       "c.yaml:3:103: scenarios[0].breaker: 'five' must be FAILURES/COOLDOWN, e.g. 5/10s",
-      "c.yaml:7:34: scenarios[1].faults.dep.match-path: 'v1/**': a path glob starts with / (e.g. /v1/**)",
-      "c.yaml:7:55: scenarios[1].faults.dep.match-header: 'x-tenant': expected 'Name: value' (value may be *)",
-      "c.yaml:7:88: scenarios[1].faults.dep.fault-window[1]: '2s..4s': overlaps '1s..3s'",
-      "c.yaml:7:96: scenarios[1].faults.dep.fault-window[2]: '5s..4s': ends before it starts",
+      'c.yaml:5:5: scenarios[1].requests: with rate give requests or duration, not both: the rate fixes one from the other',
+      "c.yaml:10:34: scenarios[1].faults.dep.match-path: 'v1/**': a path glob starts with / (e.g. /v1/**)",
+      "c.yaml:10:55: scenarios[1].faults.dep.match-header: 'x-tenant': expected 'Name: value' (value may be *)",
+      "c.yaml:10:88: scenarios[1].faults.dep.fault-window[1]: '2s..4s': overlaps '1s..3s'",
+      "c.yaml:10:96: scenarios[1].faults.dep.fault-window[2]: '5s..4s': ends before it starts",
     ]);
     // The same checks on the command line name the flags.
     expect(() => buildFaultPlan({ windows: ['1s..3s', '2s..4s'], matchHeader: 'x-tenant' })).toThrow(

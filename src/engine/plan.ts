@@ -88,9 +88,6 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const timeoutMs = checkDurationOption(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
   const graceMs = checkDurationOption(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
   const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
-  if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
-    problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
-  }
   const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
   const shard = input.shard ?? { index: 0, count: 1 };
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
@@ -167,8 +164,9 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 }
 
 /**
- * Options that exclude each other: body and bodyFile; stages and rate, requests, duration (the
- * stages fix all three). `nameOf` names an option as the front end does ('--rate', or 'rate').
+ * Options that exclude each other: body and bodyFile; rate with both requests and duration (the rate
+ * fixes one from the other); stages and rate, requests, duration (the stages fix all three).
+ * `nameOf` names an option as the front end does ('--rate', or 'rate').
  */
 export function checkExclusiveOptions(
   options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>,
@@ -177,6 +175,10 @@ export function checkExclusiveOptions(
   const problems: OptionProblem[] = [];
   if (options.body !== undefined && options.bodyFile !== undefined) {
     problems.push({ field: 'bodyFile', message: `give ${nameOf('body')} or ${nameOf('bodyFile')}, not both` });
+  }
+  if (options.rate !== undefined && options.requests !== undefined && options.duration !== undefined) {
+    const [rate, requests, duration] = [nameOf('rate'), nameOf('requests'), nameOf('duration')];
+    problems.push({ field: 'requests', message: `with ${rate} give ${requests} or ${duration}, not both: the rate fixes one from the other` });
   }
   const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
   if (options.stages !== undefined && clashing.length > 0) {
