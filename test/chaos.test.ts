@@ -368,7 +368,7 @@ describe('input mistakes get a suggestion', () => {
   test.each([
     ['URL localhost:8080/x', () => parseTargetUrl('localhost:8080/x'), "'localhost:8080/x' has no scheme: did you mean 'http://localhost:8080/x'?"],
     ['URL 127.0.0.1:8080', () => parseTargetUrl('127.0.0.1:8080'), "'127.0.0.1:8080' has no scheme: did you mean 'http://127.0.0.1:8080'?"],
-    ['--faults 503=5,timeout', () => parseFaultMix('503=5,timeout'), "--faults: unknown fault type '503': did you mean 'status:503'?"],
+    ['--faults 503=5,timeout', () => parseFaultMix('503=5,timeout'), "unknown fault type '503': did you mean 'status:503'?"],
     ['--faults timout=2,reset', () => parseFaultMix('timout=2,reset'), "unknown fault type 'timout': did you mean 'timeout'?"],
     ['--faults slow_body:100', () => parseFaultMix('slow_body:100'), "did you mean 'slow-body:100'?"],
     ['--faults explode', () => parseFaultMix('explode'), "unknown fault type 'explode' (known: status, "],

@@ -213,12 +213,7 @@ function faultSettings(faults: ProviderFaults, seed: number): FaultSettings {
   return { ...faults, seed };
 }
 
+/** A provider's fields are ProxyOptions' (PROVIDER_OPTIONS maps the file's keys). */
 function providerOptions(name: string, provider: CampaignProvider): ProxyOptions {
-  const options: ProxyOptions = { name, listen: provider.listen };
-  if (provider.upstream !== undefined) options.upstream = provider.upstream;
-  if (provider.mock !== undefined) options.mock = provider.mock;
-  if (provider.replay !== undefined) options.replay = provider.replay;
-  if (provider.replayTiming !== undefined) options.replayTiming = provider.replayTiming;
-  if (provider.record !== undefined) options.record = provider.record;
-  return options;
+  return { name, ...provider };
 }

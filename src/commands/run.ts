@@ -5,7 +5,7 @@ import { loadCampaign } from '../campaign/load.js';
 import { describePlan } from '../campaign/describe.js';
 import { prepareCampaign } from '../campaign/run-campaign.js';
 import { checkOutputPaths, outFlagSummary } from '../report/outputs.js';
-import { parseShard } from '../cli/load-flags.js';
+import { parseShard } from '../engine/options.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run every scenario of a campaign file: the CI gate step.';

@@ -1,4 +1,5 @@
-import { UsageError } from '../errors.js';
+import { OptionError } from '../util/option-table.js';
+import { LOAD_OPTIONS } from './options.js';
 
 /**
  * What counts as success: an expected status set (default any 2xx), an optional body substring and
@@ -23,7 +24,7 @@ export interface JsonCheck {
 /** Parses '200,201,3xx' into a status table. */
 export function parseExpectStatus(text: string | undefined): Uint8Array {
   const allowed = new Uint8Array(1000);
-  const spec = text === undefined || text.trim() === '' ? '2xx' : text;
+  const spec = text === undefined || text.trim() === '' ? LOAD_OPTIONS.expectStatus.default : text;
   for (const raw of spec.split(',')) {
     const item = raw.trim().toLowerCase();
     const klass = /^([1-5])xx$/.exec(item);
@@ -33,7 +34,7 @@ export function parseExpectStatus(text: string | undefined): Uint8Array {
     } else if (/^\d{3}$/.test(item) && Number(item) >= 100 && Number(item) <= 599) {
       allowed[Number(item)] = 1;
     } else {
-      throw new UsageError(`--expect-status: '${raw.trim()}' is not a status code (100-599) or a class like 2xx`);
+      throw new OptionError(LOAD_OPTIONS, { field: 'expectStatus', message: `'${raw.trim()}' is not a status code (100-599) or a class like 2xx` });
     }
   }
   return allowed;
@@ -43,12 +44,12 @@ export function parseExpectStatus(text: string | undefined): Uint8Array {
 export function parseJsonCheck(source: string): JsonCheck {
   const eq = source.indexOf('=');
   const pathText = (eq === -1 ? source : source.slice(0, eq)).trim();
-  if (pathText === '') throw new UsageError(`--expect-json '${source}': missing path (e.g. 'result' or 'data.id=42')`);
+  if (pathText === '') throw new OptionError(LOAD_OPTIONS, { field: 'expectJson', value: source, message: "missing path (e.g. 'result' or 'data.id=42')" });
   const path: Array<string | number> = [];
   for (const segment of pathText.replace(/^\$\.?/, '').split('.')) {
     const match = /^([^[\]]*)((?:\[\d+\])*)$/.exec(segment);
     if (!match || (match[1] === '' && match[2] === '')) {
-      throw new UsageError(`--expect-json '${source}': bad path segment '${segment}'`);
+      throw new OptionError(LOAD_OPTIONS, { field: 'expectJson', value: source, message: `bad path segment '${segment}'` });
     }
     if (match[1] !== '') path.push(match[1]!);
     for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(index[1]));

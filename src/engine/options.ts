@@ -1,8 +1,12 @@
+import { UsageError } from '../errors.js';
+import { stringOrList, toStringList, type OptionSpec, type OptionTable } from '../util/option-table.js';
+import { DURATION_REF, HEADER_NAME_PATTERN, HTTP_URL_PATTERN, METHOD_PATTERN } from '../util/schema-patterns.js';
 import type { Stage } from './arrivals.js';
 import type { PolicyOptions } from './policy-options.js';
 
 /**
- * What the user asked for, as the library takes it (the CLI flags map onto this one to one).
+ * What the user asked for, as the library takes it (LOAD_OPTIONS below says how flags and campaign
+ * fields spell each field; the policy's are in POLICY_OPTIONS).
  * Durations are milliseconds or strings such as '500ms', '10s', '2m'.
  */
 export interface LoadOptions {
@@ -42,7 +46,7 @@ export interface LoadOptions {
   maxBody?: number;
   /** Accept any TLS certificate (self-signed test targets). */
   insecure?: boolean;
-  /** Seed for {{uuid}} and {{randomInt}}; printed and stored so a run can be repeated. */
+  /** Seed for {{uuid}} and {{randomInt}} (under chaos also the faults': SEED_OPTION); printed and stored so a run can be repeated. */
   seed?: number;
   /** Further header names whose values are secrets (Authorization, Cookie, x-api-key... always are). */
   redact?: readonly string[];
@@ -53,3 +57,234 @@ export interface LoadOptions {
   /** Policy mode: further providers tried in order when `url` fails (same path and body). */
   failover?: readonly string[];
 }
+
+/** Defaults that depend on other options, so no flag shows them as its own (the help lines say them). */
+export const LOAD_DEFAULTS = {
+  /** Connections; in the open model without --concurrency, the lower of this and --max-connections. */
+  concurrency: 10,
+  /**
+   * The open model's bound on connections (k6's maxVUs, which k6 leaves to the user). 1,000 keeps
+   * 100/s on schedule against a service that stalls for the whole default 10 s timeout, or 2,000/s
+   * against one answering in 500 ms. Node raises its soft descriptor limit to the hard one at start,
+   * so 1,000 sockets fit on common systems; --max-connections lowers it for a small target.
+   */
+  maxConnections: 1000,
+  /** How long a run lasts when neither a count nor a duration is given (as autocannon and k6 do). */
+  duration: '10s',
+  /** Judged unless a threshold on the success rate replaces it. */
+  threshold: 'success_rate>=0.95',
+} as const;
+
+/** '200', '200/s' or '1.5' → requests per second. */
+export function parseRequestRate(text: string): number {
+  const plain = text.trim().replace(/\/s$/, '');
+  if (!/^\d+(?:\.\d+)?$/.test(plain)) throw new UsageError(`--rate: '${text}' is not a number of requests per second`);
+  return Number(plain);
+}
+
+/** '2/4' → shard index 1 of 4. */
+export function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new UsageError(`--shard '${text}': expected I/N with 1 <= I <= N, e.g. 2/4`);
+  return { index: Number(match[1]) - 1, count: Number(match[2]) };
+}
+
+/**
+ * The seed, one option for every command: it feeds the request templates ({{uuid}}, {{randomInt}}) and,
+ * under `resil chaos` and `resil proxy`, the proxy's fault decisions (chaos shifts it per shard, and by
+ * one per failover proxy; a campaign derives each provider's fault seed from the scenario's seed).
+ */
+export const SEED_OPTION = {
+  flag: 'seed',
+  type: 'integer',
+  summary: 'Seed of the random choices: {{uuid}} and {{randomInt}} in requests, and the fault decisions (printed, so a run can be repeated).',
+  campaign: 'seed',
+  schema: { description: 'Seed for {{uuid}} and {{randomInt}}, so a run can be repeated.', type: 'integer', minimum: 0 },
+} as const satisfies OptionSpec;
+
+/** The load options (LoadOptions), as flags of `resil load` and `resil chaos` and as scenario fields of a campaign. */
+export const LOAD_OPTIONS = {
+  url: {
+    campaign: 'url',
+    schema: { description: 'Target URL (http or https); {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request.', type: 'string', pattern: HTTP_URL_PATTERN },
+  },
+  concurrency: {
+    flag: 'concurrency',
+    char: 'c',
+    type: 'integer',
+    summary: `Connections (closed model: each loops request → response; open model: opened at the start). Default ${LOAD_DEFAULTS.concurrency}, or --max-connections if lower.`,
+    campaign: 'concurrency',
+    schema: { description: 'Connections (closed model: each loops request → response; open model: opened at the start).', type: 'integer', minimum: 1 },
+  },
+  maxConnections: {
+    flag: 'max-connections',
+    type: 'integer',
+    summary: `Open model: open more connections on demand up to this many (default ${LOAD_DEFAULTS.maxConnections}).`,
+    campaign: 'max-connections',
+    schema: {
+      description: `Open model: open more connections on demand up to this many (default ${LOAD_DEFAULTS.maxConnections}, at least concurrency).`,
+      type: 'integer',
+      minimum: 1,
+    },
+  },
+  requests: {
+    flag: 'requests',
+    char: 'n',
+    type: 'integer',
+    summary: 'Stop after this many requests.',
+    campaign: 'requests',
+    schema: { description: 'Stop after this many requests.', type: 'integer', minimum: 1 },
+  },
+  duration: {
+    flag: 'duration',
+    char: 'd',
+    type: 'string',
+    summary: `Stop sending after this long: 500ms, 10s, 2m (default ${LOAD_DEFAULTS.duration} when -n is not given).`,
+    campaign: 'duration',
+    schema: { description: "Stop sending after this long: '500ms', '10s', '2m'. Open model: due requests never sent by then are dropped.", $ref: DURATION_REF },
+  },
+  rate: {
+    flag: 'rate',
+    char: 'r',
+    type: 'string',
+    summary: 'Open model: requests per second on a fixed schedule (latency from the scheduled time; due requests never sent by -d are dropped).',
+    fromFlag: parseRequestRate,
+    campaign: 'rate',
+    schema: { description: 'Open model: requests per second on a fixed schedule.', type: 'number', exclusiveMinimum: 0 },
+  },
+  stages: {
+    campaign: 'stages',
+    schema: {
+      description: 'Open model in steps, each rate held for its duration in turn. Excludes rate, duration and requests.',
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/definitions/stage' },
+    },
+    fromCampaign: (value) => (value as Array<Record<string, unknown>>).map((stage) => ({ duration: stage.duration, rate: stage.rate })),
+  },
+  method: {
+    flag: 'method',
+    char: 'm',
+    type: 'string',
+    summary: 'HTTP method.',
+    default: 'GET',
+    campaign: 'method',
+    schema: { description: 'HTTP method (default GET).', type: 'string', pattern: METHOD_PATTERN },
+  },
+  headers: {
+    flag: 'header',
+    char: 'H',
+    type: 'strings',
+    summary: "Request header 'Name: value' (repeatable).",
+    campaign: 'headers',
+    schema: {
+      description: 'Request headers, name → value.',
+      type: 'object',
+      propertyNames: { pattern: HEADER_NAME_PATTERN },
+      additionalProperties: { type: 'string' },
+    },
+    fromCampaign: (value) => ({ ...(value as Record<string, string>) }),
+  },
+  body: {
+    flag: 'body',
+    type: 'string',
+    summary: 'Request body; {{i}}, {{uuid}} and {{randomInt a b}} are filled in per request.',
+    campaign: 'body',
+    schema: { description: 'Request body; {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request. Excludes body-file.', type: 'string' },
+  },
+  bodyFile: {
+    flag: 'body-file',
+    type: 'string',
+    summary: 'Read the request body from this file.',
+    campaign: 'body-file',
+    schema: { description: 'Read the request body from this file. Excludes body.', type: 'string', minLength: 1 },
+  },
+  timeout: {
+    flag: 'timeout',
+    type: 'string',
+    summary: 'Time limit per request.',
+    default: '10s',
+    campaign: 'timeout',
+    schema: { description: 'Time limit per request (default 10s).', $ref: DURATION_REF },
+  },
+  grace: {
+    flag: 'grace',
+    type: 'string',
+    summary: 'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).',
+    default: '2s',
+    campaign: 'grace',
+    schema: { description: 'How long in-flight requests may finish once sending stops (default 2s); those still unanswered count as failed.', $ref: DURATION_REF },
+  },
+  expectStatus: {
+    flag: 'expect-status',
+    type: 'string',
+    summary: "Statuses that count as success: '200,201,3xx'.",
+    default: '2xx',
+    campaign: 'expect-status',
+    schema: { description: "Statuses that count as success: '200,201,3xx' (default 2xx).", type: 'string', minLength: 1 },
+  },
+  expectBody: {
+    flag: 'expect-body',
+    type: 'string',
+    summary: 'The response body must contain this text.',
+    campaign: 'expect-body',
+    schema: { description: 'The response body must contain this text.', type: 'string' },
+  },
+  expectJson: {
+    flag: 'expect-json',
+    type: 'strings',
+    summary: "JSON check: 'path' (exists) or 'path=value' (repeatable).",
+    campaign: 'expect-json',
+    schema: stringOrList("JSON checks: 'path' (exists) or 'path=value'.", { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+  thresholds: {
+    flag: 'threshold',
+    char: 't',
+    type: 'strings',
+    summary: "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); judged next to the default success check, which a rule on the success rate replaces.",
+    campaign: 'thresholds',
+    schema: stringOrList("Pass/fail rules: 'success_rate>=0.95', 'p99<300ms', 'recovery<5s', 'amplification<=2'.", { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+  workers: {
+    flag: 'workers',
+    char: 'w',
+    type: 'integer',
+    summary: 'Worker threads, for more than one core.',
+    default: 1,
+    campaign: 'workers',
+    schema: { description: 'Worker threads (default 1).', type: 'integer', minimum: 1 },
+  },
+  maxBody: {
+    flag: 'max-body',
+    type: 'integer',
+    summary: 'Bytes of each response body kept for body checks.',
+    default: 1024 * 1024,
+    campaign: 'max-body',
+    schema: { description: 'Bytes of each response body kept for body checks (default 1 MiB).', type: 'integer', minimum: 0 },
+  },
+  insecure: {
+    flag: 'insecure',
+    type: 'boolean',
+    summary: 'Accept any TLS certificate.',
+    default: false,
+    campaign: 'insecure',
+    schema: { description: 'Accept any TLS certificate (self-signed test targets).', type: 'boolean' },
+  },
+  seed: SEED_OPTION,
+  redact: {
+    flag: 'redact',
+    type: 'strings',
+    summary: 'Another header whose value is secret (repeatable).',
+    campaign: 'redact',
+    schema: stringOrList('Further header names whose values are secret.', { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+  shard: {
+    flag: 'shard',
+    type: 'string',
+    summary: "Run shard I of N ('2/4'): its share of connections, requests and schedule; merge with `resil report --merge`.",
+    fromFlag: parseShard,
+  },
+} as const satisfies OptionTable;

@@ -6,26 +6,14 @@ import { newSeed } from '../util/random.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
-import type { LoadOptions } from './options.js';
+import { flagNames, flagWording, type OptionProblem } from '../util/option-table.js';
+import { LOAD_DEFAULTS, LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
-import { buildPolicyPlan, type PolicyPlan } from './policy-options.js';
+import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
 import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
 
-export const DEFAULTS = {
-  concurrency: 10,
-  /**
-   * The open model's bound on connections (k6's maxVUs, which k6 leaves to the user). 1,000 keeps
-   * 100/s on schedule against a service that stalls for the whole default 10 s timeout, or 2,000/s
-   * against one answering in 500 ms. Node raises its soft descriptor limit to the hard one at start,
-   * so 1,000 sockets fit on common systems; --max-connections lowers it for a small target.
-   */
-  maxConnections: 1000,
-  durationMs: 10_000,
-  timeoutMs: 10_000,
-  graceMs: 2_000,
-  maxBodyBytes: 1024 * 1024,
-  threshold: 'success_rate>=0.95',
-} as const;
+/** The default duration (ms) when neither a count nor a duration is given. */
+const DEFAULT_DURATION_MS = tryParseDuration(LOAD_DEFAULTS.duration)!;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -72,11 +60,12 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const problems = new ProblemList();
 
   const url = problems.attempt(() => parseTargetUrl(input.url));
-  const method = (input.method ?? 'GET').toUpperCase();
+  const method = (input.method ?? LOAD_OPTIONS.method.default).toUpperCase();
   if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
 
   const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
-  if (input.body !== undefined && input.bodyFile !== undefined) problems.add('give --body or --body-file, not both');
+  const nameOf = flagNames(LOAD_OPTIONS);
+  for (const problem of checkExclusiveOptions(input, nameOf)) problems.add(flagWording(LOAD_OPTIONS, problem));
   let bodyText = input.body;
   if (input.bodyFile !== undefined && input.body === undefined) {
     bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
@@ -86,27 +75,21 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
   const open = input.rate !== undefined || input.stages !== undefined;
   // Open model: the default start never exceeds a --max-connections the user set lower.
-  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(DEFAULTS.concurrency, maxConnections) : DEFAULTS.concurrency);
+  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections) : LOAD_DEFAULTS.concurrency);
   if (maxConnections !== undefined && !open) {
     problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
   } else if (maxConnections !== undefined && maxConnections < concurrency) {
     problems.add(`--max-connections ${maxConnections} is less than --concurrency ${concurrency} (the connections opened at the start)`);
   }
   const requests = checkCount(problems, '--requests', input.requests, 1);
-  const workers = checkCount(problems, '--workers', input.workers, 1) ?? 1;
+  const workers = checkCount(problems, '--workers', input.workers, 1) ?? LOAD_OPTIONS.workers.default;
   const rate = input.rate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
-  const durationMs = checkDuration(problems, '--duration', input.duration, false);
-  const timeoutMs = checkDuration(problems, '--timeout', input.timeout, false) ?? DEFAULTS.timeoutMs;
-  const graceMs = checkDuration(problems, '--grace', input.grace, true) ?? DEFAULTS.graceMs;
-  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody, 0) ?? DEFAULTS.maxBodyBytes;
-  if (rate !== undefined && requests !== undefined && durationMs !== undefined) {
-    problems.add('with --rate give --requests or --duration, not both: the rate fixes one from the other');
-  }
+  const durationMs = checkDurationOption(problems, '--duration', input.duration, false);
+  const timeoutMs = checkDurationOption(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
+  const graceMs = checkDurationOption(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
+  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
   const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
-  if (input.stages !== undefined && (rate !== undefined || requests !== undefined || durationMs !== undefined)) {
-    problems.add('stages fix the rate, the count and the duration: give no --rate, --requests or --duration with them');
-  }
   const shard = input.shard ?? { index: 0, count: 1 };
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
     problems.add(`--shard: ${shard.index + 1}/${shard.count} is not a shard (use I/N with 1 <= I <= N)`);
@@ -121,10 +104,10 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 
   const checks = problems.attempt(() => buildChecks(input));
   const userThresholds = (input.thresholds ?? []).map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined);
-  const thresholds = withDefaults(userThresholds, [DEFAULTS.threshold]);
+  const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
-  const policy = input.policy ? buildPolicyPlan(input.policy, problems) : undefined;
+  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(flagWording(POLICY_OPTIONS, problem))) : undefined;
   const failover = (input.failover ?? []).map((text) =>
     problems.attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
   );
@@ -158,19 +141,19 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     body,
     model: open ? 'open' : 'closed',
     concurrency,
-    maxConnections: open ? (maxConnections ?? Math.max(concurrency, DEFAULTS.maxConnections)) : concurrency,
+    maxConnections: open ? (maxConnections ?? Math.max(concurrency, LOAD_DEFAULTS.maxConnections)) : concurrency,
     requests,
     // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
-    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULTS.durationMs : undefined)),
+    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULT_DURATION_MS : undefined)),
     rate,
     arrivals:
       staged ??
-      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULTS.durationMs) * rate) / 1000))),
+      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULT_DURATION_MS) * rate) / 1000))),
     timeoutMs,
     graceMs,
     workers,
     maxBodyBytes,
-    insecure: input.insecure ?? false,
+    insecure: input.insecure ?? LOAD_OPTIONS.insecure.default,
     seed,
     checks: checks!,
     thresholds,
@@ -179,6 +162,31 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     shard,
     policy,
   };
+}
+
+/**
+ * Options that exclude each other: body and bodyFile; rate with both requests and duration (the rate
+ * fixes one from the other); stages and rate, requests, duration (the stages fix all three).
+ * `nameOf` names an option as the front end does ('--rate', or 'rate').
+ */
+export function checkExclusiveOptions(
+  options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>,
+  nameOf: (field: string) => string,
+): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  if (options.body !== undefined && options.bodyFile !== undefined) {
+    problems.push({ field: 'bodyFile', message: `give ${nameOf('body')} or ${nameOf('bodyFile')}, not both` });
+  }
+  if (options.rate !== undefined && options.requests !== undefined && options.duration !== undefined) {
+    const [rate, requests, duration] = [nameOf('rate'), nameOf('requests'), nameOf('duration')];
+    problems.push({ field: 'requests', message: `with ${rate} give ${requests} or ${duration}, not both: the rate fixes one from the other` });
+  }
+  const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
+  if (options.stages !== undefined && clashing.length > 0) {
+    const remove = clashing.map(nameOf).join(', ');
+    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${remove} (or the stages)` });
+  }
+  return problems;
 }
 
 /**
@@ -238,7 +246,7 @@ function checkCount(problems: ProblemList, flag: string, value: number | undefin
   return value;
 }
 
-function checkDuration(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
+function checkDurationOption(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : tryParseDuration(value);
   if (ms === undefined || !Number.isFinite(ms)) {

@@ -1,6 +1,6 @@
 import { ConstantBackoff, ExponentialBackoff, fullJitterGenerator, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
-import { ProblemList } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
+import type { OptionProblem, OptionTable } from '../util/option-table.js';
 
 /** Client-side resilience policy for policy mode: what resil's own client does on failure. */
 export interface PolicyOptions {
@@ -13,6 +13,41 @@ export interface PolicyOptions {
   /** 'N/DURATION': open after N consecutive failures, half-open after DURATION ('5/10s'). */
   breaker?: string;
 }
+
+/** The policy options (PolicyOptions), as flags of `resil chaos` (policy mode) and as scenario fields of a campaign. */
+export const POLICY_OPTIONS = {
+  retries: {
+    flag: 'retries',
+    type: 'integer',
+    summary: 'Policy mode: retries after the first attempt.',
+    default: 3,
+    campaign: 'retries',
+    schema: { description: "resil's own client retries a failed request this many times after the first attempt (default 3).", type: 'integer', minimum: 0 },
+  },
+  backoff: {
+    flag: 'backoff',
+    type: 'string',
+    summary: "Policy mode: 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'.",
+    default: 'exp:100ms',
+    campaign: 'backoff',
+    schema: { description: "Wait between retries: 'exp:100ms' (exponential, full jitter; the default) or 'fixed:50ms'.", type: 'string', minLength: 1 },
+  },
+  retryOn: {
+    flag: 'retry-on',
+    type: 'string',
+    summary: "Policy mode: what is retried: '5xx,429,timeout,reset' (Retry-After is honoured).",
+    default: '5xx,429,timeout,reset',
+    campaign: 'retry-on',
+    schema: { description: "What is retried: '5xx,429,timeout,reset' (the default; also 4xx, a status code, closed, refused, body).", type: 'string', minLength: 1 },
+  },
+  breaker: {
+    flag: 'breaker',
+    type: 'string',
+    summary: "Policy mode: circuit breaker 'FAILURES/COOLDOWN', e.g. 5/10s.",
+    campaign: 'breaker',
+    schema: { description: "Circuit breaker of resil's own client: 'FAILURES/COOLDOWN', e.g. 5/10s.", type: 'string', minLength: 1 },
+  },
+} as const satisfies OptionTable;
 
 export interface PolicyPlan {
   retries: number;
@@ -29,26 +64,27 @@ export const MAX_RETRY_AFTER_MS = 30_000;
 /** Cap of one exponential backoff delay (ms). */
 const MAX_BACKOFF_MS = 10_000;
 
-export function buildPolicyPlan(options: PolicyOptions, problems: ProblemList): PolicyPlan {
-  const retries = options.retries ?? 3;
-  if (!(Number.isInteger(retries) && retries >= 0)) problems.add(`--retries: '${options.retries}' must be a whole number >= 0`);
-  const backoffSource = options.backoff ?? 'exp:100ms';
-  const base = parseBackoff(backoffSource, problems);
+/** Validates the policy; each problem goes to `report` (field: its key in POLICY_OPTIONS), for the front end to word. */
+export function buildPolicyPlan(options: PolicyOptions, report: (problem: OptionProblem) => void): PolicyPlan {
+  const retries = options.retries ?? POLICY_OPTIONS.retries.default;
+  if (!(Number.isInteger(retries) && retries >= 0)) report({ field: 'retries', message: `'${options.retries}' must be a whole number >= 0` });
+  const backoffSource = options.backoff ?? POLICY_OPTIONS.backoff.default;
+  const base = parseBackoff(backoffSource, report);
   const retryStatus = new Uint8Array(1000);
   const retryClasses = new Set<string>();
-  for (const raw of (options.retryOn ?? '5xx,429,timeout,reset').split(',')) {
+  for (const raw of (options.retryOn ?? POLICY_OPTIONS.retryOn.default).split(',')) {
     const item = raw.trim().toLowerCase();
     if (/^[45]xx$/.test(item)) retryStatus.fill(1, Number(item[0]) * 100, Number(item[0]) * 100 + 100);
     else if (/^\d{3}$/.test(item) && Number(item) >= 400 && Number(item) <= 599) retryStatus[Number(item)] = 1;
     else if (['timeout', 'reset', 'closed', 'refused', 'body', 'other'].includes(item)) retryClasses.add(item);
-    else problems.add(`--retry-on: '${raw.trim()}' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body`);
+    else report({ field: 'retryOn', message: `'${raw.trim()}' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body` });
   }
   let breaker: PolicyPlan['breaker'];
   if (options.breaker !== undefined) {
     const match = /^(\d+)\/(.+)$/.exec(options.breaker.trim());
     const halfOpenAfterMs = match ? tryParseDuration(match[2]!) : undefined;
     if (!match || Number(match[1]) < 1 || halfOpenAfterMs === undefined || halfOpenAfterMs <= 0) {
-      problems.add(`--breaker: '${options.breaker}' must be FAILURES/COOLDOWN, e.g. 5/10s`);
+      report({ field: 'breaker', message: `'${options.breaker}' must be FAILURES/COOLDOWN, e.g. 5/10s` });
     } else {
       breaker = { threshold: Number(match[1]), halfOpenAfterMs };
     }
@@ -56,11 +92,11 @@ export function buildPolicyPlan(options: PolicyOptions, problems: ProblemList): 
   return { retries, backoff: honourRetryAfter(base), backoffSource, retryStatus, retryClasses, breaker };
 }
 
-function parseBackoff(text: string, problems: ProblemList): IBackoffFactory<unknown> {
+function parseBackoff(text: string, report: (problem: OptionProblem) => void): IBackoffFactory<unknown> {
   const match = /^(exp|fixed):(.+)$/.exec(text.trim());
   const ms = match ? tryParseDuration(match[2]!) : undefined;
   if (!match || ms === undefined) {
-    problems.add(`--backoff: '${text}' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms`);
+    report({ field: 'backoff', message: `'${text}' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms` });
     return new ConstantBackoff(0);
   }
   return match[1] === 'exp'

@@ -22,29 +22,29 @@ export interface WeightedFault {
   weight: number;
 }
 
-/** Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). */
+/** Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). Messages name no flag: parseFaults (proxy/config.ts) does. */
 export function parseFaultMix(text: string): WeightedFault[] {
   const mix: WeightedFault[] = [];
   const items = text.split(',').map((item) => item.trim());
-  if (items.every((item) => item === '')) throw new UsageError("--faults: empty mix (e.g. 'status:503=5,timeout=1')");
+  if (items.every((item) => item === '')) throw new UsageError("empty mix (e.g. 'status:503=5,timeout=1')");
   for (const item of items) {
-    if (item === '') throw new UsageError(`--faults '${text}': an empty entry between commas`);
+    if (item === '') throw new UsageError(`'${text}': an empty entry between commas`);
     const eq = item.lastIndexOf('=');
     const spec = eq === -1 ? item : item.slice(0, eq);
     const weightText = eq === -1 ? '1' : item.slice(eq + 1);
     const weight = Number(weightText);
     if (!/^\d+(?:\.\d+)?$/.test(weightText) || !(weight > 0) || !Number.isFinite(weight)) {
-      throw new UsageError(`--faults: weight '${weightText}' of '${spec}' must be a number above 0`);
+      throw new UsageError(`weight '${weightText}' of '${spec}' must be a number above 0`);
     }
     const colon = spec.indexOf(':');
     const typeName = colon === -1 ? spec : spec.slice(0, colon);
     const argument = colon === -1 ? undefined : spec.slice(colon + 1);
     const type = FAULT_TYPES.get(typeName);
-    if (!type) throw new UsageError(`--faults: unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
+    if (!type) throw new UsageError(`unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
     mix.push({ fault: type.create(argument), weight });
   }
   if (mix.some((entry) => entry.fault.wholeWindow) && mix.length > 1) {
-    throw new UsageError("--faults: 'down' closes the listener for a whole window and cannot be mixed with per-call faults");
+    throw new UsageError("'down' closes the listener for a whole window and cannot be mixed with per-call faults");
   }
   return mix;
 }

@@ -3,6 +3,16 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import {
+  flagWording,
+  OptionError,
+  optionsFromCampaign,
+  stringOrList,
+  toStringList,
+  type OptionProblem,
+  type OptionTable,
+} from '../util/option-table.js';
+import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
 export interface FaultSettings {
@@ -22,6 +32,180 @@ export interface FaultSettings {
   /** Seed of the fault decisions; one is drawn (and reported) when absent. */
   seed?: number;
 }
+
+/** '0.3' or '30%' → 0.3 (the chance that a call is faulted). */
+export function parseFailureRate(text: string): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const value = percent ? Number(percent[1]) / 100 : /^\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`--failure-rate: '${text}' must be between 0 and 1 (or 0% to 100%)`);
+  return value;
+}
+
+/**
+ * The fault settings (FaultSettings but the seed), as flags of `resil proxy` and `resil chaos` and as a
+ * provider's faults in a campaign scenario (a phase takes all but `windows`: the phase is the window).
+ */
+export const FAULT_OPTIONS = {
+  failureRate: {
+    flag: 'failure-rate',
+    type: 'string',
+    summary: 'Chance (0..1) that one dependency call gets a fault.',
+    fromFlag: parseFailureRate,
+    campaign: 'failure-rate',
+    schema: { description: 'Chance (0..1) that one eligible dependency call is faulted (default 1 when faults is given).', type: 'number', minimum: 0, maximum: 1 },
+  },
+  faults: {
+    flag: 'faults',
+    type: 'string',
+    summary: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1'.",
+    campaign: 'faults',
+    schema: { description: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1', or 'down' (listener closed).", type: 'string', minLength: 1 },
+  },
+  windows: {
+    flag: 'fault-window',
+    type: 'strings',
+    summary: "When faults apply, from the start of the run: '10s..25s' (repeatable).",
+    campaign: 'fault-window',
+    schema: stringOrList("When faults apply, from the start of the scenario: '10s..25s' (or a list).", { pattern: WINDOW_PATTERN }),
+    fromCampaign: toStringList,
+  },
+  retryAfter: {
+    flag: 'retry-after',
+    type: 'integer',
+    summary: 'Seconds in Retry-After on injected 429 and 503.',
+    default: 1,
+    campaign: 'retry-after',
+    schema: { description: 'Seconds in Retry-After on injected 429 and 503 (default 1).', type: 'integer', minimum: 0 },
+  },
+  matchMethod: {
+    flag: 'match-method',
+    type: 'string',
+    summary: 'Only calls with this method (or comma list) can be faulted.',
+    campaign: 'match-method',
+    schema: { description: "Only calls with this method (or comma list, 'GET,POST') can be faulted.", type: 'string', minLength: 1 },
+  },
+  matchPath: {
+    flag: 'match-path',
+    type: 'string',
+    summary: "Only calls whose path matches this glob can be faulted: '/v1/**'.",
+    campaign: 'match-path',
+    schema: { description: "Only calls whose path matches this glob can be faulted: '/v1/**'.", type: 'string', minLength: 1 },
+  },
+  matchHeader: {
+    flag: 'match-header',
+    type: 'string',
+    summary: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).",
+    campaign: 'match-header',
+    schema: { description: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).", type: 'string', minLength: 1 },
+  },
+} as const satisfies OptionTable;
+
+/** The built-in mock's settings (MockSettings): flags --mock-*, and the fields of a provider's `mock` in a campaign. */
+export const MOCK_OPTIONS = {
+  status: {
+    flag: 'mock-status',
+    type: 'integer',
+    summary: 'Mock: status of healthy answers.',
+    default: 200,
+    campaign: 'status',
+    schema: { description: 'Status of healthy answers (default 200).', type: 'integer', minimum: 100, maximum: 599 },
+  },
+  body: { flag: 'mock-body', type: 'string', summary: 'Mock: body of healthy answers.', campaign: 'body', schema: { description: 'Body of healthy answers.', type: 'string' } },
+  file: {
+    flag: 'mock-file',
+    type: 'string',
+    summary: 'Mock: read the body from this file.',
+    campaign: 'file',
+    schema: { description: 'Read the body from this file.', type: 'string', minLength: 1 },
+  },
+  latency: {
+    flag: 'mock-latency',
+    type: 'string',
+    summary: "Mock: time before each answer, '20ms' or '10ms~50ms'.",
+    campaign: 'latency',
+    schema: { description: "Time before each answer: '20ms', or '10ms~50ms' uniform.", type: 'string', pattern: LATENCY_PATTERN },
+  },
+} as const satisfies OptionTable;
+
+/**
+ * What is behind one chaos proxy and what it records (ProxyOptions but the faults and the name), as
+ * flags of `resil proxy` and `resil chaos` and as a campaign provider's fields.
+ */
+export const PROVIDER_OPTIONS = {
+  listen: {
+    flag: 'listen',
+    type: 'string',
+    summary: 'Address the proxy listens on: HOST:PORT, :PORT or PORT (host 127.0.0.1 unless given; default an ephemeral port).',
+    campaign: 'listen',
+    schema: {
+      description: 'Where the proxy listens, as --listen takes it: HOST:PORT (127.0.0.1:9101), :PORT or PORT (9101, on 127.0.0.1).',
+      type: ['string', 'integer'],
+      pattern: LISTEN_PATTERN,
+      minimum: 0,
+      maximum: 65535,
+    },
+    // A bare port may be a YAML number (listen: 9101); the proxy parses it as --listen does.
+    fromCampaign: String,
+  },
+  upstream: {
+    flag: 'upstream',
+    type: 'string',
+    summary: 'The real dependency to forward to (http:// or https://).',
+    campaign: 'upstream',
+    schema: { description: 'The real dependency to forward to (http:// or https://).', type: 'string', pattern: HTTP_URL_PATTERN },
+  },
+  mock: {
+    flag: 'mock',
+    type: 'boolean',
+    summary: 'Answer healthy calls from a built-in mock instead of an upstream.',
+    default: false,
+    campaign: 'mock',
+    schema: {
+      description: 'Answer from a built-in mock: true (all defaults) or its settings.',
+      type: ['boolean', 'object'],
+      additionalProperties: false,
+      properties: Object.fromEntries(Object.values(MOCK_OPTIONS).map((spec) => [spec.campaign, spec.schema])),
+    },
+    // `mock: true` is the mock with its defaults; `mock: false` is no mock.
+    fromCampaign: (value) => (value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>)),
+  },
+  record: {
+    flag: 'record',
+    type: 'string',
+    summary: 'Record every forwarded exchange to this HAR 1.2 file (secrets redacted).',
+    campaign: 'record',
+    schema: { description: 'Record every forwarded exchange to this HAR 1.2 file (needs upstream).', type: 'string', minLength: 1 },
+  },
+  replay: {
+    flag: 'replay',
+    type: 'string',
+    summary: 'Answer from the recordings in this HAR file (with --upstream, unmatched calls go there; else 501).',
+    campaign: 'replay',
+    schema: { description: 'Answer from the recordings in this HAR 1.2 file (with upstream: unmatched calls go there; without: 501).', type: 'string', minLength: 1 },
+  },
+  replayTiming: {
+    flag: 'replay-timing',
+    type: 'string',
+    summary: "Replayed latencies and chunk gaps: 'recorded', 'none' or 'scale:2'.",
+    default: 'recorded',
+    campaign: 'replay-timing',
+    schema: { description: "Replayed latencies and chunk gaps: 'recorded' (default), 'none' or 'scale:2'.", type: 'string', pattern: '^(recorded|none|scale:\\d+(\\.\\d+)?)$' },
+  },
+  replayIgnore: {
+    flag: 'replay-ignore',
+    type: 'strings',
+    summary: "JSON body field ignored when matching recordings ('timestamp'; repeatable).",
+    campaign: 'replay-ignore',
+    schema: stringOrList("JSON body fields ignored when matching recordings: 'timestamp' (or a list).", { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+  // On the command line, `resil chaos --redact` is the load's option (LOAD_OPTIONS.redact).
+  redact: {
+    campaign: 'redact',
+    schema: stringOrList('Further header names whose values are recorded as [redacted] (record).', { minLength: 1 }),
+    fromCampaign: toStringList,
+  },
+} as const satisfies OptionTable;
 
 export interface FaultWindow {
   source: string;
@@ -52,13 +236,11 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
     problems.add(`--failure-rate: '${settings.failureRate}' must be between 0 and 1`);
   }
-  const mix = hasFaults ? (problems.attempt(() => parseFaultMix(settings.faults ?? 'status:503')) ?? []) : [];
-  const windows = (settings.windows ?? []).map((text) => problems.attempt(() => parseWindow(text))).filter((w): w is FaultWindow => w !== undefined);
-  const sorted = [...windows].sort((a, b) => a.startMs - b.startMs);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.startMs < sorted[i - 1]!.endMs) problems.add(`--fault-window: '${sorted[i - 1]!.source}' and '${sorted[i]!.source}' overlap`);
-  }
-  const retryAfterSeconds = settings.retryAfter ?? 1;
+  const mix = hasFaults ? (problems.attempt(() => parseFaults(settings.faults ?? 'status:503')) ?? []) : [];
+  const windowProblems = checkWindows(settings.windows ?? []);
+  for (const problem of windowProblems) problems.add(flagWording(FAULT_OPTIONS, problem));
+  const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
+  const retryAfterSeconds = settings.retryAfter ?? FAULT_OPTIONS.retryAfter.default;
   if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0)) problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
   const matches = problems.attempt(() => buildMatcher(settings));
@@ -114,14 +296,64 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
   return record as FaultSettings;
 }
 
+/** The fault mix of `faults` (the registry's parser, whose problems become the option's). */
+export function parseFaults(text: string): WeightedFault[] {
+  try {
+    return parseFaultMix(text);
+  } catch (error) {
+    if (error instanceof UsageError) throw new OptionError(FAULT_OPTIONS, { field: 'faults', message: error.message });
+    throw error;
+  }
+}
+
 /** '10s..25s' → a window from 10 s to 25 s after the run starts. */
 export function parseWindow(text: string): FaultWindow {
+  const window = windowOf(text);
+  if ('message' in window) throw new OptionError(FAULT_OPTIONS, window);
+  return window;
+}
+
+function windowOf(text: string, index?: number): FaultWindow | OptionProblem {
   const parts = text.split('..');
   const start = parts.length === 2 ? tryParseDuration(parts[0]!) : undefined;
   const end = parts.length === 2 ? tryParseDuration(parts[1]!) : undefined;
-  if (start === undefined || end === undefined) throw new UsageError(`--fault-window '${text}': expected START..END, e.g. 10s..25s`);
-  if (end <= start) throw new UsageError(`--fault-window '${text}': ends before it starts`);
+  const problem = { field: 'windows', value: text, ...(index === undefined ? {} : { index }) };
+  if (start === undefined || end === undefined) return { ...problem, message: 'expected START..END, e.g. 10s..25s' };
+  if (end <= start) return { ...problem, message: 'ends before it starts' };
   return { source: text, startMs: start, endMs: end };
+}
+
+/** Fault windows: each START..END, and none overlapping an earlier one. */
+export function checkWindows(texts: readonly string[]): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  const windows: FaultWindow[] = [];
+  texts.forEach((text, index) => {
+    const window = windowOf(text, index);
+    if ('message' in window) return problems.push(window);
+    const clash = windows.find((w) => window.startMs < w.endMs && w.startMs < window.endMs);
+    if (clash) problems.push({ field: 'windows', value: text, index, message: `overlaps '${clash.source}'` });
+    return windows.push(window);
+  });
+  return problems;
+}
+
+/** A path glob: it starts with / (or *) and compiles. */
+export function checkMatchPath(text: string): OptionProblem | undefined {
+  if (!text.startsWith('/') && !text.startsWith('*')) {
+    return { field: 'matchPath', value: text, message: 'a path glob starts with / (e.g. /v1/**)' };
+  }
+  try {
+    picomatch(text, { dot: true });
+  } catch (error) {
+    return { field: 'matchPath', message: `not a usable glob (${(error as Error).message.slice(0, 80)})` };
+  }
+  return undefined;
+}
+
+/** 'Name: value' (the value may be *). Only the name is echoed: the value may be a secret. */
+export function checkMatchHeader(text: string): OptionProblem | undefined {
+  if (text.indexOf(':') > 0) return undefined;
+  return { field: 'matchHeader', value: text.split(':')[0]!, message: "expected 'Name: value' (value may be *)" };
 }
 
 function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
@@ -131,20 +363,15 @@ function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
     tests.push((method) => methods.has(method));
   }
   if (settings.matchPath !== undefined) {
-    if (!settings.matchPath.startsWith('/') && !settings.matchPath.startsWith('*')) {
-      throw new UsageError(`--match-path '${settings.matchPath}': a path glob starts with / (e.g. /v1/**)`);
-    }
-    let isMatch: (path: string) => boolean;
-    try {
-      isMatch = picomatch(settings.matchPath, { dot: true });
-    } catch (error) {
-      throw new UsageError(`--match-path: not a usable glob (${(error as Error).message.slice(0, 80)})`);
-    }
+    const problem = checkMatchPath(settings.matchPath);
+    if (problem) throw new OptionError(FAULT_OPTIONS, problem);
+    const isMatch = picomatch(settings.matchPath, { dot: true });
     tests.push((_method, path) => isMatch(path));
   }
   if (settings.matchHeader !== undefined) {
+    const problem = checkMatchHeader(settings.matchHeader);
+    if (problem) throw new OptionError(FAULT_OPTIONS, problem);
     const colon = settings.matchHeader.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--match-header '${settings.matchHeader.split(':')[0]}': expected 'Name: value' (value may be *)`);
     const name = settings.matchHeader.slice(0, colon).trim().toLowerCase();
     const value = settings.matchHeader.slice(colon + 1).trim();
     tests.push((_method, _path, headers) => {

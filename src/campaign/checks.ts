@@ -1,0 +1,269 @@
+// Semantic checks: what the schema cannot say. Each check looks at well-typed values only and
+// stays quiet where the schema already reported a problem. Option values are checked by the
+// engine's own validators, worded here with the file's keys.
+import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
+import { LOAD_OPTIONS } from '../engine/options.js';
+import { checkExclusiveOptions } from '../engine/plan.js';
+import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
+import { compileTemplate } from '../engine/template.js';
+import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
+import { parseListen } from '../proxy/listen.js';
+import { chaosOnlyProblem } from '../thresholds/metrics.js';
+import { parseThreshold } from '../thresholds/parse.js';
+import { tryParseDuration } from '../util/duration.js';
+import { campaignFields, campaignNames, campaignWording, type OptionProblem, type OptionTable } from '../util/option-table.js';
+import { DURATION_PATTERN, LATENCY_PATTERN } from '../util/schema-patterns.js';
+import type { CheckContext, Raw, Segment } from './check-context.js';
+import { mergeDefaults } from './defaults.js';
+import { chaosOnlyFieldProblem, unknownProviderProblem } from './fault-targets.js';
+import { PATTERN_HINTS } from './schema-errors.js';
+
+const isObject = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+export function checkSemantics(ctx: CheckContext, root: Raw): void {
+  if (!isObject(root)) return;
+  const providers = isObject(root.providers) ? root.providers : {};
+  const providerNames = Object.keys(providers);
+  checkProviders(ctx, providers);
+  if (isObject(root.service)) checkService(ctx, root.service);
+  const defaults = isObject(root.defaults) ? root.defaults : undefined;
+  if (defaults) checkScenarioFields(ctx, defaults, ['defaults'], providerNames);
+
+  const scenarios = Array.isArray(root.scenarios) ? root.scenarios : [];
+  const names = new Map<string, number>();
+  scenarios.forEach((scenario, index) => {
+    if (!isObject(scenario)) return;
+    const base: Segment[] = ['scenarios', index];
+    checkScenarioFields(ctx, scenario, base, providerNames);
+    if (isString(scenario.name)) {
+      const first = names.get(scenario.name);
+      if (first !== undefined) ctx.add([...base, 'name'], `duplicate scenario name ${ctx.show([...base, 'name'], scenario.name)} (also scenarios[${first}])`);
+      else names.set(scenario.name, index);
+    }
+    checkMerged(ctx, scenario, base, defaults, providerNames);
+  });
+}
+
+function checkProviders(ctx: CheckContext, providers: Raw): void {
+  const listeners = new Map<string, string>();
+  for (const [name, provider] of Object.entries(providers)) {
+    if (!isObject(provider)) continue;
+    const base: Segment[] = ['providers', name];
+    const hasMock = provider.mock !== undefined && provider.mock !== false;
+    const hasUpstream = provider.upstream !== undefined;
+    const hasReplay = provider.replay !== undefined;
+    if (hasMock && (hasUpstream || hasReplay)) ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, { atKey: true });
+    else if (!hasMock && !hasUpstream && !hasReplay) ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
+    if (provider.record !== undefined && !hasUpstream) ctx.add([...base, 'record'], 'record needs an upstream to record', { atKey: true });
+    if ((isString(provider.listen) || typeof provider.listen === 'number') && !ctx.isReported([...base, 'listen'])) {
+      const listenPath = [...base, 'listen'];
+      let parsed: { host: string; port: number } | undefined;
+      ctx.attempt(listenPath, () => (parsed = parseListen(String(provider.listen), 'listen')));
+      if (parsed && parsed.port !== 0) {
+        const address = `${parsed.host}:${parsed.port}`;
+        const other = listeners.get(address);
+        if (other !== undefined) ctx.add(listenPath, `providers '${other}' and '${name}' both listen on this address`);
+        else listeners.set(address, name);
+      }
+    }
+    if (isObject(provider.mock) && isString(provider.mock.latency)) {
+      const path = [...base, 'mock', 'latency'];
+      const [low, high] = provider.mock.latency.split('~').map((part) => tryParseDuration(part));
+      if (!ctx.isReported(path)) {
+        if (low === undefined || (high === undefined && provider.mock.latency.includes('~'))) ctx.add(path, `${ctx.show(path, provider.mock.latency)} ${PATTERN_HINTS[LATENCY_PATTERN]}`);
+        else if (high !== undefined && high < low) ctx.add(path, `${ctx.show(path, provider.mock.latency)}: MAX is below MIN`);
+      }
+    }
+    if (isString(provider.upstream)) checkUrl(ctx, [...base, 'upstream'], provider.upstream, false);
+  }
+}
+
+function checkService(ctx: CheckContext, service: Raw): void {
+  checkDurationField(ctx, ['service', 'ready-timeout'], service['ready-timeout']);
+  if (isString(service.ready)) checkUrl(ctx, ['service', 'ready'], service.ready, false);
+}
+
+/** Checks of one scenario's own fields (or of defaults), where the values were written. */
+function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], providerNames: readonly string[]): void {
+  for (const field of ['duration', 'timeout', 'grace']) checkDurationField(ctx, [...base, field], scenario[field]);
+  if (Array.isArray(scenario.stages)) {
+    scenario.stages.forEach((stage, i) => {
+      if (isObject(stage)) checkDurationField(ctx, [...base, 'stages', i, 'duration'], stage.duration);
+    });
+  }
+  for (const problem of checkExclusiveOptions(campaignFields(LOAD_OPTIONS, scenario), campaignNames(LOAD_OPTIONS))) {
+    ctx.add(fieldPath(LOAD_OPTIONS, base, problem), campaignWording(problem), { atKey: true });
+  }
+  checkPolicy(ctx, scenario, base);
+  if (isString(scenario.url)) {
+    checkUrl(ctx, [...base, 'url'], scenario.url, true);
+  }
+  if (isString(scenario.body)) {
+    const body = scenario.body;
+    ctx.attempt([...base, 'body'], () => compileTemplate(body, 'body'), 'body');
+  }
+  if (isString(scenario['expect-status'])) {
+    const text = scenario['expect-status'];
+    if (!ctx.isReported([...base, 'expect-status'])) ctx.attempt([...base, 'expect-status'], () => parseExpectStatus(text));
+  }
+  eachString(scenario['expect-json'], [...base, 'expect-json'], (text, path) => {
+    if (!ctx.isReported(path)) ctx.attempt(path, () => parseJsonCheck(text));
+  });
+  eachString(scenario.thresholds, [...base, 'thresholds'], (text, path) => {
+    if (!ctx.isReported(path)) ctx.attempt(path, () => parseThreshold(text));
+  });
+  if (isObject(scenario.faults)) {
+    for (const [provider, faults] of Object.entries(scenario.faults)) {
+      const path = [...base, 'faults', provider];
+      checkProviderName(ctx, path, provider, providerNames);
+      if (isObject(faults)) checkFaultFields(ctx, faults, path);
+    }
+  }
+  if (Array.isArray(scenario.phases)) {
+    scenario.phases.forEach((phase, i) => {
+      if (!isObject(phase)) return;
+      const path = [...base, 'phases', i];
+      checkDurationField(ctx, [...path, 'at'], phase.at);
+      const forMs = checkDurationField(ctx, [...path, 'for'], phase.for);
+      if (forMs === 0) ctx.add([...path, 'for'], 'a phase must last longer than 0');
+      if (isObject(phase.providers)) {
+        for (const [provider, faults] of Object.entries(phase.providers)) {
+          checkProviderName(ctx, [...path, 'providers', provider], provider, providerNames);
+          if (isObject(faults)) checkFaultFields(ctx, faults, [...path, 'providers', provider]);
+        }
+      }
+    });
+  }
+}
+
+/** Checks that need the scenario with defaults applied. */
+function checkMerged(ctx: CheckContext, scenario: Raw, base: Segment[], defaults: Raw | undefined, providerNames: readonly string[]): void {
+  const merged = mergeDefaults(scenario, defaults);
+  if (merged.url === undefined && !ctx.isReported([...base, 'url'])) {
+    ctx.add(base, "missing required field 'url' (set it in the scenario or in defaults)");
+  }
+  const typePath: Segment[] = scenario.type !== undefined ? [...base, 'type'] : defaults?.type !== undefined ? ['defaults', 'type'] : [...base, 'name'];
+  if (merged.type === 'chaos' && providerNames.length === 0) {
+    ctx.add(typePath, 'a chaos scenario needs at least one provider: declare it under providers');
+  }
+  if (merged.type !== 'chaos') {
+    for (const field of ['faults', 'phases'] as const) {
+      if (scenario[field] !== undefined) ctx.add([...base, field], chaosOnlyFieldProblem(field, merged.type)!, { atKey: true });
+    }
+    const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
+    eachString(merged.thresholds, thresholdsBase, (text, path) => {
+      if (ctx.isReported(path)) return;
+      let metric: string | undefined;
+      ctx.attempt(path, () => (metric = parseThreshold(text).metric));
+      const problem = metric === undefined ? undefined : chaosOnlyProblem(text, metric, 'set type: chaos');
+      if (problem) ctx.add(path, problem);
+    });
+  }
+  if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
+    ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
+  }
+  if (merged.type === 'chaos' && Array.isArray(merged.phases)) checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
+}
+
+function checkPhaseTiming(ctx: CheckContext, merged: Raw, phasesBase: Segment[]): void {
+  const lengthMs = scenarioLengthMs(merged);
+  const byProvider = new Map<string, Array<{ start: number; end: number; index: number }>>();
+  (merged.phases as unknown[]).forEach((phase, index) => {
+    if (!isObject(phase) || !isString(phase.at) || !isString(phase.for)) return;
+    const start = tryParseDuration(phase.at);
+    const length = tryParseDuration(phase.for);
+    if (start === undefined || length === undefined || length === 0) return;
+    const path = [...phasesBase, 'phases', index];
+    if (lengthMs !== undefined && start + length > lengthMs) {
+      ctx.add(path, `at ${phase.at} + for ${phase.for} ends after the scenario (${formatLength(lengthMs)})`);
+    }
+    for (const provider of isObject(phase.providers) ? Object.keys(phase.providers) : []) {
+      const list = byProvider.get(provider) ?? [];
+      const overlap = list.find((other) => start < other.end && other.start < start + length);
+      if (overlap) ctx.add(path, `overlaps phases[${overlap.index}] for provider '${provider}'`);
+      list.push({ start, end: start + length, index });
+      byProvider.set(provider, list);
+    }
+  });
+}
+
+function scenarioLengthMs(merged: Raw): number | undefined {
+  if (Array.isArray(merged.stages)) {
+    let total = 0;
+    for (const stage of merged.stages) {
+      const ms = isObject(stage) && isString(stage.duration) ? tryParseDuration(stage.duration) : undefined;
+      if (ms === undefined) return undefined;
+      total += ms;
+    }
+    return total;
+  }
+  return isString(merged.duration) ? tryParseDuration(merged.duration) : undefined;
+}
+
+function formatLength(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[]): void {
+  if (isString(faults.faults) && faults.faults !== '' && !ctx.isReported([...base, 'faults'])) {
+    const mix = faults.faults;
+    ctx.attempt([...base, 'faults'], () => parseFaults(mix));
+  }
+  const [matchPath, matchHeader] = [faults['match-path'], faults['match-header']];
+  const problems = [
+    isString(matchPath) ? checkMatchPath(matchPath) : undefined,
+    isString(matchHeader) ? checkMatchHeader(matchHeader) : undefined,
+  ].filter((problem): problem is OptionProblem => problem !== undefined);
+  const windows = faults['fault-window'];
+  if (isString(windows) || (Array.isArray(windows) && windows.every(isString))) {
+    problems.push(...checkWindows(isString(windows) ? [windows] : windows));
+  }
+  for (const problem of problems) {
+    const path = fieldPath(FAULT_OPTIONS, base, Array.isArray(windows) ? problem : { ...problem, index: undefined });
+    // A window the schema refused (not START..END) is reported once, by the schema.
+    if (!ctx.isReported(path)) ctx.add(path, campaignWording(problem));
+  }
+}
+
+/** The policy options of a scenario (or of defaults), checked as resil chaos checks its flags. */
+function checkPolicy(ctx: CheckContext, scenario: Raw, base: Segment[]): void {
+  const given = campaignFields(POLICY_OPTIONS, scenario);
+  for (const field of Object.keys(given)) if (ctx.isReported(fieldPath(POLICY_OPTIONS, base, { field }))) delete given[field];
+  if (Object.keys(given).length === 0) return;
+  buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(problem)));
+}
+
+/** Where an option's problem is in the file: the option's campaign key under `base`, and the entry of a list. */
+function fieldPath(table: OptionTable, base: Segment[], problem: { field: string; index?: number | undefined }): Segment[] {
+  const path = [...base, table[problem.field]?.campaign ?? problem.field];
+  return problem.index === undefined ? path : [...path, problem.index];
+}
+
+function checkProviderName(ctx: CheckContext, path: Segment[], name: string, declared: readonly string[]): void {
+  const problem = unknownProviderProblem(name, declared);
+  if (problem) ctx.add(path, problem, { atKey: true });
+}
+
+/** Milliseconds of a duration field, or undefined (a problem is added when it is not a duration). */
+function checkDurationField(ctx: CheckContext, path: Segment[], value: unknown): number | undefined {
+  if (!isString(value)) return undefined;
+  const ms = tryParseDuration(value);
+  if (ms === undefined && !ctx.isReported(path)) ctx.add(path, `${ctx.show(path, value)} ${PATTERN_HINTS[DURATION_PATTERN]}`);
+  return ms;
+}
+
+function checkUrl(ctx: CheckContext, path: Segment[], text: string, template: boolean): void {
+  if (ctx.isReported(path)) return;
+  if (template && !ctx.attempt(path, () => compileTemplate(text, 'url'), 'url')) return;
+  try {
+    new URL(text);
+  } catch {
+    ctx.add(path, `${ctx.show(path, text)} is not a valid URL`);
+  }
+}
+
+function eachString(value: unknown, base: Segment[], fn: (text: string, path: Segment[]) => void): void {
+  if (isString(value)) fn(value, base);
+  else if (Array.isArray(value)) value.forEach((item, i) => isString(item) && fn(item, [...base, i]));
+}

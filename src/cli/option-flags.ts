@@ -1,0 +1,41 @@
+import { Flags, type Interfaces } from '@oclif/core';
+import type { OptionSpec, OptionTable } from '../util/option-table.js';
+
+/** A flag whose value type only the option table knows (parsed values are read through optionsFromFlags). */
+type TableFlag = Interfaces.Flag<any>;
+
+/** The oclif flag of one option: its type, letter, help line and default come from the option table. */
+export function flagFor(spec: OptionSpec): TableFlag {
+  const common = { summary: spec.summary, ...(spec.char === undefined ? {} : { char: spec.char as 'a' }) };
+  switch (spec.type) {
+    case 'integer':
+      return Flags.integer({ ...common, ...(spec.default === undefined ? {} : { default: spec.default as number }) });
+    case 'boolean':
+      return Flags.boolean({ ...common, default: (spec.default as boolean | undefined) ?? false });
+    case 'strings':
+      return Flags.string({ ...common, multiple: true, multipleNonGreedy: true });
+    default:
+      return Flags.string({ ...common, ...(spec.default === undefined ? {} : { default: spec.default as string }) });
+  }
+}
+
+/** Flag name → flag, for the options of a table that have a flag. */
+type FlagsOf<T extends OptionTable> = { [K in keyof T as T[K] extends { flag: infer F extends string } ? F : never]: TableFlag };
+
+/** The flags of every option of a table that has one, in the table's order. */
+export function flagsOf<T extends OptionTable>(table: T): FlagsOf<T> {
+  const flags: Record<string, TableFlag> = {};
+  for (const spec of Object.values(table)) if (spec.flag !== undefined) flags[spec.flag] = flagFor(spec);
+  return flags as FlagsOf<T>;
+}
+
+/** The options given on the command line (parsed flags, with their defaults), under the library's keys and converted. */
+export function optionsFromFlags<T>(table: OptionTable, flags: Readonly<Record<string, unknown>>): T {
+  const options: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const value = spec.flag === undefined ? undefined : flags[spec.flag];
+    if (value === undefined) continue;
+    options[key] = spec.fromFlag ? spec.fromFlag(value as string) : value;
+  }
+  return options as T;
+}

@@ -1,0 +1,117 @@
+import { UsageError } from '../errors.js';
+
+/**
+ * One table per option group (load, policy, faults, provider): each entry is one option of the
+ * library, with how the command line and the campaign file spell it. The oclif flags (src/cli), the
+ * campaign's JSON Schema and its mapping onto the library's types (src/campaign) are derived from
+ * these tables, and the library takes its defaults from them: a new option is one entry here plus
+ * the field of the options type it fills.
+ */
+export interface OptionSpec {
+  /** Command-line flag without '--' (absent: the option is not a flag). */
+  flag?: string;
+  /** One-letter flag alias. */
+  char?: string;
+  /** The flag's value ('strings': a repeatable string flag); absent: a string, or no flag. */
+  type?: 'integer' | 'string' | 'boolean' | 'strings';
+  /** The flag's help line. */
+  summary?: string;
+  /** The library's default, shown in --help and given by the flag (absent: none, or one the library computes). */
+  default?: string | number | boolean;
+  /** The flag's text → the library's value ('200/s' → 200); throws UsageError. */
+  fromFlag?: (text: string) => unknown;
+  /** Key in the campaign file (absent: the option is not settable there). */
+  campaign?: string;
+  /** JSON Schema of the campaign key, with its description. */
+  schema?: Record<string, unknown>;
+  /** The campaign value (already valid against `schema`) → the library's value. */
+  fromCampaign?: (value: unknown) => unknown;
+}
+
+export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+/** The JSON Schema properties of the options a campaign file can set, by campaign key. */
+export function schemaProperties(table: OptionTable): Record<string, Record<string, unknown>> {
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const spec of Object.values(table)) {
+    if (spec.campaign !== undefined && spec.schema !== undefined) properties[spec.campaign] = spec.schema;
+  }
+  return properties;
+}
+
+/** The options present in a campaign object (kebab-case keys), under the library's keys and converted. */
+export function optionsFromCampaign<T>(table: OptionTable, raw: Readonly<Record<string, unknown>>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.campaign === undefined || raw[spec.campaign] === undefined) continue;
+    const value = spec.fromCampaign ? spec.fromCampaign(raw[spec.campaign]) : raw[spec.campaign];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
+}
+
+/**
+ * A problem with an option's value, in no front end's words: `field` is the option's key in its table,
+ * `value` the text at fault (quoted by the front end), `index` the entry of a list option.
+ */
+export interface OptionProblem {
+  field: string;
+  message: string;
+  value?: string;
+  index?: number;
+}
+
+/** Names options as the command line does ('--body-file'); an option without a flag keeps its key. */
+export function flagNames(table: OptionTable): (field: string) => string {
+  return (field) => (table[field]?.flag === undefined ? field : `--${table[field]!.flag}`);
+}
+
+/** Names options as the campaign file does ('body-file'). */
+export function campaignNames(table: OptionTable): (field: string) => string {
+  return (field) => table[field]?.campaign ?? field;
+}
+
+/** The problem in the command line's words: "--match-path 'v1/**': a path glob starts with /" (no prefix for an option without a flag). */
+export function flagWording(table: OptionTable, problem: OptionProblem): string {
+  const flag = table[problem.field]?.flag;
+  const value = problem.value === undefined ? '' : `'${problem.value}'`;
+  if (flag === undefined) return value === '' ? problem.message : `${value}: ${problem.message}`;
+  return value === '' ? `--${flag}: ${problem.message}` : `--${flag} ${value}: ${problem.message}`;
+}
+
+/** The problem in the campaign file's words, after the field's path: "'v1/**': a path glob starts with /". */
+export function campaignWording(problem: OptionProblem): string {
+  return problem.value === undefined ? problem.message : `'${problem.value}': ${problem.message}`;
+}
+
+/**
+ * Thrown by the parser of one option: its message is the command line's wording (what the library
+ * reports), and `problem` lets another front end (the campaign loader) word it with its own key.
+ */
+export class OptionError extends UsageError {
+  constructor(
+    table: OptionTable,
+    readonly problem: OptionProblem,
+  ) {
+    super(flagWording(table, problem));
+  }
+}
+
+/** The values of a campaign object under the library's keys, as written (for checks made before conversion). */
+export function campaignFields(table: OptionTable, raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.campaign !== undefined && raw[spec.campaign] !== undefined) out[key] = raw[spec.campaign];
+  }
+  return out;
+}
+
+/** A YAML string or list of strings as a list. */
+export function toStringList(value: unknown): string[] {
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+}
+
+/** A string, or a list of strings; `keywords` apply to each string (JSON Schema). */
+export function stringOrList(description: string, keywords: Record<string, unknown>): Record<string, unknown> {
+  return { description, type: ['string', 'array'], ...keywords, items: { type: 'string', ...keywords } };
+}
