@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, typ
 import { escapeControl, UsageError } from '../errors.js';
 import { campaignWording, OptionError } from '../util/option-table.js';
 import { scrubSecrets } from '../util/redact.js';
+import { pathKey, type CheckContext, type Raw, type Segment } from './check-context.js';
 import { checkSemantics } from './checks.js';
 import { buildCampaign } from './mapping.js';
 import { keyText, parseYaml, readCampaignText } from './read.js';
@@ -64,10 +65,8 @@ function safeStringify(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Positions and problems
 
-type Segment = string | number;
-type Raw = Record<string, unknown>;
 
-class Context {
+class Context implements CheckContext {
   private readonly problems: Array<{ offset: number; order: number; text: string }> = [];
   private readonly reported = new Set<string>();
   private substitutions: ReadonlyMap<Scalar, Substitution> = new Map();
@@ -171,10 +170,6 @@ class Context {
 function rangeStart(node: unknown): number | undefined {
   const range = (node as { range?: [number, number, number] } | null)?.range;
   return range ? range[0] : undefined;
-}
-
-function pathKey(path: readonly Segment[]): string {
-  return JSON.stringify(path.map(String));
 }
 
 /** ['scenarios', 1, 'duration'] → 'scenarios[1].duration'. */

@@ -1,13 +1,12 @@
 import { isMap, isScalar, isSeq, Scalar } from 'yaml';
 import { secretPieces } from '../util/redact.js';
+import type { Segment } from './check-context.js';
 import { keyText } from './read.js';
 
 // ${VAR} substitution, on string values after parsing (so positions stay those of the file).
 
 /** ${NAME}, or ${NAME:-default} (the default when NAME is unset or empty, as in the shell); $${NAME} is literal. */
 const VARIABLE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
-type Segment = string | number;
 
 export interface Substitution {
   /** The scalar's text before ${VAR} was replaced: what messages show. */
