@@ -12,7 +12,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The manifest oclif would build at start-up from dist/commands, as `oclif manifest` writes it. */
 export async function buildManifest() {
-  const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
+  const plugin = new Plugin({
+    root,
+    type: 'core',
+    isRoot: true,
+    ignoreManifest: true,
+    errorOnManifestCreate: true,
+    respectNoCacheDefault: true,
+  });
   await plugin.load();
   return plugin.manifest;
 }

@@ -64,7 +64,11 @@ describe('action.yml and the workflows', () => {
     for (const file of files) {
       // A Kubernetes manifest holds several documents; each must parse.
       for (const document of parseAllDocuments(readFileSync(file, 'utf8'), { uniqueKeys: true })) {
-        expect({ file, errors: document.errors.map(String), warnings: document.warnings.map(String) }).toEqual({ file, errors: [], warnings: [] });
+        expect({ file, errors: document.errors.map(String), warnings: document.warnings.map(String) }).toEqual({
+          file,
+          errors: [],
+          warnings: [],
+        });
       }
     }
   });
@@ -72,7 +76,8 @@ describe('action.yml and the workflows', () => {
   test('the inputs and outputs are the ones the README names, with the same defaults', () => {
     const inputs = readmeTable('input');
     expect([...inputs.keys()].sort()).toEqual(Object.keys(action.inputs).sort());
-    for (const [name, input] of Object.entries(action.inputs)) expect({ name, default: inputs.get(name) }).toEqual({ name, default: input.default === '' ? 'none' : input.default });
+    for (const [name, input] of Object.entries(action.inputs))
+      expect({ name, default: inputs.get(name) }).toEqual({ name, default: input.default === '' ? 'none' : input.default });
     expect([...readmeTable('output').keys()].sort()).toEqual(Object.keys(action.outputs).sort());
   });
 
@@ -112,7 +117,14 @@ describe('action.yml and the workflows', () => {
 
   test('resil init: a campaign outside the repository the workflow runs in is a usage error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resil-init-'));
-    const run = await runCli(['init', 'http://127.0.0.1:3000/health', '--file', join(tmpdir(), 'elsewhere.yaml'), '--workflow', join(dir, '.github', 'workflows', 'r.yml')]);
+    const run = await runCli([
+      'init',
+      'http://127.0.0.1:3000/health',
+      '--file',
+      join(tmpdir(), 'elsewhere.yaml'),
+      '--workflow',
+      join(dir, '.github', 'workflows', 'r.yml'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^resil: --file '.*elsewhere\.yaml': the campaign must lie inside the repository the workflow runs in/);
     expect(readdirSync(dir)).toEqual([]);
@@ -121,7 +133,14 @@ describe('action.yml and the workflows', () => {
   test('resil init: the closing hint runs resil in ways that work without resil on PATH', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resil-init-'));
     const file = join(dir, 'resil.yaml');
-    const run = await runCli(['init', 'http://127.0.0.1:3000/health', '--file', file, '--workflow', join(dir, '.github', 'workflows', 'r.yml')]);
+    const run = await runCli([
+      'init',
+      'http://127.0.0.1:3000/health',
+      '--file',
+      file,
+      '--workflow',
+      join(dir, '.github', 'workflows', 'r.yml'),
+    ]);
     expect(run.code).toBe(0);
     const hint = run.stdout.split('\n').find((line) => line.startsWith('next: '))!;
     expect(hint).toContain(`\`npx --no -- resil run ${file}\``);
@@ -131,7 +150,10 @@ describe('action.yml and the workflows', () => {
 });
 
 /** Replaces the expressions action.yml uses; any other expression fails the test rather than pass unread. */
-function evaluate(text: string, context: { inputs: Record<string, string>; steps: Record<string, Record<string, string>>; actionPath: string }): string {
+function evaluate(
+  text: string,
+  context: { inputs: Record<string, string>; steps: Record<string, Record<string, string>>; actionPath: string },
+): string {
   return text.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_whole, expression: string) => {
     const input = /^inputs\.([\w-]+)$/.exec(expression);
     if (input) {
@@ -198,7 +220,10 @@ describe('the action, run as GitHub runs a composite action', () => {
     healthy = await startServer((_req, res) => res.end('{"ok":true}'));
     broken = await startStatusServer(503);
     // A repository that is not a Node project: a campaign file and nothing else.
-    writeFileSync(join(workspace, 'resil.yaml'), `scenarios:\n  - name: steady\n    url: ${healthy.url}/\n    rate: 40\n    duration: 1s\n    thresholds: [success_rate>=0.99, p99<2s]\n`);
+    writeFileSync(
+      join(workspace, 'resil.yaml'),
+      `scenarios:\n  - name: steady\n    url: ${healthy.url}/\n    rate: 40\n    duration: 1s\n    thresholds: [success_rate>=0.99, p99<2s]\n`,
+    );
     writeFileSync(
       join(workspace, 'gate.yaml'),
       `defaults: { rate: 40, duration: 1s, thresholds: [success_rate>=0.99] }\nscenarios:\n  - { name: healthy, url: '${healthy.url}/' }\n  - { name: dependency-down, url: '${broken.url}/' }\n`,
@@ -241,13 +266,17 @@ describe('the action, run as GitHub runs a composite action', () => {
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') }));
+      child.on('close', (code) =>
+        resolve({ code, stdout, stderr, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') }),
+      );
     });
   }
 
   /** The action's outputs, from its steps' outputs. */
   function actionOutputs(steps: Record<string, Record<string, string>>): Record<string, string> {
-    return Object.fromEntries(Object.entries(action.outputs).map(([name, output]) => [name, evaluate(output.value, { inputs: {}, steps, actionPath })]));
+    return Object.fromEntries(
+      Object.entries(action.outputs).map(([name, output]) => [name, evaluate(output.value, { inputs: {}, steps, actionPath })]),
+    );
   }
 
   test('installs from a fresh checkout, runs the campaign, and reports verdict, result, JUnit and step summary', async () => {
@@ -262,12 +291,20 @@ describe('the action, run as GitHub runs a composite action', () => {
         continue;
       }
       last = await runStep(step, {}, steps);
-      expect({ step: step.name, code: last.code, stderr: last.code === 0 ? '' : last.stderr }).toEqual({ step: step.name, code: 0, stderr: '' });
+      expect({ step: step.name, code: last.code, stderr: last.code === 0 ? '' : last.stderr }).toEqual({
+        step: step.name,
+        code: 0,
+        stderr: '',
+      });
       if (step.id) steps[step.id] = last.outputs;
     }
 
     const outputs = actionOutputs(steps);
-    expect(outputs).toEqual({ verdict: 'pass', result: join(workspace, 'resil-results', 'result.json'), junit: join(workspace, 'resil-results', 'junit.xml') });
+    expect(outputs).toEqual({
+      verdict: 'pass',
+      result: join(workspace, 'resil-results', 'result.json'),
+      junit: join(workspace, 'resil-results', 'junit.xml'),
+    });
     const result = JSON.parse(readFileSync(outputs.result!, 'utf8'));
     expect(result).toMatchObject({ schema: 'resil/campaign-result@1', ok: true });
     expect(result.scenarios.map((s: { name: string }) => s.name)).toEqual(['steady']);

@@ -119,8 +119,21 @@ describe('a valid campaign', () => {
       'c.yaml',
       {},
     );
-    expect(campaign.scenarios[0]).toEqual({ name: 's1', type: 'load', url: 'http://x/', stages: [{ duration: '5s', rate: 10 }], body: 'hi' });
-    expect(campaign.scenarios[1]).toEqual({ name: 's2', type: 'chaos', url: 'http://x/', duration: '10s', bodyFile: 'body.json', faults: { a: { faults: 'timeout' } } });
+    expect(campaign.scenarios[0]).toEqual({
+      name: 's1',
+      type: 'load',
+      url: 'http://x/',
+      stages: [{ duration: '5s', rate: 10 }],
+      body: 'hi',
+    });
+    expect(campaign.scenarios[1]).toEqual({
+      name: 's2',
+      type: 'chaos',
+      url: 'http://x/',
+      duration: '10s',
+      bodyFile: 'body.json',
+      faults: { a: { faults: 'timeout' } },
+    });
     expect(campaign.providers).toEqual({ a: { listen: '127.0.0.1:9101', mock: {} } });
     expect(campaign.service).toBeUndefined();
   });
@@ -128,20 +141,28 @@ describe('a valid campaign', () => {
 
 describe('problems point at FILE:LINE:COL', () => {
   test('a tab used as indentation', () => {
-    expect(loadProblems('bad-yaml-tab.yaml')).toEqual([`${fixture('bad-yaml-tab.yaml')}:3:1: syntax error: Tabs are not allowed as indentation`]);
+    expect(loadProblems('bad-yaml-tab.yaml')).toEqual([
+      `${fixture('bad-yaml-tab.yaml')}:3:1: syntax error: Tabs are not allowed as indentation`,
+    ]);
   });
 
   test('an unclosed bracket is reported where it opens', () => {
-    expect(loadProblems('bad-yaml-bracket.yaml')).toEqual([`${fixture('bad-yaml-bracket.yaml')}:4:18: syntax error: '[' is never closed (expected ']')`]);
+    expect(loadProblems('bad-yaml-bracket.yaml')).toEqual([
+      `${fixture('bad-yaml-bracket.yaml')}:4:18: syntax error: '[' is never closed (expected ']')`,
+    ]);
     expect(parseProblems('scenarios:\n  - name: "steady\n')).toEqual([`c.yaml:2:11: syntax error: '"' is never closed (expected '"')`]);
   });
 
   test('an unknown field: at its key, naming it', () => {
-    expect(loadProblems('unknown-field.yaml')).toEqual([`${fixture('unknown-field.yaml')}:4:5: scenarios[0]: unknown field 'durration' (did you mean 'duration'?)`]);
+    expect(loadProblems('unknown-field.yaml')).toEqual([
+      `${fixture('unknown-field.yaml')}:4:5: scenarios[0]: unknown field 'durration' (did you mean 'duration'?)`,
+    ]);
   });
 
   test('a wrong type: at the value, saying the expected type', () => {
-    expect(loadProblems('wrong-type.yaml')).toEqual([`${fixture('wrong-type.yaml')}:4:18: scenarios[0].concurrency: expected an integer, got 'many'`]);
+    expect(loadProblems('wrong-type.yaml')).toEqual([
+      `${fixture('wrong-type.yaml')}:4:18: scenarios[0].concurrency: expected an integer, got 'many'`,
+    ]);
   });
 
   test('a bad duration: at the value', () => {
@@ -296,7 +317,9 @@ describe('${VAR} substitution', () => {
     });
     expect(problems).toHaveLength(4);
     expect(problems[0]).toBe("c.yaml:3:10: scenarios[0].url: 'https://${RESIL_TEST_HOST}/' is not an http:// or https:// URL");
-    expect(problems[1]).toBe("c.yaml:4:15: scenarios[0].duration: '${RESIL_TEST_DURATION}' is not a duration (use e.g. 500ms, 10s, 2m, 1m30s)");
+    expect(problems[1]).toBe(
+      "c.yaml:4:15: scenarios[0].duration: '${RESIL_TEST_DURATION}' is not a duration (use e.g. 500ms, 10s, 2m, 1m30s)",
+    );
     expect(problems[2]).toMatch(/^c\.yaml:5:18: scenarios\[0\]\.thresholds\[0\]: /);
     expect(problems[3]).toMatch(/^c\.yaml:6:20: scenarios\[0\]\.expect-status: /);
     expect(problems.join('\n')).not.toContain('hunter2');
@@ -327,35 +350,55 @@ describe('the values a campaign took from the environment', () => {
 
 describe('provider listen: the forms --listen takes', () => {
   const withListen = (...listens: string[]) =>
-    ['providers:', ...listens.map((listen, i) => `  p${i}: { listen: ${listen}, mock: true }`), 'scenarios:', '  - { name: s, url: http://x/ }'].join('\n');
+    [
+      'providers:',
+      ...listens.map((listen, i) => `  p${i}: { listen: ${listen}, mock: true }`),
+      'scenarios:',
+      '  - { name: s, url: http://x/ }',
+    ].join('\n');
 
   test('PORT (a YAML number or a string), :PORT and HOST:PORT, read by the parser of --listen', () => {
     for (const listen of ['18096', '"18096"', "':18096'", '127.0.0.1:18096']) {
       const campaign = parseCampaign(withListen(listen), 'c.yaml', {});
-      expect({ listen, address: parseListen(campaign.providers.p0!.listen) }).toEqual({ listen, address: { host: '127.0.0.1', port: 18096 } });
+      expect({ listen, address: parseListen(campaign.providers.p0!.listen) }).toEqual({
+        listen,
+        address: { host: '127.0.0.1', port: 18096 },
+      });
     }
     // One address however it is written.
-    expect(parseProblems(withListen('18096', '127.0.0.1:18096'))).toEqual(["c.yaml:3:17: providers.p1.listen: providers 'p0' and 'p1' both listen on this address"]);
+    expect(parseProblems(withListen('18096', '127.0.0.1:18096'))).toEqual([
+      "c.yaml:3:17: providers.p1.listen: providers 'p0' and 'p1' both listen on this address",
+    ]);
   });
 
   test('what --listen refuses, the campaign refuses', () => {
     expect(parseProblems(withListen('70000'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: must be <= 65535, got 70000/);
     expect(parseProblems(withListen('"99999"'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: .*port 99999 is above 65535/);
-    expect(parseProblems(withListen('here:there'))[0]).toMatch(/^c\.yaml:2:17: providers\.p0\.listen: 'here:there' is not HOST:PORT, :PORT or PORT/);
+    expect(parseProblems(withListen('here:there'))[0]).toMatch(
+      /^c\.yaml:2:17: providers\.p0\.listen: 'here:there' is not HOST:PORT, :PORT or PORT/,
+    );
   });
 });
 
 describe('chaos-only thresholds', () => {
   test('a load scenario judged on dependency_calls, amplification or recovery is refused; a chaos scenario takes them', () => {
     const text = (type: string, thresholds: string) =>
-      ['defaults: { thresholds: [recovery<5s] }', 'providers: { a: { listen: 9101, mock: true } }', 'scenarios:', `  - { name: s, type: ${type}, url: http://x/, thresholds: [${thresholds}] }`].join('\n');
+      [
+        'defaults: { thresholds: [recovery<5s] }',
+        'providers: { a: { listen: 9101, mock: true } }',
+        'scenarios:',
+        `  - { name: s, type: ${type}, url: http://x/, thresholds: [${thresholds}] }`,
+      ].join('\n');
     expect(parseProblems(text('load', "'dependency_calls>0', 'p99<1s', 'amplification<2'"))).toEqual([
       "c.yaml:4:57: scenarios[0].thresholds[0]: threshold 'dependency_calls>0': dependency_calls is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
       "c.yaml:4:89: scenarios[0].thresholds[2]: threshold 'amplification<2': amplification is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
     ]);
-    expect(parseCampaign(text('chaos', "'dependency_calls>0', 'amplification<2'"), 'c.yaml', {}).scenarios[0]!.thresholds).toEqual(['dependency_calls>0', 'amplification<2']);
+    expect(parseCampaign(text('chaos', "'dependency_calls>0', 'amplification<2'"), 'c.yaml', {}).scenarios[0]!.thresholds).toEqual([
+      'dependency_calls>0',
+      'amplification<2',
+    ]);
     // Defaults apply to load scenarios too: refused where they are written.
-    expect(parseProblems(text('load', "'p99<1s'").replace(', thresholds: [\'p99<1s\']', ''))).toEqual([
+    expect(parseProblems(text('load', "'p99<1s'").replace(", thresholds: ['p99<1s']", ''))).toEqual([
       "c.yaml:1:26: defaults.thresholds[0]: threshold 'recovery<5s': recovery is measured by chaos runs only (set type: chaos); a load run would always fail it with no data",
     ]);
   });

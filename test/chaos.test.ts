@@ -199,7 +199,24 @@ describe('resil chaos on the command line', () => {
 
   test('policy mode end to end: summary shows injected faults, amplification and the policy', async () => {
     // --retry-after 0: the retries wait for the 1 ms backoff, not for a Retry-After of 1 s.
-    const run = await runCli(['chaos', '--mock', '--failure-rate', '0.3', '--faults', 'status:503', '--retry-after', '0', '--retries', '2', '--backoff', 'fixed:1ms', '-n', '200', '--seed', '3']);
+    const run = await runCli([
+      'chaos',
+      '--mock',
+      '--failure-rate',
+      '0.3',
+      '--faults',
+      'status:503',
+      '--retry-after',
+      '0',
+      '--retries',
+      '2',
+      '--backoff',
+      'fixed:1ms',
+      '-n',
+      '200',
+      '--seed',
+      '3',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/injected\s+status:503 × \d+/);
     expect(run.stdout).toMatch(/amplification \d\.\d\d dependency calls per request/);
@@ -213,10 +230,24 @@ describe('no verdict without an experiment', () => {
     const sut = await startServer((_req, res) => res.end('ok')); // answers without calling any dependency
     const port = await refusedPort();
     try {
-      const run = await runCli(['chaos', sut.url, '--listen', `127.0.0.1:${port}`, '--mock', '--failure-rate', '0.3', '-n', '50', '-c', '2']);
+      const run = await runCli([
+        'chaos',
+        sut.url,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--mock',
+        '--failure-rate',
+        '0.3',
+        '-n',
+        '50',
+        '-c',
+        '2',
+      ]);
       expect(run.code).toBe(1);
       const cause = run.stdout.split('\n').filter((line) => line.startsWith('✗ '));
-      expect(cause).toEqual([`✗ no dependency call reached the chaos proxy at 127.0.0.1:${port}: point the service's dependency URL at http://127.0.0.1:${port}`]);
+      expect(cause).toEqual([
+        `✗ no dependency call reached the chaos proxy at 127.0.0.1:${port}: point the service's dependency URL at http://127.0.0.1:${port}`,
+      ]);
       expect(run.stdout).toMatch(/success_rate>=0\.9 \(default\)\s*│\s*100\.00%\s*│\s*pass/);
       expect(run.stdout).toMatch(/dependency_calls>0 \(default\)\s*│\s*0\s*│\s*FAIL/);
 
@@ -239,10 +270,15 @@ describe('no verdict without an experiment', () => {
   });
 
   test('policy mode with the proxy down for the whole run does not pass either', async () => {
-    const result = await runChaos({ load: { requests: 5, concurrency: 1, policy: { retries: 0 } }, proxy: { mock: {}, failureRate: 1, faults: 'down' } });
+    const result = await runChaos({
+      load: { requests: 5, concurrency: 1, policy: { retries: 0 } },
+      proxy: { mock: {}, failureRate: 1, faults: 'down' },
+    });
     const verdict = result.thresholds.find((t) => t.expression === 'dependency_calls>0')!;
     expect(verdict).toMatchObject({ ok: false, actual: 0 });
-    expect(verdict.note).toMatch(/^no call reached the chaos proxy at 127\.0\.0\.1:\d+: nothing was tested; a proxy that is down \(fault 'down'\) sees no call/);
+    expect(verdict.note).toMatch(
+      /^no call reached the chaos proxy at 127\.0\.0\.1:\d+: nothing was tested; a proxy that is down \(fault 'down'\) sees no call/,
+    );
     expect(exitCodeFor(result)).toBe(3); // every request refused: the run could not be carried out
   });
 
@@ -292,7 +328,9 @@ describe('no verdict without an experiment', () => {
       expect(summary).toContain(`warning: ${warning}`);
       expect(summary).toMatch(/1 of 2 thresholds failed · 1 warning\n$/);
       expect(renderStepSummary([{ name: 'chaos', document: result }])).toContain('⚠️ **warning:** proxy dependency \\(127.0.0.1:');
-      expect(renderHtml([{ name: 'chaos', document: result }])).toContain(`<strong class="warn-text">warning:</strong> proxy dependency (127.0.0.1:${port})`);
+      expect(renderHtml([{ name: 'chaos', document: result }])).toContain(
+        `<strong class="warn-text">warning:</strong> proxy dependency (127.0.0.1:${port})`,
+      );
       expect(renderJunit([{ name: 'chaos', document: result }])).toContain(`<system-out>warning: proxy dependency (127.0.0.1:${port})`);
     } finally {
       await sut.close();
@@ -317,9 +355,13 @@ describe('no verdict without an experiment', () => {
     const providers = { dependency: { ...emptyStats(), target: 'mock', listen: 'http://127.0.0.1:8091' } };
     const service = { clientIsSubject: false, requests: 10, refused: 0 };
     expect(noCallNote(providers, { ...service, requests: 0 })).toBe('no request was sent, so no dependency call could be made');
-    expect(noCallNote(providers, { ...service, refused: 10 })).toMatch(/because no request reached the service: every connection to it was refused$/);
+    expect(noCallNote(providers, { ...service, refused: 10 })).toMatch(
+      /because no request reached the service: every connection to it was refused$/,
+    );
     const down = { dependency: { ...providers.dependency, injected: { down: 1 } } };
-    expect(noCallNote(down, service)).toMatch(/point the service's dependency URL at http:\/\/127\.0\.0\.1:8091; a proxy that is down \(fault 'down'\) sees no call/);
+    expect(noCallNote(down, service)).toMatch(
+      /point the service's dependency URL at http:\/\/127\.0\.0\.1:8091; a proxy that is down \(fault 'down'\) sees no call/,
+    );
   });
 
   test('the fault-rate shortfall test: fewer than half of those expected, and beyond chance', () => {
@@ -343,9 +385,12 @@ describe('--listen', () => {
     expect(parseListen(text)).toEqual(expected);
   });
 
-  test.each(['808:1', 'garbage', '127.0.0.1', '127.0.0.1:99999', '70000', '[nope]:80', 'host:port', '::1:8081'])('%s is a usage error naming it', (text) => {
-    expect(() => parseListen(text)).toThrow(`--listen '${text}'`);
-  });
+  test.each(['808:1', 'garbage', '127.0.0.1', '127.0.0.1:99999', '70000', '[nope]:80', 'host:port', '::1:8081'])(
+    '%s is a usage error naming it',
+    (text) => {
+      expect(() => parseListen(text)).toThrow(`--listen '${text}'`);
+    },
+  );
 
   test('on the command line: a bare port listens on 127.0.0.1; garbage is exit 2; 0.0.0.0 warns as resil proxy does', async () => {
     const port = await refusedPort();
@@ -355,7 +400,9 @@ describe('--listen', () => {
 
     const garbage = await runCli(['chaos', '--mock', '--listen', '808:1', '-n', '1']);
     expect(garbage.code).toBe(2);
-    expect(garbage.stderr.trim()).toBe("resil: --listen '808:1': '808' is not an IP address or host name (expected HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:8081 or 8081)");
+    expect(garbage.stderr.trim()).toBe(
+      "resil: --listen '808:1': '808' is not an IP address or host name (expected HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:8081 or 8081)",
+    );
 
     // Bound for a moment on every interface; the only traffic is resil's own, over loopback.
     const exposed = await runCli(['chaos', '--mock', '--listen', '0.0.0.0:0', '-n', '1', '--json']);
@@ -366,7 +413,11 @@ describe('--listen', () => {
 
 describe('input mistakes get a suggestion', () => {
   test.each([
-    ['URL localhost:8080/x', () => parseTargetUrl('localhost:8080/x'), "'localhost:8080/x' has no scheme: did you mean 'http://localhost:8080/x'?"],
+    [
+      'URL localhost:8080/x',
+      () => parseTargetUrl('localhost:8080/x'),
+      "'localhost:8080/x' has no scheme: did you mean 'http://localhost:8080/x'?",
+    ],
     ['URL 127.0.0.1:8080', () => parseTargetUrl('127.0.0.1:8080'), "'127.0.0.1:8080' has no scheme: did you mean 'http://127.0.0.1:8080'?"],
     ['--faults 503=5,timeout', () => parseFaultMix('503=5,timeout'), "unknown fault type '503': did you mean 'status:503'?"],
     ['--faults timout=2,reset', () => parseFaultMix('timout=2,reset'), "unknown fault type 'timout': did you mean 'timeout'?"],
@@ -380,13 +431,17 @@ describe('input mistakes get a suggestion', () => {
   test('on the command line: exit 2, one line', async () => {
     const run = await runCli(['chaos', '--mock', '--faults', '503']);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe("resil: --faults: unknown fault type '503': did you mean 'status:503'? (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)");
+    expect(run.stderr.trim()).toBe(
+      "resil: --faults: unknown fault type '503': did you mean 'status:503'? (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)",
+    );
   });
 
   test('--out help lists every output format, from the one table of writers', async () => {
     for (const command of [Load, Chaos, Run, Report]) {
       const summary = (command.flags as Record<string, { summary?: string }>).out!.summary!;
-      expect(summary).toMatch(/\.json the result document, \.xml JUnit, a test case per threshold, \.html a self-contained report, \.prom Prometheus text\.$/);
+      expect(summary).toMatch(
+        /\.json the result document, \.xml JUnit, a test case per threshold, \.html a self-contained report, \.prom Prometheus text\.$/,
+      );
     }
   });
 });

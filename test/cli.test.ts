@@ -60,17 +60,20 @@ describe('resil load, end to end through the built CLI', () => {
     ['load', '{url}', '--out', '{scratch}/missing-dir/result.json'],
     ['load', '{url}', '--out', '{scratch}/result.txt'],
   ];
-  test.each(badInputs.map((template) => [template.join(' '), template]))('exit 2 with one line and no stack for bad input, before any request: resil %s', async (_name, template) => {
-    const args = template.map((arg) => arg.replace('{url}', server.url).replace('{scratch}', scratch));
-    const before = server.seen;
-    const run = await runCli(args);
-    expect({ args, code: run.code }).toEqual({ args, code: 2 });
-    expect(run.stdout).toBe('');
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^resil: /);
-    expect(run.stderr).not.toMatch(STACK);
-    expect(server.seen).toBe(before);
-  });
+  test.each(badInputs.map((template) => [template.join(' '), template]))(
+    'exit 2 with one line and no stack for bad input, before any request: resil %s',
+    async (_name, template) => {
+      const args = template.map((arg) => arg.replace('{url}', server.url).replace('{scratch}', scratch));
+      const before = server.seen;
+      const run = await runCli(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^resil: /);
+      expect(run.stderr).not.toMatch(STACK);
+      expect(server.seen).toBe(before);
+    },
+  );
 
   test('exit 3 when no connection can be made; the dead target is a result, not a crash', async () => {
     const port = await refusedPort();

@@ -35,7 +35,14 @@ describe('clock and timers', () => {
   test('timeouts fire within 10% of their value under full load', async () => {
     const timedOut = recordTimeouts();
     // 50 connections hammer the server as fast as it answers; about 1 request in 40 is never answered.
-    const result = await runLoad({ url: `${server.url}/hold-{{randomInt 1 40}}`, duration: '3s', concurrency: 50, timeout: '400ms', grace: '1s', seed: 9 });
+    const result = await runLoad({
+      url: `${server.url}/hold-{{randomInt 1 40}}`,
+      duration: '3s',
+      concurrency: 50,
+      timeout: '400ms',
+      grace: '1s',
+      seed: 9,
+    });
     const lives = timedOut();
     expect(result.errors.timeout).toBeGreaterThan(20);
     expect(result.requests.ok).toBeGreaterThan(1000);
@@ -55,7 +62,8 @@ describe('clock and timers', () => {
     let idle: ChildProcess;
     let idleUrl = '';
     beforeAll(async () => {
-      const source = "const s = require('node:http').createServer((q, r) => r.end('ok')); s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
+      const source =
+        "const s = require('node:http').createServer((q, r) => r.end('ok')); s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
       idle = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
       const [port] = (await once(idle.stdout!, 'data')) as [Buffer];
       idleUrl = `http://127.0.0.1:${String(port).trim()}/`;

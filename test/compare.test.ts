@@ -63,7 +63,9 @@ describe('comparing with a baseline: signal, not noise', () => {
     const lenient = parseCompareSettings({ maxRegression: [], minChange: ['5ms'], metrics: [] });
     expect(row(compareResults(resultOf(spread(20_000, 24, 24)), resultOf(spread(20_000, 20, 20)), lenient), 'p50').regression).toBe(false);
     const strictP50 = parseCompareSettings({ maxRegression: [], minChange: ['5ms', 'p50=0.1ms'], metrics: [] });
-    expect(row(compareResults(resultOf(spread(20_000, 0.4, 0.4)), resultOf(spread(20_000, 0.2, 0.2)), strictP50), 'p50').regression).toBe(true);
+    expect(row(compareResults(resultOf(spread(20_000, 0.4, 0.4)), resultOf(spread(20_000, 0.2, 0.2)), strictP50), 'p50').regression).toBe(
+      true,
+    );
   });
 
   test('a tail percentile of a few hundred requests moves within its sampling interval; of many, it does not', () => {
@@ -78,9 +80,15 @@ describe('comparing with a baseline: signal, not noise', () => {
   test('success rate: compared in points, with a floor and beyond chance', () => {
     const ok = (n: number, failed: number) => resultOf(spread(n - failed, 5, 5), { failed });
     // 0.3 points fewer: under the 0.5-point floor.
-    expect(row(compareResults(ok(10_000, 30), ok(10_000, 0), defaults), 'success_rate')).toMatchObject({ regression: false, note: 'under 0.5 pts' });
+    expect(row(compareResults(ok(10_000, 30), ok(10_000, 0), defaults), 'success_rate')).toMatchObject({
+      regression: false,
+      note: 'under 0.5 pts',
+    });
     // 0.7 points fewer: over the floor, but with 1,000 requests each the 95% intervals overlap.
-    expect(row(compareResults(ok(1000, 7), ok(1000, 0), defaults), 'success_rate')).toMatchObject({ regression: false, note: 'within noise' });
+    expect(row(compareResults(ok(1000, 7), ok(1000, 0), defaults), 'success_rate')).toMatchObject({
+      regression: false,
+      note: 'within noise',
+    });
     // The same share of 100,000 requests is not chance.
     const many = row(compareResults(ok(20_000, 140), ok(20_000, 0), defaults), 'success_rate');
     expect(many.regression).toBe(true);
@@ -93,17 +101,24 @@ describe('comparing with a baseline: signal, not noise', () => {
     const fast = compareResults(resultOf(latencies, { rps: 30_000 }), resultOf(latencies, { rps: 40_000 }), defaults);
     expect(row(fast, 'rps')).toMatchObject({ regression: false, note: 'under 1.00ms per request' });
     // 10 connections, 1,000 → 500 req/s: 10 → 20 ms per request.
-    expect(row(compareResults(resultOf(latencies, { rps: 500 }), resultOf(latencies, { rps: 1000 }), defaults), 'rps').regression).toBe(true);
+    expect(row(compareResults(resultOf(latencies, { rps: 500 }), resultOf(latencies, { rps: 1000 }), defaults), 'rps').regression).toBe(
+      true,
+    );
     // 4 connections, 578 → 437 req/s (2.2 ms more per request), because the machine paused once for
     // 100 ms in a run of 300 requests: within the interval the latencies' spread gives.
     const steady = resultOf(spread(300, 6.9, 6.9), { rps: 578, concurrency: 4 });
     const paused = resultOf([...spread(296, 6, 6), ...spread(4, 100, 100)], { rps: 437, concurrency: 4 });
     expect(row(compareResults(paused, steady, defaults), 'rps')).toMatchObject({ regression: false, note: 'within noise' });
     // The same drop with every request slower is a regression.
-    expect(row(compareResults(resultOf(spread(300, 9.2, 9.2), { rps: 437, concurrency: 4 }), steady, defaults), 'rps').regression).toBe(true);
+    expect(row(compareResults(resultOf(spread(300, 9.2, 9.2), { rps: 437, concurrency: 4 }), steady, defaults), 'rps').regression).toBe(
+      true,
+    );
     // A floor in req/s replaces it.
     const floor = parseCompareSettings({ maxRegression: [], minChange: ['rps=20000'], metrics: [] });
-    expect(row(compareResults(resultOf(latencies, { rps: 500 }), resultOf(latencies, { rps: 1000 }), floor), 'rps')).toMatchObject({ regression: false, note: 'under 20000 req/s' });
+    expect(row(compareResults(resultOf(latencies, { rps: 500 }), resultOf(latencies, { rps: 1000 }), floor), 'rps')).toMatchObject({
+      regression: false,
+      note: 'under 20000 req/s',
+    });
   });
 
   test('scenarios are matched by name; one missing from the result fails, a new one is reported', () => {
@@ -139,7 +154,8 @@ describe('comparing with a baseline: signal, not noise', () => {
   });
 
   test('bad settings are usage errors naming the part', () => {
-    const parse = (maxRegression: string[], minChange: string[], metrics: string[]) => () => parseCompareSettings({ maxRegression, minChange, metrics });
+    const parse = (maxRegression: string[], minChange: string[], metrics: string[]) => () =>
+      parseCompareSettings({ maxRegression, minChange, metrics });
     expect(parse([], ['lots'], [])).toThrow(/--min-change 'lots': expected a duration/);
     expect(parse([], ['rps=fast'], [])).toThrow(/--min-change 'rps=fast': expected requests per second/);
     expect(parse([], ['success_rate=1'], [])).toThrow(/expected percentage points/);
@@ -172,7 +188,19 @@ describe('resil report --baseline on real campaign runs', () => {
     const campaign = join(scratch, `${file}.yaml`);
     writeFileSync(
       campaign,
-      ['scenarios:', '  - name: closed', `    url: ${server.url}/c`, '    requests: 160', '    concurrency: 16', '  - name: open', `    url: ${server.url}/o`, '    rate: 100', '    duration: 1s', '    concurrency: 12', ''].join('\n'),
+      [
+        'scenarios:',
+        '  - name: closed',
+        `    url: ${server.url}/c`,
+        '    requests: 160',
+        '    concurrency: 16',
+        '  - name: open',
+        `    url: ${server.url}/o`,
+        '    rate: 100',
+        '    duration: 1s',
+        '    concurrency: 12',
+        '',
+      ].join('\n'),
     );
     const run = await runCli(['run', campaign, '--out', join(scratch, `${file}.json`), ...extra]);
     expect(run.code).toBe(0);
@@ -227,7 +255,9 @@ describe('resil report --baseline on real campaign runs', () => {
     const mismatch = await runCli(['report', path('alone-closed'), '--baseline', path('alone-open')]);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stdout).toBe('');
-    expect(mismatch.stderr).toBe("resil: --baseline: comparing scenario 'closed' against baseline scenario 'open' says nothing; give a baseline of 'closed' (resil run CAMPAIGN --scenario closed --out FILE.json)\n");
+    expect(mismatch.stderr).toBe(
+      "resil: --baseline: comparing scenario 'closed' against baseline scenario 'open' says nothing; give a baseline of 'closed' (resil run CAMPAIGN --scenario closed --out FILE.json)\n",
+    );
   });
 
   test('rendering a campaign result keeps the scenario names and the verdict table', async () => {

@@ -1,7 +1,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envName, envSummary, flagsFromEnvironment, shownEnvValues, unknownEnvVariables, withEnvContext, type FlagShape } from '../src/cli/env-flags.js';
+import {
+  envName,
+  envSummary,
+  flagsFromEnvironment,
+  shownEnvValues,
+  unknownEnvVariables,
+  withEnvContext,
+  type FlagShape,
+} from '../src/cli/env-flags.js';
 import { unknownFlagsMessage } from '../src/cli/flag-hints.js';
 import { runCli } from './helpers/cli.js';
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -28,7 +36,14 @@ describe('RESIL_<FLAG> variables', () => {
   });
 
   test('become flag tokens ahead of the command line; the command line wins, in every form it can take', () => {
-    const env = { RESIL_CONCURRENCY: '100', RESIL_RATE: '50', RESIL_MAX_BODY: '10', RESIL_INSECURE: 'yes', RESIL_JSON: '0', RESIL_UNKNOWN: 'x' };
+    const env = {
+      RESIL_CONCURRENCY: '100',
+      RESIL_RATE: '50',
+      RESIL_MAX_BODY: '10',
+      RESIL_INSECURE: 'yes',
+      RESIL_JSON: '0',
+      RESIL_UNKNOWN: 'x',
+    };
     const none = flagsFromEnvironment(FLAGS, ['http://x/'], env);
     expect(none.argv).toEqual(['--concurrency=100', '--rate=50', '--max-body=10', '--insecure', 'http://x/']);
     expect(none.used.map((u) => u.variable)).toEqual(['RESIL_CONCURRENCY', 'RESIL_RATE', 'RESIL_MAX_BODY', 'RESIL_INSECURE']);
@@ -43,7 +58,8 @@ describe('RESIL_<FLAG> variables', () => {
   test('a repeatable flag takes one value per line; a boolean takes true/false words and nothing else', () => {
     const { argv } = flagsFromEnvironment(FLAGS, [], { RESIL_THRESHOLD: 'p99<300ms\r\n\n  success_rate>=0.99  \n' });
     expect(argv).toEqual(['--threshold=p99<300ms', '--threshold=success_rate>=0.99']);
-    for (const word of ['true', 'TRUE', '1', 'on']) expect(flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: word }).argv).toEqual(['--insecure']);
+    for (const word of ['true', 'TRUE', '1', 'on'])
+      expect(flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: word }).argv).toEqual(['--insecure']);
     for (const word of ['false', '0', 'no', 'Off']) expect(flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: word }).argv).toEqual([]);
     expect(() => flagsFromEnvironment(FLAGS, [], { RESIL_INSECURE: 'maybe' })).toThrow("RESIL_INSECURE='maybe': expected true or false");
   });
@@ -51,7 +67,7 @@ describe('RESIL_<FLAG> variables', () => {
   test('shown values: plain settings as given; secret headers, secret-looking flags and URL credentials redacted; user data only as its size', () => {
     const { used } = flagsFromEnvironment(FLAGS, [], {
       RESIL_HEADER: 'Authorization: Bearer abcdefgh12345678\nx-tenant: beta\nx-signature: s3cr3t-value',
-      'RESIL_ADMIN_TOKEN': 'hunter2hunter2',
+      RESIL_ADMIN_TOKEN: 'hunter2hunter2',
       RESIL_UPSTREAM: 'http://user:pw@h/?token=abc',
       RESIL_RATE: '50',
       RESIL_BODY: '{"password":"hunter2"}',
@@ -68,7 +84,9 @@ describe('RESIL_<FLAG> variables', () => {
       RESIL_HEADER: 'Authorization: [redacted]\nx-tenant: beta\nx-signature: [redacted]',
       RESIL_ADMIN_TOKEN: '[redacted]',
     });
-    expect(envSummary({ RESIL_THRESHOLD: 'p99<1s\nrps>=5', RESIL_BODY: 'x'.repeat(200) })).toBe(`RESIL_THRESHOLD=p99<1s\\nrps>=5 · RESIL_BODY=${'x'.repeat(79)}…`);
+    expect(envSummary({ RESIL_THRESHOLD: 'p99<1s\nrps>=5', RESIL_BODY: 'x'.repeat(200) })).toBe(
+      `RESIL_THRESHOLD=p99<1s\\nrps>=5 · RESIL_BODY=${'x'.repeat(79)}…`,
+    );
   });
 
   test('a RESIL_* variable that names no flag of any command is a warning with the nearest name', () => {
@@ -83,7 +101,9 @@ describe('RESIL_<FLAG> variables', () => {
     const { used } = flagsFromEnvironment(FLAGS, [], { RESIL_RATE: 'fast', RESIL_THRESHOLD: 'latency<3s' });
     const shown = shownEnvValues(used);
     expect(withEnvContext("--rate: 'fast' is not a number", used, shown)).toBe("--rate: 'fast' is not a number (from RESIL_RATE)");
-    expect(withEnvContext("threshold 'latency<3s': unknown metric", used, shown)).toBe("threshold 'latency<3s': unknown metric (flags from the environment: RESIL_RATE=fast · RESIL_THRESHOLD=latency<3s)");
+    expect(withEnvContext("threshold 'latency<3s': unknown metric", used, shown)).toBe(
+      "threshold 'latency<3s': unknown metric (flags from the environment: RESIL_RATE=fast · RESIL_THRESHOLD=latency<3s)",
+    );
     expect(withEnvContext('a:1: x\nb:2: y', used, shown)).toBe('a:1: x\nb:2: y');
     expect(withEnvContext('--rate-limit is odd', used, shown)).toContain('flags from the environment');
     expect(withEnvContext('anything', [], {})).toBe('anything');
@@ -94,7 +114,9 @@ describe('unknown flags', () => {
   test('did you mean: a typo, or the name another load tool uses', () => {
     expect(unknownFlagsMessage(['--rps'], FLAGS)).toBe('unknown flag --rps (did you mean -r/--rate?)');
     expect(unknownFlagsMessage(['--concurency'], FLAGS)).toBe('unknown flag --concurency (did you mean -c/--concurrency?)');
-    expect(unknownFlagsMessage(['--vus=10', '--max-bdy'], FLAGS)).toBe('unknown flags --vus (did you mean -c/--concurrency?), --max-bdy (did you mean --max-body?)');
+    expect(unknownFlagsMessage(['--vus=10', '--max-bdy'], FLAGS)).toBe(
+      'unknown flags --vus (did you mean -c/--concurrency?), --max-bdy (did you mean --max-body?)',
+    );
     expect(unknownFlagsMessage(['--banana', '-x'], FLAGS)).toBe('unknown flags --banana, -x');
     // Another tool's name is only offered when this command has the flag it maps to.
     expect(unknownFlagsMessage(['--rps'], { json: { type: 'boolean' } })).toBe('unknown flag --rps');
@@ -122,9 +144,15 @@ describe('through the built CLI', () => {
     expect(run.stdout).toContain('closed model, 3 connections');
     expect(run.stdout).toContain('40 total · 40 ok');
     expect(run.stdout).toContain('p99<5s');
-    expect(run.stdout).toContain('from environment: RESIL_REQUESTS=40 · RESIL_HEADER=authorization: [redacted]\\nx-from-env: yes · RESIL_THRESHOLD=p99<5s\\nsuccess_rate>=0.99');
+    expect(run.stdout).toContain(
+      'from environment: RESIL_REQUESTS=40 · RESIL_HEADER=authorization: [redacted]\\nx-from-env: yes · RESIL_THRESHOLD=p99<5s\\nsuccess_rate>=0.99',
+    );
     const result = JSON.parse(readFileSync(out, 'utf8'));
-    expect(result.fromEnvironment).toEqual({ RESIL_REQUESTS: '40', RESIL_HEADER: 'authorization: [redacted]\nx-from-env: yes', RESIL_THRESHOLD: 'p99<5s\nsuccess_rate>=0.99' });
+    expect(result.fromEnvironment).toEqual({
+      RESIL_REQUESTS: '40',
+      RESIL_HEADER: 'authorization: [redacted]\nx-from-env: yes',
+      RESIL_THRESHOLD: 'p99<5s\nsuccess_rate>=0.99',
+    });
     expect(result.settings.headers['x-from-env']).toBe('yes');
     expect(run.stdout + readFileSync(out, 'utf8')).not.toContain('env-secret');
 
@@ -135,7 +163,9 @@ describe('through the built CLI', () => {
   test('a body from RESIL_BODY is sent but shown nowhere: terminal, result, step summary say only its size', async () => {
     const out = join(scratch, 'body.json');
     const summary = join(scratch, 'body-summary.md');
-    const run = await runCli(['load', server.url, '-m', 'POST', '-n', '3', '--out', out], { env: { RESIL_BODY: '{"password":"hunter2"}', GITHUB_STEP_SUMMARY: summary } });
+    const run = await runCli(['load', server.url, '-m', 'POST', '-n', '3', '--out', out], {
+      env: { RESIL_BODY: '{"password":"hunter2"}', GITHUB_STEP_SUMMARY: summary },
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('from environment: RESIL_BODY=(set, 22 bytes)');
     expect(JSON.parse(readFileSync(out, 'utf8')).fromEnvironment).toEqual({ RESIL_BODY: '(set, 22 bytes)' });
@@ -144,7 +174,10 @@ describe('through the built CLI', () => {
 
   test('RESIL_JSON and a campaign run: booleans and `run` flags come from the environment too', async () => {
     const campaign = join(scratch, 'campaign.yaml');
-    writeFileSync(campaign, `scenarios:\n  - { name: one, url: '${server.url}/', requests: 5 }\n  - { name: two, url: '${server.url}/', requests: 5 }\n`);
+    writeFileSync(
+      campaign,
+      `scenarios:\n  - { name: one, url: '${server.url}/', requests: 5 }\n  - { name: two, url: '${server.url}/', requests: 5 }\n`,
+    );
     const summary = join(scratch, 'summary.md');
     const run = await runCli(['run', campaign], { env: { RESIL_JSON: 'true', RESIL_SCENARIO: 'two', GITHUB_STEP_SUMMARY: summary } });
     expect(run.code).toBe(0);
@@ -161,7 +194,10 @@ describe('through the built CLI', () => {
       [{ RESIL_DURATION: '5parsecs' }, /^resil: --duration: '5parsecs' is not a duration .* \(from RESIL_DURATION\)$/],
       [{ RESIL_INSECURE: 'maybe' }, /^resil: RESIL_INSECURE='maybe': expected true or false/],
       [{ RESIL_THRESHOLD: 'latency<3s' }, /^resil: threshold 'latency<3s': .*\(flags from the environment: RESIL_THRESHOLD=latency<3s\)$/],
-      [{ RESIL_HEADER: 'Authorization: Bearer env-secret-0123456789', RESIL_RATE: 'fast' }, /^resil: --rate: 'fast' .*\(from RESIL_RATE\)$/],
+      [
+        { RESIL_HEADER: 'Authorization: Bearer env-secret-0123456789', RESIL_RATE: 'fast' },
+        /^resil: --rate: 'fast' .*\(from RESIL_RATE\)$/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([env]) => runCli(['load', server.url, '-n', '5'], { env })));
     for (const [i, [env, message]] of cases.entries()) {
@@ -174,8 +210,10 @@ describe('through the built CLI', () => {
     expect(server.seen).toBe(before);
   });
 
-  test('a mistyped variable is a warning on stderr; another command\'s variable is not', async () => {
-    const run = await runCli(['load', server.url, '-n', '3', '--json'], { env: { RESIL_CONCURENCY: '5', RESIL_LISTEN: '127.0.0.1:9000', RESIL_ADMIN_TOKEN: 'x' } });
+  test("a mistyped variable is a warning on stderr; another command's variable is not", async () => {
+    const run = await runCli(['load', server.url, '-n', '3', '--json'], {
+      env: { RESIL_CONCURENCY: '5', RESIL_LISTEN: '127.0.0.1:9000', RESIL_ADMIN_TOKEN: 'x' },
+    });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('resil: warning: RESIL_CONCURENCY matches no resil flag and is ignored (did you mean RESIL_CONCURRENCY?)\n');
     expect(JSON.parse(run.stdout).requests.total).toBe(3);

@@ -1,6 +1,13 @@
 import { runLoad } from '../src/session/load.js';
 import { cpuWait } from './helpers/machine.js';
-import { refusedPort, startRawServer, startSelfSignedHttpsServer, startServer, startStatusServer, type TestServer } from './helpers/servers.js';
+import {
+  refusedPort,
+  startRawServer,
+  startSelfSignedHttpsServer,
+  startServer,
+  startStatusServer,
+  type TestServer,
+} from './helpers/servers.js';
 
 // Every failure class, produced by a real misbehaving server over a real socket.
 describe('failure classification', () => {

@@ -103,9 +103,11 @@ function expectThreshold(t: Threshold, source?: string): void {
   if (typeof t.metric !== 'string' || t.metric === '') fail(`bad metric ${String(t.metric)}`);
   if (!COMPARATORS.has(t.comparator)) fail(`bad comparator ${String(t.comparator)}`);
   if (!KINDS.has(t.kind)) fail(`threshold ${JSON.stringify(t.source)} parsed with kind ${String(t.kind)} (value ${String(t.value)})`);
-  if (typeof t.value !== 'number' || !Number.isFinite(t.value) || t.value < 0) fail(`threshold ${JSON.stringify(t.source)} parsed with value ${String(t.value)}`);
+  if (typeof t.value !== 'number' || !Number.isFinite(t.value) || t.value < 0)
+    fail(`threshold ${JSON.stringify(t.source)} parsed with value ${String(t.value)}`);
   if (t.kind === 'ratio' && t.value > 1) fail(`ratio above 1: ${t.value}`);
-  if (t.metric === 'p' && !(typeof t.percentile === 'number' && t.percentile > 0 && t.percentile <= 100)) fail(`bad percentile ${String(t.percentile)}`);
+  if (t.metric === 'p' && !(typeof t.percentile === 'number' && t.percentile > 0 && t.percentile <= 100))
+    fail(`bad percentile ${String(t.percentile)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +133,12 @@ const numberText = fc.oneof(
 const unitText = fc.constantFrom('', 'ms', 's', 'm', 'h', 'us', 'µs', '%', '/s', 'x', 'mss', 'S', 'sec', 'ns', 'd');
 const durationText = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(numberText, unitText).map(([n, u]) => n + u) },
-  { weight: 2, arbitrary: fc.array(fc.tuple(digits, fc.constantFrom('h', 'm', 's', 'ms', 'us')), { minLength: 1, maxLength: 3 }).map((parts) => parts.map(([n, u]) => n + u).join('')) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.tuple(digits, fc.constantFrom('h', 'm', 's', 'ms', 'us')), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.map(([n, u]) => n + u).join('')),
+  },
   { weight: 1, arbitrary: fc.tuple(blank, fc.constantFrom('10s', '500ms', '0', '1m30s'), blank).map((p) => p.join('')) },
   { weight: 1, arbitrary: anyText },
 );
@@ -143,7 +150,23 @@ const metricText = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(blank, numberText, blank).map(([a, n, b]) => `p(${a}${n}${b})`) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('P99', 'p99.9', 'p(', 'p()', 'p)', 'latency', '', '1abc', 'x y', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'),
+    arbitrary: fc.constantFrom(
+      'P99',
+      'p99.9',
+      'p(',
+      'p()',
+      'p)',
+      'latency',
+      '',
+      '1abc',
+      'x y',
+      'constructor',
+      'toString',
+      '__proto__',
+      'hasOwnProperty',
+      'valueOf',
+      'isPrototypeOf',
+    ),
   },
   { weight: 1, arbitrary: fc.string({ unit: chars('abcdefghijklmnopqrstuvwxyz_0123456789()'), maxLength: 10 }) },
 );
@@ -161,7 +184,28 @@ const thresholdText = fc.oneof(
 
 const FAULT_TYPE_NAMES = ['status', 'latency', 'timeout', 'reset', 'close', 'truncate', 'slow-body', 'malformed', 'down'];
 const faultArgument = fc.oneof(
-  fc.constantFrom('503', '429', '500', '399', '600', '5xx', '0503', '100ms', '100ms~300ms', '300ms~100ms', '0', '1', '-1', '1.5', '~', '', 'abc', '0~0', 'ms', '1024'),
+  fc.constantFrom(
+    '503',
+    '429',
+    '500',
+    '399',
+    '600',
+    '5xx',
+    '0503',
+    '100ms',
+    '100ms~300ms',
+    '300ms~100ms',
+    '0',
+    '1',
+    '-1',
+    '1.5',
+    '~',
+    '',
+    'abc',
+    '0~0',
+    'ms',
+    '1024',
+  ),
   durationText,
   fc.tuple(durationText, durationText).map(([a, b]) => `${a}~${b}`),
   numberText,
@@ -169,13 +213,22 @@ const faultArgument = fc.oneof(
 );
 const faultEntry = fc
   .tuple(
-    fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...FAULT_TYPE_NAMES) }, { weight: 1, arbitrary: fc.constantFrom('STATUS', 'unknown', '', 'constructor', '__proto__', 'toString') }, { weight: 1, arbitrary: anyText }),
+    fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...FAULT_TYPE_NAMES) },
+      { weight: 1, arbitrary: fc.constantFrom('STATUS', 'unknown', '', 'constructor', '__proto__', 'toString') },
+      { weight: 1, arbitrary: anyText },
+    ),
     fc.option(faultArgument, { nil: undefined }),
     fc.option(fc.oneof(numberText, fc.constantFrom('0', '-1', '', '1e2', '.5', 'abc')), { nil: undefined }),
   )
   .map(([type, arg, weight]) => type + (arg === undefined ? '' : `:${arg}`) + (weight === undefined ? '' : `=${weight}`));
 const faultMixText = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.array(faultEntry, { maxLength: 5 }), fc.constantFrom(',', ', ', ' ,', ',,')).map(([entries, sep]) => entries.join(sep)) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(fc.array(faultEntry, { maxLength: 5 }), fc.constantFrom(',', ', ', ' ,', ',,'))
+      .map(([entries, sep]) => entries.join(sep)),
+  },
   { weight: 1, arbitrary: anyText },
 );
 
@@ -185,32 +238,90 @@ const windowText = fc.oneof(
 );
 
 const placeholder = fc.oneof(
-  fc.constantFrom('{{i}}', '{{ uuid }}', '{{randomInt 1 100}}', '{{randomInt 5 1}}', '{{randomInt}}', '{{}}', '{{ i j }}', '{{nope}}', '{{', '}}', '{{{i}}}', '{{randomInt -9007199254740993 9007199254740993}}'),
+  fc.constantFrom(
+    '{{i}}',
+    '{{ uuid }}',
+    '{{randomInt 1 100}}',
+    '{{randomInt 5 1}}',
+    '{{randomInt}}',
+    '{{}}',
+    '{{ i j }}',
+    '{{nope}}',
+    '{{',
+    '}}',
+    '{{{i}}}',
+    '{{randomInt -9007199254740993 9007199254740993}}',
+  ),
   fc.tuple(fc.constantFrom('randomInt', 'i', 'uuid', ''), numberText, numberText).map(([w, a, b]) => `{{${w} ${a} ${b}}}`),
 );
-const templateText = fc.array(fc.oneof({ weight: 2, arbitrary: placeholder }, { weight: 3, arbitrary: anyText }), { maxLength: 4 }).map((parts) => parts.join(''));
+const templateText = fc
+  .array(fc.oneof({ weight: 2, arbitrary: placeholder }, { weight: 3, arbitrary: anyText }), { maxLength: 4 })
+  .map((parts) => parts.join(''));
 
 /** A path-and-query for the local target: never anything that could move the host. */
-const pathText = fc.array(fc.oneof(fc.constantFrom('/', '/v1', '/a b', '/é', '?q=1', '#frag', '%zz', '/{{i}}', '/%20'), placeholder, anyText), { maxLength: 4 }).map((parts) => parts.join(''));
+const pathText = fc
+  .array(fc.oneof(fc.constantFrom('/', '/v1', '/a b', '/é', '?q=1', '#frag', '%zz', '/{{i}}', '/%20'), placeholder, anyText), {
+    maxLength: 4,
+  })
+  .map((parts) => parts.join(''));
 /** URLs for the library (nothing is sent): any host, any scheme, any junk. */
 const urlText = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('http://127.0.0.1:1', 'https://127.0.0.1:1', 'http://[::1]:8080', 'http://example.test'), pathText).map(([origin, path]) => `${origin}/${path}`) },
-  { weight: 2, arbitrary: fc.constantFrom('', ' ', 'http://', 'http:', 'http:/x', 'ftp://127.0.0.1/', 'file:///etc/passwd', 'javascript:alert(1)', '127.0.0.1:8080', 'http://127.0.0.1:99999/', 'http://a b/', 'http://[::1/', '//127.0.0.1/', 'HTTP://127.0.0.1/', 'http://127.0.0.1:1/\n') },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.constantFrom('http://127.0.0.1:1', 'https://127.0.0.1:1', 'http://[::1]:8080', 'http://example.test'), pathText)
+      .map(([origin, path]) => `${origin}/${path}`),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      'http://',
+      'http:',
+      'http:/x',
+      'ftp://127.0.0.1/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      '127.0.0.1:8080',
+      'http://127.0.0.1:99999/',
+      'http://a b/',
+      'http://[::1/',
+      '//127.0.0.1/',
+      'HTTP://127.0.0.1/',
+      'http://127.0.0.1:1/\n',
+    ),
+  },
   { weight: 1, arbitrary: fc.webUrl() },
   { weight: 1, arbitrary: anyText },
 );
 
-const headerName = fc.oneof(fc.constantFrom('content-type', 'x-tenant', 'User-Agent', 'Host', 'bad name', 'é', '', 'x:y'), fc.string({ maxLength: 8 }));
+const headerName = fc.oneof(
+  fc.constantFrom('content-type', 'x-tenant', 'User-Agent', 'Host', 'bad name', 'é', '', 'x:y'),
+  fc.string({ maxLength: 8 }),
+);
 const headerLine = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(headerName, fc.constantFrom(':', ': ', ' : ', '::'), anyText).map((p) => p.join('')) },
-  { weight: 1, arbitrary: fc.tuple(headerName, fc.constantFrom('\n', '\r', '\0', ' \r\n x'), anyText).map(([n, br, v]) => `${n}: a${br}${v}`) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(headerName, fc.constantFrom('\n', '\r', '\0', ' \r\n x'), anyText).map(([n, br, v]) => `${n}: a${br}${v}`),
+  },
   { weight: 1, arbitrary: anyText },
 );
 const statusText = fc.oneof(fc.constantFrom('2xx', '200,201,3xx', '6xx', '99', '600', '200,,', '', ' ', '1xx,5XX', '0200'), anyText);
-const jsonCheckText = fc.oneof(fc.constantFrom('result', 'data.items[0].id=42', '$.a', '$', '=1', 'a..b', 'a[x]', '[0]', 'a=', 'a={"b":1}', '__proto__.x'), anyText);
-const backoffText = fc.oneof(fc.tuple(fc.constantFrom('exp:', 'fixed:', 'lin:', ''), durationText).map((p) => p.join('')), anyText);
+const jsonCheckText = fc.oneof(
+  fc.constantFrom('result', 'data.items[0].id=42', '$.a', '$', '=1', 'a..b', 'a[x]', '[0]', 'a=', 'a={"b":1}', '__proto__.x'),
+  anyText,
+);
+const backoffText = fc.oneof(
+  fc.tuple(fc.constantFrom('exp:', 'fixed:', 'lin:', ''), durationText).map((p) => p.join('')),
+  anyText,
+);
 const retryOnText = fc.oneof(fc.constantFrom('5xx,429,timeout,reset', '4xx', '503', '399', 'closed,refused,body', 'other', ''), anyText);
-const breakerText = fc.oneof(fc.tuple(numberText, fc.constantFrom('/', '//', ''), durationText).map((p) => p.join('')), anyText);
+const breakerText = fc.oneof(
+  fc.tuple(numberText, fc.constantFrom('/', '//', ''), durationText).map((p) => p.join('')),
+  anyText,
+);
 
 /** Numbers a user (or a YAML file, or a caller) might hand over: negatives, fractions, NaN, huge. */
 const countValue = fc.oneof(
@@ -224,7 +335,11 @@ const durationValue = fc.oneof(durationText, countValue);
 // Library level
 
 describe('parseThreshold', () => {
-  const input = fc.oneof({ weight: 4, arbitrary: thresholdText }, { weight: 1, arbitrary: fc.string() }, { weight: 1, arbitrary: fc.string({ unit: 'binary' }) });
+  const input = fc.oneof(
+    { weight: 4, arbitrary: thresholdText },
+    { weight: 1, arbitrary: fc.string() },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary' }) },
+  );
 
   test('returns a well-formed threshold or throws a UsageError, nothing else', () => {
     fc.assert(
@@ -330,10 +445,7 @@ const loadOptionsArb: fc.Arbitrary<LoadOptions> = fc
       insecure: fc.boolean(),
       seed: countValue,
       redact: fc.array(anyText, { maxLength: 2 }),
-      policy: fc.record(
-        { retries: countValue, backoff: backoffText, retryOn: retryOnText, breaker: breakerText },
-        { requiredKeys: [] },
-      ),
+      policy: fc.record({ retries: countValue, backoff: backoffText, retryOn: retryOnText, breaker: breakerText }, { requiredKeys: [] }),
       failover: fc.array(urlText, { maxLength: 2 }),
     },
     { requiredKeys: ['url'] },
@@ -351,8 +463,10 @@ describe('buildLoadPlan', () => {
         if (!(Number.isInteger(plan.workers) && plan.workers >= 1 && plan.workers <= plan.concurrency)) fail(`workers ${plan.workers}`);
         if (!(Number.isFinite(plan.timeoutMs) && plan.timeoutMs > 0)) fail(`timeoutMs ${plan.timeoutMs}`);
         if (!(Number.isFinite(plan.graceMs) && plan.graceMs >= 0)) fail(`graceMs ${plan.graceMs}`);
-        if (plan.durationMs !== undefined && !(Number.isFinite(plan.durationMs) && plan.durationMs >= 0)) fail(`durationMs ${plan.durationMs}`);
-        if (plan.arrivals && !(Number.isFinite(plan.arrivals.total) && plan.arrivals.total >= 0)) fail(`arrivals.total ${plan.arrivals.total}`);
+        if (plan.durationMs !== undefined && !(Number.isFinite(plan.durationMs) && plan.durationMs >= 0))
+          fail(`durationMs ${plan.durationMs}`);
+        if (plan.arrivals && !(Number.isFinite(plan.arrivals.total) && plan.arrivals.total >= 0))
+          fail(`arrivals.total ${plan.arrivals.total}`);
         for (const threshold of plan.thresholds) expectThreshold(threshold);
       }),
       { numRuns: 1500 },
@@ -371,7 +485,12 @@ describe('buildLoadPlan', () => {
 
   test('a secret header value never appears in a UsageError', () => {
     const secretHeader = fc
-      .tuple(fc.constantFrom('Authorization', 'authorization', 'x-api-key', 'Cookie', 'X-Custom'), fc.constantFrom(': ', ':', ' : '), fc.constantFrom('Bearer ', '', 'token='), fc.constantFrom('', '\n', '\r\nx: y', ' \0', ' é'))
+      .tuple(
+        fc.constantFrom('Authorization', 'authorization', 'x-api-key', 'Cookie', 'X-Custom'),
+        fc.constantFrom(': ', ':', ' : '),
+        fc.constantFrom('Bearer ', '', 'token='),
+        fc.constantFrom('', '\n', '\r\nx: y', ' \0', ' é'),
+      )
       .map(([name, sep, prefix, suffix]) => `${name}${sep}${prefix}${SECRET_ENV.TOKEN}${suffix}`);
     const options = fc
       .tuple(loadOptionsArb, secretHeader, fc.array(headerLine, { maxLength: 3 }), fc.nat(), fc.constantFrom('secret-first', 'record'))
@@ -379,7 +498,11 @@ describe('buildLoadPlan', () => {
         const lines = [...others];
         lines.splice(at % (lines.length + 1), 0, secret);
         const headers =
-          shape === 'record' ? Object.fromEntries(lines.map((line) => [line.slice(0, Math.max(0, line.indexOf(':'))).trim(), line.slice(line.indexOf(':') + 1).trim()])) : lines;
+          shape === 'record'
+            ? Object.fromEntries(
+                lines.map((line) => [line.slice(0, Math.max(0, line.indexOf(':'))).trim(), line.slice(line.indexOf(':') + 1).trim()]),
+              )
+            : lines;
         return { ...base, headers, redact: ['x-custom'] } as LoadOptions;
       });
     fc.assert(
@@ -393,10 +516,16 @@ describe('buildLoadPlan', () => {
 
   test('a header line missing its colon is not echoed whole (it may be a secret: -H "Bearer SECRET")', () => {
     fc.assert(
-      fc.property(fc.constantFrom('Authorization Bearer ', 'Bearer ', 'x-api-key='), fc.array(headerLine, { maxLength: 2 }), (prefix, others) => {
-        const message = usageMessage(() => buildLoadPlan({ url: 'http://127.0.0.1:1/', headers: [...others, `${prefix}${SECRET_ENV.TOKEN}`] }));
-        if (message !== undefined) expectNoSecret(message);
-      }),
+      fc.property(
+        fc.constantFrom('Authorization Bearer ', 'Bearer ', 'x-api-key='),
+        fc.array(headerLine, { maxLength: 2 }),
+        (prefix, others) => {
+          const message = usageMessage(() =>
+            buildLoadPlan({ url: 'http://127.0.0.1:1/', headers: [...others, `${prefix}${SECRET_ENV.TOKEN}`] }),
+          );
+          if (message !== undefined) expectNoSecret(message);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -405,7 +534,22 @@ describe('buildLoadPlan', () => {
 // Fault settings as JSON (admin API PUT /faults) and as typed settings.
 const FAULT_KEYS = ['failureRate', 'faults', 'windows', 'retryAfter', 'matchMethod', 'matchPath', 'matchHeader', 'seed'];
 const globText = fc.oneof(
-  fc.constantFrom('/v1/**', '/**', '*', '/[', '/{a,b}', '/{1..9}', '/(a|b', '/!(x)', '/+(a)', '/\\', 'v1/**', '', '/{1..99999999}', '/**/**/**/**'),
+  fc.constantFrom(
+    '/v1/**',
+    '/**',
+    '*',
+    '/[',
+    '/{a,b}',
+    '/{1..9}',
+    '/(a|b',
+    '/!(x)',
+    '/+(a)',
+    '/\\',
+    'v1/**',
+    '',
+    '/{1..99999999}',
+    '/**/**/**/**',
+  ),
   fc.tuple(fc.constantFrom('/', '*'), fc.string({ unit: chars('*?[]{}(),.!+@|\\/a1'), maxLength: 12 })).map(([a, b]) => a + b),
   anyText,
 );
@@ -436,13 +580,27 @@ const faultJsonArb: fc.Arbitrary<unknown> = fc.oneof(
     weight: 6,
     arbitrary: fc
       .array(
-        fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...FAULT_KEYS) }, { weight: 1, arbitrary: fc.constantFrom('constructor', '__proto__', 'toString', 'failure-rate', 'window') }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) }),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom(...FAULT_KEYS) },
+          { weight: 1, arbitrary: fc.constantFrom('constructor', '__proto__', 'toString', 'failure-rate', 'window') },
+          { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
+        ),
         { maxLength: 5 },
       )
-      .chain((keys) => fc.tuple(...keys.map((key) => fc.tuple(fc.constant(key), fc.oneof({ weight: 4, arbitrary: faultFieldValue(key) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) })))))
+      .chain((keys) =>
+        fc.tuple(
+          ...keys.map((key) =>
+            fc.tuple(
+              fc.constant(key),
+              fc.oneof({ weight: 4, arbitrary: faultFieldValue(key) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),
+            ),
+          ),
+        ),
+      )
       .map((entries) => {
         const record: Record<string, unknown> = {};
-        for (const [key, value] of entries) Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+        for (const [key, value] of entries)
+          Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
         return record;
       }),
   },
@@ -459,7 +617,8 @@ describe('checkFaultSettingsShape and buildFaultPlan', () => {
           // A field resil does not know is reported as such, whatever its name.
           if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
             for (const key of Object.keys(value)) {
-              if (!FAULT_KEYS.includes(key) && !shape.error.message.includes(`unknown field '${key}'`)) fail(`field '${key}' not reported as unknown: ${shape.error.message}`);
+              if (!FAULT_KEYS.includes(key) && !shape.error.message.includes(`unknown field '${key}'`))
+                fail(`field '${key}' not reported as unknown: ${shape.error.message}`);
             }
           }
           return;
@@ -469,8 +628,10 @@ describe('checkFaultSettingsShape and buildFaultPlan', () => {
           expectOneLine(plan.error.message);
           return;
         }
-        if (plan.value.mix.length > 0 && !(Number.isFinite(plan.value.totalWeight) && plan.value.totalWeight > 0)) fail(`totalWeight ${plan.value.totalWeight}`);
-        for (const w of plan.value.windows) if (!(Number.isFinite(w.startMs) && Number.isFinite(w.endMs))) fail(`window ${w.source}: ${w.startMs}..${w.endMs}`);
+        if (plan.value.mix.length > 0 && !(Number.isFinite(plan.value.totalWeight) && plan.value.totalWeight > 0))
+          fail(`totalWeight ${plan.value.totalWeight}`);
+        for (const w of plan.value.windows)
+          if (!(Number.isFinite(w.startMs) && Number.isFinite(w.endMs))) fail(`window ${w.source}: ${w.startMs}..${w.endMs}`);
         plan.value.matches?.('GET', '/v1/x', { 'x-tenant': 'beta' });
       }),
       { numRuns: 1500 },
@@ -493,13 +654,23 @@ describe('checkFaultSettingsShape and buildFaultPlan', () => {
 /** A campaign using every feature, with secrets in a header and in the service environment. */
 function baseCampaign(): Record<string, unknown> {
   return {
-    defaults: { timeout: '2s', concurrency: 20, headers: { 'content-type': 'application/json', authorization: 'Bearer ${TOKEN}' }, thresholds: ['success_rate>=0.95', 'p99<300ms'] },
+    defaults: {
+      timeout: '2s',
+      concurrency: 20,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ${TOKEN}' },
+      thresholds: ['success_rate>=0.95', 'p99<300ms'],
+    },
     providers: {
       a: { listen: '127.0.0.1:9101', mock: { status: 200, body: '{"result":"a"}', latency: '20ms~40ms' } },
       b: { listen: '127.0.0.1:9102', mock: true },
       real: { listen: '127.0.0.1:9103', upstream: 'https://api.example.com' },
     },
-    service: { command: 'node server.mjs', env: { API_KEY: '${B64}', PORT: 3000 }, ready: 'http://127.0.0.1:3000/health', 'ready-timeout': '15s' },
+    service: {
+      command: 'node server.mjs',
+      env: { API_KEY: '${B64}', PORT: 3000 },
+      ready: 'http://127.0.0.1:3000/health',
+      'ready-timeout': '15s',
+    },
     scenarios: [
       {
         name: 'steady',
@@ -516,14 +687,32 @@ function baseCampaign(): Record<string, unknown> {
         seed: 42,
         redact: ['x-tenant-token'],
       },
-      { name: 'ramp', url: 'http://127.0.0.1:3000/v1/complete', stages: [{ duration: '10s', rate: 50 }, { duration: '20s', rate: 200 }], 'expect-json': 'result' },
+      {
+        name: 'ramp',
+        url: 'http://127.0.0.1:3000/v1/complete',
+        stages: [
+          { duration: '10s', rate: 50 },
+          { duration: '20s', rate: 200 },
+        ],
+        'expect-json': 'result',
+      },
       {
         name: 'provider-a-outage',
         type: 'chaos',
         url: 'http://127.0.0.1:3000/v1/complete',
         rate: 50,
         duration: '1m',
-        faults: { a: { 'failure-rate': 0.3, faults: 'status:503=5,status:429=2,timeout=2,reset=1', 'retry-after': 1, 'match-method': 'POST', 'match-path': '/v1/**', 'match-header': 'x-tenant: beta', 'fault-window': ['10s..20s'] } },
+        faults: {
+          a: {
+            'failure-rate': 0.3,
+            faults: 'status:503=5,status:429=2,timeout=2,reset=1',
+            'retry-after': 1,
+            'match-method': 'POST',
+            'match-path': '/v1/**',
+            'match-header': 'x-tenant: beta',
+            'fault-window': ['10s..20s'],
+          },
+        },
         phases: [
           { at: '30s', for: '10s', providers: { a: { 'failure-rate': 1, faults: 'down' } } },
           { at: '45s', for: '5s', providers: { b: { faults: 'status:500' } } },
@@ -561,7 +750,10 @@ const envReference = fc.constantFrom(
 /** Values a mutation puts into the file. `short` keeps anything that could make a real run long out. */
 function valueArb(short: boolean): fc.Arbitrary<unknown> {
   const duration = short
-    ? fc.oneof(fc.constantFrom('0', '0s', '1ms', '50ms', '100ms', '300ms', '1s', '-1s', '1x', 'abc', '', '10', '1m30'), fc.string({ maxLength: 6 }))
+    ? fc.oneof(
+        fc.constantFrom('0', '0s', '1ms', '50ms', '100ms', '300ms', '1s', '-1s', '1x', 'abc', '', '10', '1m30'),
+        fc.string({ maxLength: 6 }),
+      )
     : durationText;
   const number = short ? fc.constantFrom(-1, 0, 0.5, 1, 2, 3, 1.5, 2 ** 64, Infinity, Number.NaN) : countValue;
   const scalar = fc.oneof(
@@ -569,7 +761,12 @@ function valueArb(short: boolean): fc.Arbitrary<unknown> {
     { weight: 3, arbitrary: number },
     { weight: 3, arbitrary: envReference },
     { weight: 1, arbitrary: fc.constantFrom(null, true, false, '', ' ', 'load', 'chaos', 'a', 'b', 'real', 'down', 'mock') },
-    { weight: 2, arbitrary: short ? fc.tuple(fc.constantFrom('http://127.0.0.1:1', 'https://127.0.0.1:1'), pathText).map(([o, p]) => `${o}/${p}`) : urlText },
+    {
+      weight: 2,
+      arbitrary: short
+        ? fc.tuple(fc.constantFrom('http://127.0.0.1:1', 'https://127.0.0.1:1'), pathText).map(([o, p]) => `${o}/${p}`)
+        : urlText,
+    },
     { weight: 1, arbitrary: windowText },
     { weight: 1, arbitrary: faultMixText },
     { weight: 1, arbitrary: thresholdText },
@@ -589,8 +786,57 @@ function valueArb(short: boolean): fc.Arbitrary<unknown> {
 }
 
 const mutationKey = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('name', 'url', 'type', 'faults', 'phases', 'stages', 'duration', 'rate', 'requests', 'at', 'for', 'providers', 'listen', 'mock', 'upstream', 'fault-window', 'thresholds', 'headers', 'body', 'body-file', 'defaults', 'scenarios', 'latency', 'status', 'failure-rate', 'match-path', 'match-header') },
-  { weight: 1, arbitrary: fc.constantFrom('nme', 'urls', 'fault-windows', 'extra', 'x', '__proto__', 'constructor', 'toString', '', ' ', '${TOKEN}', 'a b', '0', 'c') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'name',
+      'url',
+      'type',
+      'faults',
+      'phases',
+      'stages',
+      'duration',
+      'rate',
+      'requests',
+      'at',
+      'for',
+      'providers',
+      'listen',
+      'mock',
+      'upstream',
+      'fault-window',
+      'thresholds',
+      'headers',
+      'body',
+      'body-file',
+      'defaults',
+      'scenarios',
+      'latency',
+      'status',
+      'failure-rate',
+      'match-path',
+      'match-header',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'nme',
+      'urls',
+      'fault-windows',
+      'extra',
+      'x',
+      '__proto__',
+      'constructor',
+      'toString',
+      '',
+      ' ',
+      '${TOKEN}',
+      'a b',
+      '0',
+      'c',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
 );
 
@@ -623,7 +869,19 @@ interface TextMutation {
 
 function mutationArb(short: boolean): fc.Arbitrary<Mutation> {
   return fc.record({
-    op: fc.constantFrom('delete', 'delete', 'replace', 'replace', 'replace', 'insert', 'insert', 'wrap', 'unwrap', 'duplicate', 'stringify'),
+    op: fc.constantFrom(
+      'delete',
+      'delete',
+      'replace',
+      'replace',
+      'replace',
+      'insert',
+      'insert',
+      'wrap',
+      'unwrap',
+      'duplicate',
+      'stringify',
+    ),
     at: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }),
     key: mutationKey,
     value: valueArb(short),
@@ -637,14 +895,48 @@ const aliasArb: fc.Arbitrary<AliasMutation> = fc.record({
 });
 function textMutationArb(lineOnly: boolean): fc.Arbitrary<TextMutation> {
   return fc.record({
-    kind: lineOnly ? fc.constantFrom('delete-line', 'duplicate-line', 'indent') : fc.constantFrom('insert', 'insert', 'delete', 'delete-line', 'duplicate-line', 'indent'),
+    kind: lineOnly
+      ? fc.constantFrom('delete-line', 'duplicate-line', 'indent')
+      : fc.constantFrom('insert', 'insert', 'delete', 'delete-line', 'duplicate-line', 'indent'),
     at: fc.nat(),
     length: fc.nat({ max: 6 }),
-    text: fc.oneof(fc.constantFrom(':', '- ', ' ', '\n', '\t', '[', '{', ']', '}', '"', "'", '&a ', '*a', '!!str ', '!!int ', '? ', '#', '${', '}}', '|\n', '>\n', '---\n', '...\n', '%YAML 1.1\n', '<<: *a\n', '\ufeff', '\0'), fc.string({ maxLength: 4 })),
+    text: fc.oneof(
+      fc.constantFrom(
+        ':',
+        '- ',
+        ' ',
+        '\n',
+        '\t',
+        '[',
+        '{',
+        ']',
+        '}',
+        '"',
+        "'",
+        '&a ',
+        '*a',
+        '!!str ',
+        '!!int ',
+        '? ',
+        '#',
+        '${',
+        '}}',
+        '|\n',
+        '>\n',
+        '---\n',
+        '...\n',
+        '%YAML 1.1\n',
+        '<<: *a\n',
+        '\ufeff',
+        '\0',
+      ),
+      fc.string({ maxLength: 4 }),
+    ),
   }) as fc.Arbitrary<TextMutation>;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Follows `picks` down from the root: each pick chooses a key (or index) of the node there. */
 function resolvePath(root: unknown, picks: Picks): Array<string | number> {
@@ -706,7 +998,7 @@ function applyMutation(root: unknown, m: Mutation): void {
       if (Array.isArray(parent)) parent.push(structuredClone(current));
       return;
     case 'stringify':
-      setOwn(parent, last, typeof current === 'string' ? current : JSON.stringify(current) ?? 'null');
+      setOwn(parent, last, typeof current === 'string' ? current : (JSON.stringify(current) ?? 'null'));
       return;
   }
 }
@@ -714,7 +1006,9 @@ function applyMutation(root: unknown, m: Mutation): void {
 /** An anchor on one node and one alias (or a list of `count` aliases) to it at another: also circular ones. */
 function applyAlias(doc: Document, data: unknown, alias: AliasMutation, index: number): void {
   const anchorPath = resolvePath(data, alias.anchorAt);
-  const targetPath = alias.inside ? [...anchorPath, ...resolvePath(getAt(data, anchorPath), alias.targetAt)] : resolvePath(data, alias.targetAt);
+  const targetPath = alias.inside
+    ? [...anchorPath, ...resolvePath(getAt(data, anchorPath), alias.targetAt)]
+    : resolvePath(data, alias.targetAt);
   if (anchorPath.length === 0 || targetPath.length === 0 || (alias.inside && targetPath.length === anchorPath.length)) return;
   const node = doc.getIn(anchorPath, true);
   if (!isNode(node)) return;
@@ -756,8 +1050,14 @@ function campaignCaseArb(short: boolean): fc.Arbitrary<CampaignCase> {
   return fc.record({
     // For spawned runs (short) fewer mutations, so that some files are still valid and really run.
     mutations: fc.array(mutationArb(short), short ? { minLength: 0, maxLength: 2 } : { minLength: 1, maxLength: 5 }),
-    aliases: fc.oneof({ weight: 4, arbitrary: fc.constant<AliasMutation[]>([]) }, { weight: 1, arbitrary: fc.array(aliasArb, { minLength: 1, maxLength: 2 }) }),
-    text: fc.oneof({ weight: 3, arbitrary: fc.constant<TextMutation[]>([]) }, { weight: 1, arbitrary: fc.array(textMutationArb(short), { minLength: 1, maxLength: 3 }) }),
+    aliases: fc.oneof(
+      { weight: 4, arbitrary: fc.constant<AliasMutation[]>([]) },
+      { weight: 1, arbitrary: fc.array(aliasArb, { minLength: 1, maxLength: 2 }) },
+    ),
+    text: fc.oneof(
+      { weight: 3, arbitrary: fc.constant<TextMutation[]>([]) },
+      { weight: 1, arbitrary: fc.array(textMutationArb(short), { minLength: 1, maxLength: 3 }) },
+    ),
     flow: fc.boolean(),
   });
 }
@@ -777,7 +1077,11 @@ function leafPaths(node: unknown, path: Array<string | number> = []): Array<Arra
 
 /** A base campaign with one or two of its values (or parts of them) taken from the environment. */
 function withReferencesArb(base: unknown): fc.Arbitrary<Reference[]> {
-  const reference = fc.record({ path: fc.constantFrom(...leafPaths(base)), text: envReference, mode: fc.constantFrom('replace', 'prepend', 'append') }) as fc.Arbitrary<Reference>;
+  const reference = fc.record({
+    path: fc.constantFrom(...leafPaths(base)),
+    text: envReference,
+    mode: fc.constantFrom('replace', 'prepend', 'append'),
+  }) as fc.Arbitrary<Reference>;
   return fc.array(reference, { minLength: 1, maxLength: 2 });
 }
 
@@ -786,7 +1090,11 @@ function renderCampaign(c: CampaignCase, base: unknown, sanitize?: (data: unknow
   const data = structuredClone(base);
   for (const { path, text, mode } of c.references ?? []) {
     const original = String(getAt(data, path));
-    setOwn(getAt(data, path.slice(0, -1)), path[path.length - 1]!, mode === 'replace' ? text : mode === 'prepend' ? text + original : original + text);
+    setOwn(
+      getAt(data, path.slice(0, -1)),
+      path[path.length - 1]!,
+      mode === 'replace' ? text : mode === 'prepend' ? text + original : original + text,
+    );
   }
   for (const m of c.mutations) applyMutation(data, m);
   sanitize?.(data);
@@ -821,7 +1129,8 @@ function checkCampaignText(text: string, checks: { types?: boolean; lines?: bool
     if (checks.secrets) expectNoSecret(message);
     if (checks.lines) {
       for (const line of message.split('\n')) {
-        if (!FILE_LINE.test(line) && !/^campaign file/.test(line)) fail(`line not of the form FILE:LINE:COL: ${JSON.stringify(line)}\nin ${JSON.stringify(message)}`);
+        if (!FILE_LINE.test(line) && !/^campaign file/.test(line))
+          fail(`line not of the form FILE:LINE:COL: ${JSON.stringify(line)}\nin ${JSON.stringify(message)}`);
       }
     }
     return;
@@ -844,12 +1153,45 @@ const fixtureTexts: string[] = (() => {
 
 describe('parseCampaign', () => {
   const yamlSoup = fc
-    .array(fc.oneof(fc.constantFrom('scenarios:', 'providers:', 'defaults:', 'service:', '\n', '  ', '- ', 'name: x', 'url: http://127.0.0.1:1/', ': ', '[', ']', '{', '}', ',', '&a ', '*a', '${TOKEN}', '"', "'", '#', '|', '? ', '!!binary '), anyText), { maxLength: 20 })
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          'scenarios:',
+          'providers:',
+          'defaults:',
+          'service:',
+          '\n',
+          '  ',
+          '- ',
+          'name: x',
+          'url: http://127.0.0.1:1/',
+          ': ',
+          '[',
+          ']',
+          '{',
+          '}',
+          ',',
+          '&a ',
+          '*a',
+          '${TOKEN}',
+          '"',
+          "'",
+          '#',
+          '|',
+          '? ',
+          '!!binary ',
+        ),
+        anyText,
+      ),
+      { maxLength: 20 },
+    )
     .map((parts) => parts.join(''));
   const fixtureMutant =
     fixtureTexts.length === 0
       ? yamlSoup
-      : fc.tuple(fc.constantFrom(...fixtureTexts), fc.array(textMutationArb(false), { minLength: 1, maxLength: 4 })).map(([text, ms]) => ms.reduce(applyTextMutation, text));
+      : fc
+          .tuple(fc.constantFrom(...fixtureTexts), fc.array(textMutationArb(false), { minLength: 1, maxLength: 4 }))
+          .map(([text, ms]) => ms.reduce(applyTextMutation, text));
   const randomText = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 40 }), yamlSoup, fixtureMutant);
 
   test('random text: a campaign or a UsageError of FILE:LINE:COL lines', () => {
@@ -948,13 +1290,32 @@ function checkRun(args: string[], run: Spawned, campaignFile?: string): void {
 /** No NUL in argv (spawn refuses it), and nothing that could name another host. */
 const cliText = (arb: fc.Arbitrary<string>) => arb.map((s) => s.replace(/\0/g, ''));
 /** Mostly a runnable value, else a bad one: a run of all-bad flags only ever tests the first check. */
-const goodOrBad = (good: readonly string[], bad: fc.Arbitrary<string>) => fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: cliText(bad) });
-const cliDuration = goodOrBad(['0', '1ms', '100ms', '1s', '1.5s', '2s', `${'9'.repeat(320)}ms`], fc.oneof(fc.constantFrom('-1s', '10', 'abc', '', '1m30x', ' 1s', '1s\n'), fc.string({ maxLength: 5 })));
-const cliShortDuration = goodOrBad(['0', '1ms', '20ms', '100ms', `${'9'.repeat(320)}ms`], fc.oneof(fc.constantFrom('-1s', '10', 'abc', '', '1x'), fc.string({ maxLength: 4 })));
-const cliInt = goodOrBad(['1', '2', '3'], fc.oneof(fc.constantFrom('-1', '0', '1.5', 'abc', '', '1e3', '0x10', ' 2', '99999999999999999999'), fc.string({ maxLength: 3 })));
-const cliPath = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('', 'v1', 'v1/x?q={{i}}', 'r/{{uuid}}/{{randomInt 1 9}}') }, { weight: 1, arbitrary: cliText(pathText) });
+const goodOrBad = (good: readonly string[], bad: fc.Arbitrary<string>) =>
+  fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: cliText(bad) });
+const cliDuration = goodOrBad(
+  ['0', '1ms', '100ms', '1s', '1.5s', '2s', `${'9'.repeat(320)}ms`],
+  fc.oneof(fc.constantFrom('-1s', '10', 'abc', '', '1m30x', ' 1s', '1s\n'), fc.string({ maxLength: 5 })),
+);
+const cliShortDuration = goodOrBad(
+  ['0', '1ms', '20ms', '100ms', `${'9'.repeat(320)}ms`],
+  fc.oneof(fc.constantFrom('-1s', '10', 'abc', '', '1x'), fc.string({ maxLength: 4 })),
+);
+const cliInt = goodOrBad(
+  ['1', '2', '3'],
+  fc.oneof(fc.constantFrom('-1', '0', '1.5', 'abc', '', '1e3', '0x10', ' 2', '99999999999999999999'), fc.string({ maxLength: 3 })),
+);
+const cliPath = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom('', 'v1', 'v1/x?q={{i}}', 'r/{{uuid}}/{{randomInt 1 9}}') },
+  { weight: 1, arbitrary: cliText(pathText) },
+);
 const cliTarget = fc
-  .tuple(fc.oneof({ weight: 4, arbitrary: fc.constant('http://127.0.0.1:1') }, { weight: 1, arbitrary: fc.constantFrom('https://127.0.0.1:1', 'ftp://127.0.0.1:1', 'http:127.0.0.1:1', '127.0.0.1:1') }), cliPath)
+  .tuple(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constant('http://127.0.0.1:1') },
+      { weight: 1, arbitrary: fc.constantFrom('https://127.0.0.1:1', 'ftp://127.0.0.1:1', 'http:127.0.0.1:1', '127.0.0.1:1') },
+    ),
+    cliPath,
+  )
   .map(([origin, path]) => `${origin}/${path}`);
 
 function flag(name: string, value: fc.Arbitrary<string>): fc.Arbitrary<string[]> {
@@ -967,7 +1328,10 @@ const loadFlagArbs = [
   flag('--rate', goodOrBad(['1', '5/s', '0.5', '1000'], fc.oneof(fc.constantFrom('0', '-1', 'abc', '1e9', ''), numberText))),
   flag('--method', goodOrBad(['GET', 'post', 'PATCH'], fc.oneof(fc.constantFrom('G E T', ''), anyText))),
   flag('--header', goodOrBad(['content-type: application/json', 'x-a:'], headerLine)),
-  flag('--header', fc.constantFrom(`Authorization: Bearer ${SECRET_ENV.TOKEN}`, `x-api-key: ${SECRET_ENV.TOKEN}\r\n`, `X-Api-Key:${SECRET_ENV.TOKEN}`)),
+  flag(
+    '--header',
+    fc.constantFrom(`Authorization: Bearer ${SECRET_ENV.TOKEN}`, `x-api-key: ${SECRET_ENV.TOKEN}\r\n`, `X-Api-Key:${SECRET_ENV.TOKEN}`),
+  ),
   flag('--body', goodOrBad(['{"n":{{i}}}', ''], templateText)),
   flag('--body-file', fc.constantFrom(BODY_FILE, MISSING_FILE, SCRATCH, '')),
   flag('--timeout', cliDuration),
@@ -985,9 +1349,10 @@ const loadFlagArbs = [
 ];
 
 /** Latency faults stay short: a spawned run must end within the time limit. */
-const cliFaultMix = goodOrBad(['status:503', 'status:429=2,timeout=1', 'reset,close', 'truncate:3,malformed', 'slow-body:1000', 'latency:5ms~10ms', 'down'], faultMixText).map((mix) =>
-  mix.replace(/latency:[^,=]*/g, 'latency:5ms'),
-);
+const cliFaultMix = goodOrBad(
+  ['status:503', 'status:429=2,timeout=1', 'reset,close', 'truncate:3,malformed', 'slow-body:1000', 'latency:5ms~10ms', 'down'],
+  faultMixText,
+).map((mix) => mix.replace(/latency:[^,=]*/g, 'latency:5ms'));
 const proxyFlagArbs = [
   flag('--listen', fc.constantFrom('127.0.0.1:0', ':0', '0', '127.0.0.1:99999', 'x', '', '[::1]:0', '127.0.0.1:-1', '[::1', '127.0.0.1')),
   flag('--upstream', fc.constantFrom('http://127.0.0.1:1/', 'ftp://127.0.0.1:1/', 'http:', '')),
@@ -1015,7 +1380,11 @@ const flagName = (group: readonly string[]) => group[0]!.split('=')[0]!;
 const cliFlags = (arbs: Array<fc.Arbitrary<string[]>>) =>
   fc
     .array(fc.oneof(...arbs), { minLength: 1, maxLength: 3 })
-    .map((groups) => groups.filter((group, i) => REPEATABLE.has(flagName(group)) || groups.findIndex((other) => flagName(other) === flagName(group)) === i).flat());
+    .map((groups) =>
+      groups
+        .filter((group, i) => REPEATABLE.has(flagName(group)) || groups.findIndex((other) => flagName(other) === flagName(group)) === i)
+        .flat(),
+    );
 
 /** Strips what could start anything outside this machine or run long, then keeps the file runnable-or-bad. */
 function sanitizeForCli(data: unknown): void {
@@ -1037,7 +1406,11 @@ function sanitizeForCli(data: unknown): void {
     if (Array.isArray(data.scenarios)) {
       for (const scenario of data.scenarios) {
         // Neither a count nor a duration would run the 10 s default against the refused port.
-        if (isPlainObject(scenario) && [scenario, defaults].every((s) => s.requests === undefined && s.duration === undefined && s.stages === undefined)) scenario.requests = 1;
+        if (
+          isPlainObject(scenario) &&
+          [scenario, defaults].every((s) => s.requests === undefined && s.duration === undefined && s.stages === undefined)
+        )
+          scenario.requests = 1;
       }
     }
   }
@@ -1045,7 +1418,10 @@ function sanitizeForCli(data: unknown): void {
 
 function cliCampaign(): Record<string, unknown> {
   return {
-    providers: { a: { listen: '127.0.0.1:0', mock: { status: 200, body: '{"ok":true}', latency: '1ms' } }, b: { listen: '127.0.0.1:0', mock: true } },
+    providers: {
+      a: { listen: '127.0.0.1:0', mock: { status: 200, body: '{"ok":true}', latency: '1ms' } },
+      b: { listen: '127.0.0.1:0', mock: true },
+    },
     defaults: { timeout: '300ms', grace: '0s', duration: '200ms', headers: { authorization: 'Bearer ${TOKEN}' } },
     scenarios: [
       { name: 'steady', url: 'http://127.0.0.1:1/x', requests: 1, thresholds: ['success_rate>=0.5'] },

@@ -86,7 +86,10 @@ async function gateway(options: Omit<Parameters<typeof startGateway>[0], 'provid
 }
 
 /** One completion through the gateway: status, body, how long it took, and how much of that other processes kept this one off the CPU. */
-async function complete(url: string, prompt = 'hello'): Promise<{ status: number; body: Record<string, unknown>; ms: number; waitedMs: number }> {
+async function complete(
+  url: string,
+  prompt = 'hello',
+): Promise<{ status: number; body: Record<string, unknown>; ms: number; waitedMs: number }> {
   const started = performance.now();
   const waited = cpuWait();
   const response = await request(`${url}/v1/complete`, {

@@ -44,7 +44,8 @@ function harProblems(doc: unknown): string[] {
   const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const nameValues = (v: unknown, what: string) => {
     need(Array.isArray(v), `${what} array`);
-    if (Array.isArray(v)) v.forEach((p, i) => need(isObj(p) && typeof p.name === 'string' && typeof p.value === 'string', `${what}[${i}] name/value`));
+    if (Array.isArray(v))
+      v.forEach((p, i) => need(isObj(p) && typeof p.name === 'string' && typeof p.value === 'string', `${what}[${i}] name/value`));
   };
   if (!isObj(doc) || !isObj(doc.log)) return ['log'];
   const log = doc.log;
@@ -53,18 +54,27 @@ function harProblems(doc: unknown): string[] {
   need(Array.isArray(log.entries), 'log.entries');
   (Array.isArray(log.entries) ? log.entries : []).forEach((e: any, i: number) => {
     const at = `entries[${i}]`;
-    need(typeof e.startedDateTime === 'string' && !Number.isNaN(Date.parse(e.startedDateTime)) && /T.*(Z|[+-]\d\d:\d\d)$/.test(e.startedDateTime), `${at}.startedDateTime ISO 8601`);
+    need(
+      typeof e.startedDateTime === 'string' &&
+        !Number.isNaN(Date.parse(e.startedDateTime)) &&
+        /T.*(Z|[+-]\d\d:\d\d)$/.test(e.startedDateTime),
+      `${at}.startedDateTime ISO 8601`,
+    );
     need(typeof e.time === 'number' && e.time >= 0, `${at}.time`);
     const rq = e.request;
     need(isObj(rq), `${at}.request`);
     if (isObj(rq)) {
       need(typeof rq.method === 'string', `${at}.request.method`);
-      need(typeof rq.url === 'string' && /^https?:\/\//.test(rq.url) && !Number.isNaN(new URL(rq.url).href.length), `${at}.request.url absolute`);
+      need(
+        typeof rq.url === 'string' && /^https?:\/\//.test(rq.url) && !Number.isNaN(new URL(rq.url).href.length),
+        `${at}.request.url absolute`,
+      );
       need(typeof rq.httpVersion === 'string', `${at}.request.httpVersion`);
       nameValues(rq.cookies, `${at}.request.cookies`);
       nameValues(rq.headers, `${at}.request.headers`);
       nameValues(rq.queryString, `${at}.request.queryString`);
-      if (rq.postData !== undefined) need(typeof rq.postData.mimeType === 'string' && typeof rq.postData.text === 'string', `${at}.request.postData`);
+      if (rq.postData !== undefined)
+        need(typeof rq.postData.mimeType === 'string' && typeof rq.postData.text === 'string', `${at}.request.postData`);
       need(typeof rq.headersSize === 'number', `${at}.request.headersSize`);
       need(typeof rq.bodySize === 'number', `${at}.request.bodySize`);
     }
@@ -86,7 +96,21 @@ function harProblems(doc: unknown): string[] {
     need(isObj(t) && [t.send, t.wait, t.receive].every((n) => typeof n === 'number' && n >= -1), `${at}.timings send/wait/receive`);
     if (isObj(t)) need(Math.abs(t.send + t.wait + t.receive - e.time) < 1e-6, `${at}.time = sum of timings`);
     for (const key of Object.keys(e)) {
-      need(['startedDateTime', 'time', 'request', 'response', 'cache', 'timings', 'pageref', 'serverIPAddress', 'connection', 'comment'].includes(key) || key.startsWith('_'), `${at}.${key} is not a HAR field`);
+      need(
+        [
+          'startedDateTime',
+          'time',
+          'request',
+          'response',
+          'cache',
+          'timings',
+          'pageref',
+          'serverIPAddress',
+          'connection',
+          'comment',
+        ].includes(key) || key.startsWith('_'),
+        `${at}.${key} is not a HAR field`,
+      );
     }
   });
   return problems;
@@ -145,7 +169,12 @@ describe('HarWriter', () => {
       bodySize: 18,
     });
     expect(first.response.content.encoding).toBeUndefined();
-    expect(first._resil).toEqual({ chunks: [{ atMs: 0, bytes: 9 }, { atMs: 300, bytes: 9 }] });
+    expect(first._resil).toEqual({
+      chunks: [
+        { atMs: 0, bytes: 9 },
+        { atMs: 300, bytes: 9 },
+      ],
+    });
     expect(second.request.postData).toBeUndefined();
     expect(second.request.queryString).toEqual([]);
     expect(() => writer.add(exchange())).toThrow(/closed/);
@@ -155,7 +184,13 @@ describe('HarWriter', () => {
     const path = join(dir, 'rec.har');
     const writer = HarWriter.open(path);
     for (let n = 1; n <= 25; n++) {
-      writer.add(exchange({ path: `/v1/item/${n}?page=${n}`, responseBody: Buffer.from(`body ${n}`), chunks: [{ atMs: 0, bytes: `body ${n}`.length }] }));
+      writer.add(
+        exchange({
+          path: `/v1/item/${n}?page=${n}`,
+          responseBody: Buffer.from(`body ${n}`),
+          chunks: [{ atMs: 0, bytes: `body ${n}`.length }],
+        }),
+      );
       // What a crash right now would leave behind:
       expect(existsSync(`${path}.tmp`)).toBe(false);
       const doc = readJson(path);
@@ -252,7 +287,16 @@ describe('readHar', () => {
         ],
       }),
       exchange({ method: 'GET', path: '/bom', requestBody: Buffer.alloc(0), responseBody: bom, chunks: [{ atMs: 0, bytes: bom.length }] }),
-      exchange({ method: 'DELETE', path: '/empty', requestBody: Buffer.alloc(0), status: 204, statusText: 'No Content', responseHeaders: [], responseBody: Buffer.alloc(0), chunks: [] }),
+      exchange({
+        method: 'DELETE',
+        path: '/empty',
+        requestBody: Buffer.alloc(0),
+        status: 204,
+        statusText: 'No Content',
+        responseHeaders: [],
+        responseBody: Buffer.alloc(0),
+        chunks: [],
+      }),
     ];
     const writer = HarWriter.open(path);
     for (const x of exchanges) writer.add(x);
@@ -285,7 +329,15 @@ describe('readHar', () => {
     const entries = readHar(join(FIXTURES, 'devtools.har'));
     expect(entries).toHaveLength(2);
     const [models, images] = entries as [ReplayEntry, ReplayEntry];
-    expect(models).toMatchObject({ method: 'GET', path: '/v1/models', query: 'limit=2&order=desc', status: 200, statusText: '', waitMs: 0, chunks: [] });
+    expect(models).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      query: 'limit=2&order=desc',
+      status: 200,
+      statusText: '',
+      waitMs: 0,
+      chunks: [],
+    });
     expect(models.responseBody.toString()).toBe('{"ok":true}');
     expect(models.requestBody.length).toBe(0);
     // content.text is the decoded body: the wire-level headers no longer apply to it.
@@ -293,7 +345,15 @@ describe('readHar', () => {
       ['content-type', 'application/json'],
       ['x-request-id', 'req_123'],
     ]);
-    expect(images).toMatchObject({ method: 'POST', path: '/v1/images', query: '', status: 201, statusText: 'Created', waitMs: 40.25, chunks: [] });
+    expect(images).toMatchObject({
+      method: 'POST',
+      path: '/v1/images',
+      query: '',
+      status: 201,
+      statusText: 'Created',
+      waitMs: 40.25,
+      chunks: [],
+    });
     expect(images.requestBody.toString()).toBe('{"prompt":"cat"}');
     expect(images.responseBody.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]))).toBe(true);
   });
@@ -324,7 +384,17 @@ describe('readHar', () => {
                 headersSize: -1,
                 bodySize: -1,
               },
-              response: { status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', cookies: [], headers: [], content: { size: 0, mimeType: 'text/plain' }, redirectURL: '', headersSize: -1, bodySize: 0 },
+              response: {
+                status: 200,
+                statusText: 'OK',
+                httpVersion: 'HTTP/1.1',
+                cookies: [],
+                headers: [],
+                content: { size: 0, mimeType: 'text/plain' },
+                redirectURL: '',
+                headersSize: -1,
+                bodySize: 0,
+              },
               cache: {},
               timings: { send: 0, wait: 4, receive: 1 },
             },
@@ -379,10 +449,26 @@ describe('readHar', () => {
       ['no url', (e: any) => delete e.request.url, 'log.entries[1].request.url: expected a string'],
       ['relative url', (e: any) => (e.request.url = 'v1/chat'), 'log.entries[1].request.url: "v1/chat" is not an absolute URL'],
       ['bad method', (e: any) => (e.request.method = 'GE T'), 'log.entries[1].request.method'],
-      ['header without value type', (e: any) => (e.response.headers[0].value = 5), 'log.entries[1].response.headers[0].value: expected a string'],
-      ['bad base64', (e: any) => Object.assign(e.response.content, { text: '%%%', encoding: 'base64' }), 'log.entries[1].response.content.text: not valid base64'],
-      ['unknown encoding', (e: any) => (e.response.content.encoding = 'gzip'), 'log.entries[1].response.content.encoding: "gzip" is not supported'],
-      ['chunks do not add up', (e: any) => (e._resil.chunks[0].bytes = 1), 'log.entries[1]._resil.chunks: sizes add up to 10 bytes but the response body has 18'],
+      [
+        'header without value type',
+        (e: any) => (e.response.headers[0].value = 5),
+        'log.entries[1].response.headers[0].value: expected a string',
+      ],
+      [
+        'bad base64',
+        (e: any) => Object.assign(e.response.content, { text: '%%%', encoding: 'base64' }),
+        'log.entries[1].response.content.text: not valid base64',
+      ],
+      [
+        'unknown encoding',
+        (e: any) => (e.response.content.encoding = 'gzip'),
+        'log.entries[1].response.content.encoding: "gzip" is not supported',
+      ],
+      [
+        'chunks do not add up',
+        (e: any) => (e._resil.chunks[0].bytes = 1),
+        'log.entries[1]._resil.chunks: sizes add up to 10 bytes but the response body has 18',
+      ],
       ['negative chunk offset', (e: any) => (e._resil.chunks[1].atMs = -3), 'log.entries[1]._resil.chunks[1].atMs: -3 is negative'],
       ['wait not a number', (e: any) => (e.timings.wait = null), 'log.entries[1].timings.wait: expected a number, got null'],
     ])('%s', (_name, mutate, message) => {
@@ -422,7 +508,12 @@ describe('ReplayMatcher', () => {
   });
 
   it('matches the query regardless of parameter order, but not other values or parameters', () => {
-    const m = new ReplayMatcher([entry('GET', '/s?a=1&b=2&b=3'), entry('GET', '/s?a=9'), entry('GET', '/s'), entry('GET', '/k?key=[redacted]&q=x')]);
+    const m = new ReplayMatcher([
+      entry('GET', '/s?a=1&b=2&b=3'),
+      entry('GET', '/s?a=9'),
+      entry('GET', '/s'),
+      entry('GET', '/k?key=[redacted]&q=x'),
+    ]);
     expect(served(m.match('GET', '/s?b=2&a=1&b=3', Buffer.alloc(0)))).toBe('GET /s?a=1&b=2&b=3');
     expect(served(m.match('GET', '/s?b=3&b=2&a=%31', Buffer.alloc(0)))).toBe('GET /s?a=1&b=2&b=3');
     expect(served(m.match('GET', '/s?a=9', Buffer.alloc(0)))).toBe('GET /s?a=9');
@@ -491,7 +582,12 @@ describe('ReplayMatcher', () => {
 
   it('nearest: same method first, then the longest common path prefix; null when nothing was recorded', () => {
     expect(new ReplayMatcher([]).nearest('GET', '/x')).toBeNull();
-    const m = new ReplayMatcher([entry('GET', '/health'), entry('POST', '/v1/chat/completions', 'x'), entry('POST', '/v1/embeddings', 'x'), entry('GET', '/v1/models?limit=1')]);
+    const m = new ReplayMatcher([
+      entry('GET', '/health'),
+      entry('POST', '/v1/chat/completions', 'x'),
+      entry('POST', '/v1/embeddings', 'x'),
+      entry('GET', '/v1/models?limit=1'),
+    ]);
     expect(m.nearest('POST', '/v1/chat/completion')).toBe('POST /v1/chat/completions');
     expect(m.nearest('POST', '/v1/embeddings/batch?x=1')).toBe('POST /v1/embeddings');
     expect(m.nearest('GET', '/v1/modelz')).toBe('GET /v1/models');
@@ -503,8 +599,22 @@ describe('ReplayMatcher', () => {
   it('replays what the writer recorded, end to end', () => {
     const path = join(dir, 'rec.har');
     const writer = HarWriter.open(path);
-    writer.add(exchange({ path: `/v1/chat?key=${SECRET}&stream=1`, requestBody: Buffer.from('{"a":1,"request_id":"x"}'), responseBody: Buffer.from('one'), chunks: [] }));
-    writer.add(exchange({ path: `/v1/chat?key=${SECRET}&stream=1`, requestBody: Buffer.from('{"a":1,"request_id":"y"}'), responseBody: Buffer.from('two'), chunks: [] }));
+    writer.add(
+      exchange({
+        path: `/v1/chat?key=${SECRET}&stream=1`,
+        requestBody: Buffer.from('{"a":1,"request_id":"x"}'),
+        responseBody: Buffer.from('one'),
+        chunks: [],
+      }),
+    );
+    writer.add(
+      exchange({
+        path: `/v1/chat?key=${SECRET}&stream=1`,
+        requestBody: Buffer.from('{"a":1,"request_id":"y"}'),
+        responseBody: Buffer.from('two'),
+        chunks: [],
+      }),
+    );
     writer.close();
     const m = new ReplayMatcher(readHar(path), { ignoreJsonFields: ['request_id'] });
     const live = Buffer.from('{"request_id":"z","a":1}');

@@ -141,7 +141,10 @@ describe('hostile targets', () => {
     ['a bare LF inside a header value', 'HTTP/1.1 200 OK\r\nx-a: 1\n2\r\ncontent-length: 2\r\n\r\nok'],
     ['a non-hex chunk size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n'],
     ['a chunk longer than its size', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n'],
-    ['both Content-Length and chunked', 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+    [
+      'both Content-Length and chunked',
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    ],
     ['two different Content-Lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok!'],
   ];
   test.each(malformed)('malformed HTTP (%s) is other, counted exactly', async (_name, response) => {
@@ -161,7 +164,7 @@ describe('hostile targets', () => {
   // trips: UND_ERR_HEADERS_OVERFLOW, classified other.
   const endless: Array<[string, string, Buffer]> = [
     // 600 lines of 109 bytes per write keeps the pump cheap.
-    ['endless header lines', 'HTTP/1.1 200 OK\r\n', Buffer.from(('x-pad: ' + 'a'.repeat(100) + '\r\n').repeat(600))],
+    ['endless header lines', 'HTTP/1.1 200 OK\r\n', Buffer.from(`x-pad: ${'a'.repeat(100)}\r\n`.repeat(600))],
     ['one endless header value', 'HTTP/1.1 200 OK\r\nx-endless: ', Buffer.alloc(64 * 1024, 'a')],
   ];
   test.each(endless)('never-ending headers (%s) are other, quickly, with the socket closed by resil', async (_name, start, block) => {
@@ -187,7 +190,9 @@ describe('hostile targets', () => {
   // goes away. With --timeout 5s the request ends as timeout, or as a success if all of it was read in
   // time (a quiet 2-CPU machine reads it all in about 2 s); either way the run ends within timeout + 1 s
   // and resident memory grows nowhere near 1 GiB.
-  async function oneGigabyte(expectBody: string | undefined): Promise<{ result: ResultDocument; elapsed: number; waited: number; served: number; rssGrowth: number; bufGrowth: number }> {
+  async function oneGigabyte(
+    expectBody: string | undefined,
+  ): Promise<{ result: ResultDocument; elapsed: number; waited: number; served: number; rssGrowth: number; bufGrowth: number }> {
     let served = { written: 0 };
     const chunk = Buffer.alloc(256 * 1024, 'a');
     server = await startHostileServer((socket) => {
@@ -207,7 +212,14 @@ describe('hostile targets', () => {
     try {
       const options = { url: server.url, requests: 1, concurrency: 1, timeout: '5s' } as const;
       const result = await runLoad(expectBody === undefined ? options : { ...options, expectBody });
-      return { result, elapsed: performance.now() - started, waited: waited(), served: served.written, rssGrowth: peakRss - base.rss, bufGrowth: peakBuf - base.arrayBuffers };
+      return {
+        result,
+        elapsed: performance.now() - started,
+        waited: waited(),
+        served: served.written,
+        rssGrowth: peakRss - base.rss,
+        bufGrowth: peakBuf - base.arrayBuffers,
+      };
     } finally {
       clearInterval(sampler);
     }
@@ -257,22 +269,22 @@ describe('hostile targets', () => {
   }
 
   test('--max-body 1024: expected text after byte 2048 is not seen → body', async () => {
-    const result = await bodyCheck('a'.repeat(2048) + 'NEEDLE' + 'b'.repeat(2000), 1024, 'NEEDLE');
+    const result = await bodyCheck(`${'a'.repeat(2048)}NEEDLE${'b'.repeat(2000)}`, 1024, 'NEEDLE');
     expect(result.requests).toEqual({ total: 3, ok: 0, failed: 3, cancelled: 0, dropped: 0 });
     expect(result.errors).toEqual({ body: 3 });
     expect(result.statusCodes).toEqual({ '200': 3 });
   });
 
   test('--max-body 1024: expected text before byte 512 passes', async () => {
-    const result = await bodyCheck('a'.repeat(400) + 'NEEDLE' + 'b'.repeat(4000), 1024, 'NEEDLE');
+    const result = await bodyCheck(`${'a'.repeat(400)}NEEDLE${'b'.repeat(4000)}`, 1024, 'NEEDLE');
     expect(result.requests).toEqual({ total: 3, ok: 3, failed: 0, cancelled: 0, dropped: 0 });
   });
 
   test('--max-body 1024: the cap is exact (text ending at byte 1024 passes, at byte 1025 fails)', async () => {
-    const inside = await bodyCheck('a'.repeat(1018) + 'NEEDLE' + 'b'.repeat(3000), 1024, 'NEEDLE');
+    const inside = await bodyCheck(`${'a'.repeat(1018)}NEEDLE${'b'.repeat(3000)}`, 1024, 'NEEDLE');
     expect(inside.requests.ok).toBe(3);
     await server!.close();
-    const across = await bodyCheck('a'.repeat(1019) + 'NEEDLE' + 'b'.repeat(3000), 1024, 'NEEDLE');
+    const across = await bodyCheck(`${'a'.repeat(1019)}NEEDLE${'b'.repeat(3000)}`, 1024, 'NEEDLE');
     expect(across.errors).toEqual({ body: 3 });
   });
 
@@ -477,7 +489,8 @@ describe('hostile targets', () => {
     const behaviours: Array<(socket: Socket) => void> = [
       /* 0 ok */ (s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'),
       /* 1 garbage status */ (s) => s.write('HTTP/1.1 2x0 OK\r\n\r\n'),
-      /* 2 header overflow */ (s) => s.write('HTTP/1.1 200 OK\r\n' + 'x-pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(600)),
+      /* 2 header overflow */ (s) =>
+        s.write(`HTTP/1.1 200 OK\r\n${'x-pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(600)}`),
       /* 3 cut mid-body */ (s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort', () => s.destroy()),
       /* 4 chunked cut mid-chunk */ (s) => s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n40\r\nshort', () => s.destroy()),
       /* 5 reset */ (s) => s.resetAndDestroy(),

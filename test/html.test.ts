@@ -79,7 +79,10 @@ describe('renderHtml: one self-contained page', () => {
       faultWindows: [{ window: HOSTILE_WINDOW, startMs: 0, endMs: 1000 }],
       errors: { ...chaos.errors, '<b>bold</b>': 1 },
     };
-    const html = renderHtml([{ name: XSS_NAME, document: load }, { name: 'hostile', document: hostile }]);
+    const html = renderHtml([
+      { name: XSS_NAME, document: load },
+      { name: 'hostile', document: hostile },
+    ]);
     expect(html).not.toContain(XSS_NAME);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).not.toContain('<b>bold</b>');
@@ -205,7 +208,16 @@ describe('renderHtml in a real browser', () => {
       headless: true,
       offline: true,
       viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const problems: string[] = [];
     const requests: string[] = [];
@@ -245,7 +257,10 @@ describe('renderHtml in a real browser', () => {
         's2:throughput',
       ]);
       for (const chart of charts) {
-        expect({ chart: `${chart.scenario}:${chart.kind}`, canvas: chart.canvas }).toEqual({ chart: `${chart.scenario}:${chart.kind}`, canvas: true });
+        expect({ chart: `${chart.scenario}:${chart.kind}`, canvas: chart.canvas }).toEqual({
+          chart: `${chart.scenario}:${chart.kind}`,
+          canvas: true,
+        });
         expect(chart.painted).toBeGreaterThan(1000);
         expect(chart.seriesPixels).toBeGreaterThan(50);
       }

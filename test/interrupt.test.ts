@@ -51,7 +51,23 @@ describe('interruption', () => {
     const before = slow.seen;
     let signalledAt = 0;
     const run = await runCli(
-      ['chaos', slow.url, '--listen', `127.0.0.1:${port}`, '--mock', '--failure-rate', '0.5', '-c', '4', '-d', '60s', '--grace', '500ms', '--out', out],
+      [
+        'chaos',
+        slow.url,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--mock',
+        '--failure-rate',
+        '0.5',
+        '-c',
+        '4',
+        '-d',
+        '60s',
+        '--grace',
+        '500ms',
+        '--out',
+        out,
+      ],
       {
         // The signal goes once all 4 connections have a request in flight (the run is under way and its
         // handlers are installed), however long start-up took on this machine.
@@ -110,14 +126,18 @@ describe('interruption', () => {
     // The ready probe itself waits for the 5 s answer; give the service a ready check that passes quickly.
     writeFileSync(
       service,
-      readFileSync(service, 'utf8').replace("setTimeout(() => res.end('ok'), 5000)", "req.headers['user-agent'] === 'resil' ? setTimeout(() => res.end('ok'), 5000) : res.end('ready')"),
+      readFileSync(service, 'utf8').replace(
+        "setTimeout(() => res.end('ok'), 5000)",
+        "req.headers['user-agent'] === 'resil' ? setTimeout(() => res.end('ok'), 5000) : res.end('ready')",
+      ),
     );
     const out = join(scratch, 'run.json');
     let signalled = false;
     const run = await runCli(['run', campaign, '--out', out], {
       // Once the first scenario has started (the service is up, the handlers are installed), however
       // long start-up took on this machine.
-      onStart: (child) => void outputMatches(child, /── scenario 1\/2: long/).then((started) => (signalled = started) && child.kill('SIGTERM')),
+      onStart: (child) =>
+        void outputMatches(child, /── scenario 1\/2: long/).then((started) => (signalled = started) && child.kill('SIGTERM')),
       timeoutMs: 20_000,
     });
     expect(signalled).toBe(true);

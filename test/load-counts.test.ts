@@ -70,10 +70,24 @@ describe('request counts', () => {
   test('stages hold each rate for its duration, in turn, with exact counts', async () => {
     const before = server.seen;
     const waited = cpuWait();
-    const result = await runLoad({ url: server.url, concurrency: 10, stages: [{ duration: '1s', rate: 100 }, { duration: '1s', rate: 300 }] });
+    const result = await runLoad({
+      url: server.url,
+      concurrency: 10,
+      stages: [
+        { duration: '1s', rate: 100 },
+        { duration: '1s', rate: 300 },
+      ],
+    });
     expect(result.requests.total).toBe(400);
     expect(server.seen - before).toBe(400);
-    expect(result.schedule).toMatchObject({ rate: null, scheduled: 400, stages: [{ durationMs: 1000, rate: 100, requests: 100 }, { durationMs: 1000, rate: 300, requests: 300 }] });
+    expect(result.schedule).toMatchObject({
+      rate: null,
+      scheduled: 400,
+      stages: [
+        { durationMs: 1000, rate: 100, requests: 100 },
+        { durationMs: 1000, rate: 300, requests: 300 },
+      ],
+    });
     // Second 0 holds the first stage, second 1 the second. The timeline counts a response in the second
     // it completes: tolerance ±5 requests at the boundary, plus those due while other processes kept
     // this one off the CPU (at 300/s), whose responses may land a second later.
@@ -97,7 +111,8 @@ describe('request counts', () => {
     const firstBodies = bodies.splice(0);
     expect(firstPaths.map((p) => p.split('?')[0])).toEqual(Array.from({ length: 20 }, (_, i) => `/item/${i}`));
     for (const path of firstPaths) expect(Number(new URL(path, 'http://x').searchParams.get('r'))).toBeGreaterThanOrEqual(1);
-    for (const body of firstBodies) expect(JSON.parse(body).id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const body of firstBodies)
+      expect(JSON.parse(body).id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(firstBodies.map((b) => JSON.parse(b).id)).size).toBe(20);
     await run();
     expect(paths).toEqual(firstPaths);

@@ -9,10 +9,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the oclif manifest', () => {
   test('matches the commands in dist/ (npm run build writes it)', () => {
-    const fresh = execFileSync(process.execPath, ['--input-type=module', '-e', "import { buildManifest } from './scripts/oclif-manifest.mjs'; process.stdout.write(JSON.stringify(await buildManifest()));"], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const fresh = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { buildManifest } from './scripts/oclif-manifest.mjs'; process.stdout.write(JSON.stringify(await buildManifest()));",
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     const written = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8'));
     expect(written).toEqual(JSON.parse(fresh));
     expect(Object.keys(written.commands).sort()).toEqual(['chaos', 'demo', 'init', 'load', 'proxy', 'report', 'run']);

@@ -71,8 +71,32 @@ describe('Prometheus metrics from the CLI', () => {
     // provider before the breaker opens, however slow the machine makes each call. The scrape waits
     // until the open breaker has refused 10 requests.
     const run = await runCli(
-      ['chaos', '--mock', '--failure-rate', '1', '--faults', 'status:503', '--retries', '0', '--breaker', '3/30s', '-r', '50', '-c', '1', '--max-connections', '1', '-d', '2s', '--metrics-port', String(port)],
-      { onStart: (child) => (during = scrapeUntil(child, port, (text) => sample(text, 'resil_requests_total{scenario="chaos",outcome="breaker"}') >= 10)) },
+      [
+        'chaos',
+        '--mock',
+        '--failure-rate',
+        '1',
+        '--faults',
+        'status:503',
+        '--retries',
+        '0',
+        '--breaker',
+        '3/30s',
+        '-r',
+        '50',
+        '-c',
+        '1',
+        '--max-connections',
+        '1',
+        '-d',
+        '2s',
+        '--metrics-port',
+        String(port),
+      ],
+      {
+        onStart: (child) =>
+          (during = scrapeUntil(child, port, (text) => sample(text, 'resil_requests_total{scenario="chaos",outcome="breaker"}') >= 10)),
+      },
     );
     const live = await during;
     expect(run.code).toBe(1);

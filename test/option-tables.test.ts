@@ -34,7 +34,11 @@ describe('the option tables', () => {
     const policy = buildPolicyPlan({}, (problem) => {
       throw new Error(problem.message);
     });
-    expect([policy.retries, policy.backoffSource, policyFlags.retries.default]).toEqual([POLICY_OPTIONS.retries.default, POLICY_OPTIONS.backoff.default, 3]);
+    expect([policy.retries, policy.backoffSource, policyFlags.retries.default]).toEqual([
+      POLICY_OPTIONS.retries.default,
+      POLICY_OPTIONS.backoff.default,
+      3,
+    ]);
   });
 
   test('one seed: load, proxy and chaos share its definition, and under chaos it seeds both the requests and the faults', async () => {

@@ -40,14 +40,26 @@ describe('the npm package', () => {
     expect(packed.code).toBe(0);
     const [{ filename, files }] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const paths = files.map((file) => file.path);
-    const expected = ['bin/run.js', 'dist/index.js', 'dist/commands/run.js', 'schema/resil.schema.json', 'action.yml', 'README.md', 'package.json'];
+    const expected = [
+      'bin/run.js',
+      'dist/index.js',
+      'dist/commands/run.js',
+      'schema/resil.schema.json',
+      'action.yml',
+      'README.md',
+      'package.json',
+    ];
     // The HTML report reads its style and chart script beside its module (the build copies them).
     expected.push('dist/report/assets/report.css', 'dist/report/assets/report.js');
     for (const path of expected) expect(paths).toContain(path);
     expect(paths.filter((path) => /^(src|test|node_modules|scripts)\//.test(path))).toEqual([]);
 
     const project = join(scratch, 'project');
-    const installed = await sh('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefix', project, join(scratch, filename)], scratch);
+    const installed = await sh(
+      'npm',
+      ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefix', project, join(scratch, filename)],
+      scratch,
+    );
     expect({ code: installed.code, stderr: installed.code === 0 ? '' : installed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(existsSync(join(project, 'node_modules', 'resil', 'dist', 'index.js'))).toBe(true);
     // Only what resil needs at run time: no compiler, no test runner.

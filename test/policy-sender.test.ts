@@ -28,7 +28,18 @@ describe('policy mode over plain connections', () => {
   });
 
   test('a body check that fails is retried with --retry-on body, then counted as a body failure', async () => {
-    const result = await chaos(['--mock-body', 'nope', '--failure-rate', '0', '--expect-body', 'ok', '--retry-on', 'body', '--retries', '2']);
+    const result = await chaos([
+      '--mock-body',
+      'nope',
+      '--failure-rate',
+      '0',
+      '--expect-body',
+      'ok',
+      '--retry-on',
+      'body',
+      '--retries',
+      '2',
+    ]);
     expect(result.requests).toMatchObject({ total: 3, failed: 3 });
     expect(result.policy).toMatchObject({ attempts: 9, retried: 6 });
     expect(result.errors).toEqual({ body: 3 });

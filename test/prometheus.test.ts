@@ -73,7 +73,14 @@ function parseExposition(text: string): Map<string, Family> {
       expect(labels[pair[1]!]).toBeUndefined();
       labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
-    const value = valueText === '+Inf' || valueText === 'Inf' ? Infinity : valueText === '-Inf' ? -Infinity : /nan/i.test(valueText!) ? NaN : Number(valueText);
+    const value =
+      valueText === '+Inf' || valueText === 'Inf'
+        ? Infinity
+        : valueText === '-Inf'
+          ? -Infinity
+          : /nan/i.test(valueText!)
+            ? NaN
+            : Number(valueText);
     const family = familyOf(name!);
     if (!family) throw new Error(`sample ${name} has no HELP/TYPE`);
     family.samples.push({ name: name!, labels, value });
@@ -115,7 +122,12 @@ function checkHistogram(family: Family): void {
 function sample(families: Map<string, Family>, name: string, labels: Record<string, string>): number | undefined {
   const familyName = name.replace(/_(bucket|sum|count)$/, '');
   const family = families.get(name) ?? families.get(familyName);
-  const found = family?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length);
+  const found = family?.samples.find(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  );
   return found?.value;
 }
 
@@ -146,7 +158,10 @@ describe('renderPrometheus', () => {
       res.writeHead(n % 4 === 0 ? 503 : 200).end('x');
     });
     load = await runLoad({ url: server.url, requests: 400, concurrency: 8 });
-    chaos = await runChaos({ load: { requests: 200, concurrency: 5, policy: { retries: 0 } }, proxy: { mock: {}, failureRate: 0.3, faults: 'status:503' } });
+    chaos = await runChaos({
+      load: { requests: 200, concurrency: 5, policy: { retries: 0 } },
+      proxy: { mock: {}, failureRate: 0.3, faults: 'status:503' },
+    });
   });
   afterAll(() => server.close());
 
@@ -169,7 +184,9 @@ describe('renderPrometheus', () => {
     expect(sample(families, 'resil_request_duration_seconds_count', { scenario: 'load' })).toBe(responses);
     const sum = sample(families, 'resil_request_duration_seconds_sum', { scenario: 'load' })!;
     expect(sum).toBeCloseTo((load.latencyMs!.mean / 1000) * responses, 2);
-    expect(families.get('resil_request_duration_seconds')!.samples.filter((s) => s.name.endsWith('_bucket'))).toHaveLength(LATENCY_BUCKETS_SECONDS.length + 1);
+    expect(families.get('resil_request_duration_seconds')!.samples.filter((s) => s.name.endsWith('_bucket'))).toHaveLength(
+      LATENCY_BUCKETS_SECONDS.length + 1,
+    );
 
     expect(sample(families, 'resil_success_ratio', { scenario: 'load' })).toBe(load.successRate);
     expect(sample(families, 'resil_requests_per_second', { scenario: 'load' })).toBe(load.rps);
@@ -187,7 +204,9 @@ describe('renderPrometheus', () => {
     const scenario = 'chaos "policy"\\mode'; // label values are escaped and read back
     const injected = chaos.faults!.providers.dependency!.injected;
     expect(injected['status:503']).toBeGreaterThan(20);
-    expect(sample(families, 'resil_faults_injected_total', { scenario, provider: 'dependency', type: 'status:503' })).toBe(injected['status:503']);
+    expect(sample(families, 'resil_faults_injected_total', { scenario, provider: 'dependency', type: 'status:503' })).toBe(
+      injected['status:503'],
+    );
     expect(sample(families, 'resil_requests_total', { scenario, outcome: 'ok' })).toBe(chaos.requests.ok);
     expect(sample(families, 'resil_requests_total', { scenario, outcome: 'status:503' })).toBe(chaos.errors['status:503']);
     const responses = sumOf(chaos.statusCodes);
@@ -200,10 +219,25 @@ describe('renderPrometheus', () => {
   });
 
   test("fault 'down' counts outages in resil_outages_total, as the terminal does; the faults counter counts calls only", async () => {
-    const stats = { calls: 10, eligible: 10, considered: 10, expected: 3, passedThrough: 7, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'mock', listen: 'http://127.0.0.1:1' };
+    const stats = {
+      calls: 10,
+      eligible: 10,
+      considered: 10,
+      expected: 3,
+      passedThrough: 7,
+      upstreamErrors: 0,
+      rejected: 0,
+      unmatched: 0,
+      target: 'mock',
+      listen: 'http://127.0.0.1:1',
+    };
     const outage: ResultDocument = {
       ...chaos,
-      faults: { ...chaos.faults!, injected: { down: 2, 'status:503': 3 }, providers: { a: { ...stats, injected: { down: 2, 'status:503': 3 } } } },
+      faults: {
+        ...chaos.faults!,
+        injected: { down: 2, 'status:503': 3 },
+        providers: { a: { ...stats, injected: { down: 2, 'status:503': 3 } } },
+      },
     };
     const families = parseExposition(await renderPrometheus([{ name: 'outage', document: outage }]));
     expect(families.get('resil_outages_total')!.type).toBe('counter');
@@ -253,11 +287,28 @@ describe('renderPrometheus', () => {
 async function scrape(url: string): Promise<{ status: number; contentType: string; families: Map<string, Family> }> {
   const response = await request(url);
   const text = await response.body.text();
-  return { status: response.statusCode, contentType: String(response.headers['content-type']), families: response.statusCode === 200 ? parseExposition(text) : new Map() };
+  return {
+    status: response.statusCode,
+    contentType: String(response.headers['content-type']),
+    families: response.statusCode === 200 ? parseExposition(text) : new Map(),
+  };
 }
 
 function view(overrides: Partial<LiveView> = {}): LiveView {
-  return { scenario: 'live', total: 0, ok: 0, failed: 0, dropped: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {}, ...overrides };
+  return {
+    scenario: 'live',
+    total: 0,
+    ok: 0,
+    failed: 0,
+    dropped: 0,
+    inFlight: 0,
+    statusCodes: {},
+    errors: {},
+    latency: null,
+    faults: {},
+    breakers: {},
+    ...overrides,
+  };
 }
 
 describe('startMetricsServer', () => {

@@ -4,7 +4,16 @@ import { Pool, request as undiciRequest } from 'undici';
 import { CouldNotRunError, UsageError } from '../src/errors.js';
 import { startAdminServer, type AdminServer } from '../src/proxy/admin.js';
 import { startChaosProxy, type ChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
-import { callWithClientTimeout, nodeCall, openTcpSockets, rawExchange, startRecordingServer, undiciCall, type CallOutcome, type SeenRequest } from './helpers/proxy.js';
+import {
+  callWithClientTimeout,
+  nodeCall,
+  openTcpSockets,
+  rawExchange,
+  startRecordingServer,
+  undiciCall,
+  type CallOutcome,
+  type SeenRequest,
+} from './helpers/proxy.js';
 import { sleep, waitFor } from './helpers/wait.js';
 import { refusedPort, type TestServer } from './helpers/servers.js';
 
@@ -176,7 +185,9 @@ describe('pass-through', () => {
     proxy = await startChaosProxy({ upstream: upstream.url, failureRate: 0.5, faults: 'status:503=1,latency:5ms=1,truncate=1', seed: 3 });
     const outcomes: CallOutcome[] = [];
     for (let i = 0; i < 60; i++) {
-      outcomes.push(await (i % 2 ? nodeCall : undiciCall)(`${proxy.url}/n/${i}`, { method: i % 3 ? 'GET' : 'POST', body: i % 3 ? undefined : 'b' }));
+      outcomes.push(
+        await (i % 2 ? nodeCall : undiciCall)(`${proxy.url}/n/${i}`, { method: i % 3 ? 'GET' : 'POST', body: i % 3 ? undefined : 'b' }),
+      );
     }
     const stats = proxy.stats();
     expect(stats.calls).toBe(60);
@@ -212,10 +223,14 @@ describe('pass-through', () => {
     const up = await recordingUpstream();
     proxy = await startChaosProxy({ upstream: up.url, seed: 1 });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${proxy!.url}/upload`, { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': 5 } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
+      const req = httpRequest(
+        `${proxy!.url}/upload`,
+        { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': 5 } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
       req.on('continue', () => req.end('hello'));
       req.on('error', reject);
     });
@@ -493,10 +508,30 @@ describe('admin API', () => {
 
     const stats = await adminCall('/stats');
     expect(stats.status).toBe(200);
-    expect(stats.json).toEqual({ calls: 2, eligible: 2, considered: 2, expected: 2, passedThrough: 0, injected: { 'status:429': 2 }, upstreamErrors: 0, rejected: 0, unmatched: 0 });
+    expect(stats.json).toEqual({
+      calls: 2,
+      eligible: 2,
+      considered: 2,
+      expected: 2,
+      passedThrough: 0,
+      injected: { 'status:429': 2 },
+      upstreamErrors: 0,
+      rejected: 0,
+      unmatched: 0,
+    });
     const reset = await adminCall('/reset', { method: 'POST' });
     expect(reset.status).toBe(200);
-    const zero = { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+    const zero = {
+      calls: 0,
+      eligible: 0,
+      considered: 0,
+      expected: 0,
+      passedThrough: 0,
+      injected: {},
+      upstreamErrors: 0,
+      rejected: 0,
+      unmatched: 0,
+    };
     expect(reset.json).toEqual(zero);
     expect(p.stats()).toEqual(zero);
     expect((await adminCall('/nowhere')).status).toBe(404);
@@ -559,7 +594,9 @@ describe('bad input', () => {
   });
 
   test('every problem is listed at once', async () => {
-    await expect(startChaosProxy({ upstream: 'ftp://x', faults: 'status:99', failureRate: 2 })).rejects.toThrow(/ftp.*; .*failure-rate.*; .*status:99/);
+    await expect(startChaosProxy({ upstream: 'ftp://x', faults: 'status:99', failureRate: 2 })).rejects.toThrow(
+      /ftp.*; .*failure-rate.*; .*status:99/,
+    );
   });
 
   test('a listen port already taken is a CouldNotRunError', async () => {

@@ -8,7 +8,16 @@ describe('recovery', () => {
   test('steady state is the success rate of the whole seconds before the first window', () => {
     expect(steadyState(timeline, 3000)).toBeCloseTo(0.99);
     // A window from 2.5 s: second 2 is not whole before it, so only seconds 0 and 1 count.
-    expect(steadyState([{ t: 0, requests: 10, ok: 10 }, { t: 1, requests: 10, ok: 8 }, { t: 2, requests: 10, ok: 0 }], 2500)).toBeCloseTo(0.9);
+    expect(
+      steadyState(
+        [
+          { t: 0, requests: 10, ok: 10 },
+          { t: 1, requests: 10, ok: 8 },
+          { t: 2, requests: 10, ok: 0 },
+        ],
+        2500,
+      ),
+    ).toBeCloseTo(0.9);
     // No second before the window: a healthy service is assumed.
     expect(steadyState(timeline, 0)).toBe(1);
   });

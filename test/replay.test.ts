@@ -34,12 +34,22 @@ function call(url: string, options: { method?: string; body?: string; headers?: 
         chunks.push(chunk);
         chunkTimes.push(performance.now() - started);
       });
-      const done = (error?: string) => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), chunkTimes, waitedMs: waited(), ...(error ? { error } : {}) });
+      const done = (error?: string) =>
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          chunkTimes,
+          waitedMs: waited(),
+          ...(error ? { error } : {}),
+        });
       res.on('end', () => done());
       res.on('error', (e) => done(e.message));
       res.on('aborted', () => done('aborted'));
     });
-    req.on('error', (e) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), chunkTimes: [], waitedMs: waited(), error: e.message }));
+    req.on('error', (e) =>
+      resolve({ status: 0, headers: {}, body: Buffer.alloc(0), chunkTimes: [], waitedMs: waited(), error: e.message }),
+    );
     req.end(options.body);
   });
 }
@@ -69,13 +79,19 @@ describe('record real traffic, replay it offline', () => {
         } else if (url.pathname === '/v1/turns') {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ turn: turn++ }));
         } else {
-          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: JSON.parse(body || '{}'), a: url.searchParams.get('a') }));
+          res
+            .writeHead(201, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ echo: JSON.parse(body || '{}'), a: url.searchParams.get('a') }));
         }
       });
     });
     recorder = await startChaosProxy({ upstream: upstream.url, record: har });
     original = {
-      complete: await call(`${recorder.url}/v1/complete?b=2&a=1&token=${SECRET}`, { method: 'POST', body: '{"prompt":"hi","timestamp":1}', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } }),
+      complete: await call(`${recorder.url}/v1/complete?b=2&a=1&token=${SECRET}`, {
+        method: 'POST',
+        body: '{"prompt":"hi","timestamp":1}',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+      }),
       stream: await call(`${recorder.url}/v1/stream`),
       binary: await call(`${recorder.url}/v1/binary`),
       turn0: await call(`${recorder.url}/v1/turns`),
@@ -111,7 +127,11 @@ describe('record real traffic, replay it offline', () => {
   test('replay answers byte-identical bodies, equal statuses and headers, with the recorded chunk timing', async () => {
     const replay = await startChaosProxy({ replay: har });
     try {
-      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=other`, { method: 'POST', body: '{"timestamp":99,"prompt":"hi"}', headers: { 'content-type': 'application/json' } });
+      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=other`, {
+        method: 'POST',
+        body: '{"timestamp":99,"prompt":"hi"}',
+        headers: { 'content-type': 'application/json' },
+      });
       // Query parameters match in any order; the token value was redacted in the recording, and the
       // body matches once 'timestamp' is ignored... which it is not by default:
       expect(complete.status).toBe(501);
@@ -139,7 +159,10 @@ describe('record real traffic, replay it offline', () => {
   test('matching: query order, ignored JSON fields, and a 501 that names the nearest recording', async () => {
     const replay = await startChaosProxy({ replay: har, replayIgnore: ['timestamp'] });
     try {
-      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=[redacted]`, { method: 'POST', body: '{"timestamp":99,"prompt":"hi"}' });
+      const complete = await call(`${replay.url}/v1/complete?a=1&b=2&token=[redacted]`, {
+        method: 'POST',
+        body: '{"timestamp":99,"prompt":"hi"}',
+      });
       expect(complete.status).toBe(201);
       expect(complete.body.equals(original.complete!.body)).toBe(true);
       const unmatched = await call(`${replay.url}/v1/completely-else`, { method: 'POST', body: '{}' });
@@ -224,13 +247,22 @@ describe('record real traffic, replay it offline', () => {
   test('a recording killed mid-way is still a valid HAR of what was recorded', async () => {
     const origin = await startServer((_req, res) => res.end('{"ok":true}'));
     const file = join(scratch, 'killed.har');
-    const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', origin.url, '--record', file], { env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve) => child.stdout!.on('data', (chunk: Buffer) => resolve(/http:\/\/127\.0\.0\.1:\d+/.exec(chunk.toString())![0])));
+    const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', origin.url, '--record', file], {
+      env: userEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve) =>
+      child.stdout!.on('data', (chunk: Buffer) => resolve(/http:\/\/127\.0\.0\.1:\d+/.exec(chunk.toString())![0])),
+    );
     for (let i = 0; i < 3; i++) await call(`${url}/n/${i}`);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     await origin.close();
     const document = JSON.parse(readFileSync(file, 'utf8'));
-    expect(document.log.entries.map((e: { request: { url: string } }) => new URL(e.request.url).pathname)).toEqual(['/n/0', '/n/1', '/n/2']);
+    expect(document.log.entries.map((e: { request: { url: string } }) => new URL(e.request.url).pathname)).toEqual([
+      '/n/0',
+      '/n/1',
+      '/n/2',
+    ]);
   });
 });

@@ -80,8 +80,32 @@ const failingChaos = result({
     passedThrough: 3700,
     upstreamErrors: 3,
     providers: {
-      payments: { calls: 3000, eligible: 3000, considered: 3000, expected: 600, passedThrough: 2400, injected: { latency: 300, error: 300 }, upstreamErrors: 3, rejected: 0, unmatched: 0, target: 'http://payments', listen: '127.0.0.1:9001' },
-      ledger: { calls: 1500, eligible: 1500, considered: 1500, expected: 200, passedThrough: 1300, injected: { error: 150, reset: 50 }, upstreamErrors: 0, rejected: 0, unmatched: 0, target: 'http://ledger', listen: '127.0.0.1:9002' },
+      payments: {
+        calls: 3000,
+        eligible: 3000,
+        considered: 3000,
+        expected: 600,
+        passedThrough: 2400,
+        injected: { latency: 300, error: 300 },
+        upstreamErrors: 3,
+        rejected: 0,
+        unmatched: 0,
+        target: 'http://payments',
+        listen: '127.0.0.1:9001',
+      },
+      ledger: {
+        calls: 1500,
+        eligible: 1500,
+        considered: 1500,
+        expected: 200,
+        passedThrough: 1300,
+        injected: { error: 150, reset: 50 },
+        upstreamErrors: 0,
+        rejected: 0,
+        unmatched: 0,
+        target: 'http://ledger',
+        listen: '127.0.0.1:9002',
+      },
     },
   },
   amplification: 1.5,
@@ -137,7 +161,16 @@ function decodeEntities(raw: string, where: string): string {
     const numeric = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/.exec(body);
     if (!numeric) throw new Error(`unknown entity in ${where}: ${match}`);
     const code = numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]);
-    if (!(code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000)) {
+    if (
+      !(
+        code === 0x9 ||
+        code === 0xa ||
+        code === 0xd ||
+        (code >= 0x20 && code <= 0xd7ff) ||
+        (code >= 0xe000 && code <= 0xfffd) ||
+        code >= 0x10000
+      )
+    ) {
       throw new Error(`reference to a forbidden character in ${where}: ${match}`);
     }
     return String.fromCodePoint(code);
@@ -295,11 +328,11 @@ describe('JUnit report', () => {
 
   test('the checker itself rejects malformed XML', () => {
     const prolog = '<?xml version="1.0" encoding="UTF-8"?>\n';
-    expect(() => parseXml(prolog + '<a><b></a></b>')).toThrow();
-    expect(() => parseXml(prolog + '<a x="1 & 2"/>')).toThrow();
-    expect(() => parseXml(prolog + '<a>1 < 2</a>')).toThrow();
-    expect(() => parseXml(prolog + '<a>&#1;</a>')).toThrow();
-    expect(() => parseXml(prolog + '<a x=1/>')).toThrow();
+    expect(() => parseXml(`${prolog}<a><b></a></b>`)).toThrow();
+    expect(() => parseXml(`${prolog}<a x="1 & 2"/>`)).toThrow();
+    expect(() => parseXml(`${prolog}<a>1 < 2</a>`)).toThrow();
+    expect(() => parseXml(`${prolog}<a>&#1;</a>`)).toThrow();
+    expect(() => parseXml(`${prolog}<a x=1/>`)).toThrow();
   });
 });
 
@@ -337,7 +370,10 @@ describe('GitHub step summary', () => {
     const blocks = summary.split('\n\n').filter((b) => b.startsWith('|'));
     expect(blocks.length).toBeGreaterThanOrEqual(7);
     for (const block of blocks) {
-      const widths = block.trim().split('\n').map((row) => row.replace(/\\\|/g, '').split('|').length);
+      const widths = block
+        .trim()
+        .split('\n')
+        .map((row) => row.replace(/\\\|/g, '').split('|').length);
       expect(new Set(widths).size).toBe(1);
     }
   });
@@ -348,7 +384,9 @@ describe('GitHub step summary', () => {
     expect(summary).toContain('| fault | injected | `payments` | `ledger` |');
     expect(summary).toContain('| `error` | 450 | 300 | 150 |');
     expect(summary).toContain('**amplification** 1.50 calls/request');
-    expect(summary).toMatch(/\*\*Client observed\*\* 600 failed of 3,000 requests · errors: `timeout` × 100, `reset` × 50 · status codes: .*`502` × 450/);
+    expect(summary).toMatch(
+      /\*\*Client observed\*\* 600 failed of 3,000 requests · errors: `timeout` × 100, `reset` × 50 · status codes: .*`502` × 450/,
+    );
     expect(summary).toContain('| `payments:error@10s-15s` | 2.00s |');
     expect(summary).toContain('| `ledger:reset@20s-25s` | ❌ never |');
     // No chaos section for a plain load run.
@@ -397,7 +435,9 @@ describe('GitHub annotations', () => {
         '(threshold success_rate>=0.95, 3,000 requests, success rate 80.00%25, p99 1.52s)',
     );
     expect(lines[1]).toMatch(/^::error title=resil payments outage%3A p99<300ms::measured 1\.52s \(/);
-    expect(lines[3]).toMatch(/^::error title=resil cut short%3A success_rate>=0\.99::measured 93\.75%25 .*run interrupted: partial results\)$/);
+    expect(lines[3]).toMatch(
+      /^::error title=resil cut short%3A success_rate>=0\.99::measured 93\.75%25 .*run interrupted: partial results\)$/,
+    );
     for (const line of lines) expect(line).not.toMatch(/[\r\n]/);
   });
 
@@ -425,7 +465,8 @@ describe('GitHub annotations', () => {
 
 describe('a chaos run without an experiment, and warnings, in the CI reports', () => {
   const note = "no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091";
-  const warning = 'proxy dependency (127.0.0.1:8091): 5 of 5 calls passed through got no answer from the upstream http://127.0.0.1:9/ (the caller got a 502 or a cut connection): is it running?';
+  const warning =
+    'proxy dependency (127.0.0.1:8091): 5 of 5 calls passed through got no answer from the upstream http://127.0.0.1:9/ (the caller got a 502 or a cut connection): is it running?';
   const unproved = result({
     command: 'chaos',
     thresholds: [
@@ -460,14 +501,18 @@ describe('a chaos run without an experiment, and warnings, in the CI reports', (
   test('step summary: the cause under the thresholds, the warning, outages labelled as such, the count in the verdict', () => {
     const summary = renderStepSummary(runs);
     expect(summary.split('\n')[0]).toBe('## resil: ❌ 1 of 2 thresholds failed · 1 warning');
-    expect(summary).toContain("❌ no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091");
+    expect(summary).toContain(
+      "❌ no dependency call reached the chaos proxy at 127.0.0.1:8091: point the service's dependency URL at http://127.0.0.1:8091",
+    );
     expect(summary).toContain('⚠️ **warning:** proxy dependency \\(127.0.0.1:8091\\)');
     expect(summary).toContain('| `down` _(outages)_ | 2 |');
   });
 
   test('annotations: the cause in the ::error, the warning as ::warning', () => {
     const lines = annotations(runs);
-    expect(lines[0]).toMatch(/^::error title=resil bypassed%3A dependency_calls>0::no dependency call reached the chaos proxy at 127\.0\.0\.1:8091: .* measured 0 \(/);
+    expect(lines[0]).toMatch(
+      /^::error title=resil bypassed%3A dependency_calls>0::no dependency call reached the chaos proxy at 127\.0\.0\.1:8091: .* measured 0 \(/,
+    );
     expect(lines[1]).toBe(`::warning title=resil bypassed::${escapeData(warning)}`);
   });
 

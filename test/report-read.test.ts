@@ -16,7 +16,8 @@ function asOldResult(document: Record<string, any>): Record<string, any> {
   if (old.schedule) for (const key of ['peakConnections', 'waitedForConnection', 'connectionsNeeded']) delete old.schedule[key];
   // Verdicts before issue #11: only the expression, ok, actual and default.
   for (const verdict of old.thresholds) for (const key of ['note', 'metric', 'percentile', 'kind', 'formatted']) delete verdict[key];
-  for (const stats of Object.values<Record<string, unknown>>(old.faults?.providers ?? {})) for (const key of ['eligible', 'considered', 'expected', 'unmatched']) delete stats[key];
+  for (const stats of Object.values<Record<string, unknown>>(old.faults?.providers ?? {}))
+    for (const key of ['eligible', 'considered', 'expected', 'unmatched']) delete stats[key];
   return old;
 }
 
@@ -64,7 +65,11 @@ describe('resil report reads what an earlier resil wrote, and refuses what is no
   test('a malformed result is exit 2 and one line naming the file and the field', async () => {
     const bare = join(scratch, 'bare.json');
     writeFileSync(bare, JSON.stringify({ schema: 'resil/result@1' }));
-    for (const args of [['report', bare], ['report', old, '--baseline', bare], ['report', '--merge', bare]]) {
+    for (const args of [
+      ['report', bare],
+      ['report', old, '--baseline', bare],
+      ['report', '--merge', bare],
+    ]) {
       const run = await runCli(args);
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining(`${bare}: not a valid resil result: "command" is missing`)]);
@@ -72,9 +77,14 @@ describe('resil report reads what an earlier resil wrote, and refuses what is no
     const wrongType = join(scratch, 'wrong.json');
     const document = JSON.parse(readFileSync(old, 'utf8'));
     document.requests.total = 'many';
-    writeFileSync(wrongType, JSON.stringify({ schema: 'resil/campaign-result@1', ok: true, scenarios: [{ name: 'a', ok: true, result: document }] }));
+    writeFileSync(
+      wrongType,
+      JSON.stringify({ schema: 'resil/campaign-result@1', ok: true, scenarios: [{ name: 'a', ok: true, result: document }] }),
+    );
     const run = await runCli(['report', wrongType]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toMatch(/wrong\.json: not a valid resil result: "scenarios\[0\]\.result\.requests\.total" should be a number, not string$/);
+    expect(run.stderr.trim()).toMatch(
+      /wrong\.json: not a valid resil result: "scenarios\[0\]\.result\.requests\.total" should be a number, not string$/,
+    );
   });
 });

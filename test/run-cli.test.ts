@@ -10,7 +10,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'resil-run-'));
 describe('resil demo', () => {
   test('the resilient gateway holds its thresholds (exit 0); the naive one fails the gate (exit 1)', async () => {
     // --quick: the same campaign at half length (12 s); both run at once to keep the suite short.
-    const [resilient, naive] = await Promise.all([runCli(['demo', '--quick', '--json'], { timeoutMs: 40_000 }), runCli(['demo', '--quick', '--naive', '--json'], { timeoutMs: 40_000 })]);
+    const [resilient, naive] = await Promise.all([
+      runCli(['demo', '--quick', '--json'], { timeoutMs: 40_000 }),
+      runCli(['demo', '--quick', '--naive', '--json'], { timeoutMs: 40_000 }),
+    ]);
     expect(resilient.code).toBe(0);
     const passed = JSON.parse(resilient.stdout);
     expect(passed).toMatchObject({ schema: 'resil/campaign-result@1', ok: true });
@@ -73,7 +76,10 @@ scenarios:
     const junit = join(scratch, 'junit.xml');
     const json = join(scratch, 'result.json');
     const summary = join(scratch, 'summary.md');
-    const run = await runCli(['run', campaign(), '--out', junit, '--out', json], { env: { GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' }, timeoutMs: 30_000 });
+    const run = await runCli(['run', campaign(), '--out', junit, '--out', json], {
+      env: { GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' },
+      timeoutMs: 30_000,
+    });
     // With 3 retries at 30% faults the service holds its success rate, but amplification is about 1.4.
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/steady\s*│\s*100\s*│/);
@@ -123,7 +129,9 @@ scenarios:
     expect(run.stdout).toMatch(/dependency_calls>0 \(default\)\s*│\s*0\s*│\s*FAIL/);
     expect(run.stdout).toMatch(/success_rate>=0\.9 \(default\)\s*│\s*100\.00%\s*│\s*pass/);
     expect(run.stdout).toContain('1 of 3 thresholds failed');
-    expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="dependency_calls&gt;0: actual 0 \(no dependency call reached the chaos proxies/);
+    expect(readFileSync(junit, 'utf8')).toMatch(
+      /<failure message="dependency_calls&gt;0: actual 0 \(no dependency call reached the chaos proxies/,
+    );
   });
 
   test('--scenario runs one; --dry-run sends nothing', async () => {
@@ -142,7 +150,17 @@ scenarios:
   });
 
   test('campaign file errors list every problem with its line and column (exit 2)', async () => {
-    const file = campaignFile(['scenarios:', '  - name: a', '    url: http://127.0.0.1:1/', '    durration: 10s', '    concurrency: many', '    timeout: 5parsecs', ''].join('\n'));
+    const file = campaignFile(
+      [
+        'scenarios:',
+        '  - name: a',
+        '    url: http://127.0.0.1:1/',
+        '    durration: 10s',
+        '    concurrency: many',
+        '    timeout: 5parsecs',
+        '',
+      ].join('\n'),
+    );
     const run = await runCli(['run', file]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/:4:5: scenarios\[0\]: unknown field 'durration'/);

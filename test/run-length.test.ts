@@ -68,7 +68,14 @@ describe('-d bounds the run', () => {
     const before = slow.seen;
     // 1.2 s: the connections come free at about 0.5 and 1.0 s, well clear of the end.
     const waited = cpuWait();
-    const result = await runLoad({ url: slow.url, rate: 100, duration: '1200ms', grace: `${GRACE_MS}ms`, concurrency: 10, maxConnections: 10 });
+    const result = await runLoad({
+      url: slow.url,
+      rate: 100,
+      duration: '1200ms',
+      grace: `${GRACE_MS}ms`,
+      concurrency: 10,
+      maxConnections: 10,
+    });
     expect(result.durationMs).toBeLessThan(1200 * 1.01 + GRACE_MS + 50 + waited());
     expectExactCounts(result, before, 120);
     // 10 connections, each answered after 500 ms: requests 0-9 go out on time, 10-19 at about 0.5 s,
@@ -91,21 +98,45 @@ describe('-d bounds the run', () => {
     expect(renderStepSummary(scenarios)).toContain('**90 dropped**');
     expect(renderHtml(scenarios)).toContain('90 dropped');
     expect(await renderPrometheus(scenarios)).toContain('resil_requests_dropped_total{scenario="starved"} 90');
-    const live = { scenario: 'starved', total: 30, ok: 30, failed: 0, dropped: 90, inFlight: 0, statusCodes: {}, errors: {}, latency: null, faults: {}, breakers: {} };
+    const live = {
+      scenario: 'starved',
+      total: 30,
+      ok: 30,
+      failed: 0,
+      dropped: 90,
+      inFlight: 0,
+      statusCodes: {},
+      errors: {},
+      latency: null,
+      faults: {},
+      breakers: {},
+    };
     expect(await liveRegistry(live).metrics()).toContain('resil_requests_dropped_total{scenario="starved"} 90');
   });
 
   test('shards merge dropped exactly', async () => {
     const before = slow.seen;
     const shard = (index: number) =>
-      runLoad({ url: slow.url, rate: 100, duration: `${DURATION_MS}ms`, grace: `${GRACE_MS}ms`, concurrency: 10, maxConnections: 10, shard: { index, count: 2 }, seed: 1 });
+      runLoad({
+        url: slow.url,
+        rate: 100,
+        duration: `${DURATION_MS}ms`,
+        grace: `${GRACE_MS}ms`,
+        concurrency: 10,
+        maxConnections: 10,
+        shard: { index, count: 2 },
+        seed: 1,
+      });
     const shards = await Promise.all([shard(0), shard(1)]);
     const merged = mergeResults(shards);
     expectExactCounts(merged, before, 100);
     expect(merged.requests.dropped).toBe(shards[0]!.requests.dropped + shards[1]!.requests.dropped);
     expect(merged.requests.dropped).toBeGreaterThanOrEqual(70);
     expect(merged.schedule!.peakConnections).toBe(10);
-    expect(merged.successRate).toBeCloseTo(merged.requests.ok / (merged.requests.total + merged.requests.cancelled + merged.requests.dropped), 6);
+    expect(merged.successRate).toBeCloseTo(
+      merged.requests.ok / (merged.requests.total + merged.requests.cancelled + merged.requests.dropped),
+      6,
+    );
   });
 
   test('closed model: sending stops at -d, in-flight requests get the grace period', async () => {
@@ -121,7 +152,14 @@ describe('-d bounds the run', () => {
     // Half the calls get 503 with Retry-After: 1, so retries wait a second; up to 3 of them per request.
     const waited = cpuWait();
     const result = await runChaos({
-      load: { rate: 100, duration: `${DURATION_MS}ms`, grace: `${GRACE_MS}ms`, concurrency: 10, policy: { retries: 3, backoff: 'exp:50ms' }, seed: 3 },
+      load: {
+        rate: 100,
+        duration: `${DURATION_MS}ms`,
+        grace: `${GRACE_MS}ms`,
+        concurrency: 10,
+        policy: { retries: 3, backoff: 'exp:50ms' },
+        seed: 3,
+      },
       proxy: { mock: { latency: '20ms' }, failureRate: 0.5, faults: 'status:503', retryAfter: 1 },
     });
     expect(result.durationMs).toBeLessThan(BOUND_MS + waited());
@@ -134,7 +172,21 @@ describe('-d bounds the run', () => {
 
   test('--workers 2: dropped adds up across worker threads', async () => {
     const before = slow.seen;
-    const run = await runCli(['load', slow.url, '-r', '100', '-d', `${DURATION_MS}ms`, '--grace', `${GRACE_MS}ms`, '--max-connections', '10', '-w', '2', '--json']);
+    const run = await runCli([
+      'load',
+      slow.url,
+      '-r',
+      '100',
+      '-d',
+      `${DURATION_MS}ms`,
+      '--grace',
+      `${GRACE_MS}ms`,
+      '--max-connections',
+      '10',
+      '-w',
+      '2',
+      '--json',
+    ]);
     const result = JSON.parse(run.stdout) as ResultDocument;
     expect(run.code).toBe(1);
     expectExactCounts(result, before, 100);
@@ -262,4 +314,3 @@ describe('max-connections and grace in campaign files', () => {
     );
   });
 });
-

@@ -27,18 +27,28 @@ describe('secrets never appear in any output', () => {
   }
   const ci = () => ({ GITHUB_STEP_SUMMARY: join(dir, 'summary.md'), GITHUB_ACTIONS: 'true' });
   const secretHeaders = [
-    '-H', `Authorization: Bearer ${SECRET}`,
-    '-H', `Proxy-Authorization: Basic ${SECRET}`,
-    '-H', `Cookie: session=${SECRET}`,
-    '-H', `x-api-key: ${SECRET}`,
-    '-H', `api-key: ${SECRET}`,
-    '-H', `x-tenant-token: ${SECRET}`,
-    '--redact', 'x-tenant-token',
+    '-H',
+    `Authorization: Bearer ${SECRET}`,
+    '-H',
+    `Proxy-Authorization: Basic ${SECRET}`,
+    '-H',
+    `Cookie: session=${SECRET}`,
+    '-H',
+    `x-api-key: ${SECRET}`,
+    '-H',
+    `api-key: ${SECRET}`,
+    '-H',
+    `x-tenant-token: ${SECRET}`,
+    '--redact',
+    'x-tenant-token',
   ];
 
   test('load: headers, URL userinfo and token query values, in every output format', async () => {
     const url = `http://user:${SECRET}@127.0.0.1:${server.port}/?access_token=${SECRET}&key=${SECRET}&page=2`;
-    const run = await runCli(['load', url, '-n', '20', ...secretHeaders, '-t', 'p99<1us', '--out', join(dir, 'r.json'), '--out', join(dir, 'r.xml')], { env: ci() });
+    const run = await runCli(
+      ['load', url, '-n', '20', ...secretHeaders, '-t', 'p99<1us', '--out', join(dir, 'r.json'), '--out', join(dir, 'r.xml')],
+      { env: ci() },
+    );
     expect(run.code).toBe(1); // the impossible threshold makes the annotations and failure texts appear
     const all = everything(run);
     expect(all).toContain('::error');
@@ -49,7 +59,22 @@ describe('secrets never appear in any output', () => {
   test('chaos (policy mode): the upstream URL with credentials is redacted in proxy lines and results', async () => {
     const run = await runCli(
       // --retry-after 0: the retries of the injected 503s need not wait the default 1 s each.
-      ['chaos', '--upstream', `http://admin:${SECRET}@127.0.0.1:${server.port}/v1?api_key=${SECRET}`, '--failure-rate', '0.2', '--retry-after', '0', '-n', '30', ...secretHeaders, '--out', join(dir, 'c.json'), '--out', join(dir, 'c.xml')],
+      [
+        'chaos',
+        '--upstream',
+        `http://admin:${SECRET}@127.0.0.1:${server.port}/v1?api_key=${SECRET}`,
+        '--failure-rate',
+        '0.2',
+        '--retry-after',
+        '0',
+        '-n',
+        '30',
+        ...secretHeaders,
+        '--out',
+        join(dir, 'c.json'),
+        '--out',
+        join(dir, 'c.xml'),
+      ],
       { env: ci() },
     );
     expect(run.code).toBe(0);

@@ -17,7 +17,9 @@ describe('sharding and merging', () => {
   test('4 shard processes merged give the unsharded count, and the merged histogram is the sum', async () => {
     const before = server.seen;
     const shards = await Promise.all(
-      [1, 2, 3, 4].map((i) => runCli(['load', server.url, '-n', '2001', '-c', '8', '--shard', `${i}/4`, '--out', join(scratch, `shard-${i}.json`)])),
+      [1, 2, 3, 4].map((i) =>
+        runCli(['load', server.url, '-n', '2001', '-c', '8', '--shard', `${i}/4`, '--out', join(scratch, `shard-${i}.json`)]),
+      ),
     );
     for (const shard of shards) expect(shard.code).toBe(0);
     expect(shards[0]!.stdout).toContain('closed model, shard 1/4: 2 of 8 connections ·');
@@ -26,10 +28,21 @@ describe('sharding and merging', () => {
     expect(documents.map((d) => d.requests.total)).toEqual([501, 500, 500, 500]);
     expect(documents.map((d) => d.shard)).toEqual([0, 1, 2, 3].map((index) => ({ index, count: 4 })));
 
-    const merged = await runCli(['report', '--merge', ...[1, 2, 3, 4].map((i) => join(scratch, `shard-${i}.json`)), '--out', join(scratch, 'merged.json')]);
+    const merged = await runCli([
+      'report',
+      '--merge',
+      ...[1, 2, 3, 4].map((i) => join(scratch, `shard-${i}.json`)),
+      '--out',
+      join(scratch, 'merged.json'),
+    ]);
     expect(merged.code).toBe(0);
     const document = JSON.parse(readFileSync(join(scratch, 'merged.json'), 'utf8'));
-    expect(document).toMatchObject({ requests: { total: 2001, ok: 2001, failed: 0 }, shard: null, mergedShards: 4, statusCodes: { '200': 2001 } });
+    expect(document).toMatchObject({
+      requests: { total: 2001, ok: 2001, failed: 0 },
+      shard: null,
+      mergedShards: 4,
+      statusCodes: { '200': 2001 },
+    });
     // Four single-threaded shards are four shards, not four worker threads.
     expect(document.settings.workers).toBe(1);
     expect(merged.stdout).toContain('closed model, 8 connections, 4 shards merged ·');
@@ -47,7 +60,9 @@ describe('sharding and merging', () => {
 
   test('the open model shards its schedule: 4 shards of 400 req/s for 1 s are 400 requests', async () => {
     const before = server.seen;
-    const shards = await Promise.all([1, 2, 3, 4].map((i) => runCli(['load', server.url, '-r', '400', '-d', '1s', '-c', '8', '--shard', `${i}/4`, '--json'])));
+    const shards = await Promise.all(
+      [1, 2, 3, 4].map((i) => runCli(['load', server.url, '-r', '400', '-d', '1s', '-c', '8', '--shard', `${i}/4`, '--json'])),
+    );
     const totals = shards.map((s) => JSON.parse(s.stdout).requests.total);
     expect(totals).toEqual([100, 100, 100, 100]);
     expect(server.seen - before).toBe(400);
@@ -59,7 +74,28 @@ describe('sharding and merging', () => {
     const before = slow.seen;
     const files = [1, 2].map((i) => join(scratch, `open-${i}.json`));
     const shards = await Promise.all(
-      [1, 2].map((i) => runCli(['load', slow.url, '-r', '100', '-d', '1s', '--grace', '300ms', '-c', '4', '--max-connections', '8', '-w', '2', '--shard', `${i}/2`, '--out', files[i - 1]!])),
+      [1, 2].map((i) =>
+        runCli([
+          'load',
+          slow.url,
+          '-r',
+          '100',
+          '-d',
+          '1s',
+          '--grace',
+          '300ms',
+          '-c',
+          '4',
+          '--max-connections',
+          '8',
+          '-w',
+          '2',
+          '--shard',
+          `${i}/2`,
+          '--out',
+          files[i - 1]!,
+        ]),
+      ),
     );
     await slow.close();
     expect(shards[0]!.stdout).toContain('open model, shard 1/2 of 100/s scheduled, up to 4 of 8 connections, 2 workers ·');
@@ -90,15 +126,34 @@ describe('sharding and merging', () => {
 
   test('resil run --shard: campaign results merge scenario by scenario', async () => {
     const campaign = join(scratch, 'campaign.yaml');
-    writeFileSync(campaign, ['scenarios:', '  - name: a', `    url: ${server.url}/a`, '    requests: 300', '    concurrency: 4', '  - name: b', `    url: ${server.url}/b`, '    rate: 200', '    duration: 1s', '    concurrency: 4', ''].join('\n'));
+    writeFileSync(
+      campaign,
+      [
+        'scenarios:',
+        '  - name: a',
+        `    url: ${server.url}/a`,
+        '    requests: 300',
+        '    concurrency: 4',
+        '  - name: b',
+        `    url: ${server.url}/b`,
+        '    rate: 200',
+        '    duration: 1s',
+        '    concurrency: 4',
+        '',
+      ].join('\n'),
+    );
     const before = server.seen;
-    const runs = await Promise.all([1, 2].map((i) => runCli(['run', campaign, '--shard', `${i}/2`, '--out', join(scratch, `run-${i}.json`)])));
+    const runs = await Promise.all(
+      [1, 2].map((i) => runCli(['run', campaign, '--shard', `${i}/2`, '--out', join(scratch, `run-${i}.json`)])),
+    );
     for (const run of runs) expect(run.code).toBe(0);
     expect(server.seen - before).toBe(500);
     const merged = await runCli(['report', '--merge', join(scratch, 'run-1.json'), join(scratch, 'run-2.json'), '--json']);
     expect(merged.code).toBe(0);
     const document = JSON.parse(merged.stdout);
-    expect(document.scenarios.map((s: { name: string; result: { requests: { total: number } } }) => [s.name, s.result.requests.total])).toEqual([
+    expect(
+      document.scenarios.map((s: { name: string; result: { requests: { total: number } } }) => [s.name, s.result.requests.total]),
+    ).toEqual([
       ['a', 300],
       ['b', 200],
     ]);

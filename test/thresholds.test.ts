@@ -77,7 +77,7 @@ describe('threshold evaluation', () => {
   });
 });
 
-describe('defaults next to the user\'s thresholds', () => {
+describe("defaults next to the user's thresholds", () => {
   const sources = (thresholds: ReturnType<typeof withDefaults>) => thresholds.map((t) => `${t.source}${t.isDefault ? ' (default)' : ''}`);
   const chaosDefaults = ['success_rate>=0.9', 'dependency_calls>0'];
 
@@ -94,9 +94,18 @@ describe('defaults next to the user\'s thresholds', () => {
   });
 
   test('the user judging the same thing replaces the default: success_rate, error_rate, dependency_calls', () => {
-    expect(sources(withDefaults([parseThreshold('success_rate>=0')], chaosDefaults))).toEqual(['success_rate>=0', 'dependency_calls>0 (default)']);
-    expect(sources(withDefaults([parseThreshold('error_rate<50%')], chaosDefaults))).toEqual(['error_rate<50%', 'dependency_calls>0 (default)']);
-    expect(sources(withDefaults([parseThreshold('dependency_calls>=0')], chaosDefaults))).toEqual(['dependency_calls>=0', 'success_rate>=0.9 (default)']);
+    expect(sources(withDefaults([parseThreshold('success_rate>=0')], chaosDefaults))).toEqual([
+      'success_rate>=0',
+      'dependency_calls>0 (default)',
+    ]);
+    expect(sources(withDefaults([parseThreshold('error_rate<50%')], chaosDefaults))).toEqual([
+      'error_rate<50%',
+      'dependency_calls>0 (default)',
+    ]);
+    expect(sources(withDefaults([parseThreshold('dependency_calls>=0')], chaosDefaults))).toEqual([
+      'dependency_calls>=0',
+      'success_rate>=0.9 (default)',
+    ]);
   });
 
   test('a run at 0% success fails with only a recovery threshold given, and passes only when 0% is asked for', () => {

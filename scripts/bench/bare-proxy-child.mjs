@@ -24,7 +24,17 @@ if (!upstream || (mode !== 'dispatch' && mode !== 'request')) {
   process.exit(64);
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 const stats = { calls: 0, completed: 0, upstreamErrors: 0, clientAborts: 0 };
 
 const origin = new URL(upstream);
@@ -155,9 +165,12 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     closing = true;
     const snapshot = { ...stats };
     server.closeAllConnections();
-    await Promise.race([Promise.all([new Promise((resolve) => server.close(resolve)), pool.close()]), new Promise((resolve) => setTimeout(resolve, 3000))]);
-    process.stdout.write(JSON.stringify({ stats: snapshot }) + '\n', () => process.exit(0));
+    await Promise.race([
+      Promise.all([new Promise((resolve) => server.close(resolve)), pool.close()]),
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+    ]);
+    process.stdout.write(`${JSON.stringify({ stats: snapshot })}\n`, () => process.exit(0));
   });
 }
 
-process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/`, mode }) + '\n');
+process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/`, mode })}\n`);

@@ -48,7 +48,7 @@ export function topSelfTime(profile, n = 25) {
 
 function shorten(url) {
   let text = url.replace(/^file:\/\//, '');
-  if (text.startsWith(repoRoot + '/')) text = text.slice(repoRoot.length + 1);
+  if (text.startsWith(`${repoRoot}/`)) text = text.slice(repoRoot.length + 1);
   return text.replace(/^.*\/node_modules\//, 'node_modules/');
 }
 
@@ -60,5 +60,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   }
   const { totalMs, busyMs, top } = topSelfTime(JSON.parse(fs.readFileSync(file, 'utf8')), Number(n));
   console.log(`${totalMs.toFixed(0)} ms sampled, ${busyMs.toFixed(0)} ms busy (percentages are of busy time)`);
-  for (const t of top) console.log(`${t.selfMs.toFixed(1).padStart(9)} ms ${t.selfPercent.toFixed(1).padStart(5)}%  ${t.functionName}  ${t.where}`);
+  for (const t of top)
+    console.log(`${t.selfMs.toFixed(1).padStart(9)} ms ${t.selfPercent.toFixed(1).padStart(5)}%  ${t.functionName}  ${t.where}`);
 }

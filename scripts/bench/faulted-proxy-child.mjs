@@ -8,4 +8,4 @@ process.on('SIGTERM', async () => {
   process.exit(0);
 });
 setTimeout(() => process.exit(2), 15 * 60 * 1000).unref(); // never outlive a lost parent by long
-process.stdout.write(JSON.stringify({ url: proxy.url }) + '\n');
+process.stdout.write(`${JSON.stringify({ url: proxy.url })}\n`);

@@ -24,5 +24,5 @@ export async function measureAndPrint(load) {
   const used = process.cpuUsage(before); // µs, delta since `before`
   const line = JSON.stringify({ ...figures, cpuUs: used.user + used.system, cpuUserUs: used.user, cpuSystemUs: used.system });
   // Exit once the line is flushed: keep-alive sockets left open by a client must not keep us alive.
-  process.stdout.write(line + '\n', () => process.exit(0));
+  process.stdout.write(`${line}\n`, () => process.exit(0));
 }

@@ -14,7 +14,7 @@ const SECONDS = 20;
 
 // Deterministic pseudo-random latencies (ms): mostly around 2-5 ms, a tail to 2 s.
 let state = 42;
-const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
 const recorder = new Recorder(0, false);
 for (let i = 0; i < PER_SHARD; i++) {
   const now = (i / PER_SHARD) * SECONDS * 1000; // completion time, ms from the start
@@ -36,7 +36,17 @@ const shard = (index) => ({
   durationMs: SECONDS * 1000,
   interrupted: false,
   model: 'closed',
-  settings: { method: 'GET', concurrency: 50 * SHARDS, requests: null, durationMs: SECONDS * 1000, rate: null, timeoutMs: 10_000, workers: 1, headers: {}, expectStatus: '2xx' },
+  settings: {
+    method: 'GET',
+    concurrency: 50 * SHARDS,
+    requests: null,
+    durationMs: SECONDS * 1000,
+    rate: null,
+    timeoutMs: 10_000,
+    workers: 1,
+    headers: {},
+    expectStatus: '2xx',
+  },
   schedule: null,
   ...measuredFigures(snapshot, SECONDS * 1000, thresholds),
 });
@@ -47,5 +57,7 @@ const parsed = documents.map((d) => JSON.parse(JSON.stringify(d)));
 const started = performance.now();
 const merged = mergeResults(parsed);
 const elapsed = performance.now() - started;
-console.log(`merged ${SHARDS} shard results of ${PER_SHARD.toLocaleString('en-US')} requests (${SECONDS} timeline seconds each): ${merged.requests.total.toLocaleString('en-US')} requests, p99 ${merged.latencyMs.p99} ms`);
+console.log(
+  `merged ${SHARDS} shard results of ${PER_SHARD.toLocaleString('en-US')} requests (${SECONDS} timeline seconds each): ${merged.requests.total.toLocaleString('en-US')} requests, p99 ${merged.latencyMs.p99} ms`,
+);
 console.log(`merge time: ${elapsed.toFixed(0)} ms (goal: under 2000 ms)`);

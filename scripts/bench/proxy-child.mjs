@@ -41,9 +41,9 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     closing = true;
     const stats = proxy.stats();
     await Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 3000))]);
-    process.stdout.write(JSON.stringify({ stats }) + '\n', () => process.exit(0));
+    process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
   });
 }
 
-process.stdout.write(JSON.stringify({ url: proxy.url, variant }) + '\n');
+process.stdout.write(`${JSON.stringify({ url: proxy.url, variant })}\n`);
 // The listener keeps the process alive until a signal arrives.

@@ -111,7 +111,7 @@ async function main() {
   const urls = { origin: originUrl, 'nginx-proxy': nginxProxy.url };
 
   const lifetimeS = Math.ceil(
-    (settings.rounds * (2 * proxyNames.length + 1) * (settings.seconds + 20) + proxyNames.length * (warmupSeconds + 20) + 120),
+    settings.rounds * (2 * proxyNames.length + 1) * (settings.seconds + 20) + proxyNames.length * (warmupSeconds + 20) + 120,
   );
   if (settings.profile) {
     fs.rmSync(profDir, { recursive: true, force: true });
@@ -225,7 +225,15 @@ async function main() {
     cpus: os.cpus().length,
     settings,
     goals: { note: 'resil req/s ÷ nginx-proxy req/s at c=50 ≥ rpsRatio; resil added p50 at c=1 ≤ resilAddedLatencyMs', ...goals },
-    units: { rps: 'requests/s', p50Ms: 'ms', p99Ms: 'ms', meanMs: 'ms', addedP50Ms: 'ms', addedMeanMs: 'ms', proxyCpuUsPerRequest: 'µs/request (user+system of the proxy: the node child, or the nginx master and worker)' },
+    units: {
+      rps: 'requests/s',
+      p50Ms: 'ms',
+      p99Ms: 'ms',
+      meanMs: 'ms',
+      addedP50Ms: 'ms',
+      addedMeanMs: 'ms',
+      proxyCpuUsPerRequest: 'µs/request (user+system of the proxy: the node child, or the nginx master and worker)',
+    },
     urls,
     rounds,
     medians,
@@ -238,7 +246,7 @@ async function main() {
   };
   fs.mkdirSync(outDir, { recursive: true });
   const outFile = path.join(outDir, settings.profile ? 'proxy-profile.json' : 'proxy.json');
-  fs.writeFileSync(outFile, JSON.stringify(document, null, 2) + '\n');
+  fs.writeFileSync(outFile, `${JSON.stringify(document, null, 2)}\n`);
   console.log('');
   console.log(`saved ${path.relative(process.cwd(), outFile) || outFile}`);
 }
@@ -346,7 +354,8 @@ function toMs(value, unit) {
 function startProxyChild(name, spec, upstream, lifetimeS) {
   const flags = [...RESIL_NODE_FLAGS];
   if (settings.profile) flags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`);
-  const scriptArgs = spec.script === 'proxy-child.mjs' ? [upstream, ...spec.args, String(lifetimeS)] : [upstream, String(lifetimeS), ...spec.args];
+  const scriptArgs =
+    spec.script === 'proxy-child.mjs' ? [upstream, ...spec.args, String(lifetimeS)] : [upstream, String(lifetimeS), ...spec.args];
   const child = spawn(process.execPath, [...flags, path.join(here, spec.script), ...scriptArgs], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -365,7 +374,12 @@ function startProxyChild(name, spec, upstream, lifetimeS) {
       onLine?.();
     }
   });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => { running.delete(child); resolve([code, signal]); }));
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve([code, signal]);
+    }),
+  );
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -468,7 +482,9 @@ function printResults(rounds, medians, ratios, proxyStats) {
   const rows = rounds.map((r) => row(String(r.round), (n) => r[n]));
   rows.push(row('median', (n) => medians[n]));
   printTable(header, rows);
-  console.log(`(req/s at c=${settings.concurrency}; latency columns at c=1, ms: origin p50 direct, then each proxy's p50 minus the origin's)`);
+  console.log(
+    `(req/s at c=${settings.concurrency}; latency columns at c=1, ms: origin p50 direct, then each proxy's p50 minus the origin's)`,
+  );
   console.log('');
 
   if (c1) {
@@ -493,9 +509,16 @@ function printResults(rounds, medians, ratios, proxyStats) {
   console.log('resil ÷ peer (of the medians; req/s: above 1 is better; CPU and added latency: above 1 is worse):');
   printTable(
     ['peer', `req/s c=${settings.concurrency}`, 'CPU µs/req', ...(c1 ? ['added p50 c=1'] : [])],
-    ['nginx-proxy', 'undici-bare'].map((peer) => [peer, fixed(ratios[peer].rps, 3), fixed(ratios[peer].cpuUsPerRequest, 3), ...(c1 ? [fixed(ratios[peer].addedP50Ms, 2)] : [])]),
+    ['nginx-proxy', 'undici-bare'].map((peer) => [
+      peer,
+      fixed(ratios[peer].rps, 3),
+      fixed(ratios[peer].cpuUsPerRequest, 3),
+      ...(c1 ? [fixed(ratios[peer].addedP50Ms, 2)] : []),
+    ]),
   );
-  console.log(`goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} (resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`);
+  console.log(
+    `goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} (resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`,
+  );
   console.log('');
   for (const [name, stats] of Object.entries(proxyStats)) {
     if (!stats) {
@@ -503,17 +526,24 @@ function printResults(rounds, medians, ratios, proxyStats) {
       continue;
     }
     if (name === 'undici-bare') {
-      console.log(`${name} stats: ${stats.calls} calls, ${stats.completed} completed, ${stats.upstreamErrors} upstream errors, ${stats.clientAborts} cut off by the client`);
+      console.log(
+        `${name} stats: ${stats.calls} calls, ${stats.completed} completed, ${stats.upstreamErrors} upstream errors, ${stats.clientAborts} cut off by the client`,
+      );
       continue;
     }
     const injected = Object.values(stats.injected ?? {}).reduce((sum, n) => sum + n, 0);
-    console.log(`${name} stats: ${stats.calls} calls, ${stats.passedThrough} passed through, ${injected} injected, ${stats.upstreamErrors} upstream errors`);
+    console.log(
+      `${name} stats: ${stats.calls} calls, ${stats.passedThrough} passed through, ${injected} injected, ${stats.upstreamErrors} upstream errors`,
+    );
     if (injected > 0) console.warn(`warning: ${name} faulted ${injected} calls; its figures are not pass-through`);
     // wrk closes its connections at the end of each run with requests in flight; the proxy counts
     // those cut-off forwards as upstream errors, so a few dozen per run are expected.
-    if (stats.upstreamErrors > 0) console.log(`  (${name}: upstream errors include requests cut off when wrk closes its connections at the end of a run)`);
+    if (stats.upstreamErrors > 0)
+      console.log(`  (${name}: upstream errors include requests cut off when wrk closes its connections at the end of a run)`);
   }
-  console.log('note: each proxy is a process of its own (nginx-proxy: its own master and one worker, apart from the origin); wrk, the origin and the proxy share the machine.');
+  console.log(
+    'note: each proxy is a process of its own (nginx-proxy: its own master and one worker, apart from the origin); wrk, the origin and the proxy share the machine.',
+  );
 }
 
 function printProfiles() {
@@ -541,7 +571,11 @@ function printProfiles() {
 
 function printTable(header, rows, leftAligned = header.map((_, i) => i === 0)) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (r) => r.map((cell, i) => (leftAligned[i] ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const format = (r) =>
+    r
+      .map((cell, i) => (leftAligned[i] ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   console.log(format(header));
   console.log(rule);
@@ -568,7 +602,6 @@ async function abort(signal, exitCode) {
   process.exit(exitCode);
 }
 
-
 function findOnPath(name) {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin'];
   for (const dir of dirs) {
@@ -583,15 +616,16 @@ function findOnPath(name) {
   return null;
 }
 
-
 function med(rounds, pick) {
-  return median(rounds.map((r) => {
-    try {
-      return pick(r);
-    } catch {
-      return null;
-    }
-  }));
+  return median(
+    rounds.map((r) => {
+      try {
+        return pick(r);
+      } catch {
+        return null;
+      }
+    }),
+  );
 }
 
 function signed(value, digits) {

@@ -125,7 +125,7 @@ async function main() {
   const outDir = path.join(repoRoot, 'bench-results');
   fs.mkdirSync(outDir, { recursive: true });
   const outFile = path.join(outDir, 'load.json');
-  fs.writeFileSync(outFile, JSON.stringify(document, null, 2) + '\n');
+  fs.writeFileSync(outFile, `${JSON.stringify(document, null, 2)}\n`);
   console.log('');
   console.log(`saved ${path.relative(process.cwd(), outFile) || outFile}`);
 }
@@ -145,10 +145,7 @@ function runGenerator(generator, url) {
 function printTable(rounds, medians, ratios) {
   const names = generators.map((g) => g.name);
   const header = ['round', ...names.flatMap((n) => [`${n} rps`, `${n} CPU µs/req`])];
-  const rows = rounds.map((r) => [
-    String(r.round),
-    ...names.flatMap((n) => [fixed(r[n].rps, 0), fixed(r[n].cpuUsPerRequest, 2)]),
-  ]);
+  const rows = rounds.map((r) => [String(r.round), ...names.flatMap((n) => [fixed(r[n].rps, 0), fixed(r[n].cpuUsPerRequest, 2)])]);
   rows.push(['median', ...names.flatMap((n) => [fixed(medians[n].rps, 0), fixed(medians[n].cpuUsPerRequest, 2)])]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const format = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
@@ -175,7 +172,3 @@ async function abort(signal, exitCode) {
   await nginx?.stop();
   process.exit(exitCode);
 }
-
-
-
-

@@ -37,7 +37,9 @@ process.on('exit', () => {
 
 try {
   nginx = await startNginx();
-  console.log(`node ${process.version}, ${nginx.version}, ${os.cpus().length} CPUs; ${settings.rounds} rounds × ${settings.seconds} s per rate`);
+  console.log(
+    `node ${process.version}, ${nginx.version}, ${os.cpus().length} CPUs; ${settings.rounds} rounds × ${settings.seconds} s per rate`,
+  );
   const results = {};
   for (const rate of settings.rates) {
     const rounds = [];
@@ -47,17 +49,31 @@ try {
       rounds.push(figures);
       console.log(
         `${rate}/s round ${round}: p50 from schedule ${fixed(figures.p50Ms, 3)} ms, service time ${fixed(figures.serviceP50Ms, 3)} ms, ` +
-          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, ${figures.peakConnections ?? "-"} connections, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
+          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, ${figures.peakConnections ?? '-'} connections, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
       );
     }
     const m = (key) => median(rounds.map((r) => r[key]));
-    results[rate] = { rounds, median: { p50Ms: m('p50Ms'), serviceP50Ms: m('serviceP50Ms'), gapMs: median(rounds.map((r) => r.p50Ms - r.serviceP50Ms)), cpuUsPerRequest: m('cpuUsPerRequest'), lateStarts: m('lateStarts') } };
+    results[rate] = {
+      rounds,
+      median: {
+        p50Ms: m('p50Ms'),
+        serviceP50Ms: m('serviceP50Ms'),
+        gapMs: median(rounds.map((r) => r.p50Ms - r.serviceP50Ms)),
+        cpuUsPerRequest: m('cpuUsPerRequest'),
+        lateStarts: m('lateStarts'),
+      },
+    };
     const s = results[rate].median;
-    console.log(`${rate}/s median: p50 from schedule ${fixed(s.p50Ms, 3)} ms, service time ${fixed(s.serviceP50Ms, 3)} ms, gap ${fixed(s.gapMs, 3)} ms, CPU ${fixed(s.cpuUsPerRequest, 1)} µs/request\n`);
+    console.log(
+      `${rate}/s median: p50 from schedule ${fixed(s.p50Ms, 3)} ms, service time ${fixed(s.serviceP50Ms, 3)} ms, gap ${fixed(s.gapMs, 3)} ms, CPU ${fixed(s.cpuUsPerRequest, 1)} µs/request\n`,
+    );
   }
   const outDir = path.join(repoRoot, 'bench-results');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'schedule.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, nginx: nginx.version, settings, results }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(outDir, 'schedule.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, nginx: nginx.version, settings, results }, null, 2)}\n`,
+  );
 } catch (error) {
   console.error(`bench: ${error?.stack ?? error}`);
   process.exitCode = 1;

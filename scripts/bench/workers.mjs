@@ -18,9 +18,13 @@ const concurrency = positiveInt('BENCH_CONCURRENCY', 50);
 
 function generate(url, workers) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...RESIL_NODE_FLAGS, path.join(here, 'gen-resil.mjs'), url, String(concurrency), String(seconds), String(workers)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...RESIL_NODE_FLAGS, path.join(here, 'gen-resil.mjs'), url, String(concurrency), String(seconds), String(workers)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), (3 * seconds + 30) * 1000);
@@ -39,7 +43,9 @@ try {
     for (const workers of round % 2 ? [1, 2] : [2, 1]) {
       const r = await generate(nginx.url, workers);
       results[workers].push(r);
-      console.log(`round ${round}/${rounds}: ${workers} worker(s)... ${Math.round(r.rps)} req/s, ${fixed(r.cpuUs / r.requests, 2)} µs CPU/req`);
+      console.log(
+        `round ${round}/${rounds}: ${workers} worker(s)... ${Math.round(r.rps)} req/s, ${fixed(r.cpuUs / r.requests, 2)} µs CPU/req`,
+      );
     }
   }
   const rps1 = median(results[1].map((r) => r.rps));

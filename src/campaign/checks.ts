@@ -38,7 +38,8 @@ export function checkSemantics(ctx: CheckContext, root: Raw): void {
     checkScenarioFields(ctx, scenario, base, providerNames);
     if (isString(scenario.name)) {
       const first = names.get(scenario.name);
-      if (first !== undefined) ctx.add([...base, 'name'], `duplicate scenario name ${ctx.show([...base, 'name'], scenario.name)} (also scenarios[${first}])`);
+      if (first !== undefined)
+        ctx.add([...base, 'name'], `duplicate scenario name ${ctx.show([...base, 'name'], scenario.name)} (also scenarios[${first}])`);
       else names.set(scenario.name, index);
     }
     checkMerged(ctx, scenario, base, defaults, providerNames);
@@ -53,8 +54,12 @@ function checkProviders(ctx: CheckContext, providers: Raw): void {
     const hasMock = provider.mock !== undefined && provider.mock !== false;
     const hasUpstream = provider.upstream !== undefined;
     const hasReplay = provider.replay !== undefined;
-    if (hasMock && (hasUpstream || hasReplay)) ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, { atKey: true });
-    else if (!hasMock && !hasUpstream && !hasReplay) ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
+    if (hasMock && (hasUpstream || hasReplay))
+      ctx.add([...base, hasUpstream ? 'upstream' : 'replay'], `give mock or ${hasUpstream ? 'upstream' : 'replay'}, not both`, {
+        atKey: true,
+      });
+    else if (!hasMock && !hasUpstream && !hasReplay)
+      ctx.add(base, 'give mock (a built-in healthy dependency), upstream (a real one) or replay (a HAR recording)');
     if (provider.record !== undefined && !hasUpstream) ctx.add([...base, 'record'], 'record needs an upstream to record', { atKey: true });
     if ((isString(provider.listen) || typeof provider.listen === 'number') && !ctx.isReported([...base, 'listen'])) {
       const listenPath = [...base, 'listen'];
@@ -71,7 +76,8 @@ function checkProviders(ctx: CheckContext, providers: Raw): void {
       const path = [...base, 'mock', 'latency'];
       const [low, high] = provider.mock.latency.split('~').map((part) => tryParseDuration(part));
       if (!ctx.isReported(path)) {
-        if (low === undefined || (high === undefined && provider.mock.latency.includes('~'))) ctx.add(path, `${ctx.show(path, provider.mock.latency)} ${PATTERN_HINTS[LATENCY_PATTERN]}`);
+        if (low === undefined || (high === undefined && provider.mock.latency.includes('~')))
+          ctx.add(path, `${ctx.show(path, provider.mock.latency)} ${PATTERN_HINTS[LATENCY_PATTERN]}`);
         else if (high !== undefined && high < low) ctx.add(path, `${ctx.show(path, provider.mock.latency)}: MAX is below MIN`);
       }
     }
@@ -143,7 +149,8 @@ function checkMerged(ctx: CheckContext, scenario: Raw, base: Segment[], defaults
   if (merged.url === undefined && !ctx.isReported([...base, 'url'])) {
     ctx.add(base, "missing required field 'url' (set it in the scenario or in defaults)");
   }
-  const typePath: Segment[] = scenario.type !== undefined ? [...base, 'type'] : defaults?.type !== undefined ? ['defaults', 'type'] : [...base, 'name'];
+  const typePath: Segment[] =
+    scenario.type !== undefined ? [...base, 'type'] : defaults?.type !== undefined ? ['defaults', 'type'] : [...base, 'name'];
   if (merged.type === 'chaos' && providerNames.length === 0) {
     ctx.add(typePath, 'a chaos scenario needs at least one provider: declare it under providers');
   }
@@ -161,9 +168,14 @@ function checkMerged(ctx: CheckContext, scenario: Raw, base: Segment[], defaults
     });
   }
   if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
-    ctx.add([...base, 'max-connections'], 'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)', { atKey: true });
+    ctx.add(
+      [...base, 'max-connections'],
+      'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)',
+      { atKey: true },
+    );
   }
-  if (merged.type === 'chaos' && Array.isArray(merged.phases)) checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
+  if (merged.type === 'chaos' && Array.isArray(merged.phases))
+    checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
 }
 
 function checkPhaseTiming(ctx: CheckContext, merged: Raw, phasesBase: Segment[]): void {

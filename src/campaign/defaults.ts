@@ -13,7 +13,8 @@ export function mergeDefaults(scenario: Raw, defaults: Raw | undefined): Raw {
     delete inherited['body-file'];
   }
   // max-connections in defaults reaches open-model scenarios only (the closed model refuses it).
-  if (scenario.rate === undefined && scenario.stages === undefined && inherited.rate === undefined && inherited.stages === undefined) delete inherited['max-connections'];
+  if (scenario.rate === undefined && scenario.stages === undefined && inherited.rate === undefined && inherited.stages === undefined)
+    delete inherited['max-connections'];
   const type = scenario.type ?? defaults.type ?? 'load';
   if (type !== 'chaos') {
     delete inherited.faults;

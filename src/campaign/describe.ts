@@ -7,9 +7,18 @@ import type { FaultSettings } from '../proxy/config.js';
 /** `resil run --dry-run`: what would run, as text and as JSON. Sends nothing. */
 export function describePlan(campaign: Campaign, scenarios: readonly PreparedScenario[]): { text: string; json: unknown } {
   const lines: string[] = [`campaign ${campaign.file}: ${scenarios.length} scenario(s)`];
-  const providers = Object.entries(campaign.providers).map(([name, p]) => ({ name, listen: p.listen, behind: p.replay ? `replay ${p.replay}${p.upstream ? ` (else ${redactUrl(p.upstream)})` : ''}` : p.upstream ? redactUrl(p.upstream) : 'mock' }));
+  const providers = Object.entries(campaign.providers).map(([name, p]) => ({
+    name,
+    listen: p.listen,
+    behind: p.replay
+      ? `replay ${p.replay}${p.upstream ? ` (else ${redactUrl(p.upstream)})` : ''}`
+      : p.upstream
+        ? redactUrl(p.upstream)
+        : 'mock',
+  }));
   for (const p of providers) lines.push(`  provider ${p.name}: ${p.listen} → ${p.behind}`);
-  if (campaign.service) lines.push(`  service: ${campaign.service.command}${campaign.service.ready ? ` (ready: ${redactUrl(campaign.service.ready)})` : ''}`);
+  if (campaign.service)
+    lines.push(`  service: ${campaign.service.command}${campaign.service.ready ? ` (ready: ${redactUrl(campaign.service.ready)})` : ''}`);
   const json = scenarios.map((s) => {
     const plan = s.plan;
     const load =
@@ -20,7 +29,8 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
     lines.push(`    ${load}`);
     for (const [name, faults] of s.baseFaults) lines.push(`    faults ${name}: ${describeFaults(faults)}`);
     for (const phase of s.phases) {
-      for (const [name, faults] of phase.providers) lines.push(`    phase at ${formatMs(phase.atMs)} for ${formatMs(phase.forMs)}: ${name} ${describeFaults(faults)}`);
+      for (const [name, faults] of phase.providers)
+        lines.push(`    phase at ${formatMs(phase.atMs)} for ${formatMs(phase.forMs)}: ${name} ${describeFaults(faults)}`);
     }
     lines.push(`    thresholds: ${plan.thresholds.map((t) => t.source + (t.isDefault ? ' (default)' : '')).join(', ')}`);
     return {
@@ -38,7 +48,7 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
       thresholds: plan.thresholds.map((t) => t.source),
     };
   });
-  return { text: lines.join('\n') + '\n', json: { file: campaign.file, providers, scenarios: json } };
+  return { text: `${lines.join('\n')}\n`, json: { file: campaign.file, providers, scenarios: json } };
 }
 
 function describeFaults(faults: FaultSettings): string {

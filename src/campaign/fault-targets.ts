@@ -23,7 +23,10 @@ export interface FaultTargets {
 }
 
 /** Where a scenario (defaults applied) breaks either rule: the field, from the scenario, and the problem. */
-export function faultTargetProblems(scenario: FaultTargets, declared: readonly string[]): Array<{ field: Array<string | number>; message: string }> {
+export function faultTargetProblems(
+  scenario: FaultTargets,
+  declared: readonly string[],
+): Array<{ field: Array<string | number>; message: string }> {
   const problems: Array<{ field: Array<string | number>; message: string }> = [];
   const check = (field: Array<string | number>, message: string | undefined) => {
     if (message !== undefined) problems.push({ field, message });

@@ -65,7 +65,6 @@ function safeStringify(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Positions and problems
 
-
 class Context implements CheckContext {
   private readonly problems: Array<{ offset: number; order: number; text: string }> = [];
   private readonly reported = new Set<string>();

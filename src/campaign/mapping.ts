@@ -6,7 +6,15 @@ import { FAULT_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
 import { optionsFromCampaign } from '../util/option-table.js';
 import type { Raw } from './check-context.js';
 import { mergeDefaults } from './defaults.js';
-import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, CampaignService, PhaseFaults, ProviderFaults } from './schema.js';
+import type {
+  Campaign,
+  CampaignPhase,
+  CampaignProvider,
+  CampaignScenario,
+  CampaignService,
+  PhaseFaults,
+  ProviderFaults,
+} from './schema.js';
 
 export function buildCampaign(file: string, root: Raw): Campaign {
   const providers: Record<string, CampaignProvider> = {};

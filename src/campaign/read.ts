@@ -50,7 +50,11 @@ function locateSyntaxErrors(
   const used = new Set<Opener>();
   return errors.map((error) => {
     const offset = error.pos[0];
-    const wanted = /^Flow sequence/.test(error.message) ? '[' : /^Flow map/.test(error.message) ? '{' : /^Missing closing (["'])/.exec(error.message)?.[1];
+    const wanted = /^Flow sequence/.test(error.message)
+      ? '['
+      : /^Flow map/.test(error.message)
+        ? '{'
+        : /^Missing closing (["'])/.exec(error.message)?.[1];
     const opener = wanted === undefined ? undefined : openers.filter((o) => o.char === wanted && o.offset <= offset && !used.has(o)).pop();
     if (!opener) return { offset, message: error.message };
     used.add(opener);
@@ -69,7 +73,11 @@ function unclosedOpeners(text: string): Opener[] {
     }
     if (token === null || typeof token !== 'object') return;
     const t = token as { type?: string; offset?: number; source?: string; start?: { source?: string }; end?: Array<{ type: string }> };
-    if (t.type === 'flow-collection' && t.start?.source && !(t.end ?? []).some((e) => e.type === 'flow-seq-end' || e.type === 'flow-map-end')) {
+    if (
+      t.type === 'flow-collection' &&
+      t.start?.source &&
+      !(t.end ?? []).some((e) => e.type === 'flow-seq-end' || e.type === 'flow-map-end')
+    ) {
       found.push({ offset: t.offset ?? 0, char: t.start.source });
     }
     if ((t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && t.source !== undefined) {

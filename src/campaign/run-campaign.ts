@@ -53,9 +53,11 @@ export function prepareCampaign(campaign: Campaign, only?: string, shard?: { ind
 
 function prepareAll(campaign: Campaign, only?: string, shard?: { index: number; count: number }): PreparedScenario[] {
   const names = campaign.scenarios.map((s) => s.name);
-  if (only !== undefined && !names.includes(only)) throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
+  if (only !== undefined && !names.includes(only))
+    throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
   const problems = new ProblemList();
-  for (const [name, provider] of Object.entries(campaign.providers ?? {})) problems.attempt(() => checkProxyOptions(providerOptions(name, provider)));
+  for (const [name, provider] of Object.entries(campaign.providers ?? {}))
+    problems.attempt(() => checkProxyOptions(providerOptions(name, provider)));
   const prepared: PreparedScenario[] = [];
   for (const scenario of campaign.scenarios) {
     if (only !== undefined && scenario.name !== only) continue;

@@ -64,10 +64,15 @@ export function reportSchemaError(ctx: CheckContext, error: ErrorObject, data: u
     }
     case 'type': {
       if (error.parentSchema?.pattern === DURATION_PATTERN && typeof error.data === 'number') {
-        ctx.add(path, `expected a duration such as '10s' or '500ms', got ${describe(ctx, path, error.data)} (a plain number is not a duration: add a unit)`);
+        ctx.add(
+          path,
+          `expected a duration such as '10s' or '500ms', got ${describe(ctx, path, error.data)} (a plain number is not a duration: add a unit)`,
+        );
         return;
       }
-      const expected = String(params.type).split(',').map((t) => TYPE_NAMES[t] ?? t);
+      const expected = String(params.type)
+        .split(',')
+        .map((t) => TYPE_NAMES[t] ?? t);
       ctx.add(path, `expected ${expected.join(' or ')}, got ${describe(ctx, path, error.data)}`);
       return;
     }

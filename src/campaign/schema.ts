@@ -43,7 +43,8 @@ export interface CampaignPhase {
 export type CampaignMock = MockSettings;
 
 /** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`); its fields are ProxyOptions' (PROVIDER_OPTIONS). */
-export interface CampaignProvider extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact'> {
+export interface CampaignProvider
+  extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact'> {
   /** As --listen takes it: HOST:PORT, :PORT or PORT (a number in YAML: 9101). */
   listen: string;
   mock?: CampaignMock;
@@ -98,7 +99,11 @@ export interface Campaign {
 const { 'fault-window': _window, ...phaseFaultFields } = schemaProperties(FAULT_OPTIONS);
 
 const scenarioFields = {
-  type: { description: 'load: drive load only; chaos: drive load while the providers inject faults.', enum: ['load', 'chaos'], default: 'load' },
+  type: {
+    description: 'load: drive load only; chaos: drive load while the providers inject faults.',
+    enum: ['load', 'chaos'],
+    default: 'load',
+  },
   ...schemaProperties(LOAD_OPTIONS),
   ...schemaProperties(POLICY_OPTIONS),
   faults: {
@@ -119,7 +124,8 @@ export const CAMPAIGN_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://resil.dev/schema/resil.schema.json',
   title: 'resil campaign',
-  description: 'A resil campaign (resil run [FILE], default resil.yaml): chaos proxies, the service under test and the scenarios to run against it.',
+  description:
+    'A resil campaign (resil run [FILE], default resil.yaml): chaos proxies, the service under test and the scenarios to run against it.',
   type: 'object',
   additionalProperties: false,
   required: ['scenarios'],

@@ -32,7 +32,12 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
-    tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+    tail.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
     tail.splice(0, Math.max(0, tail.length - 5));
   };
   child.stdout!.on('data', keep);
@@ -45,13 +50,17 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   const deadline = performance.now() + settings.readyTimeoutMs;
   while (performance.now() < deadline) {
     if (exited !== undefined) {
-      throw new CouldNotRunError(`service '${settings.command}' exited (${exited}) before it was ready${tail.length ? `: ${tail.join(' | ')}` : ''}`);
+      throw new CouldNotRunError(
+        `service '${settings.command}' exited (${exited}) before it was ready${tail.length ? `: ${tail.join(' | ')}` : ''}`,
+      );
     }
     if (await answers(settings.ready)) return service;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   await service.stop();
-  throw new CouldNotRunError(`service '${settings.command}' was not ready at ${settings.ready} within ${settings.readyTimeoutMs}ms${tail.length ? `: ${tail.join(' | ')}` : ''}`);
+  throw new CouldNotRunError(
+    `service '${settings.command}' was not ready at ${settings.ready} within ${settings.readyTimeoutMs}ms${tail.length ? `: ${tail.join(' | ')}` : ''}`,
+  );
 }
 
 async function answers(url: string): Promise<boolean> {

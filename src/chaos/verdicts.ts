@@ -50,10 +50,14 @@ export function noCallNote(
   const { clientIsSubject } = run;
   if (entries.length === 0) return 'no chaos proxy took part in this run: declare a provider and give the scenario its faults';
   if (run.requests === 0) return 'no request was sent, so no dependency call could be made';
-  if (!clientIsSubject && run.refused === run.requests) return 'no dependency call reached the chaos proxy because no request reached the service: every connection to it was refused';
+  if (!clientIsSubject && run.refused === run.requests)
+    return 'no dependency call reached the chaos proxy because no request reached the service: every connection to it was refused';
   const wasDown = entries.some(([, stats]) => (stats.injected.down ?? 0) > 0);
-  const downHint = wasDown ? "; a proxy that is down (fault 'down') sees no call, so give the outage a fault window and let calls before or after it show" : '';
-  if (clientIsSubject) return `no call reached the chaos proxy at ${entries.map(([, s]) => address(s.listen)).join(', ')}: nothing was tested${downHint}`;
+  const downHint = wasDown
+    ? "; a proxy that is down (fault 'down') sees no call, so give the outage a fault window and let calls before or after it show"
+    : '';
+  if (clientIsSubject)
+    return `no call reached the chaos proxy at ${entries.map(([, s]) => address(s.listen)).join(', ')}: nothing was tested${downHint}`;
   if (entries.length === 1) {
     const [, stats] = entries[0]!;
     return `no dependency call reached the chaos proxy at ${address(stats.listen)}: point the service's dependency URL at ${stats.listen}${downHint}`;
@@ -88,7 +92,9 @@ export function chaosWarnings(
     const eligible = stats.eligible ?? 0;
     const considered = stats.considered ?? 0;
     if (eligible > 0 && considered === 0) {
-      warnings.push(`${who}: none of the ${count(eligible)} calls in a fault window matched the targeting (match-method, match-path, match-header), so no fault was injected`);
+      warnings.push(
+        `${who}: none of the ${count(eligible)} calls in a fault window matched the targeting (match-method, match-path, match-header), so no fault was injected`,
+      );
     } else if (considered >= LOW_RATE_MIN_CALLS && tooFewFaults(injectedCalls(stats), stats.expected ?? 0)) {
       warnings.push(
         `${who}: ${count(injectedCalls(stats))} faults injected into ${count(considered)} calls, fewer than half the ${count(stats.expected)} the failure rate asks for`,
@@ -96,7 +102,8 @@ export function chaosWarnings(
     }
   }
   for (const window of windows) {
-    if (window.startMs >= durationMs) warnings.push(`fault window ${window.source} starts after the run ended (${formatMs(durationMs)}): nothing was injected in it`);
+    if (window.startMs >= durationMs)
+      warnings.push(`fault window ${window.source} starts after the run ended (${formatMs(durationMs)}): nothing was injected in it`);
   }
   return warnings;
 }

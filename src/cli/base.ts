@@ -45,7 +45,10 @@ export abstract class BaseCommand extends Command {
     }
     if (isParseError(error)) {
       const unknown = (error as { flags?: unknown }).flags;
-      const message = Array.isArray(unknown) && /^Nonexistent flag/.test(error.message) ? unknownFlagsMessage(unknown as string[], flagShapes(this.ctor)) : oneLine(error.message);
+      const message =
+        Array.isArray(unknown) && /^Nonexistent flag/.test(error.message)
+          ? unknownFlagsMessage(unknown as string[], flagShapes(this.ctor))
+          : oneLine(error.message);
       process.stderr.write(`resil: ${scrubSecrets(withEnv(message), secrets)}\n`);
       this.exit(ExitCode.usage);
     }
@@ -57,7 +60,11 @@ export abstract class BaseCommand extends Command {
 type Output = Record<string, unknown>;
 
 /** Every flag a command takes, with --json when the command has it. */
-function flagShapes(input: { flags?: Interfaces.FlagInput; baseFlags?: Interfaces.FlagInput; enableJsonFlag?: boolean }): Record<string, FlagShape> {
+function flagShapes(input: {
+  flags?: Interfaces.FlagInput;
+  baseFlags?: Interfaces.FlagInput;
+  enableJsonFlag?: boolean;
+}): Record<string, FlagShape> {
   const shapes: Record<string, FlagShape> = { ...input.baseFlags, ...input.flags };
   if (input.enableJsonFlag) shapes.json = { type: 'boolean' };
   return shapes;

@@ -40,7 +40,11 @@ const NOT_FROM_ENV = new Set(['help', 'version']);
  * command line does not give, and a record of them. The tokens go before the user's arguments, in
  * `--name=value` form, so the parser checks them exactly as if typed.
  */
-export function flagsFromEnvironment(flags: Readonly<Record<string, FlagShape>>, argv: readonly string[], env: NodeJS.ProcessEnv): { argv: string[]; used: EnvFlag[] } {
+export function flagsFromEnvironment(
+  flags: Readonly<Record<string, FlagShape>>,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { argv: string[]; used: EnvFlag[] } {
   const given = flagsOnCommandLine(flags, argv);
   const tokens: string[] = [];
   const used: EnvFlag[] = [];
@@ -50,7 +54,8 @@ export function flagsFromEnvironment(flags: Readonly<Record<string, FlagShape>>,
     if (NOT_FROM_ENV.has(name) || given.has(name) || raw === undefined || raw.trim() === '') continue;
     if (flag.type === 'boolean') {
       const word = raw.trim().toLowerCase();
-      if (!TRUE.has(word) && !FALSE.has(word)) throw new UsageError(`${variable}='${raw}': expected true or false (or 1/0, yes/no, on/off)`);
+      if (!TRUE.has(word) && !FALSE.has(word))
+        throw new UsageError(`${variable}='${raw}': expected true or false (or 1/0, yes/no, on/off)`);
       // false is every boolean flag's default; only a negatable flag needs saying so.
       if (TRUE.has(word)) tokens.push(`--${name}`);
       else if (flag.allowNo) tokens.push(`--no-${name}`);
@@ -58,7 +63,12 @@ export function flagsFromEnvironment(flags: Readonly<Record<string, FlagShape>>,
       used.push({ flag: name, variable, values: [raw.trim()] });
       continue;
     }
-    const values = flag.multiple ? raw.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '') : [raw];
+    const values = flag.multiple
+      ? raw
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter((line) => line !== '')
+      : [raw];
     for (const value of values) tokens.push(`--${name}=${value}`);
     used.push({ flag: name, variable, values });
   }
@@ -109,12 +119,59 @@ function flagsOnCommandLine(flags: Readonly<Record<string, FlagShape>>, argv: re
  * say only that it was set and how long it is. A new flag stays hidden until added here.
  */
 const PLAIN_FLAGS = new Set([
-  'admin-port', 'backoff', 'baseline', 'body-file', 'breaker', 'concurrency', 'dry-run', 'duration', 'expect-status', 'failover',
-  'failure-rate', 'fault-window', 'faults', 'file', 'force', 'grace', 'insecure', 'json', 'listen', 'match-method', 'max-body',
-  'max-connections', 'max-regression', 'merge', 'method', 'metrics', 'metrics-port', 'min-change', 'mock', 'mock-file',
-  'mock-latency', 'mock-status', 'naive', 'out', 'quick', 'rate', 'record', 'redact', 'replay', 'replay-ignore', 'replay-timing',
-  'requests', 'retries', 'retry-after', 'retry-on', 'scenario', 'seed', 'shard', 'tally-every', 'threshold', 'timeout',
-  'workers', 'workflow',
+  'admin-port',
+  'backoff',
+  'baseline',
+  'body-file',
+  'breaker',
+  'concurrency',
+  'dry-run',
+  'duration',
+  'expect-status',
+  'failover',
+  'failure-rate',
+  'fault-window',
+  'faults',
+  'file',
+  'force',
+  'grace',
+  'insecure',
+  'json',
+  'listen',
+  'match-method',
+  'max-body',
+  'max-connections',
+  'max-regression',
+  'merge',
+  'method',
+  'metrics',
+  'metrics-port',
+  'min-change',
+  'mock',
+  'mock-file',
+  'mock-latency',
+  'mock-status',
+  'naive',
+  'out',
+  'quick',
+  'rate',
+  'record',
+  'redact',
+  'replay',
+  'replay-ignore',
+  'replay-timing',
+  'requests',
+  'retries',
+  'retry-after',
+  'retry-on',
+  'scenario',
+  'seed',
+  'shard',
+  'tally-every',
+  'threshold',
+  'timeout',
+  'workers',
+  'workflow',
 ]);
 /** Flags whose values are URLs: shown without credentials or token-like query values. */
 const URL_FLAGS = new Set(['upstream']);

@@ -35,7 +35,7 @@ export async function executeCampaign(
       onScenarioDone: (result) => {
         markFromEnvironment(result.document, settings.fromEnvironment);
         progress?.clear();
-        if (!json) process.stdout.write(renderSummary(result.document, { color }) + '\n');
+        if (!json) process.stdout.write(`${renderSummary(result.document, { color })}\n`);
       },
     }).finally(() => live?.close()),
   );
@@ -55,7 +55,10 @@ export function campaignExitCode(scenarios: readonly ScenarioResult[], signal?: 
 }
 
 export function verdictTable(scenarios: readonly ScenarioResult[], planned: number): string {
-  const table = new Table({ head: ['scenario', 'requests', 'success', 'p99', 'thresholds', 'verdict'], style: { head: [], border: [], compact: true } });
+  const table = new Table({
+    head: ['scenario', 'requests', 'success', 'p99', 'thresholds', 'verdict'],
+    style: { head: [], border: [], compact: true },
+  });
   for (const { name, document } of scenarios) {
     const passed = document.thresholds.filter((t) => t.ok).length;
     const ok = !document.interrupted && passed === document.thresholds.length;

@@ -25,7 +25,10 @@ export function reportToGitHub(scenarios: readonly ScenarioResult[]): void {
 }
 
 /** --metrics-port: a live Prometheus endpoint on loopback for the length of the run. */
-export async function startLiveMetrics(port: number | undefined, scenario: string): Promise<{ board: LiveBoard; close(): Promise<void> } | undefined> {
+export async function startLiveMetrics(
+  port: number | undefined,
+  scenario: string,
+): Promise<{ board: LiveBoard; close(): Promise<void> } | undefined> {
   if (port === undefined) return undefined;
   const board = new LiveBoard();
   board.scenario = scenario;
@@ -59,12 +62,15 @@ export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocumen
   const progress = settings.json ? undefined : createProgressLine(process.stderr);
   const live = await startLiveMetrics(settings.metricsPort, settings.command);
   const { value: document, signal } = await withInterrupts((abort) =>
-    run({ signal: abort, command: settings.command, ...(progress ? { onProgress: progress.update } : {}), ...(live ? { live: live.board } : {}) }).finally(
-      () => {
-        progress?.clear();
-        return live?.close();
-      },
-    ),
+    run({
+      signal: abort,
+      command: settings.command,
+      ...(progress ? { onProgress: progress.update } : {}),
+      ...(live ? { live: live.board } : {}),
+    }).finally(() => {
+      progress?.clear();
+      return live?.close();
+    }),
   );
 
   markFromEnvironment(document, settings.fromEnvironment);
@@ -74,7 +80,9 @@ export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocumen
   if (!settings.json) process.stdout.write(renderSummary(document, { color: wantsColor(process.stdout) }));
   const code = exitCodeFor(document, signal);
   if (code === ExitCode.couldNotRun && neverConnected(document)) {
-    process.stderr.write(`resil: could not run: no connection to ${document.target} could be made (${document.requests.total} attempts refused)\n`);
+    process.stderr.write(
+      `resil: could not run: no connection to ${document.target} could be made (${document.requests.total} attempts refused)\n`,
+    );
   }
   process.exitCode = code;
   return document;
@@ -90,7 +98,9 @@ export function markFromEnvironment(document: ResultDocument, fromEnvironment: R
  * in-flight requests get the grace period, the partial result is still reported). A second signal
  * leaves at once.
  */
-export async function withInterrupts<T>(work: (abort: AbortSignal) => Promise<T>): Promise<{ value: T; signal: 'SIGINT' | 'SIGTERM' | undefined }> {
+export async function withInterrupts<T>(
+  work: (abort: AbortSignal) => Promise<T>,
+): Promise<{ value: T; signal: 'SIGINT' | 'SIGTERM' | undefined }> {
   const controller = new AbortController();
   let signal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {

@@ -8,7 +8,10 @@ import { schemaComment, starterCampaign, starterWorkflow } from '../campaign/sta
 
 export default class Init extends BaseCommand {
   static override summary = 'Write a starter resil.yaml for a URL and a GitHub Actions workflow that runs it through the resil action.';
-  static override examples = ['<%= config.bin %> init http://localhost:3000/health', '<%= config.bin %> init http://localhost:3000/health --force'];
+  static override examples = [
+    '<%= config.bin %> init http://localhost:3000/health',
+    '<%= config.bin %> init http://localhost:3000/health --force',
+  ];
   static override args = { url: Args.string({ description: 'The service endpoint to test.', required: true }) };
   static override flags = {
     force: Flags.boolean({ summary: 'Overwrite files that exist.', default: false }),
@@ -22,13 +25,15 @@ export default class Init extends BaseCommand {
     const campaignFile = resolve(flags.file);
     const root = repositoryRoot(resolve(flags.workflow));
     const campaign = relative(root, campaignFile);
-    if (campaign.startsWith('..') || isAbsolute(campaign)) throw new UsageError(`--file '${flags.file}': the campaign must lie inside the repository the workflow runs in (${root})`);
+    if (campaign.startsWith('..') || isAbsolute(campaign))
+      throw new UsageError(`--file '${flags.file}': the campaign must lie inside the repository the workflow runs in (${root})`);
     const files: Array<[string, string]> = [
       [flags.file, starterCampaign(url, schemaComment(campaignFile, root))],
       [flags.workflow, starterWorkflow(campaign.split(sep).join('/'))],
     ];
     const existing = files.filter(([path]) => existsSync(path)).map(([path]) => path);
-    if (existing.length > 0 && !flags.force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
+    if (existing.length > 0 && !flags.force)
+      throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; use --force to overwrite`);
     for (const [path, text] of files) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);

@@ -14,7 +14,7 @@ export default class Load extends BaseCommand {
   static override examples = [
     '<%= config.bin %> load http://127.0.0.1:8080/health -c 50 -d 30s',
     "<%= config.bin %> load http://127.0.0.1:8080/api -r 200 -d 1m -t 'p99<300ms' -t 'success_rate>=0.99'",
-    "<%= config.bin %> load http://127.0.0.1:8080/orders -m POST -H 'content-type: application/json' --body '{\"id\":\"{{uuid}}\"}' --out result.json",
+    '<%= config.bin %> load http://127.0.0.1:8080/orders -m POST -H \'content-type: application/json\' --body \'{"id":"{{uuid}}"}\' --out result.json',
   ];
   static override enableJsonFlag = true;
   static override args = {

@@ -26,7 +26,10 @@ export default class Proxy extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Proxy);
     const proxy = await startChaosProxy(proxyOptionsFromFlags(flags));
-    const admin = flags['admin-port'] === undefined ? undefined : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
+    const admin =
+      flags['admin-port'] === undefined
+        ? undefined
+        : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
     process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
     if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
     if (this.fromEnvironment.length > 0) process.stdout.write(`from environment: ${envSummary(this.shownEnvironment())}\n`);

@@ -27,9 +27,14 @@ export default class Report extends BaseCommand {
   static override flags = {
     merge: Flags.boolean({ summary: 'Merge the shards of one run into its whole result.', default: false }),
     baseline: Flags.string({ summary: 'An earlier result to compare with.' }),
-    'max-regression': Flags.string({ summary: "Allowed relative worsening of latency and rps: '10%' (the default) or 'p99=5%' (repeatable).", multiple: true, multipleNonGreedy: true }),
+    'max-regression': Flags.string({
+      summary: "Allowed relative worsening of latency and rps: '10%' (the default) or 'p99=5%' (repeatable).",
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     'min-change': Flags.string({
-      summary: "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' (points, the default) (repeatable).",
+      summary:
+        "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' (points, the default) (repeatable).",
       multiple: true,
       multipleNonGreedy: true,
     }),
@@ -47,7 +52,11 @@ export default class Report extends BaseCommand {
     if (files.length === 0) throw new UsageError('give at least one result file');
     const out = flags.out ?? [];
     checkOutputPaths(out);
-    const compare = parseCompareSettings({ maxRegression: flags['max-regression'] ?? [], minChange: flags['min-change'] ?? [], metrics: flags.metrics ?? [] });
+    const compare = parseCompareSettings({
+      maxRegression: flags['max-regression'] ?? [],
+      minChange: flags['min-change'] ?? [],
+      metrics: flags.metrics ?? [],
+    });
     const loaded = files.map(readResultFile);
     const baseline = flags.baseline === undefined ? undefined : readResultFile(flags.baseline);
 
@@ -55,7 +64,8 @@ export default class Report extends BaseCommand {
     if (flags.merge) {
       const names = loaded[0]!.map((s) => s.name);
       for (const [i, file] of loaded.entries()) {
-        if (file.map((s) => s.name).join('\n') !== names.join('\n')) throw new UsageError(`--merge: ${files[i]} has other scenarios than ${files[0]}`);
+        if (file.map((s) => s.name).join('\n') !== names.join('\n'))
+          throw new UsageError(`--merge: ${files[i]} has other scenarios than ${files[0]}`);
       }
       scenarios = names.map((name, i) => ({ name, document: mergeResults(loaded.map((file) => file[i]!.document)) }));
     } else {
@@ -70,7 +80,7 @@ export default class Report extends BaseCommand {
       const color = wantsColor(process.stdout);
       for (const [i, { name, document }] of scenarios.entries()) {
         if (campaign) process.stdout.write(`── scenario ${i + 1}/${scenarios.length}: ${name}\n`);
-        process.stdout.write(renderSummary(document, { color }) + '\n');
+        process.stdout.write(`${renderSummary(document, { color })}\n`);
       }
       if (campaign) process.stdout.write(verdictTable(scenarios, scenarios.length));
     }

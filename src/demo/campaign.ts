@@ -4,10 +4,14 @@ import type { Campaign } from '../campaign/schema.js';
 /** Free ports on 127.0.0.1 for the demo's providers (asked of the kernel, then released). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer();
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -51,7 +55,10 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
         expectJson: ['result'],
         seed: 2026,
         phases: [
-          { ...phase(t.faultsA), providers: { a: { failureRate: 0.3, faults: 'status:503=5,status:429=2,timeout=2,reset=1', retryAfter: 1 } } },
+          {
+            ...phase(t.faultsA),
+            providers: { a: { failureRate: 0.3, faults: 'status:503=5,status:429=2,timeout=2,reset=1', retryAfter: 1 } },
+          },
           { ...phase(t.downA), providers: { a: { faults: 'down' } } },
           { ...phase(t.downBoth), providers: { a: { faults: 'down' }, b: { faults: 'down' } } },
         ],

@@ -301,9 +301,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       request.resume();
       return send(response, 405, { error: 'method not allowed', provider: null });
     }
-    void readPrompt(request, response).then(async (prompt) => {
-      if (prompt !== undefined) await complete(prompt, response);
-    }).catch((error: unknown) => send(response, 500, { error: describe(error), provider: null }));
+    void readPrompt(request, response)
+      .then(async (prompt) => {
+        if (prompt !== undefined) await complete(prompt, response);
+      })
+      .catch((error: unknown) => send(response, 500, { error: describe(error), provider: null }));
   });
   server.keepAliveTimeout = 30_000;
 

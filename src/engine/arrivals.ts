@@ -30,7 +30,8 @@ export function stagedArrivals(stages: readonly Stage[]): ArrivalSchedule {
   if (stages.length === 0) throw new UsageError('stages: give at least one {duration, rate}');
   const steps = stages.map((stage, i) => {
     const durationMs = typeof stage.duration === 'number' ? stage.duration : tryParseDuration(stage.duration);
-    if (durationMs === undefined || !(durationMs > 0)) throw new UsageError(`stages[${i}].duration: '${stage.duration}' is not a duration above zero`);
+    if (durationMs === undefined || !(durationMs > 0))
+      throw new UsageError(`stages[${i}].duration: '${stage.duration}' is not a duration above zero`);
     if (!(Number.isFinite(stage.rate) && stage.rate >= 0)) throw new UsageError(`stages[${i}].rate: '${stage.rate}' must be a number >= 0`);
     return { durationMs, rate: stage.rate, requests: Math.floor((durationMs * stage.rate) / 1000) };
   });

@@ -34,7 +34,10 @@ export function parseExpectStatus(text: string | undefined): Uint8Array {
     } else if (/^\d{3}$/.test(item) && Number(item) >= 100 && Number(item) <= 599) {
       allowed[Number(item)] = 1;
     } else {
-      throw new OptionError(LOAD_OPTIONS, { field: 'expectStatus', message: `'${raw.trim()}' is not a status code (100-599) or a class like 2xx` });
+      throw new OptionError(LOAD_OPTIONS, {
+        field: 'expectStatus',
+        message: `'${raw.trim()}' is not a status code (100-599) or a class like 2xx`,
+      });
     }
   }
   return allowed;
@@ -44,7 +47,8 @@ export function parseExpectStatus(text: string | undefined): Uint8Array {
 export function parseJsonCheck(source: string): JsonCheck {
   const eq = source.indexOf('=');
   const pathText = (eq === -1 ? source : source.slice(0, eq)).trim();
-  if (pathText === '') throw new OptionError(LOAD_OPTIONS, { field: 'expectJson', value: source, message: "missing path (e.g. 'result' or 'data.id=42')" });
+  if (pathText === '')
+    throw new OptionError(LOAD_OPTIONS, { field: 'expectJson', value: source, message: "missing path (e.g. 'result' or 'data.id=42')" });
   const path: Array<string | number> = [];
   for (const segment of pathText.replace(/^\$\.?/, '').split('.')) {
     const match = /^([^[\]]*)((?:\[\d+\])*)$/.exec(segment);
@@ -102,7 +106,7 @@ function lookup(document: unknown, path: ReadonlyArray<string | number>): { exis
   for (const key of path) {
     if (node === null || typeof node !== 'object') return { exists: false };
     const container = node as Record<string | number, unknown>;
-    if (!Object.prototype.hasOwnProperty.call(container, key)) return { exists: false };
+    if (!Object.hasOwn(container, key)) return { exists: false };
     node = container[key];
   }
   return { exists: true, value: node };

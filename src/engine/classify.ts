@@ -10,7 +10,13 @@ export class RequestCancelledError extends Error {
   readonly code = 'RESIL_REQUEST_CANCELLED';
 }
 
-const TIMEOUT_CODES = new Set(['RESIL_REQUEST_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'RESIL_REQUEST_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 // 'refused' means no connection could be made at all: refused, unreachable, or a name that does not resolve.
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
@@ -38,7 +44,8 @@ export function classifyError(error: unknown, afterHeaders: boolean): ErrorClass
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_')) return 'tls';
   if (afterHeaders && CUT_SHORT_CODES.has(code)) return 'body';
   // undici 7's parser errors carry no code: a body cut short at a close shows as "Invalid EOF state".
-  if (afterHeaders && (error as Error | null)?.name === 'HTTPParserError' && /Invalid EOF state/.test((error as Error).message)) return 'body';
+  if (afterHeaders && (error as Error | null)?.name === 'HTTPParserError' && /Invalid EOF state/.test((error as Error).message))
+    return 'body';
   if (RESET_CODES.has(code)) return 'reset';
   if (code === 'UND_ERR_SOCKET') return socketCause(error) === 'ECONNRESET' ? 'reset' : 'closed';
   return 'other';

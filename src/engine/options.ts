@@ -85,7 +85,8 @@ export function parseRequestRate(text: string): number {
 /** '2/4' → shard index 1 of 4. */
 export function parseShard(text: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new UsageError(`--shard '${text}': expected I/N with 1 <= I <= N, e.g. 2/4`);
+  if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2]))
+    throw new UsageError(`--shard '${text}': expected I/N with 1 <= I <= N, e.g. 2/4`);
   return { index: Number(match[1]) - 1, count: Number(match[2]) };
 }
 
@@ -97,7 +98,8 @@ export function parseShard(text: string): { index: number; count: number } {
 export const SEED_OPTION = {
   flag: 'seed',
   type: 'integer',
-  summary: 'Seed of the random choices: {{uuid}} and {{randomInt}} in requests, and the fault decisions (printed, so a run can be repeated).',
+  summary:
+    'Seed of the random choices: {{uuid}} and {{randomInt}} in requests, and the fault decisions (printed, so a run can be repeated).',
   campaign: 'seed',
   schema: { description: 'Seed for {{uuid}} and {{randomInt}}, so a run can be repeated.', type: 'integer', minimum: 0 },
 } as const satisfies OptionSpec;
@@ -106,7 +108,11 @@ export const SEED_OPTION = {
 export const LOAD_OPTIONS = {
   url: {
     campaign: 'url',
-    schema: { description: 'Target URL (http or https); {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request.', type: 'string', pattern: HTTP_URL_PATTERN },
+    schema: {
+      description: 'Target URL (http or https); {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request.',
+      type: 'string',
+      pattern: HTTP_URL_PATTERN,
+    },
   },
   concurrency: {
     flag: 'concurrency',
@@ -114,7 +120,11 @@ export const LOAD_OPTIONS = {
     type: 'integer',
     summary: `Connections (closed model: each loops request → response; open model: opened at the start). Default ${LOAD_DEFAULTS.concurrency}, or --max-connections if lower.`,
     campaign: 'concurrency',
-    schema: { description: 'Connections (closed model: each loops request → response; open model: opened at the start).', type: 'integer', minimum: 1 },
+    schema: {
+      description: 'Connections (closed model: each loops request → response; open model: opened at the start).',
+      type: 'integer',
+      minimum: 1,
+    },
   },
   maxConnections: {
     flag: 'max-connections',
@@ -141,13 +151,17 @@ export const LOAD_OPTIONS = {
     type: 'string',
     summary: `Stop sending after this long: 500ms, 10s, 2m (default ${LOAD_DEFAULTS.duration} when -n is not given).`,
     campaign: 'duration',
-    schema: { description: "Stop sending after this long: '500ms', '10s', '2m'. Open model: due requests never sent by then are dropped.", $ref: DURATION_REF },
+    schema: {
+      description: "Stop sending after this long: '500ms', '10s', '2m'. Open model: due requests never sent by then are dropped.",
+      $ref: DURATION_REF,
+    },
   },
   rate: {
     flag: 'rate',
     char: 'r',
     type: 'string',
-    summary: 'Open model: requests per second on a fixed schedule (latency from the scheduled time; due requests never sent by -d are dropped).',
+    summary:
+      'Open model: requests per second on a fixed schedule (latency from the scheduled time; due requests never sent by -d are dropped).',
     fromFlag: parseRequestRate,
     campaign: 'rate',
     schema: { description: 'Open model: requests per second on a fixed schedule.', type: 'number', exclusiveMinimum: 0 },
@@ -190,7 +204,10 @@ export const LOAD_OPTIONS = {
     type: 'string',
     summary: 'Request body; {{i}}, {{uuid}} and {{randomInt a b}} are filled in per request.',
     campaign: 'body',
-    schema: { description: 'Request body; {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request. Excludes body-file.', type: 'string' },
+    schema: {
+      description: 'Request body; {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request. Excludes body-file.',
+      type: 'string',
+    },
   },
   bodyFile: {
     flag: 'body-file',
@@ -210,10 +227,14 @@ export const LOAD_OPTIONS = {
   grace: {
     flag: 'grace',
     type: 'string',
-    summary: 'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).',
+    summary:
+      'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).',
     default: '2s',
     campaign: 'grace',
-    schema: { description: 'How long in-flight requests may finish once sending stops (default 2s); those still unanswered count as failed.', $ref: DURATION_REF },
+    schema: {
+      description: 'How long in-flight requests may finish once sending stops (default 2s); those still unanswered count as failed.',
+      $ref: DURATION_REF,
+    },
   },
   expectStatus: {
     flag: 'expect-status',
@@ -242,7 +263,8 @@ export const LOAD_OPTIONS = {
     flag: 'threshold',
     char: 't',
     type: 'strings',
-    summary: "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); judged next to the default success check, which a rule on the success rate replaces.",
+    summary:
+      "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); judged next to the default success check, which a rule on the success rate replaces.",
     campaign: 'thresholds',
     schema: stringOrList("Pass/fail rules: 'success_rate>=0.95', 'p99<300ms', 'recovery<5s', 'amplification<=2'.", { minLength: 1 }),
     fromCampaign: toStringList,

@@ -75,7 +75,9 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
   const open = input.rate !== undefined || input.stages !== undefined;
   // Open model: the default start never exceeds a --max-connections the user set lower.
-  const concurrency = givenConcurrency ?? (open && maxConnections !== undefined ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections) : LOAD_DEFAULTS.concurrency);
+  const concurrency =
+    givenConcurrency ??
+    (open && maxConnections !== undefined ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections) : LOAD_DEFAULTS.concurrency);
   if (maxConnections !== undefined && !open) {
     problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
   } else if (maxConnections !== undefined && maxConnections < concurrency) {
@@ -84,14 +86,17 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   const requests = checkCount(problems, '--requests', input.requests, 1);
   const workers = checkCount(problems, '--workers', input.workers, 1) ?? LOAD_OPTIONS.workers.default;
   const rate = input.rate;
-  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0))
+    problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
   const durationMs = checkDurationOption(problems, '--duration', input.duration, false);
   const timeoutMs = checkDurationOption(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
   const graceMs = checkDurationOption(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
   const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
   const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
   const shard = input.shard ?? { index: 0, count: 1 };
-  if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+  if (
+    !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)
+  ) {
     problems.add(`--shard: ${shard.index + 1}/${shard.count} is not a shard (use I/N with 1 <= I <= N)`);
   } else if (workers * shard.count > concurrency) {
     problems.add(
@@ -100,10 +105,13 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
         : `--concurrency ${concurrency} is less than ${workers * shard.count} (workers × shards): each needs a connection`,
     );
   }
-  if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0)) problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
+  if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0))
+    problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
 
   const checks = problems.attempt(() => buildChecks(input));
-  const userThresholds = (input.thresholds ?? []).map((source) => problems.attempt(() => parseThreshold(source))).filter((t): t is Threshold => t !== undefined);
+  const userThresholds = (input.thresholds ?? [])
+    .map((source) => problems.attempt(() => parseThreshold(source)))
+    .filter((t): t is Threshold => t !== undefined);
   const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
@@ -144,11 +152,15 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
     maxConnections: open ? (maxConnections ?? Math.max(concurrency, LOAD_DEFAULTS.maxConnections)) : concurrency,
     requests,
     // Neither a count nor a duration: run for the default duration, as autocannon and k6 do.
-    durationMs: staged ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0) : (durationMs ?? (requests === undefined ? DEFAULT_DURATION_MS : undefined)),
+    durationMs: staged
+      ? staged.steps.reduce((sum, step) => sum + step.durationMs, 0)
+      : (durationMs ?? (requests === undefined ? DEFAULT_DURATION_MS : undefined)),
     rate,
     arrivals:
       staged ??
-      (rate === undefined ? undefined : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULT_DURATION_MS) * rate) / 1000))),
+      (rate === undefined
+        ? undefined
+        : constantArrivals(rate, requests ?? Math.floor(((durationMs ?? DEFAULT_DURATION_MS) * rate) / 1000))),
     timeoutMs,
     graceMs,
     workers,
@@ -179,7 +191,10 @@ export function checkExclusiveOptions(
   }
   if (options.rate !== undefined && options.requests !== undefined && options.duration !== undefined) {
     const [rate, requests, duration] = [nameOf('rate'), nameOf('requests'), nameOf('duration')];
-    problems.push({ field: 'requests', message: `with ${rate} give ${requests} or ${duration}, not both: the rate fixes one from the other` });
+    problems.push({
+      field: 'requests',
+      message: `with ${rate} give ${requests} or ${duration}, not both: the rate fixes one from the other`,
+    });
   }
   const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
   if (options.stages !== undefined && clashing.length > 0) {
@@ -201,10 +216,11 @@ function compilePathTemplate(text: string): Template {
   let raw = start === -1 ? '/' : text.slice(start);
   const hash = raw.indexOf('#');
   if (hash !== -1) raw = raw.slice(0, hash);
-  if (raw.startsWith('?')) raw = '/' + raw;
+  if (raw.startsWith('?')) raw = `/${raw}`;
   const template = compileTemplate(raw, 'URL');
   const sample = template.constant ? template.text : template.render(0, () => 0.5);
-  if (/[^\x21-\x7e]/.test(sample)) throw new UsageError(`URL: the path '${redactUrlText(sample)}' has spaces or other characters that must be percent-encoded`);
+  if (/[^\x21-\x7e]/.test(sample))
+    throw new UsageError(`URL: the path '${redactUrlText(sample)}' has spaces or other characters that must be percent-encoded`);
   return template;
 }
 
@@ -246,7 +262,12 @@ function checkCount(problems: ProblemList, flag: string, value: number | undefin
   return value;
 }
 
-function checkDurationOption(problems: ProblemList, flag: string, value: number | string | undefined, zeroAllowed: boolean): number | undefined {
+function checkDurationOption(
+  problems: ProblemList,
+  flag: string,
+  value: number | string | undefined,
+  zeroAllowed: boolean,
+): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : tryParseDuration(value);
   if (ms === undefined || !Number.isFinite(ms)) {

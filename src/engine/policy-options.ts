@@ -1,4 +1,11 @@
-import { ConstantBackoff, ExponentialBackoff, fullJitterGenerator, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
+import {
+  ConstantBackoff,
+  ExponentialBackoff,
+  fullJitterGenerator,
+  type IBackoff,
+  type IBackoffFactory,
+  type IRetryBackoffContext,
+} from 'cockatiel';
 import { tryParseDuration } from '../util/duration.js';
 import type { OptionProblem, OptionTable } from '../util/option-table.js';
 
@@ -22,7 +29,11 @@ export const POLICY_OPTIONS = {
     summary: 'Policy mode: retries after the first attempt.',
     default: 3,
     campaign: 'retries',
-    schema: { description: "resil's own client retries a failed request this many times after the first attempt (default 3).", type: 'integer', minimum: 0 },
+    schema: {
+      description: "resil's own client retries a failed request this many times after the first attempt (default 3).",
+      type: 'integer',
+      minimum: 0,
+    },
   },
   backoff: {
     flag: 'backoff',
@@ -30,7 +41,11 @@ export const POLICY_OPTIONS = {
     summary: "Policy mode: 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'.",
     default: 'exp:100ms',
     campaign: 'backoff',
-    schema: { description: "Wait between retries: 'exp:100ms' (exponential, full jitter; the default) or 'fixed:50ms'.", type: 'string', minLength: 1 },
+    schema: {
+      description: "Wait between retries: 'exp:100ms' (exponential, full jitter; the default) or 'fixed:50ms'.",
+      type: 'string',
+      minLength: 1,
+    },
   },
   retryOn: {
     flag: 'retry-on',
@@ -38,7 +53,11 @@ export const POLICY_OPTIONS = {
     summary: "Policy mode: what is retried: '5xx,429,timeout,reset' (Retry-After is honoured).",
     default: '5xx,429,timeout,reset',
     campaign: 'retry-on',
-    schema: { description: "What is retried: '5xx,429,timeout,reset' (the default; also 4xx, a status code, closed, refused, body).", type: 'string', minLength: 1 },
+    schema: {
+      description: "What is retried: '5xx,429,timeout,reset' (the default; also 4xx, a status code, closed, refused, body).",
+      type: 'string',
+      minLength: 1,
+    },
   },
   breaker: {
     flag: 'breaker',
@@ -67,7 +86,8 @@ const MAX_BACKOFF_MS = 10_000;
 /** Validates the policy; each problem goes to `report` (field: its key in POLICY_OPTIONS), for the front end to word. */
 export function buildPolicyPlan(options: PolicyOptions, report: (problem: OptionProblem) => void): PolicyPlan {
   const retries = options.retries ?? POLICY_OPTIONS.retries.default;
-  if (!(Number.isInteger(retries) && retries >= 0)) report({ field: 'retries', message: `'${options.retries}' must be a whole number >= 0` });
+  if (!(Number.isInteger(retries) && retries >= 0))
+    report({ field: 'retries', message: `'${options.retries}' must be a whole number >= 0` });
   const backoffSource = options.backoff ?? POLICY_OPTIONS.backoff.default;
   const base = parseBackoff(backoffSource, report);
   const retryStatus = new Uint8Array(1000);

@@ -1,4 +1,14 @@
-import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, retry, wrap, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  type CircuitBreakerPolicy,
+  type IPolicy,
+} from 'cockatiel';
 import type { ErrorClass } from '../metrics/outcome.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { RequestCancelledError } from './classify.js';
@@ -154,7 +164,10 @@ export class PolicySender implements Sender, ConnectionListener {
     } else if (last instanceof AttemptFailure && last.errorClass === 'body') {
       this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, last.status, false, true);
     } else {
-      this.recorder.recordError(now, last instanceof AttemptFailure ? (last.errorClass as ErrorClass) : last instanceof BrokenCircuitError ? 'breaker' : 'other');
+      this.recorder.recordError(
+        now,
+        last instanceof AttemptFailure ? (last.errorClass as ErrorClass) : last instanceof BrokenCircuitError ? 'breaker' : 'other',
+      );
     }
   }
 

@@ -70,7 +70,12 @@ async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   const ticker = hooks.onProgress
     ? setInterval(() => {
         const { recorder } = executor;
-        hooks.onProgress!({ elapsedMs: performance.now() - startMs, total: recorder.total, failed: recorder.failed, inFlight: executor.inFlight });
+        hooks.onProgress!({
+          elapsedMs: performance.now() - startMs,
+          total: recorder.total,
+          failed: recorder.failed,
+          inFlight: executor.inFlight,
+        });
       }, 1000)
     : undefined;
   try {
@@ -117,7 +122,12 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   // Worker threads report counts twice a second; their histograms arrive only with the result.
   if (hooks.live) {
     hooks.live.engine = () => {
-      const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, dropped: a.dropped + p.dropped, inFlight: a.inFlight + p.inFlight }));
+      const sum = progress.reduce((a, p) => ({
+        total: a.total + p.total,
+        failed: a.failed + p.failed,
+        dropped: a.dropped + p.dropped,
+        inFlight: a.inFlight + p.inFlight,
+      }));
       return { ...sum, ok: sum.total - sum.failed, statusCodes: {}, errors: {}, latency: null, breakers: {} };
     };
   }
@@ -136,7 +146,12 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const ticker = hooks.onProgress
     ? setInterval(() => {
-        const sum = progress.reduce((a, p) => ({ total: a.total + p.total, failed: a.failed + p.failed, dropped: a.dropped + p.dropped, inFlight: a.inFlight + p.inFlight }));
+        const sum = progress.reduce((a, p) => ({
+          total: a.total + p.total,
+          failed: a.failed + p.failed,
+          dropped: a.dropped + p.dropped,
+          inFlight: a.inFlight + p.inFlight,
+        }));
         hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum });
       }, 1000)
     : undefined;

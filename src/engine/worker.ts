@@ -24,7 +24,13 @@ port.on('message', (message: ControlMessage) => {
   stopExecutor = () => executor.stop();
   const ticker = setInterval(() => {
     const { recorder } = executor;
-    port.postMessage({ type: 'progress', total: recorder.total, failed: recorder.failed, dropped: recorder.dropped, inFlight: executor.inFlight } satisfies WorkerMessage);
+    port.postMessage({
+      type: 'progress',
+      total: recorder.total,
+      failed: recorder.failed,
+      dropped: recorder.dropped,
+      inFlight: executor.inFlight,
+    } satisfies WorkerMessage);
   }, 500);
   // Wait for the common start time, then run.
   setTimeout(
@@ -33,7 +39,11 @@ port.on('message', (message: ControlMessage) => {
       void executor.run().then(() => {
         clearInterval(ticker);
         alarm?.stop();
-        port.postMessage({ type: 'done', snapshot: executor.snapshot(), endedEpochMs: performance.timeOrigin + executor.endedMs } satisfies WorkerMessage);
+        port.postMessage({
+          type: 'done',
+          snapshot: executor.snapshot(),
+          endedEpochMs: performance.timeOrigin + executor.endedMs,
+        } satisfies WorkerMessage);
       });
     },
     Math.max(0, startMs - performance.now()),

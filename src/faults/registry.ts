@@ -13,7 +13,10 @@ import { truncateFault } from './truncate.js';
 
 /** Every fault type by name. */
 export const FAULT_TYPES: ReadonlyMap<string, FaultType> = new Map(
-  [statusFault, latencyFault, timeoutFault, resetFault, closeFault, truncateFault, slowBodyFault, malformedFault, downFault].map((t) => [t.type, t]),
+  [statusFault, latencyFault, timeoutFault, resetFault, closeFault, truncateFault, slowBodyFault, malformedFault, downFault].map((t) => [
+    t.type,
+    t,
+  ]),
 );
 
 /** One entry of a fault mix with its weight. */
@@ -40,7 +43,10 @@ export function parseFaultMix(text: string): WeightedFault[] {
     const typeName = colon === -1 ? spec : spec.slice(0, colon);
     const argument = colon === -1 ? undefined : spec.slice(colon + 1);
     const type = FAULT_TYPES.get(typeName);
-    if (!type) throw new UsageError(`unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`);
+    if (!type)
+      throw new UsageError(
+        `unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`,
+      );
     mix.push({ fault: type.create(argument), weight });
   }
   if (mix.some((entry) => entry.fault.wholeWindow) && mix.length > 1) {

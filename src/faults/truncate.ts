@@ -15,7 +15,9 @@ export const truncateFault: FaultType = {
   create(argument): Fault {
     const events = argument === undefined ? undefined : /^(\d+)events?$/.exec(argument);
     if (argument !== undefined && !events && !/^\d+$/.test(argument)) {
-      throw new UsageError(`fault 'truncate:${argument}': the argument is the number of body bytes kept (0 or more), or of events (truncate:3events)`);
+      throw new UsageError(
+        `fault 'truncate:${argument}': the argument is the number of body bytes kept (0 or more), or of events (truncate:3events)`,
+      );
     }
     const keepEvents = events ? Number(events[1]) : undefined;
     const keepBytes = argument === undefined || events ? undefined : Number(argument);

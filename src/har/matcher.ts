@@ -60,7 +60,12 @@ export class ReplayMatcher {
     let best: { method: string; path: string } | null = null;
     let bestScore: number[] = [];
     for (const candidate of this.recorded) {
-      const score = [candidate.method === upper ? 1 : 0, commonSegments(candidate.path, path), commonPrefix(candidate.path, path), -Math.abs(candidate.path.length - path.length)];
+      const score = [
+        candidate.method === upper ? 1 : 0,
+        commonSegments(candidate.path, path),
+        commonPrefix(candidate.path, path),
+        -Math.abs(candidate.path.length - path.length),
+      ];
       if (best === null || compareScores(score, bestScore) > 0) {
         best = candidate;
         bestScore = score;

@@ -70,21 +70,25 @@ function readEntry(raw: Json, where: string): ReplayEntry | null {
 
   const request = object(entry.request, `${where}.request`);
   const method = string(request.method, `${where}.request.method`);
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) throw new Invalid(`${where}.request.method: ${JSON.stringify(method)} is not an HTTP method`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method))
+    throw new Invalid(`${where}.request.method: ${JSON.stringify(method)} is not an HTTP method`);
   const url = string(request.url, `${where}.request.url`);
   const target = requestTarget(url, `${where}.request.url`);
   let { path, query } = splitPathQuery(target);
   if (path === '') path = '/';
-  if (!target.includes('?') && request.queryString !== undefined) query = queryFromList(request.queryString, `${where}.request.queryString`);
+  if (!target.includes('?') && request.queryString !== undefined)
+    query = queryFromList(request.queryString, `${where}.request.queryString`);
   const requestBody = request.postData === undefined ? Buffer.alloc(0) : postDataBody(request.postData, `${where}.request.postData`);
 
   const response = object(entry.response, `${where}.response`);
   const status = number(response.status, `${where}.response.status`);
   if (foreign && status === 0) return null;
-  if (!Number.isInteger(status) || status < 100 || status > 999) throw new Invalid(`${where}.response.status: ${status} is not an HTTP status`);
+  if (!Number.isInteger(status) || status < 100 || status > 999)
+    throw new Invalid(`${where}.response.status: ${status} is not an HTTP status`);
   const statusText = response.statusText === undefined ? '' : string(response.statusText, `${where}.response.statusText`);
   let responseHeaders = nameValues(response.headers, `${where}.response.headers`);
-  if (foreign) responseHeaders = responseHeaders.filter(([name]) => !name.startsWith(':') && !FOREIGN_DROPPED_HEADERS.has(name.toLowerCase()));
+  if (foreign)
+    responseHeaders = responseHeaders.filter(([name]) => !name.startsWith(':') && !FOREIGN_DROPPED_HEADERS.has(name.toLowerCase()));
   const responseBody = contentBody(response.content, `${where}.response.content`);
 
   let waitMs = 0;
@@ -164,7 +168,8 @@ function decodeText(text: Json, encoding: Json, where: string): Buffer {
   if (encoding === undefined || encoding === null || encoding === '') return Buffer.from(value, 'utf8');
   if (encoding !== 'base64') throw new Invalid(`${where}.encoding: ${JSON.stringify(encoding)} is not supported (only "base64")`);
   const compact = value.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) throw new Invalid(`${where}.text: not valid base64 (encoding is "base64")`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1)
+    throw new Invalid(`${where}.text: not valid base64 (encoding is "base64")`);
   return Buffer.from(compact, 'base64');
 }
 

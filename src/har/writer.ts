@@ -106,7 +106,9 @@ export function toHarEntry(x: RecordedExchange, redact: ReadonlySet<string> = ne
       cookies: [],
       headers: headerList(x.requestHeaders, redact),
       queryString,
-      ...(x.requestBody.length > 0 ? { postData: { mimeType: headerValue(x.requestHeaders, 'content-type') ?? '', ...encodeBody(x.requestBody) } } : {}),
+      ...(x.requestBody.length > 0
+        ? { postData: { mimeType: headerValue(x.requestHeaders, 'content-type') ?? '', ...encodeBody(x.requestBody) } }
+        : {}),
       headersSize: -1,
       bodySize: x.requestBody.length,
     },
@@ -116,7 +118,11 @@ export function toHarEntry(x: RecordedExchange, redact: ReadonlySet<string> = ne
       httpVersion: 'HTTP/1.1',
       cookies: [],
       headers: headerList(x.responseHeaders, redact),
-      content: { size: x.responseBody.length, mimeType: headerValue(x.responseHeaders, 'content-type') ?? '', ...encodeBody(x.responseBody) },
+      content: {
+        size: x.responseBody.length,
+        mimeType: headerValue(x.responseHeaders, 'content-type') ?? '',
+        ...encodeBody(x.responseBody),
+      },
       redirectURL: '',
       headersSize: -1,
       bodySize: x.responseBody.length,

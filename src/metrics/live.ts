@@ -25,7 +25,10 @@ export interface LiveView {
 export type LiveSource = () => LiveView;
 
 /** What the load engine knows right now. */
-export type EngineView = Pick<LiveView, 'total' | 'ok' | 'failed' | 'dropped' | 'inFlight' | 'statusCodes' | 'errors' | 'latency' | 'breakers'>;
+export type EngineView = Pick<
+  LiveView,
+  'total' | 'ok' | 'failed' | 'dropped' | 'inFlight' | 'statusCodes' | 'errors' | 'latency' | 'breakers'
+>;
 
 /**
  * Where a running campaign posts its live state: the engine registers how to read its counters, a
@@ -33,7 +36,17 @@ export type EngineView = Pick<LiveView, 'total' | 'ok' | 'failed' | 'dropped' | 
  */
 export class LiveBoard {
   scenario = 'load';
-  engine: () => EngineView = () => ({ total: 0, ok: 0, failed: 0, dropped: 0, inFlight: 0, statusCodes: {}, errors: {}, latency: null, breakers: {} });
+  engine: () => EngineView = () => ({
+    total: 0,
+    ok: 0,
+    failed: 0,
+    dropped: 0,
+    inFlight: 0,
+    statusCodes: {},
+    errors: {},
+    latency: null,
+    breakers: {},
+  });
   faults: () => Record<string, Record<string, number>> = () => ({});
 
   view(): LiveView {

@@ -63,7 +63,8 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (error.code === 'EADDRINUSE') return new CouldNotRunError(`metrics port ${where} is already in use; choose another --metrics-port`);
   if (error.code === 'EACCES') return new CouldNotRunError(`not allowed to listen on ${where} for metrics; choose a port above 1023`);
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new CouldNotRunError(`cannot listen on ${where} for metrics: no such local address`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+    return new CouldNotRunError(`cannot listen on ${where} for metrics: no such local address`);
   return new CouldNotRunError(`cannot listen on ${where} for metrics: ${error.message}`);
 }
 
@@ -97,18 +98,31 @@ export function liveRegistry(view: LiveView): Registry {
   const requests = new Counter({ name: 'resil_requests_total', help: HELP.requests, labelNames: ['scenario', 'outcome'], registers });
   for (const [outcome, count] of outcomeCounts(view.ok, view.errors)) requests.inc({ scenario, outcome }, count);
 
-  new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers }).inc({ scenario }, view.dropped);
+  new Counter({ name: 'resil_requests_dropped_total', help: HELP.dropped, labelNames: ['scenario'], registers }).inc(
+    { scenario },
+    view.dropped,
+  );
 
   if (view.latency !== null) {
-    new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry).add({ scenario }, latencyBuckets(view.latency));
+    new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration)
+      .registerIn(registry)
+      .add({ scenario }, latencyBuckets(view.latency));
   }
 
   const countFaults = faultCounters(registers, ['provider']);
   for (const [provider, byType] of Object.entries(view.faults)) countFaults({ provider }, byType);
 
-  new Gauge({ name: 'resil_in_flight', help: 'Requests in flight now.', labelNames: ['scenario'], registers }).set({ scenario }, view.inFlight);
+  new Gauge({ name: 'resil_in_flight', help: 'Requests in flight now.', labelNames: ['scenario'], registers }).set(
+    { scenario },
+    view.inFlight,
+  );
 
-  const breakers = new Gauge({ name: 'resil_breaker_state', help: 'Circuit breaker state per provider: 0 closed, 1 open, 2 half-open.', labelNames: ['provider'], registers });
+  const breakers = new Gauge({
+    name: 'resil_breaker_state',
+    help: 'Circuit breaker state per provider: 0 closed, 1 open, 2 half-open.',
+    labelNames: ['provider'],
+    registers,
+  });
   for (const [provider, state] of Object.entries(view.breakers)) breakers.set({ provider }, state);
 
   return registry;

@@ -80,7 +80,8 @@ export class HdrHistogramMetric {
    * again adds the counts into that series, as a counter would.
    */
   add(labels: LabelSet, buckets: LatencyBuckets): void {
-    if (buckets.cumulative.length !== this.bounds.length) throw new Error(`${this.name}: ${buckets.cumulative.length} buckets for ${this.bounds.length} bounds`);
+    if (buckets.cumulative.length !== this.bounds.length)
+      throw new Error(`${this.name}: ${buckets.cumulative.length} buckets for ${this.bounds.length} bounds`);
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const existing = this.series.find((series) => series.key === key);
     if (existing === undefined) {
@@ -99,7 +100,8 @@ export class HdrHistogramMetric {
   async get() {
     const values: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = [];
     for (const { labels, buckets } of this.series) {
-      for (const [i, le] of this.bounds.entries()) values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: buckets.cumulative[i]! });
+      for (const [i, le] of this.bounds.entries())
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: buckets.cumulative[i]! });
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: buckets.count });
       values.push({ metricName: `${this.name}_sum`, labels, value: buckets.sum });
       values.push({ metricName: `${this.name}_count`, labels, value: buckets.count });
@@ -120,19 +122,26 @@ export function outcomeCounts(ok: number, errors: Readonly<Record<string, number
 }
 
 export const HELP = {
-  requests: 'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
+  requests:
+    'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
   dropped: 'Open model: requests of the schedule that were due but never sent (no connection free before sending stopped).',
-  cancelled: 'Requests sent that had no answer when the run ended (in flight when --grace ran out, or waiting in backoff at stop); counted as failed by the success ratio.',
+  cancelled:
+    'Requests sent that had no answer when the run ended (in flight when --grace ran out, or waiting in backoff at stop); counted as failed by the success ratio.',
   duration: 'Latency of complete responses, in seconds.',
-  faults: "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
-  outages: "Times the chaos proxy closed its listener for fault 'down', by provider; the calls refused meanwhile never reach it and are not counted.",
+  faults:
+    "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
+  outages:
+    "Times the chaos proxy closed its listener for fault 'down', by provider; the calls refused meanwhile never reach it and are not counted.",
 } as const;
 
 /**
  * The proxies' counts as two counters that each count one thing: faulted calls, and outages
  * (`down` closes the listener for a window, whatever the number of calls it refuses).
  */
-export function faultCounters(registers: Registry[], labelNames: string[]): (labels: LabelSet, injected: Readonly<Record<string, number>>) => void {
+export function faultCounters(
+  registers: Registry[],
+  labelNames: string[],
+): (labels: LabelSet, injected: Readonly<Record<string, number>>) => void {
   const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: [...labelNames, 'type'], registers });
   const outages = new Counter({ name: 'resil_outages_total', help: HELP.outages, labelNames, registers });
   return (labels, injected) => {

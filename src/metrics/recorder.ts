@@ -86,9 +86,25 @@ export class Recorder {
   }
 
   /** Counts so far, for live metrics (cheap: no histogram work but one encoding of the closed seconds). */
-  live(): { total: number; ok: number; failed: number; dropped: number; statusCodes: Record<string, number>; errors: Record<string, number>; latency: string | null } {
+  live(): {
+    total: number;
+    ok: number;
+    failed: number;
+    dropped: number;
+    statusCodes: Record<string, number>;
+    errors: Record<string, number>;
+    latency: string | null;
+  } {
     const { statusCodes, errors } = this.counts();
-    return { total: this.total, ok: this.ok, failed: this.failed, dropped: this.dropped, statusCodes, errors, latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null };
+    return {
+      total: this.total,
+      ok: this.ok,
+      failed: this.failed,
+      dropped: this.dropped,
+      statusCodes,
+      errors,
+      latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null,
+    };
   }
 
   /** Closes every timeline second up to `nowMs`; call once when the run ends. */

@@ -164,6 +164,16 @@ export interface ResultSettings {
 /** The parts of a result computed from what was measured: shared by runs and by `resil report --merge`. */
 export type MeasuredFigures = Pick<
   ResultDocument,
-  'requests' | 'successRate' | 'rps' | 'latencyMs' | 'serviceTimeMs' | 'statusCodes' | 'errors' | 'thresholds' | 'timeline' | 'histograms' | 'warnings'
+  | 'requests'
+  | 'successRate'
+  | 'rps'
+  | 'latencyMs'
+  | 'serviceTimeMs'
+  | 'statusCodes'
+  | 'errors'
+  | 'thresholds'
+  | 'timeline'
+  | 'histograms'
+  | 'warnings'
 > &
   Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;

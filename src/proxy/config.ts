@@ -52,14 +52,23 @@ export const FAULT_OPTIONS = {
     summary: 'Chance (0..1) that one dependency call gets a fault.',
     fromFlag: parseFailureRate,
     campaign: 'failure-rate',
-    schema: { description: 'Chance (0..1) that one eligible dependency call is faulted (default 1 when faults is given).', type: 'number', minimum: 0, maximum: 1 },
+    schema: {
+      description: 'Chance (0..1) that one eligible dependency call is faulted (default 1 when faults is given).',
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+    },
   },
   faults: {
     flag: 'faults',
     type: 'string',
     summary: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1'.",
     campaign: 'faults',
-    schema: { description: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1', or 'down' (listener closed).", type: 'string', minLength: 1 },
+    schema: {
+      description: "Weighted fault mix: 'status:503=5,status:429=2,timeout=2,reset=1', or 'down' (listener closed).",
+      type: 'string',
+      minLength: 1,
+    },
   },
   windows: {
     flag: 'fault-window',
@@ -96,7 +105,11 @@ export const FAULT_OPTIONS = {
     type: 'string',
     summary: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).",
     campaign: 'match-header',
-    schema: { description: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).", type: 'string', minLength: 1 },
+    schema: {
+      description: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).",
+      type: 'string',
+      minLength: 1,
+    },
   },
 } as const satisfies OptionTable;
 
@@ -110,7 +123,13 @@ export const MOCK_OPTIONS = {
     campaign: 'status',
     schema: { description: 'Status of healthy answers (default 200).', type: 'integer', minimum: 100, maximum: 599 },
   },
-  body: { flag: 'mock-body', type: 'string', summary: 'Mock: body of healthy answers.', campaign: 'body', schema: { description: 'Body of healthy answers.', type: 'string' } },
+  body: {
+    flag: 'mock-body',
+    type: 'string',
+    summary: 'Mock: body of healthy answers.',
+    campaign: 'body',
+    schema: { description: 'Body of healthy answers.', type: 'string' },
+  },
   file: {
     flag: 'mock-file',
     type: 'string',
@@ -167,7 +186,8 @@ export const PROVIDER_OPTIONS = {
       properties: Object.fromEntries(Object.values(MOCK_OPTIONS).map((spec) => [spec.campaign, spec.schema])),
     },
     // `mock: true` is the mock with its defaults; `mock: false` is no mock.
-    fromCampaign: (value) => (value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>)),
+    fromCampaign: (value) =>
+      value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>),
   },
   record: {
     flag: 'record',
@@ -181,7 +201,11 @@ export const PROVIDER_OPTIONS = {
     type: 'string',
     summary: 'Answer from the recordings in this HAR file (with --upstream, unmatched calls go there; else 501).',
     campaign: 'replay',
-    schema: { description: 'Answer from the recordings in this HAR 1.2 file (with upstream: unmatched calls go there; without: 501).', type: 'string', minLength: 1 },
+    schema: {
+      description: 'Answer from the recordings in this HAR 1.2 file (with upstream: unmatched calls go there; without: 501).',
+      type: 'string',
+      minLength: 1,
+    },
   },
   replayTiming: {
     flag: 'replay-timing',
@@ -189,7 +213,11 @@ export const PROVIDER_OPTIONS = {
     summary: "Replayed latencies and chunk gaps: 'recorded', 'none' or 'scale:2'.",
     default: 'recorded',
     campaign: 'replay-timing',
-    schema: { description: "Replayed latencies and chunk gaps: 'recorded' (default), 'none' or 'scale:2'.", type: 'string', pattern: '^(recorded|none|scale:\\d+(\\.\\d+)?)$' },
+    schema: {
+      description: "Replayed latencies and chunk gaps: 'recorded' (default), 'none' or 'scale:2'.",
+      type: 'string',
+      pattern: '^(recorded|none|scale:\\d+(\\.\\d+)?)$',
+    },
   },
   replayIgnore: {
     flag: 'replay-ignore',
@@ -241,8 +269,10 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
   for (const problem of windowProblems) problems.add(flagWording(FAULT_OPTIONS, problem));
   const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
   const retryAfterSeconds = settings.retryAfter ?? FAULT_OPTIONS.retryAfter.default;
-  if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
-  if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0)) problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
+  if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0))
+    problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
+  if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0))
+    problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
   const matches = problems.attempt(() => buildMatcher(settings));
   problems.throwIfAny();
   return {
@@ -288,7 +318,9 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
   for (const [key, actual] of Object.entries(record)) {
     const expected = Object.hasOwn(types, key) ? types[key as keyof typeof types] : undefined;
     if (expected === undefined) problems.add(`unknown field '${key}' (known: ${FAULT_SETTING_KEYS.join(', ')})`);
-    else if (expected === 'string[]' ? !(Array.isArray(actual) && actual.every((v) => typeof v === 'string')) : typeof actual !== expected) {
+    else if (
+      expected === 'string[]' ? !(Array.isArray(actual) && actual.every((v) => typeof v === 'string')) : typeof actual !== expected
+    ) {
       problems.add(`'${key}' must be ${expected === 'string[]' ? 'a list of strings' : `a ${expected}`}`);
     }
   }

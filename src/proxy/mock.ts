@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ProblemList } from '../errors.js';
+import type { ProblemList } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
 import { tryParseDuration } from '../util/duration.js';
 
@@ -23,7 +23,8 @@ const DEFAULT_BODY = '{"id":"mock-1","object":"completion","result":"Hello from 
 
 export function buildMockPlan(settings: MockSettings, problems: ProblemList): MockPlan {
   const status = settings.status ?? 200;
-  if (!(Number.isInteger(status) && status >= 100 && status <= 599)) problems.add(`--mock-status: '${settings.status}' is not a status code`);
+  if (!(Number.isInteger(status) && status >= 100 && status <= 599))
+    problems.add(`--mock-status: '${settings.status}' is not a status code`);
   let body = settings.body ?? DEFAULT_BODY;
   if (settings.file !== undefined) {
     try {

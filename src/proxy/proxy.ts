@@ -65,8 +65,19 @@ export interface ChaosProxy {
  */
 export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
   const checked = checkProxyOptions(options);
-  const recorder = options.record === undefined ? undefined : HarWriter.open(options.record, { redact: new Set((options.redact ?? []).map((n) => n.toLowerCase())) });
-  return new ProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, checked.mock, checked.replay, recorder).start();
+  const recorder =
+    options.record === undefined
+      ? undefined
+      : HarWriter.open(options.record, { redact: new Set((options.redact ?? []).map((n) => n.toLowerCase())) });
+  return new ProxyServer(
+    options.name ?? 'proxy',
+    checked.plan,
+    checked.listen,
+    checked.upstream,
+    checked.mock,
+    checked.replay,
+    recorder,
+  ).start();
 }
 
 /** Validates proxy options without starting anything; throws one UsageError listing every problem. */
@@ -152,7 +163,11 @@ class ProxyServer implements ChaosProxy {
     this.random = createRandom(plan.seed);
     this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
     this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
-    this.target = replay ? `replay${upstream ? ` (else ${redactUrl(upstream.toString())})` : ''}` : upstream ? redactUrl(upstream.toString()) : 'mock';
+    this.target = replay
+      ? `replay${upstream ? ` (else ${redactUrl(upstream.toString())})` : ''}`
+      : upstream
+        ? redactUrl(upstream.toString())
+        : 'mock';
     this.server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => this.handle(request, response));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -240,7 +255,9 @@ class ProxyServer implements ChaosProxy {
       // Absolute-form (http://other-host/...) or authority-form: only the configured upstream is served.
       counters.rejected++;
       request.resume();
-      response.writeHead(400, { 'content-type': 'text/plain' }).end('resil proxy: only origin-form request targets (/path) are forwarded\n');
+      response
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end('resil proxy: only origin-form request targets (/path) are forwarded\n');
       return;
     }
     const plan = this.plan;
@@ -395,4 +412,3 @@ function withoutQuery(target: string): string {
   const query = target.indexOf('?');
   return query === -1 ? target : target.slice(0, query);
 }
-

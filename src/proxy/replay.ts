@@ -16,7 +16,6 @@ export function parseReplayTiming(text: string | undefined): ReplayTiming {
   return { scale: Number(match[1]) };
 }
 
-
 /** A recording as an answer the faults can reshape: headers without hop-by-hop ones, timings scaled. */
 export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnswer & { waitMs: number } {
   const headers: string[] = [];
@@ -25,7 +24,10 @@ export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnsw
     status: entry.status,
     headers,
     body: entry.responseBody,
-    chunks: entry.chunks.length > 0 ? entry.chunks.map((c) => ({ atMs: c.atMs * timing.scale, bytes: c.bytes })) : [{ atMs: 0, bytes: entry.responseBody.length }],
+    chunks:
+      entry.chunks.length > 0
+        ? entry.chunks.map((c) => ({ atMs: c.atMs * timing.scale, bytes: c.bytes }))
+        : [{ atMs: 0, bytes: entry.responseBody.length }],
     waitMs: entry.waitMs * timing.scale,
   };
 }
@@ -34,7 +36,11 @@ export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnsw
  * Plays a recording back: the status and headers after the recorded wait, then each body chunk at
  * its recorded offset (scaled by --replay-timing), then the end.
  */
-export function playAnswer(response: ServerResponse, answer: UpstreamAnswer & { waitMs: number }, later: (ms: number, fn: () => void) => void): void {
+export function playAnswer(
+  response: ServerResponse,
+  answer: UpstreamAnswer & { waitMs: number },
+  later: (ms: number, fn: () => void) => void,
+): void {
   later(answer.waitMs, () => {
     if (response.destroyed) return;
     response.writeHead(answer.status, answer.headers);

@@ -23,7 +23,17 @@ export interface ProxyStats {
 }
 
 export function emptyStats(): ProxyStats {
-  return { calls: 0, eligible: 0, considered: 0, expected: 0, passedThrough: 0, injected: {}, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+  return {
+    calls: 0,
+    eligible: 0,
+    considered: 0,
+    expected: 0,
+    passedThrough: 0,
+    injected: {},
+    upstreamErrors: 0,
+    rejected: 0,
+    unmatched: 0,
+  };
 }
 
 /**

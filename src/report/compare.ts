@@ -84,9 +84,18 @@ export interface CompareSettings {
 }
 
 /** Parses --max-regression, --min-change and --metrics; every mistake is a usage error naming it. */
-export function parseCompareSettings(flags: { maxRegression: readonly string[]; minChange: readonly string[]; metrics: readonly string[] }): CompareSettings {
+export function parseCompareSettings(flags: {
+  maxRegression: readonly string[];
+  minChange: readonly string[];
+  metrics: readonly string[];
+}): CompareSettings {
   const extra = new Set(flags.metrics.flatMap((v) => v.split(',')).map((name) => metricNamed('--metrics', name.trim())));
-  const settings: CompareSettings = { metrics: METRICS.filter((m) => m.byDefault || extra.has(m)), relative: {}, absolute: {}, rpsFloorMs: 1 };
+  const settings: CompareSettings = {
+    metrics: METRICS.filter((m) => m.byDefault || extra.has(m)),
+    relative: {},
+    absolute: {},
+    rpsFloorMs: 1,
+  };
 
   let relativeAll = 0.1;
   for (const value of flags.maxRegression) {
@@ -96,7 +105,8 @@ export function parseCompareSettings(flags: { maxRegression: readonly string[]; 
     if (match[1] === undefined) relativeAll = fraction;
     else {
       const metric = metricNamed('--max-regression', match[1]);
-      if (metric.kind === 'ratio') throw new UsageError(`--max-regression: ${metric.name} is compared in percentage points; use --min-change ${metric.name}=0.5%`);
+      if (metric.kind === 'ratio')
+        throw new UsageError(`--max-regression: ${metric.name} is compared in percentage points; use --min-change ${metric.name}=0.5%`);
       settings.relative[metric.name] = fraction;
     }
   }
@@ -110,8 +120,11 @@ export function parseCompareSettings(flags: { maxRegression: readonly string[]; 
     const amount = parseAmount(kind, text.trim());
     if (amount === undefined) {
       // The one rate compared is the throughput.
-      const expected = kind === 'duration' ? 'a duration (1ms, 500us)' : kind === 'ratio' ? 'percentage points (0.5%)' : 'requests per second (50)';
-      throw new UsageError(`--min-change '${value}': expected ${expected}${metric ? '' : ", or METRIC=VALUE ('p99=5ms', 'rps=50', 'success_rate=0.5%')"}`);
+      const expected =
+        kind === 'duration' ? 'a duration (1ms, 500us)' : kind === 'ratio' ? 'percentage points (0.5%)' : 'requests per second (50)';
+      throw new UsageError(
+        `--min-change '${value}': expected ${expected}${metric ? '' : ", or METRIC=VALUE ('p99=5ms', 'rps=50', 'success_rate=0.5%')"}`,
+      );
     }
     if (metric) (metric.kind === 'duration' ? latencyFloors : settings.absolute)[metric.name] = amount;
     else latencyFloorMs = amount;
@@ -164,7 +177,11 @@ export interface ScenarioComparison {
  * Compares the scenarios of a result with those of a baseline, matched by name (one result against
  * one result are compared whatever their command). A scenario the current result lacks is a failure.
  */
-export function compareScenarios(current: readonly ScenarioResult[], baseline: readonly ScenarioResult[], settings: CompareSettings): ScenarioComparison[] {
+export function compareScenarios(
+  current: readonly ScenarioResult[],
+  baseline: readonly ScenarioResult[],
+  settings: CompareSettings,
+): ScenarioComparison[] {
   if (current.length === 1 && baseline.length === 1) {
     // Two scenarios of other names measure other things: any verdict on them would be noise. In CI
     // that is a mis-wired baseline artifact, so it is refused as bad input (exit 2, the action's
@@ -175,12 +192,18 @@ export function compareScenarios(current: readonly ScenarioResult[], baseline: r
         `--baseline: comparing scenario '${now.name}' against baseline scenario '${before.name}' says nothing; give a baseline of '${now.name}' (resil run CAMPAIGN --scenario ${now.name} --out FILE.json)`,
       );
     }
-    return [{ scenario: current[0]!.name, status: 'compared', metrics: compareResults(current[0]!.document, baseline[0]!.document, settings) }];
+    return [
+      { scenario: current[0]!.name, status: 'compared', metrics: compareResults(current[0]!.document, baseline[0]!.document, settings) },
+    ];
   }
   const rows: ScenarioComparison[] = [];
   for (const { name, document } of current) {
     const before = baseline.find((s) => s.name === name);
-    rows.push(before ? { scenario: name, status: 'compared', metrics: compareResults(document, before.document, settings) } : { scenario: name, status: 'new', metrics: [] });
+    rows.push(
+      before
+        ? { scenario: name, status: 'compared', metrics: compareResults(document, before.document, settings) }
+        : { scenario: name, status: 'new', metrics: [] },
+    );
   }
   for (const { name } of baseline) {
     if (!current.some((s) => s.name === name)) rows.push({ scenario: name, status: 'missing', metrics: [] });
@@ -213,7 +236,13 @@ export function compareResults(current: ResultDocument, baseline: ResultDocument
 }
 
 /** The absolute test: why the worsening is too small to count, or '' when it is not. */
-function underFloor(metric: Metric, worsening: number, current: ResultDocument, baseline: ResultDocument, settings: CompareSettings): string {
+function underFloor(
+  metric: Metric,
+  worsening: number,
+  current: ResultDocument,
+  baseline: ResultDocument,
+  settings: CompareSettings,
+): string {
   const floor = settings.absolute[metric.name];
   if (metric.kind === 'duration') return worsening <= floor! ? `under ${formatMs(floor!)}` : '';
   if (metric.kind === 'ratio') return worsening <= floor! ? `under ${points(floor!)}` : '';
@@ -294,10 +323,19 @@ function withHistogram(document: ResultDocument, read: (histogram: Histogram) =>
 /** The comparison as the terminal shows it: one row per scenario and metric, and the verdict. */
 export function renderComparison(rows: readonly ScenarioComparison[]): string {
   const named = rows.length > 1 || rows.some((r) => r.status !== 'compared');
-  const table = new Table({ head: [...(named ? ['scenario'] : []), 'metric', 'baseline', 'current', 'change', 'verdict'], style: { head: [], border: [], compact: true } });
+  const table = new Table({
+    head: [...(named ? ['scenario'] : []), 'metric', 'baseline', 'current', 'change', 'verdict'],
+    style: { head: [], border: [], compact: true },
+  });
   for (const row of rows) {
     if (row.status !== 'compared') {
-      table.push([row.scenario, { colSpan: 5, content: row.status === 'missing' ? 'MISSING: in the baseline, not in this result' : 'new: no baseline to compare with' }]);
+      table.push([
+        row.scenario,
+        {
+          colSpan: 5,
+          content: row.status === 'missing' ? 'MISSING: in the baseline, not in this result' : 'new: no baseline to compare with',
+        },
+      ]);
       continue;
     }
     for (const m of row.metrics) {

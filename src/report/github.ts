@@ -16,7 +16,10 @@ export function renderStepSummary(scenarios: ReadonlyArray<ScenarioResult>): str
   const summary = campaignVerdict(scenarios);
   const lines: string[] = [`## resil: ${summary.ok ? '✅' : '❌'} ${summary.text}`, ''];
   for (const scenario of scenarios) lines.push(...scenarioSection(scenario));
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /**
@@ -56,7 +59,7 @@ export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] 
 export function emitAnnotations(
   scenarios: ReadonlyArray<ScenarioResult>,
   env: NodeJS.ProcessEnv = process.env,
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): number {
   if (env.GITHUB_ACTIONS !== 'true') return 0;
   const lines = annotations(scenarios);
@@ -74,18 +77,12 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-
 function scenarioSection({ name, document }: ScenarioResult): string[] {
   const lines: string[] = [];
   const failed = document.thresholds.filter((t) => !t.ok).length;
   const mark = document.interrupted ? '⚠️' : failed > 0 ? '❌' : '✅';
   lines.push(`### ${mark} ${text(name)}`, '');
-  const facts = [
-    code(`resil ${document.command}`),
-    code(document.target),
-    formatMs(document.durationMs),
-    `seed ${document.seed}`,
-  ];
+  const facts = [code(`resil ${document.command}`), code(document.target), formatMs(document.durationMs), `seed ${document.seed}`];
   if (document.interrupted) facts.push('**interrupted: partial results**');
   lines.push(facts.join(' · '), '');
   if (document.fromEnvironment) lines.push(`From the environment: ${code(envSummary(document.fromEnvironment))}`, '');
@@ -109,7 +106,9 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   lines.push(
     `**Requests** ${formatCount(total)} total · ${formatCount(ok)} ok · ${formatCount(failedRequests)} failed` +
       (cancelled > 0 ? ` · **${formatCount(cancelled)} cut unanswered** (sent, no answer when the run ended; counted as failed)` : '') +
-      (dropped > 0 ? ` · **${formatCount(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${formatCount(needed)} connections would keep the schedule`})` : '') +
+      (dropped > 0
+        ? ` · **${formatCount(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${formatCount(needed)} connections would keep the schedule`})`
+        : '') +
       ` · **success rate** ${formatPercentOrNone(document.successRate)} · **throughput** ${formatCount(document.rps)} req/s`,
     '',
   );
@@ -143,7 +142,11 @@ function chaosSection(document: ResultDocument): string[] {
     for (const type of types) {
       // `down` counts outages (listener closures), every other fault counts calls.
       const label = type === 'down' ? `${code(type)} _(outages)_` : code(type);
-      const cells = [label, formatCount(faults.injected[type]!), ...(perProvider ? providers.map(([, stats]) => formatCount(stats.injected[type] ?? 0)) : [])];
+      const cells = [
+        label,
+        formatCount(faults.injected[type]!),
+        ...(perProvider ? providers.map(([, stats]) => formatCount(stats.injected[type] ?? 0)) : []),
+      ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     lines.push('');
@@ -152,7 +155,9 @@ function chaosSection(document: ResultDocument): string[] {
   }
 
   const amplification =
-    document.amplification === null || document.amplification === undefined ? NO_DATA : formatFactor(document.amplification, 'calls/request');
+    document.amplification === null || document.amplification === undefined
+      ? NO_DATA
+      : formatFactor(document.amplification, 'calls/request');
   lines.push(
     `**Dependency calls** ${formatCount(faults.upstreamCalls)} · ${formatCount(faults.passedThrough)} passed through · ` +
       `${formatCount(faults.upstreamErrors)} upstream errors · **amplification** ${amplification}`,
@@ -204,7 +209,6 @@ function separatorAfter(path: string): string {
   }
   return last[0] === 0x0a ? '\n' : '\n\n';
 }
-
 
 /** Plain text made inert in Markdown (and single-line, for tables and headings). */
 function text(value: string): string {

@@ -148,7 +148,6 @@ export function timelineData(document: ResultDocument): ChartData['timeline'] {
 // ---------------------------------------------------------------------------------------------
 // Markup.
 
-
 function badge(document: ResultDocument): string {
   if (document.interrupted) return '<span class="badge warn">INTERRUPTED</span>';
   return document.thresholds.every((t) => t.ok) ? '<span class="badge ok">PASS</span>' : '<span class="badge bad">FAIL</span>';
@@ -176,31 +175,48 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   if (document.thresholds.length > 0) {
     out.push('<table class="thresholds"><thead><tr><th>threshold</th><th class="num">actual</th><th>result</th></tr></thead><tbody>');
     for (const t of document.thresholds) {
-      const result = document.interrupted ? '<span class="warn-text">undecided</span>' : t.ok ? '<span class="ok-text">pass</span>' : '<strong class="bad-text">FAIL</strong>';
+      const result = document.interrupted
+        ? '<span class="warn-text">undecided</span>'
+        : t.ok
+          ? '<span class="ok-text">pass</span>'
+          : '<strong class="bad-text">FAIL</strong>';
       out.push(
         `<tr class="${t.ok ? '' : 'failed'}"><td><code>${escapeHtml(t.expression)}</code>${t.default ? ' <span class="muted">(default)</span>' : ''}</td>` +
           `<td class="num">${escapeHtml(t.formatted)}</td><td>${result}</td></tr>`,
       );
     }
     out.push('</tbody></table>');
-    for (const t of document.thresholds) if (!t.ok && t.note) out.push(`<p class="cause"><strong class="bad-text">${escapeHtml(t.expression)}:</strong> ${escapeHtml(t.note)}</p>`);
+    for (const t of document.thresholds)
+      if (!t.ok && t.note)
+        out.push(`<p class="cause"><strong class="bad-text">${escapeHtml(t.expression)}:</strong> ${escapeHtml(t.note)}</p>`);
   } else {
     out.push('<p class="muted">No thresholds.</p>');
   }
   const warnings = document.warnings ?? [];
-  if (warnings.length > 0) out.push(`<ul class="warnings">${warnings.map((w) => `<li><strong class="warn-text">warning:</strong> ${escapeHtml(w)}</li>`).join('')}</ul>`);
+  if (warnings.length > 0)
+    out.push(
+      `<ul class="warnings">${warnings.map((w) => `<li><strong class="warn-text">warning:</strong> ${escapeHtml(w)}</li>`).join('')}</ul>`,
+    );
 
   // Headline figures.
   const { total, ok, failed, cancelled, dropped } = document.requests;
   const cards: Array<[string, string, string]> = [
-    ['requests', formatCount(total), `${formatCount(ok)} ok · ${formatCount(failed)} failed${cancelled > 0 ? ` · ${formatCount(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${formatCount(dropped)} dropped` : ''}`],
+    [
+      'requests',
+      formatCount(total),
+      `${formatCount(ok)} ok · ${formatCount(failed)} failed${cancelled > 0 ? ` · ${formatCount(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${formatCount(dropped)} dropped` : ''}`,
+    ],
     ['success rate', formatPercentOrNone(document.successRate), rateClass(document.successRate)],
     ['throughput', `${formatCount(document.rps)} req/s`, ''],
     ['p99', document.latencyMs ? formatMs(document.latencyMs.p99) : NO_DATA, ''],
   ];
   if (document.schedule) {
     const s = document.schedule;
-    cards.push(['schedule', `${formatCount(s.scheduled)} scheduled`, `${formatCount(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${formatCount(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${formatCount(s.connectionsNeeded)} needed` : ''}`]);
+    cards.push([
+      'schedule',
+      `${formatCount(s.scheduled)} scheduled`,
+      `${formatCount(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${formatCount(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${formatCount(s.connectionsNeeded)} needed` : ''}`,
+    ]);
   }
   out.push(
     '<div class="cards">' +
@@ -224,7 +240,9 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     out.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) out.push(row('service time', document.serviceTimeMs));
     out.push('</tbody></table>');
-    out.push(`<figure><figcaption>Latency by percentile (log scale)</figcaption><div class="chart" data-chart="percentiles" data-scenario="${id}"></div></figure>`);
+    out.push(
+      `<figure><figcaption>Latency by percentile (log scale)</figcaption><div class="chart" data-chart="percentiles" data-scenario="${id}"></div></figure>`,
+    );
   } else {
     out.push('<p class="notice">No complete response: no latency to report.</p>');
   }
@@ -234,13 +252,19 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     const windows = document.faultWindows ?? [];
     out.push('<h3>Timeline</h3>');
     if (windows.length > 0) {
-      out.push(`<p class="muted"><span class="swatch"></span> shaded: fault windows ${windows.map((w) => `<code>${escapeHtml(w.window)}</code>`).join(', ')}</p>`);
+      out.push(
+        `<p class="muted"><span class="swatch"></span> shaded: fault windows ${windows.map((w) => `<code>${escapeHtml(w.window)}</code>`).join(', ')}</p>`,
+      );
     }
     const partialS = timelineData(document)?.partialS ?? null;
     const partial = partialS === null ? '' : ` (the last point covers the final ${partialS}s of the run, as a rate per second)`;
-    out.push(`<figure><figcaption>Requests completed and success rate, per second${escapeHtml(partial)}</figcaption><div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`);
+    out.push(
+      `<figure><figcaption>Requests completed and success rate, per second${escapeHtml(partial)}</figcaption><div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`,
+    );
     if (document.timeline.some((s) => s.p99Ms !== null)) {
-      out.push(`<figure><figcaption>p99 latency, per second</figcaption><div class="chart" data-chart="p99" data-scenario="${id}"></div></figure>`);
+      out.push(
+        `<figure><figcaption>p99 latency, per second</figcaption><div class="chart" data-chart="p99" data-scenario="${id}"></div></figure>`,
+      );
     }
   }
 
@@ -258,7 +282,9 @@ function faultsSection(document: ResultDocument): string {
   const observedErrors = Object.keys(document.errors);
   const rows = [...injectedTypes, ...observedErrors.filter((e) => !injectedTypes.includes(e))];
   if (rows.length > 0) {
-    out.push('<table class="faults"><thead><tr><th>fault / error</th><th class="num">injected by the proxy</th><th class="num">observed by the client</th></tr></thead><tbody>');
+    out.push(
+      '<table class="faults"><thead><tr><th>fault / error</th><th class="num">injected by the proxy</th><th class="num">observed by the client</th></tr></thead><tbody>',
+    );
     for (const type of rows) {
       const injected = faults.injected[type];
       const observed = document.errors[type];
@@ -272,11 +298,17 @@ function faultsSection(document: ResultDocument): string {
   } else {
     out.push('<p class="muted">No fault injected, no error observed.</p>');
   }
-  const amplification = document.amplification === null || document.amplification === undefined ? NO_DATA : formatFactor(document.amplification, 'calls/request');
+  const amplification =
+    document.amplification === null || document.amplification === undefined
+      ? NO_DATA
+      : formatFactor(document.amplification, 'calls/request');
   const facts: Array<[string, string]> = [
     ['dependency calls', formatCount(faults.upstreamCalls)],
     ['passed through', formatCount(faults.passedThrough)],
-    ['upstream errors', faults.upstreamErrors > 0 ? `${formatCount(faults.upstreamErrors)}: calls passed through that got no answer from the upstream` : '0'],
+    [
+      'upstream errors',
+      faults.upstreamErrors > 0 ? `${formatCount(faults.upstreamErrors)}: calls passed through that got no answer from the upstream` : '0',
+    ],
     ['amplification', amplification],
     ['client failures', `${formatCount(document.requests.failed)} of ${formatCount(document.requests.total)} requests`],
   ];
@@ -284,21 +316,31 @@ function faultsSection(document: ResultDocument): string {
     const p = document.policy;
     facts.push(
       ['policy', `retries ${p.retries} · backoff ${p.backoff} · retry on ${p.retryOn}${p.breaker ? ` · breaker ${p.breaker}` : ''}`],
-      ['policy did', `${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`],
+      [
+        'policy did',
+        `${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
+      ],
     );
   }
   if (document.recovery && document.recovery.length > 0) {
     facts.push([
       'recovery',
-      document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? 'never' : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · '),
+      document.recovery
+        .map((r) => `${r.window}: ${r.recoveryMs === null ? 'never' : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`)
+        .join(' · '),
     ]);
   }
   out.push(`<dl class="facts">${facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`);
   const providers = Object.entries(faults.providers);
   if (providers.length > 0) {
-    out.push('<table class="providers"><thead><tr><th>provider</th><th>target</th><th>listen</th><th class="num">calls</th><th class="num">passed through</th><th>injected</th></tr></thead><tbody>');
+    out.push(
+      '<table class="providers"><thead><tr><th>provider</th><th>target</th><th>listen</th><th class="num">calls</th><th class="num">passed through</th><th>injected</th></tr></thead><tbody>',
+    );
     for (const [name, stats] of providers) {
-      const injected = Object.entries(stats.injected).map(([type, n]) => `${type} × ${formatCount(n)}`).join(', ') || 'none';
+      const injected =
+        Object.entries(stats.injected)
+          .map(([type, n]) => `${type} × ${formatCount(n)}`)
+          .join(', ') || 'none';
       out.push(
         `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(stats.target)}</td><td>${escapeHtml(stats.listen)}</td>` +
           `<td class="num">${escapeHtml(formatCount(stats.calls))}</td><td class="num">${escapeHtml(formatCount(stats.passedThrough))}</td><td>${escapeHtml(injected)}</td></tr>`,
@@ -317,13 +359,28 @@ function breakdownSection(document: ResultDocument): string {
     return (
       `<div><h4>${escapeHtml(title)}</h4><table><thead><tr><th></th><th class="num">count</th><th class="num">share</th></tr></thead><tbody>` +
       entries
-        .map(([key, n]) => `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(formatCount(n))}</td><td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`)
+        .map(
+          ([key, n]) =>
+            `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(formatCount(n))}</td><td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`,
+        )
         .join('') +
       '</tbody></table></div>'
     );
   };
-  out.push(table('status codes', Object.entries(document.statusCodes).sort((a, b) => a[0].localeCompare(b[0])), 'no response received'));
-  out.push(table('errors', Object.entries(document.errors).sort((a, b) => b[1] - a[1]), 'none'));
+  out.push(
+    table(
+      'status codes',
+      Object.entries(document.statusCodes).sort((a, b) => a[0].localeCompare(b[0])),
+      'no response received',
+    ),
+  );
+  out.push(
+    table(
+      'errors',
+      Object.entries(document.errors).sort((a, b) => b[1] - a[1]),
+      'none',
+    ),
+  );
   out.push('</div>');
   return out.join('\n');
 }
@@ -340,10 +397,13 @@ function settingsSection(document: ResultDocument): string {
     ['workers', String(s.workers)],
     ['expect status', s.expectStatus],
   ];
-  if (document.schedule?.stages) rows.push(['stages', document.schedule.stages.map((st) => `${st.rate}/s for ${formatMs(st.durationMs)}`).join(' then ')]);
+  if (document.schedule?.stages)
+    rows.push(['stages', document.schedule.stages.map((st) => `${st.rate}/s for ${formatMs(st.durationMs)}`).join(' then ')]);
   const headers = Object.entries(s.headers ?? {});
   const headerCell =
-    headers.length === 0 ? '<span class="muted">none</span>' : headers.map(([k, v]) => `<code>${escapeHtml(k)}: ${escapeHtml(v)}</code>`).join('<br>');
+    headers.length === 0
+      ? '<span class="muted">none</span>'
+      : headers.map(([k, v]) => `<code>${escapeHtml(k)}: ${escapeHtml(v)}</code>`).join('<br>');
   return (
     '<details class="settings"><summary>Run settings</summary><table><tbody>' +
     rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('') +
@@ -355,7 +415,9 @@ function settingsSection(document: ResultDocument): string {
 
 function modelText(document: ResultDocument): string {
   if (document.model === 'open' && document.schedule) {
-    const rate = document.schedule.stages ? document.schedule.stages.map((st) => `${st.rate}/s for ${formatMs(st.durationMs)}`).join(' then ') : `${document.schedule.rate}/s`;
+    const rate = document.schedule.stages
+      ? document.schedule.stages.map((st) => `${st.rate}/s for ${formatMs(st.durationMs)}`).join(' then ')
+      : `${document.schedule.rate}/s`;
     return `open, ${rate}, up to ${document.settings.concurrency} connections`;
   }
   return `closed, ${document.settings.concurrency} connections`;
@@ -365,7 +427,6 @@ function rateClass(rate: number | null): string {
   if (rate === null) return '';
   return rate >= 0.99 ? 'good' : rate >= 0.9 ? 'meh' : 'bad';
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Escaping and assets.

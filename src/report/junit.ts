@@ -74,11 +74,15 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
   const warnings = document.warnings ?? [];
   if (warnings.length > 0) lines.push(`    <system-out>${xml(warnings.map((w) => `warning: ${w}`).join('\n'), 'text')}</system-out>`);
   lines.push('  </testsuite>');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
-  return [`threshold ${verdict.expression} missed: measured ${verdict.formatted}`, ...(verdict.note ? [verdict.note] : []), ...runContext(document)].join('\n');
+  return [
+    `threshold ${verdict.expression} missed: measured ${verdict.formatted}`,
+    ...(verdict.note ? [verdict.note] : []),
+    ...runContext(document),
+  ].join('\n');
 }
 
 function interruptedBody(verdict: ThresholdVerdict, document: ResultDocument): string {

@@ -21,7 +21,9 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
   const count = first.shard?.count ?? 1;
   for (const document of documents) {
     if (document.fingerprint !== first.fingerprint || (document.shard?.count ?? 1) !== count) {
-      throw new UsageError(`--merge: these results are not shards of the same campaign (${first.command} ${first.target} vs ${document.command} ${document.target}, or different settings)`);
+      throw new UsageError(
+        `--merge: these results are not shards of the same campaign (${first.command} ${first.target} vs ${document.command} ${document.target}, or different settings)`,
+      );
     }
   }
   const seen = new Set<number>();
@@ -31,12 +33,16 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     seen.add(index);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length > 0) throw new UsageError(`--merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing`);
+  if (missing.length > 0)
+    throw new UsageError(`--merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing`);
 
   const snapshot = mergeSnapshots(documents.map(snapshotOf));
   // Shards run side by side: the whole run lasts as long as the longest shard.
   const durationMs = Math.max(...documents.map((d) => d.durationMs));
-  const thresholds: Threshold[] = first.thresholds.map((verdict) => ({ ...parseThreshold(verdict.expression), ...(verdict.default ? { isDefault: true } : {}) }));
+  const thresholds: Threshold[] = first.thresholds.map((verdict) => ({
+    ...parseThreshold(verdict.expression),
+    ...(verdict.default ? { isDefault: true } : {}),
+  }));
   const figures = measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents));
   const merged: ResultDocument = {
     ...first,
@@ -63,8 +69,15 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     ...figures,
   };
   if (first.policy) {
-    const sum = (key: 'attempts' | 'retried' | 'failovers' | 'breakerRejections') => documents.reduce((total, d) => total + (d.policy?.[key] ?? 0), 0);
-    merged.policy = { ...first.policy, attempts: sum('attempts'), retried: sum('retried'), failovers: sum('failovers'), breakerRejections: sum('breakerRejections') };
+    const sum = (key: 'attempts' | 'retried' | 'failovers' | 'breakerRejections') =>
+      documents.reduce((total, d) => total + (d.policy?.[key] ?? 0), 0);
+    merged.policy = {
+      ...first.policy,
+      attempts: sum('attempts'),
+      retried: sum('retried'),
+      failovers: sum('failovers'),
+      breakerRejections: sum('breakerRejections'),
+    };
   }
   return merged;
 }
@@ -89,7 +102,12 @@ function snapshotOf(document: ResultDocument): RecorderSnapshot {
     errors: document.errors,
     latency: document.histograms.latency,
     serviceTime: document.histograms.serviceTime,
-    timeline: document.timeline.map((second, i) => ({ t: second.t, requests: second.requests, ok: second.ok, histogram: document.histograms.timeline[i] ?? null })),
+    timeline: document.timeline.map((second, i) => ({
+      t: second.t,
+      requests: second.requests,
+      ok: second.ok,
+      histogram: document.histograms.timeline[i] ?? null,
+    })),
   };
 }
 

@@ -21,7 +21,8 @@ export interface RunOutput {
 const WRITERS: Record<string, { holds: string; render: (output: RunOutput) => string | Promise<string> }> = {
   '.json': {
     holds: 'the result document',
-    render: (output) => JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2) + '\n',
+    render: (output) =>
+      `${JSON.stringify(output.campaign ? campaignDocument(output.scenarios) : output.scenarios[0]!.document, null, 2)}\n`,
   },
   '.xml': { holds: 'JUnit, a test case per threshold', render: (output) => renderJunit(output.scenarios) },
   '.html': { holds: 'a self-contained report', render: (output) => renderHtml(output.scenarios) },
@@ -40,7 +41,11 @@ export function campaignDocument(scenarios: readonly ScenarioResult[]): {
   ok: boolean;
   scenarios: Array<{ name: string; ok: boolean; result: ScenarioResult['document'] }>;
 } {
-  const rows = scenarios.map((s) => ({ name: s.name, ok: !s.document.interrupted && s.document.thresholds.every((t) => t.ok), result: s.document }));
+  const rows = scenarios.map((s) => ({
+    name: s.name,
+    ok: !s.document.interrupted && s.document.thresholds.every((t) => t.ok),
+    result: s.document,
+  }));
   return { schema: CAMPAIGN_SCHEMA_VERSION, ok: rows.length > 0 && rows.every((r) => r.ok), scenarios: rows };
 }
 
@@ -56,7 +61,8 @@ export function checkOutputPaths(paths: readonly string[]): void {
     }
     const full = resolve(path);
     const directory = dirname(full);
-    if (!existsSync(directory) || !statSync(directory).isDirectory()) throw new UsageError(`--out '${path}': directory '${directory}' does not exist`);
+    if (!existsSync(directory) || !statSync(directory).isDirectory())
+      throw new UsageError(`--out '${path}': directory '${directory}' does not exist`);
     try {
       if (existsSync(full)) {
         if (statSync(full).isDirectory()) throw new UsageError(`--out '${path}': is a directory`);

@@ -14,9 +14,24 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const cancelled = new Counter({ name: 'resil_requests_cancelled_total', help: HELP.cancelled, labelNames: ['scenario'], registers });
   const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
   const countFaults = faultCounters(registers, ['scenario', 'provider']);
-  const successRatio = new Gauge({ name: 'resil_success_ratio', help: 'Share of requests that succeeded, those cut unanswered at stop and those dropped counted as failed (0..1); absent when no request was made or dropped.', labelNames: ['scenario'], registers });
-  const thresholdOk = new Gauge({ name: 'resil_threshold_ok', help: 'Whether each threshold held: 1 held, 0 missed.', labelNames: ['scenario', 'expression'], registers });
-  const rps = new Gauge({ name: 'resil_requests_per_second', help: 'Requests per second over the run.', labelNames: ['scenario'], registers });
+  const successRatio = new Gauge({
+    name: 'resil_success_ratio',
+    help: 'Share of requests that succeeded, those cut unanswered at stop and those dropped counted as failed (0..1); absent when no request was made or dropped.',
+    labelNames: ['scenario'],
+    registers,
+  });
+  const thresholdOk = new Gauge({
+    name: 'resil_threshold_ok',
+    help: 'Whether each threshold held: 1 held, 0 missed.',
+    labelNames: ['scenario', 'expression'],
+    registers,
+  });
+  const rps = new Gauge({
+    name: 'resil_requests_per_second',
+    help: 'Requests per second over the run.',
+    labelNames: ['scenario'],
+    registers,
+  });
 
   for (const { name: scenario, document } of scenarios) {
     for (const [outcome, count] of outcomeCounts(document.requests.ok, document.errors)) requests.inc({ scenario, outcome }, count);

@@ -94,7 +94,8 @@ function normalizeResult(value: unknown, prefix: string, bad: Bad): ResultDocume
     check(SCHEDULE);
   }
   (value.thresholds as unknown[]).forEach((verdict, i) => {
-    if (!isObject(verdict) || typeof verdict.expression !== 'string' || typeof verdict.ok !== 'boolean') bad(`${prefix}thresholds[${i}]`, 'needs an "expression" and "ok"');
+    if (!isObject(verdict) || typeof verdict.expression !== 'string' || typeof verdict.ok !== 'boolean')
+      bad(`${prefix}thresholds[${i}]`, 'needs an "expression" and "ok"');
   });
 
   // Filled in with what a resil from before each field meant by its absence.

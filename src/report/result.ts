@@ -9,7 +9,14 @@ import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery } from '../chaos/recovery.js';
 import { chaosWarnings } from '../chaos/verdicts.js';
-import { RESULT_SCHEMA, type ChaosFacts, type ChaosFaults, type MeasuredFigures, type ResultDocument, type ScenarioResult } from '../model/result.js';
+import {
+  RESULT_SCHEMA,
+  type ChaosFacts,
+  type ChaosFaults,
+  type MeasuredFigures,
+  type ResultDocument,
+  type ScenarioResult,
+} from '../model/result.js';
 
 /** The latency figures reports show, in order, with their labels. */
 export const LATENCY_COLUMNS: ReadonlyArray<[keyof LatencySummaryMs, string]> = [
@@ -135,7 +142,12 @@ export function attemptedRequests(requests: { total: number; cancelled: number; 
   return requests.total + requests.cancelled + (requests.dropped ?? 0);
 }
 
-export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, thresholds: readonly Threshold[], chaosFacts?: ChaosFacts): MeasuredFigures {
+export function measuredFigures(
+  snapshot: RecorderSnapshot,
+  durationMs: number,
+  thresholds: readonly Threshold[],
+  chaosFacts?: ChaosFacts,
+): MeasuredFigures {
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
   const latencyMs = summarize(latencyHistogram);
@@ -153,7 +165,13 @@ export function measuredFigures(snapshot: RecorderSnapshot, durationMs: number, 
     return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
   });
   const figures: MeasuredFigures = {
-    requests: { total: snapshot.total, ok: snapshot.ok, failed: snapshot.total - snapshot.ok, cancelled: snapshot.cancelled, dropped: snapshot.dropped },
+    requests: {
+      total: snapshot.total,
+      ok: snapshot.ok,
+      failed: snapshot.total - snapshot.ok,
+      cancelled: snapshot.cancelled,
+      dropped: snapshot.dropped,
+    },
     successRate: successRate === null ? null : round(successRate, 6),
     rps: round(rps, 1),
     latencyMs,
@@ -218,7 +236,10 @@ function fingerprintOf(plan: LoadPlan, command: string): string {
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
-function chaosFigures(chaos: ChaosFacts, snapshot: RecorderSnapshot): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> {
+function chaosFigures(
+  chaos: ChaosFacts,
+  snapshot: RecorderSnapshot,
+): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> {
   const faults: ChaosFaults = { injected: {}, upstreamCalls: 0, passedThrough: 0, upstreamErrors: 0, providers: chaos.providers };
   for (const stats of Object.values(chaos.providers)) {
     faults.upstreamCalls += stats.calls;

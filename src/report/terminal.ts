@@ -13,24 +13,28 @@ export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
   return stream.isTTY === true;
 }
 
-
 /** Renders a result as the terminal summary. Pure: knows nothing of running. */
 export function renderSummary(document: ResultDocument, options: { color: boolean }): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const tableStyle = { head: [] as string[], border: [] as string[], compact: true };
   const lines: string[] = [];
 
-  lines.push(c.bold(`resil ${document.command}`) + `  ${document.target}`);
+  lines.push(`${c.bold(`resil ${document.command}`)}  ${document.target}`);
   // A shard's settings are the whole run's: say which part of them this shard had.
   const { shard } = document;
-  const connections = (whole: number) => (shard ? `${formatCount(shardShare(whole, shard, document.settings.workers))} of ${formatCount(whole)}` : formatCount(whole));
+  const connections = (whole: number) =>
+    shard ? `${formatCount(shardShare(whole, shard, document.settings.workers))} of ${formatCount(whole)}` : formatCount(whole);
   const model =
     document.model === 'open'
       ? `open model, ${shard ? `shard ${shard.index + 1}/${shard.count} of ` : ''}${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${connections(document.settings.maxConnections ?? document.settings.concurrency)} connections`
       : `closed model, ${shard ? `shard ${shard.index + 1}/${shard.count}: ` : ''}${connections(document.settings.concurrency)} connections`;
   const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} ${plural(document.mergedShards, 'shard')} merged` : '';
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
-  lines.push(c.dim(`${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`));
+  lines.push(
+    c.dim(
+      `${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`,
+    ),
+  );
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
   lines.push('');
 
@@ -38,7 +42,9 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const overview = new Table({ style: tableStyle });
   const rate = document.successRate === null ? '-' : formatPercent(document.successRate);
   overview.push(
-    { requests: `${formatCount(total)} total · ${formatCount(ok)} ok · ${failed > 0 ? c.red(formatCount(failed) + ' failed') : '0 failed'}${cancelled > 0 ? ` · ${c.red(formatCount(cancelled) + ' cut unanswered')} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(formatCount(dropped) + ' dropped')} (due, never sent)` : ''}` },
+    {
+      requests: `${formatCount(total)} total · ${formatCount(ok)} ok · ${failed > 0 ? c.red(`${formatCount(failed)} failed`) : '0 failed'}${cancelled > 0 ? ` · ${c.red(`${formatCount(cancelled)} cut unanswered`)} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(`${formatCount(dropped)} dropped`)} (due, never sent)` : ''}`,
+    },
     { 'success rate': colourRate(c, document.successRate, rate) + unansweredNote(c, cancelled, dropped) },
     { throughput: `${formatCount(document.rps)} req/s` },
   );
@@ -59,7 +65,10 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
 
   if (document.latencyMs) {
     const latency = new Table({ head: ['latency', ...LATENCY_COLUMNS.map(([, label]) => label)], style: tableStyle });
-    latency.push([document.model === 'open' ? 'from schedule' : 'response', ...LATENCY_COLUMNS.map(([key]) => formatMs(document.latencyMs![key]))]);
+    latency.push([
+      document.model === 'open' ? 'from schedule' : 'response',
+      ...LATENCY_COLUMNS.map(([key]) => formatMs(document.latencyMs![key])),
+    ]);
     if (document.model === 'open' && document.serviceTimeMs) {
       latency.push(['service time', ...LATENCY_COLUMNS.map(([key]) => formatMs(document.serviceTimeMs![key]))]);
     }
@@ -86,8 +95,10 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   for (const verdict of document.thresholds) if (!verdict.ok && verdict.note) lines.push(c.red(`✗ ${verdict.note}`));
   for (const warning of document.warnings ?? []) lines.push(c.yellow(`warning: ${warning}`));
   const verdict = campaignVerdict([{ name: document.command, document }]);
-  lines.push(document.interrupted ? c.yellow('interrupted: partial results') : verdict.ok ? c.green(verdict.text) : c.red.bold(verdict.text));
-  return lines.join('\n') + '\n';
+  lines.push(
+    document.interrupted ? c.yellow('interrupted: partial results') : verdict.ok ? c.green(verdict.text) : c.red.bold(verdict.text),
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 /** Chaos runs: injected against observed, amplification, policy counters, recovery, and a per-second strip. */
@@ -97,22 +108,35 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
   const injected = Object.entries(faults.injected)
     .filter(([name]) => name !== 'down')
     .map(([name, count]) => `${name} × ${formatCount(count)}`);
-  const upstreamErrors = faults.upstreamErrors > 0 ? `, ${c.red(`${formatCount(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}` : '';
+  const upstreamErrors =
+    faults.upstreamErrors > 0
+      ? `, ${c.red(`${formatCount(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}`
+      : '';
   const lines = [
     `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${formatCount(faults.upstreamCalls)} dependency calls, ${formatCount(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
   ];
   const outages = Object.entries(faults.providers).filter(([, stats]) => (stats.injected.down ?? 0) > 0);
   if (outages.length > 0) {
-    const each = outages.map(([name, stats]) => (Object.keys(faults.providers).length > 1 ? `${name} × ${formatCount(stats.injected.down!)}` : formatCount(stats.injected.down!)));
-    lines.push(`outages       ${c.yellow(each.join(' · '))}  ${c.dim("(fault 'down': listener closed, calls refused meanwhile are not counted)")}`);
+    const each = outages.map(([name, stats]) =>
+      Object.keys(faults.providers).length > 1 ? `${name} × ${formatCount(stats.injected.down!)}` : formatCount(stats.injected.down!),
+    );
+    lines.push(
+      `outages       ${c.yellow(each.join(' · '))}  ${c.dim("(fault 'down': listener closed, calls refused meanwhile are not counted)")}`,
+    );
   }
-  lines.push(`amplification ${document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)} dependency calls per request`);
+  lines.push(
+    `amplification ${document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)} dependency calls per request`,
+  );
   if (document.policy) {
     const p = document.policy;
-    lines.push(`policy        ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`);
+    lines.push(
+      `policy        ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
+    );
   }
   if (document.recovery && document.recovery.length > 0) {
-    lines.push(`recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`);
+    lines.push(
+      `recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`,
+    );
   }
   if (document.timeline.length > 0 && document.timeline.length <= 240) {
     // One glyph per second: '_' is 0% success, '█' 100%; a blank is a second with no completed request.
@@ -121,7 +145,9 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
     lines.push(`success/s     ${strip}`);
     const windows = document.faultWindows ?? [];
     if (windows.length > 0) {
-      const marks = document.timeline.map((s) => (windows.some((w) => s.t * 1000 < w.endMs && (s.t + 1) * 1000 > w.startMs) ? '━' : '·')).join('');
+      const marks = document.timeline
+        .map((s) => (windows.some((w) => s.t * 1000 < w.endMs && (s.t + 1) * 1000 > w.startMs) ? '━' : '·'))
+        .join('');
       lines.push(`fault window  ${c.yellow(marks)}`);
     }
   }

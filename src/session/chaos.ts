@@ -99,7 +99,10 @@ export function shardFaultSeed(seed: number, shard?: { index: number }): number 
  * load defaults the plan has; a user threshold on the same metric replaces the default.
  */
 export function judgeAsChaos(plan: LoadPlan): void {
-  plan.thresholds = withDefaults(plan.thresholds.filter((t) => !t.isDefault), CHAOS_DEFAULT_THRESHOLDS);
+  plan.thresholds = withDefaults(
+    plan.thresholds.filter((t) => !t.isDefault),
+    CHAOS_DEFAULT_THRESHOLDS,
+  );
 }
 
 export interface ChaosOptions {
@@ -136,12 +139,19 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
 
   // Check everything before anything starts.
   if (!policyMode && options.proxy.listen === undefined) {
-    throw new UsageError('with a service URL, --listen must give the address your service calls for its dependency (e.g. --listen 127.0.0.1:8081)');
+    throw new UsageError(
+      'with a service URL, --listen must give the address your service calls for its dependency (e.g. --listen 127.0.0.1:8081)',
+    );
   }
   if (!policyMode && failoverOptions.length > 0) throw new UsageError('--failover is for policy mode (resil chaos without a service URL)');
   checkProxyOptions(proxyOptions);
   failoverOptions.forEach(checkProxyOptions);
-  const loadFor = (url: string, failover: string[]): LoadOptions => ({ ...options.load, url, seed, ...(failover.length > 0 ? { failover } : {}) });
+  const loadFor = (url: string, failover: string[]): LoadOptions => ({
+    ...options.load,
+    url,
+    seed,
+    ...(failover.length > 0 ? { failover } : {}),
+  });
   const placeholder = (upstream: string | undefined) => `http://127.0.0.1:1${upstreamPath(upstream)}`;
   buildLoadPlan(
     policyMode
@@ -154,7 +164,10 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     const [main, ...failover] = session.proxies;
     const plan: LoadPlan = policyMode
       ? buildLoadPlan({
-          ...loadFor(main!.url + upstreamPath(options.proxy.upstream), failover.map((p, i) => p.url + upstreamPath(options.failover![i]))),
+          ...loadFor(
+            main!.url + upstreamPath(options.proxy.upstream),
+            failover.map((p, i) => p.url + upstreamPath(options.failover![i])),
+          ),
           policy: options.load.policy ?? {},
         })
       : buildLoadPlan(loadFor(options.load.url!, []));

@@ -40,9 +40,7 @@ export function parseThreshold(source: string): Threshold {
   const { metric, percentile, kind } = resolveMetric(source, metricText);
   if (valueText === '') throw new UsageError(`threshold '${source}': missing value after '${comparator}'`);
   const value = parseValue(source, kind, valueText);
-  return percentile === undefined
-    ? { source, metric, comparator, value, kind }
-    : { source, metric, percentile, comparator, value, kind };
+  return percentile === undefined ? { source, metric, comparator, value, kind } : { source, metric, percentile, comparator, value, kind };
 }
 
 function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
@@ -83,7 +81,8 @@ function parseValue(source: string, kind: MetricKind, text: string): number {
       }
       if (/^\d+(?:\.\d+)?$/.test(text)) {
         const value = Number(text);
-        if (value > 1) throw new UsageError(`threshold '${source}': '${text}' is above 1 (write a fraction like 0.95 or a percent like 95%)`);
+        if (value > 1)
+          throw new UsageError(`threshold '${source}': '${text}' is above 1 (write a fraction like 0.95 or a percent like 95%)`);
         return value;
       }
       throw new UsageError(`threshold '${source}': '${text}' is not a fraction or a percent (e.g. 0.95 or 95%)`);
@@ -113,6 +112,8 @@ function parseValue(source: string, kind: MetricKind, text: string): number {
  */
 export function withDefaults(user: readonly Threshold[], defaults: readonly string[]): Threshold[] {
   const judged = new Set(user.map((t) => judges(t.metric, t.percentile)));
-  const added = defaults.map((source) => ({ ...parseThreshold(source), isDefault: true })).filter((t) => !judged.has(judges(t.metric, t.percentile)));
+  const added = defaults
+    .map((source) => ({ ...parseThreshold(source), isDefault: true }))
+    .filter((t) => !judged.has(judges(t.metric, t.percentile)));
   return [...user, ...added];
 }

@@ -39,7 +39,9 @@ export function redactUrl(raw: string): string {
 export function redactUrlText(text: string): string {
   return text
     .replace(/\/\/[^/?#@]*@/, `//${REDACTED}@`)
-    .replace(/([?&;])([^=&;#]+)=([^&;#]*)/g, (whole, sep: string, name: string) => (isSecretQueryName(name) ? `${sep}${name}=${REDACTED}` : whole));
+    .replace(/([?&;])([^=&;#]+)=([^&;#]*)/g, (whole, sep: string, name: string) =>
+      isSecretQueryName(name) ? `${sep}${name}=${REDACTED}` : whole,
+    );
 }
 
 /** Header list fit for output: secret values replaced, names kept so the user sees what was sent. */
@@ -59,7 +61,8 @@ export function secretValuesFromArgv(argv: readonly string[]): string[] {
   const secrets: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = inline ?? argv[i + 1];
     if ((flag === '-H' || flag === '--header') && value !== undefined) headers.push(value);
     else if (flag === '--redact' && value !== undefined) extra.add(value.toLowerCase());

@@ -22,7 +22,10 @@ export function userEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs the built CLI (`npm test` builds first) as a user would, without a TTY. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // No colour settings from the caller's environment; unset rather than empty, as Node 22 warns on
     // stderr when NO_COLOR and FORCE_COLOR are both present.

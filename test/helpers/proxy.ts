@@ -67,13 +67,17 @@ export function nodeCall(url: string, options: CallOptions = {}): Promise<CallOu
         waitedMs: waited(),
       });
     };
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: options.timeoutMs }, (res) => {
-      response = res;
-      headersMs = performance.now() - started;
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => finish());
-      res.on('error', (error) => finish(error));
-    });
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: options.timeoutMs },
+      (res) => {
+        response = res;
+        headersMs = performance.now() - started;
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => finish());
+        res.on('error', (error) => finish(error));
+      },
+    );
     req.on('timeout', () => {
       const error = Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' });
       finish(error);
@@ -104,7 +108,15 @@ export async function undiciCall(url: string, options: CallOptions & { dispatche
     headers = answer.headers;
     headersMs = performance.now() - started;
     for await (const chunk of answer.body) chunks.push(chunk as Buffer);
-    return { status, headers, body: Buffer.concat(chunks), errorAfterHeaders: false, headersMs, elapsedMs: performance.now() - started, waitedMs: waited() };
+    return {
+      status,
+      headers,
+      body: Buffer.concat(chunks),
+      errorAfterHeaders: false,
+      headersMs,
+      elapsedMs: performance.now() - started,
+      waitedMs: waited(),
+    };
   } catch (error) {
     return {
       status,

@@ -29,7 +29,8 @@ export function recordTimeouts(): () => TimedOut[] {
   const onError = (message: unknown) => {
     const { request, error } = message as { request: object; error: { code?: string } };
     const at = started.get(request);
-    if (at !== undefined && TIMEOUTS.has(error.code ?? '')) lives.push({ ms: performance.now() - at, waitedMs: waited() - waitedBefore(at) });
+    if (at !== undefined && TIMEOUTS.has(error.code ?? ''))
+      lives.push({ ms: performance.now() - at, waitedMs: waited() - waitedBefore(at) });
   };
   diagnostics.subscribe('undici:request:create', onCreate);
   diagnostics.subscribe('undici:request:error', onError);
