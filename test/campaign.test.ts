@@ -414,7 +414,10 @@ describe('the schema', () => {
 
   test('every object with fixed fields refuses unknown ones, and every field is described', () => {
     const walk = (schema: unknown, where: string): void => {
-      if (Array.isArray(schema)) return schema.forEach((item, i) => walk(item, `${where}[${i}]`));
+      if (Array.isArray(schema)) {
+        for (const [i, item] of schema.entries()) walk(item, `${where}[${i}]`);
+        return;
+      }
       if (schema === null || typeof schema !== 'object') return;
       const node = schema as Record<string, unknown>;
       if (node.properties) {

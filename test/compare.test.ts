@@ -168,12 +168,6 @@ describe('comparing with a baseline: signal, not noise', () => {
 describe('resil report --baseline on real campaign runs', () => {
   let normal: TestServer;
   let slower: TestServer;
-  beforeAll(async () => {
-    // A fixed delay large against the machine's scheduling delays (a few ms on two busy cores), so
-    // that they stay within 10%, and twice as slow is a change no limit hides.
-    normal = await startServer((_req, res) => setTimeout(() => res.end('ok'), 100));
-    slower = await startServer((_req, res) => setTimeout(() => res.end('ok'), 200));
-  });
   afterAll(async () => {
     await normal.close();
     await slower.close();
@@ -211,6 +205,10 @@ describe('resil report --baseline on real campaign runs', () => {
   // cores shared with other work, its load changes from one second to the next by more than any
   // default limit allows. Twice as slow is a change far beyond that.
   beforeAll(async () => {
+    // A fixed delay large against the machine's scheduling delays (a few ms on two busy cores), so
+    // that they stay within 10%, and twice as slow is a change no limit hides.
+    normal = await startServer((_req, res) => setTimeout(() => res.end('ok'), 100));
+    slower = await startServer((_req, res) => setTimeout(() => res.end('ok'), 200));
     await Promise.all([runCampaign(normal, 'first'), runCampaign(normal, 'second')]);
     await Promise.all([runCampaign(slower, 'slow'), runCampaign(normal, 'only-closed', ['--scenario', 'closed'])]);
   }, 40_000);

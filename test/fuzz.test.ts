@@ -1101,7 +1101,7 @@ function renderCampaign(c: CampaignCase, base: unknown, sanitize?: (data: unknow
   let text: string;
   try {
     const doc = new Document(data);
-    c.aliases.forEach((alias, i) => applyAlias(doc, data, alias, i));
+    for (const [i, alias] of c.aliases.entries()) applyAlias(doc, data, alias, i);
     text = doc.toString(c.flow ? { collectionStyle: 'flow' } : {});
   } catch {
     text = stringifyYaml(data);
@@ -1396,7 +1396,7 @@ function sanitizeForCli(data: unknown): void {
       setOwn(parent, Array.isArray(parent) ? Number(key) : key, value);
       return;
     }
-    if (Array.isArray(node)) node.forEach((item, i) => walk(item, String(i), node));
+    if (Array.isArray(node)) for (const [i, item] of node.entries()) walk(item, String(i), node);
     else if (isPlainObject(node)) for (const k of Object.keys(node)) walk(node[k], k, node);
   };
   walk(data, undefined, undefined);

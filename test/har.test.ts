@@ -44,8 +44,10 @@ function harProblems(doc: unknown): string[] {
   const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const nameValues = (v: unknown, what: string) => {
     need(Array.isArray(v), `${what} array`);
-    if (Array.isArray(v))
-      v.forEach((p, i) => need(isObj(p) && typeof p.name === 'string' && typeof p.value === 'string', `${what}[${i}] name/value`));
+    if (Array.isArray(v)) {
+      for (const [i, p] of v.entries())
+        need(isObj(p) && typeof p.name === 'string' && typeof p.value === 'string', `${what}[${i}] name/value`);
+    }
   };
   if (!isObj(doc) || !isObj(doc.log)) return ['log'];
   const log = doc.log;

@@ -73,7 +73,9 @@ describe('record real traffic, replay it offline', () => {
         if (url.pathname === '/v1/stream') {
           // Server-sent events, 100 ms apart, chunked.
           res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'abc' });
-          EVENTS.forEach((event, i) => setTimeout(() => (i === EVENTS.length - 1 ? res.end(event) : res.write(event)), i * 100));
+          for (const [i, event] of EVENTS.entries()) {
+            setTimeout(() => (i === EVENTS.length - 1 ? res.end(event) : res.write(event)), i * 100);
+          }
         } else if (url.pathname === '/v1/binary') {
           res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(BINARY);
         } else if (url.pathname === '/v1/turns') {
@@ -223,7 +225,9 @@ describe('record real traffic, replay it offline', () => {
       // k × 100 ms after the first (tolerance -20 ms, minus the time the machine kept this one off the
       // CPU). Counted from the first event, not gap by gap: an event read late would shorten the gap
       // after it, though the proxy kept its pace.
-      stream.chunkTimes.forEach((t, k) => expect(t - stream.chunkTimes[0]!).toBeGreaterThanOrEqual(k * 100 - 20 - stream.waitedMs));
+      for (const [k, t] of stream.chunkTimes.entries()) {
+        expect(t - stream.chunkTimes[0]!).toBeGreaterThanOrEqual(k * 100 - 20 - stream.waitedMs);
+      }
     } finally {
       await slow.close();
     }

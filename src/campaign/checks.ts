@@ -277,5 +277,7 @@ function checkUrl(ctx: CheckContext, path: Segment[], text: string, template: bo
 
 function eachString(value: unknown, base: Segment[], fn: (text: string, path: Segment[]) => void): void {
   if (isString(value)) fn(value, base);
-  else if (Array.isArray(value)) value.forEach((item, i) => isString(item) && fn(item, [...base, i]));
+  else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) if (isString(item)) fn(item, [...base, i]);
+  }
 }

@@ -36,7 +36,7 @@ function substitute(found: Substituted, sourceText: string, node: unknown, path:
   if (isMap(node)) {
     for (const pair of node.items) substitute(found, sourceText, pair.value, [...path, keyText(pair.key)], env);
   } else if (isSeq(node)) {
-    node.items.forEach((item, index) => substitute(found, sourceText, item, [...path, index], env));
+    for (const [index, item] of node.items.entries()) substitute(found, sourceText, item, [...path, index], env);
   } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
     const original = node.value;
     const values: string[] = [];

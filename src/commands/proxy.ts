@@ -8,6 +8,7 @@ import { startChaosProxy } from '../proxy/proxy.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import { ExitCode } from '../errors.js';
 
+// biome-ignore lint/suspicious/noShadowRestrictedNames: command classes are named after their command (Load, Run, Proxy...).
 export default class Proxy extends BaseCommand {
   static override summary = 'Run the chaos proxy on its own until Ctrl-C, with an optional admin API.';
   static override description =

@@ -18,7 +18,7 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 
 /**
  * The example service resil's demo and campaign drive: a small "LLM gateway" in front of two
@@ -130,7 +130,7 @@ class Provider {
 
   /** One call: resolves with the provider's result, or throws a ProviderError. */
   async complete(prompt: string, signal: AbortSignal): Promise<unknown> {
-    let response;
+    let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
         method: 'POST',

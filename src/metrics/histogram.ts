@@ -20,7 +20,7 @@ export function createLatencyHistogram(): Histogram {
 /** Milliseconds (fractional) to the histogram's integer microseconds, clamped to its range. */
 export function toMicros(ms: number): number {
   const us = Math.round(ms * 1000);
-  return us < 1 ? 1 : us > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : us;
+  return Math.min(Math.max(us, 1), HIGHEST_TRACKABLE_US);
 }
 
 export function encodeHistogram(histogram: Histogram): string {

@@ -359,13 +359,16 @@ function windowOf(text: string, index?: number): FaultWindow | OptionProblem {
 export function checkWindows(texts: readonly string[]): OptionProblem[] {
   const problems: OptionProblem[] = [];
   const windows: FaultWindow[] = [];
-  texts.forEach((text, index) => {
+  for (const [index, text] of texts.entries()) {
     const window = windowOf(text, index);
-    if ('message' in window) return problems.push(window);
+    if ('message' in window) {
+      problems.push(window);
+      continue;
+    }
     const clash = windows.find((w) => window.startMs < w.endMs && w.startMs < window.endMs);
     if (clash) problems.push({ field: 'windows', value: text, index, message: `overlaps '${clash.source}'` });
-    return windows.push(window);
-  });
+    windows.push(window);
+  }
   return problems;
 }
 

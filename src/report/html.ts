@@ -84,7 +84,7 @@ function percentileXs(): number[] {
 
 function curve(encoded: string | null, xs: number[]): number[] | null {
   if (encoded === null || encoded === '') return null;
-  let histogram;
+  let histogram: ReturnType<typeof decodeHistogram>;
   try {
     histogram = decodeHistogram(encoded);
   } catch {
