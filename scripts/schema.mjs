@@ -1,5 +1,5 @@
 // Writes schema/resil.schema.json, the campaign file's JSON Schema for editors, from the built
-// src/campaign/schema.ts (whose option fields come from the option tables). test/campaign.test.ts
+// src/campaign/schema.ts (whose option fields come from the option tables). test/campaign/load.test.ts
 // fails when the file no longer matches.
 //
 //   npm run schema        (builds first)

@@ -1,4 +1,4 @@
-import { runCli } from './helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
 // Policy mode wraps the plain connections (engine/connection.ts) in retry, breaker and failover: the
 // connection renders, times out and checks each attempt, the policy decides what happens next.

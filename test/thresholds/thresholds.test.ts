@@ -1,8 +1,8 @@
-import { evaluateThresholds } from '../src/thresholds/evaluate.js';
-import { parseThreshold, withDefaults } from '../src/thresholds/parse.js';
-import { sampleSource } from './helpers/metric-source.js';
-import { closestName } from '../src/util/suggest.js';
-import { UsageError } from '../src/errors.js';
+import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
+import { parseThreshold, withDefaults } from '../../src/thresholds/parse.js';
+import { sampleSource } from '../helpers/metric-source.js';
+import { closestName } from '../../src/util/suggest.js';
+import { UsageError } from '../../src/errors.js';
 
 describe('threshold parser', () => {
   test.each([

@@ -9,10 +9,10 @@ import {
   unknownEnvVariables,
   withEnvContext,
   type FlagShape,
-} from '../src/cli/env-flags.js';
-import { unknownFlagsMessage } from '../src/cli/flag-hints.js';
-import { runCli } from './helpers/cli.js';
-import { startServer, type TestServer } from './helpers/servers.js';
+} from '../../src/cli/env-flags.js';
+import { unknownFlagsMessage } from '../../src/cli/flag-hints.js';
+import { runCli } from '../helpers/cli.js';
+import { startServer, type TestServer } from '../helpers/servers.js';
 
 const FLAGS: Record<string, FlagShape> = {
   concurrency: { type: 'option', char: 'c' },

@@ -1,16 +1,16 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { runChaos } from '../src/session/chaos.js';
-import type { Progress } from '../src/engine/run.js';
-import { runLoad } from '../src/session/load.js';
-import { CouldNotRunError } from '../src/errors.js';
-import { createLatencyHistogram, encodeHistogram } from '../src/metrics/histogram.js';
-import type { LiveView } from '../src/metrics/live.js';
-import { startMetricsServer } from '../src/metrics/metrics-server.js';
-import { LATENCY_BUCKETS_SECONDS } from '../src/metrics/prometheus.js';
-import { renderPrometheus } from '../src/report/prometheus.js';
-import type { ResultDocument } from '../src/model/result.js';
-import { startServer, type TestServer } from './helpers/servers.js';
+import { runChaos } from '../../src/session/chaos.js';
+import type { Progress } from '../../src/engine/run.js';
+import { runLoad } from '../../src/session/load.js';
+import { CouldNotRunError } from '../../src/errors.js';
+import { createLatencyHistogram, encodeHistogram } from '../../src/metrics/histogram.js';
+import type { LiveView } from '../../src/metrics/live.js';
+import { startMetricsServer } from '../../src/metrics/metrics-server.js';
+import { LATENCY_BUCKETS_SECONDS } from '../../src/metrics/prometheus.js';
+import { renderPrometheus } from '../../src/report/prometheus.js';
+import type { ResultDocument } from '../../src/model/result.js';
+import { startServer, type TestServer } from '../helpers/servers.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small checker of the Prometheus text exposition format (version 0.0.4).

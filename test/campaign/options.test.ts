@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { refusedPort, startSelfSignedHttpsServer, startServer, type TestServer } from './helpers/servers.js';
+import { runCli } from '../helpers/cli.js';
+import { refusedPort, startSelfSignedHttpsServer, startServer, type TestServer } from '../helpers/servers.js';
 
 // Options a campaign could not set before the option tables (insecure, max-body, the client policy;
 // a provider's replay-ignore and redact): each set in a file, and seen to take effect in a run.

@@ -1,6 +1,6 @@
-import { buildLoadPlan } from '../src/engine/plan.js';
-import { UsageError } from '../src/errors.js';
-import { tryParseDuration } from '../src/util/duration.js';
+import { buildLoadPlan } from '../../src/engine/plan.js';
+import { UsageError } from '../../src/errors.js';
+import { tryParseDuration } from '../../src/util/duration.js';
 
 const url = 'http://127.0.0.1:8080/';
 

@@ -1,5 +1,5 @@
-import type { ByteShape, ConnectionOps, Fault, FaultType, HttpOps, UpstreamAnswer } from '../src/faults/fault.js';
-import { FAULT_TYPES, parseFaultMix } from '../src/faults/registry.js';
+import type { ByteShape, ConnectionOps, Fault, FaultType, HttpOps, UpstreamAnswer } from '../../src/faults/fault.js';
+import { FAULT_TYPES, parseFaultMix } from '../../src/faults/registry.js';
 
 // The fault contract: each fault acts only through the transport-neutral operations (ConnectionOps)
 // or, for HTTP faults, the HTTP layer on top (HttpOps). A fake transport records what a fault does;

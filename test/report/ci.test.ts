@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESULT_SCHEMA, type ResultDocument, type ThresholdVerdict } from '../src/model/result.js';
-import { renderJunit, xml } from '../src/report/junit.js';
-import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../src/report/github.js';
-import { renderSummary } from '../src/report/terminal.js';
-import { completeVerdict } from '../src/thresholds/evaluate.js';
+import { RESULT_SCHEMA, type ResultDocument, type ThresholdVerdict } from '../../src/model/result.js';
+import { renderJunit, xml } from '../../src/report/junit.js';
+import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../../src/report/github.js';
+import { renderSummary } from '../../src/report/terminal.js';
+import { completeVerdict } from '../../src/thresholds/evaluate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small factory for result documents.

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { startServer, type TestServer } from './helpers/servers.js';
+import { runCli } from '../helpers/cli.js';
+import { startServer, type TestServer } from '../helpers/servers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'resil-read-'));
 

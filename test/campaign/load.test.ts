@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadCampaign, parseCampaign } from '../src/campaign/load.js';
-import { prepareCampaign } from '../src/campaign/run-campaign.js';
-import { CAMPAIGN_SCHEMA, campaignSchemaText, type Campaign } from '../src/campaign/schema.js';
-import { UsageError } from '../src/errors.js';
-import { buildFaultPlan } from '../src/proxy/config.js';
-import { parseListen } from '../src/proxy/listen.js';
+import { loadCampaign, parseCampaign } from '../../src/campaign/load.js';
+import { prepareCampaign } from '../../src/campaign/run-campaign.js';
+import { CAMPAIGN_SCHEMA, campaignSchemaText, type Campaign } from '../../src/campaign/schema.js';
+import { UsageError } from '../../src/errors.js';
+import { buildFaultPlan } from '../../src/proxy/config.js';
+import { parseListen } from '../../src/proxy/listen.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/campaigns/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/campaigns/${name}`, import.meta.url));
 
 /** The UsageError message `fn` throws. */
 function problemsOf(fn: () => unknown): string {
@@ -405,7 +405,7 @@ describe('chaos-only thresholds', () => {
 });
 
 describe('the schema', () => {
-  const schemaFile = new URL('../schema/resil.schema.json', import.meta.url);
+  const schemaFile = new URL('../../schema/resil.schema.json', import.meta.url);
 
   test('schema/resil.schema.json is the one generated from the option tables (`npm run schema` rewrites it)', () => {
     expect(readFileSync(schemaFile, 'utf8')).toBe(campaignSchemaText());

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLatencyHistogram, encodeHistogram, summarize } from '../src/metrics/histogram.js';
-import { compareResults, compareScenarios, comparisonFailed, parseCompareSettings } from '../src/report/compare.js';
-import { RESULT_SCHEMA, type ResultDocument } from '../src/model/result.js';
-import { runCli } from './helpers/cli.js';
-import { startServer, type TestServer } from './helpers/servers.js';
+import { createLatencyHistogram, encodeHistogram, summarize } from '../../src/metrics/histogram.js';
+import { compareResults, compareScenarios, comparisonFailed, parseCompareSettings } from '../../src/report/compare.js';
+import { RESULT_SCHEMA, type ResultDocument } from '../../src/model/result.js';
+import { runCli } from '../helpers/cli.js';
+import { startServer, type TestServer } from '../helpers/servers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'resil-compare-'));
 const defaults = parseCompareSettings({ maxRegression: [], minChange: [], metrics: [] });

@@ -1,4 +1,4 @@
-import { evaluateThresholds } from '../src/thresholds/evaluate.js';
+import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
 import {
   chaosOnlyProblem,
   comparedMetrics,
@@ -9,10 +9,10 @@ import {
   suggestableMetricNames,
   thresholdMetrics,
   type Metric,
-} from '../src/thresholds/metrics.js';
-import { parseThreshold } from '../src/thresholds/parse.js';
-import { NO_DATA } from '../src/util/format.js';
-import { sampleSource } from './helpers/metric-source.js';
+} from '../../src/thresholds/metrics.js';
+import { parseThreshold } from '../../src/thresholds/parse.js';
+import { NO_DATA } from '../../src/util/format.js';
+import { sampleSource } from '../helpers/metric-source.js';
 
 /** Every name a threshold can be written with: each metric's, each percentile shorthand, and p(N) once. */
 function writtenNames(metric: Metric): Array<{ name: string; percentile?: number }> {

@@ -1,4 +1,4 @@
-import { addStats, emptyStats, type ProxyStats } from '../src/proxy/stats.js';
+import { addStats, emptyStats, type ProxyStats } from '../../src/proxy/stats.js';
 
 test('addStats adds every count and each fault by name (report --merge adds the shards of a chaos run so)', () => {
   const a: ProxyStats = {

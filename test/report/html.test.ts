@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runChaos } from '../src/session/chaos.js';
-import { runLoad } from '../src/session/load.js';
-import { renderHtml, timelineData } from '../src/report/html.js';
-import type { ResultDocument, ScenarioResult } from '../src/model/result.js';
-import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
+import { runChaos } from '../../src/session/chaos.js';
+import { runLoad } from '../../src/session/load.js';
+import { renderHtml, timelineData } from '../../src/report/html.js';
+import type { ResultDocument, ScenarioResult } from '../../src/model/result.js';
+import { refusedPort, startServer, type TestServer } from '../helpers/servers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = resolve('test-output');

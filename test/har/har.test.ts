@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../src/errors.js';
-import type { RecordedExchange, ReplayEntry } from '../src/har/har.js';
-import { ReplayMatcher } from '../src/har/matcher.js';
-import { readHar } from '../src/har/reader.js';
-import { HarWriter } from '../src/har/writer.js';
+import { UsageError } from '../../src/errors.js';
+import type { RecordedExchange, ReplayEntry } from '../../src/har/har.js';
+import { ReplayMatcher } from '../../src/har/matcher.js';
+import { readHar } from '../../src/har/reader.js';
+import { HarWriter } from '../../src/har/writer.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/har/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/har/', import.meta.url));
 const SECRET = 'sk-live-PLANTED-9b1e4d7a';
 
 function exchange(overrides: Partial<RecordedExchange> = {}): RecordedExchange {
