@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { MetricKind, ResultDocument, ScenarioResult } from '../model/result.js';
 import { documentSource } from '../thresholds/evaluate.js';
-import { comparedMetrics, formatMetric, type Metric as RegisteredMetric } from '../thresholds/metrics.js';
+import { comparedMetrics, formatMetric, type Metric } from '../thresholds/metrics.js';
 import { tryParseDuration } from '../util/duration.js';
 import { formatMs } from '../util/format.js';
 import { attemptedRequests } from './result.js';
@@ -30,7 +30,7 @@ import { attemptedRequests } from './result.js';
  * better; the registry says which are compared by default), and its 95% interval where sampling
  * tells it. Ratios (the success rate) are compared in percentage points, the rest relatively.
  */
-export interface Metric {
+export interface ComparedMetric {
   name: string;
   kind: MetricKind;
   /** The unit values are read in: 'ratio' (0..1), 'ms', 'req/s'. */
@@ -46,7 +46,7 @@ export interface Metric {
 
 type Interval = [low: number, high: number] | null;
 
-const METRICS: readonly Metric[] = comparedMetrics().map(({ name, metric, percentile, byDefault }) => ({
+const METRICS: readonly ComparedMetric[] = comparedMetrics().map(({ name, metric, percentile, byDefault }) => ({
   name,
   kind: metric.kind,
   unit: metric.unit,
@@ -62,7 +62,7 @@ const NAMES = METRICS.map((m) => m.name).join(', ');
  * How sampling bounds a compared figure: a ratio (the success rate) by Wilson's interval, a rate (the
  * throughput) from the spread of the latencies, a latency percentile from the ranks of the requests.
  */
-function intervalOf(metric: RegisteredMetric, percentile: number | undefined): Pick<Metric, 'interval'> {
+function intervalOf(metric: Metric, percentile: number | undefined): Pick<ComparedMetric, 'interval'> {
   if (metric.kind === 'ratio') return { interval: wilson };
   if (metric.kind === 'rate') return { interval: rpsInterval };
   if (percentile !== undefined) return { interval: (document) => percentileInterval(document, percentile) };
@@ -74,7 +74,7 @@ const Z = 1.96;
 
 export interface CompareSettings {
   /** Metrics compared, in table order. */
-  metrics: readonly Metric[];
+  metrics: readonly ComparedMetric[];
   /** Allowed relative worsening per metric (latency, rps), as a fraction. */
   relative: Record<string, number>;
   /** Worsening that is never a regression, per metric: ms (latency), req/s (rps, when set), fraction (success rate). */
@@ -89,7 +89,7 @@ export function parseCompareSettings(flags: {
   minChange: readonly string[];
   metrics: readonly string[];
 }): CompareSettings {
-  const extra = new Set(flags.metrics.flatMap((v) => v.split(',')).map((name) => metricNamed('--metrics', name.trim())));
+  const extra = new Set(flags.metrics.flatMap((v) => v.split(',')).map((name) => comparedMetricNamed('--metrics', name.trim())));
   const settings: CompareSettings = {
     metrics: METRICS.filter((m) => m.byDefault || extra.has(m)),
     relative: {},
@@ -104,7 +104,7 @@ export function parseCompareSettings(flags: {
     const fraction = Number(match[2]) / 100;
     if (match[1] === undefined) relativeAll = fraction;
     else {
-      const metric = metricNamed('--max-regression', match[1]);
+      const metric = comparedMetricNamed('--max-regression', match[1]);
       if (metric.kind === 'ratio')
         throw new UsageError(`--max-regression: ${metric.name} is compared in percentage points; use --min-change ${metric.name}=0.5%`);
       settings.relative[metric.name] = fraction;
@@ -115,7 +115,7 @@ export function parseCompareSettings(flags: {
   const latencyFloors: Record<string, number> = {};
   for (const value of flags.minChange) {
     const [name, text] = value.includes('=') ? (value.split('=', 2) as [string, string]) : [undefined, value];
-    const metric = name === undefined ? undefined : metricNamed('--min-change', name.trim());
+    const metric = name === undefined ? undefined : comparedMetricNamed('--min-change', name.trim());
     const kind = metric?.kind ?? 'duration';
     const amount = parseAmount(kind, text.trim());
     if (amount === undefined) {
@@ -139,7 +139,7 @@ export function parseCompareSettings(flags: {
   return settings;
 }
 
-function metricNamed(flag: string, name: string): Metric {
+function comparedMetricNamed(flag: string, name: string): ComparedMetric {
   const metric = METRICS.find((m) => m.name === name);
   if (!metric) throw new UsageError(`${flag}: unknown metric '${name}' (known: ${NAMES})`);
   return metric;
@@ -237,7 +237,7 @@ export function compareResults(current: ResultDocument, baseline: ResultDocument
 
 /** The absolute test: why the worsening is too small to count, or '' when it is not. */
 function underFloor(
-  metric: Metric,
+  metric: ComparedMetric,
   worsening: number,
   current: ResultDocument,
   baseline: ResultDocument,
@@ -358,7 +358,7 @@ export function renderComparison(rows: readonly ScenarioComparison[]): string {
 }
 
 /** The compared metric a row is about (rows carry its name, as the JSON output does). */
-function metricOf(m: MetricComparison): Metric {
+function metricOf(m: MetricComparison): ComparedMetric {
   return METRICS.find((metric) => metric.name === m.metric)!;
 }
 
