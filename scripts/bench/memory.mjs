@@ -24,7 +24,8 @@ try {
   // result.errors: error kind → count (an empty object when nothing failed).
   const errorKinds = Object.keys(result.errors).length;
   console.log(
-    `requests: ${result.requests.total.toLocaleString('en-US')} (${Math.round(result.rps)} req/s, ${result.requests.failed} failed, ${errorKinds} error kinds)`,
+    `requests: ${result.requests.total.toLocaleString('en-US')} (${Math.round(result.rps)} req/s, ` +
+      `${result.requests.failed} failed, ${errorKinds} error kinds)`,
   );
   // onProgress ticks once a second; a run shorter than that never reaches the checkpoint sample.
   if (atCheckpoint === undefined) throw new Error(`no RSS sample at ${checkpoint} requests: the run was too short`);

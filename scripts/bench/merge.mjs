@@ -58,6 +58,7 @@ const started = performance.now();
 const merged = mergeResults(parsed);
 const elapsed = performance.now() - started;
 console.log(
-  `merged ${SHARDS} shard results of ${PER_SHARD.toLocaleString('en-US')} requests (${SECONDS} timeline seconds each): ${merged.requests.total.toLocaleString('en-US')} requests, p99 ${merged.latencyMs.p99} ms`,
+  `merged ${SHARDS} shard results of ${PER_SHARD.toLocaleString('en-US')} requests (${SECONDS} timeline seconds each): ` +
+    `${merged.requests.total.toLocaleString('en-US')} requests, p99 ${merged.latencyMs.p99} ms`,
 );
 console.log(`merge time: ${elapsed.toFixed(0)} ms (goal: under 2000 ms)`);

@@ -47,7 +47,9 @@ try {
     `proxy calls: ${result.requests.total.toLocaleString('en-US')} (${result.requests.failed.toLocaleString('en-US')} faulted: ${failed})`,
   );
   console.log(
-    `proxy open fds: ${baseline} idle before, ${atCheckpoint?.fds ?? '-'} at ${atCheckpoint?.total?.toLocaleString('en-US') ?? '-'} calls, ${atEnd} at ${result.requests.total.toLocaleString('en-US')} calls, ${afterClients} after the clients closed`,
+    `proxy open fds: ${baseline} idle before, ` +
+      `${atCheckpoint?.fds ?? '-'} at ${atCheckpoint?.total?.toLocaleString('en-US') ?? '-'} calls, ` +
+      `${atEnd} at ${result.requests.total.toLocaleString('en-US')} calls, ${afterClients} after the clients closed`,
   );
 } finally {
   clearTimeout(killTimer);

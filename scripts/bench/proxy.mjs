@@ -238,7 +238,9 @@ async function main() {
     rounds,
     medians,
     ratios: {
-      note: 'resil ÷ peer, of the medians: rps and CPU µs per request at c=50, added p50 at c=1; resilTargetedRpsOverNginx resil-targeted ÷ nginx-proxy req/s at c=50',
+      note:
+        'resil ÷ peer, of the medians: rps and CPU µs per request at c=50, added p50 at c=1; ' +
+        'resilTargetedRpsOverNginx resil-targeted ÷ nginx-proxy req/s at c=50',
       ...ratios,
     },
     proxyStats,
@@ -491,10 +493,11 @@ function printResults(rounds, medians, ratios, proxyStats) {
     console.log(`origin direct at c=1: p50 ${fixed(medians.origin.c1.p50Ms, 3)} ms, mean ${fixed(medians.origin.c1.meanMs, 3)} ms`);
     for (const n of proxyNames) {
       const m = medians[n].c1;
+      const goal = `  goal ≤ ${goals.resilAddedLatencyMs} ms: ${verdict(m.addedP50Ms <= goals.resilAddedLatencyMs)}`;
       console.log(
         `added latency at c=1, ${n.padEnd(14)}: p50 ${signed(m.addedP50Ms, 3)} ms, mean ${signed(m.addedMeanMs, 3)} ms` +
           `  (p50 ${fixed(m.p50Ms, 3)} ms, mean ${fixed(m.meanMs, 3)} ms)` +
-          (n.startsWith('resil') ? `  goal ≤ ${goals.resilAddedLatencyMs} ms: ${verdict(m.addedP50Ms <= goals.resilAddedLatencyMs)}` : ''),
+          (n.startsWith('resil') ? goal : ''),
       );
     }
   }
@@ -517,7 +520,8 @@ function printResults(rounds, medians, ratios, proxyStats) {
     ]),
   );
   console.log(
-    `goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} (resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`,
+    `goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} ` +
+      `(resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`,
   );
   console.log('');
   for (const [name, stats] of Object.entries(proxyStats)) {
@@ -527,13 +531,15 @@ function printResults(rounds, medians, ratios, proxyStats) {
     }
     if (name === 'undici-bare') {
       console.log(
-        `${name} stats: ${stats.calls} calls, ${stats.completed} completed, ${stats.upstreamErrors} upstream errors, ${stats.clientAborts} cut off by the client`,
+        `${name} stats: ${stats.calls} calls, ${stats.completed} completed, ${stats.upstreamErrors} upstream errors, ` +
+          `${stats.clientAborts} cut off by the client`,
       );
       continue;
     }
     const injected = Object.values(stats.injected ?? {}).reduce((sum, n) => sum + n, 0);
     console.log(
-      `${name} stats: ${stats.calls} calls, ${stats.passedThrough} passed through, ${injected} injected, ${stats.upstreamErrors} upstream errors`,
+      `${name} stats: ${stats.calls} calls, ${stats.passedThrough} passed through, ${injected} injected, ` +
+        `${stats.upstreamErrors} upstream errors`,
     );
     if (injected > 0) console.warn(`warning: ${name} faulted ${injected} calls; its figures are not pass-through`);
     // wrk closes its connections at the end of each run with requests in flight; the proxy counts
@@ -542,7 +548,8 @@ function printResults(rounds, medians, ratios, proxyStats) {
       console.log(`  (${name}: upstream errors include requests cut off when wrk closes its connections at the end of a run)`);
   }
   console.log(
-    'note: each proxy is a process of its own (nginx-proxy: its own master and one worker, apart from the origin); wrk, the origin and the proxy share the machine.',
+    'note: each proxy is a process of its own (nginx-proxy: its own master and one worker, apart from the origin); ' +
+      'wrk, the origin and the proxy share the machine.',
   );
 }
 
@@ -558,7 +565,8 @@ function printProfiles() {
     profiles[name] = { file: path.relative(repoRoot, file), totalMs, busyMs, top };
     console.log('');
     console.log(
-      `top self time, ${name} (${path.relative(process.cwd(), file)}, ${fixed(totalMs, 0)} ms sampled, ${fixed(busyMs, 0)} ms busy; % of busy):`,
+      `top self time, ${name} (${path.relative(process.cwd(), file)}, ` +
+        `${fixed(totalMs, 0)} ms sampled, ${fixed(busyMs, 0)} ms busy; % of busy):`,
     );
     printTable(
       ['self ms', 'busy %', 'function', 'where'],

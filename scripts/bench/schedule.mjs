@@ -49,7 +49,8 @@ try {
       rounds.push(figures);
       console.log(
         `${rate}/s round ${round}: p50 from schedule ${fixed(figures.p50Ms, 3)} ms, service time ${fixed(figures.serviceP50Ms, 3)} ms, ` +
-          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, ${figures.peakConnections ?? '-'} connections, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
+          `gap ${fixed(figures.p50Ms - figures.serviceP50Ms, 3)} ms, ${figures.lateStarts} late starts, ` +
+          `${figures.peakConnections ?? '-'} connections, CPU ${fixed(figures.cpuUsPerRequest, 1)} µs/request`,
       );
     }
     const m = (key) => median(rounds.map((r) => r[key]));
@@ -65,7 +66,8 @@ try {
     };
     const s = results[rate].median;
     console.log(
-      `${rate}/s median: p50 from schedule ${fixed(s.p50Ms, 3)} ms, service time ${fixed(s.serviceP50Ms, 3)} ms, gap ${fixed(s.gapMs, 3)} ms, CPU ${fixed(s.cpuUsPerRequest, 1)} µs/request\n`,
+      `${rate}/s median: p50 from schedule ${fixed(s.p50Ms, 3)} ms, service time ${fixed(s.serviceP50Ms, 3)} ms, ` +
+        `gap ${fixed(s.gapMs, 3)} ms, CPU ${fixed(s.cpuUsPerRequest, 1)} µs/request\n`,
     );
   }
   const outDir = path.join(repoRoot, 'bench-results');

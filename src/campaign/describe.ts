@@ -23,8 +23,10 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
     const plan = s.plan;
     const load =
       plan.model === 'open'
-        ? `open model, ${plan.arrivals!.steps.map((step) => `${step.rate}/s for ${formatMs(step.durationMs)}`).join(' then ')} (${plan.arrivals!.total} requests), ${plan.concurrency} connections at the start, up to ${plan.maxConnections}`
-        : `closed model, ${plan.concurrency} connections, ${plan.requests !== undefined ? `${plan.requests} requests` : formatMs(plan.durationMs!)}`;
+        ? `open model, ${plan.arrivals!.steps.map((step) => `${step.rate}/s for ${formatMs(step.durationMs)}`).join(' then ')} ` +
+          `(${plan.arrivals!.total} requests), ${plan.concurrency} connections at the start, up to ${plan.maxConnections}`
+        : `closed model, ${plan.concurrency} connections, ` +
+          (plan.requests !== undefined ? `${plan.requests} requests` : formatMs(plan.durationMs!));
     lines.push(`  ${s.name} (${s.type}): ${plan.method} ${redactUrl(plan.options.url)}`);
     lines.push(`    ${load}`);
     for (const [name, faults] of s.baseFaults) lines.push(`    faults ${name}: ${describeFaults(faults)}`);
@@ -53,5 +55,6 @@ export function describePlan(campaign: Campaign, scenarios: readonly PreparedSce
 
 function describeFaults(faults: FaultSettings): string {
   const rate = faults.failureRate ?? (faults.faults !== undefined ? 1 : 0);
-  return `${faults.faults ?? 'status:503'} at ${Math.round(rate * 100)}%${faults.windows?.length ? ` in ${faults.windows.join(', ')}` : ''}`;
+  const windows = faults.windows?.length ? ` in ${faults.windows.join(', ')}` : '';
+  return `${faults.faults ?? 'status:503'} at ${Math.round(rate * 100)}%${windows}`;
 }

@@ -66,7 +66,8 @@ export function reportSchemaError(ctx: CheckContext, error: ErrorObject, data: u
       if (error.parentSchema?.pattern === DURATION_PATTERN && typeof error.data === 'number') {
         ctx.add(
           path,
-          `expected a duration such as '10s' or '500ms', got ${describe(ctx, path, error.data)} (a plain number is not a duration: add a unit)`,
+          `expected a duration such as '10s' or '500ms', got ${describe(ctx, path, error.data)} ` +
+            '(a plain number is not a duration: add a unit)',
         );
         return;
       }

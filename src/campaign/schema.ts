@@ -25,7 +25,10 @@ import { DURATION_PATTERN, ENV_NAME_PATTERN, HTTP_URL_PATTERN, NAME_PATTERN } fr
 /** A duration as the user wrote it: '500ms', '10s', '2m', '1m30s', '250us' (a bare number is not one, except 0). */
 export type CampaignDuration = string;
 
-/** Fault settings of one provider (FaultSettings without the seed, which the scenario's seed gives); windows from the start of the scenario. */
+/**
+ * Fault settings of one provider (FaultSettings without the seed, which the scenario's seed gives);
+ * windows from the start of the scenario.
+ */
 export type ProviderFaults = Omit<FaultSettings, 'seed'>;
 
 /** Fault settings inside a phase: the phase itself is the window. */

@@ -59,7 +59,8 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   }
   await service.stop();
   throw new CouldNotRunError(
-    `service '${settings.command}' was not ready at ${settings.ready} within ${settings.readyTimeoutMs}ms${tail.length ? `: ${tail.join(' | ')}` : ''}`,
+    `service '${settings.command}' was not ready at ${settings.ready} within ${settings.readyTimeoutMs}ms` +
+      (tail.length ? `: ${tail.join(' | ')}` : ''),
   );
 }
 

@@ -60,10 +60,16 @@ export function noCallNote(
     return `no call reached the chaos proxy at ${entries.map(([, s]) => address(s.listen)).join(', ')}: nothing was tested${downHint}`;
   if (entries.length === 1) {
     const [, stats] = entries[0]!;
-    return `no dependency call reached the chaos proxy at ${address(stats.listen)}: point the service's dependency URL at ${stats.listen}${downHint}`;
+    return (
+      `no dependency call reached the chaos proxy at ${address(stats.listen)}: ` +
+      `point the service's dependency URL at ${stats.listen}${downHint}`
+    );
   }
   const list = entries.map(([name, stats]) => `${stats.listen} (${name})`);
-  return `no dependency call reached the chaos proxies: point the service's dependency URLs at ${list.slice(0, -1).join(', ')} and ${list.at(-1)}${downHint}`;
+  return (
+    'no dependency call reached the chaos proxies: ' +
+    `point the service's dependency URLs at ${list.slice(0, -1).join(', ')} and ${list.at(-1)}${downHint}`
+  );
 }
 
 /**
@@ -81,23 +87,27 @@ export function chaosWarnings(
     const who = `proxy ${name} (${address(stats.listen)})`;
     if (stats.upstreamErrors > 0) {
       warnings.push(
-        `${who}: ${count(stats.upstreamErrors)} of ${count(stats.passedThrough)} ${stats.passedThrough === 1 ? 'call' : 'calls'} passed through got no answer from the upstream ${stats.target} (the caller got a 502 or a cut connection): is it running?`,
+        `${who}: ${count(stats.upstreamErrors)} of ${count(stats.passedThrough)} ${stats.passedThrough === 1 ? 'call' : 'calls'} ` +
+          `passed through got no answer from the upstream ${stats.target} (the caller got a 502 or a cut connection): is it running?`,
       );
     }
     if (stats.rejected > 0) {
       warnings.push(
-        `${who}: ${count(stats.rejected)} ${stats.rejected === 1 ? 'call' : 'calls'} named another host, as sent to an HTTP forward proxy, and got 400: make ${stats.listen} the service's dependency base URL, not its HTTP proxy`,
+        `${who}: ${count(stats.rejected)} ${stats.rejected === 1 ? 'call' : 'calls'} named another host, ` +
+          `as sent to an HTTP forward proxy, and got 400: make ${stats.listen} the service's dependency base URL, not its HTTP proxy`,
       );
     }
     const eligible = stats.eligible ?? 0;
     const considered = stats.considered ?? 0;
     if (eligible > 0 && considered === 0) {
       warnings.push(
-        `${who}: none of the ${count(eligible)} calls in a fault window matched the targeting (match-method, match-path, match-header), so no fault was injected`,
+        `${who}: none of the ${count(eligible)} calls in a fault window matched the targeting ` +
+          '(match-method, match-path, match-header), so no fault was injected',
       );
     } else if (considered >= LOW_RATE_MIN_CALLS && tooFewFaults(injectedCalls(stats), stats.expected ?? 0)) {
       warnings.push(
-        `${who}: ${count(injectedCalls(stats))} faults injected into ${count(considered)} calls, fewer than half the ${count(stats.expected)} the failure rate asks for`,
+        `${who}: ${count(injectedCalls(stats))} faults injected into ${count(considered)} calls, ` +
+          `fewer than half the ${count(stats.expected)} the failure rate asks for`,
       );
     }
   }

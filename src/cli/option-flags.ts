@@ -2,7 +2,8 @@ import { Flags, type Interfaces } from '@oclif/core';
 import type { OptionSpec, OptionTable } from '../util/option-table.js';
 
 /** A flag whose value type only the option table knows (parsed values are read through optionsFromFlags). */
-// biome-ignore lint/suspicious/noExplicitAny: oclif's Flag<T> is invariant in T (its parser takes and returns T), so flags of several value types share no narrower type.
+// oclif's Flag<T> is invariant in T (its parser takes and returns T):
+// biome-ignore lint/suspicious/noExplicitAny: so flags of several value types share no narrower type.
 type TableFlag = Interfaces.Flag<any>;
 
 /** The oclif flag of one option: its type, letter, help line and default come from the option table. */

@@ -9,7 +9,10 @@ export default class Demo extends BaseCommand {
   static override summary =
     'The chaos demo: an example LLM gateway, two mock providers, a campaign of provider failures (offline, loopback only).';
   static override description =
-    'Starts two mock providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour Retry-After, a circuit breaker per provider, failover from A to B), then runs a 24-second campaign: steady load, A failing 30% of calls, A down, both down, recovery. Prints the summary with recovery and amplification and exits 0 when the gateway holds its thresholds. --naive runs the same campaign against a gateway with none of that (one call to A), which fails the gate (exit 1).';
+    'Starts two mock providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour Retry-After, ' +
+    'a circuit breaker per provider, failover from A to B), then runs a 24-second campaign: steady load, A failing 30% of calls, ' +
+    'A down, both down, recovery. Prints the summary with recovery and amplification and exits 0 when the gateway holds its ' +
+    'thresholds. --naive runs the same campaign against a gateway with none of that (one call to A), which fails the gate (exit 1).';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --naive', '<%= config.bin %> demo --json'];
   static override enableJsonFlag = true;
   static override flags = {

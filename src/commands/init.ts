@@ -42,7 +42,8 @@ export default class Init extends BaseCommand {
     // resil is rarely on PATH: name the two ways that work, as README's "Use it in your project" does.
     const bin = join(this.config.root, 'bin', 'run.js');
     process.stdout.write(
-      `next: replace OWNER in ${flags.workflow} with the account that hosts resil; once your service is up, try the campaign here with \`npx --no -- resil run ${flags.file}\` (resil installed in this project) or \`node ${bin} run ${flags.file}\`\n`,
+      `next: replace OWNER in ${flags.workflow} with the account that hosts resil; once your service is up, try the campaign here ` +
+        `with \`npx --no -- resil run ${flags.file}\` (resil installed in this project) or \`node ${bin} run ${flags.file}\`\n`,
     );
   }
 }

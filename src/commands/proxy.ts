@@ -12,7 +12,8 @@ import { ExitCode } from '../errors.js';
 export default class Proxy extends BaseCommand {
   static override summary = 'Run the chaos proxy on its own until Ctrl-C, with an optional admin API.';
   static override description =
-    'Forwards to --upstream (or answers with --mock) and injects faults into a share of the calls. Put it between your service and one of its dependencies. With --admin-port, GET/PUT /faults, POST /reset and GET /stats change and read it at run time.';
+    'Forwards to --upstream (or answers with --mock) and injects faults into a share of the calls. Put it between your service and ' +
+    'one of its dependencies. With --admin-port, GET/PUT /faults, POST /reset and GET /stats change and read it at run time.';
   static override examples = [
     "<%= config.bin %> proxy --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8081 --failure-rate 0.3 --faults 'status:503=5,timeout=1'",
     '<%= config.bin %> proxy --mock --mock-latency 20ms --listen 127.0.0.1:8081 --admin-port 8474',
@@ -54,5 +55,8 @@ function tallyLine(stats: ProxyStats): string {
   const injected = Object.entries(stats.injected)
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
-  return `calls ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · upstream errors ${stats.upstreamErrors}`;
+  return (
+    `calls ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · ` +
+    `upstream errors ${stats.upstreamErrors}`
+  );
 }

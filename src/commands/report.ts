@@ -14,7 +14,10 @@ import { comparedMetrics } from '../thresholds/metrics.js';
 export default class Report extends BaseCommand {
   static override summary = 'Render, merge (shards) and compare (baseline) saved results.';
   static override description =
-    'Reads result documents (--out FILE.json of load, chaos or run). Renders them; with --merge, merges the shards of one run (--shard i/n) exactly and evaluates the thresholds on the whole; with --baseline, compares with an earlier result, scenario by scenario, and fails (exit 1) when a metric got worse by more than --max-regression and --min-change and by more than chance explains, or when a baseline scenario is missing. Exit codes as for a run.';
+    'Reads result documents (--out FILE.json of load, chaos or run). Renders them; with --merge, merges the shards of one run ' +
+    '(--shard i/n) exactly and evaluates the thresholds on the whole; with --baseline, compares with an earlier result, scenario by ' +
+    'scenario, and fails (exit 1) when a metric got worse by more than --max-regression and --min-change and by more than chance ' +
+    'explains, or when a baseline scenario is missing. Exit codes as for a run.';
   static override examples = [
     '<%= config.bin %> report result.json --out junit.xml',
     '<%= config.bin %> report --merge shards/*.json --out merged.json',
@@ -34,7 +37,8 @@ export default class Report extends BaseCommand {
     }),
     'min-change': Flags.string({
       summary:
-        "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' (points, the default) (repeatable).",
+        "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' " +
+        '(points, the default) (repeatable).',
       multiple: true,
       multipleNonGreedy: true,
     }),

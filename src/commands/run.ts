@@ -10,7 +10,9 @@ import { parseShard } from '../engine/options.js';
 export default class Run extends BaseCommand {
   static override summary = 'Run every scenario of a campaign file: the CI gate step.';
   static override description =
-    'Starts the providers (chaos proxies) and the service the file declares, runs its scenarios in order, prints a summary per scenario and a verdict table, and exits 1 if any threshold failed. The file is validated first: every problem is listed with its line and column (exit 2).';
+    'Starts the providers (chaos proxies) and the service the file declares, runs its scenarios in order, prints a summary per ' +
+    'scenario and a verdict table, and exits 1 if any threshold failed. The file is validated first: every problem is listed with ' +
+    'its line and column (exit 2).';
   static override examples = [
     '<%= config.bin %> run',
     '<%= config.bin %> run examples/resil.yaml --scenario provider-failures',

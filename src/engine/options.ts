@@ -18,7 +18,10 @@ export interface LoadOptions {
   bodyFile?: string;
   /** Closed model: connections each looping request → response. Open model: connections opened at the start. */
   concurrency?: number;
-  /** Open model: more connections are opened on demand up to this many (default 1000, at least concurrency; without concurrency, the start is min(10, this)). */
+  /**
+   * Open model: more connections are opened on demand up to this many (default 1000, at least
+   * concurrency; without concurrency, the start is min(10, this)).
+   */
   maxConnections?: number;
   /** Stop after this many requests. */
   requests?: number;
@@ -118,7 +121,9 @@ export const LOAD_OPTIONS = {
     flag: 'concurrency',
     char: 'c',
     type: 'integer',
-    summary: `Connections (closed model: each loops request → response; open model: opened at the start). Default ${LOAD_DEFAULTS.concurrency}, or --max-connections if lower.`,
+    summary:
+      'Connections (closed model: each loops request → response; open model: opened at the start). ' +
+      `Default ${LOAD_DEFAULTS.concurrency}, or --max-connections if lower.`,
     campaign: 'concurrency',
     schema: {
       description: 'Connections (closed model: each loops request → response; open model: opened at the start).',
@@ -228,7 +233,8 @@ export const LOAD_OPTIONS = {
     flag: 'grace',
     type: 'string',
     summary:
-      'How long in-flight requests may finish once sending stops; those still unanswered count as failed (cover the slowest legitimate answer).',
+      'How long in-flight requests may finish once sending stops; those still unanswered count as failed ' +
+      '(cover the slowest legitimate answer).',
     default: '2s',
     campaign: 'grace',
     schema: {
@@ -264,7 +270,8 @@ export const LOAD_OPTIONS = {
     char: 't',
     type: 'strings',
     summary:
-      "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); judged next to the default success check, which a rule on the success rate replaces.",
+      "Pass/fail rule: 'p99<300ms', 'success_rate>=0.95' (repeatable); " +
+      'judged next to the default success check, which a rule on the success rate replaces.',
     campaign: 'thresholds',
     schema: stringOrList("Pass/fail rules: 'success_rate>=0.95', 'p99<300ms', 'recovery<5s', 'amplification<=2'.", { minLength: 1 }),
     fromCampaign: toStringList,

@@ -237,7 +237,10 @@ export function sendersFor(plan: LoadPlan): SenderFactory {
   return plan.policy ? policySenders(plan) : plainSenders;
 }
 
-/** Settles as `work` does, or rejects with the signal's reason as soon as it aborts (cockatiel looks at the signal only after a backoff). */
+/**
+ * Settles as `work` does, or rejects with the signal's reason as soon as it aborts (cockatiel looks at
+ * the signal only after a backoff).
+ */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -25,7 +25,10 @@ export interface WeightedFault {
   weight: number;
 }
 
-/** Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). Messages name no flag: parseFaults (proxy/config.ts) does. */
+/**
+ * Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). Messages name no
+ * flag: parseFaults (proxy/config.ts) does.
+ */
 export function parseFaultMix(text: string): WeightedFault[] {
   const mix: WeightedFault[] = [];
   const items = text.split(',').map((item) => item.trim());

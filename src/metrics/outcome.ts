@@ -1,6 +1,7 @@
 /**
- * How one request ended (`breaker`: policy mode, every provider's circuit breaker was open). Failures without a usable response get a class; a response whose status
- * was not expected is counted as `status:NNN`.
+ * How one request ended (`breaker`: policy mode, every provider's circuit breaker was open). Failures
+ * without a usable response get a class; a response whose status was not expected is counted as
+ * `status:NNN`.
  */
 export const ERROR_CLASSES = ['timeout', 'reset', 'refused', 'closed', 'body', 'tls', 'breaker', 'other'] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];

@@ -123,15 +123,18 @@ export function outcomeCounts(ok: number, errors: Readonly<Record<string, number
 
 export const HELP = {
   requests:
-    'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) or status:NNN for an unexpected status.',
+    'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) ' +
+    'or status:NNN for an unexpected status.',
   dropped: 'Open model: requests of the schedule that were due but never sent (no connection free before sending stopped).',
   cancelled:
-    'Requests sent that had no answer when the run ended (in flight when --grace ran out, or waiting in backoff at stop); counted as failed by the success ratio.',
+    'Requests sent that had no answer when the run ended (in flight when --grace ran out, or waiting in backoff at stop); ' +
+    'counted as failed by the success ratio.',
   duration: 'Latency of complete responses, in seconds.',
   faults:
     "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
   outages:
-    "Times the chaos proxy closed its listener for fault 'down', by provider; the calls refused meanwhile never reach it and are not counted.",
+    "Times the chaos proxy closed its listener for fault 'down', by provider; " +
+    'the calls refused meanwhile never reach it and are not counted.',
 } as const;
 
 /**

@@ -189,7 +189,8 @@ export function compareScenarios(
     const [now, before] = [current[0]!, baseline[0]!];
     if (now.document.scenario !== undefined && before.document.scenario !== undefined && now.name !== before.name) {
       throw new UsageError(
-        `--baseline: comparing scenario '${now.name}' against baseline scenario '${before.name}' says nothing; give a baseline of '${now.name}' (resil run CAMPAIGN --scenario ${now.name} --out FILE.json)`,
+        `--baseline: comparing scenario '${now.name}' against baseline scenario '${before.name}' says nothing; ` +
+          `give a baseline of '${now.name}' (resil run CAMPAIGN --scenario ${now.name} --out FILE.json)`,
       );
     }
     return [
@@ -354,7 +355,8 @@ export function renderComparison(rows: readonly ScenarioComparison[]): string {
     const worse = row.metrics.filter((m) => m.regression).map((m) => m.metric);
     return worse.length === 0 ? [] : [named ? `${worse.join(', ')} in '${row.scenario}'` : worse.join(', ')];
   });
-  return `${table.toString()}\n${problems.length === 0 ? 'no regression beyond the allowed change' : `regression: ${problems.join('; ')}`}\n`;
+  const verdict = problems.length === 0 ? 'no regression beyond the allowed change' : `regression: ${problems.join('; ')}`;
+  return `${table.toString()}\n${verdict}\n`;
 }
 
 /** The compared metric a row is about (rows carry its name, as the JSON output does). */

@@ -107,7 +107,9 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
     `**Requests** ${formatCount(total)} total · ${formatCount(ok)} ok · ${formatCount(failedRequests)} failed` +
       (cancelled > 0 ? ` · **${formatCount(cancelled)} cut unanswered** (sent, no answer when the run ended; counted as failed)` : '') +
       (dropped > 0
-        ? ` · **${formatCount(dropped)} dropped** (due, never sent${needed === null ? '' : `; about ${formatCount(needed)} connections would keep the schedule`})`
+        ? ` · **${formatCount(dropped)} dropped** (due, never sent` +
+          (needed === null ? '' : `; about ${formatCount(needed)} connections would keep the schedule`) +
+          ')'
         : '') +
       ` · **success rate** ${formatPercentOrNone(document.successRate)} · **throughput** ${formatCount(document.rps)} req/s`,
     '',

@@ -17,6 +17,8 @@ export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
   const data = scenarios.map((scenario, i) => chartData(`s${i}`, scenario.document));
   const body = scenarios.map((scenario, i) => scenarioSection(`s${i}`, scenario)).join('\n');
   const summary = campaignVerdict(scenarios);
+  // The table of contents, shown when there is more than one scenario.
+  const links = scenarios.map((s, i) => `<li><a href="#s${i}">${badge(s.document)} ${escapeHtml(s.name)}</a></li>`);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -31,7 +33,7 @@ export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
 <header class="top ${summary.ok ? 'pass' : 'fail'}">
 <h1>resil report</h1>
 <p class="verdict">${escapeHtml(summary.text)}</p>
-${scenarios.length > 1 ? `<nav><ul>${scenarios.map((s, i) => `<li><a href="#s${i}">${badge(s.document)} ${escapeHtml(s.name)}</a></li>`).join('')}</ul></nav>` : ''}
+${scenarios.length > 1 ? `<nav><ul>${links.join('')}</ul></nav>` : ''}
 </header>
 <main>
 ${body || '<p class="muted">No results.</p>'}
@@ -181,7 +183,8 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
           ? '<span class="ok-text">pass</span>'
           : '<strong class="bad-text">FAIL</strong>';
       out.push(
-        `<tr class="${t.ok ? '' : 'failed'}"><td><code>${escapeHtml(t.expression)}</code>${t.default ? ' <span class="muted">(default)</span>' : ''}</td>` +
+        `<tr class="${t.ok ? '' : 'failed'}"><td><code>${escapeHtml(t.expression)}</code>` +
+          `${t.default ? ' <span class="muted">(default)</span>' : ''}</td>` +
           `<td class="num">${escapeHtml(t.formatted)}</td><td>${result}</td></tr>`,
       );
     }
@@ -204,7 +207,9 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     [
       'requests',
       formatCount(total),
-      `${formatCount(ok)} ok · ${formatCount(failed)} failed${cancelled > 0 ? ` · ${formatCount(cancelled)} cut unanswered` : ''}${dropped > 0 ? ` · ${formatCount(dropped)} dropped` : ''}`,
+      `${formatCount(ok)} ok · ${formatCount(failed)} failed` +
+        (cancelled > 0 ? ` · ${formatCount(cancelled)} cut unanswered` : '') +
+        (dropped > 0 ? ` · ${formatCount(dropped)} dropped` : ''),
     ],
     ['success rate', formatPercentOrNone(document.successRate), rateClass(document.successRate)],
     ['throughput', `${formatCount(document.rps)} req/s`, ''],
@@ -215,7 +220,9 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     cards.push([
       'schedule',
       `${formatCount(s.scheduled)} scheduled`,
-      `${formatCount(s.lateStarts)} started > ${s.lateStartMs}ms late${s.peakConnections === null ? '' : ` · ${formatCount(s.peakConnections)} connections`}${s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${formatCount(s.connectionsNeeded)} needed` : ''}`,
+      `${formatCount(s.lateStarts)} started > ${s.lateStartMs}ms late` +
+        (s.peakConnections === null ? '' : ` · ${formatCount(s.peakConnections)} connections`) +
+        (s.connectionsNeeded !== null && (s.waitedForConnection ?? 0) > 0 ? `, about ${formatCount(s.connectionsNeeded)} needed` : ''),
     ]);
   }
   out.push(
@@ -224,7 +231,8 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
         .map(([label, value, note], i) =>
           i === 1
             ? `<div class="card ${note}"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div></div>`
-            : `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div>${note ? `<div class="note">${escapeHtml(note)}</div>` : ''}</div>`,
+            : `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div>` +
+              `${note ? `<div class="note">${escapeHtml(note)}</div>` : ''}</div>`,
         )
         .join('') +
       '</div>',
@@ -235,13 +243,16 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   if (document.latencyMs) {
     const head = LATENCY_COLUMNS.map(([, label]) => `<th class="num">${escapeHtml(label)}</th>`).join('');
     const row = (label: string, summary: NonNullable<ResultDocument['latencyMs']>) =>
-      `<tr><td>${escapeHtml(label)}</td>${LATENCY_COLUMNS.map(([key]) => `<td class="num">${escapeHtml(formatMs(summary[key]))}</td>`).join('')}</tr>`;
+      `<tr><td>${escapeHtml(label)}</td>` +
+      LATENCY_COLUMNS.map(([key]) => `<td class="num">${escapeHtml(formatMs(summary[key]))}</td>`).join('') +
+      '</tr>';
     out.push(`<table class="latency"><thead><tr><th></th>${head}</tr></thead><tbody>`);
     out.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) out.push(row('service time', document.serviceTimeMs));
     out.push('</tbody></table>');
     out.push(
-      `<figure><figcaption>Latency by percentile (log scale)</figcaption><div class="chart" data-chart="percentiles" data-scenario="${id}"></div></figure>`,
+      '<figure><figcaption>Latency by percentile (log scale)</figcaption>' +
+        `<div class="chart" data-chart="percentiles" data-scenario="${id}"></div></figure>`,
     );
   } else {
     out.push('<p class="notice">No complete response: no latency to report.</p>');
@@ -253,13 +264,15 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     out.push('<h3>Timeline</h3>');
     if (windows.length > 0) {
       out.push(
-        `<p class="muted"><span class="swatch"></span> shaded: fault windows ${windows.map((w) => `<code>${escapeHtml(w.window)}</code>`).join(', ')}</p>`,
+        '<p class="muted"><span class="swatch"></span> shaded: fault windows ' +
+          `${windows.map((w) => `<code>${escapeHtml(w.window)}</code>`).join(', ')}</p>`,
       );
     }
     const partialS = timelineData(document)?.partialS ?? null;
     const partial = partialS === null ? '' : ` (the last point covers the final ${partialS}s of the run, as a rate per second)`;
     out.push(
-      `<figure><figcaption>Requests completed and success rate, per second${escapeHtml(partial)}</figcaption><div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`,
+      `<figure><figcaption>Requests completed and success rate, per second${escapeHtml(partial)}</figcaption>` +
+        `<div class="chart" data-chart="throughput" data-scenario="${id}"></div></figure>`,
     );
     if (document.timeline.some((s) => s.p99Ms !== null)) {
       out.push(
@@ -283,14 +296,16 @@ function faultsSection(document: ResultDocument): string {
   const rows = [...injectedTypes, ...observedErrors.filter((e) => !injectedTypes.includes(e))];
   if (rows.length > 0) {
     out.push(
-      '<table class="faults"><thead><tr><th>fault / error</th><th class="num">injected by the proxy</th><th class="num">observed by the client</th></tr></thead><tbody>',
+      '<table class="faults"><thead><tr><th>fault / error</th><th class="num">injected by the proxy</th>' +
+        '<th class="num">observed by the client</th></tr></thead><tbody>',
     );
     for (const type of rows) {
       const injected = faults.injected[type];
       const observed = document.errors[type];
       // `down` counts outages (listener closures), every other fault counts calls.
       out.push(
-        `<tr><td><code>${escapeHtml(type)}</code>${type === 'down' ? ' <span class="muted">(outages)</span>' : ''}</td><td class="num">${escapeHtml(formatCount(injected ?? 0))}</td>` +
+        `<tr><td><code>${escapeHtml(type)}</code>${type === 'down' ? ' <span class="muted">(outages)</span>' : ''}</td>` +
+          `<td class="num">${escapeHtml(formatCount(injected ?? 0))}</td>` +
           `<td class="num">${escapeHtml(formatCount(observed ?? 0))}</td></tr>`,
       );
     }
@@ -318,7 +333,8 @@ function faultsSection(document: ResultDocument): string {
       ['policy', `retries ${p.retries} · backoff ${p.backoff} · retry on ${p.retryOn}${p.breaker ? ` · breaker ${p.breaker}` : ''}`],
       [
         'policy did',
-        `${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
+        `${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ` +
+          `${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
       ],
     );
   }
@@ -334,7 +350,8 @@ function faultsSection(document: ResultDocument): string {
   const providers = Object.entries(faults.providers);
   if (providers.length > 0) {
     out.push(
-      '<table class="providers"><thead><tr><th>provider</th><th>target</th><th>listen</th><th class="num">calls</th><th class="num">passed through</th><th>injected</th></tr></thead><tbody>',
+      '<table class="providers"><thead><tr><th>provider</th><th>target</th><th>listen</th>' +
+        '<th class="num">calls</th><th class="num">passed through</th><th>injected</th></tr></thead><tbody>',
     );
     for (const [name, stats] of providers) {
       const injected =
@@ -343,7 +360,8 @@ function faultsSection(document: ResultDocument): string {
           .join(', ') || 'none';
       out.push(
         `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(stats.target)}</td><td>${escapeHtml(stats.listen)}</td>` +
-          `<td class="num">${escapeHtml(formatCount(stats.calls))}</td><td class="num">${escapeHtml(formatCount(stats.passedThrough))}</td><td>${escapeHtml(injected)}</td></tr>`,
+          `<td class="num">${escapeHtml(formatCount(stats.calls))}</td>` +
+          `<td class="num">${escapeHtml(formatCount(stats.passedThrough))}</td><td>${escapeHtml(injected)}</td></tr>`,
       );
     }
     out.push('</tbody></table>');
@@ -357,11 +375,13 @@ function breakdownSection(document: ResultDocument): string {
     if (entries.length === 0) return `<div><h4>${escapeHtml(title)}</h4><p class="muted">${escapeHtml(empty)}</p></div>`;
     const total = entries.reduce((sum, [, n]) => sum + n, 0);
     return (
-      `<div><h4>${escapeHtml(title)}</h4><table><thead><tr><th></th><th class="num">count</th><th class="num">share</th></tr></thead><tbody>` +
+      `<div><h4>${escapeHtml(title)}</h4>` +
+      '<table><thead><tr><th></th><th class="num">count</th><th class="num">share</th></tr></thead><tbody>' +
       entries
         .map(
           ([key, n]) =>
-            `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(formatCount(n))}</td><td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`,
+            `<tr><td><code>${escapeHtml(key)}</code></td><td class="num">${escapeHtml(formatCount(n))}</td>` +
+            `<td class="num">${escapeHtml(total > 0 ? `${((n / total) * 100).toFixed(1)}%` : '-')}</td></tr>`,
         )
         .join('') +
       '</tbody></table></div>'

@@ -22,7 +22,8 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
   for (const document of documents) {
     if (document.fingerprint !== first.fingerprint || (document.shard?.count ?? 1) !== count) {
       throw new UsageError(
-        `--merge: these results are not shards of the same campaign (${first.command} ${first.target} vs ${document.command} ${document.target}, or different settings)`,
+        `--merge: these results are not shards of the same campaign ` +
+          `(${first.command} ${first.target} vs ${document.command} ${document.target}, or different settings)`,
       );
     }
   }

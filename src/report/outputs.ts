@@ -29,7 +29,10 @@ const WRITERS: Record<string, { holds: string; render: (output: RunOutput) => st
   '.prom': { holds: 'Prometheus text', render: (output) => renderPrometheus(output.scenarios) },
 };
 
-/** The summary of every --out flag, from the table above: 'Write the result to FILE (repeatable); its extension picks the format: .json …'. */
+/**
+ * The summary of every --out flag, from the table above: 'Write the result to FILE (repeatable); its
+ * extension picks the format: .json …'.
+ */
 export function outFlagSummary(what: string): string {
   const formats = Object.entries(WRITERS).map(([extension, writer]) => `${extension} ${writer.holds}`);
   return `Write ${what} to FILE (repeatable); its extension picks the format: ${formats.join(', ')}.`;

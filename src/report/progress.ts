@@ -16,7 +16,9 @@ export function createProgressLine(stream: NodeJS.WriteStream): { update(progres
       lastTotal = progress.total;
       lastElapsed = progress.elapsedMs;
       stream.write(
-        `\r\u001b[2K  ${formatMs(progress.elapsedMs)} · ${progress.total.toLocaleString('en-US')} done · ${Math.round(rate).toLocaleString('en-US')} req/s · ${progress.failed.toLocaleString('en-US')} errors · ${progress.inFlight} in flight`,
+        `\r\u001b[2K  ${formatMs(progress.elapsedMs)} · ${progress.total.toLocaleString('en-US')} done · ` +
+          `${Math.round(rate).toLocaleString('en-US')} req/s · ${progress.failed.toLocaleString('en-US')} errors · ` +
+          `${progress.inFlight} in flight`,
       );
     },
     clear() {

@@ -16,7 +16,9 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const countFaults = faultCounters(registers, ['scenario', 'provider']);
   const successRatio = new Gauge({
     name: 'resil_success_ratio',
-    help: 'Share of requests that succeeded, those cut unanswered at stop and those dropped counted as failed (0..1); absent when no request was made or dropped.',
+    help:
+      'Share of requests that succeeded, those cut unanswered at stop and those dropped counted as failed (0..1); ' +
+      'absent when no request was made or dropped.',
     labelNames: ['scenario'],
     registers,
   });

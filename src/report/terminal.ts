@@ -26,13 +26,19 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
     shard ? `${formatCount(shardShare(whole, shard, document.settings.workers))} of ${formatCount(whole)}` : formatCount(whole);
   const model =
     document.model === 'open'
-      ? `open model, ${shard ? `shard ${shard.index + 1}/${shard.count} of ` : ''}${document.schedule!.stages ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ') : `${document.schedule!.rate}/s`} scheduled, up to ${connections(document.settings.maxConnections ?? document.settings.concurrency)} connections`
-      : `closed model, ${shard ? `shard ${shard.index + 1}/${shard.count}: ` : ''}${connections(document.settings.concurrency)} connections`;
+      ? `open model, ${shard ? `shard ${shard.index + 1}/${shard.count} of ` : ''}` +
+        (document.schedule!.stages
+          ? document.schedule!.stages.map((s) => `${s.rate}/s for ${formatMs(s.durationMs)}`).join(' then ')
+          : `${document.schedule!.rate}/s`) +
+        ` scheduled, up to ${connections(document.settings.maxConnections ?? document.settings.concurrency)} connections`
+      : `closed model, ${shard ? `shard ${shard.index + 1}/${shard.count}: ` : ''}` +
+        `${connections(document.settings.concurrency)} connections`;
   const shards = document.mergedShards !== undefined ? `, ${document.mergedShards} ${plural(document.mergedShards, 'shard')} merged` : '';
   const workers = document.settings.workers > 1 ? `, ${document.settings.workers} workers${shards ? ' each' : ''}` : '';
   lines.push(
     c.dim(
-      `${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}${document.interrupted ? ' · INTERRUPTED (partial)' : ''}`,
+      `${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}` +
+        (document.interrupted ? ' · INTERRUPTED (partial)' : ''),
     ),
   );
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
@@ -43,19 +49,25 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const rate = document.successRate === null ? '-' : formatPercent(document.successRate);
   overview.push(
     {
-      requests: `${formatCount(total)} total · ${formatCount(ok)} ok · ${failed > 0 ? c.red(`${formatCount(failed)} failed`) : '0 failed'}${cancelled > 0 ? ` · ${c.red(`${formatCount(cancelled)} cut unanswered`)} (sent, no answer when the run ended)` : ''}${dropped > 0 ? ` · ${c.red(`${formatCount(dropped)} dropped`)} (due, never sent)` : ''}`,
+      requests:
+        `${formatCount(total)} total · ${formatCount(ok)} ok · ${failed > 0 ? c.red(`${formatCount(failed)} failed`) : '0 failed'}` +
+        (cancelled > 0 ? ` · ${c.red(`${formatCount(cancelled)} cut unanswered`)} (sent, no answer when the run ended)` : '') +
+        (dropped > 0 ? ` · ${c.red(`${formatCount(dropped)} dropped`)} (due, never sent)` : ''),
     },
     { 'success rate': colourRate(c, document.successRate, rate) + unansweredNote(c, cancelled, dropped) },
     { throughput: `${formatCount(document.rps)} req/s` },
   );
   if (document.schedule) {
     const { scheduled, lateStarts, lateStartMs, peakConnections, waitedForConnection, connectionsNeeded } = document.schedule;
-    overview.push({ schedule: `${formatCount(scheduled)} scheduled · ${formatCount(lateStarts)} started more than ${lateStartMs}ms late` });
+    overview.push({
+      schedule: `${formatCount(scheduled)} scheduled · ${formatCount(lateStarts)} started more than ${lateStartMs}ms late`,
+    });
     // null: a result from a resil that did not measure connections yet.
     if (peakConnections !== null && waitedForConnection !== null && connectionsNeeded !== null) {
       const connections =
         waitedForConnection > 0
-          ? `${formatCount(peakConnections)} at most · ${c.yellow(`${formatCount(waitedForConnection)} requests found none free`)} · about ${formatCount(connectionsNeeded)} would keep the schedule`
+          ? `${formatCount(peakConnections)} at most · ${c.yellow(`${formatCount(waitedForConnection)} requests found none free`)} · ` +
+            `about ${formatCount(connectionsNeeded)} would keep the schedule`
           : `${formatCount(peakConnections)} at most, enough to keep the schedule`;
       overview.push({ connections });
     }
@@ -113,7 +125,9 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
       ? `, ${c.red(`${formatCount(faults.upstreamErrors)} ${plural(faults.upstreamErrors, 'upstream error')}`)}`
       : '';
   const lines = [
-    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ${c.dim(`(${formatCount(faults.upstreamCalls)} dependency calls, ${formatCount(faults.passedThrough)} passed through`)}${upstreamErrors}${c.dim(')')}`,
+    `injected      ${injected.length > 0 ? c.yellow(injected.join(' · ')) : 'none'}  ` +
+      c.dim(`(${formatCount(faults.upstreamCalls)} dependency calls, ${formatCount(faults.passedThrough)} passed through`) +
+      `${upstreamErrors}${c.dim(')')}`,
   ];
   const outages = Object.entries(faults.providers).filter(([, stats]) => (stats.injected.down ?? 0) > 0);
   if (outages.length > 0) {
@@ -125,17 +139,22 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
     );
   }
   lines.push(
-    `amplification ${document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)} dependency calls per request`,
+    'amplification ' +
+      (document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)) +
+      ' dependency calls per request',
   );
   if (document.policy) {
     const p = document.policy;
     lines.push(
-      `policy        ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
+      `policy        ${formatCount(p.attempts)} attempts · ${formatCount(p.retried)} retries · ` +
+        `${formatCount(p.failovers)} failovers · ${formatCount(p.breakerRejections)} refused by an open breaker`,
     );
   }
   if (document.recovery && document.recovery.length > 0) {
     lines.push(
-      `recovery      ${document.recovery.map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`).join(' · ')}`,
+      `recovery      ${document.recovery
+        .map((r) => `${r.window}: ${r.recoveryMs === null ? c.red('never') : r.recoveryMs === 0 ? 'at once' : formatMs(r.recoveryMs)}`)
+        .join(' · ')}`,
     );
   }
   if (document.timeline.length > 0 && document.timeline.length <= 240) {
