@@ -1,11 +1,12 @@
 import { UsageError } from '../errors.js';
 
 /**
- * One table per option group (load, policy, faults, provider): each entry is one option of the
- * library, with how the command line and the campaign file spell it. The oclif flags (src/cli), the
- * campaign's JSON Schema and its mapping onto the library's types (src/campaign) are derived from
- * these tables, and the library takes its defaults from them: a new option is one entry here plus
- * the field of the options type it fills.
+ * One table per option group (load, policy, faults, mock, provider; src/cli/command-options.ts has the
+ * flags that are no library option): each entry is one option, with how the command line and the
+ * campaign file spell it, its one help text and how reports show its value. The oclif flags (src/cli),
+ * the campaign's JSON Schema and its mapping onto the library's types (src/campaign) are derived from
+ * these tables, and the library takes its defaults from them: a new option is one entry in a table
+ * plus the field of the options type it fills.
  */
 export interface OptionSpec {
   /** Command-line flag without '--' (absent: the option is not a flag). */
