@@ -1,6 +1,8 @@
 import { UsageError, escapeControl } from '../errors.js';
 import { isSecretHeader, REDACTED, redactUrlText } from '../util/redact.js';
+import type { ShownAs } from '../util/option-table.js';
 import { closestName } from '../util/suggest.js';
+import { FLAG_TABLES } from './command-options.js';
 
 /**
  * Every flag can also come from the environment, as CI files set knobs: `--max-in-flight` is
@@ -113,68 +115,14 @@ function flagsOnCommandLine(flags: Readonly<Record<string, FlagShape>>, argv: re
 }
 
 /**
- * Flags whose values are plain settings (numbers, durations, rates, names, file paths, header
- * names, fault specs), safe to print. Every other flag's value could hold user data (a body, a
- * header value, an expected response, a path or header to match, a mock answer, a token): reports
- * say only that it was set and how long it is. A new flag stays hidden until added here.
+ * How each flag's value is shown, as its option table declares it (OptionSpec.shown). A flag that
+ * declares nothing, or that no table has, is shown as its size: a value is echoed only when declared safe.
  */
-const PLAIN_FLAGS = new Set([
-  'admin-port',
-  'backoff',
-  'baseline',
-  'body-file',
-  'breaker',
-  'concurrency',
-  'dry-run',
-  'duration',
-  'expect-status',
-  'failover',
-  'failure-rate',
-  'fault-window',
-  'faults',
-  'file',
-  'force',
-  'grace',
-  'insecure',
-  'json',
-  'listen',
-  'match-method',
-  'max-body',
-  'max-connections',
-  'max-regression',
-  'merge',
-  'method',
-  'metrics',
-  'metrics-port',
-  'min-change',
-  'mock',
-  'mock-file',
-  'mock-latency',
-  'mock-status',
-  'naive',
-  'out',
-  'quick',
-  'rate',
-  'record',
-  'redact',
-  'replay',
-  'replay-ignore',
-  'replay-timing',
-  'requests',
-  'retries',
-  'retry-after',
-  'retry-on',
-  'scenario',
-  'seed',
-  'shard',
-  'tally-every',
-  'threshold',
-  'timeout',
-  'workers',
-  'workflow',
-]);
-/** Flags whose values are URLs: shown without credentials or token-like query values. */
-const URL_FLAGS = new Set(['upstream']);
+const SHOWN: ReadonlyMap<string, ShownAs> = new Map(
+  FLAG_TABLES.flatMap((table) => Object.values(table)).flatMap((spec) =>
+    spec.flag === undefined ? [] : [[spec.flag, spec.shown ?? 'size']],
+  ),
+);
 
 /**
  * The values from the environment as reports keep them: plain settings as given, URLs without
@@ -189,9 +137,11 @@ export function shownEnvValues(used: readonly EnvFlag[], redactedHeaders: readon
 }
 
 function shownValue(flag: string, value: string, extraSecretHeaders: ReadonlySet<string>): string {
-  if (PLAIN_FLAGS.has(flag)) return value;
-  if (URL_FLAGS.has(flag)) return redactUrlText(value);
-  if (flag === 'header') {
+  const shown = SHOWN.get(flag) ?? 'size';
+  if (shown === 'plain') return value;
+  if (shown === 'url') return redactUrlText(value);
+  if (shown === 'secret') return REDACTED;
+  if (shown === 'header') {
     const colon = value.indexOf(':');
     if (colon > 0 && isSecretHeader(value.slice(0, colon).trim(), extraSecretHeaders)) return `${value.slice(0, colon)}: ${REDACTED}`;
     if (colon > 0) return value;

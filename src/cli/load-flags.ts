@@ -1,13 +1,12 @@
-import { Flags } from '@oclif/core';
 import { LOAD_OPTIONS, type LoadOptions } from '../engine/options.js';
-import { outFlagSummary } from '../report/outputs.js';
-import { flagsOf, optionsFromFlags } from './option-flags.js';
+import { COMMAND_OPTIONS } from './command-options.js';
+import { flagFor, flagsOf, optionsFromFlags } from './option-flags.js';
 
 /** The flags of `resil load` (and of every command that drives load): LOAD_OPTIONS, then where the run reports. */
 export const loadFlags = {
-  ...flagsOf(LOAD_OPTIONS),
-  'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
-  out: Flags.string({ char: 'o', summary: outFlagSummary('the result'), multiple: true, multipleNonGreedy: true }),
+  ...flagsOf(LOAD_OPTIONS, { command: 'load' }),
+  'metrics-port': flagFor(COMMAND_OPTIONS.metricsPort),
+  out: flagFor(COMMAND_OPTIONS.out),
 };
 
 /** Maps parsed flags onto the library's options. Validation happens in buildLoadPlan. */

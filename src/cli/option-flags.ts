@@ -1,14 +1,30 @@
 import { Flags, type Interfaces } from '@oclif/core';
-import type { OptionSpec, OptionTable } from '../util/option-table.js';
+import { withNote, type OptionSpec, type OptionTable } from '../util/option-table.js';
 
 /** A flag whose value type only the option table knows (parsed values are read through optionsFromFlags). */
 // oclif's Flag<T> is invariant in T (its parser takes and returns T):
 // biome-ignore lint/suspicious/noExplicitAny: so flags of several value types share no narrower type.
 type TableFlag = Interfaces.Flag<any>;
 
+/** Which command the flags are for (its help line in `summaries`), and what every help line of the group opens with. */
+export interface FlagContext {
+  command?: string;
+  /** 'Policy mode: ' (the help text's first letter is lowered after it). */
+  prefix?: string;
+}
+
+/** The flag's help line: the command's own, or the option's help text (after the group's prefix) with the flag's note. */
+export function flagSummary(spec: OptionSpec, context: FlagContext = {}): string | undefined {
+  const own = context.command === undefined ? undefined : spec.summaries?.[context.command];
+  if (own !== undefined || spec.summary === undefined) return own;
+  const text =
+    context.prefix === undefined ? spec.summary : context.prefix + spec.summary.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+  return withNote(text, spec.flagNote);
+}
+
 /** The oclif flag of one option: its type, letter, help line and default come from the option table. */
-export function flagFor(spec: OptionSpec): TableFlag {
-  const common = { summary: spec.summary, ...(spec.char === undefined ? {} : { char: spec.char as 'a' }) };
+export function flagFor(spec: OptionSpec, context: FlagContext = {}): TableFlag {
+  const common = { summary: flagSummary(spec, context), ...(spec.char === undefined ? {} : { char: spec.char as 'a' }) };
   switch (spec.type) {
     case 'integer':
       return Flags.integer({ ...common, ...(spec.default === undefined ? {} : { default: spec.default as number }) });
@@ -25,9 +41,9 @@ export function flagFor(spec: OptionSpec): TableFlag {
 type FlagsOf<T extends OptionTable> = { [K in keyof T as T[K] extends { flag: infer F extends string } ? F : never]: TableFlag };
 
 /** The flags of every option of a table that has one, in the table's order. */
-export function flagsOf<T extends OptionTable>(table: T): FlagsOf<T> {
+export function flagsOf<T extends OptionTable>(table: T, context: FlagContext = {}): FlagsOf<T> {
   const flags: Record<string, TableFlag> = {};
-  for (const spec of Object.values(table)) if (spec.flag !== undefined) flags[spec.flag] = flagFor(spec);
+  for (const spec of Object.values(table)) if (spec.flag !== undefined) flags[spec.flag] = flagFor(spec, context);
   return flags as FlagsOf<T>;
 }
 

@@ -6,13 +6,14 @@ import { flagFor, flagsOf, optionsFromFlags } from './option-flags.js';
 
 /**
  * Flags that configure one chaos proxy: where it listens, what is behind it, which faults. The seed is
- * the one of SEED_OPTION: under `resil chaos` the same flag seeds the requests and the faults.
+ * the one of SEED_OPTION, with `resil proxy`'s help line (fault decisions); `resil chaos` takes the
+ * option's own line, as there the same flag seeds the requests and the faults.
  */
 export const proxyFlags = {
   ...flagsOf(PROVIDER_OPTIONS),
-  ...flagsOf(MOCK_OPTIONS),
+  ...flagsOf(MOCK_OPTIONS, { prefix: 'Mock: ' }),
   ...flagsOf(FAULT_OPTIONS),
-  seed: flagFor(SEED_OPTION),
+  seed: flagFor(SEED_OPTION, { command: 'proxy' }),
 };
 
 export function proxyOptionsFromFlags(flags: Record<string, unknown>): ProxyOptions {

@@ -2,6 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeRun } from '../cli/execute-load.js';
 import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
+import { flagFor } from '../cli/option-flags.js';
+import { SEED_OPTION } from '../engine/options.js';
 import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { runChaos } from '../session/chaos.js';
@@ -29,7 +31,7 @@ export default class Chaos extends BaseCommand {
   static override args = {
     url: Args.string({ description: 'The service under test (omit for policy mode).' }),
   };
-  static override flags = { ...loadFlags, ...proxyFlags, ...policyFlags };
+  static override flags = { ...loadFlags, ...proxyFlags, ...policyFlags, seed: flagFor(SEED_OPTION) };
 
   async run(): Promise<ResultDocument> {
     const { args, flags } = await this.parse(Chaos);

@@ -1,5 +1,6 @@
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { flagFor } from '../cli/option-flags.js';
 import { executeCampaign } from '../cli/execute-campaign.js';
 import { prepareCampaign } from '../campaign/run-campaign.js';
 import { demoCampaign, freePorts } from '../demo/campaign.js';
@@ -16,8 +17,8 @@ export default class Demo extends BaseCommand {
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --naive', '<%= config.bin %> demo --json'];
   static override enableJsonFlag = true;
   static override flags = {
-    naive: Flags.boolean({ summary: 'Drive the naive gateway (no timeout, retry, breaker or failover) instead.', default: false }),
-    quick: Flags.boolean({ summary: 'Run the campaign at half length (12 s), as the test suite does.', default: false }),
+    naive: flagFor(COMMAND_OPTIONS.naive),
+    quick: flagFor(COMMAND_OPTIONS.quick),
   };
 
   async run(): Promise<unknown> {

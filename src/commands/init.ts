@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { flagFor } from '../cli/option-flags.js';
 import { parseTargetUrl } from '../util/url.js';
 import { UsageError } from '../errors.js';
 import { schemaComment, starterCampaign, starterWorkflow } from '../campaign/starter.js';
@@ -14,9 +16,9 @@ export default class Init extends BaseCommand {
   ];
   static override args = { url: Args.string({ description: 'The service endpoint to test.', required: true }) };
   static override flags = {
-    force: Flags.boolean({ summary: 'Overwrite files that exist.', default: false }),
-    file: Flags.string({ summary: 'Where to write the campaign.', default: 'resil.yaml' }),
-    workflow: Flags.string({ summary: 'Where to write the workflow.', default: '.github/workflows/resilience.yml' }),
+    force: flagFor(COMMAND_OPTIONS.force),
+    file: flagFor(COMMAND_OPTIONS.file),
+    workflow: flagFor(COMMAND_OPTIONS.workflow),
   };
 
   async run(): Promise<void> {

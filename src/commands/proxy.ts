@@ -1,5 +1,6 @@
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { flagFor } from '../cli/option-flags.js';
 import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
@@ -20,9 +21,9 @@ export default class Proxy extends BaseCommand {
   ];
   static override flags = {
     ...proxyFlags,
-    'admin-port': Flags.integer({ summary: 'Serve the admin API on 127.0.0.1 at this port.' }),
-    'admin-token': Flags.string({ summary: 'Require `Authorization: Bearer TOKEN` on the admin API.' }),
-    'tally-every': Flags.string({ summary: 'Seconds between tally lines on a TTY.', default: '5' }),
+    'admin-port': flagFor(COMMAND_OPTIONS.adminPort),
+    'admin-token': flagFor(COMMAND_OPTIONS.adminToken),
+    'tally-every': flagFor(COMMAND_OPTIONS.tallyEvery),
   };
 
   async run(): Promise<void> {

@@ -1,15 +1,16 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { flagFor } from '../cli/option-flags.js';
 import { campaignExitCode, verdictTable } from '../cli/execute-campaign.js';
 import { reportToGitHub } from '../cli/execute-load.js';
 import { UsageError } from '../errors.js';
 import { compareScenarios, comparisonFailed, parseCompareSettings, renderComparison } from '../report/compare.js';
 import { mergeResults } from '../report/merge.js';
-import { campaignDocument, checkOutputPaths, outFlagSummary, writeOutputs } from '../report/outputs.js';
+import { campaignDocument, checkOutputPaths, writeOutputs } from '../report/outputs.js';
 import { readResultFile } from '../report/read.js';
 import type { ScenarioResult } from '../model/result.js';
 import { renderSummary, wantsColor } from '../report/terminal.js';
-import { comparedMetrics } from '../thresholds/metrics.js';
 
 export default class Report extends BaseCommand {
   static override summary = 'Render, merge (shards) and compare (baseline) saved results.';
@@ -28,26 +29,12 @@ export default class Report extends BaseCommand {
   static override enableJsonFlag = true;
   static override args = { files: Args.string({ description: 'Result files (JSON).' }) };
   static override flags = {
-    merge: Flags.boolean({ summary: 'Merge the shards of one run into its whole result.', default: false }),
-    baseline: Flags.string({ summary: 'An earlier result to compare with.' }),
-    'max-regression': Flags.string({
-      summary: "Allowed relative worsening of latency and rps: '10%' (the default) or 'p99=5%' (repeatable).",
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
-    'min-change': Flags.string({
-      summary:
-        "Worsening that is never a regression: '1ms' (latency, the default), 'p99=5ms', 'rps=50' (req/s), 'success_rate=0.5%' " +
-        '(points, the default) (repeatable).',
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
-    metrics: Flags.string({
-      summary: `Also compare these (comma-separated): ${comparedNames(false)}. Always compared: ${comparedNames(true)}.`,
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
-    out: Flags.string({ char: 'o', summary: outFlagSummary('the (merged) result'), multiple: true, multipleNonGreedy: true }),
+    merge: flagFor(COMMAND_OPTIONS.merge),
+    baseline: flagFor(COMMAND_OPTIONS.baseline),
+    'max-regression': flagFor(COMMAND_OPTIONS.maxRegression),
+    'min-change': flagFor(COMMAND_OPTIONS.minChange),
+    metrics: flagFor(COMMAND_OPTIONS.metrics),
+    out: flagFor(COMMAND_OPTIONS.out, { command: 'report' }),
   };
 
   async run(): Promise<unknown> {
@@ -103,9 +90,3 @@ export default class Report extends BaseCommand {
 }
 
 /** The metrics a comparison takes by default, or on --metrics only, for the flag's help. */
-function comparedNames(byDefault: boolean): string {
-  return comparedMetrics()
-    .filter((m) => m.byDefault === byDefault)
-    .map((m) => m.name)
-    .join(', ');
-}

@@ -1,11 +1,13 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { flagFor } from '../cli/option-flags.js';
 import { executeCampaign } from '../cli/execute-campaign.js';
 import { loadCampaign } from '../campaign/load.js';
 import { describePlan } from '../campaign/describe.js';
 import { prepareCampaign } from '../campaign/run-campaign.js';
-import { checkOutputPaths, outFlagSummary } from '../report/outputs.js';
-import { parseShard } from '../engine/options.js';
+import { checkOutputPaths } from '../report/outputs.js';
+import { LOAD_OPTIONS, parseShard } from '../engine/options.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run every scenario of a campaign file: the CI gate step.';
@@ -22,11 +24,11 @@ export default class Run extends BaseCommand {
   static override enableJsonFlag = true;
   static override args = { file: Args.string({ description: 'Campaign file.', default: 'resil.yaml' }) };
   static override flags = {
-    scenario: Flags.string({ char: 's', summary: 'Run only this scenario.' }),
-    'dry-run': Flags.boolean({ summary: 'Validate the file and print the plan; send nothing.', default: false }),
-    'metrics-port': Flags.integer({ summary: 'Serve live Prometheus metrics on 127.0.0.1 at this port during the run.' }),
-    shard: Flags.string({ summary: "Run shard I of N ('2/4') of every scenario; merge with `resil report --merge`." }),
-    out: Flags.string({ char: 'o', summary: outFlagSummary('the results of every scenario'), multiple: true, multipleNonGreedy: true }),
+    scenario: flagFor(COMMAND_OPTIONS.scenario),
+    'dry-run': flagFor(COMMAND_OPTIONS.dryRun),
+    'metrics-port': flagFor(COMMAND_OPTIONS.metricsPort),
+    shard: flagFor(LOAD_OPTIONS.shard, { command: 'run' }),
+    out: flagFor(COMMAND_OPTIONS.out, { command: 'run' }),
   };
 
   async run(): Promise<unknown> {

@@ -21,50 +21,45 @@ export interface PolicyOptions {
   breaker?: string;
 }
 
-/** The policy options (PolicyOptions), as flags of `resil chaos` (policy mode) and as scenario fields of a campaign. */
+/**
+ * The policy options (PolicyOptions), as flags of `resil chaos` (policy mode; their help lines open with
+ * 'Policy mode:') and as scenario fields of a campaign.
+ */
 export const POLICY_OPTIONS = {
   retries: {
     flag: 'retries',
     type: 'integer',
-    summary: 'Policy mode: retries after the first attempt.',
+    summary: "resil's own client retries a failed request this many times after the first attempt.",
     default: 3,
     campaign: 'retries',
-    schema: {
-      description: "resil's own client retries a failed request this many times after the first attempt (default 3).",
-      type: 'integer',
-      minimum: 0,
-    },
+    schema: { type: 'integer', minimum: 0 },
+    shown: 'plain',
   },
   backoff: {
     flag: 'backoff',
     type: 'string',
-    summary: "Policy mode: 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'.",
+    summary: "Wait between retries: 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'.",
     default: 'exp:100ms',
     campaign: 'backoff',
-    schema: {
-      description: "Wait between retries: 'exp:100ms' (exponential, full jitter; the default) or 'fixed:50ms'.",
-      type: 'string',
-      minLength: 1,
-    },
+    schema: { type: 'string', minLength: 1 },
+    shown: 'plain',
   },
   retryOn: {
     flag: 'retry-on',
     type: 'string',
-    summary: "Policy mode: what is retried: '5xx,429,timeout,reset' (Retry-After is honoured).",
+    summary: 'What is retried (Retry-After is honoured): 5xx, 4xx, a status code, timeout, reset, closed, refused, body.',
     default: '5xx,429,timeout,reset',
     campaign: 'retry-on',
-    schema: {
-      description: "What is retried: '5xx,429,timeout,reset' (the default; also 4xx, a status code, closed, refused, body).",
-      type: 'string',
-      minLength: 1,
-    },
+    schema: { type: 'string', minLength: 1 },
+    shown: 'plain',
   },
   breaker: {
     flag: 'breaker',
     type: 'string',
-    summary: "Policy mode: circuit breaker 'FAILURES/COOLDOWN', e.g. 5/10s.",
+    summary: "Circuit breaker of resil's own client: 'FAILURES/COOLDOWN', e.g. 5/10s.",
     campaign: 'breaker',
-    schema: { description: "Circuit breaker of resil's own client: 'FAILURES/COOLDOWN', e.g. 5/10s.", type: 'string', minLength: 1 },
+    schema: { type: 'string', minLength: 1 },
+    shown: 'plain',
   },
 } as const satisfies OptionTable;
 

@@ -1,11 +1,12 @@
 import { UsageError } from '../errors.js';
 
 /**
- * One table per option group (load, policy, faults, provider): each entry is one option of the
- * library, with how the command line and the campaign file spell it. The oclif flags (src/cli), the
- * campaign's JSON Schema and its mapping onto the library's types (src/campaign) are derived from
- * these tables, and the library takes its defaults from them: a new option is one entry here plus
- * the field of the options type it fills.
+ * One table per option group (load, policy, faults, mock, provider; src/cli/command-options.ts has the
+ * flags that are no library option): each entry is one option, with how the command line and the
+ * campaign file spell it, its one help text and how reports show its value. The oclif flags (src/cli),
+ * the campaign's JSON Schema and its mapping onto the library's types (src/campaign) are derived from
+ * these tables, and the library takes its defaults from them: a new option is one entry in a table
+ * plus the field of the options type it fills.
  */
 export interface OptionSpec {
   /** Command-line flag without '--' (absent: the option is not a flag). */
@@ -14,27 +15,68 @@ export interface OptionSpec {
   char?: string;
   /** The flag's value ('strings': a repeatable string flag); absent: a string, or no flag. */
   type?: 'integer' | 'string' | 'boolean' | 'strings';
-  /** The flag's help line. */
+  /**
+   * The option's one help text: the flag's help line and, with the default and `campaignNote`, the
+   * campaign key's description (optionDescription).
+   */
   summary?: string;
+  /** A command's own help line for the flag, where that command uses the option differently (command → text). */
+  summaries?: Readonly<Record<string, string>>;
+  /** Added to the flag's help line only: command-line wording ('-d', '(repeatable).'); see withNote. */
+  flagNote?: string;
+  /** Added to the campaign key's description only ('Excludes body.'); see withNote. */
+  campaignNote?: string;
+  /** The default as the description says it, where the value reads badly (1048576 → '1 MiB'). */
+  defaultText?: string;
+  /** How reports show a value given through RESIL_* (absent: 'size', so a value is never echoed unless declared safe). */
+  shown?: ShownAs;
   /** The library's default, shown in --help and given by the flag (absent: none, or one the library computes). */
   default?: string | number | boolean;
   /** The flag's text → the library's value ('200/s' → 200); throws UsageError. */
   fromFlag?: (text: string) => unknown;
   /** Key in the campaign file (absent: the option is not settable there). */
   campaign?: string;
-  /** JSON Schema of the campaign key, with its description. */
+  /** JSON Schema of the campaign key, without its description (optionDescription makes it). */
   schema?: Record<string, unknown>;
   /** The campaign value (already valid against `schema`) → the library's value. */
   fromCampaign?: (value: unknown) => unknown;
 }
 
+/**
+ * How a flag's value given through RESIL_* is shown in the terminal and the step summary: 'plain' as
+ * given (settings: numbers, durations, names, paths); 'url' without credentials or token-like query
+ * values; 'header' as 'Name: value' with secret headers' values redacted; 'secret' as [redacted];
+ * 'size' as '(set, N bytes)' (user data: a body, an expected response, a path to match).
+ */
+export type ShownAs = 'plain' | 'url' | 'header' | 'secret' | 'size';
+
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+/**
+ * A help text with a note added: a note opening with ',', ';' or ':' continues the sentence, one in
+ * parentheses goes before its full stop, any other is a sentence of its own.
+ */
+export function withNote(text: string, note: string | undefined): string {
+  if (note === undefined) return text;
+  if (/^[,;:]/.test(note)) return text.replace(/\.$/, '') + note;
+  if (note.startsWith('(')) return `${text.replace(/\.$/, '')} ${note}`;
+  return `${text} ${note}`;
+}
+
+/** The campaign key's description: the help text, its default ('(default 10s).') and the campaign's note. */
+export function optionDescription(spec: OptionSpec): string {
+  const shownDefault = spec.defaultText ?? (spec.default === undefined || spec.default === false ? undefined : String(spec.default));
+  const text = withNote(spec.summary ?? '', shownDefault === undefined ? undefined : `(default ${shownDefault}).`);
+  return withNote(text, spec.campaignNote);
+}
 
 /** The JSON Schema properties of the options a campaign file can set, by campaign key. */
 export function schemaProperties(table: OptionTable): Record<string, Record<string, unknown>> {
   const properties: Record<string, Record<string, unknown>> = {};
   for (const spec of Object.values(table)) {
-    if (spec.campaign !== undefined && spec.schema !== undefined) properties[spec.campaign] = spec.schema;
+    if (spec.campaign !== undefined && spec.schema !== undefined) {
+      properties[spec.campaign] = { description: optionDescription(spec), ...spec.schema };
+    }
   }
   return properties;
 }
@@ -112,6 +154,6 @@ export function toStringList(value: unknown): string[] {
 }
 
 /** A string, or a list of strings; `keywords` apply to each string (JSON Schema). */
-export function stringOrList(description: string, keywords: Record<string, unknown>): Record<string, unknown> {
-  return { description, type: ['string', 'array'], ...keywords, items: { type: 'string', ...keywords } };
+export function stringOrList(keywords: Record<string, unknown>): Record<string, unknown> {
+  return { type: ['string', 'array'], ...keywords, items: { type: 'string', ...keywords } };
 }

@@ -84,6 +84,10 @@ describe('RESIL_<FLAG> variables', () => {
       RESIL_HEADER: 'Authorization: [redacted]\nx-tenant: beta\nx-signature: [redacted]',
       RESIL_ADMIN_TOKEN: '[redacted]',
     });
+    // A flag no option table declares safe is never echoed.
+    expect(shownEnvValues([{ flag: 'some-new-flag', variable: 'RESIL_SOME_NEW_FLAG', values: ['private'] }])).toEqual({
+      RESIL_SOME_NEW_FLAG: '(set, 7 bytes)',
+    });
     expect(envSummary({ RESIL_THRESHOLD: 'p99<1s\nrps>=5', RESIL_BODY: 'x'.repeat(200) })).toBe(
       `RESIL_THRESHOLD=p99<1s\\nrps>=5 · RESIL_BODY=${'x'.repeat(79)}…`,
     );
