@@ -71,7 +71,7 @@ interface FaultBase {
   readonly name: string;
   /**
    * True for faults that act on the listener for a whole window (`down`) rather than on one call.
-   * The proxy handles those itself; inject() is never called for them.
+   * The FaultDecider schedules those and the transport closes its listener; inject() is never called for them.
    */
   readonly wholeWindow?: boolean;
 }

@@ -3,11 +3,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
 import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
-import { pickFault } from '../faults/registry.js';
 import { parseTargetUrl } from '../util/url.js';
-import { createRandom } from '../util/random.js';
 import { redactUrl } from '../util/redact.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
+import { FaultDecider, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
 import { parseListen } from './listen.js';
@@ -16,7 +15,7 @@ import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
-import { emptyStats, type ProxyStats } from './stats.js';
+import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from './stats.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
@@ -60,8 +59,8 @@ export interface ChaosProxy {
 
 /**
  * Starts the chaos proxy: an HTTP/1.1 server that forwards each call to its one upstream (undici
- * Pool, keep-alive) or answers from a mock, and injects faults with a seeded generator. The
- * probability, windows and targeting are applied here, once, for every fault type.
+ * Pool, keep-alive) or answers from a mock, and injects the faults its FaultDecider picks (decide.ts:
+ * the probability, windows and targeting, applied once for every fault type).
  */
 export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
   const checked = checkProxyOptions(options);
@@ -135,32 +134,35 @@ class ProxyServer implements ChaosProxy {
   private readonly basePath: string;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private random: () => number;
-  private counters: ProxyStats = emptyStats();
-  private scheduleStart = performance.now();
-  private windowTimers: NodeJS.Timeout[] = [];
+  private readonly decider: FaultDecider;
+  private traffic: TrafficCounts = emptyTrafficCounts();
   private listening = false;
   private closed = false;
   port = 0;
   /** What a faulted call's operations use of this proxy (HttpCall). */
   private readonly callHost: CallHost = {
-    random: () => this.random(),
+    random: () => this.decider.random(),
     later: (ms, fn) => this.later(ms, fn),
     passThrough: (request, response) => this.passThrough(request, response),
     fetchUpstream: (request) => this.fetchUpstream(request),
-    retryAfterSeconds: () => this.plan.retryAfterSeconds,
+    retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
+  };
+  /** What the decider does to the listener for `down`. */
+  private readonly listener: WholeWindowListener = {
+    goDown: () => this.goDown(),
+    comeUp: () => void this.ensureListening(),
   };
 
   constructor(
     readonly name: string,
-    private plan: FaultPlan,
+    plan: FaultPlan,
     private readonly listen: { host: string; port: number },
     upstream: URL | undefined,
     private readonly mock: MockPlan | undefined,
     private readonly replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined,
     private readonly recorder: HarWriter | undefined,
   ) {
-    this.random = createRandom(plan.seed);
+    this.decider = new FaultDecider(plan);
     this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
     this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
     this.target = replay
@@ -186,7 +188,7 @@ class ProxyServer implements ChaosProxy {
     return `http://${host}:${this.port}`;
   }
   get seed(): number {
-    return this.plan.seed;
+    return this.decider.plan.seed;
   }
 
   async start(): Promise<this> {
@@ -197,45 +199,31 @@ class ProxyServer implements ChaosProxy {
   }
 
   stats(): ProxyStats {
-    return { ...this.counters, injected: { ...this.counters.injected } };
+    return joinStats(this.traffic, this.decider.faultCounts());
   }
 
   resetStats(): void {
-    this.counters = emptyStats();
+    this.traffic = emptyTrafficCounts();
+    this.decider.resetCounts();
   }
 
   faultSettings(): FaultSettings {
-    return { ...this.plan.settings, seed: this.plan.seed };
+    const plan = this.decider.plan;
+    return { ...plan.settings, seed: plan.seed };
   }
 
   setFaults(settings: FaultSettings): void {
-    this.plan = buildFaultPlan(settings);
-    this.random = createRandom(this.plan.seed);
+    this.decider.setPlan(buildFaultPlan(settings));
     this.startSchedule();
   }
 
   startSchedule(): void {
-    this.scheduleStart = performance.now();
-    for (const timer of this.windowTimers) clearTimeout(timer);
-    this.windowTimers = [];
-    if (!this.plan.down) {
-      void this.ensureListening();
-      return;
-    }
-    // `down`: the listener closes for each window, or for the whole run when there are none.
-    if (this.plan.windows.length === 0) {
-      if (this.plan.failureRate > 0) this.goDown();
-      return;
-    }
-    for (const window of this.plan.windows) {
-      this.windowTimers.push(setTimeout(() => this.goDown(), window.startMs));
-      this.windowTimers.push(setTimeout(() => void this.ensureListening(), window.endMs));
-    }
+    this.decider.startClock(this.listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.windowTimers) clearTimeout(timer);
+    this.decider.stopClock();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const socket of this.sockets) socket.destroy();
@@ -248,33 +236,21 @@ class ProxyServer implements ChaosProxy {
   // ---- per call ----
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const counters = this.counters;
-    counters.calls++;
+    const traffic = this.traffic;
+    traffic.calls++;
     const target = request.url!;
     if (target.charCodeAt(0) !== 47 /* '/' */) {
       // Absolute-form (http://other-host/...) or authority-form: only the configured upstream is served.
-      counters.rejected++;
+      traffic.rejected++;
       request.resume();
       response
         .writeHead(400, { 'content-type': 'text/plain' })
         .end('resil proxy: only origin-form request targets (/path) are forwarded\n');
       return;
     }
-    const plan = this.plan;
-    if (plan.failureRate > 0 && !plan.down && this.inWindow()) {
-      counters.eligible++;
-      if (plan.matches === null || plan.matches(request.method!, withoutQuery(target), request.headers)) {
-        counters.considered++;
-        counters.expected += plan.failureRate;
-        if (plan.failureRate >= 1 || this.random() < plan.failureRate) {
-          const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.random());
-          counters.injected[fault.name] = (counters.injected[fault.name] ?? 0) + 1;
-          fault.inject(new HttpCall(this.callHost, request, response));
-          return;
-        }
-      }
-    }
-    this.passThrough(request, response);
+    const fault = this.decider.decide({ method: request.method!, path: target, headers: request.headers });
+    if (fault) fault.inject(new HttpCall(this.callHost, request, response));
+    else this.passThrough(request, response);
   }
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
@@ -282,7 +258,7 @@ class ProxyServer implements ChaosProxy {
       void this.answerFromReplay(request, response);
       return;
     }
-    this.counters.passedThrough++;
+    this.traffic.passedThrough++;
     if (this.mock) {
       this.answerFromMock(response);
       return;
@@ -295,7 +271,7 @@ class ProxyServer implements ChaosProxy {
     const options = dispatchOptions(request, this.basePath);
     if (body !== undefined) options.body = body.length > 0 ? body : null;
     const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, options.body !== null) : undefined;
-    this.pool!.dispatch(options, new StreamingForward(response, () => this.counters.upstreamErrors++, tap));
+    this.pool!.dispatch(options, new StreamingForward(response, () => this.traffic.upstreamErrors++, tap));
   }
 
   /** Replay: the next matching recording, played with its timing; else the upstream, else a 501. */
@@ -303,14 +279,14 @@ class ProxyServer implements ChaosProxy {
     const body = await readRequestBody(request);
     const entry = this.replay!.matcher.match(request.method!, request.url!, body);
     if (entry) {
-      this.counters.passedThrough++;
+      this.traffic.passedThrough++;
       playAnswer(response, answerOf(entry, this.replay!.timing), (ms, fn) => this.later(ms, fn));
     } else if (this.pool) {
-      this.counters.passedThrough++;
-      this.counters.unmatched++;
+      this.traffic.passedThrough++;
+      this.traffic.unmatched++;
       this.forward(request, response, body);
     } else {
-      this.counters.unmatched++;
+      this.traffic.unmatched++;
       answerUnmatched(response, this.replay!.matcher, request.method!, request.url!);
     }
   }
@@ -320,7 +296,7 @@ class ProxyServer implements ChaosProxy {
     const send = () => {
       if (!response.destroyed) response.writeHead(mock.answer.status, mock.answer.headers).end(mock.answer.body);
     };
-    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.random() * mock.latencySpanMs : 0);
+    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
     if (delay > 0) this.later(delay, send);
     else send();
   }
@@ -331,22 +307,22 @@ class ProxyServer implements ChaosProxy {
       body = await readRequestBody(request);
       const entry = this.replay.matcher.match(request.method!, request.url!, body);
       if (entry) {
-        this.counters.passedThrough++;
+        this.traffic.passedThrough++;
         const { waitMs, ...answer } = answerOf(entry, this.replay.timing);
         await new Promise<void>((resolve) => this.later(waitMs, resolve));
         return answer;
       }
-      this.counters.unmatched++;
+      this.traffic.unmatched++;
       if (!this.pool) throw new Error('no recording matches');
     }
-    this.counters.passedThrough++;
+    this.traffic.passedThrough++;
     if (this.mock) {
       const mock = this.mock;
-      const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.random() * mock.latencySpanMs : 0);
+      const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
       return new Promise((resolve) => this.later(delay, () => resolve(mock.answer)));
     }
     return fetchWhole(this.pool!, request, this.basePath, body).catch((error: unknown) => {
-      this.counters.upstreamErrors++;
+      this.traffic.upstreamErrors++;
       throw error;
     });
   }
@@ -360,22 +336,15 @@ class ProxyServer implements ChaosProxy {
     this.timers.add(timer);
   }
 
-  private inWindow(): boolean {
-    const windows = this.plan.windows;
-    if (windows.length === 0) return true;
-    const elapsed = performance.now() - this.scheduleStart;
-    for (const window of windows) if (elapsed >= window.startMs && elapsed < window.endMs) return true;
-    return false;
-  }
-
   // ---- the listener, for `down` ----
 
-  private goDown(): void {
-    if (this.closed || !this.listening) return;
-    this.counters.injected.down = (this.counters.injected.down ?? 0) + 1;
+  /** Closes the listener and drops open connections; false when it was not listening. */
+  private goDown(): boolean {
+    if (this.closed || !this.listening) return false;
     this.listening = false;
     this.server.close();
     for (const socket of this.sockets) socket.destroy();
+    return true;
   }
 
   private async ensureListening(): Promise<void> {
@@ -405,10 +374,4 @@ class ProxyServer implements ChaosProxy {
       this.server.listen(port, this.listen.host);
     });
   }
-}
-
-/** A request target's path: '/v1/chat?x=1' → '/v1/chat'. */
-function withoutQuery(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
 }

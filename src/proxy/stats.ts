@@ -22,17 +22,36 @@ export interface ProxyStats {
   unmatched: number;
 }
 
+/** The fault decider's part of ProxyStats (src/proxy/decide.ts): what it was asked and what it decided. */
+export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected'>;
+
+/** The transport's part of ProxyStats: what came in and where it went. */
+export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts>;
+
 export function emptyStats(): ProxyStats {
+  return joinStats(emptyTrafficCounts(), emptyFaultCounts());
+}
+
+export function emptyFaultCounts(): FaultCounts {
+  return { eligible: 0, considered: 0, expected: 0, injected: {} };
+}
+
+export function emptyTrafficCounts(): TrafficCounts {
+  return { calls: 0, passedThrough: 0, upstreamErrors: 0, rejected: 0, unmatched: 0 };
+}
+
+/** One proxy's stats from its two parts, in the order result documents show them (`injected` is taken as it is). */
+export function joinStats(traffic: TrafficCounts, faults: FaultCounts): ProxyStats {
   return {
-    calls: 0,
-    eligible: 0,
-    considered: 0,
-    expected: 0,
-    passedThrough: 0,
-    injected: {},
-    upstreamErrors: 0,
-    rejected: 0,
-    unmatched: 0,
+    calls: traffic.calls,
+    eligible: faults.eligible,
+    considered: faults.considered,
+    expected: faults.expected,
+    passedThrough: traffic.passedThrough,
+    injected: faults.injected,
+    upstreamErrors: traffic.upstreamErrors,
+    rejected: traffic.rejected,
+    unmatched: traffic.unmatched,
   };
 }
 

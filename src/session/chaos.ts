@@ -144,7 +144,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     );
   }
   if (!policyMode && failoverOptions.length > 0) throw new UsageError('--failover is for policy mode (resil chaos without a service URL)');
-  checkProxyOptions(proxyOptions);
+  const { windows } = checkProxyOptions(proxyOptions).plan;
   failoverOptions.forEach(checkProxyOptions);
   const loadFor = (url: string, failover: string[]): LoadOptions => ({
     ...options.load,
@@ -172,7 +172,6 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
         })
       : buildLoadPlan(loadFor(options.load.url!, []));
     judgeAsChaos(plan);
-    const windows = checkProxyOptions(proxyOptions).plan.windows;
     const chaosHooks = session.runHooks({
       chaos: { windows, clientIsSubject: policyMode },
       ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
