@@ -494,7 +494,8 @@ function pageAssets(): PageAssets {
       uplotJs: read(require.resolve('uplot/dist/uPlot.iife.min.js')),
       uplotCss: read(require.resolve('uplot/dist/uPlot.min.css')),
       css: read(new URL('./assets/report.css', import.meta.url)),
-      js: read(new URL('./assets/report.js', import.meta.url)),
+      // The chart script writes durations with formatMs, the function every report uses.
+      js: `const formatMs = ${formatMs.toString()};\n${read(new URL('./assets/report.js', import.meta.url))}`,
     };
   }
   return assets;

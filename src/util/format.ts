@@ -16,9 +16,9 @@ export function formatMs(ms: number): string {
   if (ms < 10) return `${ms.toFixed(2)}ms`;
   if (ms < 1000) return `${ms.toFixed(1)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+  // Whole seconds first, so 119.7 s is 2m00s, not 1m60s.
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
 /** A count or an average of counts, with thousands separators and at most one decimal: 12,345.6. */

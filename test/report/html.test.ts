@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { runChaos } from '../../src/session/chaos.js';
 import { runLoad } from '../../src/session/load.js';
 import { renderHtml, timelineData } from '../../src/report/html.js';
+import { formatMs } from '../../src/util/format.js';
 import type { ResultDocument, ScenarioResult } from '../../src/model/result.js';
 import { refusedPort, startServer, type TestServer } from '../helpers/servers.js';
 
@@ -240,12 +241,15 @@ describe('renderHtml in a real browser', () => {
 
       const charts = await page.evaluate<ChartProbe[]>(CHART_PROBE);
       const images = await page.evaluate<number>("document.querySelectorAll('img').length");
+      // The chart script writes durations with the reports' own formatMs (what the tables print).
+      const written = await page.evaluate<string[]>('[0.85, 1520, 125000, 119700].map(formatMs)');
       await page.screenshot({ path: join(OUTPUT, 'html-report.png'), fullPage: true });
 
       expect(problems).toEqual([]);
       expect(requests).toEqual([]);
       expect(dialogs).toBe(0);
       expect(images).toBe(0);
+      expect(written).toEqual([0.85, 1520, 125000, 119700].map(formatMs));
       // Load: percentiles, throughput, p99; chaos: the same; all refused: throughput only.
       expect(charts.map((c) => `${c.scenario}:${c.kind}`)).toEqual([
         's0:percentiles',

@@ -8,14 +8,9 @@
   const COLORS = { latency: '#2563eb', service: '#d97706', requests: '#2563eb', success: '#16a34a', p99: '#dc2626' };
   const charts = [];
 
-  function fmtMs(v) {
-    if (v == null || !Number.isFinite(v)) return '-';
-    if (v === 0) return '0ms';
-    if (v < 1) return `${v.toFixed(3)}ms`;
-    if (v < 10) return `${v.toFixed(2)}ms`;
-    if (v < 1000) return `${v.toFixed(1)}ms`;
-    return `${(v / 1000).toFixed(2)}s`;
-  }
+  // formatMs is the reports' own (src/util/format.ts), which renderHtml puts before this script, so
+  // the chart's axes and legends write a duration exactly as the tables beside them do.
+  const fmtMs = (v) => formatMs(v == null ? Number.NaN : v);
   function pctLabel(x) {
     if (x == null || !(x >= 1)) return '';
     const p = 100 * (1 - 1 / x);
