@@ -11,8 +11,8 @@ import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js'
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { scrubSecrets } from '../util/redact.js';
+import { formatPath } from './check-context.js';
 import { faultTargetProblems } from './fault-targets.js';
-import { formatPath } from './load.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
 
@@ -165,7 +165,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   if (type === 'chaos') judgeAsChaos(plan);
   const problems = new ProblemList();
   // The file loader has refused these already (at their line); a campaign built in code is checked here.
-  for (const { field, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(field)}: ${message}`);
+  for (const { path, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(path)}: ${message}`);
   const settingsFor = (faults: ProviderFaults, providerSeed: number, context: string): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);
     return problems.attempt(() => {

@@ -52,13 +52,17 @@ export function optionsFromCampaign<T>(table: OptionTable, raw: Readonly<Record<
 
 /**
  * A problem with an option's value, in no front end's words: `field` is the option's key in its table,
- * `value` the text at fault (quoted by the front end), `index` the entry of a list option.
+ * `value` the text at fault (quoted by the front end), `index` the entry of a list option. In `message`,
+ * `{key}` stands for the option `key` of the table, named by the front end ('{bodyFile}': '--body-file'
+ * on the command line, 'body-file' in a campaign file).
  */
 export interface OptionProblem {
   field: string;
   message: string;
   value?: string;
   index?: number;
+  /** The message names the options it is about ({key}): the front end puts no option's name before it. */
+  named?: boolean;
 }
 
 /** Names options as the command line does ('--body-file'); an option without a flag keeps its key. */
@@ -71,18 +75,35 @@ export function campaignNames(table: OptionTable): (field: string) => string {
   return (field) => table[field]?.campaign ?? field;
 }
 
+/** The options a problem is about: its field, then those its message names, in order. */
+export function problemFields(table: OptionTable, problem: OptionProblem): string[] {
+  const named = [...problem.message.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!).filter((key) => Object.hasOwn(table, key));
+  return [...new Set([problem.field, ...named])];
+}
+
+/** The message with each {key} of the table replaced by the option's name. */
+function nameOptions(table: OptionTable, message: string, nameOf: (field: string) => string): string {
+  return message.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(table, key) ? nameOf(key) : whole));
+}
+
 /** The problem in the command line's words: "--match-path 'v1/**': a path glob starts with /" (no prefix for an option without a flag). */
 export function flagWording(table: OptionTable, problem: OptionProblem): string {
+  const message = nameOptions(table, problem.message, flagNames(table));
+  if (problem.named) return message;
   const flag = table[problem.field]?.flag;
   const value = problem.value === undefined ? '' : `'${problem.value}'`;
-  if (flag === undefined) return value === '' ? problem.message : `${value}: ${problem.message}`;
-  return value === '' ? `--${flag}: ${problem.message}` : `--${flag} ${value}: ${problem.message}`;
+  if (flag === undefined) return value === '' ? message : `${value}: ${message}`;
+  return value === '' ? `--${flag}: ${message}` : `--${flag} ${value}: ${message}`;
 }
 
 /** The problem in the campaign file's words, after the field's path: "'v1/**': a path glob starts with /". */
-export function campaignWording(problem: OptionProblem): string {
-  return problem.value === undefined ? problem.message : `'${problem.value}': ${problem.message}`;
+export function campaignWording(table: OptionTable, problem: OptionProblem): string {
+  const message = nameOptions(table, problem.message, campaignNames(table));
+  return problem.value === undefined || problem.named ? message : `'${problem.value}': ${message}`;
 }
+
+/** How a front end words an option's problem (flagWording, or the campaign's wording with its key). */
+export type OptionWording = (table: OptionTable, problem: OptionProblem) => string;
 
 /**
  * Thrown by the parser of one option: its message is the command line's wording (what the library
@@ -90,7 +111,7 @@ export function campaignWording(problem: OptionProblem): string {
  */
 export class OptionError extends UsageError {
   constructor(
-    table: OptionTable,
+    readonly table: OptionTable,
     readonly problem: OptionProblem,
   ) {
     super(flagWording(table, problem));
