@@ -7,7 +7,8 @@ import { pickFault } from '../faults/registry.js';
 import { parseTargetUrl } from '../util/url.js';
 import { createRandom } from '../util/random.js';
 import { redactUrl } from '../util/redact.js';
-import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
+import { flagWording } from '../util/option-table.js';
+import { buildFaultPlan, MOCK_OPTIONS, type FaultPlan, type FaultSettings } from './config.js';
 import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
 import { parseListen } from './listen.js';
@@ -111,7 +112,7 @@ export function checkProxyOptions(options: ProxyOptions): {
       problems.add(`--upstream: ${(error as Error).message}`);
     }
   }
-  const mock = options.mock ? buildMockPlan(options.mock, problems) : undefined;
+  const mock = options.mock ? buildMockPlan(options.mock, (problem) => problems.add(flagWording(MOCK_OPTIONS, problem))) : undefined;
   let listen: { host: string; port: number } | undefined;
   try {
     listen = parseListen(options.listen);
