@@ -181,7 +181,11 @@ export function checkExclusiveOptions(options: Readonly<Partial<Record<keyof Loa
   const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
   if (options.stages !== undefined && clashing.length > 0) {
     const remove = clashing.map((field) => `{${field}}`).join(', ');
-    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${remove} (or the stages)` });
+    problems.push({
+      field: 'stages',
+      named: true,
+      message: `{stages} fix the rate, the count and the duration: remove ${remove} (or the stages)`,
+    });
   }
   return problems;
 }

@@ -222,6 +222,44 @@ describe('problems point at FILE:LINE:COL', () => {
     );
   });
 
+  test("options that exclude or bound each other are checked with defaults applied, at the scenario's key", () => {
+    const text = [
+      'defaults:',
+      '  url: http://127.0.0.1:1/',
+      '  rate: 10',
+      '  max-connections: 5',
+      'scenarios:',
+      '  - name: one',
+      '    concurrency: 10',
+      '    duration: 1s',
+      '  - name: two',
+      '    body: x',
+      '    body-file: y',
+      '  - name: three',
+      '    requests: 5',
+      '    duration: 1s',
+      '  - { name: four, workers: 4, concurrency: 2, rate: 1, max-connections: 3 }',
+    ].join('\n');
+    expect(parseProblems(text)).toEqual([
+      'c.yaml:7:5: scenarios[0].concurrency: max-connections 5 is less than concurrency 10 (the connections opened at the start)',
+      'c.yaml:11:5: scenarios[1].body-file: give body or body-file, not both',
+      'c.yaml:13:5: scenarios[2].requests: with rate give requests or duration, not both: the rate fixes one from the other',
+      'c.yaml:15:19: scenarios[3].workers: workers 4 is more than concurrency 2: each worker needs a connection',
+    ]);
+    // A conflict within defaults is reported once, there; defaults' max-connections reaches open-model scenarios only.
+    const inDefaults = [
+      'defaults: { url: http://127.0.0.1:1/, body: a, body-file: b, max-connections: 5 }',
+      'scenarios:',
+      '  - { name: one }',
+      '  - { name: two, max-connections: 4 }',
+    ].join('\n');
+    expect(parseProblems(inDefaults)).toEqual([
+      'c.yaml:1:48: defaults.body-file: give body or body-file, not both',
+      'c.yaml:4:18: scenarios[1].max-connections: max-connections bounds the open model (rate or stages); ' +
+        'the closed model uses exactly concurrency connections',
+    ]);
+  });
+
   test('faults and phases may name declared providers only', () => {
     const f = fixture('undeclared-provider.yaml');
     expect(loadProblems('undeclared-provider.yaml')).toEqual([
