@@ -6,7 +6,7 @@ import { newSeed } from '../util/random.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
-import { flagWording, OptionError, type OptionProblem } from '../util/option-table.js';
+import { flagWording, inWording, OptionError, type OptionProblem, type OptionWording } from '../util/option-table.js';
 import { LOAD_DEFAULTS, LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
@@ -55,22 +55,26 @@ export interface LoadPlan {
   policy: PolicyPlan | undefined;
 }
 
-/** Validates options and returns the plan, or throws one UsageError listing every problem found. */
-export function buildLoadPlan(input: LoadOptions): LoadPlan {
+/**
+ * Validates options and returns the plan, or throws one UsageError listing every problem found;
+ * `word` words the options' problems (default: the command line's, naming flags).
+ */
+export function buildLoadPlan(input: LoadOptions, word: OptionWording = flagWording): LoadPlan {
   const problems = new ProblemList();
   const report = (problem: OptionProblem | undefined) => {
-    if (problem) problems.add(flagWording(LOAD_OPTIONS, problem));
+    if (problem) problems.add(word(LOAD_OPTIONS, problem));
   };
+  const attempt = <T>(fn: () => T): T | undefined => problems.attempt(() => inWording(word, fn));
 
   const url = problems.attempt(() => parseTargetUrl(input.url));
   const method = (input.method ?? LOAD_OPTIONS.method.default).toUpperCase();
   if (!TOKEN.test(method)) report({ field: 'method', message: `'${input.method}' is not an HTTP method` });
 
-  const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
+  const headerPairs = attempt(() => parseHeaders(input.headers)) ?? [];
   for (const problem of checkExclusiveOptions(input)) report(problem);
   let bodyText = input.body;
   if (input.bodyFile !== undefined && input.body === undefined) {
-    bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
+    bodyText = attempt(() => readBodyFile(input.bodyFile!));
   }
 
   const counts = ['concurrency', 'maxConnections', 'requests', 'workers'] as const;
@@ -94,14 +98,14 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0))
     report({ field: 'seed', message: `'${input.seed}' must be a whole number >= 0` });
 
-  const checks = problems.attempt(() => buildChecks(input));
+  const checks = attempt(() => buildChecks(input));
   const userThresholds = (input.thresholds ?? [])
     .map((source) => problems.attempt(() => parseThreshold(source)))
     .filter((t): t is Threshold => t !== undefined);
   const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
-  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(flagWording(POLICY_OPTIONS, problem))) : undefined;
+  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(word(POLICY_OPTIONS, problem))) : undefined;
   const failover = (input.failover ?? []).map((text) =>
     problems.attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
   );

@@ -6,12 +6,14 @@ import { newSeed } from '../util/random.js';
 import { SEED_OPTION } from '../engine/options.js';
 import {
   flagWording,
+  inWording,
   OptionError,
   optionsFromCampaign,
   stringOrList,
   toStringList,
   type OptionProblem,
   type OptionTable,
+  type OptionWording,
 } from '../util/option-table.js';
 import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
@@ -261,16 +263,16 @@ export interface FaultPlan {
   matches: ((method: string, path: string, headers: Record<string, string | string[] | undefined>) => boolean) | null;
 }
 
-/** Validates fault settings, listing every problem at once. */
-export function buildFaultPlan(settings: FaultSettings): FaultPlan {
+/** Validates fault settings, listing every problem at once; `word` words them (default: naming flags). */
+export function buildFaultPlan(settings: FaultSettings, word: OptionWording = flagWording): FaultPlan {
   const problems = new ProblemList();
-  const report = (problem: OptionProblem) => problems.add(flagWording(FAULT_SETTING_OPTIONS, problem));
+  const report = (problem: OptionProblem) => problems.add(word(FAULT_SETTING_OPTIONS, problem));
   const hasFaults = settings.faults !== undefined || settings.failureRate !== undefined;
   const failureRate = settings.failureRate ?? (settings.faults !== undefined ? 1 : 0);
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
     report({ field: 'failureRate', message: `'${settings.failureRate}' must be between 0 and 1` });
   }
-  const mix = hasFaults ? (problems.attempt(() => parseFaults(settings.faults ?? 'status:503')) ?? []) : [];
+  const mix = hasFaults ? (problems.attempt(() => inWording(word, () => parseFaults(settings.faults ?? 'status:503'))) ?? []) : [];
   const windowProblems = checkWindows(settings.windows ?? []);
   for (const problem of windowProblems) report(problem);
   const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
@@ -279,7 +281,7 @@ export function buildFaultPlan(settings: FaultSettings): FaultPlan {
     report({ field: 'retryAfter', message: `'${settings.retryAfter}' must be a whole number of seconds` });
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0))
     report({ field: 'seed', message: `'${settings.seed}' must be a whole number >= 0` });
-  const matches = problems.attempt(() => buildMatcher(settings));
+  const matches = problems.attempt(() => inWording(word, () => buildMatcher(settings)));
   problems.throwIfAny();
   return {
     settings: pickFaultSettings(settings),

@@ -118,6 +118,16 @@ export class OptionError extends UsageError {
   }
 }
 
+/** Runs `fn`; an OptionError it throws (in the command line's words) is thrown again in `word`'s. */
+export function inWording<T>(word: OptionWording, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof OptionError && word !== flagWording) throw new UsageError(word(error.table, error.problem));
+    throw error;
+  }
+}
+
 /** The values of a campaign object under the library's keys, as written (for checks made before conversion). */
 export function campaignFields(table: OptionTable, raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

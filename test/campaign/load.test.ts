@@ -300,6 +300,31 @@ describe('problems point at FILE:LINE:COL', () => {
     ]);
   });
 
+  test("a campaign built in code: option problems in the file's names, at their paths from the scenario", () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: { a: { listen: '127.0.0.1:0', mock: {} } },
+      scenarios: [
+        { name: 'one', type: 'load', url: 'http://127.0.0.1:1/', rate: 10, maxConnections: 5, concurrency: 10, body: 'x', bodyFile: 'y' },
+        {
+          name: 'two',
+          type: 'chaos',
+          url: 'http://127.0.0.1:1/',
+          requests: 1,
+          faults: { a: { failureRate: 1.5, windows: ['5s..1s'] } },
+          phases: [{ at: '0s', for: '1s', providers: { a: { matchPath: 'v1' } } }],
+        },
+      ],
+    };
+    expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([
+      "scenario 'one': body-file: give body or body-file, not both",
+      'max-connections: max-connections 5 is less than concurrency 10 (the connections opened at the start)',
+      "scenario 'two': faults.a.failure-rate: '1.5' must be between 0 and 1",
+      "faults.a.fault-window[0]: '5s..1s': ends before it starts",
+      "scenario 'two': phases[0].providers.a.match-path: 'v1': a path glob starts with / (e.g. /v1/**)",
+    ]);
+  });
+
   test('a missing file', () => {
     expect(problemsOf(() => loadCampaign('no/such/resil.yaml', {}))).toBe("campaign file 'no/such/resil.yaml' not found");
   });
