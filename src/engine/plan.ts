@@ -197,19 +197,20 @@ export function checkExclusiveOptions(options: Readonly<Partial<Record<keyof Loa
 /**
  * Options that bound each other's connections: max-connections (open model only) and the connections
  * opened at the start; one connection per worker (per shard). Values that are not valid counts are
- * left to their own checks.
+ * left to their own checks (a concurrency that is not one is compared with nothing).
  */
 export function checkConnectionOptions(options: Readonly<Partial<LoadOptions>>): OptionProblem[] {
   const problems: OptionProblem[] = [];
   const maxConnections = validCount(options.maxConnections, 1);
   const concurrency = connectionsAtStart(options);
+  const comparable = options.concurrency === undefined || validCount(options.concurrency, 1) !== undefined;
   if (maxConnections !== undefined && !isOpenModel(options)) {
     problems.push({
       field: 'maxConnections',
       named: true,
       message: '{maxConnections} bounds the open model ({rate} or {stages}); the closed model uses exactly {concurrency} connections',
     });
-  } else if (maxConnections !== undefined && maxConnections < concurrency) {
+  } else if (comparable && maxConnections !== undefined && maxConnections < concurrency) {
     problems.push({
       field: 'maxConnections',
       named: true,
@@ -220,7 +221,7 @@ export function checkConnectionOptions(options: Readonly<Partial<LoadOptions>>):
   const { index, count } = options.shard ?? { index: 0, count: 1 };
   if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
     problems.push({ field: 'shard', message: `${index + 1}/${count} is not a shard (use I/N with 1 <= I <= N)` });
-  } else if (workers * count > concurrency) {
+  } else if (comparable && workers * count > concurrency) {
     problems.push(
       count === 1
         ? {

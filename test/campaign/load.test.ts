@@ -253,6 +253,10 @@ describe('problems point at FILE:LINE:COL', () => {
       '  - { name: one }',
       '  - { name: two, max-connections: 4 }',
     ].join('\n');
+    // A concurrency the schema refused is compared with nothing.
+    expect(parseProblems('scenarios:\n  - { name: one, url: http://127.0.0.1:1/, concurrency: many, workers: 20 }')).toEqual([
+      "c.yaml:2:57: scenarios[0].concurrency: expected an integer, got 'many'",
+    ]);
     expect(parseProblems(inDefaults)).toEqual([
       'c.yaml:1:48: defaults.body-file: give body or body-file, not both',
       'c.yaml:4:18: scenarios[1].max-connections: max-connections bounds the open model (rate or stages); ' +
