@@ -52,16 +52,18 @@ export function optionsFromCampaign<T>(table: OptionTable, raw: Readonly<Record<
 
 /**
  * A problem with an option's value, in no front end's words: `field` is the option's key in its table,
- * `value` the text at fault (quoted by the front end), `index` the entry of a list option. In `message`,
- * `{key}` stands for the option `key` of the table, named by the front end ('{bodyFile}': '--body-file'
- * on the command line, 'body-file' in a campaign file).
+ * `value` the text at fault (quoted by the front end), `index` the entry of a list option.
  */
 export interface OptionProblem {
   field: string;
   message: string;
   value?: string;
   index?: number;
-  /** The message names the options it is about ({key}): the front end puts no option's name before it. */
+  /**
+   * The message names the options it is about: `{key}` stands for the option `key` of the table, named
+   * by the front end ('{bodyFile}': '--body-file' on the command line, 'body-file' in a campaign file),
+   * which puts no option's name before it.
+   */
   named?: boolean;
 }
 
@@ -75,20 +77,22 @@ export function campaignNames(table: OptionTable): (field: string) => string {
   return (field) => table[field]?.campaign ?? field;
 }
 
-/** The options a problem is about: its field, then those its message names, in order. */
+/** The options a problem is about: its field, then those a named message names, in order. */
 export function problemFields(table: OptionTable, problem: OptionProblem): string[] {
+  if (!problem.named) return [problem.field];
   const named = [...problem.message.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!).filter((key) => Object.hasOwn(table, key));
   return [...new Set([problem.field, ...named])];
 }
 
-/** The message with each {key} of the table replaced by the option's name. */
-function nameOptions(table: OptionTable, message: string, nameOf: (field: string) => string): string {
-  return message.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(table, key) ? nameOf(key) : whole));
+/** A named message with each {key} of the table replaced by the option's name (other messages as they are: they may quote braces). */
+function nameOptions(table: OptionTable, problem: OptionProblem, nameOf: (field: string) => string): string {
+  if (!problem.named) return problem.message;
+  return problem.message.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(table, key) ? nameOf(key) : whole));
 }
 
 /** The problem in the command line's words: "--match-path 'v1/**': a path glob starts with /" (no prefix for an option without a flag). */
 export function flagWording(table: OptionTable, problem: OptionProblem): string {
-  const message = nameOptions(table, problem.message, flagNames(table));
+  const message = nameOptions(table, problem, flagNames(table));
   if (problem.named) return message;
   const flag = table[problem.field]?.flag;
   const value = problem.value === undefined ? '' : `'${problem.value}'`;
@@ -98,7 +102,7 @@ export function flagWording(table: OptionTable, problem: OptionProblem): string 
 
 /** The problem in the campaign file's words, after the field's path: "'v1/**': a path glob starts with /". */
 export function campaignWording(table: OptionTable, problem: OptionProblem): string {
-  const message = nameOptions(table, problem.message, campaignNames(table));
+  const message = nameOptions(table, problem, campaignNames(table));
   return problem.value === undefined || problem.named ? message : `'${problem.value}': ${message}`;
 }
 
