@@ -75,6 +75,13 @@ describe('resil load, end to end through the built CLI', () => {
     },
   );
 
+  test('a problem whose message names its options is printed as it is, with no flag before it', async () => {
+    const both = await runCli(['load', server.url, '--body', 'x', '--body-file', 'y']);
+    expect({ code: both.code, stderr: both.stderr.trim() }).toEqual({ code: 2, stderr: 'resil: give --body or --body-file, not both' });
+    const fixed = await runCli(['load', server.url, '--rate', '10', '-n', '20', '-d', '5s']);
+    expect(fixed.stderr.trim()).toBe('resil: with --rate give --requests or --duration, not both: the rate fixes one from the other');
+  });
+
   test('exit 3 when no connection can be made; the dead target is a result, not a crash', async () => {
     const port = await refusedPort();
     const run = await runCli(['load', `http://127.0.0.1:${port}/`, '-n', '30']);

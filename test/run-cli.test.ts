@@ -171,6 +171,26 @@ scenarios:
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toMatch(/^resil: campaign file '.*nope\.yaml' not found$/);
   });
+
+  test("options in conflict across defaults and a scenario: the scenario key, its line and column, the file's names (exit 2)", async () => {
+    const file = campaignFile(
+      [
+        'defaults: { url: http://127.0.0.1:1/, rate: 10, max-connections: 5 }',
+        'scenarios:',
+        '  - name: one',
+        '    concurrency: 10',
+        '  - { name: two, body: x, body-file: y, requests: 5, duration: 1s }',
+        '',
+      ].join('\n'),
+    );
+    const run = await runCli(['run', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `resil: ${file}:4:5: scenarios[0].concurrency: max-connections 5 is less than concurrency 10 (the connections opened at the start)`,
+      `${file}:5:27: scenarios[1].body-file: give body or body-file, not both`,
+      `${file}:5:41: scenarios[1].requests: with rate give requests or duration, not both: the rate fixes one from the other`,
+    ]);
+  });
 });
 
 describe('resil init', () => {

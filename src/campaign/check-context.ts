@@ -1,5 +1,6 @@
 // What the campaign checks need of the loader's problem list (Context in load.ts, which holds the YAML
-// document and so knows every path's line and column), and the shapes of the raw campaign they read.
+// document and so knows every path's line and column), the shapes of the raw campaign they read, and
+// how a path is keyed (pathKey) and shown in messages (formatPath), also for campaigns built in code.
 
 /** A step of a path in the campaign: a map key or a list index. */
 export type Segment = string | number;
@@ -22,4 +23,16 @@ export interface CheckContext {
 
 export function pathKey(path: readonly Segment[]): string {
   return JSON.stringify(path.map(String));
+}
+
+/** ['scenarios', 1, 'duration'] → 'scenarios[1].duration'. */
+export function formatPath(path: readonly Segment[]): string {
+  if (path.length === 0) return '(root)';
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 // engine's own validators, worded here with the file's keys.
 import { parseExpectStatus, parseJsonCheck } from '../engine/checks.js';
 import { LOAD_OPTIONS } from '../engine/options.js';
-import { checkExclusiveOptions } from '../engine/plan.js';
+import { checkConnectionOptions, checkExclusiveOptions } from '../engine/plan.js';
 import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
 import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
@@ -11,7 +11,14 @@ import { parseListen } from '../proxy/listen.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { parseThreshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
-import { campaignFields, campaignNames, campaignWording, type OptionProblem, type OptionTable } from '../util/option-table.js';
+import {
+  campaignFields,
+  campaignNames,
+  campaignWording,
+  problemFields,
+  type OptionProblem,
+  type OptionTable,
+} from '../util/option-table.js';
 import { DURATION_PATTERN, LATENCY_PATTERN } from '../util/schema-patterns.js';
 import type { CheckContext, Raw, Segment } from './check-context.js';
 import { mergeDefaults } from './defaults.js';
@@ -98,9 +105,6 @@ function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], 
       if (isObject(stage)) checkDurationField(ctx, [...base, 'stages', i, 'duration'], stage.duration);
     });
   }
-  for (const problem of checkExclusiveOptions(campaignFields(LOAD_OPTIONS, scenario), campaignNames(LOAD_OPTIONS))) {
-    ctx.add(fieldPath(LOAD_OPTIONS, base, problem), campaignWording(problem), { atKey: true });
-  }
   checkPolicy(ctx, scenario, base);
   if (isString(scenario.url)) {
     checkUrl(ctx, [...base, 'url'], scenario.url, true);
@@ -167,15 +171,25 @@ function checkMerged(ctx: CheckContext, scenario: Raw, base: Segment[], defaults
       if (problem) ctx.add(path, problem);
     });
   }
-  if (scenario['max-connections'] !== undefined && merged.rate === undefined && merged.stages === undefined) {
-    ctx.add(
-      [...base, 'max-connections'],
-      'max-connections bounds the open model: set rate or stages (the closed model uses exactly concurrency connections)',
-      { atKey: true },
-    );
-  }
+  checkOptionPairs(ctx, merged, scenario, base, defaults);
   if (merged.type === 'chaos' && Array.isArray(merged.phases))
     checkPhaseTiming(ctx, merged, scenario.phases !== undefined ? base : ['defaults']);
+}
+
+/**
+ * Options that exclude or bound each other, checked on the scenario with defaults applied (as the run
+ * takes it). A problem is reported at the key of the first option it is about that the scenario sets,
+ * else at the one in defaults (the same line for every scenario that inherits it, reported once).
+ */
+function checkOptionPairs(ctx: CheckContext, merged: Raw, scenario: Raw, base: Segment[], defaults: Raw | undefined): void {
+  const options = campaignFields(LOAD_OPTIONS, merged);
+  for (const problem of [...checkExclusiveOptions(options), ...checkConnectionOptions(options)]) {
+    const keys = problemFields(LOAD_OPTIONS, problem).map(campaignNames(LOAD_OPTIONS));
+    const own = keys.find((key) => scenario[key] !== undefined);
+    const inherited = keys.find((key) => defaults?.[key] !== undefined);
+    const path = own !== undefined ? [...base, own] : inherited !== undefined ? ['defaults', inherited] : base;
+    ctx.add(path, campaignWording(LOAD_OPTIONS, problem), { atKey: true });
+  }
 }
 
 function checkPhaseTiming(ctx: CheckContext, merged: Raw, phasesBase: Segment[]): void {
@@ -234,7 +248,7 @@ function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[]): void
   for (const problem of problems) {
     const path = fieldPath(FAULT_OPTIONS, base, Array.isArray(windows) ? problem : { ...problem, index: undefined });
     // A window the schema refused (not START..END) is reported once, by the schema.
-    if (!ctx.isReported(path)) ctx.add(path, campaignWording(problem));
+    if (!ctx.isReported(path)) ctx.add(path, campaignWording(FAULT_OPTIONS, problem));
   }
 }
 
@@ -243,7 +257,7 @@ function checkPolicy(ctx: CheckContext, scenario: Raw, base: Segment[]): void {
   const given = campaignFields(POLICY_OPTIONS, scenario);
   for (const field of Object.keys(given)) if (ctx.isReported(fieldPath(POLICY_OPTIONS, base, { field }))) delete given[field];
   if (Object.keys(given).length === 0) return;
-  buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(problem)));
+  buildPolicyPlan(given, (problem) => ctx.add(fieldPath(POLICY_OPTIONS, base, problem), campaignWording(POLICY_OPTIONS, problem)));
 }
 
 /** Where an option's problem is in the file: the option's campaign key under `base`, and the entry of a list. */

@@ -22,14 +22,14 @@ export interface FaultTargets {
   phases?: ReadonlyArray<{ providers: Readonly<Record<string, unknown>> }>;
 }
 
-/** Where a scenario (defaults applied) breaks either rule: the field, from the scenario, and the problem. */
+/** Where a scenario (defaults applied) breaks either rule: the path from the scenario, and the problem. */
 export function faultTargetProblems(
   scenario: FaultTargets,
   declared: readonly string[],
-): Array<{ field: Array<string | number>; message: string }> {
-  const problems: Array<{ field: Array<string | number>; message: string }> = [];
-  const check = (field: Array<string | number>, message: string | undefined) => {
-    if (message !== undefined) problems.push({ field, message });
+): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  const check = (path: Array<string | number>, message: string | undefined) => {
+    if (message !== undefined) problems.push({ path, message });
   };
   for (const field of ['faults', 'phases'] as const) {
     if (scenario[field] !== undefined) check([field], chaosOnlyFieldProblem(field, scenario.type));

@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, typ
 import { escapeControl, UsageError } from '../errors.js';
 import { campaignWording, OptionError } from '../util/option-table.js';
 import { scrubSecrets } from '../util/redact.js';
-import { pathKey, type CheckContext, type Raw, type Segment } from './check-context.js';
+import { formatPath, pathKey, type CheckContext, type Raw, type Segment } from './check-context.js';
 import { checkSemantics } from './checks.js';
 import { buildCampaign } from './mapping.js';
 import { keyText, parseYaml, readCampaignText } from './read.js';
@@ -125,7 +125,7 @@ class Context implements CheckContext {
       return true;
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      let message = error instanceof OptionError ? campaignWording(error.problem) : error.message;
+      let message = error instanceof OptionError ? campaignWording(error.table, error.problem) : error.message;
       if (where !== undefined && message.startsWith(`${where}: `)) message = message.slice(where.length + 2);
       this.add(path, message);
       return false;
@@ -169,16 +169,4 @@ class Context implements CheckContext {
 function rangeStart(node: unknown): number | undefined {
   const range = (node as { range?: [number, number, number] } | null)?.range;
   return range ? range[0] : undefined;
-}
-
-/** ['scenarios', 1, 'duration'] → 'scenarios[1].duration'. */
-export function formatPath(path: readonly Segment[]): string {
-  if (path.length === 0) return '(root)';
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
 }

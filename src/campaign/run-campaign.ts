@@ -11,8 +11,9 @@ import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js'
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { scrubSecrets } from '../util/redact.js';
+import { campaignNames, campaignWording, type OptionWording } from '../util/option-table.js';
+import { formatPath, type Segment } from './check-context.js';
 import { faultTargetProblems } from './fault-targets.js';
-import { formatPath } from './load.js';
 import type { Campaign, CampaignPhase, CampaignProvider, CampaignScenario, ProviderFaults } from './schema.js';
 import { startService, type RunningService } from './service.js';
 
@@ -157,7 +158,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const faultSeed = shardFaultSeed(seed, shard);
   let plan: LoadPlan;
   try {
-    plan = buildLoadPlan({ ...loadOptions(scenario, seed), ...(shard ? { shard } : {}) });
+    plan = buildLoadPlan({ ...loadOptions(scenario, seed), ...(shard ? { shard } : {}) }, campaignWordingAt([]));
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
@@ -165,14 +166,14 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   if (type === 'chaos') judgeAsChaos(plan);
   const problems = new ProblemList();
   // The file loader has refused these already (at their line); a campaign built in code is checked here.
-  for (const { field, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(field)}: ${message}`);
-  const settingsFor = (faults: ProviderFaults, providerSeed: number, context: string): FaultSettings | undefined => {
+  for (const { path, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(path)}: ${message}`);
+  const settingsFor = (faults: ProviderFaults, providerSeed: number, path: Segment[]): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);
     return problems.attempt(() => {
       try {
-        buildFaultPlan(settings);
+        buildFaultPlan(settings, campaignWordingAt(path));
       } catch (error) {
-        if (error instanceof UsageError) throw new UsageError(`${where}: ${context}: ${error.message}`);
+        if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
         throw error;
       }
       return settings;
@@ -183,7 +184,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const windows: FaultWindow[] = [];
   for (const [name, faults] of Object.entries(scenario.faults ?? {})) {
     if (!providers.includes(name)) continue; // reported above
-    const settings = settingsFor(faults, faultSeed + providers.indexOf(name) + 1, `faults.${name}`);
+    const settings = settingsFor(faults, faultSeed + providers.indexOf(name) + 1, ['faults', name]);
     if (settings) baseFaults.set(name, settings);
     for (const text of settings?.windows ?? []) windows.push(parseWindow(text));
   }
@@ -195,7 +196,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
       if (!providers.includes(name)) continue; // reported above
-      const phaseSettings = settingsFor(faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), `phases[${i}].${name}`);
+      const phaseSettings = settingsFor(faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), ['phases', i, 'providers', name]);
       if (phaseSettings) settings.set(name, phaseSettings);
     }
     return { atMs, forMs, source, providers: settings };
@@ -203,6 +204,14 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   problems.throwIfAny();
   windows.sort((a, b) => a.startMs - b.startMs);
   return { name: scenario.name, type, plan, baseFaults, phases, windows };
+}
+
+/** Words an option's problem as the file loader does: the option's path (from the scenario's `base`), then the problem. */
+function campaignWordingAt(base: readonly Segment[]): OptionWording {
+  return (table, problem) => {
+    const path = [...base, campaignNames(table)(problem.field), ...(problem.index === undefined ? [] : [problem.index])];
+    return `${formatPath(path)}: ${campaignWording(table, problem)}`;
+  };
 }
 
 /** A scenario's load fields are LoadOptions field for field; the rest (name, type, faults, phases) is the runner's. */

@@ -6,7 +6,7 @@ import { newSeed } from '../util/random.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrlText } from '../util/redact.js';
 import { buildChecks, type SuccessChecks } from './checks.js';
-import { flagNames, flagWording, type OptionProblem } from '../util/option-table.js';
+import { flagWording, inWording, OptionError, type OptionProblem, type OptionWording } from '../util/option-table.js';
 import { LOAD_DEFAULTS, LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
@@ -55,67 +55,57 @@ export interface LoadPlan {
   policy: PolicyPlan | undefined;
 }
 
-/** Validates options and returns the plan, or throws one UsageError listing every problem found. */
-export function buildLoadPlan(input: LoadOptions): LoadPlan {
+/**
+ * Validates options and returns the plan, or throws one UsageError listing every problem found;
+ * `word` words the options' problems (default: the command line's, naming flags).
+ */
+export function buildLoadPlan(input: LoadOptions, word: OptionWording = flagWording): LoadPlan {
   const problems = new ProblemList();
+  const report = (problem: OptionProblem | undefined) => {
+    if (problem) problems.add(word(LOAD_OPTIONS, problem));
+  };
+  const attempt = <T>(fn: () => T): T | undefined => problems.attempt(() => inWording(word, fn));
 
   const url = problems.attempt(() => parseTargetUrl(input.url));
   const method = (input.method ?? LOAD_OPTIONS.method.default).toUpperCase();
-  if (!TOKEN.test(method)) problems.add(`--method: '${input.method}' is not an HTTP method`);
+  if (!TOKEN.test(method)) report({ field: 'method', message: `'${input.method}' is not an HTTP method` });
 
-  const headerPairs = problems.attempt(() => parseHeaders(input.headers)) ?? [];
-  const nameOf = flagNames(LOAD_OPTIONS);
-  for (const problem of checkExclusiveOptions(input, nameOf)) problems.add(flagWording(LOAD_OPTIONS, problem));
+  const headerPairs = attempt(() => parseHeaders(input.headers)) ?? [];
+  for (const problem of checkExclusiveOptions(input)) report(problem);
   let bodyText = input.body;
   if (input.bodyFile !== undefined && input.body === undefined) {
-    bodyText = problems.attempt(() => readBodyFile(input.bodyFile!));
+    bodyText = attempt(() => readBodyFile(input.bodyFile!));
   }
 
-  const givenConcurrency = checkCount(problems, '--concurrency', input.concurrency, 1);
-  const maxConnections = checkCount(problems, '--max-connections', input.maxConnections, 1);
-  const open = input.rate !== undefined || input.stages !== undefined;
-  // Open model: the default start never exceeds a --max-connections the user set lower.
-  const concurrency =
-    givenConcurrency ??
-    (open && maxConnections !== undefined ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections) : LOAD_DEFAULTS.concurrency);
-  if (maxConnections !== undefined && !open) {
-    problems.add('--max-connections bounds the open model (--rate or stages); the closed model uses exactly --concurrency connections');
-  } else if (maxConnections !== undefined && maxConnections < concurrency) {
-    problems.add(`--max-connections ${maxConnections} is less than --concurrency ${concurrency} (the connections opened at the start)`);
-  }
-  const requests = checkCount(problems, '--requests', input.requests, 1);
-  const workers = checkCount(problems, '--workers', input.workers, 1) ?? LOAD_OPTIONS.workers.default;
+  const counts = ['concurrency', 'maxConnections', 'requests', 'workers'] as const;
+  for (const field of counts) report(checkCount(field, input[field], 1));
+  const open = isOpenModel(input);
+  const concurrency = connectionsAtStart(input);
+  const maxConnections = validCount(input.maxConnections, 1);
+  const requests = validCount(input.requests, 1);
+  const workers = validCount(input.workers, 1) ?? LOAD_OPTIONS.workers.default;
+  const maxBodyBytes = validCount(input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
   const rate = input.rate;
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0))
-    problems.add(`--rate: '${rate}' must be a number above 0 (requests per second)`);
-  const durationMs = checkDurationOption(problems, '--duration', input.duration, false);
-  const timeoutMs = checkDurationOption(problems, '--timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
-  const graceMs = checkDurationOption(problems, '--grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
-  const maxBodyBytes = checkCount(problems, '--max-body', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0) ?? 0;
+    report({ field: 'rate', message: `'${rate}' must be a number above 0 (requests per second)` });
+  const durationMs = checkDurationOption(report, 'duration', input.duration, false);
+  const timeoutMs = checkDurationOption(report, 'timeout', input.timeout ?? LOAD_OPTIONS.timeout.default, false) ?? 0;
+  const graceMs = checkDurationOption(report, 'grace', input.grace ?? LOAD_OPTIONS.grace.default, true) ?? 0;
+  report(checkCount('maxBody', input.maxBody ?? LOAD_OPTIONS.maxBody.default, 0));
   const staged = input.stages === undefined ? undefined : problems.attempt(() => stagedArrivals(input.stages!));
   const shard = input.shard ?? { index: 0, count: 1 };
-  if (
-    !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)
-  ) {
-    problems.add(`--shard: ${shard.index + 1}/${shard.count} is not a shard (use I/N with 1 <= I <= N)`);
-  } else if (workers * shard.count > concurrency) {
-    problems.add(
-      shard.count === 1
-        ? `--workers ${workers} is more than --concurrency ${concurrency}: each worker needs a connection`
-        : `--concurrency ${concurrency} is less than ${workers * shard.count} (workers × shards): each needs a connection`,
-    );
-  }
+  for (const problem of checkConnectionOptions(input)) report(problem);
   if (input.seed !== undefined && !(Number.isInteger(input.seed) && input.seed >= 0))
-    problems.add(`--seed: '${input.seed}' must be a whole number >= 0`);
+    report({ field: 'seed', message: `'${input.seed}' must be a whole number >= 0` });
 
-  const checks = problems.attempt(() => buildChecks(input));
+  const checks = attempt(() => buildChecks(input));
   const userThresholds = (input.thresholds ?? [])
     .map((source) => problems.attempt(() => parseThreshold(source)))
     .filter((t): t is Threshold => t !== undefined);
   const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
-  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(flagWording(POLICY_OPTIONS, problem))) : undefined;
+  const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(word(POLICY_OPTIONS, problem))) : undefined;
   const failover = (input.failover ?? []).map((text) =>
     problems.attempt(() => ({ origin: parseTargetUrl(text).origin, path: compilePathTemplate(text) })),
   );
@@ -179,29 +169,89 @@ export function buildLoadPlan(input: LoadOptions): LoadPlan {
 /**
  * Options that exclude each other: body and bodyFile; rate with both requests and duration (the rate
  * fixes one from the other); stages and rate, requests, duration (the stages fix all three).
- * `nameOf` names an option as the front end does ('--rate', or 'rate').
  */
-export function checkExclusiveOptions(
-  options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>,
-  nameOf: (field: string) => string,
-): OptionProblem[] {
+export function checkExclusiveOptions(options: Readonly<Partial<Record<keyof LoadOptions, unknown>>>): OptionProblem[] {
   const problems: OptionProblem[] = [];
   if (options.body !== undefined && options.bodyFile !== undefined) {
-    problems.push({ field: 'bodyFile', message: `give ${nameOf('body')} or ${nameOf('bodyFile')}, not both` });
+    problems.push({ field: 'bodyFile', named: true, message: 'give {body} or {bodyFile}, not both' });
   }
   if (options.rate !== undefined && options.requests !== undefined && options.duration !== undefined) {
-    const [rate, requests, duration] = [nameOf('rate'), nameOf('requests'), nameOf('duration')];
     problems.push({
       field: 'requests',
-      message: `with ${rate} give ${requests} or ${duration}, not both: the rate fixes one from the other`,
+      named: true,
+      message: 'with {rate} give {requests} or {duration}, not both: the rate fixes one from the other',
     });
   }
   const clashing = (['rate', 'duration', 'requests'] as const).filter((field) => options[field] !== undefined);
   if (options.stages !== undefined && clashing.length > 0) {
-    const remove = clashing.map(nameOf).join(', ');
-    problems.push({ field: 'stages', message: `stages fix the rate, the count and the duration: remove ${remove} (or the stages)` });
+    const remove = clashing.map((field) => `{${field}}`).join(', ');
+    problems.push({
+      field: 'stages',
+      named: true,
+      message: `{stages} fix the rate, the count and the duration: remove ${remove} (or the stages)`,
+    });
   }
   return problems;
+}
+
+/**
+ * Options that bound each other's connections: max-connections (open model only) and the connections
+ * opened at the start; one connection per worker (per shard). Values that are not valid counts are
+ * left to their own checks (a concurrency that is not one is compared with nothing).
+ */
+export function checkConnectionOptions(options: Readonly<Partial<LoadOptions>>): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  const maxConnections = validCount(options.maxConnections, 1);
+  const concurrency = connectionsAtStart(options);
+  const comparable = options.concurrency === undefined || validCount(options.concurrency, 1) !== undefined;
+  if (maxConnections !== undefined && !isOpenModel(options)) {
+    problems.push({
+      field: 'maxConnections',
+      named: true,
+      message: '{maxConnections} bounds the open model ({rate} or {stages}); the closed model uses exactly {concurrency} connections',
+    });
+  } else if (comparable && maxConnections !== undefined && maxConnections < concurrency) {
+    problems.push({
+      field: 'maxConnections',
+      named: true,
+      message: `{maxConnections} ${maxConnections} is less than {concurrency} ${concurrency} (the connections opened at the start)`,
+    });
+  }
+  const workers = validCount(options.workers, 1) ?? LOAD_OPTIONS.workers.default;
+  const { index, count } = options.shard ?? { index: 0, count: 1 };
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    problems.push({ field: 'shard', message: `${index + 1}/${count} is not a shard (use I/N with 1 <= I <= N)` });
+  } else if (comparable && workers * count > concurrency) {
+    problems.push(
+      count === 1
+        ? {
+            field: 'workers',
+            named: true,
+            message: `{workers} ${workers} is more than {concurrency} ${concurrency}: each worker needs a connection`,
+          }
+        : {
+            field: 'concurrency',
+            named: true,
+            message: `{concurrency} ${concurrency} is less than ${workers * count} (workers × shards): each needs a connection`,
+          },
+    );
+  }
+  return problems;
+}
+
+/** Open model: requests on a schedule (a rate, or stages); closed model: each connection loops. */
+function isOpenModel(options: Readonly<Partial<LoadOptions>>): boolean {
+  return options.rate !== undefined || options.stages !== undefined;
+}
+
+/** The connections opened at the start; in the open model the default never exceeds a lower max-connections. */
+function connectionsAtStart(options: Readonly<Partial<LoadOptions>>): number {
+  const given = validCount(options.concurrency, 1);
+  const maxConnections = validCount(options.maxConnections, 1);
+  if (given !== undefined) return given;
+  return isOpenModel(options) && maxConnections !== undefined
+    ? Math.min(LOAD_DEFAULTS.concurrency, maxConnections)
+    : LOAD_DEFAULTS.concurrency;
 }
 
 /**
@@ -232,14 +282,16 @@ function parseHeaders(input: LoadOptions['headers']): Array<[string, string]> {
         // Echo only the first word: a header without its colon may be a name followed by a secret.
         if (colon <= 0) {
           const name = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(line.trim())![0].slice(0, 40);
-          throw new UsageError(`--header '${name}${name.length < line.trim().length ? '…' : ''}': expected 'Name: value'`);
+          const shown = `${name}${name.length < line.trim().length ? '…' : ''}`;
+          throw new OptionError(LOAD_OPTIONS, { field: 'headers', value: shown, message: "expected 'Name: value'" });
         }
         return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
       })
     : Object.entries(input as Record<string, string>);
   for (const [name, value] of lines) {
-    if (!TOKEN.test(name)) throw new UsageError(`--header: '${name}' is not a valid header name`);
-    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
+    if (!TOKEN.test(name)) throw new OptionError(LOAD_OPTIONS, { field: 'headers', message: `'${name}' is not a valid header name` });
+    if (/[\r\n\0]/.test(value))
+      throw new OptionError(LOAD_OPTIONS, { field: 'headers', named: true, message: `{headers} ${name}: the value contains a line break` });
   }
   return lines;
 }
@@ -249,33 +301,34 @@ function readBodyFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new UsageError(`--body-file '${path}': ${reason}`);
+    throw new OptionError(LOAD_OPTIONS, { field: 'bodyFile', value: path, message: reason });
   }
 }
 
-function checkCount(problems: ProblemList, flag: string, value: number | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min) {
-    problems.add(`${flag}: '${value}' must be a whole number >= ${min}`);
-    return undefined;
-  }
-  return value;
+/** The value when it is a whole number >= min, else undefined. */
+function validCount(value: unknown, min: number): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : undefined;
+}
+
+function checkCount(field: string, value: number | undefined, min: number): OptionProblem | undefined {
+  if (value === undefined || validCount(value, min) !== undefined) return undefined;
+  return { field, message: `'${value}' must be a whole number >= ${min}` };
 }
 
 function checkDurationOption(
-  problems: ProblemList,
-  flag: string,
+  report: (problem: OptionProblem) => void,
+  field: string,
   value: number | string | undefined,
   zeroAllowed: boolean,
 ): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : tryParseDuration(value);
   if (ms === undefined || !Number.isFinite(ms)) {
-    problems.add(`${flag}: '${value}' is not a duration (use e.g. 500ms, 10s, 2m)`);
+    report({ field, message: `'${value}' is not a duration (use e.g. 500ms, 10s, 2m)` });
     return undefined;
   }
   if (ms < 0 || (!zeroAllowed && ms === 0)) {
-    problems.add(`${flag}: '${value}' must be ${zeroAllowed ? 'zero or more' : 'more than zero'}`);
+    report({ field, message: `'${value}' must be ${zeroAllowed ? 'zero or more' : 'more than zero'}` });
     return undefined;
   }
   return ms;

@@ -3,8 +3,10 @@ import { ProblemList, UsageError } from '../errors.js';
 import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
+import { SEED_OPTION } from '../engine/options.js';
 import {
   flagWording,
+  inWording,
   OptionError,
   optionsFromCampaign,
   schemaProperties,
@@ -12,6 +14,7 @@ import {
   toStringList,
   type OptionProblem,
   type OptionTable,
+  type OptionWording,
 } from '../util/option-table.js';
 import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 
@@ -38,7 +41,8 @@ export interface FaultSettings {
 export function parseFailureRate(text: string): number {
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
   const value = percent ? Number(percent[1]) / 100 : /^\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`--failure-rate: '${text}' must be between 0 and 1 (or 0% to 100%)`);
+  if (!(value >= 0 && value <= 1))
+    throw new OptionError(FAULT_OPTIONS, { field: 'failureRate', message: `'${text}' must be between 0 and 1 (or 0% to 100%)` });
   return value;
 }
 
@@ -226,6 +230,9 @@ export const PROVIDER_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/** FaultSettings' options: the faults', and the seed (every command's --seed). */
+const FAULT_SETTING_OPTIONS = { ...FAULT_OPTIONS, seed: SEED_OPTION } satisfies OptionTable;
+
 export interface FaultWindow {
   source: string;
   startMs: number;
@@ -247,24 +254,25 @@ export interface FaultPlan {
   matches: ((method: string, path: string, headers: Record<string, string | string[] | undefined>) => boolean) | null;
 }
 
-/** Validates fault settings, listing every problem at once. */
-export function buildFaultPlan(settings: FaultSettings): FaultPlan {
+/** Validates fault settings, listing every problem at once; `word` words them (default: naming flags). */
+export function buildFaultPlan(settings: FaultSettings, word: OptionWording = flagWording): FaultPlan {
   const problems = new ProblemList();
+  const report = (problem: OptionProblem) => problems.add(word(FAULT_SETTING_OPTIONS, problem));
   const hasFaults = settings.faults !== undefined || settings.failureRate !== undefined;
   const failureRate = settings.failureRate ?? (settings.faults !== undefined ? 1 : 0);
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
-    problems.add(`--failure-rate: '${settings.failureRate}' must be between 0 and 1`);
+    report({ field: 'failureRate', message: `'${settings.failureRate}' must be between 0 and 1` });
   }
-  const mix = hasFaults ? (problems.attempt(() => parseFaults(settings.faults ?? 'status:503')) ?? []) : [];
+  const mix = hasFaults ? (problems.attempt(() => inWording(word, () => parseFaults(settings.faults ?? 'status:503'))) ?? []) : [];
   const windowProblems = checkWindows(settings.windows ?? []);
-  for (const problem of windowProblems) problems.add(flagWording(FAULT_OPTIONS, problem));
+  for (const problem of windowProblems) report(problem);
   const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
   const retryAfterSeconds = settings.retryAfter ?? FAULT_OPTIONS.retryAfter.default;
   if (!(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0))
-    problems.add(`--retry-after: '${settings.retryAfter}' must be a whole number of seconds`);
+    report({ field: 'retryAfter', message: `'${settings.retryAfter}' must be a whole number of seconds` });
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0))
-    problems.add(`--seed: '${settings.seed}' must be a whole number >= 0`);
-  const matches = problems.attempt(() => buildMatcher(settings));
+    report({ field: 'seed', message: `'${settings.seed}' must be a whole number >= 0` });
+  const matches = problems.attempt(() => inWording(word, () => buildMatcher(settings)));
   problems.throwIfAny();
   return {
     settings: pickFaultSettings(settings),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { ProblemList } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
 import { tryParseDuration } from '../util/duration.js';
+import type { OptionProblem } from '../util/option-table.js';
 
 /** A built-in healthy dependency: what the proxy answers when it forwards nowhere. */
 export interface MockSettings {
@@ -21,16 +21,17 @@ export interface MockPlan {
 
 const DEFAULT_BODY = '{"id":"mock-1","object":"completion","result":"Hello from the resil mock provider."}';
 
-export function buildMockPlan(settings: MockSettings, problems: ProblemList): MockPlan {
+/** The mock's answer and latency; each problem goes to `report`, keyed by its field of MOCK_OPTIONS. */
+export function buildMockPlan(settings: MockSettings, report: (problem: OptionProblem) => void): MockPlan {
   const status = settings.status ?? 200;
   if (!(Number.isInteger(status) && status >= 100 && status <= 599))
-    problems.add(`--mock-status: '${settings.status}' is not a status code`);
+    report({ field: 'status', message: `'${settings.status}' is not a status code` });
   let body = settings.body ?? DEFAULT_BODY;
   if (settings.file !== undefined) {
     try {
       body = readFileSync(settings.file, 'utf8');
     } catch {
-      problems.add(`--mock-file '${settings.file}': cannot be read`);
+      report({ field: 'file', value: settings.file, message: 'cannot be read' });
     }
   }
   let low = 0;
@@ -40,7 +41,7 @@ export function buildMockPlan(settings: MockSettings, problems: ProblemList): Mo
     const parsedLow = typeof settings.latency === 'number' ? settings.latency : tryParseDuration(a ?? '');
     const parsedHigh = b === undefined ? parsedLow : tryParseDuration(b);
     if (parsedLow === undefined || parsedHigh === undefined || parsedHigh < parsedLow) {
-      problems.add(`--mock-latency: '${settings.latency}' is not a duration or MIN~MAX range`);
+      report({ field: 'latency', message: `'${settings.latency}' is not a duration or MIN~MAX range` });
     } else {
       low = parsedLow;
       high = parsedHigh;

@@ -5,7 +5,8 @@ import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
-import { buildFaultPlan, type FaultPlan, type FaultSettings } from './config.js';
+import { flagWording } from '../util/option-table.js';
+import { buildFaultPlan, MOCK_OPTIONS, type FaultPlan, type FaultSettings } from './config.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
@@ -110,7 +111,7 @@ export function checkProxyOptions(options: ProxyOptions): {
       problems.add(`--upstream: ${(error as Error).message}`);
     }
   }
-  const mock = options.mock ? buildMockPlan(options.mock, problems) : undefined;
+  const mock = options.mock ? buildMockPlan(options.mock, (problem) => problems.add(flagWording(MOCK_OPTIONS, problem))) : undefined;
   let listen: { host: string; port: number } | undefined;
   try {
     listen = parseListen(options.listen);

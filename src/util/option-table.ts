@@ -101,6 +101,12 @@ export interface OptionProblem {
   message: string;
   value?: string;
   index?: number;
+  /**
+   * The message names the options it is about: `{key}` stands for the option `key` of the table, named
+   * by the front end ('{bodyFile}': '--body-file' on the command line, 'body-file' in a campaign file),
+   * which puts no option's name before it.
+   */
+  named?: boolean;
 }
 
 /** Names options as the command line does ('--body-file'); an option without a flag keeps its key. */
@@ -113,18 +119,37 @@ export function campaignNames(table: OptionTable): (field: string) => string {
   return (field) => table[field]?.campaign ?? field;
 }
 
+/** The options a problem is about: its field, then those a named message names, in order. */
+export function problemFields(table: OptionTable, problem: OptionProblem): string[] {
+  if (!problem.named) return [problem.field];
+  const named = [...problem.message.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!).filter((key) => Object.hasOwn(table, key));
+  return [...new Set([problem.field, ...named])];
+}
+
+/** A named message with each {key} of the table replaced by the option's name (other messages as they are: they may quote braces). */
+function nameOptions(table: OptionTable, problem: OptionProblem, nameOf: (field: string) => string): string {
+  if (!problem.named) return problem.message;
+  return problem.message.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(table, key) ? nameOf(key) : whole));
+}
+
 /** The problem in the command line's words: "--match-path 'v1/**': a path glob starts with /" (no prefix for an option without a flag). */
 export function flagWording(table: OptionTable, problem: OptionProblem): string {
+  const message = nameOptions(table, problem, flagNames(table));
+  if (problem.named) return message;
   const flag = table[problem.field]?.flag;
   const value = problem.value === undefined ? '' : `'${problem.value}'`;
-  if (flag === undefined) return value === '' ? problem.message : `${value}: ${problem.message}`;
-  return value === '' ? `--${flag}: ${problem.message}` : `--${flag} ${value}: ${problem.message}`;
+  if (flag === undefined) return value === '' ? message : `${value}: ${message}`;
+  return value === '' ? `--${flag}: ${message}` : `--${flag} ${value}: ${message}`;
 }
 
 /** The problem in the campaign file's words, after the field's path: "'v1/**': a path glob starts with /". */
-export function campaignWording(problem: OptionProblem): string {
-  return problem.value === undefined ? problem.message : `'${problem.value}': ${problem.message}`;
+export function campaignWording(table: OptionTable, problem: OptionProblem): string {
+  const message = nameOptions(table, problem, campaignNames(table));
+  return problem.value === undefined || problem.named ? message : `'${problem.value}': ${message}`;
 }
+
+/** How a front end words an option's problem (flagWording, or the campaign's wording with its key). */
+export type OptionWording = (table: OptionTable, problem: OptionProblem) => string;
 
 /**
  * Thrown by the parser of one option: its message is the command line's wording (what the library
@@ -132,10 +157,20 @@ export function campaignWording(problem: OptionProblem): string {
  */
 export class OptionError extends UsageError {
   constructor(
-    table: OptionTable,
+    readonly table: OptionTable,
     readonly problem: OptionProblem,
   ) {
     super(flagWording(table, problem));
+  }
+}
+
+/** Runs `fn`; an OptionError it throws (in the command line's words) is thrown again in `word`'s. */
+export function inWording<T>(word: OptionWording, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof OptionError && word !== flagWording) throw new UsageError(word(error.table, error.problem));
+    throw error;
   }
 }
 

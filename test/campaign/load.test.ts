@@ -222,6 +222,48 @@ describe('problems point at FILE:LINE:COL', () => {
     );
   });
 
+  test("options that exclude or bound each other are checked with defaults applied, at the scenario's key", () => {
+    const text = [
+      'defaults:',
+      '  url: http://127.0.0.1:1/',
+      '  rate: 10',
+      '  max-connections: 5',
+      'scenarios:',
+      '  - name: one',
+      '    concurrency: 10',
+      '    duration: 1s',
+      '  - name: two',
+      '    body: x',
+      '    body-file: y',
+      '  - name: three',
+      '    requests: 5',
+      '    duration: 1s',
+      '  - { name: four, workers: 4, concurrency: 2, rate: 1, max-connections: 3 }',
+    ].join('\n');
+    expect(parseProblems(text)).toEqual([
+      'c.yaml:7:5: scenarios[0].concurrency: max-connections 5 is less than concurrency 10 (the connections opened at the start)',
+      'c.yaml:11:5: scenarios[1].body-file: give body or body-file, not both',
+      'c.yaml:13:5: scenarios[2].requests: with rate give requests or duration, not both: the rate fixes one from the other',
+      'c.yaml:15:19: scenarios[3].workers: workers 4 is more than concurrency 2: each worker needs a connection',
+    ]);
+    // A conflict within defaults is reported once, there; defaults' max-connections reaches open-model scenarios only.
+    const inDefaults = [
+      'defaults: { url: http://127.0.0.1:1/, body: a, body-file: b, max-connections: 5 }',
+      'scenarios:',
+      '  - { name: one }',
+      '  - { name: two, max-connections: 4 }',
+    ].join('\n');
+    // A concurrency the schema refused is compared with nothing.
+    expect(parseProblems('scenarios:\n  - { name: one, url: http://127.0.0.1:1/, concurrency: many, workers: 20 }')).toEqual([
+      "c.yaml:2:57: scenarios[0].concurrency: expected an integer, got 'many'",
+    ]);
+    expect(parseProblems(inDefaults)).toEqual([
+      'c.yaml:1:48: defaults.body-file: give body or body-file, not both',
+      'c.yaml:4:18: scenarios[1].max-connections: max-connections bounds the open model (rate or stages); ' +
+        'the closed model uses exactly concurrency connections',
+    ]);
+  });
+
   test('faults and phases may name declared providers only', () => {
     const f = fixture('undeclared-provider.yaml');
     expect(loadProblems('undeclared-provider.yaml')).toEqual([
@@ -259,6 +301,31 @@ describe('problems point at FILE:LINE:COL', () => {
     expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([
       "scenario 'steady': faults: faults apply to chaos scenarios only (set type: chaos)",
       "scenario 'outage': phases[0].providers.b: unknown provider 'b' (declared: a)",
+    ]);
+  });
+
+  test("a campaign built in code: option problems in the file's names, at their paths from the scenario", () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: { a: { listen: '127.0.0.1:0', mock: {} } },
+      scenarios: [
+        { name: 'one', type: 'load', url: 'http://127.0.0.1:1/', rate: 10, maxConnections: 5, concurrency: 10, body: 'x', bodyFile: 'y' },
+        {
+          name: 'two',
+          type: 'chaos',
+          url: 'http://127.0.0.1:1/',
+          requests: 1,
+          faults: { a: { failureRate: 1.5, windows: ['5s..1s'] } },
+          phases: [{ at: '0s', for: '1s', providers: { a: { matchPath: 'v1' } } }],
+        },
+      ],
+    };
+    expect(problemsOf(() => prepareCampaign(campaign)).split('; ')).toEqual([
+      "scenario 'one': body-file: give body or body-file, not both",
+      'max-connections: max-connections 5 is less than concurrency 10 (the connections opened at the start)',
+      "scenario 'two': faults.a.failure-rate: '1.5' must be between 0 and 1",
+      "faults.a.fault-window[0]: '5s..1s': ends before it starts",
+      "scenario 'two': phases[0].providers.a.match-path: 'v1': a path glob starts with / (e.g. /v1/**)",
     ]);
   });
 

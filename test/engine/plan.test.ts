@@ -41,9 +41,31 @@ describe('load plan validation', () => {
     [{ url, headers: ['NoColonHere'] }, /--header 'NoColonHere': expected 'Name: value'/],
     [{ url, headers: ['bad name: x'] }, /'bad name' is not a valid header name/],
     [{ url, bodyFile: '/nonexistent/body.json' }, /--body-file '\/nonexistent\/body.json': no such file/],
-    [{ url, body: 'a', bodyFile: 'b' }, /give --body or --body-file, not both/],
-    [{ url, rate: 10, requests: 10, duration: '1s' }, /with --rate give --requests or --duration, not both/],
-    [{ url, workers: 4, concurrency: 2 }, /--workers 4 is more than --concurrency 2/],
+    // Messages that name their options are whole lines: no flag is put before them.
+    [{ url, body: 'a', bodyFile: 'b' }, /^give --body or --body-file, not both$/],
+    [
+      { url, rate: 10, requests: 10, duration: '1s' },
+      /^with --rate give --requests or --duration, not both: the rate fixes one from the other$/,
+    ],
+    [{ url, workers: 4, concurrency: 2 }, /^--workers 4 is more than --concurrency 2: each worker needs a connection$/],
+    [
+      { url, rate: 10, concurrency: 20, maxConnections: 10 },
+      /^--max-connections 10 is less than --concurrency 20 \(the connections opened at the start\)$/,
+    ],
+    [
+      { url, requests: 5, maxConnections: 10 },
+      /^--max-connections bounds the open model \(--rate or stages\); the closed model uses exactly --concurrency connections$/,
+    ],
+    [
+      { url, workers: 2, concurrency: 3, shard: { index: 0, count: 2 } },
+      /^--concurrency 3 is less than 4 \(workers × shards\): each needs a connection$/,
+    ],
+    [
+      { url, stages: [{ rate: 1, duration: '1s' }], rate: 5 },
+      /^stages fix the rate, the count and the duration: remove --rate \(or the stages\)$/,
+    ],
+    [{ url, seed: -1 }, /^--seed: '-1' must be a whole number >= 0$/],
+    [{ url, headers: ['x-a: b\nc'] }, /^--header x-a: the value contains a line break$/],
     [{ url, expectStatus: '2xx,abc' }, /--expect-status: 'abc'/],
     [{ url, expectJson: ['a..b'] }, /bad path segment/],
     [{ url, body: '{{nope}}' }, /unknown placeholder '\{\{nope\}\}'/],
