@@ -217,7 +217,7 @@ export const plainSenders: SenderFactory = {
 };
 
 /**
- * A Connection as an AttemptSender, for the policies (policy-sender.ts): each attempt is one request
+ * A Connection as an AttemptSender, for the policies (policies.ts): each attempt is one request
  * on the connection, which renders, sends, times out and checks it as on the plain path; its end
  * resolves the attempt once the connection is free again. `counters.attempts` counts the attempts sent.
  */
