@@ -1,4 +1,4 @@
-import { BrokenCircuitError, type CircuitBreakerPolicy, handleWhenResult, type RetryPolicy, retry, TaskCancelledError } from 'cockatiel';
+import { BrokenCircuitError, type CircuitBreakerPolicy, handleWhenResult, type RetryPolicy, retry } from 'cockatiel';
 import type { PolicyPlan } from './policy-options.js';
 import { type AttemptOutcome, type AttemptSender, CANCELLED, errorOutcome } from './sender.js';
 
@@ -113,12 +113,13 @@ export class Breaking implements AttemptSender {
     try {
       return (await this.breaker.execute(() => this.inner.attempt(index, signal).then(throwIfCancelled), signal)) as AttemptOutcome;
     } catch (error) {
+      // The request was cancelled meanwhile (at stop, while a retry waited out its backoff): no rejection to count.
+      if (signal.aborted) return CANCELLED;
       if (error instanceof BrokenCircuitError) {
         this.counters.breakerRejections++;
         return errorOutcome('breaker');
       }
-      // A cancelled attempt, or (half-open) a request cancelled while waiting for the breaker's test call.
-      if (error === cancelledAttempt || error instanceof TaskCancelledError) return CANCELLED;
+      if (error === cancelledAttempt) return CANCELLED;
       throw error;
     }
   }
@@ -162,7 +163,7 @@ export class Failover implements AttemptSender {
   async attempt(index: number, signal: AbortSignal): Promise<AttemptOutcome> {
     let outcome = await this.providers[0]!.attempt(index, signal);
     for (let i = 1; i < this.providers.length && this.rules.failed(outcome); i++) {
-      if (this.stopping) return CANCELLED;
+      if (this.stopping || signal.aborted) return CANCELLED;
       this.counters.failovers++;
       outcome = await this.providers[i]!.attempt(index, signal);
     }

@@ -84,6 +84,10 @@ describe('breaker around any attempt sender', () => {
     const breaking = new Breaking(inner, breakerFor(rules, 2), counters);
     for (let i = 0; i < 3; i++) await breaking.attempt(i, signal());
     expect(await breaking.attempt(3, signal())).toBe(errorOutcome('breaker'));
+    // A request already cancelled (a retry after its backoff, past the stop) is no rejection to count.
+    const cancelled = new AbortController();
+    cancelled.abort();
+    expect(await breaking.attempt(4, cancelled.signal)).toBe(CANCELLED);
     expect(inner.attempts).toBe(3);
     expect(counters.breakerRejections).toBe(1);
   });
