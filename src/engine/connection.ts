@@ -4,7 +4,15 @@ import type { ErrorClass } from '../metrics/outcome.js';
 import { bodyPasses } from './checks.js';
 import { classifyError, RequestCancelledError, RequestTimeoutError } from './classify.js';
 import type { LoadPlan } from './plan.js';
-import type { Sender, SenderFactory, SettleListener } from './sender.js';
+import {
+  type AttemptOutcome,
+  type AttemptSender,
+  CANCELLED,
+  errorOutcome,
+  type Sender,
+  type SenderFactory,
+  type SettleListener,
+} from './sender.js';
 import type { Template } from './template.js';
 
 /**
@@ -207,3 +215,84 @@ class Recording implements ConnectionListener {
 export const plainSenders: SenderFactory = {
   create: ({ plan, recorder, random, onSettled }) => new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled)),
 };
+
+/**
+ * A Connection as an AttemptSender, for the policies (policies.ts): each attempt is one request
+ * on the connection, which renders, sends, times out and checks it as on the plain path; its end
+ * resolves the attempt once the connection is free again. `counters.attempts` counts the attempts sent.
+ */
+export class ConnectionAttempts implements AttemptSender, ConnectionListener {
+  private readonly connection: Connection;
+  private outcome: AttemptOutcome = CANCELLED;
+  /** Resolves the attempt on the wire; null between attempts. */
+  private resolve: ((outcome: AttemptOutcome) => void) | null = null;
+
+  constructor(
+    plan: LoadPlan,
+    target: { origin: string; path: Template },
+    random: () => number,
+    private readonly counters: { attempts: number },
+  ) {
+    this.connection = new Connection(plan, target, random, this);
+  }
+
+  get attempting(): boolean {
+    return this.resolve !== null;
+  }
+
+  attempt(index: number, signal: AbortSignal): Promise<AttemptOutcome> {
+    // Cancelled while a policy waited out a backoff: no attempt.
+    if (signal.aborted) return Promise.resolve(CANCELLED);
+    this.counters.attempts++;
+    return new Promise<AttemptOutcome>((resolve) => {
+      this.resolve = resolve;
+      this.connection.send(performance.now(), index);
+    });
+  }
+
+  expireIfOverdue(now: number): void {
+    if (this.resolve !== null) this.connection.expireIfOverdue(now);
+  }
+
+  /** One attempt is one request here: nothing further to stop. */
+  stopSending(): void {}
+
+  cancel(): void {
+    if (this.resolve !== null) this.connection.cancel();
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  // ---- how each attempt ends, told by the connection ----
+
+  answered(connection: Connection, _now: number, status: number, passed: boolean, bodyFailed: boolean): void {
+    const statusFailed = !passed && !bodyFailed;
+    this.outcome = {
+      error: undefined,
+      status,
+      passed,
+      bodyFailed,
+      retryAfterMs: statusFailed ? retryAfterMs(connection.retryAfter()) : undefined,
+    };
+  }
+
+  failed(_connection: Connection, _now: number, outcome: ErrorClass | 'cancelled'): void {
+    this.outcome = outcome === 'cancelled' ? CANCELLED : errorOutcome(outcome);
+  }
+
+  free(): void {
+    const resolve = this.resolve!;
+    this.resolve = null;
+    resolve(this.outcome);
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date, to milliseconds. */
+function retryAfterMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

@@ -119,7 +119,7 @@ function parseBackoff(text: string, report: (problem: OptionProblem) => void): I
     : new ConstantBackoff(ms);
 }
 
-/** Failed attempts may carry the server's Retry-After (ms); a retry waits at least that long. */
+/** A failed attempt (an outcome the retry handles, or an error) may carry the server's Retry-After (ms): a retry waits that long. */
 export interface RetryAfterCarrier {
   retryAfterMs?: number;
 }
@@ -128,7 +128,7 @@ export interface RetryAfterCarrier {
 function honourRetryAfter(base: IBackoffFactory<unknown>): IBackoffFactory<IRetryBackoffContext<unknown>> {
   const step = (inner: IBackoffFactory<unknown>, context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> => {
     const next = inner.next(context);
-    const failure = 'error' in context.result ? (context.result.error as RetryAfterCarrier) : undefined;
+    const failure = ('error' in context.result ? context.result.error : context.result.value) as RetryAfterCarrier | undefined;
     const asked = failure?.retryAfterMs;
     const duration = asked === undefined ? next.duration : Math.max(next.duration, Math.min(asked, MAX_RETRY_AFTER_MS));
     return { duration, next: (ctx) => step(next, ctx) };

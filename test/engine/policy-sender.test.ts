@@ -1,9 +1,10 @@
 import { runCli } from '../helpers/cli.js';
 
-// Policy mode wraps the plain connections (engine/connection.ts) in retry, breaker and failover: the
-// connection renders, times out and checks each attempt, the policy decides what happens next.
-// chaos.test.ts covers 5xx retries, Retry-After, the breaker and failover; these cover what the
-// connection reports to the policy: a timed-out attempt, and a body check that fails.
+// Policy mode composes retry, breaker and failover (engine/policies.ts) around plain connections as
+// attempt senders (ConnectionAttempts): the connection renders, times out and checks each attempt, the
+// policies decide what happens next. chaos.test.ts covers 5xx retries, Retry-After, the breaker and
+// failover, policies.test.ts each policy alone; these cover what the connection reports to the
+// policies: a timed-out attempt, and a body check that fails.
 
 /** `resil chaos --json` against its own mock (no URL: the load goes through the proxy). */
 async function chaos(args: string[]) {
