@@ -19,6 +19,7 @@ const LOW = [
   '^src/har/',
   '^src/chaos/recovery\\.ts$',
   '^src/chaos/verdicts\\.ts$',
+  '^src/behaviour/',
 ];
 
 const HIGH = [

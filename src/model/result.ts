@@ -1,6 +1,7 @@
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { WindowRecovery } from '../chaos/recovery.js';
 import type { ProxyStats } from '../proxy/stats.js';
+import type { BehaviourDocument } from './behaviour.js';
 
 /**
  * The types of the result document (resil/result@1), a public contract read by CI steps, dashboards
@@ -72,6 +73,8 @@ export interface ResultDocument {
   /** Chaos runs only: per fault window, the time back to steady state. */
   recovery?: WindowRecovery[];
   faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
+  /** Chaos runs only: the service's dependency calls as the proxies saw them (retries, backoff, breakers...). */
+  behaviour?: BehaviourDocument;
   /** Policy mode only: the client policy and what it did. */
   policy?: PolicySummary;
   /**
@@ -176,4 +179,4 @@ export type MeasuredFigures = Pick<
   | 'histograms'
   | 'warnings'
 > &
-  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>>;
+  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows' | 'behaviour'>>;
