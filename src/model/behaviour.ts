@@ -53,7 +53,12 @@ export interface ProviderBehaviour {
   /** Retries of POST or PATCH calls that carried no Idempotency-Key. */
   unsafeRetries: number;
   /** Calls the proxy held (`timeout`): how long the client waited before giving up (µs). */
-  timeouts: { held: number; waited: EncodedHistogram; /** Held calls still waited on when the run ended. */ never: number };
+  timeouts: {
+    held: number;
+    waited: EncodedHistogram;
+    /** Held calls still waited on when the run ended. */
+    never: number;
+  };
   /** Calls the client left before the proxy finished answering (held, slowed or delayed). */
   abandoned: number;
   /** Attempts at this provider that followed a failed attempt at another (overall: every such move). */
