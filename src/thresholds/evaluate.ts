@@ -1,6 +1,7 @@
 import { decodeHistogram, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResultDocument, ThresholdVerdict } from '../model/result.js';
-import { formatMetric, metricNamed, type Metric, type MetricSource } from './metrics.js';
+import type { Metric, MetricSource } from './metric.js';
+import { formatMetric, metricNamed } from './metrics.js';
 import { metricOfExpression, type Threshold } from './parse.js';
 
 export function compare(actual: number, comparator: Threshold['comparator'], expected: number): boolean {

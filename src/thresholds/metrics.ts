@@ -1,6 +1,6 @@
 import { worstRecoveryMs } from '../chaos/recovery.js';
 import { dependencyCalls, noCallNote } from '../chaos/verdicts.js';
-import type { ChaosFacts, MeasuredFigures, MetricKind } from '../model/result.js';
+import type { Metric } from './metric.js';
 import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA } from '../util/format.js';
 
 /**
@@ -12,46 +12,6 @@ import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA
  * How a value is written in a threshold follows the kind: `ratio` takes 0.95 or 95%; `duration` takes
  * 300ms, 1s, 250us (a bare number is ms, as in k6); `rate`, `count` and `factor` take a plain number.
  */
-
-/**
- * What a threshold is measured on: a result's figures (unrounded where the document rounds them), the
- * latency at any percentile, and in chaos runs what the proxies saw (for the notes on a failure).
- */
-export type MetricSource = Omit<MeasuredFigures, 'thresholds'> & {
-  /** Latency at a percentile (0..100] in ms, or null when nothing was measured. */
-  percentileMs(percentile: number): number | null;
-  chaos?: ChaosFacts;
-};
-
-export interface Metric {
-  /** The name thresholds use; a family's name is what its verdicts carry ('p', with a percentile). */
-  name: string;
-  kind: MetricKind;
-  /** The unit `measure` returns: 'ratio' (0..1), 'ms', 'req/s', 'calls', 'calls/request'. */
-  unit: string;
-  /** Which way is better, for comparisons with a baseline: a rise of a 'lower' metric is a worsening. */
-  better: 'higher' | 'lower';
-  description: string;
-  /** Measured by chaos runs only: a load run has nothing to judge it on. */
-  chaos?: true;
-  /** The metric this one judges the same thing as: a user's threshold on either replaces a default on the other. */
-  sameAs?: string;
-  /** `resil report --baseline`: compared unless told otherwise ('default'), or on --metrics only ('opt-in'); absent: never. */
-  compare?: 'default' | 'opt-in';
-  /** A family of metrics told apart by a percentile (p99, p(99.9)): the names it takes. */
-  percentiles?: {
-    shorthands: ReadonlyArray<{ name: string; percentile: number; compare?: 'default' | 'opt-in' }>;
-    /** The general form, as the list of known names shows it, and its pattern (the percentile as written). */
-    written: string;
-    call: RegExp;
-  };
-  /** The value in `unit`; null when there is nothing to measure; Infinity when it never came (see `infinite`). */
-  measure(source: MetricSource, percentile?: number): number | null;
-  /** What an infinite measure is called ('never recovered'); without it, it is no data. */
-  infinite?: string;
-  /** Why a failed threshold on this metric proved nothing, and what to change, when resil knows. */
-  explain?(actual: number | null, source: MetricSource): string | undefined;
-}
 
 const METRICS: readonly Metric[] = [
   {

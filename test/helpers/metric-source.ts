@@ -1,4 +1,4 @@
-import type { MetricSource } from '../../src/thresholds/metrics.js';
+import type { MetricSource } from '../../src/thresholds/metric.js';
 
 /**
  * The figures of a chaos run as thresholds are measured on them: every field a registered metric

@@ -8,8 +8,8 @@ import {
   resolveMetricName,
   suggestableMetricNames,
   thresholdMetrics,
-  type Metric,
 } from '../../src/thresholds/metrics.js';
+import type { Metric } from '../../src/thresholds/metric.js';
 import { parseThreshold } from '../../src/thresholds/parse.js';
 import { NO_DATA } from '../../src/util/format.js';
 import { sampleSource } from '../helpers/metric-source.js';
