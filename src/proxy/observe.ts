@@ -9,8 +9,6 @@ import { parseRetryAfter } from '../util/retry-after.js';
  * several providers are seen together.
  */
 export interface CallObserver {
-  /** This run's request-id prefix (16 hex): a key starting with it is one of this run's requests. */
-  readonly runId: string | undefined;
   /** Milliseconds on the run clock. */
   now(): number;
   record(call: ObservedCall): void;
@@ -79,7 +77,8 @@ function retryAfterIn(headers: unknown): number | undefined {
   if (Array.isArray(headers)) {
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i];
-      if (typeof name === 'string' && name.length === 11 && name.toLowerCase() === 'retry-after') return parseRetryAfter(String(headers[i + 1]));
+      if (typeof name === 'string' && name.length === 11 && name.toLowerCase() === 'retry-after')
+        return parseRetryAfter(String(headers[i + 1]));
     }
     return undefined;
   }

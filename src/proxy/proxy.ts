@@ -9,14 +9,7 @@ import { flagWording } from '../util/option-table.js';
 import type { Correlation } from '../behaviour/call.js';
 import { bodyKey, headerKey, isIdempotencyKeyed } from '../behaviour/key.js';
 import type { Fault } from '../faults/fault.js';
-import {
-  buildFaultPlan,
-  MOCK_OPTIONS,
-  parseCorrelation,
-  type FaultPlan,
-  type FaultSettings,
-  type FaultWindow,
-} from './config.js';
+import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
@@ -27,14 +20,7 @@ import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from './stats.js';
-import {
-  type CallObserver,
-  type CallWatcher,
-  type CountedSocket,
-  observedCall,
-  ObservedResponse,
-  onObservedClose,
-} from './observe.js';
+import { type CallObserver, type CallWatcher, type CountedSocket, observedCall, ObservedResponse, onObservedClose } from './observe.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
@@ -77,10 +63,8 @@ export interface ChaosProxy {
   startSchedule(): void;
   /** The fault windows of the current settings, and whether the fault is `down` (the listener closes). */
   faultWindows(): { windows: FaultWindow[]; down: boolean };
-  /** How calls are correlated now; undefined when they are not observed (no observer, or 'off'). */
+  /** How calls are correlated; undefined when they are not observed (no observer, or 'off'). */
   readonly correlation: Correlation | undefined;
-  /** Changes the correlation ('auto', 'header:NAME', 'body', 'off'; throws UsageError); observed proxies only. */
-  setCorrelation(text: string): void;
   /** Hands every observed call still open to the observer, as open at the end (each once). */
   reportOpenCalls(): void;
   close(): Promise<void>;
@@ -91,7 +75,13 @@ export interface ChaosProxy {
  * Pool, keep-alive) or answers from a mock, and injects the faults its FaultDecider picks (decide.ts:
  * the probability, windows and targeting, applied once for every fault type).
  */
-export async function startChaosProxy(options: ProxyOptions, observer?: CallObserver): Promise<ChaosProxy> {
+/** What an observing proxy is given: where its calls go, and the run id of the requests resil sends (request-ids.ts). */
+export interface Observing {
+  observer: CallObserver;
+  runId?: string;
+}
+
+export async function startChaosProxy(options: ProxyOptions, observing?: Observing): Promise<ChaosProxy> {
   const checked = checkProxyOptions(options);
   const recorder =
     options.record === undefined
@@ -105,7 +95,7 @@ export async function startChaosProxy(options: ProxyOptions, observer?: CallObse
     checked.mock,
     checked.replay,
     recorder,
-    observer === undefined ? undefined : { observer, correlation: checked.correlation },
+    observing === undefined ? undefined : { ...observing, correlation: checked.correlation },
   ).start();
 }
 
@@ -171,8 +161,9 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private listening = false;
   private closed = false;
   port = 0;
-  /** Where observed calls go; undefined when the proxy observes nothing. */
+  /** Where observed calls go (the session's BehaviourObserver); undefined when the proxy observes nothing. */
   private readonly observer: CallObserver | undefined;
+  private readonly runId: string | undefined;
   /** Undefined when calls are not observed (no observer, or correlation 'off'). */
   correlation: Correlation | undefined;
   /** Observed calls not over yet (reported as open at the end of a run). */
@@ -199,10 +190,11 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     private readonly mock: MockPlan | undefined,
     private readonly replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined,
     private readonly recorder: HarWriter | undefined,
-    observing: { observer: CallObserver; correlation: Correlation } | undefined,
+    observing: (Observing & { correlation: Correlation }) | undefined,
   ) {
     this.decider = new FaultDecider(plan);
     this.observer = observing?.observer;
+    this.runId = observing?.runId;
     this.correlation = observing?.correlation.mode === 'off' ? undefined : observing?.correlation;
     this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
     this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
@@ -273,11 +265,6 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     return { windows: [...plan.windows], down: plan.down };
   }
 
-  setCorrelation(text: string): void {
-    const correlation = parseCorrelation(text);
-    if (this.observer) this.correlation = correlation.mode === 'off' ? undefined : correlation;
-  }
-
   reportOpenCalls(): void {
     const observer = this.observer;
     if (!observer) return;
@@ -287,7 +274,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       if (response.reported) continue;
       response.reported = true;
       // An answer finished whose close is still to come (next tick) is no open call.
-      observer.record(observedCall(response, this.name, observer.runId, now, !response.writableFinished));
+      observer.record(observedCall(response, this.name, this.runId, now, !response.writableFinished));
     }
   }
 
@@ -374,7 +361,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     if (response.reported) return;
     response.reported = true;
     const observer = this.observer!;
-    observer.record(observedCall(response, this.name, observer.runId, observer.now(), false));
+    observer.record(observedCall(response, this.name, this.runId, observer.now(), false));
   }
 
   /** The request body an observed call read to key itself, if it did (it is not there to read twice). */
