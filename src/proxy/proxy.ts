@@ -386,7 +386,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private forward(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
     const options = dispatchOptions(request, this.basePath);
     if (body !== undefined) options.body = body.length > 0 ? body : null;
-    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, options.body !== null) : undefined;
+    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, body ?? options.body !== null) : undefined;
     this.pool!.dispatch(options, new StreamingForward(response, () => this.traffic.upstreamErrors++, tap));
   }
 
