@@ -59,6 +59,13 @@ describe('bodyKey', () => {
     expect(bodyKey('PUT', '/pay?x=1', Buffer.from('{"amount":5,"to":{"a":[1,{"y":2,"z":1}],"b":2}}'))).not.toBe(a);
   });
 
+  test('strings that need escaping, numbers, nulls and nesting normalise the same whatever the layout', () => {
+    const a = bodyKey('POST', '/x', Buffer.from('{"q":"say \\"hi\\"\\n","n":[1.5e3,null,true,{}],"e":"\\u00e9"}'));
+    const b = bodyKey('POST', '/x', Buffer.from('{ "e": "é", "n": [1500, null, true, {}], "q": "say \\"hi\\"\\n" }'));
+    expect(a).toBe(b);
+    expect(bodyKey('POST', '/x', Buffer.from('{"q":"say \\"hi\\""}'))).not.toBe(bodyKey('POST', '/x', Buffer.from('{"q":"say hi"}')));
+  });
+
   test('other bodies are hashed as bytes; no body is method and path', () => {
     expect(bodyKey('POST', '/f', Buffer.from('a=1&b=2'))).not.toBe(bodyKey('POST', '/f', Buffer.from('b=2&a=1')));
     expect(bodyKey('POST', '/f', Buffer.from('{not json'))).toBe(bodyKey('POST', '/f', Buffer.from('{not json')));
