@@ -44,13 +44,14 @@ describe('request ids', () => {
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  test('each request carries its own X-Request-Id and traceparent, unique over worker threads', async () => {
+  // Over worker threads: test/behaviour-cli.test.ts (threads run the built code).
+  test('each request carries its own X-Request-Id and traceparent', async () => {
     const server = await recording();
-    await runLoad({ url: `${server.url}/`, requests: 12, concurrency: 4, workers: 2, requestIds: { runId: RUN_ID } });
+    await runLoad({ url: `${server.url}/`, requests: 12, concurrency: 4, requestIds: { runId: RUN_ID } });
     expect(server.requests).toHaveLength(12);
     const ids = server.requests.map((seen) => values(seen, 'x-request-id'));
     expect(ids.every((one) => one.length === 1)).toBe(true);
-    // Requests 0..11 are numbered over both threads: their sequences are 1..12.
+    // Requests 0..11: sequences 1..12.
     expect(ids.map(([id]) => id!).sort()).toEqual(Array.from({ length: 12 }, (_, n) => RUN_ID + hex16(n + 1)));
     for (const seen of server.requests) {
       const [traceparent] = values(seen, 'traceparent');
