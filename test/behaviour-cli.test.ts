@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BehaviourDocument } from '../src/model/behaviour.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, runCli, userEnv } from './helpers/cli.js';
+import { nodeCall } from './helpers/proxy.js';
+import { waitFor } from './helpers/wait.js';
 import { refusedPort, startServer, type TestServer } from './helpers/servers.js';
 
 // The behaviour section of a chaos result, end to end through the CLI: `resil chaos` with a service
@@ -210,4 +213,28 @@ scenarios:
       await Promise.all([byId.close(), byBody.close()]);
     }
   }, 90_000);
+});
+
+describe('resil proxy', () => {
+  test('when it stops, it prints its calls as attempts of requests', async () => {
+    const child = spawn(process.execPath, [BIN, 'proxy', '--mock', '--faults', 'status:503', '--match-header', 'x-attempt: 1'], {
+      env: userEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await waitFor(() => /http:\/\/127\.0\.0\.1:\d+/.test(stdout), 10_000)).toBe(true);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+    // One request, retried once at once (its first attempt got a 503 with Retry-After: 1); another answered at once.
+    for (const [id, attempt] of [
+      ['a', '1'],
+      ['a', '2'],
+      ['b', '2'],
+    ]) {
+      expect((await nodeCall(url, { headers: { 'x-request-id': id!, 'x-attempt': attempt! } })).status).toBe(attempt === '1' ? 503 : 200);
+    }
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(stdout.trim().split('\n').at(-1)).toBe('behaviour: 3 calls as 2 requests · 1 retry (1 sooner than Retry-After)');
+  }, 30_000);
 });
