@@ -265,8 +265,8 @@ class Tally {
   retryDelay: Histogram | undefined;
   firstRetryDelay = { count: 0, sumMs: 0, sumSquaresMs: 0 };
   backoffGrowth: Histogram | undefined;
-  retryAfter: RetryAfterFacts = { followed: 0, violations: 0, worstShortfallMs: null, earliestMs: null, samples: [] };
-  nonRetryable = { retries: 0, byStatus: {} as Record<string, number> };
+  retryAfter: RetryAfterFacts = { sent: 0, followed: 0, violations: 0, worstShortfallMs: null, earliestMs: null, samples: [] };
+  nonRetryable = { answered: 0, retries: 0, byStatus: {} as Record<string, number> };
   unsafeRetries = 0;
   held = 0;
   waited: Histogram | undefined;
@@ -284,6 +284,8 @@ class Tally {
     if (bin >= calls.length) padSeries(this.series, bin + 1);
     calls[bin]!++;
     if (failedStatus(call.status)) failed[bin]!++;
+    if (call.retryAfterMs !== undefined) this.retryAfter.sent++;
+    if (NON_RETRYABLE.has(call.status)) this.nonRetryable.answered++;
     if (call.clientGone) this.abandoned++;
     if (call.fault === 'timeout') {
       this.held++;
@@ -354,7 +356,7 @@ class Tally {
       firstRetryDelay: { ...this.firstRetryDelay },
       backoffGrowth: encoded(this.backoffGrowth),
       retryAfter: { ...this.retryAfter, samples: [...this.retryAfter.samples] },
-      nonRetryable: { retries: this.nonRetryable.retries, byStatus: { ...this.nonRetryable.byStatus } },
+      nonRetryable: { ...this.nonRetryable, byStatus: { ...this.nonRetryable.byStatus } },
       unsafeRetries: this.unsafeRetries,
       timeouts: { held: this.held, waited: encoded(this.waited), never: this.never },
       abandoned: this.abandoned,

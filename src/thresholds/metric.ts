@@ -48,8 +48,8 @@ export interface Metric {
    */
   absent?: string;
   /**
-   * Why a failed threshold on this metric proved nothing, or what it means in plain words, and what to
-   * change, when resil knows. `provider`: the threshold's qualifier, when it has one.
+   * Why a failed threshold on this metric proved nothing, and what to change, when resil knows; or what
+   * the measured value means in plain words. `provider`: as for `measure`.
    */
   explain?(actual: number | null, source: MetricSource, provider?: string): string | undefined;
 }
