@@ -59,9 +59,19 @@ describe('bodyKey', () => {
     expect(bodyKey('PUT', '/pay?x=1', Buffer.from('{"amount":5,"to":{"a":[1,{"y":2,"z":1}],"b":2}}'))).not.toBe(a);
   });
 
+  test('strings that need escaping, numbers, nulls and nesting normalise the same whatever the layout', () => {
+    const a = bodyKey('POST', '/x', Buffer.from('{"q":"say \\"hi\\"\\n","n":[1.5e3,null,true,{}],"e":"\\u00e9"}'));
+    const b = bodyKey('POST', '/x', Buffer.from('{ "e": "é", "n": [1500, null, true, {}], "q": "say \\"hi\\"\\n" }'));
+    expect(a).toBe(b);
+    expect(bodyKey('POST', '/x', Buffer.from('{"q":"say \\"hi\\""}'))).not.toBe(bodyKey('POST', '/x', Buffer.from('{"q":"say hi"}')));
+  });
+
   test('other bodies are hashed as bytes; no body is method and path', () => {
     expect(bodyKey('POST', '/f', Buffer.from('a=1&b=2'))).not.toBe(bodyKey('POST', '/f', Buffer.from('b=2&a=1')));
     expect(bodyKey('POST', '/f', Buffer.from('{not json'))).toBe(bodyKey('POST', '/f', Buffer.from('{not json')));
+    // Nested deeper than the serialiser can recurse: hashed as bytes, never a stack overflow in the proxy.
+    const deep = Buffer.from(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+    expect(bodyKey('POST', '/f', deep)).toMatch(/^POST \/f [\w-]{27}$/);
     expect(bodyKey('GET', '/f', undefined)).toBe('GET /f');
     expect(bodyKey('GET', '/f', Buffer.alloc(0))).toBe('GET /f');
   });
