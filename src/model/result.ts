@@ -100,6 +100,8 @@ export interface ThresholdVerdict {
   metric: string;
   /** Percentile metrics ('p'): the percentile, (0..100]. */
   percentile?: number;
+  /** A threshold qualified with a provider ('retries{openai}<=100'): the metric was measured on that provider's calls alone. */
+  provider?: string;
   kind: MetricKind;
   ok: boolean;
   /** The measured value in the metric's base unit (ratio 0..1, ms, per second...), or null when there was nothing to measure. */
@@ -148,6 +150,8 @@ export interface ChaosFacts {
   windows: Array<{ source: string; startMs: number; endMs: number }>;
   /** Policy mode: resil's own client, not a service, calls the proxies. */
   clientIsSubject?: boolean;
+  /** The calls the proxies saw, as attempts of requests (absent when no proxy observed them: --correlate off). */
+  behaviour?: BehaviourDocument;
 }
 
 export interface ResultSettings {
