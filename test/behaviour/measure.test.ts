@@ -166,7 +166,7 @@ describe('held calls (timeout)', () => {
 describe('a window failing every call: the breaker opens, probes and closes', () => {
   const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
 
-  test('figures from 100 ms bins and 500 ms spans: each is the end of the first span that shows it', () => {
+  test('figures from 100 ms bins and 500 ms spans: each is the start of the first span that shows it', () => {
     const [window] = doc.providers.a!.windows;
     // 100/s before; inside: 100 calls in the first second, then 8 probes (6.25 s ... 9.75 s) over 4 s.
     expect(window).toEqual({
@@ -177,17 +177,17 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
       failedEveryCall: true,
       rateBefore: 100,
       rateInside: 21.6,
-      // Calls stop at 6.0 s: the span 6.0-6.5 s is the first quiet one.
-      breakerOpenAfterMs: 1500,
+      // Calls stop at 6.0 s: the span 6.0-6.5 s is the first quiet one, 1 s into the window.
+      breakerOpenAfterMs: 1000,
       breakerProbesPerSecond: 2,
-      // Back at 10.3 s: the span 10.3-10.8 s is the first at 90% of the rate before.
-      breakerCloseAfterMs: 800,
+      // Back at 10.3 s: the span 10.3-10.8 s is the first at 90% of the rate before, 0.3 s after the window.
+      breakerCloseAfterMs: 300,
     });
-    expect(measureBehaviour('breaker_open_after', doc)).toBe(1500);
+    expect(measureBehaviour('breaker_open_after', doc)).toBe(1000);
     expect(measureBehaviour('breaker_probes', doc)).toBe(2);
-    expect(measureBehaviour('breaker_close_after', doc)).toBe(800);
+    expect(measureBehaviour('breaker_close_after', doc)).toBe(300);
     expect(measureBehaviour('retry_storm', doc)).toBeCloseTo(0.216, 12);
-    expect(measureBehaviour('breaker_open_after', doc, 'a')).toBe(1500);
+    expect(measureBehaviour('breaker_open_after', doc, 'a')).toBe(1000);
     expect(doc.overall.windows).toEqual(doc.providers.a!.windows);
   });
 
