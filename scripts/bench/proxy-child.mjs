@@ -8,6 +8,8 @@
 //          'observed' pass-through, every call observed into a BehaviourObserver (--correlate auto), as
 //                     in a chaos run
 //          'observed-off' the same proxy with --correlate off: an observer attached, nothing observed
+//          'observed-faulted' observed, and 10% of calls answered status:503 (each keeps its request
+//                     open for the retry window: proxy-memory.mjs)
 //
 // Prints one JSON line { url } once listening; on SIGTERM/SIGINT closes the proxy, prints one JSON
 // line { stats } and exits 0 (so --cpu-prof can write its profile). Exits by itself (code 2) after
@@ -26,6 +28,7 @@ const variants = {
   targeted: { failureRate: 1, faults: 'status:503', matchPath: '/never/**' },
   observed: { correlate: 'auto' },
   'observed-off': { correlate: 'off' },
+  'observed-faulted': { correlate: 'auto', failureRate: 0.1, faults: 'status:503' },
 };
 if (!(variant in variants)) {
   console.error(`proxy-child: unknown variant ${JSON.stringify(variant)}`);
