@@ -48,8 +48,8 @@ export interface ProviderBehaviour {
   /** Ratio of each retry's delay to the previous retry's delay in the same request, × 1000. */
   backoffGrowth: EncodedHistogram;
   retryAfter: RetryAfterFacts;
-  /** Retries after a 400, 401, 403, 404, 409, 422 or 501, by that status. */
-  nonRetryable: { retries: number; byStatus: Record<string, number> };
+  /** Calls answered with a 400, 401, 403, 404, 409, 422 or 501; retries after one of them, by that status. */
+  nonRetryable: { answered: number; retries: number; byStatus: Record<string, number> };
   /** Retries of POST or PATCH calls that carried no Idempotency-Key. */
   unsafeRetries: number;
   /** Calls the proxy held (`timeout`): how long the client waited before giving up (µs). */
@@ -69,6 +69,8 @@ export interface ProviderBehaviour {
 }
 
 export interface RetryAfterFacts {
+  /** Answers the proxy sent with a Retry-After header. */
+  sent: number;
   /** Retries to the same provider after an answer that carried Retry-After. */
   followed: number;
   /** Of those, retries sent sooner than the Retry-After asked. */
@@ -81,7 +83,7 @@ export interface RetryAfterFacts {
   samples: Array<{ atMs: number; delayMs: number; retryAfterMs: number }>;
 }
 
-/** Dependency calls per bin of `binMs`, and how many of them failed (no answer, or a status of 429 or 5xx). */
+/** Dependency calls per bin of `binMs` (by arrival), and how many of them failed (no answer, or a status of 408, 429 or 5xx). */
 export interface CallSeries {
   calls: number[];
   failed: number[];

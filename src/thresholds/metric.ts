@@ -40,6 +40,9 @@ export interface Metric {
   measure(source: MetricSource, percentile?: number, provider?: string): number | null;
   /** What an infinite measure is called ('never recovered'); without it, it is no data. */
   infinite?: string;
-  /** Why a failed threshold on this metric proved nothing, and what to change, when resil knows. */
-  explain?(actual: number | null, source: MetricSource): string | undefined;
+  /**
+   * Why a failed threshold on this metric proved nothing, and what to change, when resil knows; or what
+   * the measured value means in plain words. `provider`: as for `measure`.
+   */
+  explain?(actual: number | null, source: MetricSource, provider?: string): string | undefined;
 }

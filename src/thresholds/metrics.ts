@@ -1,5 +1,6 @@
 import { worstRecoveryMs } from '../chaos/recovery.js';
 import { dependencyCalls, noCallNote } from '../chaos/verdicts.js';
+import { BEHAVIOUR_METRICS } from './behaviour-metrics.js';
 import type { Metric } from './metric.js';
 import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA } from '../util/format.js';
 
@@ -122,6 +123,7 @@ const METRICS: readonly Metric[] = [
       return noCallNote(s.chaos.providers, run);
     },
   },
+  ...BEHAVIOUR_METRICS,
 ];
 
 /** Every metric, in the order lists show them (latency from fastest to slowest, as reports show it). */

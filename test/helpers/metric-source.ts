@@ -1,4 +1,5 @@
 import type { MetricSource } from '../../src/thresholds/metric.js';
+import { sampleBehaviour } from './observed.js';
 
 /**
  * The figures of a chaos run as thresholds are measured on them: every field a registered metric
@@ -33,6 +34,7 @@ export function sampleSource(overrides: Partial<MetricSource> = {}): MetricSourc
     amplification: 1.3,
     recovery: [{ window: 'payments:status@2s-4s', recoveryMs: 1500 }],
     faultWindows: [{ window: 'payments:status@2s-4s', startMs: 2000, endMs: 4000 }],
+    behaviour: sampleBehaviour(),
     percentileMs: (p) => (p >= 99 ? 310 : 20),
     ...overrides,
   };

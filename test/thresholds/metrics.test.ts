@@ -64,6 +64,7 @@ describe('the threshold metric registry: every entry measures, formats and is kn
       faults: undefined,
       amplification: null,
       recovery: [],
+      behaviour: undefined,
     });
     for (const { metric, percentile } of cases) {
       if (metric.kind === 'rate') continue; // rps is 0 in an empty run, not unknown

@@ -1,0 +1,372 @@
+import { performance } from 'node:perf_hooks';
+import { createLatencyHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, type Histogram } from '../metrics/histogram.js';
+import type { BehaviourDocument, CallSeries, ProviderBehaviour, RetryAfterFacts } from '../model/behaviour.js';
+import type { Correlation, ObservedCall } from './call.js';
+import { BIN_MS, emptySeries, type FaultWindow, judgeWindows, padSeries } from './windows.js';
+
+/**
+ * Folds the dependency calls the chaos proxies saw into a BehaviourDocument: which calls were
+ * attempts of one request (same correlation key), how long the service waited between them, whether
+ * it honoured Retry-After, retried what it should not, gave up on held calls, stopped calling a
+ * failed provider (breaker) or moved to another (failover).
+ *
+ * Memory stays flat however many calls come: a request's state lives only while a retry could still
+ * follow. A call that succeeds (status 1xx-3xx) ends its request at once, so most requests never
+ * take state; a failed one keeps it until RETRY_WINDOW after its last attempt ended. Open requests
+ * sit in a Map in the order they were last touched (re-inserted on each attempt), so expired ones
+ * are swept from its front on each record(): amortised O(1), no timers. Everything else goes into
+ * counters, HDR histograms (µs; ratios × 1000) and per-provider series of 100 ms bins.
+ *
+ * Times come from the calls (ms on the run clock), so the observer itself is pure and exact. A retry
+ * is seen only when its call is over: an attempt held for longer than the retry window after the
+ * previous one ended, or a hedge recorded after its winner succeeded, counts as a new request.
+ */
+
+export interface ObserverOptions {
+  /** How keys were made (not 'off': nothing is observed then). */
+  correlate: Exclude<Correlation, { mode: 'off' }>;
+  /** The longest Retry-After any proxy sends (ms): a retry may wait that long, so the window is 3 times it. */
+  longestRetryAfterMs: number;
+}
+
+/** A request is forgotten this long after its last attempt ended, at least (ms): see retryWindowMs(). */
+const MIN_RETRY_WINDOW_MS = 10_000;
+/** Retry-After samples kept per provider for the report's chart. */
+export const RETRY_AFTER_SAMPLES = 500;
+/** Statuses a client should not retry: a retry after one of them is a non-retryable retry. */
+export const NON_RETRYABLE = new Set([400, 401, 403, 404, 409, 422, 501]);
+
+/** How long after a failed attempt a call with its key is still a retry: max(10 s, 3 × the longest Retry-After). */
+export function retryWindowMs(longestRetryAfterMs: number): number {
+  return Math.max(MIN_RETRY_WINDOW_MS, 3 * longestRetryAfterMs);
+}
+
+/** An attempt that got no answer, a 408, a 429 or a 5xx: what the series count as failed. */
+export function failedStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+/** 1xx-3xx: the request got its answer and is over. */
+function succeeded(status: number): boolean {
+  return status >= 100 && status < 400;
+}
+
+const POST_OR_PATCH = new Set(['POST', 'PATCH']);
+
+/** A logical request that may still be retried. */
+interface OpenRequest {
+  attempts: number;
+  /** The provider of its first attempt, and its attempts there (the common case: one provider). */
+  provider: string;
+  providerAttempts: number;
+  /** Attempts at any other provider. */
+  elsewhere: Map<string, number> | undefined;
+  lastProvider: string;
+  lastEndedMs: number;
+  lastStatus: number;
+  lastRetryAfterMs: number | undefined;
+  /** The previous retry's delay (ms), for backoff growth; undefined before the first retry. */
+  lastDelayMs: number | undefined;
+}
+
+/** One retry as every tally it belongs to counts it. */
+interface Retry {
+  attempt: number;
+  atMs: number;
+  delayMs: number;
+  /** The previous retry's delay in the same request (ms), from the third attempt on. */
+  previousDelayMs: number | undefined;
+  /** The Retry-After the previous attempt carried, when it was at the same provider (ms). */
+  retryAfterMs: number | undefined;
+  /** The previous attempt's status when it is one a client should not retry. */
+  nonRetryableStatus: number | undefined;
+  unsafe: boolean;
+  failover: boolean;
+}
+
+export class BehaviourObserver {
+  readonly #options: ObserverOptions;
+  readonly #retryWindowMs: number;
+  #clockStart = performance.now();
+  #open = new Map<string, OpenRequest>();
+  #overall = new Tally();
+  #providers = new Map<string, { tally: Tally; windows: readonly FaultWindow[]; down: boolean }>();
+  #coverage = { calls: 0, keyedBy: {} as Record<string, number>, matched: 0 };
+
+  constructor(options: ObserverOptions) {
+    this.#options = options;
+    this.#retryWindowMs = retryWindowMs(options.longestRetryAfterMs);
+  }
+
+  /** t = 0 now: call when the fault windows' clocks start. */
+  startClock(): void {
+    this.#clockStart = performance.now();
+  }
+
+  /** Milliseconds on the run clock. */
+  now(): number {
+    return performance.now() - this.#clockStart;
+  }
+
+  /** A provider and its fault windows (run clock); `down`: its faults close the listener. */
+  addProvider(name: string, windows: ReadonlyArray<FaultWindow>, down: boolean): void {
+    const known = this.#providers.get(name);
+    if (known) this.#providers.set(name, { ...known, windows, down });
+    else this.#providers.set(name, { tally: new Tally(), windows, down });
+  }
+
+  /** Requests that may still be retried: bounded by the call rate × the retry window. */
+  get openRequests(): number {
+    return this.#open.size;
+  }
+
+  /** One call, once it is over (or when the run ends, with openAtEnd). */
+  record(call: ObservedCall): void {
+    const coverage = this.#coverage;
+    coverage.calls++;
+    coverage.keyedBy[call.keySource] = (coverage.keyedBy[call.keySource] ?? 0) + 1;
+    if (call.runRequest) coverage.matched++;
+    const tally = this.#tally(call.provider);
+    tally.call(call);
+    this.#overall.call(call);
+
+    this.#sweep(call.arrivedMs);
+    let open = this.#open.get(call.key);
+    if (open !== undefined && call.arrivedMs - open.lastEndedMs > this.#retryWindowMs) {
+      this.#fold(open);
+      this.#open.delete(call.key);
+      open = undefined;
+    }
+    if (open === undefined) {
+      if (succeeded(call.status)) {
+        tally.request(1);
+        this.#overall.request(1);
+        return;
+      }
+      this.#open.set(call.key, firstAttempt(call));
+      return;
+    }
+
+    const delayMs = Math.max(0, call.arrivedMs - open.lastEndedMs);
+    const retry: Retry = {
+      attempt: open.attempts + 1,
+      atMs: call.arrivedMs,
+      delayMs,
+      previousDelayMs: open.lastDelayMs,
+      retryAfterMs: open.lastProvider === call.provider ? open.lastRetryAfterMs : undefined,
+      nonRetryableStatus: NON_RETRYABLE.has(open.lastStatus) ? open.lastStatus : undefined,
+      unsafe: POST_OR_PATCH.has(call.method) && !call.idempotencyKey,
+      failover: open.lastProvider !== call.provider,
+    };
+    tally.retry(retry);
+    this.#overall.retry(retry);
+
+    open.attempts++;
+    if (call.provider === open.provider) open.providerAttempts++;
+    else {
+      open.elsewhere ??= new Map();
+      open.elsewhere.set(call.provider, (open.elsewhere.get(call.provider) ?? 0) + 1);
+    }
+    open.lastProvider = call.provider;
+    open.lastEndedMs = call.endedMs;
+    open.lastStatus = call.status;
+    open.lastRetryAfterMs = call.retryAfterMs;
+    open.lastDelayMs = delayMs;
+    this.#open.delete(call.key);
+    if (succeeded(call.status)) this.#fold(open);
+    else this.#open.set(call.key, open);
+  }
+
+  /**
+   * The behaviour section: folds the requests still open first. `endMs`: the run's end on its clock
+   * (now by default), up to which the series run and breakers may close.
+   */
+  document(endMs: number = this.now()): BehaviourDocument {
+    for (const open of this.#open.values()) this.#fold(open);
+    this.#open.clear();
+    const bins = Math.ceil(endMs / BIN_MS);
+    const providers: Record<string, ProviderBehaviour> = {};
+    for (const [name, { tally, windows, down }] of this.#providers) providers[name] = tally.document(bins, windows, down);
+    const overall = this.#overall.document(bins, [], false);
+    overall.windows = Object.values(providers).flatMap((p) => p.windows);
+    const { correlate } = this.#options;
+    return {
+      correlate: correlate.mode === 'header' ? `header:${correlate.header}` : correlate.mode,
+      retryWindowMs: this.#retryWindowMs,
+      binMs: BIN_MS,
+      correlation: { calls: this.#coverage.calls, keyedBy: { ...this.#coverage.keyedBy }, matched: this.#coverage.matched },
+      overall,
+      providers,
+    };
+  }
+
+  /** Forgets every call (a campaign's next scenario); providers and their windows stay until added again. */
+  reset(): void {
+    this.#open.clear();
+    this.#overall = new Tally();
+    for (const provider of this.#providers.values()) provider.tally = new Tally();
+    this.#coverage = { calls: 0, keyedBy: {}, matched: 0 };
+  }
+
+  #tally(provider: string): Tally {
+    let known = this.#providers.get(provider);
+    if (known === undefined) {
+      known = { tally: new Tally(), windows: [], down: false };
+      this.#providers.set(provider, known);
+    }
+    return known.tally;
+  }
+
+  /** Folds requests whose last attempt ended longer than the retry window before `nowMs`. */
+  #sweep(nowMs: number): void {
+    if (this.#open.size === 0) return;
+    const oldest = nowMs - this.#retryWindowMs;
+    for (const [key, open] of this.#open) {
+      if (open.lastEndedMs >= oldest) return;
+      this.#fold(open);
+      this.#open.delete(key);
+    }
+  }
+
+  #fold(open: OpenRequest): void {
+    this.#overall.request(open.attempts);
+    this.#tally(open.provider).request(open.providerAttempts);
+    if (open.elsewhere) for (const [provider, attempts] of open.elsewhere) this.#tally(provider).request(attempts);
+  }
+}
+
+function firstAttempt(call: ObservedCall): OpenRequest {
+  return {
+    attempts: 1,
+    provider: call.provider,
+    providerAttempts: 1,
+    elsewhere: undefined,
+    lastProvider: call.provider,
+    lastEndedMs: call.endedMs,
+    lastStatus: call.status,
+    lastRetryAfterMs: call.retryAfterMs,
+    lastDelayMs: undefined,
+  };
+}
+
+/** Milliseconds to whole microseconds in a histogram's range; 0 stays 0 (an immediate retry). */
+function micros(ms: number): number {
+  return Math.min(Math.max(Math.round(ms * 1000), 0), HIGHEST_TRACKABLE_US);
+}
+
+/** What one provider (or all of them) saw, in counters, lazily made histograms and a series. */
+class Tally {
+  calls = 0;
+  reused = 0;
+  requests = 0;
+  /** Requests by attempts: attempts[n] requests took n attempts. */
+  attempts: number[] = [];
+  retries = 0;
+  retryDelay: Histogram | undefined;
+  firstRetryDelay = { count: 0, sumMs: 0, sumSquaresMs: 0 };
+  backoffGrowth: Histogram | undefined;
+  retryAfter: RetryAfterFacts = { sent: 0, followed: 0, violations: 0, worstShortfallMs: null, earliestMs: null, samples: [] };
+  nonRetryable = { answered: 0, retries: 0, byStatus: {} as Record<string, number> };
+  unsafeRetries = 0;
+  held = 0;
+  waited: Histogram | undefined;
+  never = 0;
+  abandoned = 0;
+  failovers = 0;
+  failoverDelay: Histogram | undefined;
+  series: CallSeries = emptySeries();
+
+  call(call: ObservedCall): void {
+    this.calls++;
+    if (call.reused) this.reused++;
+    const bin = Math.max(0, Math.floor(call.arrivedMs / BIN_MS));
+    const { calls, failed } = this.series;
+    if (bin >= calls.length) padSeries(this.series, bin + 1);
+    calls[bin]!++;
+    if (failedStatus(call.status)) failed[bin]!++;
+    if (call.retryAfterMs !== undefined) this.retryAfter.sent++;
+    if (NON_RETRYABLE.has(call.status)) this.nonRetryable.answered++;
+    if (call.clientGone) this.abandoned++;
+    if (call.fault === 'timeout') {
+      this.held++;
+      if (call.clientGone) {
+        this.waited ??= createLatencyHistogram();
+        this.waited.recordValue(micros(call.endedMs - call.arrivedMs));
+      } else if (call.openAtEnd) this.never++;
+    }
+  }
+
+  request(attempts: number): void {
+    this.requests++;
+    this.attempts[attempts] = (this.attempts[attempts] ?? 0) + 1;
+  }
+
+  retry(retry: Retry): void {
+    this.retries++;
+    this.retryDelay ??= createLatencyHistogram();
+    this.retryDelay.recordValue(micros(retry.delayMs));
+    if (retry.attempt === 2) {
+      this.firstRetryDelay.count++;
+      this.firstRetryDelay.sumMs += retry.delayMs;
+      this.firstRetryDelay.sumSquaresMs += retry.delayMs * retry.delayMs;
+    }
+    // A ratio to an immediate retry has no finite value: growth is judged between delays that waited.
+    if (retry.previousDelayMs !== undefined && retry.previousDelayMs > 0) {
+      this.backoffGrowth ??= createLatencyHistogram();
+      this.backoffGrowth.recordValue(Math.min(Math.round((retry.delayMs / retry.previousDelayMs) * 1000), HIGHEST_TRACKABLE_US));
+    }
+    if (retry.retryAfterMs !== undefined) this.#afterRetryAfter(retry, retry.retryAfterMs);
+    if (retry.nonRetryableStatus !== undefined) {
+      this.nonRetryable.retries++;
+      const status = String(retry.nonRetryableStatus);
+      this.nonRetryable.byStatus[status] = (this.nonRetryable.byStatus[status] ?? 0) + 1;
+    }
+    if (retry.unsafe) this.unsafeRetries++;
+    if (retry.failover) {
+      this.failovers++;
+      this.failoverDelay ??= createLatencyHistogram();
+      this.failoverDelay.recordValue(micros(retry.delayMs));
+    }
+  }
+
+  #afterRetryAfter(retry: Retry, retryAfterMs: number): void {
+    const facts = this.retryAfter;
+    facts.followed++;
+    if (facts.samples.length < RETRY_AFTER_SAMPLES) facts.samples.push({ atMs: retry.atMs, delayMs: retry.delayMs, retryAfterMs });
+    if (retry.delayMs >= retryAfterMs) return;
+    facts.violations++;
+    facts.worstShortfallMs = Math.max(facts.worstShortfallMs ?? 0, retryAfterMs - retry.delayMs);
+    facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, retry.delayMs);
+  }
+
+  document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {
+    const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed] };
+    padSeries(series, bins);
+    const attempts: Record<string, number> = {};
+    this.attempts.forEach((count, n) => {
+      if (count) attempts[String(n)] = count;
+    });
+    return {
+      calls: this.calls,
+      reusedConnections: this.reused,
+      requests: this.requests,
+      attempts,
+      retries: this.retries,
+      retryDelay: encoded(this.retryDelay),
+      firstRetryDelay: { ...this.firstRetryDelay },
+      backoffGrowth: encoded(this.backoffGrowth),
+      retryAfter: { ...this.retryAfter, samples: [...this.retryAfter.samples] },
+      nonRetryable: { ...this.nonRetryable, byStatus: { ...this.nonRetryable.byStatus } },
+      unsafeRetries: this.unsafeRetries,
+      timeouts: { held: this.held, waited: encoded(this.waited), never: this.never },
+      abandoned: this.abandoned,
+      failover: { count: this.failovers, delay: encoded(this.failoverDelay) },
+      series,
+      windows: judgeWindows(series, windows, down, BIN_MS),
+    };
+  }
+}
+
+function encoded(histogram: Histogram | undefined): string | null {
+  return histogram === undefined || histogram.totalCount === 0 ? null : encodeHistogram(histogram);
+}
