@@ -5,9 +5,11 @@ import { runLoad } from '../../dist/index.js';
 const { url, concurrency, seconds } = settingsFromArgv();
 // Optional 4th argument: worker threads (workers.mjs compares 1 and 2).
 const workers = Number(process.argv[5] ?? 1);
+// BENCH_REQUEST_IDS=1: every request carries X-Request-Id and traceparent, as in chaos runs.
+const requestIds = process.env.BENCH_REQUEST_IDS === '1' ? { requestIds: { runId: '0123456789abcdef' } } : {};
 
 await measureAndPrint(async () => {
-  const result = await runLoad({ url, concurrency, duration: `${seconds}s`, workers });
+  const result = await runLoad({ url, concurrency, duration: `${seconds}s`, workers, ...requestIds });
   return {
     requests: result.requests.total, // completed requests (ok + failed)
     durationMs: result.durationMs, // ms, measured by resil

@@ -5,7 +5,8 @@ const OPEN_MODEL_FIELDS = ['rate', 'duration', 'requests'];
 /** The scenario with defaults applied (raw, kebab-case keys). */
 export function mergeDefaults(scenario: Raw, defaults: Raw | undefined): Raw {
   if (!defaults) return { ...scenario, type: scenario.type ?? 'load' };
-  const inherited: Raw = { ...defaults };
+  // correlate in defaults is the providers' (mapping.ts), no scenario field.
+  const { correlate: _correlate, ...inherited }: Raw = { ...defaults };
   if (scenario.stages !== undefined) for (const field of OPEN_MODEL_FIELDS) delete inherited[field];
   if (OPEN_MODEL_FIELDS.some((field) => scenario[field] !== undefined)) delete inherited.stages;
   if (scenario.body !== undefined || scenario['body-file'] !== undefined) {

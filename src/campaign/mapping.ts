@@ -18,7 +18,12 @@ import type {
 
 export function buildCampaign(file: string, root: Raw): Campaign {
   const providers: Record<string, CampaignProvider> = {};
-  for (const [name, raw] of Object.entries((root.providers as Raw | undefined) ?? {})) providers[name] = toProvider(raw as Raw);
+  // defaults.correlate: the correlation of every provider that sets none.
+  const correlate = (root.defaults as Raw | undefined)?.correlate as string | undefined;
+  for (const [name, raw] of Object.entries((root.providers as Raw | undefined) ?? {})) {
+    providers[name] = toProvider(raw as Raw);
+    if (correlate !== undefined) providers[name].correlate ??= correlate;
+  }
   const campaign: Campaign = {
     file,
     providers,

@@ -1,10 +1,11 @@
 import type { LoadOptions } from '../engine/options.js';
-import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
+import { buildLoadPlan, withRequestIds, type LoadPlan } from '../engine/plan.js';
+import { newRunId, SCENARIO_SPAN } from '../engine/request-ids.js';
 import type { Progress } from '../engine/run.js';
 import { runPlan } from '../session/load.js';
 import { ProblemList, UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
-import { buildFaultPlan, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
+import { buildFaultPlan, FAULT_OPTIONS, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { checkProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
@@ -36,6 +37,7 @@ export interface PreparedScenario {
   type: 'load' | 'chaos';
   plan: LoadPlan;
   baseFaults: Map<string, FaultSettings>;
+  /** Each with its name as a window (`source`: "phase 1 (10s for 5s)"). */
   phases: Array<{ atMs: number; forMs: number; source: string; providers: Map<string, FaultSettings> }>;
   /** Windows that recovery is measured after: the providers' fault windows and the phases. */
   windows: FaultWindow[];
@@ -89,8 +91,13 @@ export async function runPreparedCampaign(
   let session: ChaosSession | undefined;
   let service: RunningService | undefined;
   const results: ScenarioResult[] = [];
+  // One run id for the session; each scenario's requests take their own range of sequences.
+  const runId = newRunId();
   try {
-    session = await ChaosSession.start(Object.entries(campaign.providers ?? {}).map(([name, provider]) => providerOptions(name, provider)));
+    session = await ChaosSession.start(
+      Object.entries(campaign.providers ?? {}).map(([name, provider]) => providerOptions(name, provider)),
+      { behaviour: { runId, longestRetryAfterMs: longestRetryAfterMs(prepared) } },
+    );
     if (campaign.service) {
       const timeout = campaign.service.readyTimeout;
       service = await startService({
@@ -104,7 +111,8 @@ export async function runPreparedCampaign(
       if (options.signal?.aborted) break;
       options.onScenarioStart?.(scenario.name, index, prepared.length);
       if (options.live) options.live.scenario = scenario.name;
-      const result = { name: scenario.name, document: await runScenario(scenario, session, options) };
+      const plan = scenario.type === 'chaos' ? withRequestIds(scenario.plan, { runId, base: index * SCENARIO_SPAN }) : scenario.plan;
+      const result = { name: scenario.name, document: await runScenario({ ...scenario, plan }, session, options) };
       results.push(result);
       options.onScenarioDone?.(result);
     }
@@ -138,7 +146,7 @@ async function runScenario(scenario: PreparedScenario, session: ChaosSession, op
       ...(options.live ? { live: options.live } : {}),
       ...session.runHooks({
         onStart: startPhases,
-        ...(scenario.type === 'chaos' ? { chaos: { windows: scenario.windows } } : {}),
+        ...(scenario.type === 'chaos' ? { chaos: { windows: scenario.windows }, phaseWindows: phaseWindows(scenario) } : {}),
         ...(options.live ? { live: options.live } : {}),
       }),
     });
@@ -191,8 +199,8 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const phases = (scenario.phases ?? []).map((phase: CampaignPhase, i) => {
     const atMs = tryParseDuration(phase.at) ?? 0;
     const forMs = tryParseDuration(phase.for) ?? 0;
-    const source = `${phase.at}..+${phase.for}`;
-    windows.push({ source: `phase ${i + 1} (${phase.at} for ${phase.for})`, startMs: atMs, endMs: atMs + forMs });
+    const source = `phase ${i + 1} (${phase.at} for ${phase.for})`;
+    windows.push({ source, startMs: atMs, endMs: atMs + forMs });
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
       if (!providers.includes(name)) continue; // reported above
@@ -204,6 +212,28 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   problems.throwIfAny();
   windows.sort((a, b) => a.startMs - b.startMs);
   return { name: scenario.name, type, plan, baseFaults, phases, windows };
+}
+
+/** Each provider's phases, as windows of its own, and whether its fault there is `down`. */
+function phaseWindows(scenario: PreparedScenario): Map<string, Array<FaultWindow & { down: boolean }>> {
+  const byProvider = new Map<string, Array<FaultWindow & { down: boolean }>>();
+  for (const phase of scenario.phases) {
+    for (const [name, settings] of phase.providers) {
+      const window = { source: phase.source, startMs: phase.atMs, endMs: phase.atMs + phase.forMs, down: settings.faults === 'down' };
+      byProvider.set(name, [...(byProvider.get(name) ?? []), window]);
+    }
+  }
+  return byProvider;
+}
+
+/** The longest Retry-After any scenario's faults inject (ms): the default's when none sets one. */
+function longestRetryAfterMs(scenarios: readonly PreparedScenario[]): number {
+  let seconds: number = FAULT_OPTIONS.retryAfter.default;
+  for (const scenario of scenarios) {
+    const settings = [...scenario.baseFaults.values(), ...scenario.phases.flatMap((phase) => [...phase.providers.values()])];
+    for (const one of settings) seconds = Math.max(seconds, one.retryAfter ?? 0);
+  }
+  return seconds * 1000;
 }
 
 /** Words an option's problem as the file loader does: the option's path (from the scenario's `base`), then the problem. */

@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closestName } from '../util/suggest.js';
 import {
+  CORRELATE_PATTERN,
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
   HEADER_NAME_PATTERN,
@@ -33,6 +34,7 @@ export const PATTERN_HINTS: Record<string, string> = {
   [HEADER_NAME_PATTERN]: 'is not a valid header name',
   [METHOD_PATTERN]: 'is not an HTTP method',
   [ENV_NAME_PATTERN]: 'is not a valid environment variable name',
+  [CORRELATE_PATTERN]: 'is not auto, header:NAME, body or off',
 };
 
 const TYPE_NAMES: Record<string, string> = {

@@ -47,7 +47,7 @@ export type CampaignMock = MockSettings;
 
 /** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`); its fields are ProxyOptions' (PROVIDER_OPTIONS). */
 export interface CampaignProvider
-  extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact'> {
+  extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact' | 'correlate'> {
   /** As --listen takes it: HOST:PORT, :PORT or PORT (a number in YAML: 9101). */
   listen: string;
   mock?: CampaignMock;
@@ -135,10 +135,11 @@ export const CAMPAIGN_SCHEMA = {
   properties: {
     $schema: { description: 'URI of this schema, for editors.', type: 'string' },
     defaults: {
-      description: 'Any scenario field (except name), applied to every scenario that does not set its own.',
+      description:
+        'Any scenario field (except name), applied to every scenario that does not set its own; correlate applies to every provider that sets none.',
       type: 'object',
       additionalProperties: false,
-      properties: scenarioFields,
+      properties: { ...scenarioFields, correlate: schemaProperties(PROVIDER_OPTIONS).correlate },
     },
     providers: {
       description: 'Named chaos proxies, each in front of a mock or a real upstream.',

@@ -4,6 +4,8 @@ import type { ErrorClass } from '../metrics/outcome.js';
 import { bodyPasses } from './checks.js';
 import { classifyError, RequestCancelledError, RequestTimeoutError } from './classify.js';
 import type { LoadPlan } from './plan.js';
+import { RequestIdHeaders } from './request-ids.js';
+import { parseRetryAfter } from '../util/retry-after.js';
 import {
   type AttemptOutcome,
   type AttemptSender,
@@ -52,6 +54,8 @@ export class Connection implements Sender {
   private stopping = false;
   /** True while inside client.dispatch: an error undici reports synchronously must not re-enter the executor. */
   private dispatching = false;
+  /** Chaos runs: the request's X-Request-Id and traceparent, filled in per request. */
+  private readonly ids: RequestIdHeaders | undefined;
 
   constructor(
     private readonly plan: LoadPlan,
@@ -66,11 +70,12 @@ export class Connection implements Sender {
       bodyTimeout: plan.timeoutMs,
       connect: { rejectUnauthorized: !plan.insecure, timeout: plan.timeoutMs },
     });
+    this.ids = plan.requestIds ? new RequestIdHeaders(plan.headers, plan.requestIds) : undefined;
     this.request = {
       origin: target.origin,
       path: target.path.constant ? target.path.text : '/',
       method: plan.method as Dispatcher.HttpMethod,
-      headers: plan.headers,
+      headers: this.ids ? this.ids.headers : plan.headers,
       body: plan.body?.constant ? Buffer.from(plan.body.text) : null,
     };
     this.keepBody = plan.checks.readsBody;
@@ -81,6 +86,7 @@ export class Connection implements Sender {
     const plan = this.plan;
     if (!this.target.path.constant) this.request.path = this.target.path.render(index, this.random);
     if (plan.body !== undefined && !plan.body.constant) this.request.body = plan.body.render(index, this.random);
+    if (this.ids) this.ids.fill(index);
     this.inFlight = true;
     this.status = 0;
     this.afterHeaders = false;
@@ -269,12 +275,13 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
 
   answered(connection: Connection, _now: number, status: number, passed: boolean, bodyFailed: boolean): void {
     const statusFailed = !passed && !bodyFailed;
+    const retryAfter = statusFailed ? connection.retryAfter() : undefined;
     this.outcome = {
       error: undefined,
       status,
       passed,
       bodyFailed,
-      retryAfterMs: statusFailed ? retryAfterMs(connection.retryAfter()) : undefined,
+      retryAfterMs: retryAfter === undefined ? undefined : parseRetryAfter(retryAfter),
     };
   }
 
@@ -287,12 +294,4 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
     this.resolve = null;
     resolve(this.outcome);
   }
-}
-
-/** Retry-After in seconds or as an HTTP date, to milliseconds. */
-function retryAfterMs(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

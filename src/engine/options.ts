@@ -3,6 +3,7 @@ import { stringOrList, toStringList, type OptionSpec, type OptionTable } from '.
 import { DURATION_REF, HEADER_NAME_PATTERN, HTTP_URL_PATTERN, METHOD_PATTERN } from '../util/schema-patterns.js';
 import type { Stage } from './arrivals.js';
 import type { PolicyOptions } from './policy-options.js';
+import type { RequestIdOptions } from './request-ids.js';
 
 /**
  * What the user asked for, as the library takes it (LOAD_OPTIONS below says how flags and campaign
@@ -59,6 +60,11 @@ export interface LoadOptions {
   policy?: PolicyOptions;
   /** Policy mode: further providers tried in order when `url` fails (same path and body). */
   failover?: readonly string[];
+  /**
+   * Chaos runs: each request carries X-Request-Id and a W3C traceparent from this run id and its
+   * sequence (request-ids.ts), so the chaos proxies can correlate the service's dependency calls.
+   */
+  requestIds?: RequestIdOptions;
 }
 
 /** Defaults that depend on other options, so no flag shows them as its own (the help lines say them). */

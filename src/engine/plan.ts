@@ -11,6 +11,7 @@ import { LOAD_DEFAULTS, LOAD_OPTIONS, type LoadOptions } from './options.js';
 import { compileTemplate, type Template } from './template.js';
 import { buildPolicyPlan, POLICY_OPTIONS, type PolicyPlan } from './policy-options.js';
 import { constantArrivals, stagedArrivals, type ArrivalSchedule } from './arrivals.js';
+import { requestIdProblem, requestIdsFor, type RequestIdOptions, type RequestIds } from './request-ids.js';
 
 /** The default duration (ms) when neither a count nor a duration is given. */
 const DEFAULT_DURATION_MS = tryParseDuration(LOAD_DEFAULTS.duration)!;
@@ -53,6 +54,8 @@ export interface LoadPlan {
   /** Where requests go: the target, then (policy mode) each failover provider. */
   targets: Array<{ origin: string; path: Template }>;
   policy: PolicyPlan | undefined;
+  /** Chaos runs: the id headers each request carries (a header the user gives wins). */
+  requestIds: RequestIds | undefined;
 }
 
 /**
@@ -111,6 +114,8 @@ export function buildLoadPlan(input: LoadOptions, word: OptionWording = flagWord
   );
   if (failover.length > 0 && !input.policy) problems.add('--failover needs policy mode (resil chaos without a service URL)');
   const body = bodyText === undefined ? undefined : problems.attempt(() => compileTemplate(bodyText!, '--body'));
+  const idProblem = input.requestIds === undefined ? undefined : requestIdProblem(input.requestIds);
+  if (idProblem !== undefined) problems.add(idProblem);
 
   problems.throwIfAny();
 
@@ -163,6 +168,27 @@ export function buildLoadPlan(input: LoadOptions, word: OptionWording = flagWord
     targets: [{ origin: url!.origin, path: path! }, ...failover.map((target) => target!)],
     shard,
     policy,
+    requestIds:
+      input.requestIds === undefined
+        ? undefined
+        : requestIdsFor(
+            input.requestIds,
+            headerPairs.map(([name]) => name),
+          ),
+  };
+}
+
+/** The plan with each request carrying ids from `ids` (a campaign gives them when it runs a prepared scenario). */
+export function withRequestIds(plan: LoadPlan, ids: RequestIdOptions): LoadPlan {
+  const problem = requestIdProblem(ids);
+  if (problem !== undefined) throw new UsageError(problem);
+  return {
+    ...plan,
+    options: { ...plan.options, requestIds: ids },
+    requestIds: requestIdsFor(
+      ids,
+      plan.headerPairs.map(([name]) => name),
+    ),
   };
 }
 

@@ -148,6 +148,8 @@ export interface ChaosFacts {
   windows: Array<{ source: string; startMs: number; endMs: number }>;
   /** Policy mode: resil's own client, not a service, calls the proxies. */
   clientIsSubject?: boolean;
+  /** The calls the proxies saw, as attempts of requests (absent when no proxy observed them: --correlate off). */
+  behaviour?: BehaviourDocument;
 }
 
 export interface ResultSettings {

@@ -16,7 +16,8 @@ import {
   type OptionTable,
   type OptionWording,
 } from '../util/option-table.js';
-import { HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
+import { CORRELATE_PATTERN, HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
+import type { Correlation } from '../behaviour/call.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
 export interface FaultSettings {
@@ -221,6 +222,17 @@ export const PROVIDER_OPTIONS = {
     fromCampaign: toStringList,
     shown: 'plain',
   },
+  correlate: {
+    flag: 'correlate',
+    type: 'string',
+    summary:
+      "How the proxy tells which calls are attempts of one request: 'auto' (Idempotency-Key, X-Request-Id, traceparent, " +
+      "else method, path and body), 'header:NAME', 'body', or 'off' (observe nothing).",
+    default: 'auto',
+    campaign: 'correlate',
+    schema: { type: 'string', pattern: CORRELATE_PATTERN },
+    shown: 'plain',
+  },
   // On the command line, `resil chaos --redact` is the load's option (LOAD_OPTIONS.redact).
   redact: {
     summary: 'Further header names whose values are recorded as [redacted] (record).',
@@ -229,6 +241,17 @@ export const PROVIDER_OPTIONS = {
     fromCampaign: toStringList,
   },
 } as const satisfies OptionTable;
+
+const CORRELATE = new RegExp(CORRELATE_PATTERN);
+
+/** `--correlate`: 'auto', 'header:NAME', 'body' or 'off'. */
+export function parseCorrelation(text: string): Correlation {
+  if (!CORRELATE.test(text)) {
+    throw new OptionError(PROVIDER_OPTIONS, { field: 'correlate', value: text, message: 'expected auto, header:NAME, body or off' });
+  }
+  if (text.startsWith('header:')) return { mode: 'header', header: text.slice('header:'.length).toLowerCase() };
+  return { mode: text as 'auto' | 'body' | 'off' };
+}
 
 /** FaultSettings' options: the faults', and the seed (every command's --seed). */
 const FAULT_SETTING_OPTIONS = { ...FAULT_OPTIONS, seed: SEED_OPTION } satisfies OptionTable;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import type { UpstreamAnswer } from '../faults/fault.js';
+import { markCut } from './observe.js';
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded by a proxy. */
 export const HOP_BY_HOP = new Set([
@@ -168,6 +169,7 @@ export class StreamingForward {
     if (this.clientGone) return; // we aborted the upstream call because the client left: not an upstream error
     this.onUpstreamError();
     if (this.response.headersSent) {
+      markCut(this.response);
       this.response.destroy();
       return;
     }

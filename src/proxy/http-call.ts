@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ByteShape, HttpOps, UpstreamAnswer } from '../faults/fault.js';
+import { markCut } from './observe.js';
 
 /** What the fault operations need from the proxy: built once per proxy, shared by every faulted call. */
 export interface CallHost {
@@ -7,7 +8,7 @@ export interface CallHost {
   later(ms: number, fn: () => void): void;
   passThrough(request: IncomingMessage, response: ServerResponse): void;
   /** Rejects when the upstream fails. */
-  fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer>;
+  fetchUpstream(request: IncomingMessage, response: ServerResponse): Promise<UpstreamAnswer>;
   retryAfterSeconds(): number;
 }
 
@@ -44,10 +45,12 @@ export class HttpCall implements HttpOps {
   }
 
   reset(): void {
+    markCut(this.response);
     this.request.socket.resetAndDestroy();
   }
 
   close(): void {
+    markCut(this.response);
     const socket = this.request.socket;
     socket.end();
     socket.destroySoon();
@@ -64,7 +67,10 @@ export class HttpCall implements HttpOps {
   }
 
   fetchUpstream(use: (answer: UpstreamAnswer) => void): void {
-    this.host.fetchUpstream(this.request).then(use, () => this.request.socket.destroy());
+    this.host.fetchUpstream(this.request, this.response).then(use, () => {
+      markCut(this.response);
+      this.request.socket.destroy();
+    });
   }
 
   send(answer: UpstreamAnswer, shape: ByteShape): void {
@@ -85,6 +91,7 @@ export class HttpCall implements HttpOps {
           return;
         }
         // Cut short: the status and headers (even with no body byte yet), then close (FIN) without the rest.
+        markCut(response);
         response.flushHeaders();
         response.socket?.end();
         return;

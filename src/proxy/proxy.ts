@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
 import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
@@ -6,9 +6,12 @@ import type { UpstreamAnswer } from '../faults/fault.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
 import { flagWording } from '../util/option-table.js';
-import { buildFaultPlan, MOCK_OPTIONS, type FaultPlan, type FaultSettings } from './config.js';
+import type { Correlation } from '../behaviour/call.js';
+import { bodyKey, headerKey, isIdempotencyKeyed } from '../behaviour/key.js';
+import type { Fault } from '../faults/fault.js';
+import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
-import { dispatchOptions, fetchWhole, readRequestBody, StreamingForward } from './forward.js';
+import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
 import { parseListen } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
@@ -17,6 +20,7 @@ import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from './stats.js';
+import { type CallObserver, type CallWatcher, type CountedSocket, observedCall, ObservedResponse, onObservedClose } from './observe.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
@@ -38,6 +42,8 @@ export interface ProxyOptions extends FaultSettings {
   replayIgnore?: readonly string[];
   /** Further header names recorded as [redacted]. */
   redact?: readonly string[];
+  /** How attempts of one request are told apart: 'auto' (default), 'header:NAME', 'body' or 'off'. */
+  correlate?: string;
 }
 
 export interface ChaosProxy {
@@ -55,6 +61,12 @@ export interface ChaosProxy {
   setFaults(settings: FaultSettings): void;
   /** Starts the fault-window clock now (windows are times from this moment). */
   startSchedule(): void;
+  /** The fault windows of the current settings, and whether the fault is `down` (the listener closes). */
+  faultWindows(): { windows: FaultWindow[]; down: boolean };
+  /** How calls are correlated; undefined when they are not observed (no observer, or 'off'). */
+  readonly correlation: Correlation | undefined;
+  /** Hands every observed call still open to the observer, as open at the end (each once). */
+  reportOpenCalls(): void;
   close(): Promise<void>;
 }
 
@@ -63,7 +75,13 @@ export interface ChaosProxy {
  * Pool, keep-alive) or answers from a mock, and injects the faults its FaultDecider picks (decide.ts:
  * the probability, windows and targeting, applied once for every fault type).
  */
-export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy> {
+/** What an observing proxy is given: where its calls go, and the run id of the requests resil sends (request-ids.ts). */
+export interface Observing {
+  observer: CallObserver;
+  runId?: string;
+}
+
+export async function startChaosProxy(options: ProxyOptions, observing?: Observing): Promise<ChaosProxy> {
   const checked = checkProxyOptions(options);
   const recorder =
     options.record === undefined
@@ -77,6 +95,7 @@ export async function startChaosProxy(options: ProxyOptions): Promise<ChaosProxy
     checked.mock,
     checked.replay,
     recorder,
+    observing === undefined ? undefined : { ...observing, correlation: checked.correlation },
   ).start();
 }
 
@@ -87,6 +106,7 @@ export function checkProxyOptions(options: ProxyOptions): {
   upstream: URL | undefined;
   mock: MockPlan | undefined;
   replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined;
+  correlation: Correlation;
 } {
   const problems = new ProblemList();
   if (options.mock !== undefined && (options.upstream !== undefined || options.replay !== undefined)) {
@@ -118,6 +138,7 @@ export function checkProxyOptions(options: ProxyOptions): {
   } catch (error) {
     problems.add((error as Error).message);
   }
+  const correlation = problems.attempt(() => parseCorrelation(options.correlate ?? 'auto'));
   let plan: FaultPlan | undefined;
   try {
     plan = buildFaultPlan(options);
@@ -126,10 +147,10 @@ export function checkProxyOptions(options: ProxyOptions): {
     problems.add(error.message);
   }
   problems.throwIfAny();
-  return { plan: plan!, listen: listen!, upstream, mock, replay };
+  return { plan: plan!, listen: listen!, upstream, mock, replay, correlation: correlation! };
 }
 
-class ProxyServer implements ChaosProxy {
+class ProxyServer implements ChaosProxy, CallWatcher {
   private readonly server: Server;
   private readonly pool: Pool | undefined;
   private readonly basePath: string;
@@ -140,12 +161,19 @@ class ProxyServer implements ChaosProxy {
   private listening = false;
   private closed = false;
   port = 0;
+  /** Where observed calls go (the session's BehaviourObserver); undefined when the proxy observes nothing. */
+  private readonly observer: CallObserver | undefined;
+  private readonly runId: string | undefined;
+  /** Undefined when calls are not observed (no observer, or correlation 'off'). */
+  correlation: Correlation | undefined;
+  /** Observed calls not over yet (reported as open at the end of a run). */
+  private readonly open = new Set<ObservedResponse>();
   /** What a faulted call's operations use of this proxy (HttpCall). */
   private readonly callHost: CallHost = {
     random: () => this.decider.random(),
     later: (ms, fn) => this.later(ms, fn),
     passThrough: (request, response) => this.passThrough(request, response),
-    fetchUpstream: (request) => this.fetchUpstream(request),
+    fetchUpstream: (request, response) => this.fetchUpstream(request, response),
     retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
   };
   /** What the decider does to the listener for `down`. */
@@ -162,8 +190,12 @@ class ProxyServer implements ChaosProxy {
     private readonly mock: MockPlan | undefined,
     private readonly replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined,
     private readonly recorder: HarWriter | undefined,
+    observing: (Observing & { correlation: Correlation }) | undefined,
   ) {
     this.decider = new FaultDecider(plan);
+    this.observer = observing?.observer;
+    this.runId = observing?.runId;
+    this.correlation = observing?.correlation.mode === 'off' ? undefined : observing?.correlation;
     this.pool = upstream ? new Pool(upstream.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }) : undefined;
     this.basePath = upstream ? upstream.pathname.replace(/\/$/, '') : '';
     this.target = replay
@@ -171,8 +203,14 @@ class ProxyServer implements ChaosProxy {
       : upstream
         ? redactUrl(upstream.toString())
         : 'mock';
-    this.server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => this.handle(request, response));
+    // An observing proxy's responses carry what it observes of their call (observe.ts).
+    this.server = createServer(
+      { keepAliveTimeout: 30_000, ServerResponse: this.observer ? ObservedResponse : ServerResponse },
+      (request, response) => this.handle(request, response),
+    );
+    const counted = this.observer !== undefined;
     this.server.on('connection', (socket: Socket) => {
+      if (counted) (socket as CountedSocket).callsCarried = 0;
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
@@ -222,7 +260,26 @@ class ProxyServer implements ChaosProxy {
     this.decider.startClock(this.listener);
   }
 
+  faultWindows(): { windows: FaultWindow[]; down: boolean } {
+    const plan = this.decider.plan;
+    return { windows: [...plan.windows], down: plan.down };
+  }
+
+  reportOpenCalls(): void {
+    const observer = this.observer;
+    if (!observer) return;
+    const now = observer.now();
+    for (const response of this.open) {
+      this.open.delete(response);
+      if (response.reported) continue;
+      response.reported = true;
+      // An answer finished whose close is still to come (next tick) is no open call.
+      observer.record(observedCall(response, this.name, this.runId, now, !response.writableFinished));
+    }
+  }
+
   async close(): Promise<void> {
+    this.reportOpenCalls();
     this.closed = true;
     this.decider.stopClock();
     for (const timer of this.timers) clearTimeout(timer);
@@ -250,8 +307,66 @@ class ProxyServer implements ChaosProxy {
       return;
     }
     const fault = this.decider.decide({ method: request.method!, path: target, headers: request.headers });
+    if (this.correlation !== undefined && this.watch(request, response as ObservedResponse, fault)) return;
+    this.serve(request, response, fault);
+  }
+
+  private serve(request: IncomingMessage, response: ServerResponse, fault: Fault | undefined): void {
     if (fault) fault.inject(new HttpCall(this.callHost, request, response));
     else this.passThrough(request, response);
+  }
+
+  /**
+   * Starts observing a call: when it arrived, on which connection, its correlation key. A call keyed
+   * by its body is served once the body is read (true: the caller must not serve it); the fault was
+   * decided on arrival all the same, so the decisions are those of an unobserved run.
+   */
+  private watch(request: IncomingMessage, response: ObservedResponse, fault: Fault | undefined): boolean {
+    const socket = request.socket as CountedSocket;
+    const raw = request.rawHeaders;
+    response.watcher = this;
+    response.arrivedMs = this.observer!.now();
+    response.fault = fault?.name;
+    response.reused = socket.callsCarried++ > 0;
+    response.idempotencyKey = isIdempotencyKeyed(raw);
+    response.on('close', onObservedClose);
+    this.open.add(response);
+    const keyed = headerKey(raw, this.correlation!);
+    if (keyed !== undefined) {
+      response.key = keyed.key;
+      response.keySource = keyed.source;
+      return false;
+    }
+    const method = request.method!;
+    const target = request.url!;
+    if (!hasRequestBody(request)) {
+      response.key = bodyKey(method, target, undefined);
+      return false;
+    }
+    response.key = bodyKey(method, target, undefined); // until the body is in (a client that leaves mid-body)
+    readRequestBody(request).then(
+      (body) => {
+        response.requestBody = body;
+        response.key = bodyKey(method, target, body);
+        this.serve(request, response, fault);
+      },
+      () => {}, // the client left before its body was in: its close is recorded
+    );
+    return true;
+  }
+
+  /** An observed exchange is over: handed to the observer (once). */
+  ended(response: ObservedResponse): void {
+    this.open.delete(response);
+    if (response.reported) return;
+    response.reported = true;
+    const observer = this.observer!;
+    observer.record(observedCall(response, this.name, this.runId, observer.now(), false));
+  }
+
+  /** The request body an observed call read to key itself, if it did (it is not there to read twice). */
+  private bodyRead(response: ServerResponse): Buffer | undefined {
+    return this.observer === undefined ? undefined : (response as ObservedResponse).requestBody;
   }
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
@@ -264,20 +379,20 @@ class ProxyServer implements ChaosProxy {
       this.answerFromMock(response);
       return;
     }
-    this.forward(request, response);
+    this.forward(request, response, this.bodyRead(response));
   }
 
   /** Forwards upstream; `body` when the request's body was already read (replay matching). */
   private forward(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
     const options = dispatchOptions(request, this.basePath);
     if (body !== undefined) options.body = body.length > 0 ? body : null;
-    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, options.body !== null) : undefined;
+    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, body ?? options.body !== null) : undefined;
     this.pool!.dispatch(options, new StreamingForward(response, () => this.traffic.upstreamErrors++, tap));
   }
 
   /** Replay: the next matching recording, played with its timing; else the upstream, else a 501. */
   private async answerFromReplay(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readRequestBody(request);
+    const body = this.bodyRead(response) ?? (await readRequestBody(request));
     const entry = this.replay!.matcher.match(request.method!, request.url!, body);
     if (entry) {
       this.traffic.passedThrough++;
@@ -302,10 +417,10 @@ class ProxyServer implements ChaosProxy {
     else send();
   }
 
-  private async fetchUpstream(request: IncomingMessage): Promise<UpstreamAnswer> {
-    let body: Buffer | undefined;
+  private async fetchUpstream(request: IncomingMessage, response: ServerResponse): Promise<UpstreamAnswer> {
+    let body = this.bodyRead(response);
     if (this.replay) {
-      body = await readRequestBody(request);
+      body ??= await readRequestBody(request);
       const entry = this.replay.matcher.match(request.method!, request.url!, body);
       if (entry) {
         this.traffic.passedThrough++;
@@ -344,6 +459,7 @@ class ProxyServer implements ChaosProxy {
     if (this.closed || !this.listening) return false;
     this.listening = false;
     this.server.close();
+    for (const response of this.open) response.cut = true;
     for (const socket of this.sockets) socket.destroy();
     return true;
   }

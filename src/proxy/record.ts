@@ -4,14 +4,15 @@ import type { ForwardTap } from './forward.js';
 
 /**
  * Records one forwarded exchange for `--record`: the request (its body collected as it streams
- * upstream), then the answer as it arrives, with the time of each body chunk, written to the HAR
- * when the answer is complete. Calls that fail are not recorded.
+ * upstream, or as it was read before), then the answer as it arrives, with the time of each body
+ * chunk, written to the HAR when the answer is complete. Calls that fail are not recorded.
+ * `body`: the request body when it was read already (to key the call), else whether it streams.
  */
-export function recordingTap(writer: HarWriter, request: IncomingMessage, path: string, hasBody: boolean): ForwardTap {
+export function recordingTap(writer: HarWriter, request: IncomingMessage, path: string, body: Buffer | boolean): ForwardTap {
   const startedDateTime = new Date();
   const sentAt = performance.now();
-  const requestChunks: Buffer[] = [];
-  if (hasBody) request.on('data', (chunk: Buffer) => requestChunks.push(chunk));
+  const requestChunks: Buffer[] = Buffer.isBuffer(body) ? [body] : [];
+  if (body === true) request.on('data', (chunk: Buffer) => requestChunks.push(chunk));
   const bodyChunks: Buffer[] = [];
   const chunks: Array<{ atMs: number; bytes: number }> = [];
   let headersAt = 0;

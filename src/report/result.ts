@@ -239,7 +239,7 @@ function fingerprintOf(plan: LoadPlan, command: string): string {
 function chaosFigures(
   chaos: ChaosFacts,
   snapshot: RecorderSnapshot,
-): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> {
+): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> & Pick<ResultDocument, 'behaviour'> {
   const faults: ChaosFaults = { injected: {}, upstreamCalls: 0, passedThrough: 0, upstreamErrors: 0, providers: chaos.providers };
   for (const stats of Object.values(chaos.providers)) {
     faults.upstreamCalls += stats.calls;
@@ -252,6 +252,7 @@ function chaosFigures(
     amplification: snapshot.total > 0 ? round(faults.upstreamCalls / snapshot.total, 3) : null,
     recovery: computeRecovery(snapshot.timeline, chaos.windows),
     faultWindows: chaos.windows.map((w) => ({ window: w.source, startMs: w.startMs, endMs: w.endMs })),
+    ...(chaos.behaviour ? { behaviour: chaos.behaviour } : {}),
   };
 }
 

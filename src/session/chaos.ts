@@ -1,40 +1,61 @@
+import { BehaviourObserver } from '../behaviour/observer.js';
+import type { Correlation } from '../behaviour/call.js';
 import { CHAOS_DEFAULT_THRESHOLDS } from '../chaos/verdicts.js';
 import type { LoadOptions } from '../engine/options.js';
 import { buildLoadPlan, type LoadPlan } from '../engine/plan.js';
 import { runPlan, type RunHooks } from './load.js';
 import { UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
-import type { FaultWindow } from '../proxy/config.js';
+import { parseCorrelation, type FaultWindow } from '../proxy/config.js';
+import { newRunId } from '../engine/request-ids.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
 
+export interface SessionOptions {
+  /** Told of each proxy once it listens. */
+  onProxyStart?: (proxy: ChaosProxy) => void;
+  /**
+   * Observe the service's dependency calls: one BehaviourObserver shared by every proxy whose
+   * correlation is not 'off' (a failover from one provider to another is one request). `runId`: the
+   * run id of the request ids resil sends (request-ids.ts); `longestRetryAfterMs`: the longest
+   * Retry-After the proxies inject, which bounds how long after a failure a retry is looked for.
+   */
+  behaviour?: { runId: string; longestRetryAfterMs: number };
+}
+
 /**
  * A chaos session: chaos proxies in front of the dependencies, started together, driven through one
  * or more load runs, and stopped together. `resil chaos` runs one load through one session
- * (`runChaos`); `resil run` keeps one session for a campaign's providers across its scenarios.
+ * (`runChaos`); `resil run` keeps one session for a campaign's providers across its scenarios. Each
+ * run's behaviour (the calls the proxies saw, as attempts of requests) goes with its chaos facts.
  */
 export class ChaosSession {
-  private constructor(private readonly started: readonly ChaosProxy[]) {}
+  private constructor(
+    private readonly started: readonly ChaosProxy[],
+    private readonly observer: BehaviourObserver | undefined,
+  ) {}
 
   /**
-   * Starts one proxy per entry, in order (`onStart` is told of each once it listens). When one cannot
-   * start, those already started are stopped before the error goes on.
+   * Starts one proxy per entry, in order (`onProxyStart` is told of each once it listens). When one
+   * cannot start, those already started are stopped before the error goes on.
    */
-  static async start(proxies: readonly ProxyOptions[], onStart?: (proxy: ChaosProxy) => void): Promise<ChaosSession> {
+  static async start(proxies: readonly ProxyOptions[], options: SessionOptions = {}): Promise<ChaosSession> {
+    const observer = options.behaviour ? observerFor(proxies, options.behaviour.longestRetryAfterMs) : undefined;
+    const observing = observer && { observer, runId: options.behaviour!.runId };
     const started: ChaosProxy[] = [];
     try {
-      for (const options of proxies) {
-        const proxy = await startChaosProxy(options);
+      for (const proxyOptions of proxies) {
+        const proxy = await startChaosProxy(proxyOptions, observing);
         started.push(proxy);
-        onStart?.(proxy);
+        options.onProxyStart?.(proxy);
       }
     } catch (error) {
       await Promise.all(started.map((proxy) => proxy.close()));
       throw error;
     }
-    return new ChaosSession(started);
+    return new ChaosSession(started, observer);
   }
 
   /** The proxies in the order they were started. */
@@ -50,19 +71,23 @@ export class ChaosSession {
   }
 
   /**
-   * Hooks for one load run through the proxies. The fault-window clock of every proxy starts with the
-   * first request (then `onStart` runs: a campaign starts its phase timers there). With `chaos`, the
-   * proxies' counts are collected as the run's chaos facts once it is over; live metrics read the
-   * proxies' injected-fault counts.
+   * Hooks for one load run through the proxies. The fault-window clock of every proxy, and the
+   * behaviour observer's (emptied for this run), start with the first request (then `onStart` runs: a
+   * campaign starts its phase timers there). With `chaos`, the proxies' counts and the behaviour are
+   * collected as the run's chaos facts once it is over; live metrics read the proxies' injected-fault
+   * counts. `phaseWindows`: each provider's further windows, not in its fault settings (a campaign's
+   * phases), and whether its fault there is `down`.
    */
   runHooks(run: {
     chaos?: { windows: readonly FaultWindow[]; clientIsSubject?: boolean };
+    phaseWindows?: ReadonlyMap<string, ReadonlyArray<FaultWindow & { down: boolean }>>;
     onStart?: () => void;
     live?: LiveBoard;
   }): Pick<RunHooks, 'onStart' | 'collectChaos'> {
     if (run.live) run.live.faults = () => Object.fromEntries(this.started.map((p) => [p.name, p.stats().injected]));
     const hooks: Pick<RunHooks, 'onStart' | 'collectChaos'> = {
       onStart: () => {
+        if (this.observer) this.restartObserver(this.observer, run.phaseWindows);
         for (const proxy of this.started) proxy.startSchedule();
         run.onStart?.();
       },
@@ -72,18 +97,53 @@ export class ChaosSession {
     return hooks;
   }
 
-  /** What the proxies saw: per proxy its counts, target and address; the fault windows recovery is measured after. */
+  /**
+   * What the proxies saw: per proxy its counts, target and address; the fault windows recovery is
+   * measured after; the behaviour of the calls (those still open count as open at the end).
+   */
   facts(windows: readonly FaultWindow[], clientIsSubject?: boolean): ChaosFacts {
+    for (const proxy of this.started) proxy.reportOpenCalls();
+    const behaviour = this.observer?.document();
     return {
       providers: Object.fromEntries(this.started.map((p) => [p.name, { ...p.stats(), target: p.target, listen: p.url }])),
       windows: [...windows],
       ...(clientIsSubject === undefined ? {} : { clientIsSubject }),
+      ...(behaviour ? { behaviour } : {}),
     };
+  }
+
+  /** A run starts: the observer forgets the last one, learns each provider's windows, and its clock starts now. */
+  private restartObserver(
+    observer: BehaviourObserver,
+    phaseWindows: ReadonlyMap<string, ReadonlyArray<FaultWindow & { down: boolean }>> | undefined,
+  ): void {
+    observer.reset();
+    for (const proxy of this.started) {
+      if (proxy.correlation === undefined) continue;
+      const own = proxy.faultWindows();
+      const phases = phaseWindows?.get(proxy.name) ?? [];
+      const windows = [...own.windows, ...phases.map(({ source, startMs, endMs }) => ({ source, startMs, endMs }))];
+      observer.addProvider(
+        proxy.name,
+        windows.sort((a, b) => a.startMs - b.startMs),
+        own.down || phases.some((p) => p.down),
+      );
+    }
+    observer.startClock();
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.started.map((proxy) => proxy.close()));
   }
+}
+
+/**
+ * The session's observer, or none when every proxy's correlation is 'off'. The document names the
+ * first observing proxy's correlation (a campaign's providers may differ; each proxy keys its own calls).
+ */
+function observerFor(proxies: readonly ProxyOptions[], longestRetryAfterMs: number): BehaviourObserver | undefined {
+  const correlate = proxies.map((p) => parseCorrelation(p.correlate ?? 'auto')).find((c) => c.mode !== 'off');
+  return correlate && new BehaviourObserver({ correlate: correlate as Exclude<Correlation, { mode: 'off' }>, longestRetryAfterMs });
 }
 
 /**
@@ -144,12 +204,15 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     );
   }
   if (!policyMode && failoverOptions.length > 0) throw new UsageError('--failover is for policy mode (resil chaos without a service URL)');
-  const { windows } = checkProxyOptions(proxyOptions).plan;
+  const { windows, retryAfterSeconds } = checkProxyOptions(proxyOptions).plan;
   failoverOptions.forEach(checkProxyOptions);
+  // Each request carries ids from this run's id, so the proxies can tell which calls it caused.
+  const runId = newRunId();
   const loadFor = (url: string, failover: string[]): LoadOptions => ({
     ...options.load,
     url,
     seed,
+    requestIds: { runId },
     ...(failover.length > 0 ? { failover } : {}),
   });
   const placeholder = (upstream: string | undefined) => `http://127.0.0.1:1${upstreamPath(upstream)}`;
@@ -159,7 +222,10 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
       : loadFor(options.load.url!, []),
   );
 
-  const session = await ChaosSession.start([proxyOptions, ...failoverOptions], options.onProxyStart);
+  const session = await ChaosSession.start([proxyOptions, ...failoverOptions], {
+    ...(options.onProxyStart ? { onProxyStart: options.onProxyStart } : {}),
+    behaviour: { runId, longestRetryAfterMs: retryAfterSeconds * 1000 },
+  });
   try {
     const [main, ...failover] = session.proxies;
     const plan: LoadPlan = policyMode

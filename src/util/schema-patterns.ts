@@ -16,6 +16,8 @@ export const LISTEN_PATTERN = '^(?:(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]*):)?\\
 export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+\\S*$';
 /** An HTTP header name (token). */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** How a chaos proxy correlates attempts (--correlate). */
+export const CORRELATE_PATTERN = "^(?:auto|body|off|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 export const METHOD_PATTERN = '^[A-Za-z]+$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 

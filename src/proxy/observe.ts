@@ -1,0 +1,116 @@
+import { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { KeySource, ObservedCall } from '../behaviour/call.js';
+import { parseRetryAfter } from '../util/retry-after.js';
+
+/**
+ * What a chaos proxy hands the calls it observed to: the session's BehaviourObserver
+ * (src/behaviour/observer.ts), shared by every proxy of the session so that a request's attempts at
+ * several providers are seen together.
+ */
+export interface CallObserver {
+  /** Milliseconds on the run clock. */
+  now(): number;
+  record(call: ObservedCall): void;
+}
+
+/** The proxy side of an observed call: told when its exchange is over. */
+export interface CallWatcher {
+  ended(response: ObservedResponse): void;
+}
+
+/**
+ * The ServerResponse of an observed proxy (createServer's ServerResponse option): it carries what
+ * the proxy observes of its call, so a call costs no per-call object or closure besides the
+ * ObservedCall handed over at the end, and it notes the status and Retry-After it sends whichever way
+ * the answer is written (forwarded, injected, mocked, replayed).
+ */
+export class ObservedResponse extends ServerResponse {
+  /** Null when the call is not observed (correlation off, or a refused request target). */
+  watcher: CallWatcher | null = null;
+  arrivedMs = 0;
+  key = '';
+  keySource: KeySource = 'body';
+  idempotencyKey = false;
+  fault: string | undefined = undefined;
+  reused = false;
+  /** The Retry-After this answer carried (ms): set by writeHead for a 429 or 503. */
+  retryAfterMs: number | undefined = undefined;
+  /** The proxy cut the exchange (reset, close, a cut body, an upstream failure, `down`): the client did not leave. */
+  cut = false;
+  /** Already handed over (open when the run ended): the close that follows records nothing. */
+  reported = false;
+  /** The request body, read to key the call: forwarded, replayed and matched from here (read once). */
+  requestBody: Buffer | undefined = undefined;
+
+  override writeHead(statusCode: number, second?: unknown, third?: unknown): this {
+    if ((statusCode === 429 || statusCode === 503) && this.watcher !== null) {
+      this.retryAfterMs = retryAfterIn(typeof second === 'string' ? third : second) ?? this.headerRetryAfter();
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: passes writeHead's overloads through as they came.
+    return super.writeHead(statusCode, second as any, third as any);
+  }
+
+  private headerRetryAfter(): number | undefined {
+    const value = this.getHeader('retry-after');
+    return value === undefined ? undefined : parseRetryAfter(String(value));
+  }
+}
+
+/** The proxy cut this exchange itself: when it closes, the client is not the one that left. */
+export function markCut(response: ServerResponse): void {
+  if (response instanceof ObservedResponse) response.cut = true;
+}
+
+/** A listener shared by every observed response: the exchange is over (answered, cut, or the client left). */
+export function onObservedClose(this: ObservedResponse): void {
+  this.watcher?.ended(this);
+}
+
+/** A socket of an observed proxy, counting the calls it carried (keep-alive reuse). */
+export interface CountedSocket extends Socket {
+  callsCarried: number;
+}
+
+/** The Retry-After (ms) among headers given to writeHead: a flat [name, value, ...] list or a record. */
+function retryAfterIn(headers: unknown): number | undefined {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i];
+      if (typeof name === 'string' && name.length === 11 && name.toLowerCase() === 'retry-after')
+        return parseRetryAfter(String(headers[i + 1]));
+    }
+    return undefined;
+  }
+  if (headers === null || typeof headers !== 'object') return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.length === 11 && name.toLowerCase() === 'retry-after') return parseRetryAfter(String(value));
+  }
+  return undefined;
+}
+
+/** The ObservedCall of an exchange, ended at `endedMs` (on the run clock). */
+export function observedCall(
+  response: ObservedResponse,
+  provider: string,
+  runId: string | undefined,
+  endedMs: number,
+  openAtEnd: boolean,
+): ObservedCall {
+  return {
+    provider,
+    method: response.req.method!,
+    key: response.key,
+    keySource: response.keySource,
+    runRequest: runId !== undefined && response.key.startsWith(runId),
+    idempotencyKey: response.idempotencyKey,
+    arrivedMs: response.arrivedMs,
+    endedMs,
+    status: response.headersSent ? response.statusCode : 0,
+    fault: response.fault,
+    retryAfterMs: response.retryAfterMs,
+    clientGone: !openAtEnd && !response.cut && !response.writableFinished,
+    openAtEnd,
+    reused: response.reused,
+  };
+}
