@@ -146,6 +146,33 @@ describe('resil chaos in policy mode (resil is the client)', () => {
     expect(result.latencyMs!.max).toBeLessThan(1300 + waited());
   });
 
+  test("thresholds on one provider: 'dependency' and 'failover-N' are its names; another is refused before anything starts", async () => {
+    const healthy = await startServer((_req, res) => res.end('ok'));
+    try {
+      const options = (thresholds: string[]) => ({
+        load: { requests: 20, concurrency: 1, policy: { retries: 0 }, thresholds },
+        proxy: { mock: {}, failureRate: 1, faults: 'status:503' },
+        failover: [healthy.url],
+      });
+      // Each request: a 503 from the primary, then the failover (the same faults: a 503 too).
+      const result = await runChaos(options(['dependency_calls{dependency}==20', 'dependency_calls{failover-1}==20', 'success_rate>=0']));
+      expect(result.thresholds.map((t) => [t.expression, t.provider, t.ok])).toEqual([
+        ['dependency_calls{dependency}==20', 'dependency', true],
+        ['dependency_calls{failover-1}==20', 'failover-1', true],
+        ['success_rate>=0', undefined, true],
+        ['dependency_calls>0', undefined, true],
+      ]);
+      await expect(runChaos(options(['dependency_calls{failover-2}>0']))).rejects.toThrow(
+        new UsageError(
+          "threshold 'dependency_calls{failover-2}>0': unknown provider 'failover-2': did you mean 'failover-1'? " +
+            "(the run's providers: dependency, failover-1)",
+        ),
+      );
+    } finally {
+      await healthy.close();
+    }
+  });
+
   test('an open breaker refuses calls without touching the provider; failover takes over', async () => {
     const healthy = await startServer((_req, res) => res.end('ok'));
     const broken = await startServer((_req, res) => res.end('ok'));

@@ -95,7 +95,7 @@ function expectNoSecret(message: string): void {
   if (message.includes(SECRET_MARK)) fail(`message shows a secret: ${JSON.stringify(message)}`);
 }
 
-const COMPARATORS = new Set(['<', '<=', '>', '>=', '==']);
+const COMPARATORS = new Set(['<', '<=', '>', '>=', '==', '!=']);
 const KINDS = new Set(['ratio', 'duration', 'rate', 'count', 'factor']);
 
 function expectThreshold(t: Threshold, source?: string): void {
@@ -108,6 +108,7 @@ function expectThreshold(t: Threshold, source?: string): void {
   if (t.kind === 'ratio' && t.value > 1) fail(`ratio above 1: ${t.value}`);
   if (t.metric === 'p' && !(typeof t.percentile === 'number' && t.percentile > 0 && t.percentile <= 100))
     fail(`bad percentile ${String(t.percentile)}`);
+  if (t.provider !== undefined && !/^[A-Za-z0-9_.-]+$/.test(t.provider)) fail(`bad provider ${JSON.stringify(t.provider)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,12 +171,19 @@ const metricText = fc.oneof(
   },
   { weight: 1, arbitrary: fc.string({ unit: chars('abcdefghijklmnopqrstuvwxyz_0123456789()'), maxLength: 10 }) },
 );
+// A provider qualifier ('retries{openai}'), often none, sometimes broken.
+const providerText = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('') },
+  { weight: 2, arbitrary: fc.constantFrom('{openai}', '{ failover-1 }', '{api.v2_x}') },
+  { weight: 2, arbitrary: fc.constantFrom('{}', '{a b}', '{', '}', '{{a}}', '{a}{b}', '{__proto__}', '{a<1}') },
+  { weight: 1, arbitrary: fc.string({ unit: chars('{}ab-. <'), maxLength: 6 }) },
+);
 const operatorText = fc.constantFrom('<', '<=', '>', '>=', '==', '=', '!=', '=>', '=<', '<<', '', '≤', '< =');
 const thresholdText = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .tuple(blank, metricText, blank, operatorText, blank, numberText, unitText, blank, fc.option(anyText, { nil: '' }))
+      .tuple(blank, metricText, providerText, blank, operatorText, blank, numberText, unitText, blank, fc.option(anyText, { nil: '' }))
       .map((parts) => parts.join('')),
   },
   { weight: 2, arbitrary: anyText },

@@ -9,7 +9,7 @@ import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
 import { parseListen } from '../proxy/listen.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
-import { parseThreshold } from '../thresholds/parse.js';
+import { parseThreshold, thresholdProviderProblem, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
   campaignFields,
@@ -121,7 +121,12 @@ function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], 
     if (!ctx.isReported(path)) ctx.attempt(path, () => parseJsonCheck(text));
   });
   eachString(scenario.thresholds, [...base, 'thresholds'], (text, path) => {
-    if (!ctx.isReported(path)) ctx.attempt(path, () => parseThreshold(text));
+    if (ctx.isReported(path)) return;
+    let threshold: Threshold | undefined;
+    // 'retries{openai}': a provider the file declares.
+    ctx.attempt(path, () => (threshold = parseThreshold(text)));
+    const problem = threshold === undefined ? undefined : thresholdProviderProblem(threshold, providerNames);
+    if (problem) ctx.add(path, problem);
   });
   if (isObject(scenario.faults)) {
     for (const [provider, faults] of Object.entries(scenario.faults)) {

@@ -9,6 +9,7 @@ import { buildFaultPlan, FAULT_OPTIONS, parseWindow, type FaultSettings, type Fa
 import { checkProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
+import { thresholdProviderProblem } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { scrubSecrets } from '../util/redact.js';
@@ -175,6 +176,10 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const problems = new ProblemList();
   // The file loader has refused these already (at their line); a campaign built in code is checked here.
   for (const { path, message } of faultTargetProblems(scenario, providers)) problems.add(`${where}: ${formatPath(path)}: ${message}`);
+  for (const threshold of plan.thresholds) {
+    const problem = thresholdProviderProblem(threshold, providers);
+    if (problem) problems.add(`${where}: ${problem}`);
+  }
   const settingsFor = (faults: ProviderFaults, providerSeed: number, path: Segment[]): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);
     return problems.attempt(() => {

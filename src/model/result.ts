@@ -100,6 +100,8 @@ export interface ThresholdVerdict {
   metric: string;
   /** Percentile metrics ('p'): the percentile, (0..100]. */
   percentile?: number;
+  /** A threshold qualified with a provider ('retries{openai}<=100'): the metric was measured on that provider's calls alone. */
+  provider?: string;
   kind: MetricKind;
   ok: boolean;
   /** The measured value in the metric's base unit (ratio 0..1, ms, per second...), or null when there was nothing to measure. */

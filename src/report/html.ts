@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { decodeHistogram } from '../metrics/histogram.js';
+import type { BehaviourDocument } from '../model/behaviour.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
 import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
@@ -8,8 +9,9 @@ import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
 /**
  * Renders results as one self-contained HTML page (nothing is fetched at view time): per scenario the
  * verdict and thresholds, a latency percentile curve, a per-second timeline with the fault windows
- * shaded, faults injected against what the client observed, status and error counts, and the run's
- * settings. uPlot (JS and CSS) and the report's own style and script (`assets/report.css`, `report.js`)
+ * shaded, faults injected against what the client observed, the service's dependency behaviour
+ * (attempts per request, retries against Retry-After, calls per provider over time), status and
+ * error counts, and the run's settings. uPlot (JS and CSS) and the report's own style and script (`assets/report.css`, `report.js`)
  * are inlined; the chart data is embedded as JSON; every text taken from a document is HTML-escaped.
  */
 export function renderHtml(scenarios: ReadonlyArray<ScenarioResult>): string {
@@ -72,6 +74,21 @@ interface ChartData {
     partialS: number | null;
   } | null;
   windows: Array<{ label: string; start: number; end: number }>;
+  /** Chaos runs with a behaviour section: what the service's dependency calls showed. */
+  behaviour: BehaviourCharts | null;
+}
+
+export interface BehaviourCharts {
+  /** Logical requests by their attempts over every provider: x = 1..the most attempts. */
+  attempts: { x: number[]; requests: number[] } | null;
+  /**
+   * Retries after an answer with Retry-After (the samples the result keeps, every provider's), by
+   * when they came (s): the delay (ms) when it waited long enough or when it came too soon, and the
+   * Retry-After asked (ms).
+   */
+  retryAfter: { x: number[]; honoured: Array<number | null>; early: Array<number | null>; asked: number[] } | null;
+  /** Dependency calls per second by provider, in bins of 500 ms or more (x: the bin's middle, s); failed ones beside them. */
+  calls: { x: number[]; providers: Array<{ name: string; calls: number[]; failed: number[] }>; endS: number } | null;
 }
 
 /** Named points of the percentile curve (x = 1/(1-p)): p50 p75 p90 p95 p99 p99.5 p99.9 p99.95 p99.99. */
@@ -113,7 +130,64 @@ function chartData(id: string, document: ResultDocument): ChartData {
         : { x: xs, ticks: NAMED_X, latency, service, latencyLabel: document.model === 'open' ? 'latency (from schedule)' : 'latency' },
     timeline: timelineData(document),
     windows,
+    behaviour: document.behaviour ? behaviourCharts(document.behaviour, document.durationMs) : null,
   };
+}
+
+/** At most this many points per provider in the calls chart: bins are summed up to it. */
+const MOST_CALL_POINTS = 1200;
+/** The calls chart's shortest bin (ms): the span breakers are judged over (src/behaviour/windows.ts), steadier than one 100 ms bin. */
+const SHORTEST_CALL_BIN_MS = 500;
+
+/** The behaviour charts' data, from the result's behaviour section alone. */
+export function behaviourCharts(behaviour: BehaviourDocument, durationMs: number): BehaviourCharts {
+  const counts = Object.entries(behaviour.overall.attempts).map(([n, requests]) => [Number(n), requests] as const);
+  const most = Math.max(0, ...counts.map(([n]) => n));
+  const attempts =
+    most === 0
+      ? null
+      : {
+          x: Array.from({ length: most }, (_, i) => i + 1),
+          requests: Array.from({ length: most }, (_, i) => behaviour.overall.attempts[String(i + 1)] ?? 0),
+        };
+
+  const samples = Object.values(behaviour.providers)
+    .flatMap((p) => p.retryAfter.samples)
+    .sort((a, b) => a.atMs - b.atMs);
+  const retryAfter =
+    samples.length === 0
+      ? null
+      : {
+          x: samples.map((r) => r.atMs / 1000),
+          honoured: samples.map((r) => (r.delayMs >= r.retryAfterMs ? roundTo(r.delayMs, 3) : null)),
+          early: samples.map((r) => (r.delayMs < r.retryAfterMs ? roundTo(r.delayMs, 3) : null)),
+          asked: samples.map((r) => r.retryAfterMs),
+        };
+
+  const providers = Object.entries(behaviour.providers);
+  const bins = Math.max(0, ...providers.map(([, p]) => p.series.calls.length));
+  const per = Math.max(1, Math.ceil(bins / MOST_CALL_POINTS), Math.round(SHORTEST_CALL_BIN_MS / behaviour.binMs));
+  const points = Math.ceil(bins / per);
+  const perSecond = (values: readonly number[]) =>
+    Array.from({ length: points }, (_, i) => {
+      let sum = 0;
+      for (let bin = i * per; bin < (i + 1) * per; bin++) sum += values[bin] ?? 0;
+      return roundTo((sum * 1000) / (per * behaviour.binMs), 1);
+    });
+  const calls =
+    bins === 0
+      ? null
+      : {
+          x: Array.from({ length: points }, (_, i) => roundTo(((i + 0.5) * per * behaviour.binMs) / 1000, 3)),
+          providers: providers.map(([name, p]) => ({ name, calls: perSecond(p.series.calls), failed: perSecond(p.series.failed) })),
+          endS: Math.max((bins * behaviour.binMs) / 1000, durationMs / 1000),
+        };
+  return { attempts, retryAfter, calls };
+}
+
+function roundTo(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 /** A last second shorter than this is left off the chart: too short to give a rate. */
@@ -282,6 +356,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   }
 
   if (document.faults) out.push(faultsSection(document));
+  if (document.behaviour) out.push(behaviourSection(id, document.behaviour));
   out.push(breakdownSection(document));
   out.push(settingsSection(document));
   out.push('</section>');
@@ -365,6 +440,27 @@ function faultsSection(document: ResultDocument): string {
       );
     }
     out.push('</tbody></table>');
+  }
+  return out.join('\n');
+}
+
+/** The service's dependency calls: attempts, retries against Retry-After, calls per provider over time. */
+function behaviourSection(id: string, behaviour: BehaviourDocument): string {
+  const out: string[] = ['<h3>Dependency behaviour</h3>'];
+  const charts = behaviourCharts(behaviour, 0);
+  const figure = (kind: string, caption: string) =>
+    `<figure><figcaption>${escapeHtml(caption)}</figcaption><div class="chart" data-chart="${kind}" data-scenario="${id}"></div></figure>`;
+  if (charts.attempts) out.push(figure('attempts', 'Attempts per request (over every provider)'));
+  if (charts.retryAfter) {
+    out.push(figure('retryAfter', "Each retry's delay against the Retry-After it was given (a point below the Retry-After came too soon)"));
+  }
+  if (charts.calls) {
+    out.push(
+      figure(
+        'calls',
+        'Dependency calls per second, per provider, with the fault windows shaded: a breaker shows as a drop, its probes as blips',
+      ),
+    );
   }
   return out.join('\n');
 }

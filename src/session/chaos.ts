@@ -10,7 +10,7 @@ import { parseCorrelation, type FaultWindow } from '../proxy/config.js';
 import { newRunId } from '../engine/request-ids.js';
 import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
-import { withDefaults } from '../thresholds/parse.js';
+import { thresholdProviderProblem, withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
 
 export interface SessionOptions {
@@ -216,11 +216,17 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     ...(failover.length > 0 ? { failover } : {}),
   });
   const placeholder = (upstream: string | undefined) => `http://127.0.0.1:1${upstreamPath(upstream)}`;
-  buildLoadPlan(
+  const checked = buildLoadPlan(
     policyMode
       ? { ...loadFor(placeholder(options.proxy.upstream), (options.failover ?? []).map(placeholder)), policy: options.load.policy ?? {} }
       : loadFor(options.load.url!, []),
   );
+  // 'retries{failover-1}': a provider this run has ('dependency', 'failover-N').
+  const providerNames = [proxyOptions, ...failoverOptions].map((proxy) => proxy.name!);
+  for (const threshold of checked.thresholds) {
+    const problem = thresholdProviderProblem(threshold, providerNames);
+    if (problem) throw new UsageError(problem);
+  }
 
   const session = await ChaosSession.start([proxyOptions, ...failoverOptions], {
     ...(options.onProxyStart ? { onProxyStart: options.onProxyStart } : {}),

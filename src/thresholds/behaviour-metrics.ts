@@ -153,6 +153,9 @@ export const BEHAVIOUR_METRICS: readonly Metric[] = ENTRIES.map(
     ...entry,
     description: `chaos: ${description}`,
     chaos: true,
+    perProvider: true,
+    // No value: the situation never arose (why() says which fault would exercise it).
+    absent: 'n/a',
     measure: (s, _percentile, provider) => measureBehaviour(name, s.behaviour, provider),
     ...(never ? { infinite: 'never' } : {}),
     // No value: why, and which fault would exercise it; a value: what the service did, in plain words.

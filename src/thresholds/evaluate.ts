@@ -16,23 +16,41 @@ export function compare(actual: number, comparator: Threshold['comparator'], exp
       return actual >= expected;
     case '==':
       return actual === expected;
+    case '!=':
+      return actual !== expected;
   }
 }
 
-/** Evaluates every threshold; a metric with no measurement fails (nothing proved). */
+/**
+ * Evaluates every threshold; a metric with no measurement fails (nothing proved), and so does one
+ * qualified with a provider the run did not have (its note names those it had).
+ */
 export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdVerdict[] {
+  const providers = providersOf(source);
   return thresholds.map((threshold) => {
+    const { provider } = threshold;
     const metric = registered(threshold.metric);
-    const measured = metric.measure(source, threshold.percentile);
+    const missing = provider !== undefined && !providers.includes(provider);
+    const measured = missing ? null : metric.measure(source, threshold.percentile, provider);
     const ok = measured !== null && Number.isFinite(measured) && compare(measured, threshold.comparator, threshold.value);
-    const verdict = verdictOf(threshold.source, metric, threshold.percentile, ok, measured);
+    const verdict = verdictOf(threshold.source, metric, threshold, ok, measured);
     if (threshold.isDefault) verdict.default = true;
     if (!ok) {
-      const note = metric.explain?.(verdict.actual, source);
+      const note = missing ? missingProviderNote(provider, providers) : metric.explain?.(verdict.actual, source, provider);
       if (note !== undefined) verdict.note = note;
     }
     return verdict;
   });
+}
+
+/** The providers a run had: its proxies, and those its dependency calls were observed at. */
+function providersOf(source: Pick<MetricSource, 'faults' | 'behaviour'>): string[] {
+  return [...new Set([...Object.keys(source.faults?.providers ?? {}), ...Object.keys(source.behaviour?.providers ?? {})])];
+}
+
+function missingProviderNote(provider: string, providers: readonly string[]): string {
+  const known = providers.length > 0 ? `its providers: ${providers.join(', ')}` : 'it had no chaos proxy';
+  return `this run had no provider '${provider}' (${known})`;
 }
 
 /**
@@ -48,11 +66,11 @@ export function completeVerdict(
   if (!named) return undefined;
   const metric = registered(named.metric);
   // Stored null: nothing measured, or a measure with no finite value ('never recovered'): measured again to tell.
-  const again = verdict.actual == null ? metric.measure(documentSource(document), named.percentile) : null;
+  const again = verdict.actual == null ? metric.measure(documentSource(document), named.percentile, named.provider) : null;
   const measured = verdict.actual ?? (again !== null && !Number.isFinite(again) ? again : null);
   const { default: isDefault, note } = verdict;
   return {
-    ...verdictOf(verdict.expression, metric, named.percentile, verdict.ok, measured),
+    ...verdictOf(verdict.expression, metric, named, verdict.ok, measured),
     ...(isDefault ? { default: true as const } : {}),
     ...(note === undefined ? {} : { note }),
   };
@@ -91,7 +109,7 @@ export function documentSource(document: ResultDocument): MetricSource {
 function verdictOf(
   expression: string,
   metric: Metric,
-  percentile: number | undefined,
+  { percentile, provider }: { percentile?: number | undefined; provider?: string | undefined },
   ok: boolean,
   measured: number | null,
 ): ThresholdVerdict {
@@ -100,6 +118,7 @@ function verdictOf(
     expression,
     metric: metric.name,
     ...(percentile === undefined ? {} : { percentile }),
+    ...(provider === undefined ? {} : { provider }),
     kind: metric.kind,
     ok,
     actual,

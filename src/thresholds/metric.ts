@@ -21,6 +21,8 @@ export interface Metric {
   description: string;
   /** Measured by chaos runs only: a load run has nothing to judge it on. */
   chaos?: true;
+  /** Measured per provider too: a threshold may name one ('retries{openai}<=100'); `measure` then gets it. */
+  perProvider?: true;
   /** The metric this one judges the same thing as: a user's threshold on either replaces a default on the other. */
   sameAs?: string;
   /** `resil report --baseline`: compared unless told otherwise ('default'), or on --metrics only ('opt-in'); absent: never. */
@@ -40,6 +42,11 @@ export interface Metric {
   measure(source: MetricSource, percentile?: number, provider?: string): number | null;
   /** What an infinite measure is called ('never recovered'); without it, it is no data. */
   infinite?: string;
+  /**
+   * What a null measure is called when it means the situation never arose ('n/a': no Retry-After was
+   * sent, no window failed every call); without it, it is no data.
+   */
+  absent?: string;
   /**
    * Why a failed threshold on this metric proved nothing, and what to change, when resil knows; or what
    * the measured value means in plain words. `provider`: as for `measure`.

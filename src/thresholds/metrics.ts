@@ -114,11 +114,21 @@ const METRICS: readonly Metric[] = [
     unit: 'calls',
     better: 'higher',
     chaos: true,
+    perProvider: true,
     description: 'chaos: dependency calls the proxies received and served (0 means no experiment took place)',
-    measure: (s) => (s.faults ? dependencyCalls(s.faults.providers) : null),
+    measure: (s, _percentile, provider) => {
+      if (!s.faults) return null;
+      if (provider === undefined) return dependencyCalls(s.faults.providers);
+      const stats = Object.hasOwn(s.faults.providers, provider) ? s.faults.providers[provider] : undefined;
+      return stats ? dependencyCalls({ [provider]: stats }) : null;
+    },
     // A chaos run that no dependency call reached proved nothing: say why and what to change.
-    explain: (actual, s) => {
+    explain: (actual, s, provider) => {
       if (actual !== 0 || !s.chaos) return undefined;
+      if (provider !== undefined) {
+        const listen = Object.hasOwn(s.chaos.providers, provider) ? s.chaos.providers[provider]?.listen : undefined;
+        return `no dependency call reached provider '${provider}'${listen ? ` (listening at ${listen})` : ''}`;
+      }
       const run = { clientIsSubject: s.chaos.clientIsSubject ?? false, requests: s.requests.total, refused: s.errors.refused ?? 0 };
       return noCallNote(s.chaos.providers, run);
     },
@@ -154,6 +164,11 @@ export function resolveMetricName(name: string): { metric: Metric; percentile?: 
   return undefined;
 }
 
+/** The metrics a threshold may qualify with a provider ('retries{openai}'), for messages. */
+export function perProviderMetricNames(): string[] {
+  return METRICS.filter((m) => m.perProvider).map((m) => m.name);
+}
+
 /** The names a threshold may use, for messages: 'success_rate', ..., 'p50', ..., 'p(N)'. */
 export function knownMetricNames(): string[] {
   return METRICS.flatMap((m) => (m.percentiles ? [...m.percentiles.shorthands.map((s) => s.name), m.percentiles.written] : [m.name]));
@@ -186,10 +201,11 @@ export function comparedMetrics(): ComparedMetric[] {
 
 /**
  * A measured value as every report writes it, by its metric's kind: 97.00%, 310.0ms, 480/s, 1,300,
- * 1.30 calls/request (a factor with its unit); NO_DATA for null, the metric's word for Infinity.
+ * 1.30 calls/request (a factor with its unit); for null the metric's word for it ('n/a') or NO_DATA,
+ * the metric's word for Infinity.
  */
 export function formatMetric(metric: Metric, measured: number | null): string {
-  if (measured === null || Number.isNaN(measured)) return NO_DATA;
+  if (measured === null || Number.isNaN(measured)) return metric.absent ?? NO_DATA;
   if (!Number.isFinite(measured)) return metric.infinite ?? NO_DATA;
   switch (metric.kind) {
     case 'ratio':
@@ -205,11 +221,14 @@ export function formatMetric(metric: Metric, measured: number | null): string {
   }
 }
 
-/** The thing a threshold judges, for deciding whether the user's thresholds replace a default. */
-export function judges(name: string, percentile?: number): string {
+/**
+ * The thing a threshold judges, for deciding whether the user's thresholds replace a default: one
+ * provider's calls ('dependency_calls{a}') are not every provider's.
+ */
+export function judges(name: string, percentile?: number, provider?: string): string {
   const metric = metricNamed(name);
-  if (metric?.percentiles) return `${metric.name}(${percentile})`;
-  return metric?.sameAs ?? name;
+  const judged = metric?.percentiles ? `${metric.name}(${percentile})` : (metric?.sameAs ?? name);
+  return provider === undefined ? judged : `${judged}{${provider}}`;
 }
 
 /**

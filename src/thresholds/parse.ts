@@ -2,9 +2,9 @@ import { UsageError } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
 import { closestName } from '../util/suggest.js';
 import type { MetricKind } from '../model/result.js';
-import { judges, knownMetricNames, resolveMetricName, suggestableMetricNames } from './metrics.js';
+import { judges, knownMetricNames, perProviderMetricNames, resolveMetricName, suggestableMetricNames } from './metrics.js';
 
-export type Comparator = '<' | '<=' | '>' | '>=' | '==';
+export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /** A parsed threshold. `source` is the user's text, kept verbatim for reports. */
 export interface Threshold {
@@ -12,6 +12,8 @@ export interface Threshold {
   /** The registry's name of the metric: 'success_rate', 'p', 'rps'... ('p' carries `percentile`). */
   metric: string;
   percentile?: number;
+  /** `NAME{provider}`: the metric measured on that provider's calls alone (metrics with `perProvider` only). */
+  provider?: string;
   comparator: Comparator;
   /** In the metric's base unit: ratios as 0..1, durations in ms, rates, counts and factors as given. */
   value: number;
@@ -20,35 +22,49 @@ export interface Threshold {
   isDefault?: boolean;
 }
 
-/** A metric as written: a name, and for p(N) its percentile in parentheses. */
-const METRIC_TEXT = /[A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?/.source;
-const EXPRESSION = new RegExp(`^\\s*(${METRIC_TEXT})\\s*(<=|>=|==|<|>)\\s*(.*?)\\s*$`);
+/** A metric as written: a name, for p(N) its percentile in parentheses, and maybe a provider in braces. */
+const METRIC_TEXT = /[A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?(?:\s*\{[^}]*\})?/.source;
+const EXPRESSION = new RegExp(`^\\s*(${METRIC_TEXT})\\s*(<=|>=|==|!=|<|>)\\s*(.*?)\\s*$`);
 const LEADING_METRIC = new RegExp(`^\\s*(${METRIC_TEXT})`);
+/** The provider qualifier: 'retries{openai}' → 'retries', 'openai'. */
+const QUALIFIED = /^([^{]*)\{\s*([^}]*?)\s*\}$/;
+/** A provider's name as a campaign file may declare it (NAME_PATTERN). */
+const PROVIDER_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Parses one threshold expression; a bad one is a UsageError naming the bad part. */
 export function parseThreshold(source: string): Threshold {
   const match = EXPRESSION.exec(source);
   if (!match) {
-    const hasOperator = /[<>=]/.test(source);
+    const hasOperator = /[<>=!]/.test(source);
     throw new UsageError(
       hasOperator
         ? `threshold '${source}': expected METRIC OP VALUE, e.g. 'p99<300ms' or 'success_rate>=0.95'`
-        : `threshold '${source}': no comparison operator (use <, <=, >, >= or ==)`,
+        : `threshold '${source}': no comparison operator (use <, <=, >, >=, == or !=)`,
     );
   }
   const [, metricText, comparator, valueText] = match as unknown as [string, string, Comparator, string];
-  const { metric, percentile, kind } = resolveMetric(source, metricText);
+  const { metric, percentile, provider, kind } = resolveMetric(source, metricText);
   if (valueText === '') throw new UsageError(`threshold '${source}': missing value after '${comparator}'`);
   const value = parseValue(source, kind, valueText);
-  return percentile === undefined ? { source, metric, comparator, value, kind } : { source, metric, percentile, comparator, value, kind };
+  return {
+    source,
+    metric,
+    ...(percentile === undefined ? {} : { percentile }),
+    ...(provider === undefined ? {} : { provider }),
+    comparator,
+    value,
+    kind,
+  };
 }
 
-function resolveMetric(source: string, text: string): { metric: string; percentile?: number; kind: MetricKind } {
-  const name = text.replace(/\s+/g, '');
+function resolveMetric(source: string, text: string): { metric: string; percentile?: number; provider?: string; kind: MetricKind } {
+  const { name, provider } = splitProvider(text);
   const found = resolveMetricName(name);
   if (found) {
     const { metric, percentile, percentileText } = found;
-    if (percentile === undefined) return { metric: metric.name, kind: metric.kind };
+    if (provider !== undefined) checkProvider(source, name, provider, metric.perProvider === true);
+    const qualifier = provider === undefined ? {} : { provider };
+    if (percentile === undefined) return { metric: metric.name, ...qualifier, kind: metric.kind };
     if (!(percentile > 0 && percentile <= 100)) {
       throw new UsageError(`threshold '${source}': percentile '${percentileText}' must be above 0 and at most 100`);
     }
@@ -59,15 +75,55 @@ function resolveMetric(source: string, text: string): { metric: string; percenti
   throw new UsageError(`threshold '${source}': unknown metric '${name}'${hint} (known: ${knownMetricNames().join(', ')})`);
 }
 
+/** A metric as written, without blanks, and its provider qualifier: 'retries{ openai }' → 'retries', 'openai'. */
+function splitProvider(text: string): { name: string; provider?: string } {
+  const qualified = QUALIFIED.exec(text);
+  if (!qualified) return { name: text.replace(/\s+/g, '') };
+  return { name: qualified[1]!.replace(/\s+/g, ''), provider: qualified[2]! };
+}
+
+/** A qualifier only on a metric measured per provider, and only a provider's name in it. */
+function checkProvider(source: string, name: string, provider: string, perProvider: boolean): void {
+  if (!perProvider) {
+    throw new UsageError(
+      `threshold '${source}': ${name} is not measured per provider (a {provider} goes with ${perProviderMetricNames().join(', ')})`,
+    );
+  }
+  if (provider === '') throw new UsageError(`threshold '${source}': no provider between the braces (write ${name}{NAME})`);
+  if (!PROVIDER_NAME.test(provider)) {
+    throw new UsageError(`threshold '${source}': '${provider}' is not a provider name (letters, digits, '_', '.' and '-')`);
+  }
+}
+
 /**
- * The metric an expression names ('p99<300ms' → p, 99), without judging the rest of it; undefined
- * when it names none resil knows. For verdicts of a resil that did not record their metric.
+ * Why a threshold's provider is not one of the run's (`known`): a campaign's declared providers, or
+ * `resil chaos`'s 'dependency' and 'failover-N'. Undefined when it is, or the threshold names none.
  */
-export function metricOfExpression(expression: string): { metric: string; percentile?: number } | undefined {
+export function thresholdProviderProblem(threshold: Pick<Threshold, 'source' | 'provider'>, known: readonly string[]): string | undefined {
+  const { source, provider } = threshold;
+  if (provider === undefined || known.includes(provider)) return undefined;
+  const near = closestName(provider, known);
+  const hint = near === undefined ? '' : `: did you mean '${near}'?`;
+  const list = known.length > 0 ? `the run's providers: ${known.join(', ')}` : 'the run has no provider';
+  return `threshold '${source}': unknown provider '${provider}'${hint} (${list})`;
+}
+
+/**
+ * The metric an expression names ('p99<300ms' → p, 99; 'retries{a}<3' → retries, a), without judging
+ * the rest of it; undefined when it names none resil knows. For verdicts of a resil that did not
+ * record their metric.
+ */
+export function metricOfExpression(expression: string): { metric: string; percentile?: number; provider?: string } | undefined {
   const text = LEADING_METRIC.exec(expression)?.[1];
-  const found = text === undefined ? undefined : resolveMetricName(text.replace(/\s+/g, ''));
+  if (text === undefined) return undefined;
+  const { name, provider } = splitProvider(text);
+  const found = resolveMetricName(name);
   if (!found) return undefined;
-  return found.percentile === undefined ? { metric: found.metric.name } : { metric: found.metric.name, percentile: found.percentile };
+  return {
+    metric: found.metric.name,
+    ...(found.percentile === undefined ? {} : { percentile: found.percentile }),
+    ...(provider === undefined || !found.metric.perProvider ? {} : { provider }),
+  };
 }
 
 function parseValue(source: string, kind: MetricKind, text: string): number {
@@ -108,12 +164,13 @@ function parseValue(source: string, kind: MetricKind, text: string): number {
  * The thresholds a run is judged on: the user's, then each default whose metric the user did not
  * judge (marked isDefault). A user's `recovery<5s` keeps the default success check; their own
  * `success_rate` (or `error_rate`) threshold replaces it, so `success_rate>=0` says outright that
- * any success rate passes.
+ * any success rate passes. A qualified threshold judges one provider: `dependency_calls{a}>0` keeps
+ * the default `dependency_calls>0` on all of them.
  */
 export function withDefaults(user: readonly Threshold[], defaults: readonly string[]): Threshold[] {
-  const judged = new Set(user.map((t) => judges(t.metric, t.percentile)));
+  const judged = new Set(user.map((t) => judges(t.metric, t.percentile, t.provider)));
   const added = defaults
     .map((source) => ({ ...parseThreshold(source), isDefault: true }))
-    .filter((t) => !judged.has(judges(t.metric, t.percentile)));
+    .filter((t) => !judged.has(judges(t.metric, t.percentile, t.provider)));
   return [...user, ...added];
 }

@@ -189,7 +189,7 @@ describe('problems point at FILE:LINE:COL', () => {
       `${f}:21:26: scenarios[1].faults.c.failure-rate: must be <= 1, got 1.5`,
       `${f}:23:9: scenarios[1].phases[0]: at 15s + for 10s ends after the scenario (20s)`,
       `${f}:23:56: scenarios[1].phases[0].providers.a.faults: unknown fault type 'explode' (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)`,
-      `${f}:24:18: scenarios[1].thresholds[0]: threshold 'p99 300ms': no comparison operator (use <, <=, >, >= or ==)`,
+      `${f}:24:18: scenarios[1].thresholds[0]: threshold 'p99 300ms': no comparison operator (use <, <=, >, >=, == or !=)`,
     ]);
   });
 
@@ -272,6 +272,31 @@ describe('problems point at FILE:LINE:COL', () => {
     ]);
   });
 
+  test('a threshold may name a declared provider only, in a scenario or in defaults', () => {
+    // In a block list the braces need no quotes (in a flow list [...] they do: YAML reads { as a map).
+    const text = [
+      'providers: { openai: { listen: 9101, mock: true }, anthropic: { listen: 9102, mock: true } }',
+      'defaults:',
+      '  type: chaos',
+      '  url: http://127.0.0.1:1/',
+      "  thresholds: ['dependency_calls{anthropic}>0', 'dependency_calls{azure}>0']",
+      'scenarios:',
+      '  - name: a',
+      '    thresholds:',
+      '      - dependency_calls{openai}>0',
+      '      - dependency_calls{opnai}!=0',
+      '      - p99{openai}<1s',
+    ].join('\n');
+    expect(parseProblems(text)).toEqual([
+      "c.yaml:5:49: defaults.thresholds[1]: threshold 'dependency_calls{azure}>0': unknown provider 'azure' " +
+        "(the run's providers: openai, anthropic)",
+      "c.yaml:10:9: scenarios[0].thresholds[1]: threshold 'dependency_calls{opnai}!=0': unknown provider 'opnai': " +
+        "did you mean 'openai'? (the run's providers: openai, anthropic)",
+      "c.yaml:11:9: scenarios[0].thresholds[2]: threshold 'p99{openai}<1s': p99 is not measured per provider " +
+        '(a {provider} goes with dependency_calls)',
+    ]);
+  });
+
   test('missing fields, chaos without providers, faults on a load scenario', () => {
     expect(parseProblems('scenarios:\n  - name: a\n    type: chaos\n  - url: http://x/\n    faults: {}\n')).toEqual([
       "c.yaml:2:5: scenarios[0]: missing required field 'url' (set it in the scenario or in defaults)",
@@ -302,6 +327,17 @@ describe('problems point at FILE:LINE:COL', () => {
       "scenario 'steady': faults: faults apply to chaos scenarios only (set type: chaos)",
       "scenario 'outage': phases[0].providers.b: unknown provider 'b' (declared: a)",
     ]);
+  });
+
+  test('a campaign built in code: a threshold on a provider it does not declare is refused before anything starts', () => {
+    const campaign: Campaign = {
+      file: '(code)',
+      providers: { a: { listen: '127.0.0.1:0', mock: {} } },
+      scenarios: [{ name: 'one', type: 'chaos', url: 'http://127.0.0.1:1/', requests: 1, thresholds: ['dependency_calls{openai}>0'] }],
+    };
+    expect(problemsOf(() => prepareCampaign(campaign))).toBe(
+      "scenario 'one': threshold 'dependency_calls{openai}>0': unknown provider 'openai' (the run's providers: a)",
+    );
   });
 
   test("a campaign built in code: option problems in the file's names, at their paths from the scenario", () => {

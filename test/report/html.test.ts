@@ -4,10 +4,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runChaos } from '../../src/session/chaos.js';
 import { runLoad } from '../../src/session/load.js';
-import { renderHtml, timelineData } from '../../src/report/html.js';
+import { behaviourCharts, renderHtml, timelineData } from '../../src/report/html.js';
 import { formatMs } from '../../src/util/format.js';
 import type { ResultDocument, ScenarioResult } from '../../src/model/result.js';
 import { refusedPort, startServer, type TestServer } from '../helpers/servers.js';
+import { behaviourFixture } from '../helpers/behaviour-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = resolve('test-output');
@@ -18,6 +19,8 @@ let load: ResultDocument;
 let chaos: ResultDocument;
 let refused: ResultDocument;
 let server: TestServer;
+/** A chaos result with a behaviour section (two providers, a breaker, Retry-After violations). */
+const outage = behaviourFixture();
 
 beforeAll(async () => {
   // A target with some spread in its latency, so the percentile curve has a shape.
@@ -51,6 +54,7 @@ function scenarios(): ScenarioResult[] {
     { name: XSS_NAME, document: load },
     { name: 'chaos: 30% 503 in 0s..1s', document: chaos },
     { name: 'all refused', document: refused },
+    { name: 'provider outage', document: outage },
   ];
 }
 
@@ -137,6 +141,66 @@ describe('the timeline chart data', () => {
     expect(whole).toMatchObject({ requests: [100, 100], partialS: null });
     const short = timelineData({ ...load, durationMs: 50, timeline: seconds(5) })!;
     expect(short).toMatchObject({ requests: [100], partialS: 0.05, x: [0.025] });
+  });
+});
+
+describe('the dependency behaviour charts', () => {
+  const behaviour = outage.behaviour!;
+  const charts = behaviourCharts(behaviour, outage.durationMs);
+
+  test('attempts per request: one bar per count of attempts, from 1 to the most, over every provider', () => {
+    expect(charts.attempts!.x).toEqual([1, 2, 3]);
+    expect(charts.attempts!.requests).toEqual([1, 2, 3].map((n) => behaviour.overall.attempts[String(n)]));
+    expect(charts.attempts!.requests.reduce((a, b) => a + b, 0)).toBe(behaviour.overall.requests);
+  });
+
+  test('each retry after a Retry-After is a point: too soon when its delay is under the Retry-After', () => {
+    const samples = Object.values(behaviour.providers).flatMap((p) => p.retryAfter.samples);
+    const { x, honoured, early, asked } = charts.retryAfter!;
+    expect(x).toHaveLength(samples.length);
+    expect(x).toEqual([...x].sort((a, b) => a - b));
+    expect(early.filter((v) => v !== null)).toHaveLength(behaviour.providers.openai!.retryAfter.violations);
+    expect(honoured.filter((v) => v !== null)).toHaveLength(samples.length - behaviour.providers.openai!.retryAfter.violations);
+    for (const [i, delay] of early.entries()) if (delay !== null) expect(delay).toBeLessThan(asked[i]!);
+  });
+
+  test('calls per second per provider: every call counted once, the breaker visible as a drop inside the window', () => {
+    const { x, providers, endS } = charts.calls!;
+    expect(providers.map((p) => p.name)).toEqual(['openai', 'anthropic']);
+    expect(endS).toBe(behaviour.providers.openai!.series.calls.length / 10);
+    expect(endS).toBeGreaterThanOrEqual(12); // retries due after the load stopped come later
+    // 500 ms bins as rates: a bin's rate × 0.5 s is its calls.
+    expect(x.slice(0, 3)).toEqual([0.25, 0.75, 1.25]);
+    for (const p of providers) {
+      expect(Math.round(p.calls.reduce((a, b) => a + b, 0) * 0.5)).toBe(behaviour.providers[p.name]!.calls);
+    }
+    const openai = providers[0]!.calls;
+    const mean = (from: number, to: number) => {
+      const inside = openai.filter((_, i) => x[i]! >= from && x[i]! < to);
+      return inside.reduce((a, b) => a + b, 0) / inside.length;
+    };
+    // 40 requests/s before the window; the breaker holds openai to its probes (about 1/s) from 4.5 s to 7.5 s.
+    expect(mean(1, 4)).toBeGreaterThan(40);
+    expect(mean(5, 7)).toBeLessThanOrEqual(2);
+    expect(mean(8, 11)).toBeGreaterThan(40);
+  });
+
+  test('a long run is summed into at most 1,200 points a provider, each still a rate per second', () => {
+    const long = {
+      ...behaviour,
+      providers: { a: { ...behaviour.providers.openai!, series: { calls: Array(36_000).fill(2), failed: Array(36_000).fill(0) } } },
+    };
+    const { x, providers } = behaviourCharts(long, 3_600_000).calls!;
+    expect(x).toHaveLength(1200);
+    expect(x[0]).toBe(1.5);
+    expect(new Set(providers[0]!.calls)).toEqual(new Set([20]));
+  });
+
+  test('the section is in the page with its three charts; a result without behaviour has none', () => {
+    const html = renderHtml([{ name: 'provider outage', document: outage }]);
+    expect(html).toContain('<h3>Dependency behaviour</h3>');
+    for (const kind of ['attempts', 'retryAfter', 'calls']) expect(html).toContain(`data-chart="${kind}" data-scenario="s0"`);
+    expect(renderHtml([{ name: 'chaos', document: chaos }])).not.toContain('Dependency behaviour');
   });
 });
 
@@ -259,6 +323,12 @@ describe('renderHtml in a real browser', () => {
         's1:throughput',
         's1:p99',
         's2:throughput',
+        's3:percentiles',
+        's3:throughput',
+        's3:p99',
+        's3:attempts',
+        's3:retryAfter',
+        's3:calls',
       ]);
       for (const chart of charts) {
         expect({ chart: `${chart.scenario}:${chart.kind}`, canvas: chart.canvas }).toEqual({
@@ -273,6 +343,8 @@ describe('renderHtml in a real browser', () => {
       // The chaos run's fault window is shaded on its timelines; the load run has none.
       expect(charts.find((c) => c.scenario === 's1' && c.kind === 'throughput')!.bandPixels).toBeGreaterThan(1000);
       expect(charts.find((c) => c.scenario === 's0' && c.kind === 'throughput')!.bandPixels).toBeLessThan(50);
+      // The provider outage's window is shaded behind its calls per provider.
+      expect(charts.find((c) => c.scenario === 's3' && c.kind === 'calls')!.bandPixels).toBeGreaterThan(1000);
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -54,9 +54,21 @@ describe('the threshold metric registry: every entry measures, formats and is kn
 
     // Chaos-only metrics are refused for load runs; the rest are not.
     expect(chaosOnlyProblem(name, metric.name, 'use resil chaos') === undefined).toBe(!metric.chaos);
+
+    // A metric measured per provider takes one: measured on that provider alone (the sample has one
+    // provider, 'payments', so it measures what the whole run does). Any other refuses a qualifier.
+    const qualified = `${name}{payments}>=0`;
+    if (metric.perProvider) {
+      expect(metric.chaos).toBe(true);
+      expect(parseThreshold(qualified)).toMatchObject({ metric: metric.name, provider: 'payments' });
+      expect(metric.measure(source, percentile, 'payments')).toBeCloseTo(measured!, 6);
+      expect(evaluateThresholds([parseThreshold(qualified)], source)[0]).toMatchObject({ provider: 'payments', ok: true, formatted });
+    } else {
+      expect(() => parseThreshold(qualified)).toThrow(/is not measured per provider \(a \{provider\} goes with dependency_calls/);
+    }
   });
 
-  test('nothing measured is no data for every metric, never a number', () => {
+  test("nothing measured is no data (or the metric's own word for it, 'n/a') for every metric, never a number", () => {
     const empty = sampleSource({
       successRate: null,
       latencyMs: null,
@@ -68,8 +80,17 @@ describe('the threshold metric registry: every entry measures, formats and is kn
     });
     for (const { metric, percentile } of cases) {
       if (metric.kind === 'rate') continue; // rps is 0 in an empty run, not unknown
-      expect([metric.name, formatMetric(metric, metric.measure(empty, percentile))]).toEqual([metric.name, NO_DATA]);
+      expect([metric.name, formatMetric(metric, metric.measure(empty, percentile))]).toEqual([metric.name, metric.absent ?? NO_DATA]);
     }
+  });
+
+  test("a metric whose null means 'the situation never arose' writes its own word for it", () => {
+    const metric: Metric = { ...metricNamed('dependency_calls')!, absent: 'n/a' };
+    expect([formatMetric(metric, null), formatMetric(metricNamed('dependency_calls')!, null), formatMetric(metric, 3)]).toEqual([
+      'n/a',
+      NO_DATA,
+      '3',
+    ]);
   });
 
   test('aliases and compared metrics name registered metrics', () => {

@@ -5,7 +5,19 @@
   'use strict';
   const source = document.getElementById('resil-data');
   const scenarios = JSON.parse(source ? source.textContent : '[]');
-  const COLORS = { latency: '#2563eb', service: '#d97706', requests: '#2563eb', success: '#16a34a', p99: '#dc2626' };
+  const COLORS = {
+    latency: '#2563eb',
+    service: '#d97706',
+    requests: '#2563eb',
+    success: '#16a34a',
+    p99: '#dc2626',
+    attempts: '#2563eb',
+    honoured: '#16a34a',
+    early: '#dc2626',
+    asked: '#6b7280',
+  };
+  // One colour per provider in the calls chart, in the order the result lists them.
+  const PROVIDER_COLORS = ['#2563eb', '#d97706', '#16a34a', '#7c3aed', '#0891b2', '#db2777'];
   const charts = [];
 
   // formatMs is the reports' own (src/util/format.ts), which renderHtml puts before this script, so
@@ -151,7 +163,132 @@
     );
   }
 
-  const DRAW = { percentiles: percentileChart, throughput: throughputChart, p99: p99Chart };
+  // Each bar's count written above it: a bar of 3 requests beside one of 3,000 is still read.
+  function barLabels(counts) {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            const dpr = window.devicePixelRatio || 1;
+            ctx.save();
+            ctx.fillStyle = '#1f2328';
+            ctx.textAlign = 'center';
+            ctx.font = `${Math.round(11 * dpr)}px system-ui, sans-serif`;
+            for (let i = 0; i < counts.length; i++) {
+              const x = u.valToPos(u.data[0][i], 'x', true);
+              const y = u.valToPos(counts[i], 'y', true);
+              ctx.fillText(counts[i].toLocaleString('en-US'), x, y - 4 * dpr);
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  function attemptsChart(el, s) {
+    const d = s.behaviour.attempts;
+    return new uPlot(
+      {
+        width: widthOf(el),
+        height: 220,
+        plugins: [barLabels(d.requests)],
+        scales: {
+          x: { time: false, range: [0.5, d.x[d.x.length - 1] + 0.5] },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+        },
+        axes: [
+          { label: 'attempts', splits: () => d.x, values: (_u, splits) => splits.map((v) => String(v)) },
+          { label: 'requests', size: 60 },
+        ],
+        series: [
+          { label: 'attempts', value: (_u, v) => (v == null ? '-' : String(v)) },
+          {
+            label: 'requests',
+            stroke: COLORS.attempts,
+            fill: 'rgba(37, 99, 235, 0.35)',
+            width: 1,
+            paths: uPlot.paths.bars({ size: [0.6, 80] }),
+            points: { show: false },
+          },
+        ],
+      },
+      [d.x, d.requests],
+      el,
+    );
+  }
+
+  function retryAfterChart(el, s) {
+    const d = s.behaviour.retryAfter;
+    const dots = (stroke) => ({ stroke, width: 0, paths: () => null, points: { show: true, size: 7, fill: stroke, stroke } });
+    return new uPlot(
+      {
+        width: widthOf(el),
+        height: 240,
+        plugins: [shadeWindows(s.windows)],
+        scales: {
+          x: { time: false, range: timeRange(s.timeline ? s.timeline.endS : d.x[d.x.length - 1]) },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        axes: [secondsAxis(), { label: 'delay before the retry', size: 70, values: (_u, splits) => splits.map(fmtMs) }],
+        series: [
+          { label: 'retry at', value: (_u, v) => (v == null ? '-' : `${v.toFixed(2)}s`) },
+          { label: 'waited long enough', ...dots(COLORS.honoured), value: (_u, v) => fmtMs(v) },
+          { label: 'sooner than Retry-After', ...dots(COLORS.early), value: (_u, v) => fmtMs(v) },
+          { label: 'Retry-After', stroke: COLORS.asked, width: 1, dash: [4, 4], points: { show: false }, value: (_u, v) => fmtMs(v) },
+        ],
+      },
+      [d.x, d.honoured, d.early, d.asked],
+      el,
+    );
+  }
+
+  function callsChart(el, s) {
+    const d = s.behaviour.calls;
+    const series = [{ label: 'at', value: (_u, v) => (v == null ? '-' : `${v.toFixed(1)}s`) }];
+    const data = [d.x];
+    for (let i = 0; i < d.providers.length; i++) {
+      const p = d.providers[i];
+      const color = PROVIDER_COLORS[i % PROVIDER_COLORS.length];
+      series.push({ label: `${p.name} calls/s`, stroke: color, width: 2, points: { show: false } });
+      series.push({ label: `${p.name} failed/s`, stroke: color, width: 1, dash: [3, 3], points: { show: false } });
+      data.push(p.calls, p.failed);
+    }
+    return new uPlot(
+      {
+        width: widthOf(el),
+        height: 260,
+        plugins: [shadeWindows(s.windows)],
+        scales: {
+          x: { time: false, range: timeRange(d.endS) },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        axes: [secondsAxis(), { label: 'calls / s', size: 60 }],
+        series,
+      },
+      data,
+      el,
+    );
+  }
+
+  const DRAW = {
+    percentiles: percentileChart,
+    throughput: throughputChart,
+    p99: p99Chart,
+    attempts: attemptsChart,
+    retryAfter: retryAfterChart,
+    calls: callsChart,
+  };
+  // Whether a scenario has the data a chart draws.
+  const HAS = {
+    percentiles: (s) => s.percentiles,
+    throughput: (s) => s.timeline,
+    p99: (s) => s.timeline,
+    attempts: (s) => s.behaviour?.attempts,
+    retryAfter: (s) => s.behaviour?.retryAfter,
+    calls: (s) => s.behaviour?.calls,
+  };
   const byId = {};
   for (let i = 0; i < scenarios.length; i++) byId[scenarios[i].id] = scenarios[i];
   const holders = document.querySelectorAll('[data-chart]');
@@ -160,7 +297,7 @@
     const s = byId[el.getAttribute('data-scenario')];
     const kind = el.getAttribute('data-chart');
     if (!s || !DRAW[kind]) continue;
-    if (kind === 'percentiles' ? !s.percentiles : !s.timeline) continue;
+    if (!HAS[kind](s)) continue;
     try {
       charts.push({ el, chart: DRAW[kind](el, s) });
     } catch (error) {
