@@ -93,6 +93,14 @@ describe('exponential backoff, 100, 200 and 400 ms', () => {
     expect(honoured.overall.retryAfter).toMatchObject({ sent: 1, followed: 1, violations: 0, worstShortfallMs: null, earliestMs: null });
     expect(measureBehaviour('retry_after_violations', honoured)).toBe(0);
   });
+
+  test('a retry a few ms short of its Retry-After is timer slack (20 ms), not a violation', () => {
+    // The failed attempt ends at 1 ms: the retry at 981 ms waited 980 ms, the one at 980 ms 979 ms.
+    const slack = documentOf([failed('s', 0, 503, { retryAfterMs: 1000 }), observed('s', 981)]);
+    expect(slack.overall.retryAfter).toMatchObject({ followed: 1, violations: 0 });
+    const early = documentOf([failed('e', 0, 503, { retryAfterMs: 1000 }), observed('e', 980)]);
+    expect(early.overall.retryAfter).toMatchObject({ followed: 1, violations: 1, worstShortfallMs: 21, earliestMs: 979 });
+  });
 });
 
 describe('failover from provider a to provider b 50 ms after a failed attempt', () => {
