@@ -83,8 +83,8 @@ export function isIdempotencyKeyed(rawHeaders: readonly string[]): boolean {
  */
 export function bodyKey(method: string, path: string, body: Buffer | undefined): string {
   if (body === undefined || body.length === 0) return `${method} ${path}`;
-  const json = looksLikeJson(body) ? parseJson(body) : undefined;
-  return `${method} ${path} ${hash('sha1', json === undefined ? body : stableJson(json.value), 'base64url')}`;
+  const json = looksLikeJson(body) ? normalisedJson(body) : undefined;
+  return `${method} ${path} ${hash('sha1', json ?? body, 'base64url')}`;
 }
 
 function hasBody(rawHeaders: readonly string[]): boolean {
@@ -122,10 +122,10 @@ function looksLikeJson(body: Buffer): boolean {
   return false;
 }
 
-/** The parsed body (boxed: `null` is valid JSON), or undefined when it is not JSON after all. */
-function parseJson(body: Buffer): { value: unknown } | undefined {
+/** The body as stableJson writes it, or undefined when it is not JSON after all (or nests too deep to walk). */
+function normalisedJson(body: Buffer): string | undefined {
   try {
-    return { value: JSON.parse(body.toString('utf8')) };
+    return stableJson(JSON.parse(body.toString('utf8')));
   } catch {
     return undefined;
   }
