@@ -7,8 +7,12 @@
 //   npm run bench                                   (runs this after run.mjs and memory.mjs)
 //   BENCH_PROXY_ROUNDS=2 BENCH_PROXY_SECONDS=3 node scripts/bench/proxy.mjs
 //   BENCH_PROXY_PROFILE=1 node scripts/bench/proxy.mjs   (CPU profile of the resil proxies)
+//   BENCH_PROXY_OBSERVE=1 node scripts/bench/proxy.mjs   (adds resil-observed and resil-observed-off)
 //
 // Settings (env): BENCH_PROXY_ROUNDS (default 3), BENCH_PROXY_SECONDS per wrk run (default 5),
+// BENCH_PROXY_OBSERVE=1: two more proxies, resil-observed (every call observed, as in a chaos run:
+// --correlate auto, wrk sending one X-Request-Id) and resil-observed-off (an observer, --correlate off);
+// it prints their CPU µs per request ÷ resil's (the goal: observation costs at most 10%).
 // BENCH_PROXY_PROFILE=1: start the node children (resil and undici-bare) with --cpu-prof
 // --cpu-prof-dir=bench-results/prof, make only the c=50 runs, and print the top self-time functions
 // of each profile at the end.
@@ -62,18 +66,31 @@ const settings = {
   seconds: positiveInt('BENCH_PROXY_SECONDS', 5), // duration of each wrk run, s
   concurrency: 50, // connections of the throughput runs
   profile: process.env.BENCH_PROXY_PROFILE === '1',
+  observe: process.env.BENCH_PROXY_OBSERVE === '1',
 };
 const goals = { rpsRatio: 0.5, resilAddedLatencyMs: 0.1 };
 const wrkTimeoutMs = (settings.seconds + 20) * 1000; // hard limit for one wrk run, ms
 const warmupSeconds = 2; // one unmeasured c=50 run per proxy before round 1, s
 const proxyStartTimeoutMs = 10_000; // how long a node proxy child may take to print its url, ms
 const proxyStopTimeoutMs = 5_000; // SIGTERM → SIGKILL escalation for a node proxy child, ms
-const proxyNames = ['nginx-proxy', 'resil', 'resil-targeted', 'undici-bare'];
+const proxyNames = [
+  'nginx-proxy',
+  'resil',
+  'resil-targeted',
+  'undici-bare',
+  ...(settings.observe ? ['resil-observed', 'resil-observed-off'] : []),
+];
 // The node proxy children: script and the arguments after the upstream url (then the lifetime, s).
 const nodeChildren = {
   resil: { script: 'proxy-child.mjs', args: ['plain'] },
   'resil-targeted': { script: 'proxy-child.mjs', args: ['targeted'] },
   'undici-bare': { script: 'bare-proxy-child.mjs', args: [] },
+  ...(settings.observe
+    ? {
+        'resil-observed': { script: 'proxy-child.mjs', args: ['observed'] },
+        'resil-observed-off': { script: 'proxy-child.mjs', args: ['observed-off'] },
+      }
+    : {}),
 };
 
 const running = new Set(); // every child we started and that has not exited yet
@@ -211,6 +228,11 @@ async function main() {
     };
   }
   ratios.resilTargetedRpsOverNginx = medians['resil-targeted'].c50.rps / medians['nginx-proxy'].c50.rps;
+  if (settings.observe) {
+    const cpu = (name) => medians[name].c50.proxyCpuUsPerRequest;
+    ratios.observedCpuOverResil = cpu('resil-observed') / cpu('resil');
+    ratios.observedOffCpuOverResil = cpu('resil-observed-off') / cpu('resil');
+  }
 
   printResults(rounds, medians, ratios, proxyStats);
 
@@ -283,7 +305,9 @@ async function measure(wrk, name, url, connections) {
 
 /** Runs `wrk -t1 -c<connections> -d<seconds>s --latency <url>` and parses its output. */
 function runWrk(wrk, url, connections, seconds) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url];
+  // With observation measured, every proxy gets the header a service propagating resil's ids would send.
+  const header = settings.observe ? ['-H', 'X-Request-Id: 0123456789abcdef0000000000000001'] : [];
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...header, url];
   return new Promise((resolve, reject) => {
     const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
@@ -523,6 +547,13 @@ function printResults(rounds, medians, ratios, proxyStats) {
     `goal resil ÷ nginx-proxy req/s ≥ ${goals.rpsRatio}: ${verdict(ratios['nginx-proxy'].rps >= goals.rpsRatio)} ` +
       `(resil-targeted: ${fixed(ratios.resilTargetedRpsOverNginx, 3)})`,
   );
+  if (settings.observe) {
+    console.log(
+      `observation, CPU µs/req ÷ resil's: resil-observed ${fixed(ratios.observedCpuOverResil, 3)}, ` +
+        `resil-observed-off ${fixed(ratios.observedOffCpuOverResil, 3)} (goal ≤ 1.10: ` +
+        `${verdict(ratios.observedCpuOverResil <= 1.1)})`,
+    );
+  }
   console.log('');
   for (const [name, stats] of Object.entries(proxyStats)) {
     if (!stats) {

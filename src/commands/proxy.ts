@@ -5,16 +5,19 @@ import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
 import { reachOf } from '../proxy/listen.js';
-import { startChaosProxy } from '../proxy/proxy.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import { ExitCode } from '../errors.js';
+import type { BehaviourDocument } from '../model/behaviour.js';
+import { ChaosSession } from '../session/chaos.js';
+import { FAULT_OPTIONS } from '../proxy/config.js';
 
 // biome-ignore lint/suspicious/noShadowRestrictedNames: command classes are named after their command (Load, Run, Proxy...).
 export default class Proxy extends BaseCommand {
   static override summary = 'Run the chaos proxy on its own until Ctrl-C, with an optional admin API.';
   static override description =
     'Forwards to --upstream (or answers with --mock) and injects faults into a share of the calls. Put it between your service and ' +
-    'one of its dependencies. With --admin-port, GET/PUT /faults, POST /reset and GET /stats change and read it at run time.';
+    'one of its dependencies. With --admin-port, GET/PUT /faults, POST /reset and GET /stats change and read it at run time. ' +
+    'When it stops it prints its counts, and its calls as attempts of requests (--correlate).';
   static override examples = [
     "<%= config.bin %> proxy --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8081 --failure-rate 0.3 --faults 'status:503=5,timeout=1'",
     '<%= config.bin %> proxy --mock --mock-latency 20ms --listen 127.0.0.1:8081 --admin-port 8474',
@@ -28,7 +31,11 @@ export default class Proxy extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Proxy);
-    const proxy = await startChaosProxy(proxyOptionsFromFlags(flags));
+    const options = proxyOptionsFromFlags(flags);
+    // The calls are observed (unless --correlate off) and summed up when the proxy stops.
+    const retryAfterMs = (options.retryAfter ?? FAULT_OPTIONS.retryAfter.default) * 1000;
+    const session = await ChaosSession.start([options], { behaviour: { longestRetryAfterMs: retryAfterMs } });
+    const proxy = session.proxies[0]!;
     const admin =
       flags['admin-port'] === undefined
         ? undefined
@@ -45,11 +52,28 @@ export default class Proxy extends BaseCommand {
     });
     clearInterval(tally);
     await admin?.close();
-    await proxy.close();
+    const { behaviour } = session.facts([]);
+    await session.stop();
     process.stdout.write(`${tallyLine(proxy.stats())}\n`);
+    if (behaviour) process.stdout.write(`${behaviourLine(behaviour)}\n`);
     // A proxy stopped by the user has done its job: 0 for Ctrl-C would hide the signal from scripts, so keep the convention.
     process.exitCode = signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
   }
+}
+
+/** The calls as requests: '120 calls as 100 requests · 20 retries (3 sooner than Retry-After) · 2 held (1 to the end)'. */
+function behaviourLine({ overall }: BehaviourDocument): string {
+  const early = overall.retryAfter.violations;
+  const held = overall.timeouts.held;
+  return (
+    `behaviour: ${count(overall.calls, 'call')} as ${count(overall.requests, 'request')} · ${count(overall.retries, 'retry', 'retries')}` +
+    (early > 0 ? ` (${early} sooner than Retry-After)` : '') +
+    (held > 0 ? ` · ${held} held (${overall.timeouts.never} waited on to the end)` : '')
+  );
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function tallyLine(stats: ProxyStats): string {

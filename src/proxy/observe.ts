@@ -16,25 +16,20 @@ export interface CallObserver {
 
 /** The proxy side of an observed call: told when its exchange is over. */
 export interface CallWatcher {
-  ended(response: ObservedResponse): void;
+  ended(watch: CallWatch): void;
 }
 
 /**
- * The ServerResponse of an observed proxy (createServer's ServerResponse option): it carries what
- * the proxy observes of its call, so a call costs no per-call object or closure besides the
- * ObservedCall handed over at the end, and it notes the status and Retry-After it sends whichever way
- * the answer is written (forwarded, injected, mocked, replayed).
+ * What the proxy observes of one call while it lasts. Open calls form a list through `previous` and
+ * `next` (the proxy's, for the calls still open at the end of a run): no Set, whose hashing of
+ * ServerResponse objects cost more than all the rest of the observation.
  */
-export class ObservedResponse extends ServerResponse {
-  /** Null when the call is not observed (correlation off, or a refused request target). */
-  watcher: CallWatcher | null = null;
-  arrivedMs = 0;
+export class CallWatch {
   key = '';
   keySource: KeySource = 'body';
   idempotencyKey = false;
-  fault: string | undefined = undefined;
   reused = false;
-  /** The Retry-After this answer carried (ms): set by writeHead for a 429 or 503. */
+  /** The Retry-After the answer carried (ms): noted by writeHead for a 429 or 503. */
   retryAfterMs: number | undefined = undefined;
   /** The proxy cut the exchange (reset, close, a cut body, an upstream failure, `down`): the client did not leave. */
   cut = false;
@@ -42,10 +37,29 @@ export class ObservedResponse extends ServerResponse {
   reported = false;
   /** The request body, read to key the call: forwarded, replayed and matched from here (read once). */
   requestBody: Buffer | undefined = undefined;
+  previous: CallWatch | null = null;
+  next: CallWatch | null = null;
+
+  constructor(
+    readonly watcher: CallWatcher,
+    readonly response: ObservedResponse,
+    readonly arrivedMs: number,
+    readonly fault: string | undefined,
+  ) {}
+}
+
+/**
+ * The ServerResponse of an observing proxy (createServer's ServerResponse option): it holds the
+ * call's CallWatch (one field: a response of an unobserved call costs nothing more), and notes the
+ * Retry-After it sends whichever way the answer is written (forwarded, injected, mocked, replayed).
+ */
+export class ObservedResponse extends ServerResponse {
+  /** Null when the call is not observed (correlation off, or a refused request target). */
+  watch: CallWatch | null = null;
 
   override writeHead(statusCode: number, second?: unknown, third?: unknown): this {
-    if ((statusCode === 429 || statusCode === 503) && this.watcher !== null) {
-      this.retryAfterMs = retryAfterIn(typeof second === 'string' ? third : second) ?? this.headerRetryAfter();
+    if ((statusCode === 429 || statusCode === 503) && this.watch !== null) {
+      this.watch.retryAfterMs = retryAfterIn(typeof second === 'string' ? third : second) ?? this.headerRetryAfter();
     }
     // biome-ignore lint/suspicious/noExplicitAny: passes writeHead's overloads through as they came.
     return super.writeHead(statusCode, second as any, third as any);
@@ -59,12 +73,13 @@ export class ObservedResponse extends ServerResponse {
 
 /** The proxy cut this exchange itself: when it closes, the client is not the one that left. */
 export function markCut(response: ServerResponse): void {
-  if (response instanceof ObservedResponse) response.cut = true;
+  if (response instanceof ObservedResponse && response.watch !== null) response.watch.cut = true;
 }
 
 /** A listener shared by every observed response: the exchange is over (answered, cut, or the client left). */
 export function onObservedClose(this: ObservedResponse): void {
-  this.watcher?.ended(this);
+  const watch = this.watch;
+  if (watch !== null) watch.watcher.ended(watch);
 }
 
 /** A socket of an observed proxy, counting the calls it carried (keep-alive reuse). */
@@ -91,26 +106,27 @@ function retryAfterIn(headers: unknown): number | undefined {
 
 /** The ObservedCall of an exchange, ended at `endedMs` (on the run clock). */
 export function observedCall(
-  response: ObservedResponse,
+  watch: CallWatch,
   provider: string,
   runId: string | undefined,
   endedMs: number,
   openAtEnd: boolean,
 ): ObservedCall {
+  const { response, key } = watch;
   return {
     provider,
     method: response.req.method!,
-    key: response.key,
-    keySource: response.keySource,
-    runRequest: runId !== undefined && response.key.startsWith(runId),
-    idempotencyKey: response.idempotencyKey,
-    arrivedMs: response.arrivedMs,
+    key,
+    keySource: watch.keySource,
+    runRequest: runId !== undefined && key.startsWith(runId),
+    idempotencyKey: watch.idempotencyKey,
+    arrivedMs: watch.arrivedMs,
     endedMs,
     status: response.headersSent ? response.statusCode : 0,
-    fault: response.fault,
-    retryAfterMs: response.retryAfterMs,
-    clientGone: !openAtEnd && !response.cut && !response.writableFinished,
+    fault: watch.fault,
+    retryAfterMs: watch.retryAfterMs,
+    clientGone: !openAtEnd && !watch.cut && !response.writableFinished,
     openAtEnd,
-    reused: response.reused,
+    reused: watch.reused,
   };
 }

@@ -20,7 +20,15 @@ import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
 import { recordingTap } from './record.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from './stats.js';
-import { type CallObserver, type CallWatcher, type CountedSocket, observedCall, ObservedResponse, onObservedClose } from './observe.js';
+import {
+  type CallObserver,
+  CallWatch,
+  type CallWatcher,
+  type CountedSocket,
+  observedCall,
+  ObservedResponse,
+  onObservedClose,
+} from './observe.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
 export interface ProxyOptions extends FaultSettings {
@@ -166,8 +174,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private readonly runId: string | undefined;
   /** Undefined when calls are not observed (no observer, or correlation 'off'). */
   correlation: Correlation | undefined;
-  /** Observed calls not over yet (reported as open at the end of a run). */
-  private readonly open = new Set<ObservedResponse>();
+  /** Observed calls not over yet (reported as open at the end of a run): a list through CallWatch.next. */
+  private openHead: CallWatch | null = null;
   /** What a faulted call's operations use of this proxy (HttpCall). */
   private readonly callHost: CallHost = {
     random: () => this.decider.random(),
@@ -269,13 +277,12 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const observer = this.observer;
     if (!observer) return;
     const now = observer.now();
-    for (const response of this.open) {
-      this.open.delete(response);
-      if (response.reported) continue;
-      response.reported = true;
+    for (let watch = this.openHead; watch !== null; watch = watch.next) {
+      watch.reported = true;
       // An answer finished whose close is still to come (next tick) is no open call.
-      observer.record(observedCall(response, this.name, this.runId, now, !response.writableFinished));
+      observer.record(observedCall(watch, this.name, this.runId, now, !watch.response.writableFinished));
     }
+    this.openHead = null;
   }
 
   async close(): Promise<void> {
@@ -324,30 +331,29 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private watch(request: IncomingMessage, response: ObservedResponse, fault: Fault | undefined): boolean {
     const socket = request.socket as CountedSocket;
     const raw = request.rawHeaders;
-    response.watcher = this;
-    response.arrivedMs = this.observer!.now();
-    response.fault = fault?.name;
-    response.reused = socket.callsCarried++ > 0;
-    response.idempotencyKey = isIdempotencyKeyed(raw);
+    const watch = new CallWatch(this, response, this.observer!.now(), fault?.name);
+    response.watch = watch;
+    watch.reused = socket.callsCarried++ > 0;
+    watch.idempotencyKey = isIdempotencyKeyed(raw);
     response.on('close', onObservedClose);
-    this.open.add(response);
+    watch.next = this.openHead;
+    if (this.openHead !== null) this.openHead.previous = watch;
+    this.openHead = watch;
     const keyed = headerKey(raw, this.correlation!);
     if (keyed !== undefined) {
-      response.key = keyed.key;
-      response.keySource = keyed.source;
+      watch.key = keyed.key;
+      watch.keySource = keyed.source;
       return false;
     }
     const method = request.method!;
     const target = request.url!;
-    if (!hasRequestBody(request)) {
-      response.key = bodyKey(method, target, undefined);
-      return false;
-    }
-    response.key = bodyKey(method, target, undefined); // until the body is in (a client that leaves mid-body)
+    // Until the body is in (a client that leaves mid-body is recorded with this).
+    watch.key = bodyKey(method, target, undefined);
+    if (!hasRequestBody(request)) return false;
     readRequestBody(request).then(
       (body) => {
-        response.requestBody = body;
-        response.key = bodyKey(method, target, body);
+        watch.requestBody = body;
+        watch.key = bodyKey(method, target, body);
         this.serve(request, response, fault);
       },
       () => {}, // the client left before its body was in: its close is recorded
@@ -356,17 +362,19 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   }
 
   /** An observed exchange is over: handed to the observer (once). */
-  ended(response: ObservedResponse): void {
-    this.open.delete(response);
-    if (response.reported) return;
-    response.reported = true;
+  ended(watch: CallWatch): void {
+    if (watch.reported) return;
+    watch.reported = true;
+    if (watch.previous !== null) watch.previous.next = watch.next;
+    else this.openHead = watch.next;
+    if (watch.next !== null) watch.next.previous = watch.previous;
     const observer = this.observer!;
-    observer.record(observedCall(response, this.name, this.runId, observer.now(), false));
+    observer.record(observedCall(watch, this.name, this.runId, observer.now(), false));
   }
 
   /** The request body an observed call read to key itself, if it did (it is not there to read twice). */
   private bodyRead(response: ServerResponse): Buffer | undefined {
-    return this.observer === undefined ? undefined : (response as ObservedResponse).requestBody;
+    return this.observer === undefined ? undefined : (response as ObservedResponse).watch?.requestBody;
   }
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
@@ -459,7 +467,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     if (this.closed || !this.listening) return false;
     this.listening = false;
     this.server.close();
-    for (const response of this.open) response.cut = true;
+    for (let watch = this.openHead; watch !== null; watch = watch.next) watch.cut = true;
     for (const socket of this.sockets) socket.destroy();
     return true;
   }

@@ -1,3 +1,4 @@
+import { addBehaviour } from '../behaviour/merge.js';
 import { UsageError } from '../errors.js';
 import { addStats, emptyStats } from '../proxy/stats.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
@@ -112,7 +113,11 @@ function snapshotOf(document: ResultDocument): RecorderSnapshot {
   };
 }
 
-/** The proxies' counts of all shards, added per provider; the fault windows of the campaign. */
+/**
+ * The proxies' counts of all shards, added per provider; the fault windows of the campaign; the
+ * shards' behaviour added (only when every shard has one: a shard from an older resil has none, and a
+ * part of the calls would read as all of them).
+ */
 function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefined {
   if (!documents[0]!.faults) return undefined;
   const providers: ChaosFacts['providers'] = {};
@@ -122,5 +127,11 @@ function chaosFactsOf(documents: readonly ResultDocument[]): ChaosFacts | undefi
     }
   }
   const windows = (documents[0]!.faultWindows ?? []).map((w) => ({ source: w.window, startMs: w.startMs, endMs: w.endMs }));
-  return { providers, windows, clientIsSubject: documents[0]!.policy !== undefined };
+  const facts: ChaosFacts = { providers, windows, clientIsSubject: documents[0]!.policy !== undefined };
+  if (documents.every((document) => document.behaviour !== undefined)) {
+    const [first, ...others] = documents.map((document) => document.behaviour!);
+    facts.behaviour = structuredClone(first!);
+    for (const behaviour of others) addBehaviour(facts.behaviour, behaviour);
+  }
+  return facts;
 }

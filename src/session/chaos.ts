@@ -22,7 +22,7 @@ export interface SessionOptions {
    * run id of the request ids resil sends (request-ids.ts); `longestRetryAfterMs`: the longest
    * Retry-After the proxies inject, which bounds how long after a failure a retry is looked for.
    */
-  behaviour?: { runId: string; longestRetryAfterMs: number };
+  behaviour?: { runId?: string; longestRetryAfterMs: number };
 }
 
 /**
@@ -43,7 +43,8 @@ export class ChaosSession {
    */
   static async start(proxies: readonly ProxyOptions[], options: SessionOptions = {}): Promise<ChaosSession> {
     const observer = options.behaviour ? observerFor(proxies, options.behaviour.longestRetryAfterMs) : undefined;
-    const observing = observer && { observer, runId: options.behaviour!.runId };
+    const runId = options.behaviour?.runId;
+    const observing = observer && { observer, ...(runId === undefined ? {} : { runId }) };
     const started: ChaosProxy[] = [];
     try {
       for (const proxyOptions of proxies) {
