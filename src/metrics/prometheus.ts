@@ -1,11 +1,21 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import hdr from 'hdr-histogram-js';
+import {
+  attemptsMax,
+  attemptsMean,
+  breakerCloseAfter,
+  breakerOpenAfter,
+  breakerProbes,
+  dependencyTimeoutMax,
+  retryStorm,
+} from '../behaviour/measure.js';
+import type { ProviderBehaviour } from '../model/behaviour.js';
 import { decodeHistogram } from './histogram.js';
 
 /**
  * The pieces shared by the Prometheus output of a finished run (report/prometheus.ts, the textfile
  * collector format) and the live /metrics endpoint (metrics-server.ts): metric names' help, the
- * outcome and fault counters, and the latency histogram.
+ * outcome and fault counters, the latency histogram, and the dependency behaviour per provider.
  *
  * Counters and gauges are prom-client's own. The latency histogram is not filled by observe(): its
  * buckets are read off the HDR histogram the run recorded, through `HdrHistogramMetric`, a metric
@@ -151,6 +161,90 @@ export function faultCounters(
     for (const [type, count] of Object.entries(injected)) {
       if (type === 'down') outages.inc(labels, count);
       else faults.inc({ ...labels, type }, count);
+    }
+  };
+}
+
+/**
+ * One provider's dependency behaviour (labels: `labelNames` and `provider`) as metrics named
+ * resil_dependency_*: counters of what the service did (calls, retries, Retry-After violations...),
+ * its delays as histograms read off the HDR histograms the result keeps (exact, as the latency one),
+ * and gauges for what is judged per request or per fault window (attempts, breaker, retry storm). A
+ * figure whose situation never arose is left out; one that never came (a breaker that never opened,
+ * a held call never given up) is +Inf. Measured as the threshold metrics measure them.
+ */
+export function dependencyMetrics(registry: Registry, labelNames: string[]): (labels: LabelSet, behaviour: ProviderBehaviour) => void {
+  const registers = [registry];
+  const names = [...labelNames, 'provider'];
+  const counter = (name: string, help: string) =>
+    new Counter({ name: `resil_dependency_${name}_total`, help, labelNames: names, registers });
+  const gauge = (name: string, help: string) => new Gauge({ name: `resil_dependency_${name}`, help, labelNames: names, registers });
+  const histogram = (name: string, help: string) => new HdrHistogramMetric(`resil_dependency_${name}_seconds`, help).registerIn(registry);
+
+  const counts: Array<[Counter, (b: ProviderBehaviour) => number]> = [
+    [counter('calls', 'Dependency calls the chaos proxy received, by provider.'), (b) => b.calls],
+    [counter('retries', 'Dependency calls that were not the first attempt of their request.'), (b) => b.retries],
+    [
+      counter('retry_after_violations', 'Retries to the same provider sent sooner than the Retry-After the proxy had sent.'),
+      (b) => b.retryAfter.violations,
+    ],
+    [counter('non_retryable_retries', 'Retries after a 400, 401, 403, 404, 409, 422 or 501.'), (b) => b.nonRetryable.retries],
+    [counter('unsafe_retries', 'Retries of POST or PATCH calls that carried no Idempotency-Key.'), (b) => b.unsafeRetries],
+    [counter('failovers', 'Attempts at this provider that followed a failed attempt at another.'), (b) => b.failover.count],
+    [counter('timeouts_held', "Calls the chaos proxy held (fault 'timeout')."), (b) => b.timeouts.held],
+  ];
+  const delays: Array<[HdrHistogramMetric, (b: ProviderBehaviour) => string | null]> = [
+    [histogram('retry_delay', "Each retry's delay: from the previous attempt's end to its arrival, in seconds."), (b) => b.retryDelay],
+    [
+      histogram('failover_delay', "From a failed attempt at another provider to the same request's attempt at this one, in seconds."),
+      (b) => b.failover.delay,
+    ],
+    [
+      histogram('timeout', "How long the service waited on a call the proxy held (fault 'timeout') before giving up, in seconds."),
+      (b) => b.timeouts.waited,
+    ],
+  ];
+  const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
+  const figures: Array<[Gauge, (b: ProviderBehaviour) => number | null]> = [
+    [gauge('attempts_max', 'The most calls one logical request took at this provider.'), attemptsMax],
+    [gauge('attempts_mean', 'Calls per logical request at this provider, on average.'), attemptsMean],
+    [
+      gauge('timeout_max_seconds', 'The longest wait on a held call before giving up; +Inf when one was still waited on at the end.'),
+      (b) => seconds(dependencyTimeoutMax(b)),
+    ],
+    [
+      gauge(
+        'breaker_open_after_seconds',
+        'In a fault window failing every call, from its start until calls fell below 10% of the rate before it (the slowest window); +Inf: never.',
+      ),
+      (b) => seconds(breakerOpenAfter(b)),
+    ],
+    [
+      gauge(
+        'breaker_probes_per_second',
+        'Calls per second while the provider stayed failed, once calls had fallen off (half-open probes).',
+      ),
+      breakerProbes,
+    ],
+    [
+      gauge(
+        'breaker_close_after_seconds',
+        "From a failing window's end until calls returned to 90% of the rate before it (the slowest window); +Inf: never.",
+      ),
+      (b) => seconds(breakerCloseAfter(b)),
+    ],
+    [gauge('retry_storm_ratio', 'Per fault window, calls per second inside it ÷ before it (the largest).'), retryStorm],
+  ];
+
+  return (labels, behaviour) => {
+    for (const [metric, count] of counts) metric.inc(labels, count(behaviour));
+    for (const [metric, encoded] of delays) {
+      const histogram = encoded(behaviour);
+      if (histogram !== null) metric.add(labels, latencyBuckets(histogram));
+    }
+    for (const [metric, figure] of figures) {
+      const value = figure(behaviour);
+      if (value !== null) metric.set(labels, value);
     }
   };
 }

@@ -2,6 +2,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } f
 import { envSummary } from '../cli/env-flags.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
+import { behaviourTable, coverageLine } from './behaviour.js';
 import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
 
 /** Percentiles and max (the summary leaves min and mean out). */
@@ -128,6 +129,29 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
   }
 
   if (document.faults) lines.push(...chaosSection(document));
+  if (document.behaviour) lines.push(...behaviourSection(document));
+  return lines;
+}
+
+/** The dependency behaviour, compact: one column per provider, and the correlation coverage under it. */
+function behaviourSection(document: ResultDocument): string[] {
+  const behaviour = document.behaviour!;
+  const { columns, rows } = behaviourTable(behaviour, { compact: true });
+  const lines = [
+    '#### Dependency behaviour',
+    '',
+    `| | ${columns.map(code).join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(columns.length)}`,
+    ...rows.map(({ label, cells }) => `| ${cell(label)} | ${cells.map(cell).join(' | ')} |`),
+    '',
+  ];
+  const coverage = coverageLine(behaviour.correlation);
+  lines.push(
+    coverage.low
+      ? `⚠️ ${text(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`)}`
+      : `_${text(coverage.text)}_`,
+    '',
+  );
   return lines;
 }
 

@@ -5,6 +5,7 @@ import { decodeHistogram } from '../metrics/histogram.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
+import { behaviourTable, coverageLine } from './behaviour.js';
 import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
 
 /**
@@ -448,6 +449,25 @@ function faultsSection(document: ResultDocument): string {
 /** The service's dependency calls: attempts, retries against Retry-After, calls per provider over time. */
 function behaviourSection(id: string, behaviour: BehaviourDocument): string {
   const out: string[] = ['<h3>Dependency behaviour</h3>'];
+  const { columns, rows } = behaviourTable(behaviour);
+  out.push(
+    '<table class="behaviour"><thead><tr><th></th>' +
+      columns.map((name) => `<th class="num"><code>${escapeHtml(name)}</code></th>`).join('') +
+      '</tr></thead><tbody>' +
+      rows
+        .map(
+          ({ label, cells }) =>
+            `<tr><td>${escapeHtml(label)}</td>${cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('')}</tr>`,
+        )
+        .join('') +
+      '</tbody></table>',
+  );
+  const coverage = coverageLine(behaviour.correlation);
+  out.push(
+    coverage.low
+      ? `<p class="notice">${escapeHtml(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`)}</p>`
+      : `<p class="muted">${escapeHtml(coverage.text)}</p>`,
+  );
   const charts = behaviourCharts(behaviour, 0);
   const figure = (kind: string, caption: string) =>
     `<figure><figcaption>${escapeHtml(caption)}</figcaption><div class="chart" data-chart="${kind}" data-scenario="${id}"></div></figure>`;

@@ -1,9 +1,10 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../metrics/prometheus.js';
+import { dependencyMetrics, faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../metrics/prometheus.js';
 import type { ScenarioResult } from '../model/result.js';
 
 /**
- * The end state of runs in the Prometheus text exposition format, one `scenario` label per run.
+ * The end state of runs in the Prometheus text exposition format, one `scenario` label per run (and
+ * for chaos runs with a behaviour section, resil_dependency_* per `provider`).
  * Built with a fresh prom-client registry per call (no default metrics).
  */
 export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>): Promise<string> {
@@ -14,6 +15,7 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const cancelled = new Counter({ name: 'resil_requests_cancelled_total', help: HELP.cancelled, labelNames: ['scenario'], registers });
   const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
   const countFaults = faultCounters(registers, ['scenario', 'provider']);
+  const dependency = dependencyMetrics(registry, ['scenario']);
   const successRatio = new Gauge({
     name: 'resil_success_ratio',
     help:
@@ -41,6 +43,7 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
     cancelled.inc({ scenario }, document.requests.cancelled);
     duration.add({ scenario }, latencyBuckets(document.histograms.latency));
     for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats.injected);
+    for (const [provider, behaviour] of Object.entries(document.behaviour?.providers ?? {})) dependency({ scenario, provider }, behaviour);
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);
     for (const threshold of document.thresholds) thresholdOk.set({ scenario, expression: threshold.expression }, threshold.ok ? 1 : 0);
     rps.set({ scenario }, document.rps);

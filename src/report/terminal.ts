@@ -4,6 +4,8 @@ import { envSummary } from '../cli/env-flags.js';
 import { shardShare } from '../engine/share.js';
 import type { ResultDocument } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
+import type { BehaviourDocument } from '../model/behaviour.js';
+import { behaviourTable, coverageLine } from './behaviour.js';
 import { campaignVerdict, LATENCY_COLUMNS, plural } from './result.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
@@ -97,6 +99,7 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(`errors        ${errors.length > 0 ? c.red(errors.join(' · ')) : 'none'}`);
   if (document.faults) lines.push(...chaosLines(document, c));
   lines.push('');
+  if (document.behaviour) lines.push(...behaviourLines(document.behaviour, c, tableStyle), '');
 
   const verdicts = new Table({ head: ['threshold', 'actual', ''], style: tableStyle });
   for (const verdict of document.thresholds) {
@@ -171,6 +174,18 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
     }
   }
   return lines;
+}
+
+/** The dependency behaviour per provider, and how far the correlation of calls to requests can be trusted. */
+function behaviourLines(behaviour: BehaviourDocument, c: ChalkInstance, style: Partial<Table.TableInstanceOptions['style']>): string[] {
+  const { columns, rows } = behaviourTable(behaviour);
+  const table = new Table({ head: ['dependency behaviour', ...columns], style });
+  for (const { label, cells } of rows) table.push([label, ...cells]);
+  const coverage = coverageLine(behaviour.correlation);
+  return [
+    table.toString(),
+    coverage.low ? c.yellow(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`) : c.dim(coverage.text),
+  ];
 }
 
 function colourRate(c: ChalkInstance, rate: number | null, text: string): string {

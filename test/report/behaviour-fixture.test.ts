@@ -20,6 +20,18 @@ describe('test/fixtures/behaviour-result.json', () => {
     const [{ name, document }] = readResultFile(FILE) as [{ name: string; document: ResultDocument }];
     expect(name).toBe('provider outage');
     expect(Object.keys(document.behaviour!.providers)).toEqual(['openai', 'anthropic']);
-    expect(document.thresholds.find((t) => t.provider === 'anthropic')).toMatchObject({ metric: 'dependency_calls', ok: true });
+    expect(document.thresholds.filter((t) => t.provider !== undefined).map((t) => [t.expression, t.provider, t.formatted])).toEqual([
+      ['breaker_open_after{openai}<2s', 'openai', '1.00s'],
+      ['failover_delay_p99{anthropic}<50ms', 'anthropic', '1.09s'],
+      ['dependency_calls{anthropic}>0', 'anthropic', '145'],
+      ['dependency_timeout_max{anthropic}<1s', 'anthropic', 'n/a'],
+    ]);
+    // Three verdicts fail with what the service did, one is n/a and says which fault would exercise it.
+    expect(document.thresholds.filter((t) => !t.ok).map((t) => t.expression)).toEqual([
+      'retry_after_violations==0',
+      'failover_delay_p99{anthropic}<50ms',
+      'non_retryable_retries==0',
+      'dependency_timeout_max{anthropic}<1s',
+    ]);
   });
 });

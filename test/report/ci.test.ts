@@ -6,6 +6,7 @@ import { renderJunit, xml } from '../../src/report/junit.js';
 import { annotations, appendStepSummary, emitAnnotations, escapeData, escapeProperty, renderStepSummary } from '../../src/report/github.js';
 import { renderSummary } from '../../src/report/terminal.js';
 import { completeVerdict } from '../../src/thresholds/evaluate.js';
+import { behaviourFixture } from '../helpers/behaviour-fixture.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a small factory for result documents.
@@ -288,6 +289,21 @@ describe('JUnit report', () => {
     expect(failures[1]!.text).toContain('p99: 1.52s');
     expect(childrenNamed(cases[2]!, 'failure')).toHaveLength(0);
     expect(cases[2]!.children).toHaveLength(0);
+  });
+
+  test('a provider-qualified and a dependency-behaviour verdict: named as written, failed with their sentence', () => {
+    const outage = behaviourFixture();
+    const cases = childrenNamed(childrenNamed(parseXml(renderJunit([{ name: 'outage', document: outage }])), 'testsuite')[0]!, 'testcase');
+    expect(cases.map((c) => c.attributes.name)).toEqual(outage.thresholds.map((t) => t.expression));
+    const failed = (name: string) => childrenNamed(cases.find((c) => c.attributes.name === name)!, 'failure')[0]!;
+    expect(failed('retry_after_violations==0').attributes.message).toBe(
+      'retry_after_violations==0: actual 8 (8 retries to the dependencies came sooner than Retry-After: 1.00s; ' +
+        'the earliest after 264.2ms, the worst 735.8ms short)',
+    );
+    expect(failed('dependency_timeout_max{anthropic}<1s').attributes.message).toBe(
+      'dependency_timeout_max{anthropic}<1s: actual n/a (the proxy held no call to anthropic, or the service gave up on none: inject timeout)',
+    );
+    expect(childrenNamed(cases.find((c) => c.attributes.name === 'breaker_open_after{openai}<2s')!, 'failure')).toHaveLength(0);
   });
 
   test('an interrupted run: every testcase is an error, none a failure', () => {

@@ -200,7 +200,7 @@ describe('the dependency behaviour charts', () => {
     const html = renderHtml([{ name: 'provider outage', document: outage }]);
     expect(html).toContain('<h3>Dependency behaviour</h3>');
     for (const kind of ['attempts', 'retryAfter', 'calls']) expect(html).toContain(`data-chart="${kind}" data-scenario="s0"`);
-    expect(renderHtml([{ name: 'chaos', document: chaos }])).not.toContain('Dependency behaviour');
+    expect(renderHtml([{ name: 'chaos', document: { ...chaos, behaviour: undefined } }])).not.toContain('Dependency behaviour');
   });
 });
 
@@ -322,6 +322,10 @@ describe('renderHtml in a real browser', () => {
         's1:percentiles',
         's1:throughput',
         's1:p99',
+        // The chaos run (policy mode, retries on 503s the proxy sends with Retry-After) has a behaviour section.
+        's1:attempts',
+        ...(chaos.behaviour!.providers.dependency!.retryAfter.samples.length > 0 ? ['s1:retryAfter'] : []),
+        's1:calls',
         's2:throughput',
         's3:percentiles',
         's3:throughput',

@@ -11,6 +11,7 @@ import { LATENCY_BUCKETS_SECONDS } from '../../src/metrics/prometheus.js';
 import { renderPrometheus } from '../../src/report/prometheus.js';
 import type { ResultDocument } from '../../src/model/result.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
+import { behaviourFixture } from '../helpers/behaviour-fixture.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small checker of the Prometheus text exposition format (version 0.0.4).
@@ -279,6 +280,65 @@ describe('renderPrometheus', () => {
     expect(sample(families, 'resil_requests_total', { scenario: 'empty', outcome: 'ok' })).toBe(0);
     expect(sample(families, 'resil_request_duration_seconds_count', { scenario: 'empty' })).toBe(0);
     expect(sample(families, 'resil_success_ratio', { scenario: 'empty' })).toBeUndefined();
+  });
+});
+
+describe('renderPrometheus: the dependency behaviour, per provider', () => {
+  const outage = behaviourFixture();
+  const behaviour = outage.behaviour!;
+  let families: Map<string, Family>;
+  beforeAll(async () => {
+    families = parseExposition(await renderPrometheus([{ name: 'outage', document: outage }]));
+  });
+  const at = (provider: string) => ({ scenario: 'outage', provider });
+
+  test('counters of what the service did, equal to the result', () => {
+    for (const name of ['calls', 'retries', 'retry_after_violations', 'non_retryable_retries', 'unsafe_retries', 'failovers']) {
+      expect(families.get(`resil_dependency_${name}_total`)!.type).toBe('counter');
+    }
+    const openai = behaviour.providers.openai!;
+    expect(sample(families, 'resil_dependency_calls_total', at('openai'))).toBe(437);
+    expect(sample(families, 'resil_dependency_retries_total', at('openai'))).toBe(openai.retries);
+    expect(sample(families, 'resil_dependency_retry_after_violations_total', at('openai'))).toBe(8);
+    expect(sample(families, 'resil_dependency_non_retryable_retries_total', at('openai'))).toBe(2);
+    expect(sample(families, 'resil_dependency_failovers_total', at('anthropic'))).toBe(27);
+    expect(sample(families, 'resil_dependency_timeouts_held_total', at('openai'))).toBe(17);
+  });
+
+  test('delays as histograms from the HDR histograms; figures as gauges, in seconds, left out when there is none', () => {
+    expect(families.get('resil_dependency_timeout_seconds')!.type).toBe('histogram');
+    expect(sample(families, 'resil_dependency_timeout_seconds_count', at('openai'))).toBe(17);
+    // The service gave up on every held call after about 200 ms: all in the 0.25 s bucket, none in 0.1 s.
+    expect(sample(families, 'resil_dependency_timeout_seconds_bucket', { ...at('openai'), le: '0.1' })).toBe(0);
+    expect(sample(families, 'resil_dependency_timeout_seconds_bucket', { ...at('openai'), le: '0.25' })).toBe(17);
+    expect(sample(families, 'resil_dependency_timeout_seconds_count', at('anthropic'))).toBeUndefined();
+    expect(sample(families, 'resil_dependency_failover_delay_seconds_count', at('anthropic'))).toBe(27);
+    expect(sample(families, 'resil_dependency_retry_delay_seconds_count', at('openai'))).toBe(behaviour.providers.openai!.retries);
+
+    expect(families.get('resil_dependency_breaker_open_after_seconds')!.type).toBe('gauge');
+    expect(sample(families, 'resil_dependency_attempts_max', at('openai'))).toBe(3);
+    expect(sample(families, 'resil_dependency_attempts_mean', at('anthropic'))).toBe(1);
+    expect(sample(families, 'resil_dependency_breaker_open_after_seconds', at('openai'))).toBe(1);
+    expect(sample(families, 'resil_dependency_breaker_close_after_seconds', at('openai'))).toBe(1);
+    expect(sample(families, 'resil_dependency_breaker_probes_per_second', at('openai'))).toBe(0.8);
+    expect(sample(families, 'resil_dependency_retry_storm_ratio', at('openai'))).toBeCloseTo(8 / 48, 9);
+    expect(sample(families, 'resil_dependency_timeout_max_seconds', at('openai'))).toBeCloseTo(0.205, 3);
+    // anthropic had no fault window and no held call: nothing to say, no series.
+    expect(sample(families, 'resil_dependency_breaker_open_after_seconds', at('anthropic'))).toBeUndefined();
+    expect(sample(families, 'resil_dependency_timeout_max_seconds', at('anthropic'))).toBeUndefined();
+  });
+
+  test('what never came is +Inf: a breaker that never opened', async () => {
+    const openai = behaviour.providers.openai!;
+    const open = { ...openai, windows: openai.windows.map((w) => ({ ...w, breakerOpenAfterMs: -1, breakerCloseAfterMs: null })) };
+    const document = { ...outage, behaviour: { ...behaviour, providers: { openai: open } } };
+    const never = parseExposition(await renderPrometheus([{ name: 'outage', document }]));
+    expect(sample(never, 'resil_dependency_breaker_open_after_seconds', at('openai'))).toBe(Infinity);
+  });
+
+  test('a result without a behaviour section has no series, only the families', async () => {
+    const none = parseExposition(await renderPrometheus([{ name: 'outage', document: { ...outage, behaviour: undefined } }]));
+    expect(none.get('resil_dependency_calls_total')!.samples).toHaveLength(0);
   });
 });
 

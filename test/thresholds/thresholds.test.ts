@@ -138,7 +138,7 @@ describe('threshold evaluation', () => {
         ok: false,
         actual: null,
         formatted: 'no data',
-        note: "this run had no provider 'paymnts' (its providers: payments)",
+        note: "this run had no provider 'paymnts' (its providers: payments, backup)",
       },
     ]);
   });
