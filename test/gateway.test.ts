@@ -18,7 +18,7 @@ interface FakeProvider {
   readonly calls: number;
   /** Prompts forwarded to it, in order. */
   readonly prompts: string[];
-  /** The X-Request-Id and traceparent of each call, in order ('-' when absent). */
+  /** The X-Request-Id, traceparent and Idempotency-Key of each call, in order ('-' when absent). */
   readonly passed: string[];
   script: Script;
   close(): Promise<void>;
@@ -50,7 +50,7 @@ async function startProvider(script: Script): Promise<FakeProvider> {
   };
   const server = createServer((req, res) => {
     const call = ++calls;
-    passed.push(`${req.headers['x-request-id'] ?? '-'} ${req.headers.traceparent ?? '-'}`);
+    passed.push(`${req.headers['x-request-id'] ?? '-'} ${req.headers.traceparent ?? '-'} ${req.headers['idempotency-key'] ?? '-'}`);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -239,18 +239,20 @@ describe('LLM gateway (resilient)', () => {
     expect(a.calls).toBe(8);
   });
 
-  test("every call to A and B carries the caller's X-Request-Id and traceparent", async () => {
+  test("every call to A and B carries the caller's X-Request-Id and traceparent, and one Idempotency-Key per request", async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(ok('from b'));
     const gw = await gateway({ retries: 2, breakerFailures: 10 }, a, b); // 6 failures at A: the breaker stays closed
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     expect((await complete(gw.url, 'hi', { 'x-request-id': 'req-1', traceparent })).body.provider).toBe('b');
-    expect((await complete(gw.url)).body.provider).toBe('b'); // nothing to pass on: nothing invented
+    expect((await complete(gw.url)).body.provider).toBe('b'); // no request id to pass on: none invented, a key made up
+    const key = a.passed[3]!.split(' ')[2]!;
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
     expect([...a.passed, ...b.passed]).toEqual([
-      ...Array(3).fill(`req-1 ${traceparent}`),
-      ...Array(3).fill('- -'),
-      `req-1 ${traceparent}`,
-      '- -',
+      ...Array(3).fill(`req-1 ${traceparent} req-1`),
+      ...Array(3).fill(`- - ${key}`),
+      `req-1 ${traceparent} req-1`,
+      `- - ${key}`,
     ]);
   });
 
@@ -277,7 +279,7 @@ describe('LLM gateway (naive)', () => {
     expect(res.status).toBe(502);
     expect(res.body.provider).toBeNull();
     expect(a.calls).toBe(4);
-    expect(a.passed).toEqual(Array(4).fill('req-2 -'));
+    expect(a.passed).toEqual(Array(4).fill('req-2 - -')); // and no Idempotency-Key
     expect(b.calls).toBe(0);
     expect(res.ms).toBeLessThan(500 + res.waitedMs); // no wait between the calls, none for Retry-After either
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -28,7 +29,7 @@ import { type Dispatcher, Pool } from 'undici';
  * mode it calls provider A in a bare loop: a failed call is retried at once, up to 4 calls, Retry-After
  * ignored, a 10 s timeout, no breaker, no failover; it reports the last failure as 502. Both modes pass
  * the caller's X-Request-Id and traceparent on to every provider call, so each call can be traced
- * back to the request that caused it.
+ * back to the request that caused it; the resilient mode also sends one Idempotency-Key per request.
  */
 export interface GatewayOptions {
   /** Base URL of provider A; the gateway calls `POST {providerA}/v1/complete`. */
@@ -284,8 +285,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     send(response, 502, { error: describe(failure), provider: null });
   }
 
-  async function complete(prompt: string, passed: Record<string, string>, response: ServerResponse): Promise<void> {
-    if (options.naive) return completeNaively(prompt, passed, response);
+  async function complete(prompt: string, caller: Record<string, string>, response: ServerResponse): Promise<void> {
+    if (options.naive) return completeNaively(prompt, caller, response);
+    // One Idempotency-Key for every attempt of this request, at A and at B: a retried POST is then safe
+    // to repeat. The caller's request id when it sent one, so the calls stay traceable to it.
+    const passed = { ...caller, 'idempotency-key': caller['x-request-id'] ?? randomUUID() };
     let failureA: unknown;
     try {
       send(response, 200, { result: await callResilient(providerA, prompt, passed), provider: 'a' });
