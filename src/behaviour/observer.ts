@@ -34,13 +34,11 @@ const MIN_RETRY_WINDOW_MS = 10_000;
 /** Retry-After samples kept per provider for the report's chart. */
 export const RETRY_AFTER_SAMPLES = 500;
 /**
- * A retry this much sooner than its Retry-After is still counted as honouring it (ms). A client that
- * waits exactly Retry-After from the moment it read the answer is seen a little short: the proxy takes
- * the answer's end at its 'close' event, after the bytes went out, and the client's timer counts from
- * its event loop's cached clock. undici's RetryAgent measured 0.3-0.8 ms short on loopback; 20 ms
- * covers a loaded machine, and the shortest Retry-After the proxy sends is 1 s.
+ * A retry counts as sooner than Retry-After only when it is short by more than this (ms): the proxy
+ * times the answer's end and the retry's arrival on its event loop, and a client's timer may fire a
+ * fraction of a millisecond early, so a client that waits exactly Retry-After is not a violator.
  */
-export const RETRY_AFTER_SLACK_MS = 20;
+export const RETRY_AFTER_TOLERANCE_MS = 10;
 /** Statuses a client should not retry: a retry after one of them is a non-retryable retry. */
 export const NON_RETRYABLE = new Set([400, 401, 403, 404, 409, 422, 501]);
 
@@ -156,15 +154,17 @@ export class BehaviourObserver {
     }
 
     const delayMs = Math.max(0, call.arrivedMs - open.lastEndedMs);
+    const failover = open.lastProvider !== call.provider;
     const retry: Retry = {
       attempt: open.attempts + 1,
       atMs: call.arrivedMs,
       delayMs,
-      previousDelayMs: open.lastDelayMs,
-      retryAfterMs: open.lastProvider === call.provider ? open.lastRetryAfterMs : undefined,
+      // Backoff grows between retries at one provider: a move to another is a failover, timed on its own.
+      previousDelayMs: failover ? undefined : open.lastDelayMs,
+      retryAfterMs: failover ? undefined : open.lastRetryAfterMs,
       nonRetryableStatus: NON_RETRYABLE.has(open.lastStatus) ? open.lastStatus : undefined,
       unsafe: POST_OR_PATCH.has(call.method) && !call.idempotencyKey,
-      failover: open.lastProvider !== call.provider,
+      failover,
     };
     tally.retry(retry);
     this.#overall.retry(retry);
@@ -179,7 +179,7 @@ export class BehaviourObserver {
     open.lastEndedMs = call.endedMs;
     open.lastStatus = call.status;
     open.lastRetryAfterMs = call.retryAfterMs;
-    open.lastDelayMs = delayMs;
+    open.lastDelayMs = failover ? undefined : delayMs;
     this.#open.delete(call.key);
     if (succeeded(call.status)) this.#fold(open);
     else this.#open.set(call.key, open);
@@ -255,6 +255,11 @@ function firstAttempt(call: ObservedCall): OpenRequest {
     lastRetryAfterMs: call.retryAfterMs,
     lastDelayMs: undefined,
   };
+}
+
+/** Milliseconds rounded to the microsecond, as the document stores times (no float noise like 1185.6139999999998). */
+function toMicrosecond(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /** Milliseconds to whole microseconds in a histogram's range; 0 stays 0 (an immediate retry). */
@@ -340,11 +345,13 @@ class Tally {
   #afterRetryAfter(retry: Retry, retryAfterMs: number): void {
     const facts = this.retryAfter;
     facts.followed++;
-    if (facts.samples.length < RETRY_AFTER_SAMPLES) facts.samples.push({ atMs: retry.atMs, delayMs: retry.delayMs, retryAfterMs });
-    if (retry.delayMs >= retryAfterMs - RETRY_AFTER_SLACK_MS) return;
+    if (facts.samples.length < RETRY_AFTER_SAMPLES) {
+      facts.samples.push({ atMs: toMicrosecond(retry.atMs), delayMs: toMicrosecond(retry.delayMs), retryAfterMs });
+    }
+    if (retry.delayMs >= retryAfterMs - RETRY_AFTER_TOLERANCE_MS) return;
     facts.violations++;
-    facts.worstShortfallMs = Math.max(facts.worstShortfallMs ?? 0, retryAfterMs - retry.delayMs);
-    facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, retry.delayMs);
+    facts.worstShortfallMs = Math.max(facts.worstShortfallMs ?? 0, toMicrosecond(retryAfterMs - retry.delayMs));
+    facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, toMicrosecond(retry.delayMs));
   }
 
   document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {

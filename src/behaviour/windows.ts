@@ -5,8 +5,9 @@ import type { CallSeries, WindowBehaviour } from '../model/behaviour.js';
  * alone, so the observer and `resil report --merge` (summed series) judge them the same way.
  *
  * Resolution: calls are counted in bins of BIN_MS (100 ms) by arrival; a rate is judged over a span
- * of SPAN_BINS bins (500 ms), so breaker times are multiples of 100 ms, found within one bin of the
- * true moment, and a breaker that opens or closes for less than 500 ms is not seen. A window's own
+ * of SPAN_BINS bins (500 ms). A breaker's moment is the start of the first span that shows the change
+ * (calls fall below, or come back above, the bound from that bin on), so breaker times are multiples
+ * of 100 ms within one bin of the true moment, and a breaker that opens or closes for less than 500 ms is not seen. A window's own
  * bins are those wholly inside it (windows on whole 100 ms, as `@2s-4s`, lose nothing).
  */
 
@@ -76,9 +77,9 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     const back = firstSpan(series.calls, afterWindow, runBins, binMs, (r) => r >= CLOSED_AT * rateBefore);
     return {
       ...judged,
-      breakerOpenAfterMs: (quiet + SPAN_BINS) * binMs - window.startMs,
+      breakerOpenAfterMs: Math.max(0, quiet * binMs - window.startMs),
       breakerProbesPerSecond: rate(series.calls, quiet, end, binMs),
-      breakerCloseAfterMs: back === undefined ? -1 : (back + SPAN_BINS) * binMs - window.endMs,
+      breakerCloseAfterMs: back === undefined ? -1 : Math.max(0, back * binMs - window.endMs),
     };
   });
 }

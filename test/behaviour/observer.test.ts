@@ -50,6 +50,34 @@ test('a call after the retry window is a new request; an overlapping attempt is 
   expect(values(doc.overall.retryDelay)).toEqual([0, 0, 0]);
 });
 
+test('Retry-After: a retry short of it by more than 10 ms is a violation; one that waited it out to the timer is not', () => {
+  const o = observer();
+  const ra = { retryAfterMs: 1000 };
+  o.record(failed('exact', 0, 429, ra)); // ends at 1
+  o.record(observed('exact', 1000.8)); // waited 999.8 ms: a timer firing a fraction early
+  o.record(failed('edge', 2000, 429, ra)); // ends at 2001
+  o.record(observed('edge', 2991)); // 990 ms: at the tolerance
+  o.record(failed('soon', 4000, 429, ra)); // ends at 4001
+  o.record(observed('soon', 4989.5)); // 988.5 ms: 11.5 ms short
+  const { retryAfter } = o.document(6000).providers.a!;
+  expect(retryAfter).toMatchObject({ followed: 3, violations: 1, worstShortfallMs: 11.5, earliestMs: 988.5 });
+  expect(retryAfter.samples.map((sample) => sample.delayMs)).toEqual([999.8, 990, 988.5]);
+});
+
+test('backoff growth and Retry-After are judged between attempts at one provider; a move to another is a failover', () => {
+  const o = observer();
+  o.record(failed('f', 0, 503)); // ends at 1
+  o.record(failed('f', 101, 503, { retryAfterMs: 1000 })); // +100 ms at a; its Retry-After is not a's to judge once the service moves to b
+  o.record(failed('f', 302, 503, { provider: 'b' })); // +200 ms, failover to b: no growth pair, no Retry-After judged
+  o.record(failed('f', 353, 503, { provider: 'b' })); // +50 ms at b: its first retry there, no growth pair either
+  o.record(observed('f', 454, { provider: 'b' })); // +100 ms at b: growth 100 / 50 = 2
+  const doc = o.document(1000);
+  expect(doc.overall).toMatchObject({ retries: 4, failover: { count: 1 } });
+  expect(doc.providers.a!.retryAfter).toMatchObject({ followed: 0, violations: 0 });
+  expect(doc.providers.b!.retryAfter).toMatchObject({ followed: 0, violations: 0 });
+  expect(values(doc.overall.backoffGrowth)).toEqual([2000, 2000, 2000]);
+});
+
 test('requests left open when the run ends are folded by document(); the sweep folds them once the window passed', () => {
   const o = observer();
   o.record(failed('gone', 0, 503));

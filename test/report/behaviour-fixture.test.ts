@@ -21,7 +21,7 @@ describe('test/fixtures/behaviour-result.json', () => {
     expect(name).toBe('provider outage');
     expect(Object.keys(document.behaviour!.providers)).toEqual(['openai', 'anthropic']);
     expect(document.thresholds.filter((t) => t.provider !== undefined).map((t) => [t.expression, t.provider, t.formatted])).toEqual([
-      ['breaker_open_after{openai}<2s', 'openai', '1.00s'],
+      ['breaker_open_after{openai}<2s', 'openai', '500.0ms'],
       ['failover_delay_p99{anthropic}<50ms', 'anthropic', '1.09s'],
       ['dependency_calls{anthropic}>0', 'anthropic', '145'],
       ['dependency_timeout_max{anthropic}<1s', 'anthropic', 'n/a'],

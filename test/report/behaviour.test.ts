@@ -28,13 +28,13 @@ describe('the dependency behaviour table', () => {
       'attempts max / mean': ['3 / 1.21', '1 / 1.00', '3 / 1.21'],
       retries: ['75', '27', '102'],
       'retry delay min / p50': ['82.0ms / 264.2ms', '2.20ms / 3.25ms', '2.20ms / 116.0ms'],
-      'backoff growth': ['2.00×', '0.00×', '2.00×'],
+      'backoff growth': ['2.00×', '-', '2.00×'],
       'retry jitter (CV)': ['0.84', '2.64', '1.08'],
       // anthropic sent no Retry-After and no non-retryable status: not a zero, nothing to judge.
       'Retry-After followed / too soon': ['38 / 8', '-', '38 / 8'],
       'non-retryable / unsafe retries': ['2 / 3', '- / 1', '2 / 4'],
       'timeouts held: waited p50 / max': ['17: 202.2ms / 204.9ms', '-', '17: 202.2ms / 204.9ms'],
-      'breaker open after / probes / close after': ['1.00s / 0.8/s / 1.00s', '-', '1.00s / 0.8/s / 1.00s'],
+      'breaker open after / probes / close after': ['500.0ms / 0.8/s / 500.0ms', '-', '500.0ms / 0.8/s / 500.0ms'],
       'failovers: delay p50 / p99': ['0', '27: 3.25ms / 1.09s', '27: 3.25ms / 1.09s'],
       'retry storm (rate inside ÷ before)': ['0.17×', '-', '0.17×'],
     });
@@ -105,7 +105,7 @@ describe('where the behaviour shows', () => {
     expect(summary).toContain('#### Dependency behaviour');
     expect(summary).toContain('| | `openai` | `anthropic` | `all` |');
     expect(summary).toContain('| Retry-After followed / too soon | 38 / 8 | - | 38 / 8 |');
-    expect(summary).toContain('| breaker open after / probes / close after | 1.00s / 0.8/s / 1.00s | - | 1.00s / 0.8/s / 1.00s |');
+    expect(summary).toContain('| breaker open after / probes / close after | 500.0ms / 0.8/s / 500.0ms | - | 500.0ms / 0.8/s / 500.0ms |');
     expect(summary).not.toContain('| backoff growth |');
     expect(summary).toContain('| `failover_delay_p99{anthropic}<50ms` | 1.09s | ❌ **fail** |');
     expect(summary).toContain('| `dependency_timeout_max{anthropic}<1s` | n/a | ❌ **fail** |');

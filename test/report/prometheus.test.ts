@@ -318,8 +318,8 @@ describe('renderPrometheus: the dependency behaviour, per provider', () => {
     expect(families.get('resil_dependency_breaker_open_after_seconds')!.type).toBe('gauge');
     expect(sample(families, 'resil_dependency_attempts_max', at('openai'))).toBe(3);
     expect(sample(families, 'resil_dependency_attempts_mean', at('anthropic'))).toBe(1);
-    expect(sample(families, 'resil_dependency_breaker_open_after_seconds', at('openai'))).toBe(1);
-    expect(sample(families, 'resil_dependency_breaker_close_after_seconds', at('openai'))).toBe(1);
+    expect(sample(families, 'resil_dependency_breaker_open_after_seconds', at('openai'))).toBe(0.5);
+    expect(sample(families, 'resil_dependency_breaker_close_after_seconds', at('openai'))).toBe(0.5);
     expect(sample(families, 'resil_dependency_breaker_probes_per_second', at('openai'))).toBe(0.8);
     expect(sample(families, 'resil_dependency_retry_storm_ratio', at('openai'))).toBeCloseTo(8 / 48, 9);
     expect(sample(families, 'resil_dependency_timeout_max_seconds', at('openai'))).toBeCloseTo(0.205, 3);
