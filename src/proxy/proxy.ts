@@ -173,7 +173,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private readonly observer: CallObserver | undefined;
   private readonly runId: string | undefined;
   /** Undefined when calls are not observed (no observer, or correlation 'off'). */
-  correlation: Correlation | undefined;
+  readonly correlation: Correlation | undefined;
   /** Observed calls not over yet (reported as open at the end of a run): a list through CallWatch.next. */
   private openHead: CallWatch | null = null;
   /** What a faulted call's operations use of this proxy (HttpCall). */
@@ -277,12 +277,16 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const observer = this.observer;
     if (!observer) return;
     const now = observer.now();
-    for (let watch = this.openHead; watch !== null; watch = watch.next) {
+    let watch = this.openHead;
+    this.openHead = null;
+    while (watch !== null) {
+      const next = watch.next;
+      watch.previous = watch.next = null;
       watch.reported = true;
       // An answer finished whose close is still to come (next tick) is no open call.
       observer.record(observedCall(watch, this.name, this.runId, now, !watch.response.writableFinished));
+      watch = next;
     }
-    this.openHead = null;
   }
 
   async close(): Promise<void> {
