@@ -18,6 +18,8 @@ interface FakeProvider {
   readonly calls: number;
   /** Prompts forwarded to it, in order. */
   readonly prompts: string[];
+  /** The X-Request-Id, traceparent and Idempotency-Key of each call, in order ('-' when absent). */
+  readonly passed: string[];
   script: Script;
   close(): Promise<void>;
 }
@@ -30,6 +32,7 @@ afterEach(async () => {
 async function startProvider(script: Script): Promise<FakeProvider> {
   const sockets = new Set<Socket>();
   const prompts: string[] = [];
+  const passed: string[] = [];
   let calls = 0;
   const provider: FakeProvider = {
     url: '',
@@ -37,6 +40,7 @@ async function startProvider(script: Script): Promise<FakeProvider> {
       return calls;
     },
     prompts,
+    passed,
     script,
     close: () =>
       new Promise<void>((resolve) => {
@@ -46,6 +50,7 @@ async function startProvider(script: Script): Promise<FakeProvider> {
   };
   const server = createServer((req, res) => {
     const call = ++calls;
+    passed.push(`${req.headers['x-request-id'] ?? '-'} ${req.headers.traceparent ?? '-'} ${req.headers['idempotency-key'] ?? '-'}`);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -89,12 +94,13 @@ async function gateway(options: Omit<Parameters<typeof startGateway>[0], 'provid
 async function complete(
   url: string,
   prompt = 'hello',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; ms: number; waitedMs: number }> {
   const started = performance.now();
   const waited = cpuWait();
   const response = await request(`${url}/v1/complete`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ prompt }),
   });
   const body = (await response.body.json()) as Record<string, unknown>;
@@ -233,6 +239,23 @@ describe('LLM gateway (resilient)', () => {
     expect(a.calls).toBe(8);
   });
 
+  test("every call to A and B carries the caller's X-Request-Id and traceparent, and one Idempotency-Key per request", async () => {
+    const a = await startProvider(status(500));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ retries: 2, breakerFailures: 10 }, a, b); // 6 failures at A: the breaker stays closed
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect((await complete(gw.url, 'hi', { 'x-request-id': 'req-1', traceparent })).body.provider).toBe('b');
+    expect((await complete(gw.url)).body.provider).toBe('b'); // no request id to pass on: none invented, a key made up
+    const key = a.passed[3]!.split(' ')[2]!;
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+    expect([...a.passed, ...b.passed]).toEqual([
+      ...Array(3).fill(`req-1 ${traceparent} req-1`),
+      ...Array(3).fill(`- - ${key}`),
+      `req-1 ${traceparent} req-1`,
+      `- - ${key}`,
+    ]);
+  });
+
   test('both providers failing: 503 with an error and provider null', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(status(503));
@@ -248,16 +271,25 @@ describe('LLM gateway (resilient)', () => {
 });
 
 describe('LLM gateway (naive)', () => {
-  test('A failing: 502 after exactly one call to A; B never called', async () => {
+  test('A failing: 4 calls to A at once, Retry-After ignored, then 502; B never called', async () => {
     const a = await startProvider(status(503, { 'retry-after': '1' }));
     const b = await startProvider(ok('from b'));
     const gw = await gateway({ naive: true }, a, b);
-    const res = await complete(gw.url);
+    const res = await complete(gw.url, 'hi', { 'x-request-id': 'req-2' });
     expect(res.status).toBe(502);
     expect(res.body.provider).toBeNull();
-    expect(a.calls).toBe(1);
+    expect(a.calls).toBe(4);
+    expect(a.passed).toEqual(Array(4).fill('req-2 - -')); // and no Idempotency-Key
     expect(b.calls).toBe(0);
-    expect(res.ms).toBeLessThan(500 + res.waitedMs); // no Retry-After wait either
+    expect(res.ms).toBeLessThan(500 + res.waitedMs); // no wait between the calls, none for Retry-After either
+  });
+
+  test('A answering 400: not retried (the naive gateway retries only failures that may pass)', async () => {
+    const a = await startProvider(status(400));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ naive: true }, a, b);
+    expect((await complete(gw.url)).status).toBe(502);
+    expect(a.calls).toBe(1);
   });
 
   test('A healthy: answers like the resilient gateway', async () => {

@@ -7,6 +7,15 @@ import { startSut } from './helpers/sut.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'resil-run-'));
 
+/** The demo's thresholds on the gateway's provider calls (#12): the resilient gateway holds them all. */
+const DEPENDENCY_VERDICTS = [
+  'retry_after_violations==0',
+  'attempts_max<=4',
+  'dependency_timeout<=500ms',
+  'breaker_open_after<2s',
+  'failover_delay_p99<1500ms',
+];
+
 describe('resil demo', () => {
   test('the resilient gateway holds its thresholds (exit 0); the naive one fails the gate (exit 1)', async () => {
     // --quick: the same campaign at half length (12 s); both run at once to keep the suite short.
@@ -21,12 +30,39 @@ describe('resil demo', () => {
     expect(result.command).toBe('chaos');
     expect(result.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/complete$/);
     expect(result.recovery).toHaveLength(3);
-    expect(result.faults.injected.down).toBe(3);
+    expect(result.faults.injected.down).toBe(2); // phase 3: a and b
+    // Every provider call carries the request id resil sent the gateway: the verdicts below see every attempt.
+    expect(result.behaviour.correlation.matched).toBe(result.behaviour.correlation.calls);
+    const verdicts = (document: { thresholds: Array<{ expression: string; ok: boolean; note?: string }> }) =>
+      Object.fromEntries(DEPENDENCY_VERDICTS.map((e) => [e, document.thresholds.find((t) => t.expression === e)!]));
+    for (const verdict of Object.values(verdicts(result))) expect(verdict).toMatchObject({ ok: true });
 
     expect(naive.code).toBe(1);
     const failed = JSON.parse(naive.stdout);
     expect(failed.ok).toBe(false);
-    expect(failed.scenarios[0].result.thresholds.find((t: { expression: string }) => t.expression === 'success_rate>=0.85').ok).toBe(false);
+    const naiveResult = failed.scenarios[0].result;
+    expect(naiveResult.thresholds.find((t: { expression: string }) => t.expression === 'success_rate>=0.85').ok).toBe(false);
+    expect(naiveResult.behaviour.correlation.matched).toBe(naiveResult.behaviour.correlation.calls);
+    // Each dependency-side verdict the naive gateway breaks fails with its sentence; it never sends more than 4 calls.
+    const naiveVerdicts = verdicts(naiveResult);
+    expect(naiveVerdicts['attempts_max<=4']).toMatchObject({ ok: true });
+    expect(naiveVerdicts['retry_after_violations==0']).toMatchObject({
+      ok: false,
+      note: expect.stringMatching(/^\d[\d,]* retries to the dependencies came sooner than Retry-After: 1\.00s; the earliest after /),
+    });
+    // Quick: the calls it waits on for 10 s are still held when A goes down at 9 s (n/a); in the 24 s demo, 10.00s.
+    expect(naiveVerdicts['dependency_timeout<=500ms']).toMatchObject({ ok: false });
+    expect(naiveVerdicts['breaker_open_after<2s']).toMatchObject({
+      ok: false,
+      formatted: 'never',
+      note: expect.stringMatching(
+        /^in window phase 2 \(6s for 2s\) every call failed and calls kept coming at [\d.]+\/s \([\d.]+\/s before it\): no breaker opened$/,
+      ),
+    });
+    expect(naiveVerdicts['failover_delay_p99<1500ms']).toMatchObject({
+      ok: false,
+      note: expect.stringMatching(/^no request moved to another provider after a failed attempt/),
+    });
   }, 60_000);
 });
 

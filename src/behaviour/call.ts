@@ -58,7 +58,8 @@ export type Correlation = { mode: 'auto' } | { mode: 'header'; header: string } 
  *     new BehaviourObserver({ correlate: Correlation (not off), runId?: string, longestRetryAfterMs: number })
  *     startClock(): void                     t = 0 now (when the fault-window clocks start)
  *     now(): number                          ms on the run clock
- *     addProvider(name, windows: ReadonlyArray<{ source: string; startMs: number; endMs: number }>, down: boolean): void
+ *     addProvider(name, windows: ReadonlyArray<{ source: string; startMs: number; endMs: number; down?: boolean }>, down: boolean): void
+ *       a window's own `down` (a campaign phase) wins over the provider's flag
  *     record(call: ObservedCall): void       once per call, when it is over (or at the end, openAtEnd)
  *     document(): BehaviourDocument          folds what is still open; call once the proxies have reported open calls
  *     reset(): void                          forget everything (a campaign's next scenario)

@@ -60,13 +60,8 @@ function addProvider(into: ProviderBehaviour, from: ProviderBehaviour): void {
 }
 
 function rejudge(provider: ProviderBehaviour, binMs: number): void {
-  const windows = provider.windows.map(({ window, startMs, endMs }) => ({ source: window, startMs, endMs }));
-  provider.windows = judgeWindows(
-    provider.series,
-    windows,
-    provider.windows.some((w) => w.down),
-    binMs,
-  );
+  const windows = provider.windows.map(({ window, startMs, endMs, down }) => ({ source: window, startMs, endMs, down }));
+  provider.windows = judgeWindows(provider.series, windows, false, binMs);
 }
 
 function addSeries(into: CallSeries, from: CallSeries): void {

@@ -26,6 +26,8 @@ export interface FaultWindow {
   source: string;
   startMs: number;
   endMs: number;
+  /** This window's fault is `down` (a campaign phase may be, beside others that are not); absent: the provider's flag. */
+  down?: boolean;
 }
 
 export function emptySeries(): CallSeries {
@@ -54,11 +56,12 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     const rateBefore = rate(series.calls, beforeStart, beforeEnd, binMs);
     const inside = sum(series.calls, first, end);
     const failedEveryCall = inside > 0 && sum(series.failed, first, end) === inside;
+    const closed = window.down ?? down;
     const judged: WindowBehaviour = {
       window: window.source,
       startMs: window.startMs,
       endMs: window.endMs,
-      down,
+      down: closed,
       failedEveryCall,
       rateBefore,
       rateInside: rate(series.calls, first, end, binMs),
@@ -66,7 +69,7 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
       breakerProbesPerSecond: null,
       breakerCloseAfterMs: null,
     };
-    if (down || !failedEveryCall || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS || rateBefore === 0) return judged;
+    if (closed || !failedEveryCall || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS || rateBefore === 0) return judged;
     const quiet = firstSpan(series.calls, first, end, binMs, (r) => r < OPEN_BELOW * rateBefore);
     if (quiet === undefined) return { ...judged, breakerOpenAfterMs: -1 };
     // Probes: every call from the start of the first quiet span, which holds probes too, to the window's end.

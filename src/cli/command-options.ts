@@ -72,7 +72,7 @@ export const COMMAND_OPTIONS = {
   naive: {
     flag: 'naive',
     type: 'boolean',
-    summary: 'Drive the naive gateway (no timeout, retry, breaker or failover) instead.',
+    summary: 'Drive the naive gateway instead: immediate retries that ignore Retry-After, a 10 s timeout, no breaker or failover.',
     shown: 'plain',
   },
   quick: { flag: 'quick', type: 'boolean', summary: 'Run the campaign at half length (12 s), as the test suite does.', shown: 'plain' },

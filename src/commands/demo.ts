@@ -12,8 +12,10 @@ export default class Demo extends BaseCommand {
   static override description =
     'Starts two mock providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour Retry-After, ' +
     'a circuit breaker per provider, failover from A to B), then runs a 24-second campaign: steady load, A failing 30% of calls, ' +
-    'A down, both down, recovery. Prints the summary with recovery and amplification and exits 0 when the gateway holds its ' +
-    'thresholds. --naive runs the same campaign against a gateway with none of that (one call to A), which fails the gate (exit 1).';
+    'A failing every call, both down, recovery. Prints the summary with recovery, amplification and what the gateway did with ' +
+    'its provider calls (Retry-After, attempts, timeouts, breaker, failover), and exits 0 when the gateway holds its ' +
+    'thresholds. --naive runs the same campaign against a gateway with none of that (up to 4 calls to A sent at once, Retry-After ' +
+    'ignored, a 10 s timeout), which fails the gate (exit 1).';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --naive', '<%= config.bin %> demo --json'];
   static override enableJsonFlag = true;
   static override flags = {

@@ -18,17 +18,23 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** The demo's timeline in whole seconds: [steady until, A 30% faults from..to, A down from..to, both down from..to, end]. */
+/**
+ * The demo's timeline in whole seconds: A failing 30% of calls, A failing every call, both down, and
+ * the end. A's failing window follows a gap of steady calls (the rate a breaker is judged against).
+ */
 const TIMELINES = {
-  full: { faultsA: [4, 9], downA: [11, 15], downBoth: [17, 19], end: 24 },
-  quick: { faultsA: [2, 5], downA: [6, 8], downBoth: [9, 10], end: 12 },
+  full: { faultsA: [4, 9], failA: [11, 15], downBoth: [17, 19], end: 24 },
+  quick: { faultsA: [2, 5], failA: [6, 8], downBoth: [9, 10], end: 12 },
 } as const;
 
 /**
  * The demo's chaos campaign against the example gateway: steady load, provider A failing 30% of
- * calls (503/429/timeout/reset), A down, both providers down, then recovery. The thresholds are what a
- * team would ask of a gateway with failover: it rides out A's faults and outage, loses only the
- * both-down window, and is back within seconds.
+ * calls (503/429/timeout/reset), A answering every call with a 503, both providers down, then
+ * recovery. The thresholds are what a team would ask of a gateway with failover: it rides out A's
+ * faults and outage, loses only the both-down window, and is back within seconds; and, judged from
+ * the calls it makes to the providers, it waits as long as Retry-After asks, gives up on a call after
+ * 4 attempts and a hung call within 500 ms, stops calling A within 2 s of A failing everything, and
+ * moves a request to B within a second.
  */
 export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [number, number]; quick: boolean }): Campaign {
   const t = settings.quick ? TIMELINES.quick : TIMELINES.full;
@@ -59,10 +65,21 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
             ...phase(t.faultsA),
             providers: { a: { failureRate: 0.3, faults: 'status:503=5,status:429=2,timeout=2,reset=1', retryAfter: 1 } },
           },
-          { ...phase(t.downA), providers: { a: { faults: 'down' } } },
+          // Every call fails, and the proxy sees them (a `down` listener refuses them unseen): a breaker shows.
+          { ...phase(t.failA), providers: { a: { failureRate: 1, faults: 'status:503' } } },
           { ...phase(t.downBoth), providers: { a: { faults: 'down' }, b: { faults: 'down' } } },
         ],
-        thresholds: ['success_rate>=0.85', 'p99<2500ms', 'recovery<3s', 'amplification<=3'],
+        thresholds: [
+          'success_rate>=0.85',
+          'p99<2500ms',
+          'recovery<3s',
+          'amplification<=3',
+          'retry_after_violations==0',
+          'attempts_max<=4',
+          'dependency_timeout<=500ms',
+          'breaker_open_after<2s',
+          'failover_delay_p99<1500ms',
+        ],
       },
     ],
   };

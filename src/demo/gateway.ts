@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -25,14 +26,17 @@ import { type Dispatcher, Pool } from 'undici';
  * completion providers. In resilient mode every provider call goes through cockatiel policies
  * (retry with jittered exponential backoff that honours Retry-After, a consecutive-failure circuit
  * breaker, a per-call timeout) and the gateway fails over from provider A to provider B. In naive
- * mode it makes one call to provider A and reports any failure as 502.
+ * mode it calls provider A in a bare loop: a failed call is retried at once, up to 4 calls, Retry-After
+ * ignored, a 10 s timeout, no breaker, no failover; it reports the last failure as 502. Both modes pass
+ * the caller's X-Request-Id and traceparent on to every provider call, so each call can be traced
+ * back to the request that caused it; the resilient mode also sends one Idempotency-Key per request.
  */
 export interface GatewayOptions {
   /** Base URL of provider A; the gateway calls `POST {providerA}/v1/complete`. */
   providerA: string;
   /** Base URL of provider B, used when A fails (resilient mode only). */
   providerB: string;
-  /** One call to A, 10 s timeout, no retry, breaker or failover. Default false. */
+  /** Immediate retries at A (4 calls at most), Retry-After ignored, 10 s timeout, no breaker or failover. Default false. */
   naive?: boolean;
   /** Default 127.0.0.1. */
   host?: string;
@@ -62,8 +66,12 @@ type ProviderName = 'a' | 'b';
 const RETRY_AFTER_CAP_MS = 2_000;
 /** Upper bound of the jittered exponential backoff. */
 const MAX_BACKOFF_MS = 1_000;
-/** The naive gateway's only timeout. */
+/** The naive gateway's only timeout, per call. */
 const NAIVE_TIMEOUT_MS = 10_000;
+/** Calls the naive gateway makes to A for one request: the first and 3 immediate retries. */
+const NAIVE_CALLS = 4;
+/** Headers of the caller's request passed on to every provider call (request id and W3C trace context). */
+const PROPAGATED_HEADERS = ['x-request-id', 'traceparent'] as const;
 /** Largest request body the gateway accepts. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -128,14 +136,14 @@ class Provider {
     this.path = `${url.pathname.replace(/\/+$/, '')}/v1/complete`;
   }
 
-  /** One call: resolves with the provider's result, or throws a ProviderError. */
-  async complete(prompt: string, signal: AbortSignal): Promise<unknown> {
+  /** One call: resolves with the provider's result, or throws a ProviderError. `passed` are the caller's headers passed on. */
+  async complete(prompt: string, passed: Record<string, string>, signal: AbortSignal): Promise<unknown> {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
         method: 'POST',
         path: this.path,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { ...passed, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ prompt }),
         signal,
       });
@@ -259,28 +267,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Each call in flight listens on it (cockatiel links its own signal to this one): no fixed bound.
   setMaxListeners(0, closing.signal);
 
-  const callResilient = (provider: Provider, prompt: string): Promise<unknown> =>
-    policies.get(provider)!.execute(({ signal }) => provider.complete(prompt, signal), closing.signal);
+  const callResilient = (provider: Provider, prompt: string, passed: Record<string, string>): Promise<unknown> =>
+    policies.get(provider)!.execute(({ signal }) => provider.complete(prompt, passed, signal), closing.signal);
 
-  async function complete(prompt: string, response: ServerResponse): Promise<void> {
-    if (options.naive) {
+  async function completeNaively(prompt: string, passed: Record<string, string>, response: ServerResponse): Promise<void> {
+    let failure: unknown;
+    for (let call = 1; call <= NAIVE_CALLS && !closing.signal.aborted; call++) {
       try {
         const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(NAIVE_TIMEOUT_MS)]);
-        send(response, 200, { result: await providerA.complete(prompt, signal), provider: 'a' });
+        send(response, 200, { result: await providerA.complete(prompt, passed, signal), provider: 'a' });
+        return;
       } catch (error) {
-        send(response, 502, { error: describe(error), provider: null });
+        failure = error;
+        if (!(error instanceof ProviderError && error.retryable)) break;
       }
-      return;
     }
+    send(response, 502, { error: describe(failure), provider: null });
+  }
+
+  async function complete(prompt: string, caller: Record<string, string>, response: ServerResponse): Promise<void> {
+    if (options.naive) return completeNaively(prompt, caller, response);
+    // One Idempotency-Key for every attempt of this request, at A and at B: a retried POST is then safe
+    // to repeat. The caller's request id when it sent one, so the calls stay traceable to it.
+    const passed = { ...caller, 'idempotency-key': caller['x-request-id'] ?? randomUUID() };
     let failureA: unknown;
     try {
-      send(response, 200, { result: await callResilient(providerA, prompt), provider: 'a' });
+      send(response, 200, { result: await callResilient(providerA, prompt, passed), provider: 'a' });
       return;
     } catch (error) {
       failureA = error;
     }
     try {
-      send(response, 200, { result: await callResilient(providerB, prompt), provider: 'b' });
+      send(response, 200, { result: await callResilient(providerB, prompt, passed), provider: 'b' });
     } catch (failureB) {
       send(response, 503, { error: `provider a: ${describe(failureA)}; provider b: ${describe(failureB)}`, provider: null });
     }
@@ -301,9 +319,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       request.resume();
       return send(response, 405, { error: 'method not allowed', provider: null });
     }
+    const passed: Record<string, string> = {};
+    for (const name of PROPAGATED_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') passed[name] = value;
+    }
     void readPrompt(request, response)
       .then(async (prompt) => {
-        if (prompt !== undefined) await complete(prompt, response);
+        if (prompt !== undefined) await complete(prompt, passed, response);
       })
       .catch((error: unknown) => send(response, 500, { error: describe(error), provider: null }));
   });

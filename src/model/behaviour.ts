@@ -73,7 +73,7 @@ export interface RetryAfterFacts {
   sent: number;
   /** Retries to the same provider after an answer that carried Retry-After. */
   followed: number;
-  /** Of those, retries sent sooner than the Retry-After asked. */
+  /** Of those, retries sent sooner than the Retry-After asked, by more than 10 ms of timer tolerance (observer.ts). */
   violations: number;
   /** The largest shortfall (Retry-After minus the delay, ms), null without a violation. */
   worstShortfallMs: number | null;

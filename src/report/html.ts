@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { RETRY_AFTER_TOLERANCE_MS } from '../behaviour/observer.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
@@ -160,8 +161,8 @@ export function behaviourCharts(behaviour: BehaviourDocument, durationMs: number
       ? null
       : {
           x: samples.map((r) => r.atMs / 1000),
-          honoured: samples.map((r) => (r.delayMs >= r.retryAfterMs ? roundTo(r.delayMs, 3) : null)),
-          early: samples.map((r) => (r.delayMs < r.retryAfterMs ? roundTo(r.delayMs, 3) : null)),
+          honoured: samples.map((r) => (r.delayMs >= r.retryAfterMs - RETRY_AFTER_TOLERANCE_MS ? roundTo(r.delayMs, 3) : null)),
+          early: samples.map((r) => (r.delayMs < r.retryAfterMs - RETRY_AFTER_TOLERANCE_MS ? roundTo(r.delayMs, 3) : null)),
           asked: samples.map((r) => r.retryAfterMs),
         };
 

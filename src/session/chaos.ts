@@ -123,11 +123,12 @@ export class ChaosSession {
       if (proxy.correlation === undefined) continue;
       const own = proxy.faultWindows();
       const phases = phaseWindows?.get(proxy.name) ?? [];
-      const windows = [...own.windows, ...phases.map(({ source, startMs, endMs }) => ({ source, startMs, endMs }))];
+      // A phase's window is down or not by its own fault: a provider down in one phase fails calls visibly in another.
+      const windows = [...own.windows, ...phases.map(({ source, startMs, endMs, down }) => ({ source, startMs, endMs, down }))];
       observer.addProvider(
         proxy.name,
         windows.sort((a, b) => a.startMs - b.startMs),
-        own.down || phases.some((p) => p.down),
+        own.down,
       );
     }
     observer.startClock();

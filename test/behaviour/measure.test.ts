@@ -163,6 +163,16 @@ describe('held calls (timeout)', () => {
   });
 });
 
+test('a provider down in a later window (a campaign phase) still has its breaker judged on the window that failed every call', () => {
+  const down = { source: 'phase 2 (12s for 2s)', startMs: 12_000, endMs: 14_000, down: true };
+  const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW, down], false));
+  expect(doc.providers.a!.windows.map((w) => [w.down, w.breakerOpenAfterMs])).toEqual([
+    [false, 1000],
+    [true, null],
+  ]);
+  expect(measureBehaviour('breaker_open_after', doc)).toBe(1000);
+});
+
 describe('a window failing every call: the breaker opens, probes and closes', () => {
   const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
 
