@@ -72,6 +72,9 @@ function addSeries(into: CallSeries, from: CallSeries): void {
   from.failed.forEach((failed, bin) => {
     into.failed[bin]! += failed;
   });
+  from.first.forEach((first, bin) => {
+    into.first[bin]! += first;
+  });
 }
 
 function addHistograms(a: EncodedHistogram, b: EncodedHistogram): EncodedHistogram {

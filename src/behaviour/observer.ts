@@ -35,10 +35,16 @@ const MIN_RETRY_WINDOW_MS = 10_000;
 export const RETRY_AFTER_SAMPLES = 500;
 /**
  * A retry counts as sooner than Retry-After only when it is short by more than this (ms): the proxy
- * times the answer's end and the retry's arrival on its event loop, and a client's timer may fire a
- * fraction of a millisecond early, so a client that waits exactly Retry-After is not a violator.
+ * times the answer's end and the retry's arrival on its own event loop, and a client's timer counts
+ * from its loop's cached clock, so on a busy machine a client that waits exactly Retry-After was seen
+ * up to 8 ms short (undici's RetryAgent, 0.3-0.8 ms on a quiet one). 20 ms is 2% of a 1 s Retry-After.
  */
-export const RETRY_AFTER_TOLERANCE_MS = 10;
+export const RETRY_AFTER_TOLERANCE_MS = 20;
+/**
+ * A first retry sooner than this (ms) is immediate: for retry_jitter its delay is 0, as the few
+ * milliseconds an immediate retry loop takes vary with scheduling, not with any jitter the client adds.
+ */
+export const IMMEDIATE_RETRY_MS = 10;
 /** Statuses a client should not retry: a retry after one of them is a non-retryable retry. */
 export const NON_RETRYABLE = new Set([400, 401, 403, 404, 409, 422, 501]);
 
@@ -132,10 +138,6 @@ export class BehaviourObserver {
     coverage.calls++;
     coverage.keyedBy[call.keySource] = (coverage.keyedBy[call.keySource] ?? 0) + 1;
     if (call.runRequest) coverage.matched++;
-    const tally = this.#tally(call.provider);
-    tally.call(call);
-    this.#overall.call(call);
-
     this.#sweep(call.arrivedMs);
     let open = this.#open.get(call.key);
     if (open !== undefined && call.arrivedMs - open.lastEndedMs > this.#retryWindowMs) {
@@ -143,6 +145,10 @@ export class BehaviourObserver {
       this.#open.delete(call.key);
       open = undefined;
     }
+    const tally = this.#tally(call.provider);
+    const firstHere = open === undefined || (call.provider !== open.provider && !open.elsewhere?.has(call.provider));
+    tally.call(call, firstHere);
+    this.#overall.call(call, open === undefined);
     if (open === undefined) {
       if (succeeded(call.status)) {
         tally.request(1);
@@ -289,14 +295,16 @@ class Tally {
   failoverDelay: Histogram | undefined;
   series: CallSeries = emptySeries();
 
-  call(call: ObservedCall): void {
+  /** `first`: the call is its request's first here (overall: first anywhere). */
+  call(call: ObservedCall, first: boolean): void {
     this.calls++;
     if (call.reused) this.reused++;
     const bin = Math.max(0, Math.floor(call.arrivedMs / BIN_MS));
-    const { calls, failed } = this.series;
-    if (bin >= calls.length) padSeries(this.series, bin + 1);
-    calls[bin]!++;
-    if (failedStatus(call.status)) failed[bin]!++;
+    const series = this.series;
+    if (bin >= series.calls.length) padSeries(series, bin + 1);
+    series.calls[bin]!++;
+    if (failedStatus(call.status)) series.failed[bin]!++;
+    if (first) series.first[bin]!++;
     if (call.retryAfterMs !== undefined) this.retryAfter.sent++;
     if (NON_RETRYABLE.has(call.status)) this.nonRetryable.answered++;
     if (call.clientGone) this.abandoned++;
@@ -305,7 +313,7 @@ class Tally {
       if (call.clientGone) {
         this.waited ??= createLatencyHistogram();
         this.waited.recordValue(micros(call.endedMs - call.arrivedMs));
-      } else if (call.openAtEnd) this.never++;
+      } else this.never++; // still waited on at the end, or cut by the proxy itself (`down`): never given up on
     }
   }
 
@@ -319,9 +327,11 @@ class Tally {
     this.retryDelay ??= createLatencyHistogram();
     this.retryDelay.recordValue(micros(retry.delayMs));
     if (retry.attempt === 2) {
+      // An immediate retry's delay is scheduling noise, not jitter: under IMMEDIATE_RETRY_MS it counts as 0.
+      const delayMs = retry.delayMs < IMMEDIATE_RETRY_MS ? 0 : retry.delayMs;
       this.firstRetryDelay.count++;
-      this.firstRetryDelay.sumMs += retry.delayMs;
-      this.firstRetryDelay.sumSquaresMs += retry.delayMs * retry.delayMs;
+      this.firstRetryDelay.sumMs += delayMs;
+      this.firstRetryDelay.sumSquaresMs += delayMs * delayMs;
     }
     // A ratio to an immediate retry has no finite value: growth is judged between delays that waited.
     if (retry.previousDelayMs !== undefined && retry.previousDelayMs > 0) {
@@ -355,7 +365,7 @@ class Tally {
   }
 
   document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {
-    const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed] };
+    const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed], first: [...this.series.first] };
     padSeries(series, bins);
     const attempts: Record<string, number> = {};
     this.attempts.forEach((count, n) => {

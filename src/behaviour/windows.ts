@@ -5,10 +5,12 @@ import type { CallSeries, WindowBehaviour } from '../model/behaviour.js';
  * alone, so the observer and `resil report --merge` (summed series) judge them the same way.
  *
  * Resolution: calls are counted in bins of BIN_MS (100 ms) by arrival; a rate is judged over a span
- * of SPAN_BINS bins (500 ms). A breaker's moment is the start of the first span that shows the change
- * (calls fall below, or come back above, the bound from that bin on), so breaker times are multiples
- * of 100 ms within one bin of the true moment, and a breaker that opens or closes for less than 500 ms is not seen. A window's own
- * bins are those wholly inside it (windows on whole 100 ms, as `@2s-4s`, lose nothing).
+ * of SPAN_BINS bins (500 ms). Retry storms compare every call; breakers compare first attempts (new
+ * requests: what a breaker holds back), so retries spilling over from an earlier window do not count.
+ * A breaker's moment is the start of the first span that shows the change (first attempts fall
+ * below, or come back above, the bound from that bin on), so breaker times are multiples of 100 ms
+ * within one bin of the true moment, and a breaker that opens or closes for less than 500 ms is not
+ * seen. A window's own bins are those wholly inside it (windows on whole 100 ms, as `@2s-4s`, lose nothing).
  */
 
 export const BIN_MS = 100;
@@ -31,13 +33,14 @@ export interface FaultWindow {
 }
 
 export function emptySeries(): CallSeries {
-  return { calls: [], failed: [] };
+  return { calls: [], failed: [], first: [] };
 }
 
 /** Pads a series with empty bins up to `bins` long (the run's end). */
 export function padSeries(series: CallSeries, bins: number): void {
   while (series.calls.length < bins) series.calls.push(0);
   while (series.failed.length < bins) series.failed.push(0);
+  while (series.first.length < bins) series.first.push(0);
 }
 
 /**
@@ -54,6 +57,9 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     const beforeEnd = Math.min(Math.floor(window.startMs / binMs), runBins);
     const beforeStart = Math.max(0, beforeEnd - BEFORE_MS / binMs, previousEnd);
     const rateBefore = rate(series.calls, beforeStart, beforeEnd, binMs);
+    // Breakers hold back new requests: judged on first attempts (a result from before they were counted: every call).
+    const firstCalls = series.first ?? series.calls;
+    const firstRateBefore = rate(firstCalls, beforeStart, beforeEnd, binMs);
     const inside = sum(series.calls, first, end);
     const failedEveryCall = inside > 0 && sum(series.failed, first, end) === inside;
     const closed = window.down ?? down;
@@ -65,20 +71,21 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
       failedEveryCall,
       rateBefore,
       rateInside: rate(series.calls, first, end, binMs),
+      firstRateBefore,
       breakerOpenAfterMs: null,
       breakerProbesPerSecond: null,
       breakerCloseAfterMs: null,
     };
-    if (closed || !failedEveryCall || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS || rateBefore === 0) return judged;
-    const quiet = firstSpan(series.calls, first, end, binMs, (r) => r < OPEN_BELOW * rateBefore);
+    if (closed || !failedEveryCall || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS || firstRateBefore === 0) return judged;
+    const quiet = firstSpan(firstCalls, first, end, binMs, (r) => r < OPEN_BELOW * firstRateBefore);
     if (quiet === undefined) return { ...judged, breakerOpenAfterMs: -1 };
     // Probes: every call from the start of the first quiet span, which holds probes too, to the window's end.
     const afterWindow = Math.ceil(window.endMs / binMs);
-    const back = firstSpan(series.calls, afterWindow, runBins, binMs, (r) => r >= CLOSED_AT * rateBefore);
+    const back = firstSpan(firstCalls, afterWindow, runBins, binMs, (r) => r >= CLOSED_AT * firstRateBefore);
     return {
       ...judged,
       breakerOpenAfterMs: Math.max(0, quiet * binMs - window.startMs),
-      breakerProbesPerSecond: rate(series.calls, quiet, end, binMs),
+      breakerProbesPerSecond: rate(firstCalls, quiet, end, binMs),
       breakerCloseAfterMs: back === undefined ? -1 : Math.max(0, back * binMs - window.endMs),
     };
   });

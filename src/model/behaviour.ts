@@ -43,7 +43,7 @@ export interface ProviderBehaviour {
   retries: number;
   /** Each retry's delay: from the previous attempt's end to its arrival (µs). */
   retryDelay: EncodedHistogram;
-  /** First retries only (attempt 2), for retry_jitter: count, sum and sum of squares of their delays (ms). */
+  /** First retries only (attempt 2), for retry_jitter: count, sum and sum of squares of their delays (ms; under 10 ms counted as 0). */
   firstRetryDelay: { count: number; sumMs: number; sumSquaresMs: number };
   /** Ratio of each retry's delay to the previous retry's delay in the same request, × 1000. */
   backoffGrowth: EncodedHistogram;
@@ -56,7 +56,7 @@ export interface ProviderBehaviour {
   timeouts: {
     held: number;
     waited: EncodedHistogram;
-    /** Held calls still waited on when the run ended. */
+    /** Held calls the service never gave up on: still waited on when the run ended, or until the proxy cut them itself (a `down` window). */
     never: number;
   };
   /** Calls the client left before the proxy finished answering (held, slowed or delayed). */
@@ -73,7 +73,7 @@ export interface RetryAfterFacts {
   sent: number;
   /** Retries to the same provider after an answer that carried Retry-After. */
   followed: number;
-  /** Of those, retries sent sooner than the Retry-After asked, by more than 10 ms of timer tolerance (observer.ts). */
+  /** Of those, retries sent sooner than the Retry-After asked, by more than 20 ms of timer tolerance (observer.ts). */
   violations: number;
   /** The largest shortfall (Retry-After minus the delay, ms), null without a violation. */
   worstShortfallMs: number | null;
@@ -87,6 +87,12 @@ export interface RetryAfterFacts {
 export interface CallSeries {
   calls: number[];
   failed: number[];
+  /**
+   * Calls that were their request's first at this provider (overall: first anywhere): new requests,
+   * what a breaker holds back. Breakers are judged on these, so retries spilling over from an earlier
+   * fault window do not raise the rate a closed breaker must get back to.
+   */
+  first: number[];
 }
 
 /** One fault window of a provider, judged from its series. Durations in ms; -1 means "never" (JSON has no Infinity). */
@@ -101,10 +107,12 @@ export interface WindowBehaviour {
   /** Calls per second in the (up to) 5 s before the window, and inside it. */
   rateBefore: number;
   rateInside: number;
-  /** Windows that failed every call, with calls before them: when calls fell below 10% of rateBefore. */
+  /** First attempts per second (series.first) in the same span before the window: what breakers are judged against. */
+  firstRateBefore: number;
+  /** Windows that failed every call, with calls before them: when first attempts fell below 10% of firstRateBefore. */
   breakerOpenAfterMs: number | null;
-  /** Calls per second from the breaker opening until the window's end (half-open probes). */
+  /** First attempts per second from the breaker opening until the window's end (half-open probes). */
   breakerProbesPerSecond: number | null;
-  /** From the window's end until calls returned to 90% of rateBefore. */
+  /** From the window's end until first attempts returned to 90% of firstRateBefore. */
   breakerCloseAfterMs: number | null;
 }

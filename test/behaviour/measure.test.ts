@@ -187,6 +187,7 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
       failedEveryCall: true,
       rateBefore: 100,
       rateInside: 21.6,
+      firstRateBefore: 100,
       // Calls stop at 6.0 s: the span 6.0-6.5 s is the first quiet one, 1 s into the window.
       breakerOpenAfterMs: 1000,
       breakerProbesPerSecond: 2,
@@ -199,6 +200,23 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
     expect(measureBehaviour('retry_storm', doc)).toBeCloseTo(0.216, 12);
     expect(measureBehaviour('breaker_open_after', doc, 'a')).toBe(1000);
     expect(doc.overall.windows).toEqual(doc.providers.a!.windows);
+  });
+
+  test('retries before the window do not raise the bar: breakers are judged on first attempts', () => {
+    // From 3 s to 5 s every request fails once and is retried 5 ms later: 200 calls/s, still 100 new requests/s.
+    const calls = breakerCalls().flatMap((call) => {
+      const t = call.arrivedMs;
+      if (!call.key.startsWith('before-') || t < 3000 || t >= 5000) return [call];
+      return [failed(call.key, t, 503), observed(call.key, t + 5)];
+    });
+    const judged = documentOf(calls, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
+    expect(judged.providers.a!.windows[0]).toMatchObject({
+      rateBefore: 140,
+      firstRateBefore: 100,
+      breakerOpenAfterMs: 1000,
+      // Back at 10.3 s to 100 new requests/s: 90% of the 100/s before, though under 90% of the 140 calls/s.
+      breakerCloseAfterMs: 300,
+    });
   });
 
   test('a service without a breaker calls on: never opened, no probes or closing to time', () => {

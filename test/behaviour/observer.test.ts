@@ -50,18 +50,45 @@ test('a call after the retry window is a new request; an overlapping attempt is 
   expect(values(doc.overall.retryDelay)).toEqual([0, 0, 0]);
 });
 
-test('Retry-After: a retry short of it by more than 10 ms is a violation; one that waited it out to the timer is not', () => {
+test('Retry-After: a retry short of it by more than 20 ms is a violation; one that waited it out to the timer is not', () => {
   const o = observer();
   const ra = { retryAfterMs: 1000 };
   o.record(failed('exact', 0, 429, ra)); // ends at 1
   o.record(observed('exact', 1000.8)); // waited 999.8 ms: a timer firing a fraction early
   o.record(failed('edge', 2000, 429, ra)); // ends at 2001
-  o.record(observed('edge', 2991)); // 990 ms: at the tolerance
+  o.record(observed('edge', 2981)); // 980 ms: at the tolerance
   o.record(failed('soon', 4000, 429, ra)); // ends at 4001
-  o.record(observed('soon', 4989.5)); // 988.5 ms: 11.5 ms short
+  o.record(observed('soon', 4979.5)); // 978.5 ms: 21.5 ms short
   const { retryAfter } = o.document(6000).providers.a!;
-  expect(retryAfter).toMatchObject({ followed: 3, violations: 1, worstShortfallMs: 11.5, earliestMs: 988.5 });
-  expect(retryAfter.samples.map((sample) => sample.delayMs)).toEqual([999.8, 990, 988.5]);
+  expect(retryAfter).toMatchObject({ followed: 3, violations: 1, worstShortfallMs: 21.5, earliestMs: 978.5 });
+  expect(retryAfter.samples.map((sample) => sample.delayMs)).toEqual([999.8, 980, 978.5]);
+});
+
+test('retry jitter: first retries within 10 ms are immediate (0), so an immediate loop reads lockstep whatever the scheduling', () => {
+  const immediate = observer();
+  [1.5, 4.2, 9.9, 2.3].forEach((delay, i) => {
+    immediate.record(failed(`i${i}`, i * 100, 503)); // ends at i * 100 + 1
+    immediate.record(observed(`i${i}`, i * 100 + 1 + delay));
+  });
+  expect(immediate.document(1000).providers.a!.firstRetryDelay).toEqual({ count: 4, sumMs: 0, sumSquaresMs: 0 });
+  const spread = observer();
+  [100, 300].forEach((delay, i) => {
+    spread.record(failed(`s${i}`, i * 1000, 503));
+    spread.record(observed(`s${i}`, i * 1000 + 1 + delay));
+  });
+  expect(spread.document(3000).providers.a!.firstRetryDelay).toEqual({ count: 2, sumMs: 400, sumSquaresMs: 100_000 });
+});
+
+test('held calls: a wait the service gave up on is timed; one still open at the end or cut by the proxy was never given up on', () => {
+  const o = observer();
+  const held = { status: 0, fault: 'timeout' };
+  o.record(observed('gave-up', 0, { ...held, endedMs: 200, clientGone: true }));
+  o.record(observed('open', 10, { ...held, endedMs: 5000, openAtEnd: true }));
+  o.record(observed('cut', 20, { ...held, endedMs: 3000 })); // a `down` window closed the listener and its connections
+  const { timeouts, abandoned } = o.document(5000).providers.a!;
+  expect(timeouts).toMatchObject({ held: 3, never: 2 });
+  expect(abandoned).toBe(1);
+  expect(values(timeouts.waited).map((us) => Math.round(us / 1000))).toEqual([200, 200, 200]);
 });
 
 test('backoff growth and Retry-After are judged between attempts at one provider; a move to another is a failover', () => {
@@ -104,7 +131,7 @@ test('coverage, connections, abandoned calls and failed bins are counted per cal
   expect(doc.correlation).toEqual({ calls: 5, keyedBy: { header: 1, body: 1, 'x-request-id': 3 }, matched: 1 });
   expect(doc.overall).toMatchObject({ calls: 5, reusedConnections: 1, abandoned: 1, timeouts: { held: 0, waited: null, never: 0 } });
   // No answer and 408 failed; 404 is an answer (a non-retryable one), not a failure of the dependency.
-  expect(doc.overall.series).toEqual({ calls: [2, 3, 0], failed: [0, 2, 0] });
+  expect(doc.overall.series).toEqual({ calls: [2, 3, 0], failed: [0, 2, 0], first: [2, 3, 0] });
 });
 
 test('reset() forgets every call but keeps the providers and their windows', () => {

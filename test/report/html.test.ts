@@ -188,7 +188,12 @@ describe('the dependency behaviour charts', () => {
   test('a long run is summed into at most 1,200 points a provider, each still a rate per second', () => {
     const long = {
       ...behaviour,
-      providers: { a: { ...behaviour.providers.openai!, series: { calls: Array(36_000).fill(2), failed: Array(36_000).fill(0) } } },
+      providers: {
+        a: {
+          ...behaviour.providers.openai!,
+          series: { calls: Array(36_000).fill(2), failed: Array(36_000).fill(0), first: Array(36_000).fill(2) },
+        },
+      },
     };
     const { x, providers } = behaviourCharts(long, 3_600_000).calls!;
     expect(x).toHaveLength(1200);
