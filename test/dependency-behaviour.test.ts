@@ -179,7 +179,7 @@ describe('timeouts: how long the service waits on a call the proxy holds', () =>
       expression: 'dependency_timeout<=500ms',
       ok: false,
       formatted: 'never',
-      note: 'the service waited on every call the proxy held at the dependencies until the run ended: it has no timeout on this dependency',
+      note: 'the service waited on every call the proxy held at the dependencies until the run ended or the proxy cut it: it has no timeout on this dependency',
     });
     expect(document.behaviour!.overall.timeouts).toMatchObject({ held: 4, never: 4 });
   }, 30_000);

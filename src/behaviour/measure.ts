@@ -193,12 +193,20 @@ export function why(name: BehaviourMetricName, document: BehaviourDocument | und
       return breakerWhy(b, provider);
     case 'failover_delay':
     case 'failover_delay_p99':
+      if (provider === undefined && Object.keys(document.providers).length > 1 && failedCalls(b) > 0) {
+        return `${plural(failedCalls(b), 'call')} failed, and no request moved to another provider after one: the service did not fail over`;
+      }
       return `no request moved to ${provider === undefined ? 'another provider' : `${provider} from another provider`} after a failed attempt: fail the first provider (status:503 or reset) and give the service a second one`;
     case 'retry_storm':
       return b.windows.some((w) => w.down)
         ? `${where(provider)} had only down windows: refused connections never reach the proxy, so a storm cannot be seen; use a fault such as status:503`
         : `${where(provider)} had no fault window with calls before it: give a window that starts after the load has run a second`;
   }
+}
+
+/** Calls that got no answer, a 408, a 429 or a 5xx (the series' failed bins). */
+function failedCalls(b: ProviderBehaviour): number {
+  return b.series.failed.reduce((sum, n) => sum + n, 0);
 }
 
 function breakerWhy(b: ProviderBehaviour, provider: string | undefined): string {
@@ -253,11 +261,11 @@ export function sentence(name: BehaviourMetricName, document: BehaviourDocument 
     case 'dependency_timeout':
       return Number.isFinite(value)
         ? `the service gave up on calls the proxy held at ${to} after ${formatMs(value)} (median of ${plural(waitedCount(b), 'call')})`
-        : `the service waited on every call the proxy held at ${to} until the run ended: it has no timeout on this dependency`;
+        : `the service waited on every call the proxy held at ${to} until the run ended or the proxy cut it: it has no timeout on this dependency`;
     case 'dependency_timeout_max':
       return Number.isFinite(value)
         ? `the service waited up to ${formatMs(value)} on a call the proxy held at ${to}`
-        : `${plural(b.timeouts.never, 'call')} the proxy held at ${to} ${b.timeouts.never === 1 ? 'was' : 'were'} still waited on when the run ended`;
+        : `${plural(b.timeouts.never, 'call')} the proxy held at ${to} ${b.timeouts.never === 1 ? 'was' : 'were'} still waited on when the run ended or the proxy cut ${b.timeouts.never === 1 ? 'it' : 'them'}`;
     case 'breaker_open_after':
       return breakerOpenSentence(b, value);
     case 'breaker_probes':

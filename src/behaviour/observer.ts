@@ -31,6 +31,10 @@ export interface ObserverOptions {
 
 /** A request is forgotten this long after its last attempt ended, at least (ms): see retryWindowMs(). */
 const MIN_RETRY_WINDOW_MS = 10_000;
+/** A held call still open at the end says the service never gives up only once held this long, when it gave up on none (ms). */
+const MIN_NEVER_MS = 100;
+/** Held calls never given up on kept per provider to judge (bounded by the calls held at once, times the `down` windows). */
+const MAX_UNFINISHED = 10_000;
 /** Retry-After samples kept per provider for the report's chart. */
 export const RETRY_AFTER_SAMPLES = 500;
 /**
@@ -289,7 +293,10 @@ class Tally {
   unsafeRetries = 0;
   held = 0;
   waited: Histogram | undefined;
-  never = 0;
+  /** The longest wait the service gave up on (ms). */
+  longestWaitMs = 0;
+  /** How long each held call the service never gave up on had been held (ms): judged in neverGivenUp(). */
+  unfinished: number[] = [];
   abandoned = 0;
   failovers = 0;
   failoverDelay: Histogram | undefined;
@@ -313,7 +320,11 @@ class Tally {
       if (call.clientGone) {
         this.waited ??= createLatencyHistogram();
         this.waited.recordValue(micros(call.endedMs - call.arrivedMs));
-      } else this.never++; // still waited on at the end, or cut by the proxy itself (`down`): never given up on
+        this.longestWaitMs = Math.max(this.longestWaitMs, call.endedMs - call.arrivedMs);
+      } else if (this.unfinished.length < MAX_UNFINISHED) {
+        // Still waited on at the end, or cut by the proxy itself (`down`).
+        this.unfinished.push(call.endedMs - call.arrivedMs);
+      }
     }
   }
 
@@ -364,6 +375,17 @@ class Tally {
     facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, toMicrosecond(retry.delayMs));
   }
 
+  /**
+   * Held calls the service never gave up on: of those still waited on when the run ended or cut by
+   * the proxy, the ones held longer than any wait it did give up on (at least MIN_NEVER_MS when it
+   * gave up on none). A call caught by the end of the run 50 ms after it came says nothing of a
+   * service that gives up after 200 ms.
+   */
+  neverGivenUp(): number {
+    const bound = Math.max(this.longestWaitMs, this.waited === undefined ? MIN_NEVER_MS : 0);
+    return this.unfinished.filter((heldMs) => heldMs > bound).length;
+  }
+
   document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {
     const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed], first: [...this.series.first] };
     padSeries(series, bins);
@@ -383,7 +405,7 @@ class Tally {
       retryAfter: { ...this.retryAfter, samples: [...this.retryAfter.samples] },
       nonRetryable: { ...this.nonRetryable, byStatus: { ...this.nonRetryable.byStatus } },
       unsafeRetries: this.unsafeRetries,
-      timeouts: { held: this.held, waited: encoded(this.waited), never: this.never },
+      timeouts: { held: this.held, waited: encoded(this.waited), never: this.neverGivenUp() },
       abandoned: this.abandoned,
       failover: { count: this.failovers, delay: encoded(this.failoverDelay) },
       series,

@@ -56,7 +56,10 @@ export interface ProviderBehaviour {
   timeouts: {
     held: number;
     waited: EncodedHistogram;
-    /** Held calls the service never gave up on: still waited on when the run ended, or until the proxy cut them itself (a `down` window). */
+    /**
+     * Held calls the service never gave up on: still waited on when the run ended, or until the proxy
+     * cut them itself (a `down` window), after longer than any wait it gave up on (at least 100 ms when none).
+     */
     never: number;
   };
   /** Calls the client left before the proxy finished answering (held, slowed or delayed). */

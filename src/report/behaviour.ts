@@ -58,8 +58,10 @@ const ROWS: ReadonlyArray<{ label: string; cell: (b: ProviderBehaviour) => strin
     cell: (b) =>
       b.timeouts.held === 0
         ? NONE
-        : `${formatCount(b.timeouts.held)}: ${pair(ms(dependencyTimeout(b)), ms(dependencyTimeoutMax(b)))}` +
-          (b.timeouts.never > 0 ? `, ${formatCount(b.timeouts.never)} never given up` : ''),
+        : b.timeouts.never === b.timeouts.held
+          ? `${formatCount(b.timeouts.held)}: none given up on`
+          : `${formatCount(b.timeouts.held)}: ${pair(ms(dependencyTimeout(b)), ms(dependencyTimeoutMax(b)))}` +
+            (b.timeouts.never > 0 ? `, ${formatCount(b.timeouts.never)} never given up` : ''),
   },
   {
     label: 'breaker open after / probes / close after',

@@ -113,6 +113,14 @@ describe('failover from provider a to provider b 50 ms after a failed attempt', 
     expect(sentence('failover_delay', doc, 'b')).toMatch(/^moving to b after a failed attempt took 50\.\d+ms \(median of 1 failover\)$/);
   });
 
+  test('a service with two providers that never moved a failed request says it did not fail over', () => {
+    const stayed = documentOf([failed('s', 0, 503), observed('s', 51), observed('t', 60, { provider: 'b' })]);
+    expect(measureBehaviour('failover_delay', stayed)).toBeNull();
+    expect(why('failover_delay', stayed)).toBe(
+      '1 call failed, and no request moved to another provider after one: the service did not fail over',
+    );
+  });
+
   test('a provider that took no part says so', () => {
     expect(measureBehaviour('retries', doc, 'c')).toBeNull();
     expect(why('retries', doc, 'c')).toBe("no provider named 'c' took part: it has a, b");
@@ -152,7 +160,7 @@ describe('held calls (timeout)', () => {
     expect(measureBehaviour('dependency_timeout', doc)).toBe(Number.POSITIVE_INFINITY);
     expect(measureBehaviour('dependency_timeout_max', doc)).toBe(Number.POSITIVE_INFINITY);
     expect(sentence('dependency_timeout', doc)).toBe(
-      'the service waited on every call the proxy held at the dependencies until the run ended: it has no timeout on this dependency',
+      'the service waited on every call the proxy held at the dependencies until the run ended or the proxy cut it: it has no timeout on this dependency',
     );
   });
 

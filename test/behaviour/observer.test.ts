@@ -91,6 +91,18 @@ test('held calls: a wait the service gave up on is timed; one still open at the 
   expect(values(timeouts.waited).map((us) => Math.round(us / 1000))).toEqual([200, 200, 200]);
 });
 
+test('a held call caught by the end sooner than the service gives up on others is no evidence of "never"', () => {
+  const held = { status: 0, fault: 'timeout' };
+  const timed = observer();
+  timed.record(observed('gave-up', 0, { ...held, endedMs: 200, clientGone: true }));
+  timed.record(observed('late', 4950, { ...held, endedMs: 5000, openAtEnd: true })); // 50 ms held when the run ended
+  expect(timed.document(5000).providers.a!.timeouts).toMatchObject({ held: 2, never: 0 });
+  const untimed = observer(); // gave up on none: held for more than 100 ms is never
+  untimed.record(observed('short', 4950, { ...held, endedMs: 5000, openAtEnd: true }));
+  untimed.record(observed('long', 3000, { ...held, endedMs: 5000, openAtEnd: true }));
+  expect(untimed.document(5000).providers.a!.timeouts).toMatchObject({ held: 2, never: 1 });
+});
+
 test('backoff growth and Retry-After are judged between attempts at one provider; a move to another is a failover', () => {
   const o = observer();
   o.record(failed('f', 0, 503)); // ends at 1

@@ -60,6 +60,10 @@ describe('the dependency behaviour table', () => {
     const row = (label: string) => rows.find((r) => r.label === label)!.cells[0];
     expect(row('timeouts held: waited p50 / max')).toBe('17: 202.2ms / never, 2 never given up');
     expect(row('breaker open after / probes / close after')).toBe('never / - / -');
+    const none = { ...openai, timeouts: { held: 3, waited: null, never: 3 } };
+    expect(behaviourTable({ ...behaviour, providers: { openai: none } }).rows.find((r) => r.label.startsWith('timeouts'))!.cells[0]).toBe(
+      '3: none given up on',
+    );
   });
 });
 
