@@ -61,7 +61,9 @@ describe('resil demo', () => {
     });
     expect(naiveVerdicts['failover_delay_p99<1500ms']).toMatchObject({
       ok: false,
-      note: expect.stringMatching(/^[\d,]+ calls failed, and no request moved to another provider after one: the service did not fail over$/),
+      note: expect.stringMatching(
+        /^[\d,]+ calls failed, and no request moved to another provider after one: the service did not fail over$/,
+      ),
     });
   }, 60_000);
 });
