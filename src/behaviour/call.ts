@@ -18,7 +18,7 @@ export interface ObservedCall {
   arrivedMs: number;
   /** When the exchange ended: the answer's last byte went out, the connection was cut, or the client left (ms). */
   endedMs: number;
-  /** The status the proxy sent (injected or passed on); 0 when no status line went out (reset, close, held, cut). */
+  /** The status the proxy sent (injected or passed on); 0 when no status line went out (reset, close, held) or the answer was cut short. */
   status: number;
   /** The fault injected ('status:503', 'timeout', ...), or undefined for a call passed through untouched. */
   fault: string | undefined;
@@ -41,26 +41,3 @@ export type KeySource = 'idempotency-key' | 'x-request-id' | 'traceparent' | 'he
  * without it fall back to the body); `body` always method + path + body hash; `off` observes nothing.
  */
 export type Correlation = { mode: 'auto' } | { mode: 'header'; header: string } | { mode: 'body' } | { mode: 'off' };
-
-/*
- * The contract between the proxies and the observer (implemented in observer.ts and key.ts):
- *
- *   key.ts
- *     headerKey(rawHeaders: readonly string[], correlation: Correlation): { key: string; source: KeySource } | undefined
- *       auto: Idempotency-Key, else X-Request-Id, else traceparent's trace id (32 hex, lower case);
- *       header: that header's value; body: undefined. Reads rawHeaders (no header object is built).
- *     bodyKey(method: string, path: string, body: Buffer | undefined): string
- *       method + path (query kept) + a hash of the body with JSON normalised (key order, whitespace).
- *     needsBody(rawHeaders, correlation): boolean   true when headerKey gives nothing and the call has a body
- *     isIdempotencyKeyed(rawHeaders): boolean
- *
- *   observer.ts
- *     new BehaviourObserver({ correlate: Correlation (not off), runId?: string, longestRetryAfterMs: number })
- *     startClock(): void                     t = 0 now (when the fault-window clocks start)
- *     now(): number                          ms on the run clock
- *     addProvider(name, windows: ReadonlyArray<{ source: string; startMs: number; endMs: number; down?: boolean }>, down: boolean): void
- *       a window's own `down` (a campaign phase) wins over the provider's flag
- *     record(call: ObservedCall): void       once per call, when it is over (or at the end, openAtEnd)
- *     document(): BehaviourDocument          folds what is still open; call once the proxies have reported open calls
- *     reset(): void                          forget everything (a campaign's next scenario)
- */

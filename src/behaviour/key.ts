@@ -15,15 +15,13 @@ export interface HeaderKey {
 const IDEMPOTENCY_KEY = 'idempotency-key';
 const REQUEST_ID = 'x-request-id';
 const TRACEPARENT = 'traceparent';
-const CONTENT_LENGTH = 'content-length';
-const TRANSFER_ENCODING = 'transfer-encoding';
 
 /** W3C trace context, version 00: `00-<trace id>-<parent id>-<flags>`. */
 const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/i;
 const ALL_ZEROS = /^0+$/;
 
 /**
- * The key the call's headers give, or undefined (then the body decides: see needsBody and bodyKey).
+ * The key the call's headers give, or undefined (then the body decides: see bodyKey).
  * auto: Idempotency-Key, else X-Request-Id, else a valid traceparent's trace id (lower case);
  * header: that header's value; body: always undefined.
  */
@@ -63,13 +61,6 @@ export function traceIdOf(traceparent: string): string | undefined {
   return match[1]!.toLowerCase();
 }
 
-/** True when the headers give no key and the call has a body: the proxy must read it to call bodyKey. */
-export function needsBody(rawHeaders: readonly string[], correlation: Correlation): boolean {
-  if (correlation.mode === 'off') return false;
-  if (correlation.mode !== 'body' && headerKey(rawHeaders, correlation) !== undefined) return false;
-  return hasBody(rawHeaders);
-}
-
 /** The call carried a non-empty Idempotency-Key header. */
 export function isIdempotencyKeyed(rawHeaders: readonly string[]): boolean {
   return headerValue(rawHeaders, IDEMPOTENCY_KEY) !== undefined;
@@ -85,16 +76,6 @@ export function bodyKey(method: string, path: string, body: Buffer | undefined):
   if (body === undefined || body.length === 0) return `${method} ${path}`;
   const json = looksLikeJson(body) ? normalisedJson(body) : undefined;
   return `${method} ${path} ${hash('sha1', json ?? body, 'base64url')}`;
-}
-
-function hasBody(rawHeaders: readonly string[]): boolean {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === 14 && name.toLowerCase() === CONTENT_LENGTH) {
-      if (Number(rawHeaders[i + 1]) > 0) return true;
-    } else if (name.length === 17 && name.toLowerCase() === TRANSFER_ENCODING) return true;
-  }
-  return false;
 }
 
 /** A header's first non-empty value; `lowerName` must be lower case. */

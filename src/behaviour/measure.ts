@@ -1,6 +1,6 @@
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { BehaviourDocument, EncodedHistogram, ProviderBehaviour, WindowBehaviour } from '../model/behaviour.js';
-import { RETRY_AFTER_TOLERANCE_MS } from './observer.js';
+import { soonerThanRetryAfter } from './observer.js';
 import { formatCount, formatFactor, formatMs, formatRate } from '../util/format.js';
 
 /**
@@ -289,7 +289,7 @@ export function sentence(name: BehaviourMetricName, document: BehaviourDocument 
 function retryAfterSentence(b: ProviderBehaviour, to: string): string {
   const { violations, followed, earliestMs, worstShortfallMs, samples } = b.retryAfter;
   if (violations === 0) return `every retry to ${to} after a Retry-After waited as asked (${plural(followed, 'retry', 'retries')})`;
-  const asked = new Set(samples.filter((s) => s.delayMs < s.retryAfterMs - RETRY_AFTER_TOLERANCE_MS).map((s) => s.retryAfterMs));
+  const asked = new Set(samples.filter((s) => soonerThanRetryAfter(s.delayMs, s.retryAfterMs)).map((s) => s.retryAfterMs));
   const retryAfter = asked.size === 1 ? `Retry-After: ${formatMs([...asked][0]!)}` : 'the Retry-After they were given';
   return (
     `${plural(violations, 'retry', 'retries')} to ${to} came sooner than ${retryAfter}; the earliest after ${formatMs(earliestMs ?? 0)}, ` +

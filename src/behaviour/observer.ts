@@ -44,6 +44,11 @@ export const RETRY_AFTER_SAMPLES = 500;
  * up to 8 ms short (undici's RetryAgent, 0.3-0.8 ms on a quiet one). 20 ms is 2% of a 1 s Retry-After.
  */
 export const RETRY_AFTER_TOLERANCE_MS = 20;
+
+/** A retry `delayMs` after an answer that asked for `retryAfterMs` came too soon (beyond the tolerance). */
+export function soonerThanRetryAfter(delayMs: number, retryAfterMs: number): boolean {
+  return delayMs < retryAfterMs - RETRY_AFTER_TOLERANCE_MS;
+}
 /**
  * A first retry sooner than this (ms) is immediate: for retry_jitter its delay is 0, as the few
  * milliseconds an immediate retry loop takes vary with scheduling, not with any jitter the client adds.
@@ -80,7 +85,8 @@ interface OpenRequest {
   lastProvider: string;
   lastEndedMs: number;
   lastStatus: number;
-  lastRetryAfterMs: number | undefined;
+  /** The last answer with Retry-After: its provider, end (ms) and Retry-After (ms); the next retry there is judged on it. */
+  retryAfter: { provider: string; endedMs: number; ms: number } | undefined;
   /** The previous retry's delay (ms), for backoff growth; undefined before the first retry. */
   lastDelayMs: number | undefined;
 }
@@ -92,10 +98,8 @@ interface Retry {
   delayMs: number;
   /** The previous retry's delay in the same request (ms), from the third attempt on. */
   previousDelayMs: number | undefined;
-  /** The Retry-After the previous attempt carried, when it was at the same provider (ms). */
-  retryAfterMs: number | undefined;
-  /** The previous attempt's status when it is one a client should not retry. */
-  nonRetryableStatus: number | undefined;
+  /** The Retry-After this retry's provider asked for in the same request, and the time since that answer (ms). */
+  retryAfter: { ms: number; delayMs: number } | undefined;
   unsafe: boolean;
   failover: boolean;
 }
@@ -165,19 +169,26 @@ export class BehaviourObserver {
 
     const delayMs = Math.max(0, call.arrivedMs - open.lastEndedMs);
     const failover = open.lastProvider !== call.provider;
+    // Retry-After binds the provider that sent it, however many attempts elsewhere came between.
+    const asked = open.retryAfter?.provider === call.provider ? open.retryAfter : undefined;
     const retry: Retry = {
       attempt: open.attempts + 1,
       atMs: call.arrivedMs,
       delayMs,
       // Backoff grows between retries at one provider: a move to another is a failover, timed on its own.
       previousDelayMs: failover ? undefined : open.lastDelayMs,
-      retryAfterMs: failover ? undefined : open.lastRetryAfterMs,
-      nonRetryableStatus: NON_RETRYABLE.has(open.lastStatus) ? open.lastStatus : undefined,
+      retryAfter: asked && { ms: asked.ms, delayMs: Math.max(0, call.arrivedMs - asked.endedMs) },
       unsafe: POST_OR_PATCH.has(call.method) && !call.idempotencyKey,
       failover,
     };
+    if (asked) open.retryAfter = undefined;
     tally.retry(retry);
     this.#overall.retry(retry);
+    // A retry after a status that should not be retried is the fault of the request, counted where that status came from.
+    if (NON_RETRYABLE.has(open.lastStatus)) {
+      this.#tally(open.lastProvider).nonRetryableRetry(open.lastStatus);
+      this.#overall.nonRetryableRetry(open.lastStatus);
+    }
 
     open.attempts++;
     if (call.provider === open.provider) open.providerAttempts++;
@@ -188,7 +199,7 @@ export class BehaviourObserver {
     open.lastProvider = call.provider;
     open.lastEndedMs = call.endedMs;
     open.lastStatus = call.status;
-    open.lastRetryAfterMs = call.retryAfterMs;
+    if (call.retryAfterMs !== undefined) open.retryAfter = { provider: call.provider, endedMs: call.endedMs, ms: call.retryAfterMs };
     open.lastDelayMs = failover ? undefined : delayMs;
     this.#open.delete(call.key);
     if (succeeded(call.status)) this.#fold(open);
@@ -262,7 +273,7 @@ function firstAttempt(call: ObservedCall): OpenRequest {
     lastProvider: call.provider,
     lastEndedMs: call.endedMs,
     lastStatus: call.status,
-    lastRetryAfterMs: call.retryAfterMs,
+    retryAfter: call.retryAfterMs === undefined ? undefined : { provider: call.provider, endedMs: call.endedMs, ms: call.retryAfterMs },
     lastDelayMs: undefined,
   };
 }
@@ -335,6 +346,22 @@ class Tally {
 
   retry(retry: Retry): void {
     this.retries++;
+    if (retry.failover) {
+      this.failovers++;
+      this.failoverDelay ??= createLatencyHistogram();
+      this.failoverDelay.recordValue(micros(retry.delayMs));
+    } else this.#sameProviderRetry(retry);
+    if (retry.retryAfter !== undefined) this.#afterRetryAfter(retry.atMs, retry.retryAfter);
+    if (retry.unsafe) this.unsafeRetries++;
+  }
+
+  nonRetryableRetry(status: number): void {
+    this.nonRetryable.retries++;
+    this.nonRetryable.byStatus[String(status)] = (this.nonRetryable.byStatus[String(status)] ?? 0) + 1;
+  }
+
+  /** A retry at the provider of the attempt before it: its delay is a backoff (a move elsewhere is a failover, timed apart). */
+  #sameProviderRetry(retry: Retry): void {
     this.retryDelay ??= createLatencyHistogram();
     this.retryDelay.recordValue(micros(retry.delayMs));
     if (retry.attempt === 2) {
@@ -349,30 +376,18 @@ class Tally {
       this.backoffGrowth ??= createLatencyHistogram();
       this.backoffGrowth.recordValue(Math.min(Math.round((retry.delayMs / retry.previousDelayMs) * 1000), HIGHEST_TRACKABLE_US));
     }
-    if (retry.retryAfterMs !== undefined) this.#afterRetryAfter(retry, retry.retryAfterMs);
-    if (retry.nonRetryableStatus !== undefined) {
-      this.nonRetryable.retries++;
-      const status = String(retry.nonRetryableStatus);
-      this.nonRetryable.byStatus[status] = (this.nonRetryable.byStatus[status] ?? 0) + 1;
-    }
-    if (retry.unsafe) this.unsafeRetries++;
-    if (retry.failover) {
-      this.failovers++;
-      this.failoverDelay ??= createLatencyHistogram();
-      this.failoverDelay.recordValue(micros(retry.delayMs));
-    }
   }
 
-  #afterRetryAfter(retry: Retry, retryAfterMs: number): void {
+  #afterRetryAfter(atMs: number, { ms: retryAfterMs, delayMs }: { ms: number; delayMs: number }): void {
     const facts = this.retryAfter;
     facts.followed++;
     if (facts.samples.length < RETRY_AFTER_SAMPLES) {
-      facts.samples.push({ atMs: toMicrosecond(retry.atMs), delayMs: toMicrosecond(retry.delayMs), retryAfterMs });
+      facts.samples.push({ atMs: toMicrosecond(atMs), delayMs: toMicrosecond(delayMs), retryAfterMs });
     }
-    if (retry.delayMs >= retryAfterMs - RETRY_AFTER_TOLERANCE_MS) return;
+    if (!soonerThanRetryAfter(delayMs, retryAfterMs)) return;
     facts.violations++;
-    facts.worstShortfallMs = Math.max(facts.worstShortfallMs ?? 0, toMicrosecond(retryAfterMs - retry.delayMs));
-    facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, toMicrosecond(retry.delayMs));
+    facts.worstShortfallMs = Math.max(facts.worstShortfallMs ?? 0, toMicrosecond(retryAfterMs - delayMs));
+    facts.earliestMs = Math.min(facts.earliestMs ?? Number.POSITIVE_INFINITY, toMicrosecond(delayMs));
   }
 
   /**

@@ -57,8 +57,8 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     const beforeEnd = Math.min(Math.floor(window.startMs / binMs), runBins);
     const beforeStart = Math.max(0, beforeEnd - BEFORE_MS / binMs, previousEnd);
     const rateBefore = rate(series.calls, beforeStart, beforeEnd, binMs);
-    // Breakers hold back new requests: judged on first attempts (a result from before they were counted: every call).
-    const firstCalls = series.first ?? series.calls;
+    // Breakers hold back new requests: judged on first attempts.
+    const firstCalls = series.first;
     const firstRateBefore = rate(firstCalls, beforeStart, beforeEnd, binMs);
     const inside = sum(series.calls, first, end);
     const failedEveryCall = inside > 0 && sum(series.failed, first, end) === inside;
@@ -76,17 +76,21 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
       breakerProbesPerSecond: null,
       breakerCloseAfterMs: null,
     };
-    if (closed || !failedEveryCall || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS || firstRateBefore === 0) return judged;
+    // A window shorter than a span, or without a second of calls before it, cannot show a breaker: not judged.
+    const tooShort = end - first < SPAN_BINS || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS;
+    if (closed || !failedEveryCall || tooShort || firstRateBefore === 0) return judged;
     const quiet = firstSpan(firstCalls, first, end, binMs, (r) => r < OPEN_BELOW * firstRateBefore);
     if (quiet === undefined) return { ...judged, breakerOpenAfterMs: -1 };
-    // Probes: every call from the start of the first quiet span, which holds probes too, to the window's end.
+    // Probes: first attempts from the start of the first quiet span, which holds probes too, to the window's end.
     const afterWindow = Math.ceil(window.endMs / binMs);
     const back = firstSpan(firstCalls, afterWindow, runBins, binMs, (r) => r >= CLOSED_AT * firstRateBefore);
+    // Not back when the run ended: never, if the run gave it a span to come back in; else not judged.
+    const closeAfter = back !== undefined ? Math.max(0, back * binMs - window.endMs) : runBins - afterWindow >= SPAN_BINS ? -1 : null;
     return {
       ...judged,
       breakerOpenAfterMs: Math.max(0, quiet * binMs - window.startMs),
       breakerProbesPerSecond: rate(firstCalls, quiet, end, binMs),
-      breakerCloseAfterMs: back === undefined ? -1 : Math.max(0, back * binMs - window.endMs),
+      breakerCloseAfterMs: closeAfter,
     };
   });
 }

@@ -123,7 +123,8 @@ export function observedCall(
     idempotencyKey: watch.idempotencyKey,
     arrivedMs: watch.arrivedMs,
     endedMs,
-    status: response.headersSent ? response.statusCode : 0,
+    // A cut answer (a truncated or dribbled body cut short, an upstream failure after the head) is no answer.
+    status: response.headersSent && !watch.cut ? response.statusCode : 0,
     fault: watch.fault,
     retryAfterMs: watch.retryAfterMs,
     clientGone: !openAtEnd && !watch.cut && !response.writableFinished,

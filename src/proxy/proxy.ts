@@ -277,15 +277,15 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const observer = this.observer;
     if (!observer) return;
     const now = observer.now();
-    let watch = this.openHead;
+    // The list holds the newest call first: report in arrival order, so attempts of one request keep theirs.
+    const open: CallWatch[] = [];
+    for (let watch = this.openHead; watch !== null; watch = watch.next) open.push(watch);
     this.openHead = null;
-    while (watch !== null) {
-      const next = watch.next;
+    for (const watch of open.reverse()) {
       watch.previous = watch.next = null;
       watch.reported = true;
       // An answer finished whose close is still to come (next tick) is no open call.
       observer.record(observedCall(watch, this.name, this.runId, now, !watch.response.writableFinished));
-      watch = next;
     }
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { RETRY_AFTER_TOLERANCE_MS } from '../behaviour/observer.js';
+import { soonerThanRetryAfter } from '../behaviour/observer.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
@@ -161,8 +161,8 @@ export function behaviourCharts(behaviour: BehaviourDocument, durationMs: number
       ? null
       : {
           x: samples.map((r) => r.atMs / 1000),
-          honoured: samples.map((r) => (r.delayMs >= r.retryAfterMs - RETRY_AFTER_TOLERANCE_MS ? roundTo(r.delayMs, 3) : null)),
-          early: samples.map((r) => (r.delayMs < r.retryAfterMs - RETRY_AFTER_TOLERANCE_MS ? roundTo(r.delayMs, 3) : null)),
+          honoured: samples.map((r) => (soonerThanRetryAfter(r.delayMs, r.retryAfterMs) ? null : roundTo(r.delayMs, 3))),
+          early: samples.map((r) => (soonerThanRetryAfter(r.delayMs, r.retryAfterMs) ? roundTo(r.delayMs, 3) : null)),
           asked: samples.map((r) => r.retryAfterMs),
         };
 
@@ -170,11 +170,13 @@ export function behaviourCharts(behaviour: BehaviourDocument, durationMs: number
   const bins = Math.max(0, ...providers.map(([, p]) => p.series.calls.length));
   const per = Math.max(1, Math.ceil(bins / MOST_CALL_POINTS), Math.round(SHORTEST_CALL_BIN_MS / behaviour.binMs));
   const points = Math.ceil(bins / per);
+  // A rate over the bins each point holds: the last point may hold fewer, and must not read as a drop.
   const perSecond = (values: readonly number[]) =>
     Array.from({ length: points }, (_, i) => {
+      const last = Math.min((i + 1) * per, bins);
       let sum = 0;
-      for (let bin = i * per; bin < (i + 1) * per; bin++) sum += values[bin] ?? 0;
-      return roundTo((sum * 1000) / (per * behaviour.binMs), 1);
+      for (let bin = i * per; bin < last; bin++) sum += values[bin] ?? 0;
+      return roundTo((sum * 1000) / ((last - i * per) * behaviour.binMs), 1);
     });
   const calls =
     bins === 0

@@ -41,14 +41,14 @@ const ENTRIES: readonly Entry[] = [
     kind: 'duration',
     unit: 'ms',
     better: 'higher',
-    description: "shortest time from a failed attempt's end to the next attempt",
+    description: "shortest time from a failed attempt's end to the next attempt at the same provider",
   },
   {
     name: 'retry_delay_p50',
     kind: 'duration',
     unit: 'ms',
     better: 'higher',
-    description: "median time from a failed attempt's end to the next attempt",
+    description: "median time from a failed attempt's end to the next attempt at the same provider",
   },
   {
     name: 'backoff_growth',
@@ -106,7 +106,7 @@ const ENTRIES: readonly Entry[] = [
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
-    description: 'in a window failing every call to a provider, time from its start until calls fell below 10% of the rate before it',
+    description: 'in a window failing every call to a provider, time from its start until new requests to it fell below 10% of their rate before it',
     never: true,
   },
   {
@@ -114,14 +114,14 @@ const ENTRIES: readonly Entry[] = [
     kind: 'rate',
     unit: 'calls/s',
     better: 'lower',
-    description: 'calls per second to a provider while it stays failed, once its breaker opened (half-open probes)',
+    description: 'new requests per second to a provider while it stays failed, once its breaker opened (half-open probes)',
   },
   {
     name: 'breaker_close_after',
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
-    description: "time from a failing window's end until calls returned to 90% of the rate before it",
+    description: "time from a failing window's end until new requests to the provider returned to 90% of their rate before it",
     never: true,
   },
   {

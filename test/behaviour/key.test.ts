@@ -1,4 +1,4 @@
-import { bodyKey, headerKey, isIdempotencyKeyed, needsBody, traceIdOf } from '../../src/behaviour/key.js';
+import { bodyKey, headerKey, isIdempotencyKeyed, traceIdOf } from '../../src/behaviour/key.js';
 
 const AUTO = { mode: 'auto' } as const;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -31,15 +31,6 @@ test('traceIdOf: version 00, 32 + 16 + 2 hex, lower-cased; anything else is unde
   expect(traceIdOf(`00-${TRACE_ID}-00f067aa0ba902b7-0`)).toBeUndefined();
   expect(traceIdOf(`00-${TRACE_ID}-${'0'.repeat(16)}-01`)).toBeUndefined();
   expect(traceIdOf(`ff-${TRACE_ID}-00f067aa0ba902b7-01`)).toBeUndefined();
-});
-
-test('needsBody: only when no header gives a key and the call has a body', () => {
-  expect(needsBody(['Content-Length', '12'], AUTO)).toBe(true);
-  expect(needsBody(['Transfer-Encoding', 'chunked'], AUTO)).toBe(true);
-  expect(needsBody(['Content-Length', '0'], AUTO)).toBe(false);
-  expect(needsBody(['Content-Length', '12', 'X-Request-Id', 'r'], AUTO)).toBe(false);
-  expect(needsBody(['Content-Length', '12', 'X-Request-Id', 'r'], { mode: 'body' })).toBe(true);
-  expect(needsBody(['Content-Length', '12'], { mode: 'off' })).toBe(false);
 });
 
 test('isIdempotencyKeyed', () => {

@@ -227,6 +227,20 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
     });
   });
 
+  test('a window shorter than a span, or a run ending before a span after it, is not judged rather than never', () => {
+    const short = { source: 'a:status:503@5s-5.4s', startMs: 5000, endMs: 5400 };
+    const shortDoc = documentOf(steadyFailing(), 15_000, (o) => o.addProvider('a', [short], false));
+    expect(shortDoc.providers.a!.windows[0]).toMatchObject({ failedEveryCall: true, breakerOpenAfterMs: null });
+    expect(measureBehaviour('breaker_open_after', shortDoc)).toBeNull();
+    // The run ends 300 ms after the window: a breaker that opened has had no span to close in.
+    const ended = documentOf(
+      breakerCalls().filter((call) => call.arrivedMs < 10_300),
+      10_300,
+      (o) => o.addProvider('a', [BREAKER_WINDOW], false),
+    );
+    expect(ended.providers.a!.windows[0]).toMatchObject({ breakerOpenAfterMs: 1000, breakerCloseAfterMs: null });
+  });
+
   test('a service without a breaker calls on: never opened, no probes or closing to time', () => {
     const noBreaker = steadyFailing();
     const judged = documentOf(noBreaker, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));

@@ -117,6 +117,22 @@ test('backoff growth and Retry-After are judged between attempts at one provider
   expect(values(doc.overall.backoffGrowth)).toEqual([2000, 2000, 2000]);
 });
 
+test('Retry-After binds its provider across attempts elsewhere; a 400 retried elsewhere counts where the 400 came from', () => {
+  const o = observer();
+  o.record(failed('r', 0, 429, { retryAfterMs: 1000 })); // a asks for 1 s, ends at 1
+  o.record(failed('r', 2, 503, { provider: 'b' })); // at once to b: a failover, not judged on a's Retry-After
+  o.record(observed('r', 7)); // back at a 6 ms after a's answer: a violation at a
+  o.record(failed('n', 100, 400)); // a says 400
+  o.record(observed('n', 110, { provider: 'b' })); // retried at b all the same
+  const doc = o.document(1000);
+  expect(doc.providers.a!.retryAfter).toMatchObject({ followed: 1, violations: 1, earliestMs: 6 });
+  expect(doc.providers.b!.retryAfter).toMatchObject({ followed: 0, violations: 0 });
+  expect(doc.providers.a!.nonRetryable).toMatchObject({ answered: 1, retries: 1, byStatus: { '400': 1 } });
+  expect(doc.providers.b!.nonRetryable).toMatchObject({ answered: 0, retries: 0 });
+  // Retry delays are backoffs at one provider: every retry here moved (a to b, b to a, a to b), a failover timed apart.
+  expect(doc.overall).toMatchObject({ retries: 3, failover: { count: 3 }, retryDelay: null });
+});
+
 test('requests left open when the run ends are folded by document(); the sweep folds them once the window passed', () => {
   const o = observer();
   o.record(failed('gone', 0, 503));
