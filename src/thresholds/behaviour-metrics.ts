@@ -106,7 +106,8 @@ const ENTRIES: readonly Entry[] = [
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
-    description: 'in a window failing every call to a provider, time from its start until new requests to it fell below 10% of their rate before it',
+    description:
+      'in a window failing every call to a provider, time from its start until new requests to it fell below 10% of their rate before it',
     never: true,
   },
   {

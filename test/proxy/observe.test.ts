@@ -210,6 +210,19 @@ describe('each call the proxy serves is observed once its exchange is over', () 
     expect(tee.calls[0]).toMatchObject({ fault: 'reset', status: 0, clientGone: false, reused: false, keySource: 'body', key: 'GET /' });
   });
 
+  test('an answer cut short (truncate) is no answer: status 0, a failed attempt, and the call after it a retry', async () => {
+    const tee = await observedProxy({ mock: {}, faults: 'truncate:2' });
+    const headers = { 'x-request-id': requestId(7) };
+    await nodeCall(proxy!.url, { headers });
+    await nodeCall(proxy!.url, { headers });
+    expect(await waitFor(() => tee.calls.length === 2, 2000)).toBe(true);
+    expect(tee.calls.map((call) => [call.fault, call.status, call.clientGone])).toEqual([
+      ['truncate:2', 0, false],
+      ['truncate:2', 0, false],
+    ]);
+    expect(tee.behaviour.document().overall).toMatchObject({ calls: 2, retries: 1, attempts: { '2': 1 } });
+  });
+
   test("an upstream's 429 and 503 pass their Retry-After on (seconds or an HTTP date); other statuses carry none", async () => {
     const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
     upstream = await startRecordingServer((seen, res) => {
