@@ -54,6 +54,20 @@ export function headerKey(rawHeaders: readonly string[], correlation: Correlatio
   return traceId === undefined ? undefined : { key: traceId, source: 'traceparent' };
 }
 
+/**
+ * True when the call's X-Request-Id or traceparent trace id is one of this run's request ids (they
+ * start with `runId`): for a call keyed otherwise (its own Idempotency-Key, a header, the body), it
+ * still traces back to exactly one request resil sent.
+ */
+export function carriesRunId(rawHeaders: readonly string[], runId: string): boolean {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 12 && name.toLowerCase() === REQUEST_ID && rawHeaders[i + 1]!.startsWith(runId)) return true;
+    if (name.length === 11 && name.toLowerCase() === TRACEPARENT && traceIdOf(rawHeaders[i + 1]!)?.startsWith(runId)) return true;
+  }
+  return false;
+}
+
 /** The trace id (32 hex, lower case) of a valid W3C traceparent, or undefined (all-zero ids are invalid). */
 export function traceIdOf(traceparent: string): string | undefined {
   const match = TRACEPARENT_FORMAT.exec(traceparent);

@@ -27,6 +27,12 @@ export interface ObserverOptions {
   correlate: Exclude<Correlation, { mode: 'off' }>;
   /** The longest Retry-After any proxy sends (ms): a retry may wait that long, so the window is 3 times it. */
   longestRetryAfterMs: number;
+  /**
+   * Keep the calls-per-100-ms series (breakers, retry storms, the HTML chart); default true. `resil
+   * proxy` runs for as long as it is left and prints counts only: without series its memory stays flat
+   * with time as well as with calls (a series grows by 10 bins a second).
+   */
+  series?: boolean;
 }
 
 /** A request is forgotten this long after its last attempt ended, at least (ms): see retryWindowMs(). */
@@ -109,13 +115,16 @@ export class BehaviourObserver {
   readonly #retryWindowMs: number;
   #clockStart = performance.now();
   #open = new Map<string, OpenRequest>();
-  #overall = new Tally();
+  readonly #series: boolean;
+  #overall: Tally;
   #providers = new Map<string, { tally: Tally; windows: readonly FaultWindow[]; down: boolean }>();
   #coverage = { calls: 0, keyedBy: {} as Record<string, number>, matched: 0 };
 
   constructor(options: ObserverOptions) {
     this.#options = options;
     this.#retryWindowMs = retryWindowMs(options.longestRetryAfterMs);
+    this.#series = options.series ?? true;
+    this.#overall = new Tally(this.#series);
   }
 
   /** t = 0 now: call when the fault windows' clocks start. */
@@ -132,7 +141,7 @@ export class BehaviourObserver {
   addProvider(name: string, windows: ReadonlyArray<FaultWindow>, down: boolean): void {
     const known = this.#providers.get(name);
     if (known) this.#providers.set(name, { ...known, windows, down });
-    else this.#providers.set(name, { tally: new Tally(), windows, down });
+    else this.#providers.set(name, { tally: new Tally(this.#series), windows, down });
   }
 
   /** Requests that may still be retried: bounded by the call rate × the retry window. */
@@ -232,15 +241,15 @@ export class BehaviourObserver {
   /** Forgets every call (a campaign's next scenario); providers and their windows stay until added again. */
   reset(): void {
     this.#open.clear();
-    this.#overall = new Tally();
-    for (const provider of this.#providers.values()) provider.tally = new Tally();
+    this.#overall = new Tally(this.#series);
+    for (const provider of this.#providers.values()) provider.tally = new Tally(this.#series);
     this.#coverage = { calls: 0, keyedBy: {}, matched: 0 };
   }
 
   #tally(provider: string): Tally {
     let known = this.#providers.get(provider);
     if (known === undefined) {
-      known = { tally: new Tally(), windows: [], down: false };
+      known = { tally: new Tally(this.#series), windows: [], down: false };
       this.#providers.set(provider, known);
     }
     return known.tally;
@@ -290,6 +299,9 @@ function micros(ms: number): number {
 
 /** What one provider (or all of them) saw, in counters, lazily made histograms and a series. */
 class Tally {
+  /** `keepSeries`: count calls per bin (see ObserverOptions.series). */
+  constructor(private readonly keepSeries: boolean) {}
+
   calls = 0;
   reused = 0;
   requests = 0;
@@ -317,12 +329,14 @@ class Tally {
   call(call: ObservedCall, first: boolean): void {
     this.calls++;
     if (call.reused) this.reused++;
-    const bin = Math.max(0, Math.floor(call.arrivedMs / BIN_MS));
-    const series = this.series;
-    if (bin >= series.calls.length) padSeries(series, bin + 1);
-    series.calls[bin]!++;
-    if (failedStatus(call.status)) series.failed[bin]!++;
-    if (first) series.first[bin]!++;
+    if (this.keepSeries) {
+      const bin = Math.max(0, Math.floor(call.arrivedMs / BIN_MS));
+      const series = this.series;
+      if (bin >= series.calls.length) padSeries(series, bin + 1);
+      series.calls[bin]!++;
+      if (failedStatus(call.status)) series.failed[bin]!++;
+      if (first) series.first[bin]!++;
+    }
     if (call.retryAfterMs !== undefined) this.retryAfter.sent++;
     if (NON_RETRYABLE.has(call.status)) this.nonRetryable.answered++;
     if (call.clientGone) this.abandoned++;
@@ -403,7 +417,7 @@ class Tally {
 
   document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {
     const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed], first: [...this.series.first] };
-    padSeries(series, bins);
+    if (this.keepSeries) padSeries(series, bins);
     const attempts: Record<string, number> = {};
     this.attempts.forEach((count, n) => {
       if (count) attempts[String(n)] = count;

@@ -32,9 +32,10 @@ export default class Proxy extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Proxy);
     const options = proxyOptionsFromFlags(flags);
-    // The calls are observed (unless --correlate off) and summed up when the proxy stops.
+    // The calls are observed (unless --correlate off) and summed up when the proxy stops; no series:
+    // the proxy runs as long as it is left, and its memory must stay flat with time too.
     const retryAfterMs = (options.retryAfter ?? FAULT_OPTIONS.retryAfter.default) * 1000;
-    const session = await ChaosSession.start([options], { behaviour: { longestRetryAfterMs: retryAfterMs } });
+    const session = await ChaosSession.start([options], { behaviour: { longestRetryAfterMs: retryAfterMs, series: false } });
     const proxy = session.proxies[0]!;
     const admin =
       flags['admin-port'] === undefined

@@ -29,6 +29,8 @@ export class CallWatch {
   key = '';
   keySource: KeySource = 'body';
   idempotencyKey = false;
+  /** The call carried one of this run's request ids (as its key, or beside a key of another kind). */
+  runRequest = false;
   reused = false;
   /** The Retry-After the answer carried (ms): noted by writeHead for a 429 or 503. */
   retryAfterMs: number | undefined = undefined;
@@ -106,20 +108,14 @@ function retryAfterIn(headers: unknown): number | undefined {
 }
 
 /** The ObservedCall of an exchange, ended at `endedMs` (on the run clock). */
-export function observedCall(
-  watch: CallWatch,
-  provider: string,
-  runId: string | undefined,
-  endedMs: number,
-  openAtEnd: boolean,
-): ObservedCall {
+export function observedCall(watch: CallWatch, provider: string, endedMs: number, openAtEnd: boolean): ObservedCall {
   const { response, key } = watch;
   return {
     provider,
     method: response.req.method!,
     key,
     keySource: watch.keySource,
-    runRequest: runId !== undefined && key.startsWith(runId),
+    runRequest: watch.runRequest,
     idempotencyKey: watch.idempotencyKey,
     arrivedMs: watch.arrivedMs,
     endedMs,

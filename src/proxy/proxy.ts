@@ -7,7 +7,7 @@ import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
 import { flagWording } from '../util/option-table.js';
 import type { Correlation } from '../behaviour/call.js';
-import { bodyKey, headerKey, isIdempotencyKeyed } from '../behaviour/key.js';
+import { bodyKey, carriesRunId, headerKey, isIdempotencyKeyed } from '../behaviour/key.js';
 import type { Fault } from '../faults/fault.js';
 import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
@@ -285,7 +285,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       watch.previous = watch.next = null;
       watch.reported = true;
       // An answer finished whose close is still to come (next tick) is no open call.
-      observer.record(observedCall(watch, this.name, this.runId, now, !watch.response.writableFinished));
+      observer.record(observedCall(watch, this.name, now, !watch.response.writableFinished));
     }
   }
 
@@ -344,6 +344,11 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     if (this.openHead !== null) this.openHead.previous = watch;
     this.openHead = watch;
     const keyed = headerKey(raw, this.correlation!);
+    const runId = this.runId;
+    if (runId !== undefined) {
+      const idKeyed = keyed?.source === 'x-request-id' || keyed?.source === 'traceparent';
+      watch.runRequest = idKeyed ? keyed!.key.startsWith(runId) : carriesRunId(raw, runId);
+    }
     if (keyed !== undefined) {
       watch.key = keyed.key;
       watch.keySource = keyed.source;
@@ -373,7 +378,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     else this.openHead = watch.next;
     if (watch.next !== null) watch.next.previous = watch.previous;
     const observer = this.observer!;
-    observer.record(observedCall(watch, this.name, this.runId, observer.now(), false));
+    observer.record(observedCall(watch, this.name, observer.now(), false));
   }
 
   /** The request body an observed call read to key itself, if it did (it is not there to read twice). */

@@ -20,9 +20,10 @@ export interface SessionOptions {
    * Observe the service's dependency calls: one BehaviourObserver shared by every proxy whose
    * correlation is not 'off' (a failover from one provider to another is one request). `runId`: the
    * run id of the request ids resil sends (request-ids.ts); `longestRetryAfterMs`: the longest
-   * Retry-After the proxies inject, which bounds how long after a failure a retry is looked for.
+   * Retry-After the proxies inject, which bounds how long after a failure a retry is looked for;
+   * `series`: keep calls per 100 ms (see ObserverOptions.series).
    */
-  behaviour?: { runId?: string; longestRetryAfterMs: number };
+  behaviour?: { runId?: string; longestRetryAfterMs: number; series?: boolean };
 }
 
 /**
@@ -42,7 +43,7 @@ export class ChaosSession {
    * cannot start, those already started are stopped before the error goes on.
    */
   static async start(proxies: readonly ProxyOptions[], options: SessionOptions = {}): Promise<ChaosSession> {
-    const observer = options.behaviour ? observerFor(proxies, options.behaviour.longestRetryAfterMs) : undefined;
+    const observer = options.behaviour ? observerFor(proxies, options.behaviour) : undefined;
     const runId = options.behaviour?.runId;
     const observing = observer && { observer, ...(runId === undefined ? {} : { runId }) };
     const started: ChaosProxy[] = [];
@@ -143,9 +144,18 @@ export class ChaosSession {
  * The session's observer, or none when every proxy's correlation is 'off'. The document names the
  * first observing proxy's correlation (a campaign's providers may differ; each proxy keys its own calls).
  */
-function observerFor(proxies: readonly ProxyOptions[], longestRetryAfterMs: number): BehaviourObserver | undefined {
+function observerFor(
+  proxies: readonly ProxyOptions[],
+  settings: { longestRetryAfterMs: number; series?: boolean },
+): BehaviourObserver | undefined {
   const correlate = proxies.map((p) => parseCorrelation(p.correlate ?? 'auto')).find((c) => c.mode !== 'off');
-  return correlate && new BehaviourObserver({ correlate: correlate as Exclude<Correlation, { mode: 'off' }>, longestRetryAfterMs });
+  if (correlate === undefined) return undefined;
+  const { longestRetryAfterMs, series } = settings;
+  return new BehaviourObserver({
+    correlate: correlate as Exclude<Correlation, { mode: 'off' }>,
+    longestRetryAfterMs,
+    ...(series === undefined ? {} : { series }),
+  });
 }
 
 /**

@@ -162,6 +162,14 @@ test('coverage, connections, abandoned calls and failed bins are counted per cal
   expect(doc.overall.series).toEqual({ calls: [2, 3, 0], failed: [0, 2, 0], first: [2, 3, 0] });
 });
 
+test('without series (resil proxy, which runs as long as it is left) the counts are kept and no bin is', () => {
+  const o = new BehaviourObserver({ correlate: { mode: 'auto' }, longestRetryAfterMs: 1000, series: false });
+  o.record(failed('r', 0, 503));
+  o.record(observed('r', 3_600_000)); // an hour later: a new request, and no 36,000 bins to get there
+  const doc = o.document(3_600_100);
+  expect(doc.overall).toMatchObject({ calls: 2, requests: 2, series: { calls: [], failed: [], first: [] } });
+});
+
 test('reset() forgets every call but keeps the providers and their windows', () => {
   const o = observer();
   o.addProvider('a', [{ source: 'a:status:503@1s-2s', startMs: 1000, endMs: 2000 }], false);

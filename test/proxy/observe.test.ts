@@ -181,6 +181,20 @@ describe('each call the proxy serves is observed once its exchange is over', () 
     expect(document.overall).toMatchObject({ requests: 8, attempts: { '2': 8 }, retries: 8 });
   }, 30_000);
 
+  test("a call keyed by the service's own Idempotency-Key still counts as traced when it carries resil's id beside it", async () => {
+    const tee = await observedProxy({ mock: {} });
+    await nodeCall(proxy!.url, { headers: { 'idempotency-key': 'order-1', 'x-request-id': requestId(1) } });
+    await nodeCall(proxy!.url, { headers: { 'idempotency-key': 'order-2', traceparent: `00-${requestId(2)}-00f067aa0ba902b7-00` } });
+    await nodeCall(proxy!.url, { headers: { 'idempotency-key': 'order-3', 'x-request-id': 'someone-elses' } });
+    expect(await waitFor(() => tee.calls.length === 3, 2000)).toBe(true);
+    expect(tee.calls.map((call) => [call.key, call.runRequest])).toEqual([
+      ['order-1', true],
+      ['order-2', true],
+      ['order-3', false],
+    ]);
+    expect(tee.behaviour.document().correlation).toEqual({ calls: 3, keyedBy: { 'idempotency-key': 3 }, matched: 2 });
+  });
+
   test('a held call: the one its client gave up on is timed, the one still waited on is open at the end', async () => {
     const tee = await observedProxy({ mock: {}, faults: 'timeout' });
     const waited = cpuWait();
