@@ -224,7 +224,8 @@ function phaseWindows(scenario: PreparedScenario): Map<string, Array<FaultWindow
   const byProvider = new Map<string, Array<FaultWindow & { down: boolean }>>();
   for (const phase of scenario.phases) {
     for (const [name, settings] of phase.providers) {
-      const window = { source: phase.source, startMs: phase.atMs, endMs: phase.atMs + phase.forMs, down: settings.faults === 'down' };
+      const down = buildFaultPlan(settings).down; // validated when the phases were prepared
+      const window = { source: phase.source, startMs: phase.atMs, endMs: phase.atMs + phase.forMs, down };
       byProvider.set(name, [...(byProvider.get(name) ?? []), window]);
     }
   }
