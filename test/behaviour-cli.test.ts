@@ -203,10 +203,11 @@ scenarios:
         correlation: { calls: 12, keyedBy: { 'x-request-id': 12 }, matched: 12 },
         providers: { keyed: { calls: 12, requests: 6, attempts: { '2': 6 } }, plain: { calls: 0 } },
       });
-      // Second, from nothing: only 'plain', keyed by its body (defaults.correlate) though the ids were there.
-      // (Every call is GET /v1/quote without a body: one key for all, so attempts are not counted here.)
+      // Second, from nothing: only 'plain', keyed by its body (defaults.correlate) though the ids were there:
+      // each call still carried one (matched). (Every call is GET /v1/quote without a body: one key for all,
+      // so attempts are not counted here.)
       expect(second).toMatchObject({
-        correlation: { calls: 8, keyedBy: { body: 8 }, matched: 0 },
+        correlation: { calls: 8, keyedBy: { body: 8 }, matched: 8 },
         providers: { keyed: { calls: 0 }, plain: { calls: 8 } },
       });
     } finally {
