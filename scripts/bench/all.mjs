@@ -1,6 +1,7 @@
 // All benchmarks in sequence, each in its own `node` child with our stdio: run.mjs (load
 // generators), then memory.mjs (RSS growth), then proxy.mjs (resil's chaos proxy vs nginx as a
-// reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls), workers.mjs, merge.mjs and schedule.mjs (the open model's timing). Stops at the
+// reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls), request-ids.mjs (what
+// chaos runs' request ids cost the load generator), workers.mjs, merge.mjs and schedule.mjs (the open model's timing). Stops at the
 // first one that fails and exits with its code.
 //
 //   npm run bench   (builds dist/ first)
@@ -20,7 +21,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-for (const script of ['run.mjs', 'memory.mjs', 'proxy.mjs', 'proxy-memory.mjs', 'workers.mjs', 'merge.mjs', 'schedule.mjs']) {
+for (const script of [
+  'run.mjs',
+  'memory.mjs',
+  'proxy.mjs',
+  'proxy-memory.mjs',
+  'request-ids.mjs',
+  'workers.mjs',
+  'merge.mjs',
+  'schedule.mjs',
+]) {
   console.log(`\n=== ${script}\n`);
   // memory.mjs measures resil's own process, so it runs with the flags the CLI uses.
   const flags = script === 'memory.mjs' ? RESIL_NODE_FLAGS : [];
