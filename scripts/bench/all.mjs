@@ -1,8 +1,8 @@
 // All benchmarks in sequence, each in its own `node` child with our stdio: run.mjs (load
 // generators), then memory.mjs (RSS growth), then proxy.mjs (resil's chaos proxy vs nginx as a
-// reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls), request-ids.mjs (what
-// chaos runs' request ids cost the load generator), workers.mjs, merge.mjs and schedule.mjs (the open model's timing). Stops at the
-// first one that fails and exits with its code.
+// reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls),
+// request-ids.mjs (what chaos runs' request ids cost the load generator), workers.mjs, merge.mjs
+// and schedule.mjs (the open model's timing). Stops at the first one that fails and exits with its code.
 //
 //   npm run bench   (builds dist/ first)
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
