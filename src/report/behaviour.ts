@@ -98,10 +98,10 @@ export function behaviourTable(behaviour: BehaviourDocument, options: { compact?
 
 /**
  * How much of the verdicts rests on knowing which calls belong to which request: 'correlation 96.4%
- * of 582 calls carried one of resil's request ids (idempotency-key 557 · body 21)'; below 90%, `advice`
- * says what to change.
+ * of 582 calls carried one of resil's request ids (idempotency-key 557 · body 21)'; below 90%, the
+ * `warning` every report shows instead says what to change.
  */
-export function coverageLine(correlation: CorrelationCoverage): { text: string; low: boolean; advice?: string } {
+export function coverageLine(correlation: CorrelationCoverage): { text: string; low: boolean; warning?: string } {
   const { calls, matched, keyedBy } = correlation;
   if (calls === 0) return { text: 'correlation: no dependency call observed', low: false };
   const share = matched / calls;
@@ -110,7 +110,9 @@ export function coverageLine(correlation: CorrelationCoverage): { text: string; 
     .map(([source, n]) => `${source} ${formatCount(n)}`)
     .join(' · ');
   const text = `correlation: ${formatPercent(share)} of ${formatCount(calls)} calls carried one of resil's request ids (keyed by ${sources})`;
-  return share < LOW_COVERAGE ? { text, low: true, advice: COVERAGE_ADVICE } : { text, low: false };
+  if (share >= LOW_COVERAGE) return { text, low: false };
+  const warning = `${text}: below ${LOW_COVERAGE * 100}%, so retries may be miscounted: ${COVERAGE_ADVICE}`;
+  return { text, low: true, warning };
 }
 
 function pair(a: string, b: string): string {

@@ -146,12 +146,7 @@ function behaviourSection(document: ResultDocument): string[] {
     '',
   ];
   const coverage = coverageLine(behaviour.correlation);
-  lines.push(
-    coverage.low
-      ? `⚠️ ${text(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`)}`
-      : `_${text(coverage.text)}_`,
-    '',
-  );
+  lines.push(coverage.warning ? `⚠️ ${text(coverage.warning)}` : `_${text(coverage.text)}_`, '');
   return lines;
 }
 

@@ -466,9 +466,7 @@ function behaviourSection(id: string, behaviour: BehaviourDocument): string {
   );
   const coverage = coverageLine(behaviour.correlation);
   out.push(
-    coverage.low
-      ? `<p class="notice">${escapeHtml(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`)}</p>`
-      : `<p class="muted">${escapeHtml(coverage.text)}</p>`,
+    coverage.warning ? `<p class="notice">${escapeHtml(coverage.warning)}</p>` : `<p class="muted">${escapeHtml(coverage.text)}</p>`,
   );
   const charts = behaviourCharts(behaviour, 0);
   const figure = (kind: string, caption: string) =>

@@ -182,10 +182,7 @@ function behaviourLines(behaviour: BehaviourDocument, c: ChalkInstance, style: P
   const table = new Table({ head: ['dependency behaviour', ...columns], style });
   for (const { label, cells } of rows) table.push([label, ...cells]);
   const coverage = coverageLine(behaviour.correlation);
-  return [
-    table.toString(),
-    coverage.low ? c.yellow(`${coverage.text}: below 90%, so retries may be miscounted: ${coverage.advice}`) : c.dim(coverage.text),
-  ];
+  return [table.toString(), coverage.warning ? c.yellow(coverage.warning) : c.dim(coverage.text)];
 }
 
 function colourRate(c: ChalkInstance, rate: number | null, text: string): string {
