@@ -31,6 +31,9 @@ import {
 } from './observe.js';
 import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
 
+/** Bodies up to this size (bytes) are read to key a call that has no id header; larger ones stream through unread. */
+const MAX_KEYED_BODY = 1024 * 1024;
+
 export interface ProxyOptions extends FaultSettings {
   /** The real dependency to forward to (http or https). */
   upstream?: string;
@@ -358,7 +361,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const target = request.url!;
     // Until the body is in (a client that leaves mid-body is recorded with this).
     watch.key = bodyKey(method, target, undefined);
-    if (!hasRequestBody(request)) return false;
+    // A body announced larger than MAX_KEYED_BODY streams through unread, keyed by method and path alone.
+    if (!hasRequestBody(request) || Number(request.headers['content-length']) > MAX_KEYED_BODY) return false;
     readRequestBody(request).then(
       (body) => {
         watch.requestBody = body;

@@ -272,6 +272,16 @@ describe('each call the proxy serves is observed once its exchange is over', () 
     ]);
   });
 
+  test('a body announced over 1 MiB streams through unread, its call keyed by method and path alone', async () => {
+    upstream = await startRecordingServer();
+    const tee = await observedProxy({ upstream: upstream.url });
+    const body = 'x'.repeat(1024 * 1024 + 1);
+    expect((await nodeCall(`${proxy!.url}/upload`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body })).status).toBe(200);
+    expect(upstream.requests.map((seen) => seen.body.length)).toEqual([body.length]);
+    expect(await waitFor(() => tee.calls.length === 1, 2000)).toBe(true);
+    expect(tee.calls[0]).toMatchObject({ keySource: 'body', key: 'POST /upload' });
+  });
+
   test("--correlate header:NAME keys by that header (else the body); 'off' observes nothing", async () => {
     let tee = await observedProxy({ mock: {}, correlate: 'header:X-Order' });
     const headers: IncomingHttpHeaders = { 'x-order': 'order-7', 'x-request-id': requestId(0) };
