@@ -341,12 +341,14 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const watch = new CallWatch(this, response, this.observer!.now(), fault?.name);
     response.watch = watch;
     watch.reused = socket.callsCarried++ > 0;
-    watch.idempotencyKey = isIdempotencyKeyed(raw);
     response.on('close', onObservedClose);
     watch.next = this.openHead;
     if (this.openHead !== null) this.openHead.previous = watch;
     this.openHead = watch;
-    const keyed = headerKey(raw, this.correlation!);
+    const correlation = this.correlation!;
+    const keyed = headerKey(raw, correlation);
+    // auto keys by Idempotency-Key first: its key says whether there was one, without a second scan.
+    watch.idempotencyKey = correlation.mode === 'auto' ? keyed?.source === 'idempotency-key' : isIdempotencyKeyed(raw);
     const runId = this.runId;
     if (runId !== undefined) {
       const idKeyed = keyed?.source === 'x-request-id' || keyed?.source === 'traceparent';
