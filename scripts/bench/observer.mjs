@@ -2,11 +2,11 @@
 // memory stays flat. Records 1,000,000 synthetic calls at 10,000 calls/s (100 s of run time): 95% of
 // requests answered at once, 4% failed once (503, half with Retry-After: 1) and retried 50-150 ms
 // later, 0.5% failed three times with doubling delays, 0.5% failed and never retried (these stay
-// open for the 10 s retry window). Prints record()'s cost per call, headerKey() and bodyKey()'s, the
+// open for the 10 s retry window). Prints record()'s cost per call, callHeaders() and bodyKey()'s, the
 // most requests held open, and the heap after a forced GC at 100,000 and at 1,000,000 calls.
 //
 //   npm run build && node --expose-gc scripts/bench/observer.mjs
-import { headerKey, bodyKey } from '../../dist/behaviour/key.js';
+import { bodyKey, callHeaders } from '../../dist/behaviour/key.js';
 import { BehaviourObserver } from '../../dist/behaviour/observer.js';
 
 const CALLS = 1_000_000;
@@ -125,9 +125,9 @@ console.log(
   `calls recorded:           ${document.correlation.calls.toLocaleString('en-US')} (${document.overall.requests.toLocaleString('en-US')} requests, ${document.overall.retries.toLocaleString('en-US')} retries)`,
 );
 console.log(`record():                 ${us(Number(recordNs) / CALLS / 1000)} per call`);
-console.log(`headerKey() X-Request-Id: ${us(perCall(() => headerKey(withId, auto)))}`);
-console.log(`headerKey() traceparent:  ${us(perCall(() => headerKey(withTrace, auto)))}`);
-console.log(`headerKey() no key:       ${us(perCall(() => headerKey(without, auto)))}`);
+console.log(`callHeaders() X-Request-Id: ${us(perCall(() => callHeaders(withId, auto)))}`);
+console.log(`callHeaders() traceparent:  ${us(perCall(() => callHeaders(withTrace, auto)))}`);
+console.log(`callHeaders() no key:       ${us(perCall(() => callHeaders(without, auto)))}`);
 console.log(`bodyKey() 90-byte JSON:   ${us(perCall(() => bodyKey('POST', '/v1/transfers', body)))}`);
 console.log(`requests held open:       at most ${maxOpen.toLocaleString('en-US')}`);
 const mb = (bytes) => `${(bytes / 1048576).toFixed(2)} MB`;

@@ -20,26 +20,35 @@ const TRACEPARENT = 'traceparent';
 const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/i;
 const ALL_ZEROS = /^0+$/;
 
+/** What a call's headers say, read in one pass. */
+export interface CallHeaders {
+  /** The key they give, or undefined (then the body decides: see bodyKey). */
+  keyed: HeaderKey | undefined;
+  /** A non-empty Idempotency-Key (a POST or PATCH retried without one is unsafe). */
+  idempotencyKey: boolean;
+  /** Its X-Request-Id or traceparent trace id starts with `runId`: it traces back to one request resil sent. */
+  runRequest: boolean;
+}
+
 /**
- * The key the call's headers give, or undefined (then the body decides: see bodyKey).
- * auto: Idempotency-Key, else X-Request-Id, else a valid traceparent's trace id (lower case);
- * header: that header's value; body: always undefined.
+ * The call's key and the facts beside it, in one pass over rawHeaders. auto: Idempotency-Key, else
+ * X-Request-Id, else a valid traceparent's trace id (lower case); header: that header's value; body:
+ * never a key. `runId`: this run's request-id prefix (request-ids.ts), when resil sent the requests.
  */
-export function headerKey(rawHeaders: readonly string[], correlation: Correlation): HeaderKey | undefined {
-  if (correlation.mode === 'header') {
-    const value = headerValue(rawHeaders, correlation.header.toLowerCase());
-    return value === undefined ? undefined : { key: value, source: 'header' };
-  }
-  if (correlation.mode !== 'auto') return undefined;
+export function callHeaders(rawHeaders: readonly string[], correlation: Correlation, runId?: string): CallHeaders {
+  const named = correlation.mode === 'header' ? correlation.header.toLowerCase() : undefined;
+  let idempotency: string | undefined;
   let requestId: string | undefined;
   let traceparent: string | undefined;
+  let namedValue: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
     if (value === '') continue;
+    if (named !== undefined && namedValue === undefined && name.length === named.length && name.toLowerCase() === named) namedValue = value;
     switch (name.length) {
       case 15:
-        if (name.toLowerCase() === IDEMPOTENCY_KEY) return { key: value, source: 'idempotency-key' };
+        if (idempotency === undefined && name.toLowerCase() === IDEMPOTENCY_KEY) idempotency = value;
         break;
       case 12:
         if (requestId === undefined && name.toLowerCase() === REQUEST_ID) requestId = value;
@@ -49,23 +58,20 @@ export function headerKey(rawHeaders: readonly string[], correlation: Correlatio
         break;
     }
   }
-  if (requestId !== undefined) return { key: requestId, source: 'x-request-id' };
-  const traceId = traceparent === undefined ? undefined : traceIdOf(traceparent);
-  return traceId === undefined ? undefined : { key: traceId, source: 'traceparent' };
-}
-
-/**
- * True when the call's X-Request-Id or traceparent trace id is one of this run's request ids (they
- * start with `runId`): for a call keyed otherwise (its own Idempotency-Key, a header, the body), it
- * still traces back to exactly one request resil sent.
- */
-export function carriesRunId(rawHeaders: readonly string[], runId: string): boolean {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === 12 && name.toLowerCase() === REQUEST_ID && rawHeaders[i + 1]!.startsWith(runId)) return true;
-    if (name.length === 11 && name.toLowerCase() === TRACEPARENT && traceIdOf(rawHeaders[i + 1]!)?.startsWith(runId)) return true;
+  const byRequestId = runId !== undefined && requestId?.startsWith(runId) === true;
+  // The traceparent's regex runs only when its trace id is wanted: as the key, or to trace the call.
+  const wantsTrace =
+    (correlation.mode === 'auto' && idempotency === undefined && requestId === undefined) || (runId !== undefined && !byRequestId);
+  const traceId = traceparent !== undefined && wantsTrace ? traceIdOf(traceparent) : undefined;
+  let keyed: HeaderKey | undefined;
+  if (correlation.mode === 'header') keyed = namedValue === undefined ? undefined : { key: namedValue, source: 'header' };
+  else if (correlation.mode === 'auto') {
+    if (idempotency !== undefined) keyed = { key: idempotency, source: 'idempotency-key' };
+    else if (requestId !== undefined) keyed = { key: requestId, source: 'x-request-id' };
+    else if (traceId !== undefined) keyed = { key: traceId, source: 'traceparent' };
   }
-  return false;
+  const runRequest = byRequestId || (runId !== undefined && traceId?.startsWith(runId) === true);
+  return { keyed, idempotencyKey: idempotency !== undefined, runRequest };
 }
 
 /** The trace id (32 hex, lower case) of a valid W3C traceparent, or undefined (all-zero ids are invalid). */
@@ -73,11 +79,6 @@ export function traceIdOf(traceparent: string): string | undefined {
   const match = TRACEPARENT_FORMAT.exec(traceparent);
   if (!match || ALL_ZEROS.test(match[1]!) || ALL_ZEROS.test(match[2]!)) return undefined;
   return match[1]!.toLowerCase();
-}
-
-/** The call carried a non-empty Idempotency-Key header. */
-export function isIdempotencyKeyed(rawHeaders: readonly string[]): boolean {
-  return headerValue(rawHeaders, IDEMPOTENCY_KEY) !== undefined;
 }
 
 /**
@@ -90,16 +91,6 @@ export function bodyKey(method: string, path: string, body: Buffer | undefined):
   if (body === undefined || body.length === 0) return `${method} ${path}`;
   const json = looksLikeJson(body) ? normalisedJson(body) : undefined;
   return `${method} ${path} ${hash('sha1', json ?? body, 'base64url')}`;
-}
-
-/** A header's first non-empty value; `lowerName` must be lower case. */
-function headerValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
-  const length = lowerName.length;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === length && rawHeaders[i + 1] !== '' && name.toLowerCase() === lowerName) return rawHeaders[i + 1];
-  }
-  return undefined;
 }
 
 const SPACE = 0x20;

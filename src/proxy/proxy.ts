@@ -7,7 +7,7 @@ import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
 import { flagWording } from '../util/option-table.js';
 import type { Correlation } from '../behaviour/call.js';
-import { bodyKey, carriesRunId, headerKey, isIdempotencyKeyed } from '../behaviour/key.js';
+import { bodyKey, callHeaders } from '../behaviour/key.js';
 import type { Fault } from '../faults/fault.js';
 import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
@@ -345,15 +345,9 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     watch.next = this.openHead;
     if (this.openHead !== null) this.openHead.previous = watch;
     this.openHead = watch;
-    const correlation = this.correlation!;
-    const keyed = headerKey(raw, correlation);
-    // auto keys by Idempotency-Key first: its key says whether there was one, without a second scan.
-    watch.idempotencyKey = correlation.mode === 'auto' ? keyed?.source === 'idempotency-key' : isIdempotencyKeyed(raw);
-    const runId = this.runId;
-    if (runId !== undefined) {
-      const idKeyed = keyed?.source === 'x-request-id' || keyed?.source === 'traceparent';
-      watch.runRequest = idKeyed ? keyed!.key.startsWith(runId) : carriesRunId(raw, runId);
-    }
+    const { keyed, idempotencyKey, runRequest } = callHeaders(raw, this.correlation!, this.runId);
+    watch.idempotencyKey = idempotencyKey;
+    watch.runRequest = runRequest;
     if (keyed !== undefined) {
       watch.key = keyed.key;
       watch.keySource = keyed.source;

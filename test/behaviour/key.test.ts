@@ -1,4 +1,8 @@
-import { bodyKey, headerKey, isIdempotencyKeyed, traceIdOf } from '../../src/behaviour/key.js';
+import { bodyKey, callHeaders, traceIdOf } from '../../src/behaviour/key.js';
+import type { Correlation } from '../../src/behaviour/call.js';
+
+/** The key a call's headers give. */
+const headerKey = (raw: readonly string[], correlation: Correlation) => callHeaders(raw, correlation).keyed;
 
 const AUTO = { mode: 'auto' } as const;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -33,10 +37,11 @@ test('traceIdOf: version 00, 32 + 16 + 2 hex, lower-cased; anything else is unde
   expect(traceIdOf(`ff-${TRACE_ID}-00f067aa0ba902b7-01`)).toBeUndefined();
 });
 
-test('isIdempotencyKeyed', () => {
-  expect(isIdempotencyKeyed(['idempotency-key', 'k'])).toBe(true);
-  expect(isIdempotencyKeyed(['idempotency-key', ''])).toBe(false);
-  expect(isIdempotencyKeyed(['x-request-id', 'k'])).toBe(false);
+test('idempotencyKey: a non-empty Idempotency-Key, whatever the correlation', () => {
+  expect(callHeaders(['idempotency-key', 'k'], AUTO).idempotencyKey).toBe(true);
+  expect(callHeaders(['idempotency-key', ''], AUTO).idempotencyKey).toBe(false);
+  expect(callHeaders(['x-request-id', 'k'], AUTO).idempotencyKey).toBe(false);
+  expect(callHeaders(['X-Corr', 'c', 'Idempotency-Key', 'k'], { mode: 'header', header: 'x-corr' }).idempotencyKey).toBe(true);
 });
 
 describe('bodyKey', () => {
