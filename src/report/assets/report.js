@@ -62,6 +62,10 @@
   function secondsAxis() {
     return { label: 'seconds since start', values: (_u, splits) => splits.map((v) => `${v}s`) };
   }
+  /** A y scale from 0 to the data's top plus `headroom` (0.1: 10% above), or 0..1 with nothing to show. */
+  function fromZero(headroom) {
+    return { range: (_u, _min, max) => [0, max > 0 ? max * (1 + headroom) : 1] };
+  }
   function timeRange(endS) {
     return (_u, _min, max) => [0, Math.max(endS, max || 0, 1)];
   }
@@ -83,7 +87,7 @@
         height: 300,
         scales: {
           x: { time: false, distr: 3, log: 10, range: [2, 10000] },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
+          y: fromZero(0.08),
         },
         axes: [
           {
@@ -111,7 +115,7 @@
         plugins: [shadeWindows(s.windows)],
         scales: {
           x: { time: false, range: timeRange(d.endS) },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          y: fromZero(0.1),
           pct: { range: [0, 105] },
         },
         axes: [
@@ -151,7 +155,7 @@
         width: widthOf(el),
         height: 220,
         plugins: [shadeWindows(s.windows)],
-        scales: { x: { time: false, range: timeRange(d.endS) }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: { x: { time: false, range: timeRange(d.endS) }, y: fromZero(0.1) },
         axes: [secondsAxis(), { label: 'p99', size: 70, values: (_u, splits) => splits.map(fmtMs) }],
         series: [
           { label: 'second', value: (_u, v) => (v == null ? '-' : `${Math.floor(v)}s`) },
@@ -196,7 +200,7 @@
         plugins: [barLabels(d.requests)],
         scales: {
           x: { time: false, range: [0.5, d.x[d.x.length - 1] + 0.5] },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+          y: fromZero(0.15),
         },
         axes: [
           { label: 'attempts', splits: () => d.x, values: (_u, splits) => splits.map((v) => String(v)) },
@@ -229,7 +233,7 @@
         plugins: [shadeWindows(s.windows)],
         scales: {
           x: { time: false, range: timeRange(s.timeline ? s.timeline.endS : d.x[d.x.length - 1]) },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          y: fromZero(0.1),
         },
         axes: [secondsAxis(), { label: 'delay before the retry', size: 70, values: (_u, splits) => splits.map(fmtMs) }],
         series: [
@@ -262,7 +266,7 @@
         plugins: [shadeWindows(s.windows)],
         scales: {
           x: { time: false, range: timeRange(d.endS) },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          y: fromZero(0.1),
         },
         axes: [secondsAxis(), { label: 'calls / s', size: 60 }],
         series,
