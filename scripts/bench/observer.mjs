@@ -73,7 +73,7 @@ function nextChunk() {
 }
 
 const observer = new BehaviourObserver({ correlate: { mode: 'auto' }, longestRetryAfterMs: 1000 });
-observer.addProvider('payments', [{ source: 'payments:status:503@20s-30s', startMs: 20_000, endMs: 30_000 }], false);
+observer.addProvider('payments', [{ source: 'payments:status:503@20s-30s', startMs: 20_000, endMs: 30_000, down: false }]);
 let recordNs = 0n;
 let maxOpen = 0;
 const heap = [];

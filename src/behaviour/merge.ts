@@ -61,7 +61,7 @@ function addProvider(into: ProviderBehaviour, from: ProviderBehaviour): void {
 
 function rejudge(provider: ProviderBehaviour, binMs: number): void {
   const windows = provider.windows.map(({ window, startMs, endMs, down }) => ({ source: window, startMs, endMs, down }));
-  provider.windows = judgeWindows(provider.series, windows, false, binMs);
+  provider.windows = judgeWindows(provider.series, windows, binMs);
 }
 
 function addSeries(into: CallSeries, from: CallSeries): void {

@@ -117,7 +117,7 @@ export class BehaviourObserver {
   #open = new Map<string, OpenRequest>();
   readonly #series: boolean;
   #overall: Tally;
-  #providers = new Map<string, { tally: Tally; windows: readonly FaultWindow[]; down: boolean }>();
+  #providers = new Map<string, { tally: Tally; windows: readonly FaultWindow[] }>();
   #coverage = { calls: 0, keyedBy: {} as Record<string, number>, matched: 0 };
 
   constructor(options: ObserverOptions) {
@@ -137,11 +137,11 @@ export class BehaviourObserver {
     return performance.now() - this.#clockStart;
   }
 
-  /** A provider and its fault windows (run clock); `down`: its faults close the listener. */
-  addProvider(name: string, windows: ReadonlyArray<FaultWindow>, down: boolean): void {
+  /** A provider and its fault windows (run clock), each saying whether its fault closes the listener. */
+  addProvider(name: string, windows: ReadonlyArray<FaultWindow>): void {
     const known = this.#providers.get(name);
-    if (known) this.#providers.set(name, { ...known, windows, down });
-    else this.#providers.set(name, { tally: new Tally(this.#series), windows, down });
+    if (known) this.#providers.set(name, { ...known, windows });
+    else this.#providers.set(name, { tally: new Tally(this.#series), windows });
   }
 
   /** Requests that may still be retried: bounded by the call rate × the retry window. */
@@ -224,8 +224,8 @@ export class BehaviourObserver {
     this.#open.clear();
     const bins = Math.ceil(endMs / BIN_MS);
     const providers: Record<string, ProviderBehaviour> = {};
-    for (const [name, { tally, windows, down }] of this.#providers) providers[name] = tally.document(bins, windows, down);
-    const overall = this.#overall.document(bins, [], false);
+    for (const [name, { tally, windows }] of this.#providers) providers[name] = tally.document(bins, windows);
+    const overall = this.#overall.document(bins, []);
     overall.windows = Object.values(providers).flatMap((p) => p.windows);
     const { correlate } = this.#options;
     return {
@@ -249,7 +249,7 @@ export class BehaviourObserver {
   #tally(provider: string): Tally {
     let known = this.#providers.get(provider);
     if (known === undefined) {
-      known = { tally: new Tally(this.#series), windows: [], down: false };
+      known = { tally: new Tally(this.#series), windows: [] };
       this.#providers.set(provider, known);
     }
     return known.tally;
@@ -415,7 +415,7 @@ class Tally {
     return this.unfinished.filter((heldMs) => heldMs > bound).length;
   }
 
-  document(bins: number, windows: readonly FaultWindow[], down: boolean): ProviderBehaviour {
+  document(bins: number, windows: readonly FaultWindow[]): ProviderBehaviour {
     const series: CallSeries = { calls: [...this.series.calls], failed: [...this.series.failed], first: [...this.series.first] };
     if (this.keepSeries) padSeries(series, bins);
     const attempts: Record<string, number> = {};
@@ -438,7 +438,7 @@ class Tally {
       abandoned: this.abandoned,
       failover: { count: this.failovers, delay: encoded(this.failoverDelay) },
       series,
-      windows: judgeWindows(series, windows, down, BIN_MS),
+      windows: judgeWindows(series, windows, BIN_MS),
     };
   }
 }

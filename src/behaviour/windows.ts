@@ -28,8 +28,8 @@ export interface FaultWindow {
   source: string;
   startMs: number;
   endMs: number;
-  /** This window's fault is `down` (a campaign phase may be, beside others that are not); absent: the provider's flag. */
-  down?: boolean;
+  /** This window's fault is `down`: the listener closes, refused calls never reach it, no breaker is judged. */
+  down: boolean;
 }
 
 export function emptySeries(): CallSeries {
@@ -44,11 +44,10 @@ export function padSeries(series: CallSeries, bins: number): void {
 }
 
 /**
- * Each window of a provider judged on its series; the series' length is the run's end. `down`: the
- * provider's faults close its listener, so refused calls never reach it and no breaker is judged.
- * The rate before a window starts no earlier than the end of the provider's previous window.
+ * Each window of a provider judged on its series; the series' length is the run's end. The rate
+ * before a window starts no earlier than the end of the provider's previous window.
  */
-export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[], down: boolean, binMs: number): WindowBehaviour[] {
+export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[], binMs: number): WindowBehaviour[] {
   const runBins = series.calls.length;
   return windows.map((window) => {
     const first = Math.ceil(window.startMs / binMs);
@@ -62,12 +61,11 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     const firstRateBefore = rate(firstCalls, beforeStart, beforeEnd, binMs);
     const inside = sum(series.calls, first, end);
     const failedEveryCall = inside > 0 && sum(series.failed, first, end) === inside;
-    const closed = window.down ?? down;
     const judged: WindowBehaviour = {
       window: window.source,
       startMs: window.startMs,
       endMs: window.endMs,
-      down: closed,
+      down: window.down,
       failedEveryCall,
       rateBefore,
       rateInside: rate(series.calls, first, end, binMs),
@@ -78,7 +76,7 @@ export function judgeWindows(series: CallSeries, windows: readonly FaultWindow[]
     };
     // A window shorter than a span, or without a second of calls before it, cannot show a breaker: not judged.
     const tooShort = end - first < SPAN_BINS || (beforeEnd - beforeStart) * binMs < MIN_BEFORE_MS;
-    if (closed || !failedEveryCall || tooShort || firstRateBefore === 0) return judged;
+    if (window.down || !failedEveryCall || tooShort || firstRateBefore === 0) return judged;
     const quiet = firstSpan(firstCalls, first, end, binMs, (r) => r < OPEN_BELOW * firstRateBefore);
     if (quiet === undefined) return { ...judged, breakerOpenAfterMs: -1 };
     // Probes: first attempts from the start of the first quiet span, which holds probes too, to the window's end.

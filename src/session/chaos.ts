@@ -124,12 +124,14 @@ export class ChaosSession {
       if (proxy.correlation === undefined) continue;
       const own = proxy.faultWindows();
       const phases = phaseWindows?.get(proxy.name) ?? [];
-      // A phase's window is down or not by its own fault: a provider down in one phase fails calls visibly in another.
-      const windows = [...own.windows, ...phases.map(({ source, startMs, endMs, down }) => ({ source, startMs, endMs, down }))];
+      // Each window is down or not by its own fault: a provider down in one phase fails calls visibly in another.
+      const windows = [
+        ...own.windows.map(({ source, startMs, endMs }) => ({ source, startMs, endMs, down: own.down })),
+        ...phases.map(({ source, startMs, endMs, down }) => ({ source, startMs, endMs, down })),
+      ];
       observer.addProvider(
         proxy.name,
         windows.sort((a, b) => a.startMs - b.startMs),
-        own.down,
       );
     }
     observer.startClock();

@@ -173,7 +173,7 @@ describe('held calls (timeout)', () => {
 
 test('a provider down in a later window (a campaign phase) still has its breaker judged on the window that failed every call', () => {
   const down = { source: 'phase 2 (12s for 2s)', startMs: 12_000, endMs: 14_000, down: true };
-  const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW, down], false));
+  const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW, down]));
   expect(doc.providers.a!.windows.map((w) => [w.down, w.breakerOpenAfterMs])).toEqual([
     [false, 1000],
     [true, null],
@@ -182,7 +182,7 @@ test('a provider down in a later window (a campaign phase) still has its breaker
 });
 
 describe('a window failing every call: the breaker opens, probes and closes', () => {
-  const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
+  const doc = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW]));
 
   test('figures from 100 ms bins and 500 ms spans: each is the start of the first span that shows it', () => {
     const [window] = doc.providers.a!.windows;
@@ -217,7 +217,7 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
       if (!call.key.startsWith('before-') || t < 3000 || t >= 5000) return [call];
       return [failed(call.key, t, 503), observed(call.key, t + 5)];
     });
-    const judged = documentOf(calls, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
+    const judged = documentOf(calls, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW]));
     expect(judged.providers.a!.windows[0]).toMatchObject({
       rateBefore: 140,
       firstRateBefore: 100,
@@ -228,22 +228,22 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
   });
 
   test('a window shorter than a span, or a run ending before a span after it, is not judged rather than never', () => {
-    const short = { source: 'a:status:503@5s-5.4s', startMs: 5000, endMs: 5400 };
-    const shortDoc = documentOf(steadyFailing(), 15_000, (o) => o.addProvider('a', [short], false));
+    const short = { source: 'a:status:503@5s-5.4s', startMs: 5000, endMs: 5400, down: false };
+    const shortDoc = documentOf(steadyFailing(), 15_000, (o) => o.addProvider('a', [short]));
     expect(shortDoc.providers.a!.windows[0]).toMatchObject({ failedEveryCall: true, breakerOpenAfterMs: null });
     expect(measureBehaviour('breaker_open_after', shortDoc)).toBeNull();
     // The run ends 300 ms after the window: a breaker that opened has had no span to close in.
     const ended = documentOf(
       breakerCalls().filter((call) => call.arrivedMs < 10_300),
       10_300,
-      (o) => o.addProvider('a', [BREAKER_WINDOW], false),
+      (o) => o.addProvider('a', [BREAKER_WINDOW]),
     );
     expect(ended.providers.a!.windows[0]).toMatchObject({ breakerOpenAfterMs: 1000, breakerCloseAfterMs: null });
   });
 
   test('a service without a breaker calls on: never opened, no probes or closing to time', () => {
     const noBreaker = steadyFailing();
-    const judged = documentOf(noBreaker, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], false));
+    const judged = documentOf(noBreaker, 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW]));
     expect(measureBehaviour('breaker_open_after', judged)).toBe(Number.POSITIVE_INFINITY);
     expect(measureBehaviour('breaker_probes', judged)).toBeNull();
     expect(measureBehaviour('breaker_close_after', judged)).toBeNull();
@@ -255,7 +255,7 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
   });
 
   test('down windows are not judged: refused connections never reach the proxy', () => {
-    const down = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [BREAKER_WINDOW], true));
+    const down = documentOf(breakerCalls(), 15_000, (o) => o.addProvider('a', [{ ...BREAKER_WINDOW, down: true }]));
     expect(down.providers.a!.windows[0]).toMatchObject({ down: true, breakerOpenAfterMs: null, breakerCloseAfterMs: null });
     expect(measureBehaviour('breaker_open_after', down)).toBeNull();
     expect(why('breaker_open_after', down)).toMatch(/only down windows: refused connections never reach the proxy/);
@@ -263,8 +263,8 @@ describe('a window failing every call: the breaker opens, probes and closes', ()
   });
 
   test('a window with less than a second of calls before it has no breaker figures', () => {
-    const early = { source: 'a:status:503@0.5s-3s', startMs: 500, endMs: 3000 };
-    const judged = documentOf(steadyFailing(), 15_000, (o) => o.addProvider('a', [early], false));
+    const early = { source: 'a:status:503@0.5s-3s', startMs: 500, endMs: 3000, down: false };
+    const judged = documentOf(steadyFailing(), 15_000, (o) => o.addProvider('a', [early]));
     expect(judged.providers.a!.windows[0]).toMatchObject({ failedEveryCall: true, rateBefore: 100, breakerOpenAfterMs: null });
     expect(why('breaker_open_after', judged)).toMatch(/no calls in the second before them/);
   });

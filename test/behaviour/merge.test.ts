@@ -8,8 +8,8 @@ import { BREAKER_WINDOW, breakerCalls, failed, observed } from '../helpers/obser
 /** What a shard's observer makes of its calls (the windows are the run's, the same in every shard). */
 function shard(calls: readonly ObservedCall[]): BehaviourDocument {
   const observer = new BehaviourObserver({ correlate: { mode: 'auto' }, longestRetryAfterMs: 1000 });
-  observer.addProvider('a', [BREAKER_WINDOW], false);
-  observer.addProvider('b', [], false);
+  observer.addProvider('a', [BREAKER_WINDOW]);
+  observer.addProvider('b', []);
   for (const call of calls) observer.record(call);
   return observer.document(17_000);
 }

@@ -172,7 +172,7 @@ test('without series (resil proxy, which runs as long as it is left) the counts 
 
 test('reset() forgets every call but keeps the providers and their windows', () => {
   const o = observer();
-  o.addProvider('a', [{ source: 'a:status:503@1s-2s', startMs: 1000, endMs: 2000 }], false);
+  o.addProvider('a', [{ source: 'a:status:503@1s-2s', startMs: 1000, endMs: 2000, down: false }]);
   o.record(failed('r', 0, 503));
   o.reset();
   o.record(observed('s', 50));

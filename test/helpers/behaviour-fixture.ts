@@ -37,7 +37,7 @@ export function behaviourFixture(): ResultDocument {
   const jitter = (ms: number) => ms * between(0.8, 1.2);
   const RATE = 40;
   const DURATION_MS = 12_000;
-  const WINDOW = { source: '4s..7s', startMs: 4000, endMs: 7000 };
+  const WINDOW = { source: '4s..7s', startMs: 4000, endMs: 7000, down: false };
   const BREAKER_OPEN_MS = 4500;
   const BREAKER_CLOSED_MS = 7500;
 
@@ -140,8 +140,8 @@ export function behaviourFixture(): ResultDocument {
   let inFlight = 0;
   for (const [, step] of edges) recorder.peakConnections = Math.max(recorder.peakConnections, (inFlight += step));
   const observer = new BehaviourObserver({ correlate: { mode: 'auto' }, longestRetryAfterMs: 1000 });
-  observer.addProvider('openai', [WINDOW], false);
-  observer.addProvider('anthropic', [], false);
+  observer.addProvider('openai', [WINDOW]);
+  observer.addProvider('anthropic', []);
   // A proxy reports a call when it is over.
   for (const done of calls.sort((a, b) => a.endedMs - b.endedMs)) observer.record(done);
 

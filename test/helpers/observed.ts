@@ -45,7 +45,7 @@ export function steady(
 }
 
 /** The fault window of breakerCalls(): provider 'a' fails every call from 5 s to 10 s. */
-export const BREAKER_WINDOW = { source: 'a:status:503@5s-10s', startMs: 5000, endMs: 10_000 };
+export const BREAKER_WINDOW = { source: 'a:status:503@5s-10s', startMs: 5000, endMs: 10_000, down: false };
 
 /**
  * A service with a circuit breaker calling provider `provider` 100 times a second for 15 s, while
@@ -71,8 +71,8 @@ export function breakerCalls(provider = 'a'): ObservedCall[] {
  */
 export function sampleBehaviour(): BehaviourDocument {
   const observer = new BehaviourObserver({ correlate: { mode: 'auto' }, longestRetryAfterMs: 1000 });
-  observer.addProvider('payments', [{ ...BREAKER_WINDOW, source: 'payments:status:503@5s-10s' }], false);
-  observer.addProvider('backup', [], false);
+  observer.addProvider('payments', [{ ...BREAKER_WINDOW, source: 'payments:status:503@5s-10s' }]);
+  observer.addProvider('backup', []);
   const p = { provider: 'payments' };
   const calls = [
     ...breakerCalls('payments'),
