@@ -58,7 +58,7 @@ export interface ProviderBehaviour {
     waited: EncodedHistogram;
     /**
      * Held calls the service never gave up on: still waited on when the run ended, or until the proxy
-     * cut them itself (a `down` window), after longer than any wait it gave up on (at least 100 ms when none).
+     * cut them itself (a `down` window), after more than twice the longest wait it gave up on (100 ms when none).
      */
     never: number;
   };

@@ -96,7 +96,10 @@ test('a held call caught by the end sooner than the service gives up on others i
   const timed = observer();
   timed.record(observed('gave-up', 0, { ...held, endedMs: 200, clientGone: true }));
   timed.record(observed('late', 4950, { ...held, endedMs: 5000, openAtEnd: true })); // 50 ms held when the run ended
-  expect(timed.document(5000).providers.a!.timeouts).toMatchObject({ held: 2, never: 0 });
+  timed.record(observed('giving-up', 4790, { ...held, endedMs: 5000, openAtEnd: true })); // 210 ms: its give-up may be on its way
+  expect(timed.document(5000).providers.a!.timeouts).toMatchObject({ held: 3, never: 0 });
+  timed.record(observed('stuck', 4550, { ...held, endedMs: 5000, openAtEnd: true })); // 450 ms: over twice the 200 ms it gave up after
+  expect(timed.document(5000).providers.a!.timeouts).toMatchObject({ held: 4, never: 1 });
   const untimed = observer(); // gave up on none: held for more than 100 ms is never
   untimed.record(observed('short', 4950, { ...held, endedMs: 5000, openAtEnd: true }));
   untimed.record(observed('long', 3000, { ...held, endedMs: 5000, openAtEnd: true }));
