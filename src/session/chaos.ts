@@ -95,7 +95,15 @@ export class ChaosSession {
       },
     };
     const chaos = run.chaos;
-    if (chaos) hooks.collectChaos = () => this.facts(chaos.windows, chaos.clientIsSubject);
+    if (chaos) {
+      hooks.collectChaos = async () => {
+        // A service answers its caller once it gives up on a held call: the close of that call may
+        // still wait in this event loop when the run's last answer is in. Let it land first, so it is
+        // recorded as given up on, not as open at the end.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return this.facts(chaos.windows, chaos.clientIsSubject);
+      };
+    }
     return hooks;
   }
 

@@ -8,7 +8,7 @@ export interface RunHooks extends EngineHooks {
   /** Name recorded as the result's `command` (default 'load'). */
   command?: string;
   /** Called once the run is over, before the result is built (chaos: the proxies' counts). */
-  collectChaos?: () => ChaosFacts;
+  collectChaos?: () => Promise<ChaosFacts>;
 }
 
 /** Runs a load campaign and returns its result document (thresholds evaluated). */
@@ -20,7 +20,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
 export async function runPlan(plan: LoadPlan, hooks: RunHooks = {}): Promise<ResultDocument> {
   const measurement = await measurePlan(plan, hooks);
   const facts: RunFacts = { command: hooks.command ?? 'load', ...measurement };
-  const chaos = hooks.collectChaos?.();
+  const chaos = await hooks.collectChaos?.();
   if (chaos) facts.chaos = chaos;
   return buildResultDocument(plan, facts);
 }
