@@ -254,7 +254,8 @@ describe('a service that hangs fails the run', () => {
     const scenarios = [{ name: 'hung', document: result }];
     const summary = renderSummary(result, { color: false });
     expect(summary).toContain(`${cancelled} cut unanswered`);
-    expect(summary).toContain('(cut unanswered count as failed)');
+    // Under load one request can also be dropped (due but never sent), which adds "and dropped" to the note.
+    expect(summary).toMatch(dropped === 0 ? /\(cut unanswered count as failed\)/ : /\(cut unanswered and dropped count as failed\)/);
     expect(renderJunit(scenarios)).toContain(`<property name="cancelled" value="${cancelled}"/>`);
     expect(renderStepSummary(scenarios)).toContain(`**${cancelled} cut unanswered**`);
     expect(renderHtml(scenarios)).toContain(`${cancelled} cut unanswered`);
