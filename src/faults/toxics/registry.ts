@@ -1,0 +1,84 @@
+import { UsageError } from '../../errors.js';
+import { closestName } from '../../util/suggest.js';
+import { bandwidthToxic } from './bandwidth.js';
+import { latencyToxic } from './latency.js';
+import { limitDataToxic } from './limit-data.js';
+import { resetPeerToxic } from './reset-peer.js';
+import { slicerToxic } from './slicer.js';
+import { slowCloseToxic } from './slow-close.js';
+import { timeoutToxic } from './timeout.js';
+import type { StreamDirection, ToxicSpec, ToxicType } from './toxic.js';
+
+/** Every TCP toxic type by Toxiproxy's name. `down` is not one: it closes the listener (Toxiproxy's `enabled: false`). */
+export const TOXIC_TYPES: ReadonlyMap<string, ToxicType> = new Map(
+  [latencyToxic, bandwidthToxic, slowCloseToxic, timeoutToxic, resetPeerToxic, slicerToxic, limitDataToxic].map((t) => [t.type, t]),
+);
+
+export const STREAMS: readonly StreamDirection[] = ['upstream', 'downstream'];
+
+/** A toxic's attributes with the type's defaults under what was given; unknown or bad ones throw UsageError. */
+export function completeAttributes(type: ToxicType, given: Record<string, unknown>): Record<string, number> {
+  const attributes: Record<string, number> = {};
+  const names = type.attributes.map((a) => a.name);
+  for (const key of Object.keys(given)) {
+    if (!names.includes(key)) {
+      const near = closestName(key, names);
+      throw new UsageError(
+        `${type.type} has no attribute '${key}'${near ? `: did you mean '${near}'?` : ''} (attributes: ${names.join(', ') || 'none'})`,
+      );
+    }
+  }
+  for (const attribute of type.attributes) {
+    const value = given[attribute.name] ?? attribute.default;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < (attribute.min ?? 0)) {
+      throw new UsageError(`${type.type} attribute '${attribute.name}' must be a number >= ${attribute.min ?? 0} (${attribute.unit})`);
+    }
+    attributes[attribute.name] = value;
+  }
+  if (type.type === 'slicer' && attributes.average_size! > 0 && attributes.size_variation! >= attributes.average_size!) {
+    throw new UsageError('slicer attribute size_variation must be below average_size');
+  }
+  return attributes;
+}
+
+/**
+ * A toxic as it arrives in JSON (Toxiproxy's API or config file): type, stream (default downstream),
+ * toxicity (default 1), attributes, name (default TYPE_STREAM). Checked whole; throws UsageError.
+ */
+export function checkToxic(value: unknown): ToxicSpec {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('a toxic must be a JSON object');
+  const input = value as Record<string, unknown>;
+  const typeName = input.type;
+  if (typeof typeName !== 'string') throw new UsageError(`a toxic needs a type (known: ${[...TOXIC_TYPES.keys()].join(', ')})`);
+  const type = TOXIC_TYPES.get(typeName);
+  if (!type) {
+    const near = closestName(typeName, [...TOXIC_TYPES.keys()]);
+    throw new UsageError(`unknown toxic type '${typeName}'${near ? `: did you mean '${near}'?` : ''} (known: ${[...TOXIC_TYPES.keys()].join(', ')})`);
+  }
+  const stream = input.stream ?? 'downstream';
+  if (!STREAMS.includes(stream as StreamDirection)) throw new UsageError(`stream must be 'upstream' or 'downstream', not '${String(stream)}'`);
+  const toxicity = input.toxicity ?? 1;
+  if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) throw new UsageError('toxicity must be a number from 0 to 1');
+  const attributes = input.attributes ?? {};
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) throw new UsageError('attributes must be a JSON object');
+  const name = input.name ?? `${typeName}_${stream}`;
+  if (typeof name !== 'string' || name === '') throw new UsageError('a toxic name must be a non-empty string');
+  return {
+    name,
+    type: typeName,
+    stream: stream as StreamDirection,
+    toxicity,
+    attributes: completeAttributes(type, attributes as Record<string, unknown>),
+  };
+}
+
+/**
+ * One entry of `--faults` for a TCP upstream in its short form ('latency:200ms', 'limit_data:1024'),
+ * as a toxic on `stream` with toxicity 1 (the failure rate decides per connection). Undefined for a
+ * name that is no toxic type (the caller may know it otherwise: `down`).
+ */
+export function toxicFromArgument(typeName: string, argument: string | undefined, stream: StreamDirection): ToxicSpec | undefined {
+  const type = TOXIC_TYPES.get(typeName);
+  if (!type) return undefined;
+  return { name: argument === undefined ? typeName : `${typeName}:${argument}`, type: typeName, stream, toxicity: 1, attributes: type.fromArgument(argument) };
+}

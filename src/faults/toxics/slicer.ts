@@ -1,0 +1,65 @@
+import { UsageError } from '../../errors.js';
+import { tryParseDuration } from '../../util/duration.js';
+import type { Chunk, LinkOps, ToxicType } from './toxic.js';
+
+/**
+ * `slicer`: each chunk is cut into pieces of about `average_size` bytes (± `size_variation`), sent
+ * `delay` µs apart. Cut by halving, as Toxiproxy does. Short form: `slicer:64`, `slicer:64~16` (size
+ * and variation), `slicer:64~16/500us` (and the gap).
+ */
+export const slicerToxic: ToxicType = {
+  type: 'slicer',
+  summary: 'data cut into small pieces with gaps',
+  argument: 'SIZE[~VARIATION][/GAP]',
+  attributes: [
+    { name: 'average_size', unit: 'bytes', default: 0, summary: 'mean piece size (0 = no cutting)' },
+    { name: 'size_variation', unit: 'bytes', default: 0, summary: 'spread of the piece sizes; below average_size' },
+    { name: 'delay', unit: 'µs', default: 0, summary: 'gap between pieces' },
+  ],
+  fromArgument(argument) {
+    const match = /^(\d+)(?:~(\d+))?(?:\/(.+))?$/.exec(argument ?? '');
+    const gapMs = match?.[3] === undefined ? 0 : tryParseDuration(match[3]);
+    if (!match || gapMs === undefined || Number(match[1]) === 0 || Number(match[2] ?? 0) >= Number(match[1])) {
+      throw new UsageError(
+        `fault 'slicer:${argument ?? ''}': expected SIZE[~VARIATION][/GAP] in bytes, variation below the size (slicer:64~16/500us)`,
+      );
+    }
+    return { average_size: Number(match[1]), size_variation: Number(match[2] ?? 0), delay: Math.round(gapMs * 1000) };
+  },
+  stage({ average_size: average, size_variation: variation, delay }) {
+    const gapMs = delay! / 1000;
+    /** Piece boundaries of [start, end), by halving until a piece is within the variation of the average. */
+    const cut = (start: number, end: number, random: () => number, into: number[]): void => {
+      if (end - start - average! <= variation!) {
+        into.push(end);
+        return;
+      }
+      let middle = start + Math.floor((end - start) / 2);
+      if (variation! > 0) middle += Math.floor(random() * variation! * 2) - variation!;
+      cut(start, middle, random, into);
+      cut(middle, end, random, into);
+    };
+    return {
+      write(chunk: Chunk, ops: LinkOps, done) {
+        if (average! <= 0) {
+          ops.push(chunk);
+          return done();
+        }
+        const ends: number[] = [];
+        cut(0, chunk.data.length, ops.random, ends);
+        let from = 0;
+        let index = 0;
+        const next = () => {
+          const to = ends[index++]!;
+          ops.push({ data: chunk.data.subarray(from, to), atMs: chunk.atMs });
+          from = to;
+          if (index === ends.length) done();
+          else if (gapMs > 0) ops.later(gapMs, next);
+          else next();
+        };
+        next();
+      },
+      end: (ops) => ops.end(),
+    };
+  },
+};
