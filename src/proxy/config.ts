@@ -237,8 +237,7 @@ export const PROVIDER_OPTIONS = {
   stream: {
     flag: 'stream',
     type: 'string',
-    summary: "A tcp:// upstream: the direction its faults act on, 'downstream' (dependency to client) or 'upstream'.",
-    default: 'downstream',
+    summary: "A tcp:// upstream: the direction its faults act on, 'downstream' (dependency to client, the default) or 'upstream'.",
     campaign: 'stream',
     schema: { type: 'string', enum: ['upstream', 'downstream'] },
     shown: 'plain',

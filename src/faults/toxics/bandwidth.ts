@@ -32,9 +32,11 @@ export const bandwidthToxic: ToxicType = {
     const send = (ops: LinkOps) => {
       const { chunk, done } = held!;
       const piece = chunk.data.length > slice ? chunk.data.subarray(0, slice) : chunk.data;
-      // A piece goes once its bytes have taken their time at the rate; idle time is no credit.
+      // A piece goes once its bytes have taken their time at the rate, counted from when the chunk was
+      // read or the bytes before it were done, whichever is later: idle time is no credit, and a timer
+      // that fired late does not slow the rest.
       const now = performance.now();
-      freeAtMs = Math.max(freeAtMs, now) + piece.length / perMs;
+      freeAtMs = Math.max(freeAtMs, chunk.atMs) + piece.length / perMs;
       ops.later(freeAtMs - now, () => {
         if (piece === chunk.data) {
           held = undefined;

@@ -39,20 +39,23 @@ export const slicerToxic: ToxicType = {
       cut(start, middle, random, into);
       cut(middle, end, random, into);
     };
-    /** The part of a chunk still to go out in pieces, and what to call once it is out. */
-    let held: { chunk: Chunk; ends: number[]; from: number; done: () => void } | undefined;
+    /** The part of a chunk still to go out in pieces, when its next piece is due (performance.now(), ms), and what to call once it is out. */
+    let held: { chunk: Chunk; ends: number[]; from: number; dueMs: number; done: () => void } | undefined;
+    // Pieces go out on a schedule, `gapMs` apart: a timer fires 1 ms apart at best, so every piece due
+    // by then goes at once (a 100 µs gap sends about ten a tick, not one a millisecond).
     const next = (ops: LinkOps) => {
       const h = held!;
-      // Without a gap the pieces go out in one loop (a 64 KiB chunk in 1-byte pieces must not recurse).
+      const now = performance.now();
       do {
         const to = h.ends.shift()!;
         ops.push({ data: h.chunk.data.subarray(h.from, to), atMs: h.chunk.atMs });
         h.from = to;
-      } while (gapMs <= 0 && h.ends.length > 0);
+        h.dueMs += gapMs;
+      } while (h.ends.length > 0 && h.dueMs <= now);
       if (h.ends.length === 0) {
         held = undefined;
         h.done();
-      } else ops.later(gapMs, () => next(ops));
+      } else ops.later(h.dueMs - now, () => next(ops));
     };
     return {
       write(chunk: Chunk, ops: LinkOps, done) {
@@ -62,7 +65,7 @@ export const slicerToxic: ToxicType = {
         }
         const ends: number[] = [];
         cut(0, chunk.data.length, ops.random, ends);
-        held = { chunk, ends, from: 0, done };
+        held = { chunk, ends, from: 0, dueMs: performance.now(), done };
         next(ops);
       },
       end: (ops) => ops.end(),

@@ -252,8 +252,10 @@ class TcpProxyServer implements TcpProxy {
     const plan = this.decider.plan;
     if (plan.down) return;
     for (const window of plan.windows) {
-      this.windowTimers.push(setTimeout(() => this.drawForOpen(), window.startMs));
-      this.windowTimers.push(setTimeout(() => this.drawForOpen(), window.endMs));
+      // libuv may fire a timer up to 1 ms before performance.now() says it is due: the start edge waits
+      // that much more, so the decider sees the window open; the end edge takes the faults off itself.
+      this.windowTimers.push(setTimeout(() => this.drawForOpen(), window.startMs + 1));
+      this.windowTimers.push(setTimeout(() => this.clearForOpen(), window.endMs));
     }
   }
 
@@ -324,6 +326,14 @@ class TcpProxyServer implements TcpProxy {
   private drawForOpen(): void {
     for (const connection of this.connections) {
       connection.fault = this.decider.decide();
+      connection.sync(this.toxicList);
+    }
+  }
+
+  /** A window is over: its faults come off the open connections. */
+  private clearForOpen(): void {
+    for (const connection of this.connections) {
+      connection.fault = undefined;
       connection.sync(this.toxicList);
     }
   }
