@@ -44,7 +44,13 @@ function tcpPlan(settings: FaultSettings, stream: 'upstream' | 'downstream'): Fa
 /** Starts a TCP chaos proxy (see TcpProxy). */
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
   const checked = checkTcpProxyOptions(options);
-  return new TcpProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, options.stream ?? 'downstream').start();
+  return new TcpProxyServer(
+    options.name ?? 'proxy',
+    checked.plan,
+    checked.listen,
+    checked.upstream,
+    options.stream ?? 'downstream',
+  ).start();
 }
 
 /** One proxied connection: the client's socket, the dependency's, and a link each way. */
