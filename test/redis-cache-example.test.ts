@@ -20,26 +20,38 @@ interface Threshold {
   ok: boolean;
 }
 
-test('the Redis cache example holds its thresholds while its Redis is slowed, cut and down, and recovers after each', async () => {
+async function runExample(extra: Record<string, string> = {}) {
   const env = {
     REDIS_PORT: String(redis.port),
     REDIS_PROXY_PORT: String(await refusedPort()),
     CACHE_PORT: String(await refusedPort()),
+    ...extra,
   };
   const run = await runCli(['run', 'examples/redis-cache/resil.yaml', '--json'], { env, timeoutMs: 40_000 });
   expect(run.stderr).not.toMatch(/Error|error:/);
-  const document = JSON.parse(run.stdout);
-  const [steady, faults] = document.scenarios;
-  expect(steady.result.thresholds.filter((t: Threshold) => !t.ok)).toEqual([]);
-  expect(faults.result.thresholds.filter((t: Threshold) => !t.ok)).toEqual([]);
-  expect(run.code).toBe(0);
-  // Each fault took hold on the service's connections to Redis; `down` closed the listener once.
+  return { code: run.code, document: JSON.parse(run.stdout) };
+}
+
+const failed = (result: { thresholds: Threshold[] }) => result.thresholds.filter((t) => !t.ok).map((t) => t.expression);
+
+test('the Redis cache example holds its thresholds while its Redis is slowed, cut and down; without a short cache timeout it fails', async () => {
+  // Both at once (each with its own proxy and service ports, one Redis), to keep the file short.
+  const [resilient, slowCache] = await Promise.all([runExample(), runExample({ CACHE_TIMEOUT_MS: '2000' })]);
+  const [steady, faults] = resilient.document.scenarios;
+  expect(failed(steady.result)).toEqual([]);
+  expect(failed(faults.result)).toEqual([]);
+  expect(resilient.code).toBe(0);
+  // Each fault took hold of the service's connections to Redis; `down` closed the listener once.
   const injected = faults.result.faults.injected;
   expect(injected['latency:300ms']).toBeGreaterThan(0);
   expect(injected.reset_peer).toBeGreaterThan(0);
   expect(injected['limit_data:2000']).toBeGreaterThan(0);
   expect(injected.down).toBe(1);
-  // One recovery per phase, each measured (not null: the service never stopped answering).
+  // One recovery per phase, each measured (not null: the service kept answering from the origin).
   expect(faults.result.recovery).toHaveLength(4);
   for (const recovery of faults.result.recovery) expect(recovery.recoveryMs).not.toBeNull();
+
+  // A cache call allowed 2 s waits out the whole 300 ms latency: every request still succeeds, p99 fails.
+  expect(slowCache.code).toBe(1);
+  expect(failed(slowCache.document.scenarios[1].result)).toEqual(['p99<250ms']);
 }, 45_000);
