@@ -2,7 +2,8 @@
 // generators), then memory.mjs (RSS growth), then proxy.mjs (resil's chaos proxy vs nginx as a
 // reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls),
 // request-ids.mjs (what chaos runs' request ids cost the load generator), workers.mjs, merge.mjs
-// and schedule.mjs (the open model's timing). Stops at the first one that fails and exits with its code.
+// schedule.mjs (the open model's timing) and tcp.mjs (the TCP proxy against nginx's stream proxy and
+// socat). Stops at the first one that fails and exits with its code.
 //
 //   npm run bench   (builds dist/ first)
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
@@ -30,6 +31,7 @@ for (const script of [
   'workers.mjs',
   'merge.mjs',
   'schedule.mjs',
+  'tcp.mjs',
 ]) {
   console.log(`\n=== ${script}\n`);
   // memory.mjs measures resil's own process, so it runs with the flags the CLI uses.

@@ -8,6 +8,7 @@ import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
 import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
 import { parseListen } from '../proxy/listen.js';
+import { tcpFaultMix } from '../proxy/tcp/faults.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { parseThreshold, thresholdProviderProblem, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
@@ -32,17 +33,23 @@ export function checkSemantics(ctx: CheckContext, root: Raw): void {
   if (!isObject(root)) return;
   const providers = isObject(root.providers) ? root.providers : {};
   const providerNames = Object.keys(providers);
+  // Providers with a tcp:// upstream take TCP faults (latency, reset_peer, limit_data...), the others HTTP ones.
+  const tcpProviders = new Set(
+    Object.entries(providers)
+      .filter(([, provider]) => isObject(provider) && isString(provider.upstream) && provider.upstream.startsWith('tcp://'))
+      .map(([name]) => name),
+  );
   checkProviders(ctx, providers);
   if (isObject(root.service)) checkService(ctx, root.service);
   const defaults = isObject(root.defaults) ? root.defaults : undefined;
-  if (defaults) checkScenarioFields(ctx, defaults, ['defaults'], providerNames);
+  if (defaults) checkScenarioFields(ctx, defaults, ['defaults'], providerNames, tcpProviders);
 
   const scenarios = Array.isArray(root.scenarios) ? root.scenarios : [];
   const names = new Map<string, number>();
   scenarios.forEach((scenario, index) => {
     if (!isObject(scenario)) return;
     const base: Segment[] = ['scenarios', index];
-    checkScenarioFields(ctx, scenario, base, providerNames);
+    checkScenarioFields(ctx, scenario, base, providerNames, tcpProviders);
     if (isString(scenario.name)) {
       const first = names.get(scenario.name);
       if (first !== undefined)
@@ -98,7 +105,13 @@ function checkService(ctx: CheckContext, service: Raw): void {
 }
 
 /** Checks of one scenario's own fields (or of defaults), where the values were written. */
-function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], providerNames: readonly string[]): void {
+function checkScenarioFields(
+  ctx: CheckContext,
+  scenario: Raw,
+  base: Segment[],
+  providerNames: readonly string[],
+  tcpProviders: ReadonlySet<string>,
+): void {
   for (const field of ['duration', 'timeout', 'grace']) checkDurationField(ctx, [...base, field], scenario[field]);
   if (Array.isArray(scenario.stages)) {
     scenario.stages.forEach((stage, i) => {
@@ -132,7 +145,7 @@ function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], 
     for (const [provider, faults] of Object.entries(scenario.faults)) {
       const path = [...base, 'faults', provider];
       checkProviderName(ctx, path, provider, providerNames);
-      if (isObject(faults)) checkFaultFields(ctx, faults, path);
+      if (isObject(faults)) checkFaultFields(ctx, faults, path, tcpProviders.has(provider));
     }
   }
   if (Array.isArray(scenario.phases)) {
@@ -145,7 +158,7 @@ function checkScenarioFields(ctx: CheckContext, scenario: Raw, base: Segment[], 
       if (isObject(phase.providers)) {
         for (const [provider, faults] of Object.entries(phase.providers)) {
           checkProviderName(ctx, [...path, 'providers', provider], provider, providerNames);
-          if (isObject(faults)) checkFaultFields(ctx, faults, [...path, 'providers', provider]);
+          if (isObject(faults)) checkFaultFields(ctx, faults, [...path, 'providers', provider], tcpProviders.has(provider));
         }
       }
     });
@@ -236,10 +249,10 @@ function formatLength(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[]): void {
+function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[], tcp: boolean): void {
   if (isString(faults.faults) && faults.faults !== '' && !ctx.isReported([...base, 'faults'])) {
     const mix = faults.faults;
-    ctx.attempt([...base, 'faults'], () => parseFaults(mix));
+    ctx.attempt([...base, 'faults'], () => (tcp ? parseFaults(mix, tcpFaultMix('downstream')) : parseFaults(mix)));
   }
   const [matchPath, matchHeader] = [faults['match-path'], faults['match-header']];
   const problems = [
