@@ -8,6 +8,7 @@ import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
 import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
 import { parseListen } from '../proxy/listen.js';
+import { isTcpUpstream } from '../proxy/proxy.js';
 import { tcpFaultMix } from '../proxy/tcp/faults.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { parseThreshold, thresholdProviderProblem, type Threshold } from '../thresholds/parse.js';
@@ -36,7 +37,7 @@ export function checkSemantics(ctx: CheckContext, root: Raw): void {
   // Providers with a tcp:// upstream take TCP faults (latency, reset_peer, limit_data...), the others HTTP ones.
   const tcpProviders = new Set(
     Object.entries(providers)
-      .filter(([, provider]) => isObject(provider) && isString(provider.upstream) && provider.upstream.startsWith('tcp://'))
+      .filter(([, provider]) => isObject(provider) && isTcpUpstream(isString(provider.upstream) ? provider.upstream : undefined))
       .map(([name]) => name),
   );
   checkProviders(ctx, providers);
