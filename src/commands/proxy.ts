@@ -41,8 +41,12 @@ export default class Proxy extends BaseCommand {
     // With the Toxiproxy API, the flags' own proxy is optional: the API alone is a server.
     const apiAlone =
       flags['toxiproxy-api'] !== undefined && options.upstream === undefined && !options.mock && options.replay === undefined;
-    if (apiAlone && flags['admin-port'] !== undefined)
-      throw new UsageError('--admin-port serves the --upstream (or --mock) proxy: give one');
+    const stray = (['admin-port', 'listen', 'faults', 'failure-rate', 'fault-window', 'record'] as const).filter(
+      (f) => flags[f] !== undefined,
+    );
+    if (apiAlone && stray.length > 0) {
+      throw new UsageError(`--${stray[0]} configures the --upstream (or --mock) proxy: give one, or set proxies through the Toxiproxy API`);
+    }
     const toxiproxy =
       flags['toxiproxy-api'] === undefined
         ? undefined
