@@ -5,8 +5,8 @@ import type { Progress } from '../engine/run.js';
 import { runPlan } from '../session/load.js';
 import { ProblemList, UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
-import { buildFaultPlan, FAULT_OPTIONS, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
-import { checkProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
+import { FAULT_OPTIONS, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
+import { faultPlanOf, validateProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
 import { thresholdProviderProblem } from '../thresholds/parse.js';
@@ -39,7 +39,7 @@ export interface PreparedScenario {
   plan: LoadPlan;
   baseFaults: Map<string, FaultSettings>;
   /** Each with its name as a window (`source`: "phase 1 (10s for 5s)"). */
-  phases: Array<{ atMs: number; forMs: number; source: string; providers: Map<string, FaultSettings> }>;
+  phases: Array<{ atMs: number; forMs: number; source: string; providers: Map<string, FaultSettings>; down: Set<string> }>;
   /** Windows that recovery is measured after: the providers' fault windows and the phases. */
   windows: FaultWindow[];
 }
@@ -61,7 +61,7 @@ function prepareAll(campaign: Campaign, only?: string, shard?: { index: number; 
     throw new UsageError(`--scenario '${only}': no such scenario (scenarios: ${names.join(', ')})`);
   const problems = new ProblemList();
   for (const [name, provider] of Object.entries(campaign.providers ?? {}))
-    problems.attempt(() => checkProxyOptions(providerOptions(name, provider)));
+    problems.attempt(() => validateProxyOptions(providerOptions(name, provider)));
   const prepared: PreparedScenario[] = [];
   for (const scenario of campaign.scenarios) {
     if (only !== undefined && scenario.name !== only) continue;
@@ -180,11 +180,13 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     const problem = thresholdProviderProblem(threshold, providers);
     if (problem) problems.add(`${where}: ${problem}`);
   }
-  const settingsFor = (faults: ProviderFaults, providerSeed: number, path: Segment[]): FaultSettings | undefined => {
+  /** Providers whose faults in a phase are `down` (the listener closes). */
+  const down = new Set<FaultSettings>();
+  const settingsFor = (name: string, faults: ProviderFaults, providerSeed: number, path: Segment[]): FaultSettings | undefined => {
     const settings = faultSettings(faults, providerSeed);
     return problems.attempt(() => {
       try {
-        buildFaultPlan(settings, campaignWordingAt(path));
+        if (faultPlanOf(campaign.providers?.[name] ?? {}, settings, campaignWordingAt(path)).down) down.add(settings);
       } catch (error) {
         if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
         throw error;
@@ -197,7 +199,7 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
   const windows: FaultWindow[] = [];
   for (const [name, faults] of Object.entries(scenario.faults ?? {})) {
     if (!providers.includes(name)) continue; // reported above
-    const settings = settingsFor(faults, faultSeed + providers.indexOf(name) + 1, ['faults', name]);
+    const settings = settingsFor(name, faults, faultSeed + providers.indexOf(name) + 1, ['faults', name]);
     if (settings) baseFaults.set(name, settings);
     for (const text of settings?.windows ?? []) windows.push(parseWindow(text));
   }
@@ -209,10 +211,10 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
       if (!providers.includes(name)) continue; // reported above
-      const phaseSettings = settingsFor(faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), ['phases', i, 'providers', name]);
+      const phaseSettings = settingsFor(name, faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), ['phases', i, 'providers', name]);
       if (phaseSettings) settings.set(name, phaseSettings);
     }
-    return { atMs, forMs, source, providers: settings };
+    return { atMs, forMs, source, providers: settings, down: new Set([...settings].filter(([, s]) => down.has(s)).map(([name]) => name)) };
   });
   problems.throwIfAny();
   windows.sort((a, b) => a.startMs - b.startMs);
@@ -223,8 +225,8 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
 function phaseWindows(scenario: PreparedScenario): Map<string, Array<FaultWindow & { down: boolean }>> {
   const byProvider = new Map<string, Array<FaultWindow & { down: boolean }>>();
   for (const phase of scenario.phases) {
-    for (const [name, settings] of phase.providers) {
-      const down = buildFaultPlan(settings).down; // validated when the phases were prepared
+    for (const name of phase.providers.keys()) {
+      const down = phase.down.has(name);
       const window = { source: phase.source, startMs: phase.atMs, endMs: phase.atMs + phase.forMs, down };
       byProvider.set(name, [...(byProvider.get(name) ?? []), window]);
     }

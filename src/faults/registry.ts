@@ -19,18 +19,31 @@ export const FAULT_TYPES: ReadonlyMap<string, FaultType> = new Map(
   ]),
 );
 
+/** A fault as a mix holds it: named, and maybe acting on the listener for whole windows (`down`). */
+export interface MixFault {
+  readonly name: string;
+  readonly wholeWindow?: boolean;
+}
+
 /** One entry of a fault mix with its weight. */
-export interface WeightedFault {
-  fault: Fault;
+export interface WeightedFault<F extends MixFault = Fault> {
+  fault: F;
+  weight: number;
+}
+
+/** One 'TYPE[:ARGUMENT][=WEIGHT]' entry of a mix, split but not yet understood. */
+export interface MixEntry {
+  typeName: string;
+  argument: string | undefined;
   weight: number;
 }
 
 /**
- * Parses 'status:503=5,status:429=2,timeout=2,reset=1' (a type without =W weighs 1). Messages name no
- * flag: parseFaults (proxy/config.ts) does.
+ * Splits 'status:503=5,status:429=2,timeout=2,reset=1' into entries (a type without =W weighs 1),
+ * checking the weights. The caller turns each entry into its transport's fault.
  */
-export function parseFaultMix(text: string): WeightedFault[] {
-  const mix: WeightedFault[] = [];
+export function splitFaultMix(text: string): MixEntry[] {
+  const entries: MixEntry[] = [];
   const items = text.split(',').map((item) => item.trim());
   if (items.every((item) => item === '')) throw new UsageError("empty mix (e.g. 'status:503=5,timeout=1')");
   for (const item of items) {
@@ -43,18 +56,33 @@ export function parseFaultMix(text: string): WeightedFault[] {
       throw new UsageError(`weight '${weightText}' of '${spec}' must be a number above 0`);
     }
     const colon = spec.indexOf(':');
-    const typeName = colon === -1 ? spec : spec.slice(0, colon);
-    const argument = colon === -1 ? undefined : spec.slice(colon + 1);
-    const type = FAULT_TYPES.get(typeName);
-    if (!type)
-      throw new UsageError(
-        `unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`,
-      );
-    mix.push({ fault: type.create(argument), weight });
+    entries.push({ typeName: colon === -1 ? spec : spec.slice(0, colon), argument: colon === -1 ? undefined : spec.slice(colon + 1), weight });
   }
+  return entries;
+}
+
+/** `down` closes the listener for whole windows: it stands alone in a mix. */
+export function checkWholeWindowAlone(mix: readonly WeightedFault<MixFault>[]): void {
   if (mix.some((entry) => entry.fault.wholeWindow) && mix.length > 1) {
     throw new UsageError("'down' closes the listener for a whole window and cannot be mixed with per-call faults");
   }
+}
+
+/**
+ * Parses an HTTP proxy's mix: 'status:503=5,status:429=2,timeout=2,reset=1'. Messages name no flag:
+ * parseFaults (proxy/config.ts) does.
+ */
+export function parseFaultMix(text: string): WeightedFault[] {
+  const mix = splitFaultMix(text).map(({ typeName, argument, weight }) => {
+    const type = FAULT_TYPES.get(typeName);
+    if (!type) {
+      throw new UsageError(
+        `unknown fault type '${typeName}'${suggestion(typeName, argument)} (known: ${[...FAULT_TYPES.keys()].join(', ')})`,
+      );
+    }
+    return { fault: type.create(argument), weight };
+  });
+  checkWholeWindowAlone(mix);
   return mix;
 }
 
@@ -66,7 +94,7 @@ function suggestion(typeName: string, argument: string | undefined): string {
 }
 
 /** Picks a fault from the mix with probability proportional to its weight; `draw` is in [0, 1). */
-export function pickFault(mix: readonly WeightedFault[], totalWeight: number, draw: number): Fault {
+export function pickFault<F extends MixFault>(mix: readonly WeightedFault<F>[], totalWeight: number, draw: number): F {
   let target = draw * totalWeight;
   for (const entry of mix) {
     target -= entry.weight;

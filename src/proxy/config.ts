@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { ProblemList, UsageError } from '../errors.js';
-import { parseFaultMix, type WeightedFault } from '../faults/registry.js';
+import { parseFaultMix, type MixFault, type WeightedFault } from '../faults/registry.js';
+import type { Fault } from '../faults/fault.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { SEED_OPTION } from '../engine/options.js';
@@ -16,7 +17,7 @@ import {
   type OptionTable,
   type OptionWording,
 } from '../util/option-table.js';
-import { CORRELATE_PATTERN, HTTP_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
+import { CORRELATE_PATTERN, UPSTREAM_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 import type { Correlation } from '../behaviour/call.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
@@ -168,9 +169,9 @@ export const PROVIDER_OPTIONS = {
   upstream: {
     flag: 'upstream',
     type: 'string',
-    summary: 'The real dependency to forward to (http:// or https://).',
+    summary: 'The real dependency to forward to: http:// or https://, or tcp://HOST:PORT (a TCP proxy: databases, caches, brokers).',
     campaign: 'upstream',
-    schema: { type: 'string', pattern: HTTP_URL_PATTERN },
+    schema: { type: 'string', pattern: UPSTREAM_URL_PATTERN },
     shown: 'url',
   },
   mock: {
@@ -233,6 +234,15 @@ export const PROVIDER_OPTIONS = {
     schema: { type: 'string', pattern: CORRELATE_PATTERN },
     shown: 'plain',
   },
+  stream: {
+    flag: 'stream',
+    type: 'string',
+    summary: "A tcp:// upstream: the direction its faults act on, 'downstream' (dependency to client) or 'upstream'.",
+    default: 'downstream',
+    campaign: 'stream',
+    schema: { type: 'string', enum: ['upstream', 'downstream'] },
+    shown: 'plain',
+  },
   // On the command line, `resil chaos --redact` is the load's option (LOAD_OPTIONS.redact).
   redact: {
     summary: 'Further header names whose values are recorded as [redacted] (record).',
@@ -262,11 +272,11 @@ export interface FaultWindow {
   endMs: number;
 }
 
-/** Validated fault settings, ready for the proxy. */
-export interface FaultPlan {
+/** Validated fault settings, ready for the proxy: an HTTP proxy's mix holds Faults, a TCP proxy's its own (tcp/faults.ts). */
+export interface FaultPlan<F extends MixFault = Fault> {
   settings: FaultSettings;
   failureRate: number;
-  mix: WeightedFault[];
+  mix: WeightedFault<F>[];
   totalWeight: number;
   /** True when the mix is `down`: the listener closes for each window instead of faulting calls. */
   down: boolean;
@@ -277,8 +287,21 @@ export interface FaultPlan {
   matches: ((method: string, path: string, headers: Record<string, string | string[] | undefined>) => boolean) | null;
 }
 
-/** Validates fault settings, listing every problem at once; `word` words them (default: naming flags). */
-export function buildFaultPlan(settings: FaultSettings, word: OptionWording = flagWording): FaultPlan {
+/**
+ * Validates fault settings, listing every problem at once; `word` words them (default: naming flags).
+ * `parseMix` reads the `faults` mix (default: an HTTP proxy's; its UsageErrors become the option's).
+ */
+export function buildFaultPlan(settings: FaultSettings, word?: OptionWording): FaultPlan;
+export function buildFaultPlan<F extends MixFault>(
+  settings: FaultSettings,
+  word: OptionWording,
+  parseMix: (text: string) => WeightedFault<F>[],
+): FaultPlan<F>;
+export function buildFaultPlan(
+  settings: FaultSettings,
+  word: OptionWording = flagWording,
+  parseMix: (text: string) => WeightedFault<MixFault>[] = parseFaultMix,
+): FaultPlan<MixFault> {
   const problems = new ProblemList();
   const report = (problem: OptionProblem) => problems.add(word(FAULT_SETTING_OPTIONS, problem));
   const hasFaults = settings.faults !== undefined || settings.failureRate !== undefined;
@@ -286,7 +309,11 @@ export function buildFaultPlan(settings: FaultSettings, word: OptionWording = fl
   if (!(Number.isFinite(failureRate) && failureRate >= 0 && failureRate <= 1)) {
     report({ field: 'failureRate', message: `'${settings.failureRate}' must be between 0 and 1` });
   }
-  const mix = hasFaults ? (problems.attempt(() => inWording(word, () => parseFaults(settings.faults ?? 'status:503'))) ?? []) : [];
+  const defaultMix = parseMix === parseFaultMix ? 'status:503' : undefined;
+  const mixText = settings.faults ?? defaultMix;
+  if (hasFaults && mixText === undefined) report({ field: 'faults', message: 'a failure rate needs a fault mix here (there is no default)' });
+  const mix =
+    hasFaults && mixText !== undefined ? (problems.attempt(() => inWording(word, () => parseFaults(mixText, parseMix))) ?? []) : [];
   const windowProblems = checkWindows(settings.windows ?? []);
   for (const problem of windowProblems) report(problem);
   const sorted = windowProblems.length > 0 ? [] : (settings.windows ?? []).map(parseWindow).sort((a, b) => a.startMs - b.startMs);
@@ -351,9 +378,11 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
 }
 
 /** The fault mix of `faults` (the registry's parser, whose problems become the option's). */
-export function parseFaults(text: string): WeightedFault[] {
+export function parseFaults(text: string): WeightedFault[];
+export function parseFaults<F extends MixFault>(text: string, parseMix: (text: string) => WeightedFault<F>[]): WeightedFault<F>[];
+export function parseFaults(text: string, parseMix: (text: string) => WeightedFault<MixFault>[] = parseFaultMix): WeightedFault<MixFault>[] {
   try {
-    return parseFaultMix(text);
+    return parseMix(text);
   } catch (error) {
     if (error instanceof UsageError) throw new OptionError(FAULT_OPTIONS, { field: 'faults', message: error.message });
     throw error;
@@ -413,7 +442,7 @@ export function checkMatchHeader(text: string): OptionProblem | undefined {
   return { field: 'matchHeader', value: text.split(':')[0]!, message: "expected 'Name: value' (value may be *)" };
 }
 
-function buildMatcher(settings: FaultSettings): FaultPlan['matches'] {
+function buildMatcher(settings: FaultSettings): FaultPlan<MixFault>['matches'] {
   const tests: Array<(method: string, path: string, headers: Record<string, string | string[] | undefined>) => boolean> = [];
   if (settings.matchMethod !== undefined) {
     const methods = new Set(settings.matchMethod.split(',').map((m) => m.trim().toUpperCase()));

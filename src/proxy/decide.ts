@@ -1,5 +1,5 @@
 import type { Fault } from '../faults/fault.js';
-import { pickFault } from '../faults/registry.js';
+import { pickFault, type MixFault } from '../faults/registry.js';
 import { createRandom } from '../util/random.js';
 import type { FaultPlan } from './config.js';
 import { emptyFaultCounts, type FaultCounts } from './stats.js';
@@ -33,23 +33,23 @@ export interface WholeWindowListener {
  * One seeded generator serves the decisions and, through random(), the faults' own draws and the mock's
  * latency: draws happen in call order, so a seed gives the same decisions run after run.
  */
-export class FaultDecider {
+export class FaultDecider<F extends MixFault = Fault> {
   private draw: () => number;
   private counts: FaultCounts = emptyFaultCounts();
   /** performance.now() when the run clock started (ms): windows are times from then. */
   private clockStart = performance.now();
   private windowTimers: NodeJS.Timeout[] = [];
 
-  constructor(private current: FaultPlan) {
+  constructor(private current: FaultPlan<F>) {
     this.draw = createRandom(current.seed);
   }
 
-  get plan(): FaultPlan {
+  get plan(): FaultPlan<F> {
     return this.current;
   }
 
   /** Takes a new plan with a generator from its seed; the counts go on. Restart the clock after (startClock). */
-  setPlan(plan: FaultPlan): void {
+  setPlan(plan: FaultPlan<F>): void {
     this.current = plan;
     this.draw = createRandom(plan.seed);
   }
@@ -64,7 +64,7 @@ export class FaultDecider {
    * Draws: one for the chance (none at a failure rate of 1), then one for the pick (none for a mix of
    * one). A fault returned is counted as injected: the caller must inject it.
    */
-  decide(call?: CallFacts): Fault | undefined {
+  decide(call?: CallFacts): F | undefined {
     const plan = this.current;
     if (plan.failureRate === 0 || plan.down || !this.inWindow()) return undefined;
     const counts = this.counts;

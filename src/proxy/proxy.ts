@@ -5,11 +5,16 @@ import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
-import { flagWording } from '../util/option-table.js';
+import { flagWording, type OptionWording } from '../util/option-table.js';
 import type { Correlation } from '../behaviour/call.js';
 import { bodyKey, callHeaders } from '../behaviour/key.js';
 import type { Fault } from '../faults/fault.js';
 import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
+import type { MixFault } from '../faults/registry.js';
+import type { StreamDirection } from '../faults/toxics/toxic.js';
+import { checkTcpProxyOptions, startTcpProxy } from './tcp/proxy.js';
+import { tcpFaultMix } from './tcp/faults.js';
+import type { TcpProxyOptions } from './tcp/tcp-proxy.js';
 import { FaultDecider, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
@@ -55,6 +60,8 @@ export interface ProxyOptions extends FaultSettings {
   redact?: readonly string[];
   /** How attempts of one request are told apart: 'auto' (default), 'header:NAME', 'body' or 'off'. */
   correlate?: string;
+  /** A tcp:// upstream: the direction its faults act on (default downstream). */
+  stream?: StreamDirection;
 }
 
 export interface ChaosProxy {
@@ -93,6 +100,7 @@ export interface Observing {
 }
 
 export async function startChaosProxy(options: ProxyOptions, observing?: Observing): Promise<ChaosProxy> {
+  if (isTcpUpstream(options.upstream)) return startTcpProxy(tcpOptions(options));
   const checked = checkProxyOptions(options);
   const recorder =
     options.record === undefined
@@ -110,7 +118,49 @@ export async function startChaosProxy(options: ProxyOptions, observing?: Observi
   ).start();
 }
 
-/** Validates proxy options without starting anything; throws one UsageError listing every problem. */
+/** A tcp:// upstream: the proxy is a TCP proxy (src/proxy/tcp). */
+export function isTcpUpstream(upstream: string | undefined): upstream is string {
+  return upstream !== undefined && /^tcp:\/\//i.test(upstream.trim());
+}
+
+/**
+ * Validates the options of either kind of proxy (HTTP, or TCP for a tcp:// upstream) without starting
+ * it; throws one UsageError listing every problem. The fault plan, for its windows and Retry-After.
+ */
+export function validateProxyOptions(options: ProxyOptions): FaultPlan<MixFault> {
+  return isTcpUpstream(options.upstream) ? checkTcpProxyOptions(tcpOptions(options)).plan : checkProxyOptions(options).plan;
+}
+
+/**
+ * The fault plan of `settings` on the proxy `provider` describes: a tcp:// upstream reads its mix as
+ * TCP faults on its stream, any other as HTTP faults. Throws UsageError worded by `word`.
+ */
+export function faultPlanOf(provider: Pick<ProxyOptions, 'upstream' | 'stream'>, settings: FaultSettings, word?: OptionWording): FaultPlan<MixFault> {
+  if (!isTcpUpstream(provider.upstream)) return buildFaultPlan(settings, word);
+  return buildFaultPlan(settings, word ?? flagWording, tcpFaultMix(provider.stream ?? 'downstream'));
+}
+
+/** A tcp:// upstream's options; what only an HTTP proxy does (mock, record, replay, correlation) is refused. */
+function tcpOptions(options: ProxyOptions): TcpProxyOptions {
+  const problems = new ProblemList();
+  const httpOnly = [
+    ['mock', '--mock'],
+    ['record', '--record'],
+    ['replay', '--replay'],
+  ] as const;
+  for (const [key, flag] of httpOnly) {
+    if (options[key] !== undefined) problems.add(`${flag} needs an HTTP upstream: '${redactUrl(options.upstream!)}' is a TCP one`);
+  }
+  if (options.correlate !== undefined && options.correlate !== 'auto' && options.correlate !== 'off') {
+    problems.add('--correlate needs an HTTP upstream: a TCP proxy sees connections, not calls');
+  }
+  problems.throwIfAny();
+  const { mock: _mock, record: _record, replay: _replay, replayTiming: _timing, replayIgnore: _ignore, redact: _redact, correlate: _c, ...rest } =
+    options;
+  return { ...rest, upstream: options.upstream! };
+}
+
+/** Validates an HTTP proxy's options without starting anything; throws one UsageError listing every problem. */
 export function checkProxyOptions(options: ProxyOptions): {
   plan: FaultPlan;
   listen: { host: string; port: number };
@@ -120,6 +170,7 @@ export function checkProxyOptions(options: ProxyOptions): {
   correlation: Correlation;
 } {
   const problems = new ProblemList();
+  if (options.stream !== undefined) problems.add('--stream needs a tcp:// upstream: an HTTP proxy faults whole calls');
   if (options.mock !== undefined && (options.upstream !== undefined || options.replay !== undefined)) {
     problems.add('give --upstream (and/or --replay) or --mock alone: --mock answers every call itself');
   }

@@ -20,13 +20,15 @@ export interface ProxyStats {
   rejected: number;
   /** Replay: calls no recording matched (answered 501, or passed to the upstream when there is one). */
   unmatched: number;
+  /** TCP proxies (where `calls` are connections): bytes passed on each way, upstream = client → dependency. */
+  bytes?: { upstream: number; downstream: number };
 }
 
 /** The fault decider's part of ProxyStats (src/proxy/decide.ts): what it was asked and what it decided. */
 export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected'>;
 
 /** The transport's part of ProxyStats: what came in and where it went. */
-export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts>;
+export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts | 'bytes'>;
 
 export function emptyStats(): ProxyStats {
   return joinStats(emptyTrafficCounts(), emptyFaultCounts());
@@ -69,4 +71,9 @@ export function addStats(into: ProxyStats, from: ProxyStats): void {
   into.rejected += from.rejected;
   into.unmatched += from.unmatched ?? 0;
   for (const [fault, n] of Object.entries(from.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
+  if (from.bytes) {
+    into.bytes ??= { upstream: 0, downstream: 0 };
+    into.bytes.upstream += from.bytes.upstream;
+    into.bytes.downstream += from.bytes.downstream;
+  }
 }

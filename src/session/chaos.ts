@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
 import { parseCorrelation, type FaultWindow } from '../proxy/config.js';
 import { newRunId } from '../engine/request-ids.js';
-import { checkProxyOptions, startChaosProxy, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
+import { startChaosProxy, validateProxyOptions, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { thresholdProviderProblem, withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
@@ -226,8 +226,8 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     );
   }
   if (!policyMode && failoverOptions.length > 0) throw new UsageError('--failover is for policy mode (resil chaos without a service URL)');
-  const { windows, retryAfterSeconds } = checkProxyOptions(proxyOptions).plan;
-  failoverOptions.forEach(checkProxyOptions);
+  const { windows, retryAfterSeconds } = validateProxyOptions(proxyOptions);
+  failoverOptions.forEach(validateProxyOptions);
   // Each request carries ids from this run's id, so the proxies can tell which calls it caused.
   const runId = newRunId();
   const loadFor = (url: string, failover: string[]): LoadOptions => ({

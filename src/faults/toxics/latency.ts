@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { tryParseDuration } from '../../util/duration.js';
-import type { ToxicType } from './toxic.js';
+import type { Chunk, LinkOps, ToxicType } from './toxic.js';
 
 /**
  * `latency`: each chunk goes on `latency` ms (± `jitter`) after it was read. Chunks are delayed from
@@ -25,21 +25,26 @@ export const latencyToxic: ToxicType = {
     return { latency: Math.round((low + high) / 2), jitter: Math.round((high - low) / 2) };
   },
   stage({ latency, jitter }) {
+    /** The chunk waiting for its time, and what to call once it is out. */
+    let held: { chunk: Chunk; done: () => void } | undefined;
+    const release = (ops: LinkOps) => {
+      const { chunk, done } = held!;
+      held = undefined;
+      ops.push(chunk);
+      done();
+    };
     return {
       write(chunk, ops, done) {
         const delayMs = jitter! > 0 ? latency! - jitter! + ops.random() * 2 * jitter! : latency!;
         const waitMs = chunk.atMs + delayMs - performance.now();
-        if (waitMs <= 0) {
-          ops.push(chunk);
-          done();
-          return;
-        }
-        ops.later(waitMs, () => {
-          ops.push(chunk);
-          done();
-        });
+        held = { chunk, done };
+        if (waitMs <= 0) release(ops);
+        else ops.later(waitMs, () => release(ops));
       },
       end: (ops) => ops.end(),
+      flush(ops) {
+        if (held) release(ops);
+      },
     };
   },
 };

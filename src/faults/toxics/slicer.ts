@@ -39,6 +39,21 @@ export const slicerToxic: ToxicType = {
       cut(start, middle, random, into);
       cut(middle, end, random, into);
     };
+    /** The part of a chunk still to go out in pieces, and what to call once it is out. */
+    let held: { chunk: Chunk; ends: number[]; from: number; done: () => void } | undefined;
+    const next = (ops: LinkOps) => {
+      const h = held!;
+      // Without a gap the pieces go out in one loop (a 64 KiB chunk in 1-byte pieces must not recurse).
+      do {
+        const to = h.ends.shift()!;
+        ops.push({ data: h.chunk.data.subarray(h.from, to), atMs: h.chunk.atMs });
+        h.from = to;
+      } while (gapMs <= 0 && h.ends.length > 0);
+      if (h.ends.length === 0) {
+        held = undefined;
+        h.done();
+      } else ops.later(gapMs, () => next(ops));
+    };
     return {
       write(chunk: Chunk, ops: LinkOps, done) {
         if (average! <= 0) {
@@ -47,19 +62,17 @@ export const slicerToxic: ToxicType = {
         }
         const ends: number[] = [];
         cut(0, chunk.data.length, ops.random, ends);
-        let from = 0;
-        let index = 0;
-        const next = () => {
-          const to = ends[index++]!;
-          ops.push({ data: chunk.data.subarray(from, to), atMs: chunk.atMs });
-          from = to;
-          if (index === ends.length) done();
-          else if (gapMs > 0) ops.later(gapMs, next);
-          else next();
-        };
-        next();
+        held = { chunk, ends, from: 0, done };
+        next(ops);
       },
       end: (ops) => ops.end(),
+      flush(ops) {
+        if (!held) return;
+        const { chunk, from, done } = held;
+        held = undefined;
+        ops.push({ data: chunk.data.subarray(from), atMs: chunk.atMs });
+        done();
+      },
     };
   },
 };

@@ -14,9 +14,16 @@ export const slowCloseToxic: ToxicType = {
     return { delay };
   },
   stage({ delay }) {
+    let endHeld = false;
     return {
       write: (chunk, ops, done) => (ops.push(chunk), done()),
-      end: (ops) => ops.later(delay!, () => ops.end()),
+      end(ops) {
+        endHeld = true;
+        ops.later(delay!, () => ops.end());
+      },
+      flush(ops) {
+        if (endHeld) ops.end();
+      },
     };
   },
 };
