@@ -7,6 +7,7 @@ import { UsageError } from '../src/errors.js';
 import { startToxiproxyApi, type ToxiproxyApi } from '../src/proxy/toxiproxy/api.js';
 import { httpFaultSettings } from '../src/proxy/toxiproxy/http-toxics.js';
 import { startServer, type TestServer } from './helpers/servers.js';
+import { sleep } from './helpers/wait.js';
 
 // Toxiproxy's HTTP API as resil serves it, over real sockets: every route, status code and error
 // shape of Toxiproxy's api.go, and toxics acting on a real TCP echo server's traffic.
@@ -302,6 +303,22 @@ describe('Toxiproxy API', () => {
     expect(bad).toMatchObject({ status: 400, body: { error: 'missing required field: name at proxy 2', status: 400 } });
     expect(Object.keys((await call(a, 'GET', '/proxies')).body).sort()).toEqual(['a', 'b']);
     expect((await call(a, 'POST', '/populate', { name: 'x' })).status).toBe(400);
+  });
+
+  test("a proxy's tally: connections, bytes each way, and how often each toxic was drawn", async () => {
+    const a = await start();
+    const { listen } = (await call(a, 'POST', '/proxies', { name: 'echo', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` }))
+      .body;
+    await roundTrip(listen, 100);
+    // Let the proxy see that connection close: a toxic added to an open connection is drawn for it too.
+    await sleep(100);
+    await call(a, 'POST', '/proxies/echo/toxics', { type: 'latency', attributes: { latency: 5 } });
+    await roundTrip(listen, 50);
+    await roundTrip(listen, 50);
+    const tally = a.proxies()[0]!.tally();
+    expect(tally).toBe(
+      `echo (${listen} → 127.0.0.1:${echo.port}): 3 connections · bytes 200 up, 200 down · toxics latency_downstream 2 · upstream errors 0`,
+    );
   });
 
   test('the token is required when given (401 without it); browsers are refused (403) as by Toxiproxy', async () => {

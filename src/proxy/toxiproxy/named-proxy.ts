@@ -168,7 +168,8 @@ export class NamedProxy {
       ? ` · ${requests.calls} requests · passed through ${requests.passedThrough} · injected ${injected(requests)} · ` +
         `upstream errors ${requests.upstreamErrors}`
       : ` · toxics ${injected(connections)} · upstream errors ${connections.upstreamErrors}`;
-    return `${this.name} (${this.listen} → ${this.upstream}): ${connections.calls} connections${http}`;
+    const bytes = connections.bytes ? ` · bytes ${connections.bytes.upstream} up, ${connections.bytes.downstream} down` : '';
+    return `${this.name} (${this.listen} → ${this.upstream}): ${connections.calls} connections${bytes}${http}`;
   }
 
   async close(): Promise<void> {
