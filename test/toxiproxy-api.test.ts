@@ -162,6 +162,13 @@ describe('Toxiproxy API', () => {
     expect(garbage.status).toBe(400);
     expect(garbage.body.error).toMatch(/^bad request body: /);
     expect((await call(a, 'POST', '/proxies', { name: 'n', upstream: 'x:1', enabled: 'yes' })).status).toBe(400);
+    const badUpstream = await call(a, 'POST', '/proxies', { name: 'n', upstream: 'nonsense' });
+    expect([badUpstream.status, badUpstream.body.status]).toEqual([400, 400]);
+    expect((await call(a, 'POST', '/proxies', { name: 'n', listen: '127.0.0.1:99999', upstream: 'x:1' })).status).toBe(400);
+    // A port taken: Toxiproxy's 500 with the listen error.
+    const taken = await call(a, 'POST', '/proxies', { name: 'n', listen: `127.0.0.1:${echo.port}`, upstream: 'x:1' });
+    expect([taken.status, taken.body.status]).toEqual([500, 500]);
+    expect(taken.body.error).toMatch(new RegExp(`${echo.port}`));
 
     const all = await call(a, 'GET', '/proxies');
     expect(all.status).toBe(200);
@@ -394,8 +401,32 @@ describe('http_* toxics on a proxy with an http:// upstream', () => {
     expect((await call(api, 'POST', '/proxies/web/toxics', { type: 'http_status', name: 'x', attributes: { code: 200 } })).status).toBe(
       400,
     );
+    // A raw TCP upstream cannot keep an HTTP toxic: refused, and the proxy stays as it was.
+    const toTcp = await call(api, 'PATCH', '/proxies/web', { upstream: `127.0.0.1:${upstream.port}` });
+    expect([toTcp.status, toTcp.body.error]).toEqual([400, expect.stringMatching(/http_status is an HTTP toxic/)]);
+    expect(await httpGet(listen)).toMatchObject({ status: 503 });
     await call(api, 'DELETE', '/proxies/web/toxics/http_status_downstream');
     expect(await httpGet(listen)).toMatchObject({ status: 200, body: 'ok' });
+    // Without it, the same upstream as raw TCP: the bytes pass through untouched, on the same listen address.
+    expect((await call(api, 'PATCH', '/proxies/web', { upstream: `127.0.0.1:${upstream.port}` })).body).toMatchObject({ listen });
+    expect(await httpGet(listen)).toMatchObject({ status: 200, body: 'ok' });
+    expect((await call(api, 'POST', '/proxies/web/toxics', { type: 'http_status' })).status).toBe(400);
+  });
+
+  test('on an HTTP proxy, http_latency delays each answer and a TCP latency toxic the connection: both add up', async () => {
+    api = await startToxiproxyApi({ listen: '127.0.0.1:0', seed: 1 });
+    const { listen } = (await call(api, 'POST', '/proxies', { name: 'web', listen: '127.0.0.1:0', upstream: upstream.url })).body;
+    const timed = async () => {
+      const started = performance.now();
+      expect((await httpGet(listen)).status).toBe(200);
+      return performance.now() - started;
+    };
+    expect(await timed()).toBeLessThan(100);
+    await call(api, 'POST', '/proxies/web/toxics', { type: 'http_latency', attributes: { latency: 150 } });
+    expect(await timed()).toBeGreaterThanOrEqual(149);
+    await call(api, 'POST', '/proxies/web/toxics', { type: 'latency', attributes: { latency: 100 } });
+    // 1 ms tolerance each for timer rounding.
+    expect(await timed()).toBeGreaterThanOrEqual(248);
   });
 
   test('toxicity is per request and seeded: the same seed draws the same faults, at about the stacked chances', async () => {
