@@ -211,7 +211,12 @@ function prepareScenario(campaign: Campaign, scenario: CampaignScenario, shard?:
     const settings = new Map<string, FaultSettings>();
     for (const [name, faults] of Object.entries(phase.providers)) {
       if (!providers.includes(name)) continue; // reported above
-      const phaseSettings = settingsFor(name, faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), ['phases', i, 'providers', name]);
+      const phaseSettings = settingsFor(name, faults, faultSeed + 1000 * (i + 1) + providers.indexOf(name), [
+        'phases',
+        i,
+        'providers',
+        name,
+      ]);
       if (phaseSettings) settings.set(name, phaseSettings);
     }
     return { atMs, forMs, source, providers: settings, down: new Set([...settings].filter(([, s]) => down.has(s)).map(([name]) => name)) };

@@ -11,6 +11,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import { ChaosSession } from '../session/chaos.js';
 import { FAULT_OPTIONS } from '../proxy/config.js';
+import { formatBytes } from '../util/format.js';
 
 // biome-ignore lint/suspicious/noShadowRestrictedNames: command classes are named after their command (Load, Run, Proxy...).
 export default class Proxy extends BaseCommand {
@@ -122,8 +123,10 @@ function tallyLine(stats: ProxyStats): string {
   const injected = Object.entries(stats.injected)
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
+  // A TCP proxy counts connections, and the bytes each way.
+  const bytes = stats.bytes ? ` · ${formatBytes(stats.bytes.upstream)} up · ${formatBytes(stats.bytes.downstream)} down` : '';
   return (
-    `calls ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · ` +
-    `upstream errors ${stats.upstreamErrors}`
+    `${stats.bytes ? 'connections' : 'calls'} ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · ` +
+    `upstream errors ${stats.upstreamErrors}${bytes}`
   );
 }

@@ -56,7 +56,11 @@ export function splitFaultMix(text: string): MixEntry[] {
       throw new UsageError(`weight '${weightText}' of '${spec}' must be a number above 0`);
     }
     const colon = spec.indexOf(':');
-    entries.push({ typeName: colon === -1 ? spec : spec.slice(0, colon), argument: colon === -1 ? undefined : spec.slice(colon + 1), weight });
+    entries.push({
+      typeName: colon === -1 ? spec : spec.slice(0, colon),
+      argument: colon === -1 ? undefined : spec.slice(colon + 1),
+      weight,
+    });
   }
   return entries;
 }

@@ -311,7 +311,8 @@ export function buildFaultPlan(
   }
   const defaultMix = parseMix === parseFaultMix ? 'status:503' : undefined;
   const mixText = settings.faults ?? defaultMix;
-  if (hasFaults && mixText === undefined) report({ field: 'faults', message: 'a failure rate needs a fault mix here (there is no default)' });
+  if (hasFaults && mixText === undefined)
+    report({ field: 'faults', message: 'a failure rate needs a fault mix here (there is no default)' });
   const mix =
     hasFaults && mixText !== undefined ? (problems.attempt(() => inWording(word, () => parseFaults(mixText, parseMix))) ?? []) : [];
   const windowProblems = checkWindows(settings.windows ?? []);
@@ -380,7 +381,10 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
 /** The fault mix of `faults` (the registry's parser, whose problems become the option's). */
 export function parseFaults(text: string): WeightedFault[];
 export function parseFaults<F extends MixFault>(text: string, parseMix: (text: string) => WeightedFault<F>[]): WeightedFault<F>[];
-export function parseFaults(text: string, parseMix: (text: string) => WeightedFault<MixFault>[] = parseFaultMix): WeightedFault<MixFault>[] {
+export function parseFaults(
+  text: string,
+  parseMix: (text: string) => WeightedFault<MixFault>[] = parseFaultMix,
+): WeightedFault<MixFault>[] {
   try {
     return parseMix(text);
   } catch (error) {

@@ -135,7 +135,11 @@ export function validateProxyOptions(options: ProxyOptions): FaultPlan<MixFault>
  * The fault plan of `settings` on the proxy `provider` describes: a tcp:// upstream reads its mix as
  * TCP faults on its stream, any other as HTTP faults. Throws UsageError worded by `word`.
  */
-export function faultPlanOf(provider: Pick<ProxyOptions, 'upstream' | 'stream'>, settings: FaultSettings, word?: OptionWording): FaultPlan<MixFault> {
+export function faultPlanOf(
+  provider: Pick<ProxyOptions, 'upstream' | 'stream'>,
+  settings: FaultSettings,
+  word?: OptionWording,
+): FaultPlan<MixFault> {
   if (!isTcpUpstream(provider.upstream)) return buildFaultPlan(settings, word);
   return buildFaultPlan(settings, word ?? flagWording, tcpFaultMix(provider.stream ?? 'downstream'));
 }
@@ -155,8 +159,16 @@ function tcpOptions(options: ProxyOptions): TcpProxyOptions {
     problems.add('--correlate needs an HTTP upstream: a TCP proxy sees connections, not calls');
   }
   problems.throwIfAny();
-  const { mock: _mock, record: _record, replay: _replay, replayTiming: _timing, replayIgnore: _ignore, redact: _redact, correlate: _c, ...rest } =
-    options;
+  const {
+    mock: _mock,
+    record: _record,
+    replay: _replay,
+    replayTiming: _timing,
+    replayIgnore: _ignore,
+    redact: _redact,
+    correlate: _c,
+    ...rest
+  } = options;
   return { ...rest, upstream: options.upstream! };
 }
 

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { envSummary } from '../cli/env-flags.js';
 import { shardShare } from '../engine/share.js';
 import type { ResultDocument } from '../model/result.js';
-import { formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import { behaviourTable, coverageLine } from './behaviour.js';
 import { campaignVerdict, LATENCY_COLUMNS, plural } from './result.js';
@@ -141,11 +141,23 @@ function chaosLines(document: ResultDocument, c: ChalkInstance): string[] {
       `outages       ${c.yellow(each.join(' · '))}  ${c.dim("(fault 'down': listener closed, calls refused meanwhile are not counted)")}`,
     );
   }
+  // TCP providers: their calls are connections; what they carried is told in bytes.
+  const tcp = Object.entries(faults.providers).filter(([, stats]) => stats.bytes !== undefined);
   lines.push(
     'amplification ' +
       (document.amplification === null || document.amplification === undefined ? '-' : formatFactor(document.amplification)) +
-      ' dependency calls per request',
+      ' dependency calls per request' +
+      (tcp.length > 0 ? c.dim(" (a TCP provider's calls are its connections)") : ''),
   );
+  const requests = document.requests.total;
+  for (const [name, stats] of tcp) {
+    const { upstream, downstream } = stats.bytes!;
+    const perRequest = requests > 0 ? c.dim(` (${formatBytes(Math.round((upstream + downstream) / requests))} per request)`) : '';
+    lines.push(
+      `tcp           ${name}: ${formatCount(stats.calls)} ${plural(stats.calls, 'connection')} · ` +
+        `${formatBytes(upstream)} up · ${formatBytes(downstream)} down${perRequest}`,
+    );
+  }
   if (document.policy) {
     const p = document.policy;
     lines.push(

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { LiveBoard } from '../metrics/live.js';
 import { parseCorrelation, type FaultWindow } from '../proxy/config.js';
 import { newRunId } from '../engine/request-ids.js';
-import { startChaosProxy, validateProxyOptions, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
+import { isTcpUpstream, startChaosProxy, validateProxyOptions, type ChaosProxy, type ProxyOptions } from '../proxy/proxy.js';
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { thresholdProviderProblem, withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
@@ -158,7 +158,11 @@ function observerFor(
   proxies: readonly ProxyOptions[],
   settings: { longestRetryAfterMs: number; series?: boolean },
 ): BehaviourObserver | undefined {
-  const correlate = proxies.map((p) => parseCorrelation(p.correlate ?? 'auto')).find((c) => c.mode !== 'off');
+  // A TCP proxy sees connections, not calls: only HTTP proxies are observed.
+  const correlate = proxies
+    .filter((p) => !isTcpUpstream(p.upstream))
+    .map((p) => parseCorrelation(p.correlate ?? 'auto'))
+    .find((c) => c.mode !== 'off');
   if (correlate === undefined) return undefined;
   const { longestRetryAfterMs, series } = settings;
   return new BehaviourObserver({
@@ -226,6 +230,9 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     );
   }
   if (!policyMode && failoverOptions.length > 0) throw new UsageError('--failover is for policy mode (resil chaos without a service URL)');
+  if (policyMode && [options.proxy.upstream, ...(options.failover ?? [])].some(isTcpUpstream)) {
+    throw new UsageError("policy mode sends resil's own HTTP requests: a tcp:// upstream needs a service URL that uses it");
+  }
   const { windows, retryAfterSeconds } = validateProxyOptions(proxyOptions);
   failoverOptions.forEach(validateProxyOptions);
   // Each request carries ids from this run's id, so the proxies can tell which calls it caused.

@@ -41,6 +41,13 @@ export function formatRate(perSecond: number): string {
   return `${formatCount(perSecond)}/s`;
 }
 
+/** Bytes in decimal units, as Toxiproxy's rates are: 950 B, 12.3 kB, 4.56 MB, 1.2 GB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const [value, unit] = bytes < 1e6 ? [bytes / 1e3, 'kB'] : bytes < 1e9 ? [bytes / 1e6, 'MB'] : [bytes / 1e9, 'GB'];
+  return `${value.toPrecision(3).replace(/\.?0+$/, '')} ${unit}`;
+}
+
 /** A plain factor with two decimals, then its unit when it has one: 1.50, 1.50 calls/request. */
 export function formatFactor(value: number, unit?: string): string {
   return unit ? `${value.toFixed(2)} ${unit}` : value.toFixed(2);

@@ -53,14 +53,18 @@ export function checkToxic(value: unknown): ToxicSpec {
   const type = TOXIC_TYPES.get(typeName);
   if (!type) {
     const near = closestName(typeName, [...TOXIC_TYPES.keys()]);
-    throw new UsageError(`unknown toxic type '${typeName}'${near ? `: did you mean '${near}'?` : ''} (known: ${[...TOXIC_TYPES.keys()].join(', ')})`);
+    throw new UsageError(
+      `unknown toxic type '${typeName}'${near ? `: did you mean '${near}'?` : ''} (known: ${[...TOXIC_TYPES.keys()].join(', ')})`,
+    );
   }
   const stream = input.stream ?? 'downstream';
-  if (!STREAMS.includes(stream as StreamDirection)) throw new UsageError(`stream must be 'upstream' or 'downstream', not '${String(stream)}'`);
+  if (!STREAMS.includes(stream as StreamDirection))
+    throw new UsageError(`stream must be 'upstream' or 'downstream', not '${String(stream)}'`);
   const toxicity = input.toxicity ?? 1;
   if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) throw new UsageError('toxicity must be a number from 0 to 1');
   const attributes = input.attributes ?? {};
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) throw new UsageError('attributes must be a JSON object');
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
+    throw new UsageError('attributes must be a JSON object');
   const name = input.name ?? `${typeName}_${stream}`;
   if (typeof name !== 'string' || name === '') throw new UsageError('a toxic name must be a non-empty string');
   return {
@@ -80,5 +84,11 @@ export function checkToxic(value: unknown): ToxicSpec {
 export function toxicFromArgument(typeName: string, argument: string | undefined, stream: StreamDirection): ToxicSpec | undefined {
   const type = TOXIC_TYPES.get(typeName);
   if (!type) return undefined;
-  return { name: argument === undefined ? typeName : `${typeName}:${argument}`, type: typeName, stream, toxicity: 1, attributes: type.fromArgument(argument) };
+  return {
+    name: argument === undefined ? typeName : `${typeName}:${argument}`,
+    type: typeName,
+    stream,
+    toxicity: 1,
+    attributes: type.fromArgument(argument),
+  };
 }

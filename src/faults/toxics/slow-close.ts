@@ -16,7 +16,10 @@ export const slowCloseToxic: ToxicType = {
   stage({ delay }) {
     let endHeld = false;
     return {
-      write: (chunk, ops, done) => (ops.push(chunk), done()),
+      write(chunk, ops, done) {
+        ops.push(chunk);
+        done();
+      },
       end(ops) {
         endHeld = true;
         ops.later(delay!, () => ops.end());

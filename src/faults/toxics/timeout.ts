@@ -15,7 +15,8 @@ export const timeoutToxic: ToxicType = {
   fromArgument(argument) {
     if (argument === undefined) return { timeout: 0 };
     const timeout = tryParseDuration(argument);
-    if (timeout === undefined) throw new UsageError(`fault 'timeout:${argument}': expected a duration (timeout:5s), or none to hold forever`);
+    if (timeout === undefined)
+      throw new UsageError(`fault 'timeout:${argument}': expected a duration (timeout:5s), or none to hold forever`);
     return { timeout };
   },
   stage({ timeout }) {

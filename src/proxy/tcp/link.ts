@@ -123,7 +123,16 @@ export class Link {
   // ---- through the chain ----
 
   private entryFor(key: string, spec: ToxicSpec): Entry {
-    const entry: Entry = { key, stage: TOXIC_TYPES.get(spec.type)!.stage(spec.attributes), queue: [], busy: false, timers: new Set(), flushing: false, removed: false, ops: undefined! };
+    const entry: Entry = {
+      key,
+      stage: TOXIC_TYPES.get(spec.type)!.stage(spec.attributes),
+      queue: [],
+      busy: false,
+      timers: new Set(),
+      flushing: false,
+      removed: false,
+      ops: undefined!,
+    };
     entry.ops = {
       push: (chunk) => {
         if (!entry.removed) this.emit(entry, chunk);

@@ -44,7 +44,13 @@ function tcpPlan(settings: FaultSettings, stream: 'upstream' | 'downstream'): Fa
 /** Starts a TCP chaos proxy (see TcpProxy). */
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
   const checked = checkTcpProxyOptions(options);
-  return new TcpProxyServer(options.name ?? 'proxy', checked.plan, checked.listen, checked.upstream, options.stream ?? 'downstream').start();
+  return new TcpProxyServer(
+    options.name ?? 'proxy',
+    checked.plan,
+    checked.listen,
+    checked.upstream,
+    options.stream ?? 'downstream',
+  ).start();
 }
 
 /** One proxied connection: the client's socket, the dependency's, and a link each way. */
@@ -115,10 +121,19 @@ class TcpConnection {
     this.proxy.ended(this);
   }
 
-  /** One socket is gone: so is the connection (its bytes are counted). */
-  socketGone(): void {
-    if (this.over) return;
-    this.destroy();
+  /** A socket failed (reset, refused): the other goes too. */
+  socketFailed(): void {
+    if (!this.over) this.destroy();
+  }
+
+  private socketsClosed = 0;
+
+  /**
+   * A socket closed cleanly: both its ways are done, but the other link may still be passing bytes
+   * (or a held close) to the other socket. The connection is over once both are closed.
+   */
+  socketClosed(): void {
+    if (++this.socketsClosed === 2) this.finish();
   }
 }
 
@@ -296,11 +311,11 @@ class TcpProxyServer implements TcpProxy {
     upstream.on('error', () => {
       // The dependency refused or dropped the connection: the client's goes too.
       if (!connected) this.traffic.upstreamErrors++;
-      connection.socketGone();
+      connection.socketFailed();
     });
-    client.on('error', () => connection.socketGone());
-    client.on('close', () => connection.socketGone());
-    upstream.on('close', () => connection.socketGone());
+    client.on('error', () => connection.socketFailed());
+    client.on('close', () => connection.socketClosed());
+    upstream.on('close', () => connection.socketClosed());
     connection.fault = this.decider.decide();
     connection.sync(this.toxicList);
   }
