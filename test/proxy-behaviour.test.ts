@@ -3,7 +3,8 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Pool, request as undiciRequest } from 'undici';
 import { CouldNotRunError, UsageError } from '../src/errors.js';
 import { startAdminServer, type AdminServer } from '../src/proxy/admin.js';
-import { startChaosProxy, type ChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
+import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
+import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
 import {
   callWithClientTimeout,
   nodeCall,

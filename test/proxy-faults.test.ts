@@ -1,4 +1,5 @@
-import { startChaosProxy, type ChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
+import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
+import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
 import { nodeCall, rawExchange, undiciCall, type CallOutcome } from './helpers/proxy.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 

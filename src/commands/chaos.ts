@@ -8,7 +8,7 @@ import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { runChaos } from '../session/chaos.js';
 import type { ResultDocument } from '../model/result.js';
-import type { ChaosProxy } from '../proxy/proxy.js';
+import type { ChaosProxy } from '../proxy/chaos-proxy.js';
 import { isLoopback, reachOf } from '../proxy/listen.js';
 
 export default class Chaos extends BaseCommand {

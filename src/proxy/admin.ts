@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { CouldNotRunError, UsageError } from '../errors.js';
 import { checkFaultSettingsShape } from './config.js';
 import { readRequestBody } from './forward.js';
-import type { ChaosProxy } from './proxy.js';
+import type { ChaosProxy } from './chaos-proxy.js';
 
 export interface AdminServer {
   url: string;

@@ -9,6 +9,7 @@ import { flagWording, type OptionWording } from '../util/option-table.js';
 import type { Correlation } from '../behaviour/call.js';
 import { bodyKey, callHeaders } from '../behaviour/key.js';
 import type { Fault } from '../faults/fault.js';
+import type { ChaosProxy } from './chaos-proxy.js';
 import { buildFaultPlan, MOCK_OPTIONS, parseCorrelation, type FaultPlan, type FaultSettings, type FaultWindow } from './config.js';
 import type { MixFault } from '../faults/registry.js';
 import type { StreamDirection } from '../faults/toxics/toxic.js';
@@ -62,30 +63,6 @@ export interface ProxyOptions extends FaultSettings {
   correlate?: string;
   /** A tcp:// upstream: the direction its faults act on (default downstream). */
   stream?: StreamDirection;
-}
-
-export interface ChaosProxy {
-  readonly name: string;
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  readonly seed: number;
-  /** Where calls go: the upstream (redacted) or 'mock'. */
-  readonly target: string;
-  stats(): ProxyStats;
-  resetStats(): void;
-  faultSettings(): FaultSettings;
-  /** Replaces the fault settings at run time (validated first; throws UsageError). */
-  setFaults(settings: FaultSettings): void;
-  /** Starts the fault-window clock now (windows are times from this moment). */
-  startSchedule(): void;
-  /** The fault windows of the current settings, and whether the fault is `down` (the listener closes). */
-  faultWindows(): { windows: FaultWindow[]; down: boolean };
-  /** How calls are correlated; undefined when they are not observed (no observer, or 'off'). */
-  readonly correlation: Correlation | undefined;
-  /** Hands every observed call still open to the observer, as open at the end (each once). */
-  reportOpenCalls(): void;
-  close(): Promise<void>;
 }
 
 /**

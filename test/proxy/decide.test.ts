@@ -1,6 +1,7 @@
 import { buildFaultPlan, type FaultSettings } from '../../src/proxy/config.js';
 import { FaultDecider, type CallFacts, type WholeWindowListener } from '../../src/proxy/decide.js';
-import { startChaosProxy, type ChaosProxy } from '../../src/proxy/proxy.js';
+import type { ChaosProxy } from '../../src/proxy/chaos-proxy.js';
+import { startChaosProxy } from '../../src/proxy/proxy.js';
 import { createRandom } from '../../src/util/random.js';
 import { undiciCall } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/wait.js';

@@ -1,6 +1,6 @@
 import type { StreamDirection, ToxicSpec } from '../../faults/toxics/toxic.js';
 import type { FaultSettings } from '../config.js';
-import type { ChaosProxy } from '../proxy.js';
+import type { ChaosProxy } from '../chaos-proxy.js';
 
 /** A TCP proxy's options: `resil proxy --upstream tcp://HOST:PORT`, a campaign provider, or Toxiproxy's API. */
 export interface TcpProxyOptions extends FaultSettings {
