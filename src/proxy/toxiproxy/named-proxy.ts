@@ -1,8 +1,10 @@
 import { UsageError } from '../../errors.js';
 import type { ToxicSpec } from '../../faults/toxics/toxic.js';
 import { parseListen } from '../listen.js';
-import { type ChaosProxy, startChaosProxy } from '../proxy.js';
+import type { ChaosProxy } from '../chaos-proxy.js';
+import { startChaosProxy } from '../proxy.js';
 import type { ProxyStats } from '../stats.js';
+import { formatBytes } from '../../util/format.js';
 import { startTcpProxy } from '../tcp/proxy.js';
 import type { TcpProxy } from '../tcp/tcp-proxy.js';
 import { httpFaultSettings, isHttpToxic, isHttpUpstream } from './http-toxics.js';
@@ -168,7 +170,9 @@ export class NamedProxy {
       ? ` · ${requests.calls} requests · passed through ${requests.passedThrough} · injected ${injected(requests)} · ` +
         `upstream errors ${requests.upstreamErrors}`
       : ` · toxics ${injected(connections)} · upstream errors ${connections.upstreamErrors}`;
-    const bytes = connections.bytes ? ` · bytes ${connections.bytes.upstream} up, ${connections.bytes.downstream} down` : '';
+    const bytes = connections.bytes
+      ? ` · ${formatBytes(connections.bytes.upstream)} up · ${formatBytes(connections.bytes.downstream)} down`
+      : '';
     return `${this.name} (${this.listen} → ${this.upstream}): ${connections.calls} connections${bytes}${http}`;
   }
 
