@@ -36,7 +36,26 @@ export const COMMAND_OPTIONS = {
   scenario: { flag: 'scenario', char: 's', type: 'string', summary: 'Run only this scenario.', shown: 'plain' },
   dryRun: { flag: 'dry-run', type: 'boolean', summary: 'Validate the file and print the plan; send nothing.', shown: 'plain' },
   adminPort: { flag: 'admin-port', type: 'integer', summary: 'Serve the admin API on 127.0.0.1 at this port.', shown: 'plain' },
-  adminToken: { flag: 'admin-token', type: 'string', summary: 'Require `Authorization: Bearer TOKEN` on the admin API.', shown: 'secret' },
+  adminToken: {
+    flag: 'admin-token',
+    type: 'string',
+    summary: 'Require `Authorization: Bearer TOKEN` on the admin API and the Toxiproxy API.',
+    shown: 'secret',
+  },
+  toxiproxyApi: {
+    flag: 'toxiproxy-api',
+    type: 'string',
+    summary:
+      "Serve Toxiproxy's HTTP API at [HOST:]PORT ('8474' is 127.0.0.1:8474): Toxiproxy clients create named TCP proxies " +
+      'and toxics, and http_* toxics on proxies with an http:// upstream.',
+    shown: 'plain',
+  },
+  config: {
+    flag: 'config',
+    type: 'string',
+    summary: "With --toxiproxy-api: proxies to start, in Toxiproxy's config format (a JSON list; each may declare its toxics).",
+    shown: 'plain',
+  },
   tallyEvery: { flag: 'tally-every', type: 'string', summary: 'Seconds between tally lines on a TTY.', default: '5', shown: 'plain' },
   merge: { flag: 'merge', type: 'boolean', summary: 'Merge the shards of one run into its whole result.', shown: 'plain' },
   baseline: { flag: 'baseline', type: 'string', summary: 'An earlier result to compare with.', shown: 'plain' },

@@ -5,8 +5,9 @@ import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
 import { reachOf } from '../proxy/listen.js';
+import { startToxiproxyApi } from '../proxy/toxiproxy/api.js';
 import type { ProxyStats } from '../proxy/stats.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import { ChaosSession } from '../session/chaos.js';
 import { FAULT_OPTIONS } from '../proxy/config.js';
@@ -22,42 +23,82 @@ export default class Proxy extends BaseCommand {
   static override examples = [
     "<%= config.bin %> proxy --upstream http://127.0.0.1:9000 --listen 127.0.0.1:8081 --failure-rate 0.3 --faults 'status:503=5,timeout=1'",
     '<%= config.bin %> proxy --mock --mock-latency 20ms --listen 127.0.0.1:8081 --admin-port 8474',
+    '<%= config.bin %> proxy --toxiproxy-api 8474 --config proxies.json',
   ];
   static override flags = {
     ...proxyFlags,
     'admin-port': flagFor(COMMAND_OPTIONS.adminPort),
     'admin-token': flagFor(COMMAND_OPTIONS.adminToken),
     'tally-every': flagFor(COMMAND_OPTIONS.tallyEvery),
+    'toxiproxy-api': flagFor(COMMAND_OPTIONS.toxiproxyApi),
+    config: flagFor(COMMAND_OPTIONS.config),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Proxy);
     const options = proxyOptionsFromFlags(flags);
+    const token = flags['admin-token'] ? { token: flags['admin-token'] } : {};
+    if (flags.config !== undefined && flags['toxiproxy-api'] === undefined) throw new UsageError('--config needs --toxiproxy-api');
+    // With the Toxiproxy API, the flags' own proxy is optional: the API alone is a server.
+    const apiAlone =
+      flags['toxiproxy-api'] !== undefined && options.upstream === undefined && !options.mock && options.replay === undefined;
+    const stray = (['admin-port', 'listen', 'faults', 'failure-rate', 'fault-window', 'record'] as const).filter(
+      (f) => flags[f] !== undefined,
+    );
+    if (apiAlone && stray.length > 0) {
+      throw new UsageError(`--${stray[0]} configures the --upstream (or --mock) proxy: give one, or set proxies through the Toxiproxy API`);
+    }
+    const toxiproxy =
+      flags['toxiproxy-api'] === undefined
+        ? undefined
+        : await startToxiproxyApi({
+            listen: flags['toxiproxy-api'],
+            ...token,
+            ...(flags.config === undefined ? {} : { config: flags.config }),
+            ...(options.seed === undefined ? {} : { seed: options.seed }),
+            log: (line) => process.stdout.write(`${line}\n`),
+          });
     // The calls are observed (unless --correlate off) and summed up when the proxy stops; no series:
     // the proxy runs as long as it is left, and its memory must stay flat with time too.
     const retryAfterMs = (options.retryAfter ?? FAULT_OPTIONS.retryAfter.default) * 1000;
-    const session = await ChaosSession.start([options], { behaviour: { longestRetryAfterMs: retryAfterMs, series: false } });
-    const proxy = session.proxies[0]!;
+    const session = apiAlone
+      ? undefined
+      : await ChaosSession.start([options], { behaviour: { longestRetryAfterMs: retryAfterMs, series: false } }).catch(async (error) => {
+          await toxiproxy?.close();
+          throw error;
+        });
+    const proxy = session?.proxies[0];
     const admin =
-      flags['admin-port'] === undefined
+      flags['admin-port'] === undefined || proxy === undefined
         ? undefined
-        : await startAdminServer(proxy, { port: flags['admin-port'], ...(flags['admin-token'] ? { token: flags['admin-token'] } : {}) });
-    process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
+        : await startAdminServer(proxy, { port: flags['admin-port'], ...token });
+    if (proxy)
+      process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
     if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
+    if (toxiproxy) {
+      process.stdout.write(
+        `Toxiproxy API on ${toxiproxy.url} (${reachOf(toxiproxy.host)})${flags['admin-token'] ? ' (token required)' : ''}\n`,
+      );
+    }
     if (this.fromEnvironment.length > 0) process.stdout.write(`from environment: ${envSummary(this.shownEnvironment())}\n`);
 
     const everyMs = Math.max(1, Number(flags['tally-every']) || 5) * 1000;
-    const tally = process.stdout.isTTY ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;
+    const tally =
+      process.stdout.isTTY && proxy ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;
     const signal = await new Promise<'SIGINT' | 'SIGTERM'>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
     clearInterval(tally);
     await admin?.close();
-    const { behaviour } = session.facts([]);
-    await session.stop();
-    process.stdout.write(`${tallyLine(proxy.stats())}\n`);
+    // One line per Toxiproxy proxy, read before the API closes them.
+    const toxiproxyLines = toxiproxy?.proxies().map((p) => p.tally()) ?? [];
+    await toxiproxy?.close();
+    const behaviour = session?.facts([]).behaviour;
+    await session?.stop();
+    if (proxy) process.stdout.write(`${tallyLine(proxy.stats())}\n`);
     if (behaviour) process.stdout.write(`${behaviourLine(behaviour)}\n`);
+    for (const line of toxiproxyLines) process.stdout.write(`${line}\n`);
     // A proxy stopped by the user has done its job: 0 for Ctrl-C would hide the signal from scripts, so keep the convention.
     process.exitCode = signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
   }
