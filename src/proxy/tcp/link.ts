@@ -148,11 +148,20 @@ export class Link {
       },
       later: (ms, fn) => {
         if (entry.removed || this.dead) return;
-        const timer = setTimeout(() => {
-          entry.timers.delete(timer);
-          if (!entry.removed && !this.dead) fn();
-        }, ms);
-        entry.timers.add(timer);
+        const dueMs = performance.now() + ms;
+        const arm = (waitMs: number) => {
+          const timer = setTimeout(() => {
+            entry.timers.delete(timer);
+            if (entry.removed || this.dead) return;
+            // libuv's clock counts whole ms, so a timer may fire up to 1 ms early: a toxic's delay is a
+            // floor (latency added ≥ the toxic's), so wait out the rest.
+            const left = dueMs - performance.now();
+            if (left > 0) arm(left);
+            else fn();
+          }, waitMs);
+          entry.timers.add(timer);
+        };
+        arm(ms);
       },
       random: () => this.host.random(),
     };
