@@ -380,3 +380,54 @@ describe('resil proxy --upstream tcp://', () => {
     expect(run.stderr).toContain("fault 'status' needs an HTTP upstream");
   });
 });
+
+describe('backpressure', () => {
+  /** An origin that sends as fast as its socket takes it, up to 256 MB; how much it got out so far. */
+  async function firehose(): Promise<{ server: Server; port: number; sent: () => number }> {
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      const pump = () => {
+        while (sent < 256 * 1024 * 1024 && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, port: (server.address() as AddressInfo).port, sent: () => sent };
+  }
+
+  // A client that stops reading must stop the origin too: the proxy holds at most its 1 MiB per link
+  // plus the sockets' kernel buffers, never the whole stream. Measured: about 5 MB got out on loopback.
+  test.each([
+    ['no toxic', [] as ToxicSpec[]],
+    ['a latency toxic', [toxic('latency', { latency: 5, jitter: 0 })]],
+  ])('a reader that stops holds the origin back (%s)', async (_label, toxics) => {
+    const origin = await firehose();
+    try {
+      proxy = await startTcpProxy({ upstream: `tcp://127.0.0.1:${origin.port}` });
+      proxy.setToxics(toxics);
+      const c = await client(proxy.port);
+      c.socket.pause();
+      await sleep(500);
+      const held = origin.sent();
+      await sleep(300);
+      // Stalled: nothing more got out, and far less than the 256 MB the origin wanted to send.
+      expect(origin.sent()).toBe(held);
+      expect(held).toBeLessThan(32 * 1024 * 1024);
+      // Reading again lets it flow.
+      c.socket.resume();
+      expect(await waitForQuick(() => origin.sent() > held + 8 * 1024 * 1024, 3000)).toBe(true);
+    } finally {
+      await proxy?.close();
+      proxy = undefined;
+      await new Promise<void>((resolve) => origin.server.close(() => resolve()));
+    }
+  });
+});
