@@ -207,14 +207,16 @@ export function timelineData(document: ResultDocument): ChartData['timeline'] {
   const seconds = [...(document.timeline ?? [])];
   if (seconds.length === 0) return null;
   const last = seconds[seconds.length - 1]!;
-  const lastS = Math.min(1, document.durationMs / 1000 - last.t);
+  const lastSpan = last.span ?? 1;
+  const lastS = Math.min(lastSpan, document.durationMs / 1000 - last.t);
   let partialS: number | null = null;
-  if (lastS > 0 && lastS < 1) {
+  if (lastS > 0 && lastS < lastSpan) {
     if (lastS < SHORTEST_PARTIAL_S && seconds.length > 1) seconds.pop();
     else partialS = Math.round(lastS * 1000) / 1000;
   }
-  const span = (i: number) => (i === seconds.length - 1 && partialS !== null ? partialS : 1);
-  const lastSecond = Math.max(...(document.timeline ?? []).map((s) => s.t)) + 1;
+  // Long runs: buckets of `span` seconds, drawn as rates at their middles.
+  const span = (i: number) => (i === seconds.length - 1 && partialS !== null ? partialS : (seconds[i]!.span ?? 1));
+  const lastSecond = Math.max(...(document.timeline ?? []).map((s) => s.t + (s.span ?? 1)));
   return {
     x: seconds.map((s, i) => s.t + span(i) / 2),
     requests: seconds.map((s, i) => Math.round((s.requests / span(i)) * 10) / 10),

@@ -106,6 +106,7 @@ function snapshotOf(document: ResultDocument): RecorderSnapshot {
     serviceTime: document.histograms.serviceTime,
     timeline: document.timeline.map((second, i) => ({
       t: second.t,
+      ...(second.span === undefined ? {} : { span: second.span }),
       requests: second.requests,
       ok: second.ok,
       histogram: document.histograms.timeline[i] ?? null,

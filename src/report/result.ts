@@ -5,7 +5,7 @@ import type { LoadPlan } from '../engine/plan.js';
 import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { evaluateThresholds, type WorstWindow } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery } from '../chaos/recovery.js';
 import { chaosWarnings } from '../chaos/verdicts.js';
@@ -15,6 +15,7 @@ import {
   type ChaosFaults,
   type MeasuredFigures,
   type ResultDocument,
+  type RunAbort,
   type ScenarioResult,
 } from '../model/result.js';
 
@@ -68,11 +69,16 @@ export interface RunFacts {
   interrupted: boolean;
   snapshot: RecorderSnapshot;
   chaos?: ChaosFacts;
+  /** A threshold with `abort` stopped the run. */
+  abort?: RunAbort;
+  /** The worst window of each `over` threshold (ThresholdWatch). */
+  windows?: ReadonlyMap<string, WorstWindow>;
 }
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
   const { snapshot } = facts;
-  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos);
+  const live = { ...(facts.windows ? { windows: facts.windows } : {}), ...(facts.abort ? { abort: facts.abort } : {}) };
+  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos, live);
   const document: ResultDocument = {
     schema: RESULT_SCHEMA,
     command: facts.command,
@@ -81,6 +87,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     startedAt: facts.startedAt.toISOString(),
     durationMs: round(facts.durationMs, 1),
     interrupted: facts.interrupted,
+    ...(facts.abort ? { abortedBy: { ...facts.abort } } : {}),
     model: plan.model,
     fingerprint: fingerprintOf(plan, facts.command),
     shard: plan.shard.count > 1 ? { ...plan.shard } : null,
@@ -147,6 +154,7 @@ export function measuredFigures(
   durationMs: number,
   thresholds: readonly Threshold[],
   chaosFacts?: ChaosFacts,
+  live: { windows?: ReadonlyMap<string, WorstWindow>; abort?: RunAbort } = {},
 ): MeasuredFigures {
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
@@ -162,7 +170,7 @@ export function measuredFigures(
       p99Ms = histogram.getValueAtPercentile(99) / 1000;
       histogram.destroy();
     }
-    return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
+    return { t: second.t, ...(second.span === undefined ? {} : { span: second.span }), requests: second.requests, ok: second.ok, p99Ms };
   });
   const figures: MeasuredFigures = {
     requests: {
@@ -189,13 +197,17 @@ export function measuredFigures(
     ...chaos,
   };
   // Judged on the figures as measured, not as the document rounds them.
-  figures.thresholds = evaluateThresholds(thresholds, {
-    ...figures,
-    successRate,
-    rps,
-    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
-    ...(chaosFacts ? { chaos: chaosFacts } : {}),
-  });
+  figures.thresholds = evaluateThresholds(
+    thresholds,
+    {
+      ...figures,
+      successRate,
+      rps,
+      percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
+      ...(chaosFacts ? { chaos: chaosFacts } : {}),
+    },
+    live,
+  );
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return figures;
@@ -258,11 +270,12 @@ function chaosFigures(
 
 /**
  * The process exit code a result calls for: interrupted runs 130/143, a run that never reached its
- * target 3, a missed threshold 1, else 0.
+ * target 3, a run a threshold stopped 99, a missed threshold 1, else 0.
  */
 export function exitCodeFor(document: ResultDocument, signal?: 'SIGINT' | 'SIGTERM'): ExitCodeValue {
   if (document.interrupted) return signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
   if (neverConnected(document)) return ExitCode.couldNotRun;
+  if (document.abortedBy) return ExitCode.abortedByThreshold;
   return document.thresholds.every((t) => t.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
 }
 
