@@ -5,7 +5,7 @@ import type { LoadPlan } from '../engine/plan.js';
 import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { evaluateThresholds, type WorstWindow } from '../thresholds/evaluate.js';
+import { evaluateThresholds, secondsText, type WorstWindow } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery } from '../chaos/recovery.js';
 import { chaosWarnings } from '../chaos/verdicts.js';
@@ -17,6 +17,7 @@ import {
   type ResultDocument,
   type RunAbort,
   type ScenarioResult,
+  type ThresholdVerdict,
 } from '../model/result.js';
 
 /** The latency figures reports show, in order, with their labels. */
@@ -39,9 +40,11 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   let total = 0;
   let failed = 0;
   let interrupted = 0;
+  let aborted = 0;
   let warnings = 0;
   for (const { document } of scenarios) {
     warnings += document.warnings?.length ?? 0;
+    if (document.abortedBy) aborted++;
     if (document.interrupted) {
       interrupted++;
       continue;
@@ -52,6 +55,7 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   const parts: string[] = [];
   if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
   if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
+  if (aborted > 0) parts.push(`${aborted} ${plural(aborted, 'run')} stopped by a threshold`);
   const ok = parts.length === 0;
   if (ok) parts.push(total === 1 ? 'the 1 threshold passed' : `all ${total} thresholds passed`);
   if (warnings > 0) parts.push(`${warnings} ${plural(warnings, 'warning')}`);
@@ -288,4 +292,24 @@ export function neverConnected(document: ResultDocument): boolean {
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** 'stopped at 12s by success_rate>=0.9 abort (84.00% then)', or undefined for a run no threshold stopped. */
+export function abortText(document: Pick<ResultDocument, 'abortedBy'>): string | undefined {
+  const abort = document.abortedBy;
+  if (!abort) return undefined;
+  return `stopped at ${secondsText(abort.atMs)} by threshold ${abort.threshold} (${abort.formatted} then)`;
+}
+
+/** A window threshold's worst window, to show beside its value: 'worst 10s window 12s..22s'; '' for others. */
+export function windowText(verdict: Pick<ThresholdVerdict, 'window'>): string {
+  const window = verdict.window;
+  if (!window) return '';
+  return `worst ${secondsText(window.lengthMs)} window ${secondsText(window.startMs)}..${secondsText(window.endMs)}`;
+}
+
+/** The value as reports show it, with a window threshold's worst window: '310.0ms (worst 10s window 12s..22s)'. */
+export function verdictValueText(verdict: Pick<ThresholdVerdict, 'formatted' | 'window'>): string {
+  const window = windowText(verdict);
+  return window === '' ? verdict.formatted : `${verdict.formatted} (${window})`;
 }

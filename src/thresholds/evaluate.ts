@@ -56,6 +56,7 @@ export function evaluateThresholds(
     if (threshold.isDefault) verdict.default = true;
     if (windowMs !== undefined && worst) verdict.window = { lengthMs: windowMs, startMs: worst.startMs, endMs: worst.endMs };
     if (aborted) verdict.aborted = { atMs: live.abort!.atMs };
+    if (aborted) verdict.note = `stopped the run ${secondsText(live.abort!.atMs)} after its start (${live.abort!.formatted} then)`;
     if (!ok) {
       const note = missing ? missingProviderNote(provider, providers) : metric.explain?.(verdict.actual, source, provider);
       if (note !== undefined) verdict.note = note;
@@ -156,4 +157,9 @@ function registered(name: string): Metric {
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
+}
+
+/** Milliseconds from the run's start as reports say them: '12s', '2.5s'. */
+export function secondsText(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
 }
