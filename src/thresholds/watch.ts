@@ -180,3 +180,22 @@ export class ThresholdWatch {
 function worse(threshold: Threshold, value: number, than: number): boolean {
   return threshold.comparator === '<' || threshold.comparator === '<=' ? value > than : value < than;
 }
+
+/**
+ * The worst windows of `over` thresholds found again from a stored per-second timeline (merged shards,
+ * whose seconds add exactly). Undefined when the timeline has coarser buckets (a run over an hour):
+ * its seconds are gone.
+ */
+export function windowsOfTimeline(
+  thresholds: readonly Threshold[],
+  timeline: ReadonlyArray<{ t: number; span?: number; requests: number; ok: number; histogram: string | null }>,
+  durationMs: number,
+): Map<string, WorstWindow> | undefined {
+  if (!thresholds.some((t) => t.windowMs !== undefined)) return new Map();
+  if (timeline.some((bucket) => (bucket.span ?? 1) !== 1)) return undefined;
+  const watch = new ThresholdWatch(thresholds);
+  for (const { t, requests, ok, histogram } of timeline) {
+    watch.add({ t, requests, ok, histogram, lengthMs: Math.min(1000, Math.max(0, durationMs - t * 1000)) });
+  }
+  return watch.finish();
+}
