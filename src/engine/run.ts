@@ -20,6 +20,8 @@ export interface Progress {
   total: number;
   failed: number;
   inFlight: number;
+  /** Thresholds failing as of the last closed second (those measured per second), as written. */
+  failing: readonly string[];
 }
 
 export interface EngineHooks {
@@ -91,6 +93,7 @@ async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
           total: recorder.total,
           failed: recorder.failed,
           inFlight: executor.inFlight,
+          failing: watch.failing(),
         });
       }, 1000)
     : undefined;
@@ -174,7 +177,7 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
           dropped: a.dropped + p.dropped,
           inFlight: a.inFlight + p.inFlight,
         }));
-        hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum });
+        hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum, failing: watch.failing() });
       }, 1000)
     : undefined;
   try {
@@ -197,10 +200,16 @@ function watchThresholds(
   plan: LoadPlan,
   hooks: EngineHooks,
   stop: () => void,
-): { active: boolean; add(second: TimelineSecond, lengthMs: number): void; finish(): Pick<Measurement, 'abort' | 'windows'> } {
+): {
+  active: boolean;
+  add(second: TimelineSecond, lengthMs: number): void;
+  failing(): readonly string[];
+  finish(): Pick<Measurement, 'abort' | 'windows'>;
+} {
   const watch = new ThresholdWatch(plan.thresholds);
   return {
     active: watch.active,
+    failing: () => watch.failing,
     add(second, lengthMs) {
       const abort = watch.add({ ...second, lengthMs });
       if (abort === undefined) return;

@@ -1,6 +1,6 @@
-import { addEncoded, createLatencyHistogram, decodeHistogram, type Histogram, type LatencySummaryMs } from '../metrics/histogram.js';
+import { createLatencyHistogram, decodeHistogram, type Histogram, type LatencySummaryMs } from '../metrics/histogram.js';
 import { compare, type WorstWindow } from './evaluate.js';
-import type { MetricSource } from './metric.js';
+import type { Metric, MetricSource } from './metric.js';
 import { formatMetric, metricNamed } from './metrics.js';
 import type { Threshold } from './parse.js';
 
@@ -31,14 +31,18 @@ class Stretch {
   readonly histogram: Histogram = createLatencyHistogram();
   /** Window only: the seconds it holds (their histograms encoded, decoded once more when they leave). */
   readonly seconds: ClosedSecond[] = [];
+  /** Values measured since the last second came, by metric and percentile: thresholds on the same figure share one lookup. */
+  private readonly measured = new Map<string, number | null>();
 
   constructor(private readonly capacity: number) {}
 
-  add(second: ClosedSecond): void {
+  /** `latency`: the second's histogram decoded (once for every stretch). */
+  add(second: ClosedSecond, latency: Histogram | null): void {
+    this.measured.clear();
     this.requests += second.requests;
     this.ok += second.ok;
     this.lengthMs += second.lengthMs;
-    if (second.histogram !== null) addEncoded(this.histogram, second.histogram);
+    if (latency !== null) this.histogram.add(latency);
     if (this.capacity === 0) return;
     this.seconds.push(second);
     if (this.seconds.length > this.capacity) this.remove(this.seconds.shift()!);
@@ -52,8 +56,17 @@ class Stretch {
     return (this.seconds[0]?.t ?? 0) * 1000;
   }
 
+  /** A per-second metric's value on this stretch (a percentile lookup walks the histogram: done once per second). */
+  measure(metric: Metric, percentile: number | undefined): number | null {
+    const key = `${metric.name}(${percentile})`;
+    if (this.measured.has(key)) return this.measured.get(key)!;
+    const value = metric.measure(this.source(), percentile);
+    this.measured.set(key, value);
+    return value;
+  }
+
   /** The figures the per-second metrics are measured on (registry entries marked `windowed`). */
-  source(): MetricSource {
+  private source(): MetricSource {
     const { histogram } = this;
     const empty = histogram.totalCount === 0;
     const latencyMs = empty
@@ -127,8 +140,10 @@ export class ThresholdWatch {
   /** Takes the next closed second and judges every threshold; returns the abort when this second caused it. */
   add(second: ClosedSecond): ThresholdAbort | undefined {
     this.elapsedMs = second.t * 1000 + second.lengthMs;
-    this.run.add(second);
-    for (const window of this.windows.values()) window.add(second);
+    const latency = second.histogram === null ? null : decodeHistogram(second.histogram);
+    this.run.add(second, latency);
+    for (const window of this.windows.values()) window.add(second, latency);
+    latency?.destroy();
     const hadAbort = this.abort !== undefined;
     const failing: string[] = [];
     for (const threshold of this.judged) {
@@ -163,10 +178,10 @@ export class ThresholdWatch {
   /** The value a threshold stands at: the whole run so far, or its worst window so far (`partial`: a window not yet full counts). */
   private judge(threshold: Threshold, partial: boolean): number | null {
     const metric = metricNamed(threshold.metric)!;
-    if (threshold.windowMs === undefined) return metric.measure(this.run.source(), threshold.percentile);
+    if (threshold.windowMs === undefined) return this.run.measure(metric, threshold.percentile);
     const window = this.windows.get(threshold.windowMs / 1000)!;
     if (window.full || partial) {
-      const value = metric.measure(window.source(), threshold.percentile);
+      const value = window.measure(metric, threshold.percentile);
       const worst = this.worst.get(threshold);
       if (value !== null && (worst === undefined || worst.value === null || worse(threshold, value, worst.value))) {
         this.worst.set(threshold, { value, startMs: window.startMs, endMs: window.startMs + window.lengthMs });
