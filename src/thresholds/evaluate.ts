@@ -57,7 +57,9 @@ export function evaluateThresholds(
     if (windowMs !== undefined && worst) verdict.window = { lengthMs: windowMs, startMs: worst.startMs, endMs: worst.endMs };
     if (aborted) verdict.aborted = { atMs: live.abort!.atMs };
     if (aborted) verdict.note = `stopped the run ${secondsText(live.abort!.atMs)} after its start (${live.abort!.formatted} then)`;
-    if (!ok) {
+    if (!ok && windowMs !== undefined && live.windows === undefined) {
+      verdict.note = 'its windows could not be found again: the merged timeline keeps buckets over 1 s (a run over an hour)';
+    } else if (!ok) {
       const note = missing ? missingProviderNote(provider, providers) : metric.explain?.(verdict.actual, source, provider);
       if (note !== undefined) verdict.note = note;
     }
