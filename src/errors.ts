@@ -4,6 +4,8 @@ export const ExitCode = {
   thresholdFailed: 1,
   usage: 2,
   couldNotRun: 3,
+  /** A threshold with `abort` failed while the run went on and stopped it (k6 uses 99 for its thresholds too). */
+  abortedByThreshold: 99,
   interruptedSigint: 130,
   interruptedSigterm: 143,
 } as const;

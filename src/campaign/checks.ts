@@ -11,7 +11,7 @@ import { parseListen } from '../proxy/listen.js';
 import { isTcpUpstream } from '../proxy/proxy.js';
 import { tcpFaultMix } from '../proxy/tcp/faults.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
-import { parseThreshold, thresholdProviderProblem, type Threshold } from '../thresholds/parse.js';
+import { parseThreshold, thresholdProviderProblem, thresholdText, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import {
   campaignFields,
@@ -134,11 +134,11 @@ function checkScenarioFields(
   eachString(scenario['expect-json'], [...base, 'expect-json'], (text, path) => {
     if (!ctx.isReported(path)) ctx.attempt(path, () => parseJsonCheck(text));
   });
-  eachString(scenario.thresholds, [...base, 'thresholds'], (text, path) => {
+  eachThreshold(scenario.thresholds, [...base, 'thresholds'], (value, path) => {
     if (ctx.isReported(path)) return;
     let threshold: Threshold | undefined;
     // 'retries{openai}': a provider the file declares.
-    ctx.attempt(path, () => (threshold = parseThreshold(text)));
+    ctx.attempt(path, () => (threshold = parseThreshold(thresholdText(value))));
     const problem = threshold === undefined ? undefined : thresholdProviderProblem(threshold, providerNames);
     if (problem) ctx.add(path, problem);
   });
@@ -182,10 +182,11 @@ function checkMerged(ctx: CheckContext, scenario: Raw, base: Segment[], defaults
       if (scenario[field] !== undefined) ctx.add([...base, field], chaosOnlyFieldProblem(field, merged.type)!, { atKey: true });
     }
     const thresholdsBase: Segment[] = scenario.thresholds !== undefined ? [...base, 'thresholds'] : ['defaults', 'thresholds'];
-    eachString(merged.thresholds, thresholdsBase, (text, path) => {
+    eachThreshold(merged.thresholds, thresholdsBase, (value, path) => {
       if (ctx.isReported(path)) return;
       let metric: string | undefined;
-      ctx.attempt(path, () => (metric = parseThreshold(text).metric));
+      let text = '';
+      ctx.attempt(path, () => (metric = parseThreshold((text = thresholdText(value))).metric));
       const problem = metric === undefined ? undefined : chaosOnlyProblem(text, metric, 'set type: chaos');
       if (problem) ctx.add(path, problem);
     });
@@ -305,6 +306,14 @@ function checkUrl(ctx: CheckContext, path: Segment[], text: string, template: bo
     new URL(text);
   } catch {
     ctx.add(path, `${ctx.show(path, text)} is not a valid URL`);
+  }
+}
+
+/** A scenario's thresholds: a string, or a list of strings and `{ expr, ... }` objects (with an `expr` string). */
+function eachThreshold(value: unknown, base: Segment[], fn: (item: unknown, path: Segment[]) => void): void {
+  if (isString(value)) fn(value, base);
+  else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) if (isString(item) || (isObject(item) && isString(item.expr))) fn(item, [...base, i]);
   }
 }
 

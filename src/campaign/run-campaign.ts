@@ -116,6 +116,8 @@ export async function runPreparedCampaign(
       const result = { name: scenario.name, document: await runScenario({ ...scenario, plan }, session, options) };
       results.push(result);
       options.onScenarioDone?.(result);
+      // A threshold that aborts says the service is clearly failing: the scenarios after it are not run (as k6 stops the test).
+      if (result.document.abortedBy) break;
     }
     return results;
   } finally {

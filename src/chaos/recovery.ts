@@ -1,6 +1,8 @@
 /** A timeline second as the result document has it. */
 export interface SecondCounts {
   t: number;
+  /** A bucket of this many seconds (long runs); absent: 1. */
+  span?: number;
   requests: number;
   ok: number;
 }
@@ -9,7 +11,7 @@ export interface WindowRecovery {
   window: string;
   /**
    * From the end of the window to the start of the first later second whose success rate is back
-   * within `tolerance` of the steady state (1-second resolution); null if it never came back.
+   * within `tolerance` of the steady state (the timeline's resolution: 1 s up to an hour); null if it never came back.
    */
   recoveryMs: number | null;
 }
@@ -25,7 +27,7 @@ export function steadyState(timeline: readonly SecondCounts[], firstWindowStartM
   let requests = 0;
   let ok = 0;
   for (const second of timeline) {
-    if ((second.t + 1) * 1000 > firstWindowStartMs) break;
+    if ((second.t + (second.span ?? 1)) * 1000 > firstWindowStartMs) break;
     requests += second.requests;
     ok += second.ok;
   }
@@ -46,8 +48,9 @@ export function computeRecovery(
   return windows.map((window) => {
     for (const second of timeline) {
       const startMs = second.t * 1000;
+      const spanMs = (second.span ?? 1) * 1000;
       if (startMs < window.endMs || second.requests === 0) continue;
-      if (windows.some((other) => other !== window && startMs < other.endMs && startMs + 1000 > other.startMs)) continue;
+      if (windows.some((other) => other !== window && startMs < other.endMs && startMs + spanMs > other.startMs)) continue;
       if (second.ok / second.requests >= baseline - tolerance) return { window: window.source, recoveryMs: startMs - window.endMs };
     }
     return { window: window.source, recoveryMs: null };

@@ -46,11 +46,12 @@ export async function executeCampaign(
   return campaignDocument(scenarios);
 }
 
-/** The worst outcome wins: interrupted, then could not run, then a failed threshold. */
+/** The worst outcome wins: interrupted, then could not run, then stopped by a threshold, then a failed threshold. */
 export function campaignExitCode(scenarios: readonly ScenarioResult[], signal?: 'SIGINT' | 'SIGTERM'): number {
   if (signal !== undefined) return signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
   const codes = scenarios.map((s) => exitCodeFor(s.document));
   if (codes.includes(ExitCode.couldNotRun)) return ExitCode.couldNotRun;
+  if (codes.includes(ExitCode.abortedByThreshold)) return ExitCode.abortedByThreshold;
   return codes.every((code) => code === ExitCode.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
 }
 
@@ -68,14 +69,16 @@ export function verdictTable(scenarios: readonly ScenarioResult[], planned: numb
       document.successRate === null ? '-' : formatPercent(document.successRate),
       document.latencyMs ? formatMs(document.latencyMs.p99) : '-',
       `${passed}/${document.thresholds.length} passed`,
-      document.interrupted ? 'interrupted' : ok ? 'pass' : 'FAIL',
+      document.interrupted ? 'interrupted' : document.abortedBy ? 'ABORTED' : ok ? 'pass' : 'FAIL',
     ]);
   }
   const failed = scenarios.filter((s) => s.document.interrupted || !s.document.thresholds.every((t) => t.ok));
   const skipped = planned - scenarios.length;
+  const aborted = scenarios.find((s) => s.document.abortedBy);
   const verdict =
     failed.length === 0 && skipped === 0
       ? `campaign passed: ${scenarios.length} of ${planned} ${plural(planned, 'scenario')}`
-      : `campaign failed: ${failed.map((s) => s.name).join(', ') || 'none'} failed${skipped > 0 ? `, ${skipped} not run` : ''}`;
+      : `campaign failed: ${failed.map((s) => s.name).join(', ') || 'none'} failed${skipped > 0 ? `, ${skipped} not run` : ''}` +
+        (aborted ? ` (${aborted.name} stopped by ${aborted.document.abortedBy!.threshold})` : '');
   return `${table.toString()}\n${verdict}\n`;
 }

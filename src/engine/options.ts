@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { stringOrList, toStringList, type OptionSpec, type OptionTable } from '../util/option-table.js';
 import { DURATION_REF, HEADER_NAME_PATTERN, METHOD_PATTERN, TARGET_URL_PATTERN } from '../util/schema-patterns.js';
+import { thresholdText } from '../thresholds/parse.js';
 import type { Stage } from './arrivals.js';
 import type { PolicyOptions } from './policy-options.js';
 import type { RequestIdOptions } from './request-ids.js';
@@ -42,8 +43,13 @@ export interface LoadOptions {
   expectBody?: string;
   /** JSON checks: 'path' (exists) or 'path=value'. */
   expectJson?: readonly string[];
-  /** Threshold expressions; `success_rate>=0.95` is added unless one of them judges the success rate (withDefaults). */
+  /**
+   * Threshold expressions; `success_rate>=0.95` is added unless one of them judges the success rate (withDefaults).
+   * Suffixes: `over 30s` (worst window), `abort` / `abort after 10s` (a failure while the run goes on stops it).
+   */
   thresholds?: readonly string[];
+  /** Every threshold measured per second aborts the run when it fails while the run goes on (those without their own `abort`: from the start). */
+  abortOnFail?: boolean;
   /** Worker threads (default 1: the main thread does the work). */
   workers?: number;
   /** Cap on the bytes of one response body kept for checks (default 1 MiB). */
@@ -118,6 +124,19 @@ export const SEED_OPTION = {
   schema: { type: 'integer', minimum: 0 },
   shown: 'plain',
 } as const satisfies OptionSpec;
+
+/** A campaign's threshold as an object (thresholdText turns it into the one-line form). */
+const THRESHOLD_OBJECT_SCHEMA = {
+  type: 'object',
+  required: ['expr'],
+  additionalProperties: false,
+  properties: {
+    expr: { description: "The comparison: 'p99<300ms', 'success_rate>=0.95'.", type: 'string', minLength: 1 },
+    over: { description: 'Judge the worst window of this length (whole seconds) instead of the whole run.', $ref: DURATION_REF },
+    abort: { description: 'Stop the run when this threshold fails while it goes on (exit 99).', type: 'boolean' },
+    after: { description: 'With abort: judge for the abort only from this long after the start.', $ref: DURATION_REF },
+  },
+} as const;
 
 /** The load options (LoadOptions), as flags of `resil load` and `resil chaos` and as scenario fields of a campaign. */
 export const LOAD_OPTIONS = {
@@ -269,10 +288,25 @@ export const LOAD_OPTIONS = {
     type: 'strings',
     summary:
       "Pass/fail rules: 'p99<300ms', 'success_rate>=0.95', 'recovery<5s' (chaos); a rule on the success rate replaces the default one.",
-    flagNote: 'Repeatable.',
+    flagNote: "Repeatable. Suffixes: 'over 30s' (the worst 30 s window must pass), 'abort' or 'abort after 10s' (stop the run on failure).",
     campaign: 'thresholds',
-    schema: stringOrList({ minLength: 1 }),
-    fromCampaign: toStringList,
+    campaignNote: " Each a string, or { expr: 'p99<300ms', over: 10s, abort: true, after: 10s }.",
+    schema: {
+      type: ['string', 'array'],
+      minLength: 1,
+      items: { oneOf: [{ type: 'string', minLength: 1 }, THRESHOLD_OBJECT_SCHEMA] },
+    },
+    fromCampaign: (value) => (Array.isArray(value) ? value : [value]).map(thresholdText),
+    shown: 'plain',
+  },
+  abortOnFail: {
+    flag: 'abort-on-fail',
+    type: 'boolean',
+    summary:
+      'Stop the run as soon as a threshold measured per second fails (exit 99); per threshold: a suffix ' + "'abort' or 'abort after 10s'.",
+    default: false,
+    campaign: 'abort-on-fail',
+    schema: { type: 'boolean' },
     shown: 'plain',
   },
   workers: {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ProblemList, UsageError } from '../errors.js';
-import { parseThreshold, withDefaults, type Threshold } from '../thresholds/parse.js';
+import { parseThreshold, withAbortOnFail, withDefaults, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
 import { newSeed } from '../util/random.js';
 import { parseTargetUrl } from '../util/url.js';
@@ -105,7 +105,7 @@ export function buildLoadPlan(input: LoadOptions, word: OptionWording = flagWord
   const userThresholds = (input.thresholds ?? [])
     .map((source) => problems.attempt(() => parseThreshold(source)))
     .filter((t): t is Threshold => t !== undefined);
-  const thresholds = withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]);
+  const thresholds = withAbortOnFail(withDefaults(userThresholds, [LOAD_DEFAULTS.threshold]), input.abortOnFail === true);
 
   const path = url ? problems.attempt(() => compilePathTemplate(input.url)) : undefined;
   const policy = input.policy ? buildPolicyPlan(input.policy, (problem) => problems.add(word(POLICY_OPTIONS, problem))) : undefined;

@@ -9,6 +9,10 @@ import type { LoadPlan } from './plan.js';
 import { shareOf, type Share } from './share.js';
 import type { ControlMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js';
 import type { LiveBoard } from '../metrics/live.js';
+import { addEncoded, createLatencyHistogram, encodeHistogram } from '../metrics/histogram.js';
+import type { TimelineSecond } from '../metrics/snapshot.js';
+import { ThresholdWatch, type ThresholdAbort } from '../thresholds/watch.js';
+import type { WorstWindow } from '../thresholds/evaluate.js';
 
 /** Live figures for a progress line, sampled about once a second. */
 export interface Progress {
@@ -16,6 +20,8 @@ export interface Progress {
   total: number;
   failed: number;
   inFlight: number;
+  /** Thresholds failing as of the last closed second (those measured per second), as written. */
+  failing: readonly string[];
 }
 
 export interface EngineHooks {
@@ -26,7 +32,12 @@ export interface EngineHooks {
   onStart?: () => void;
   /** Live metrics: the run registers how to read its counters here. */
   live?: LiveBoard;
+  /** A threshold with `abort` failed: sending stops now (in-flight requests get the grace period). */
+  onThresholdAbort?: (abort: ThresholdAbort) => void;
 }
+
+/** How often quiet seconds are closed for the live thresholds (ms): a failure is seen within this of its second's end. */
+const WATCH_TICK_MS = 100;
 
 /** What a run measured, raw: the orchestrators (src/session) build the result document from it. */
 export interface Measurement {
@@ -35,6 +46,10 @@ export interface Measurement {
   /** From the start of sending to the end of the last request, over all threads (ms). */
   durationMs: number;
   interrupted: boolean;
+  /** A threshold with `abort` stopped the run: which, when and its value then. */
+  abort?: ThresholdAbort;
+  /** The worst window of each `over` threshold, by its source text (judged while the run went on). */
+  windows?: Map<string, WorstWindow>;
   /** All threads' recorders merged. */
   snapshot: RecorderSnapshot;
 }
@@ -60,6 +75,9 @@ async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   const startMs = performance.now();
   const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs), alarm);
   if (hooks.live) hooks.live.engine = () => executor.live();
+  const watch = watchThresholds(plan, hooks, () => executor.stop());
+  if (watch.active) executor.recorder.onSecond = (second, lengthMs) => watch.add(second, lengthMs);
+  const watchTicker = watch.active ? setInterval(() => executor.recorder.tick(performance.now()), WATCH_TICK_MS) : undefined;
   let interrupted = false;
   const onAbort = () => {
     interrupted = true;
@@ -75,14 +93,16 @@ async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
           total: recorder.total,
           failed: recorder.failed,
           inFlight: executor.inFlight,
+          failing: watch.failing(),
         });
       }, 1000)
     : undefined;
   try {
     await executor.run();
-    return { snapshot: executor.snapshot(), durationMs: executor.endedMs - startMs, interrupted };
+    return { snapshot: executor.snapshot(), durationMs: executor.endedMs - startMs, interrupted, ...watch.finish() };
   } finally {
     clearInterval(ticker);
+    clearInterval(watchTicker);
     hooks.signal?.removeEventListener('abort', onAbort);
     alarm?.stop();
   }
@@ -98,6 +118,10 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   const workers: Worker[] = [];
   const progress: Array<{ total: number; failed: number; dropped: number; inFlight: number }> = [];
   const ready: Array<Promise<void>> = [];
+  const watch = watchThresholds(plan, hooks, () => {
+    for (const worker of workers) worker.postMessage({ type: 'stop' } satisfies ControlMessage);
+  });
+  const seconds = new SecondMerger(n, (second, lengthMs) => watch.add(second, lengthMs));
   const results: Array<Promise<{ snapshot: RecorderSnapshot; endedEpochMs: number }>> = [];
   for (let k = 0; k < n; k++) {
     const setup: WorkerSetup = { options: plan.options, index: k, count: n };
@@ -111,6 +135,7 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
         worker.on('message', (message: WorkerMessage) => {
           if (message.type === 'ready') markReady();
           else if (message.type === 'progress') progress[k] = message;
+          else if (message.type === 'second' && watch.active) seconds.add(message.second, message.lengthMs);
           else if (message.type === 'done') resolve(message);
         });
         worker.on('error', reject);
@@ -152,16 +177,94 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
           dropped: a.dropped + p.dropped,
           inFlight: a.inFlight + p.inFlight,
         }));
-        hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum });
+        hooks.onProgress!({ elapsedMs: performance.now() - startMs, ...sum, failing: watch.failing() });
       }, 1000)
     : undefined;
   try {
     const done = await Promise.all(results);
     const durationMs = Math.max(...done.map((d) => d.endedEpochMs)) - startEpochMs;
-    return { snapshot: mergeSnapshots(done.map((d) => d.snapshot)), durationMs, interrupted };
+    seconds.flush();
+    return { snapshot: mergeSnapshots(done.map((d) => d.snapshot)), durationMs, interrupted, ...watch.finish() };
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * The run's live thresholds: each closed second is judged; the first `abort` threshold to fail stops
+ * the run (once, after the second is recorded). `finish` gives the measurement's abort and windows.
+ */
+function watchThresholds(
+  plan: LoadPlan,
+  hooks: EngineHooks,
+  stop: () => void,
+): {
+  active: boolean;
+  add(second: TimelineSecond, lengthMs: number): void;
+  failing(): readonly string[];
+  finish(): Pick<Measurement, 'abort' | 'windows'>;
+} {
+  const watch = new ThresholdWatch(plan.thresholds);
+  return {
+    active: watch.active,
+    failing: () => watch.failing,
+    add(second, lengthMs) {
+      const abort = watch.add({ ...second, lengthMs });
+      if (abort === undefined) return;
+      hooks.onThresholdAbort?.(abort);
+      // Not from inside the recorder's bookkeeping: on the next turn of the event loop.
+      setImmediate(stop);
+    },
+    finish() {
+      const windows = watch.finish();
+      return { ...(watch.abort ? { abort: watch.abort } : {}), ...(windows.size > 0 ? { windows } : {}) };
+    },
+  };
+}
+
+/**
+ * Worker threads close their seconds apart: a second goes on, merged, once every thread has closed
+ * it (threads share the start time, so their seconds align); `flush` passes on the rest at the end.
+ */
+class SecondMerger {
+  private readonly pending = new Map<number, { reports: number; second: TimelineSecond; histograms: string[]; lengthMs: number }>();
+  private next = 0;
+
+  constructor(
+    private readonly threads: number,
+    private readonly emit: (second: TimelineSecond, lengthMs: number) => void,
+  ) {}
+
+  add(second: TimelineSecond, lengthMs: number): void {
+    let slot = this.pending.get(second.t);
+    if (!slot) {
+      slot = { reports: 0, second: { t: second.t, requests: 0, ok: 0, histogram: null }, histograms: [], lengthMs: 0 };
+      this.pending.set(second.t, slot);
+    }
+    slot.reports++;
+    slot.second.requests += second.requests;
+    slot.second.ok += second.ok;
+    slot.lengthMs = Math.max(slot.lengthMs, lengthMs);
+    if (second.histogram !== null) slot.histograms.push(second.histogram);
+    while (this.pending.get(this.next)?.reports === this.threads) this.pass(this.next++);
+  }
+
+  flush(): void {
+    for (const t of [...this.pending.keys()].sort((a, b) => a - b)) this.pass(t);
+  }
+
+  private pass(t: number): void {
+    const slot = this.pending.get(t)!;
+    this.pending.delete(t);
+    if (slot.histograms.length === 1) slot.second.histogram = slot.histograms[0]!;
+    else if (slot.histograms.length > 1) {
+      const histogram = createLatencyHistogram();
+      for (const encoded of slot.histograms) addEncoded(histogram, encoded);
+      slot.second.histogram = encodeHistogram(histogram);
+      histogram.destroy();
+    }
+    this.emit(slot.second, slot.lengthMs);
   }
 }

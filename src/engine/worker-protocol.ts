@@ -1,4 +1,4 @@
-import type { RecorderSnapshot } from '../metrics/snapshot.js';
+import type { RecorderSnapshot, TimelineSecond } from '../metrics/snapshot.js';
 import type { LoadOptions } from './options.js';
 
 /** What a worker thread is given: the validated options (seed fixed) and which share it runs. */
@@ -8,10 +8,12 @@ export interface WorkerSetup {
   count: number;
 }
 
-/** Worker → main thread: ready to start, counts twice a second, then the snapshot once its share is done. */
+/** Worker → main thread: ready to start, counts twice a second, each closed second, then the snapshot once its share is done. */
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; total: number; failed: number; dropped: number; inFlight: number }
+  /** Each second as it closes, for the thresholds judged while the run goes on (ThresholdWatch). */
+  | { type: 'second'; second: TimelineSecond; lengthMs: number }
   | { type: 'done'; snapshot: RecorderSnapshot; endedEpochMs: number };
 
 /** Main thread → worker: the common start time (epoch ms), or stop sending now. */

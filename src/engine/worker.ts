@@ -22,8 +22,10 @@ port.on('message', (message: ControlMessage) => {
   const startMs = message.startEpochMs - performance.timeOrigin;
   const executor = createExecutor(plan, shareOf(plan, setup.index, setup.count, startMs), alarm);
   stopExecutor = () => executor.stop();
+  executor.recorder.onSecond = (second, lengthMs) => port.postMessage({ type: 'second', second, lengthMs } satisfies WorkerMessage);
   const ticker = setInterval(() => {
     const { recorder } = executor;
+    recorder.tick(performance.now());
     port.postMessage({
       type: 'progress',
       total: recorder.total,

@@ -1,6 +1,9 @@
-import { createLatencyHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
+import { addEncoded, createLatencyHistogram, decodeHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
 import { ERROR_CLASSES, ERROR_INDEX, type ErrorClass } from './outcome.js';
-import type { RecorderSnapshot, TimelineSecond } from './snapshot.js';
+import { TIMELINE_BUCKETS, type RecorderSnapshot, type TimelineSecond } from './snapshot.js';
+
+/** Called as each second closes, with that second alone and how much of it the run covered (ms: 1000, less for the last). */
+export type SecondListener = (second: TimelineSecond, lengthMs: number) => void;
 
 /**
  * Counts and latencies of one executor, in constant memory per second of run time:
@@ -35,7 +38,12 @@ export class Recorder {
   private secondRequests = 0;
   private secondOk = 0;
   private readonly secondLatency: Histogram = createLatencyHistogram();
+  /** At most TIMELINE_BUCKETS buckets of `span` seconds each: the span doubles (pairs merge) when they are full. */
   private readonly timeline: TimelineSecond[] = [];
+  private span = 1;
+
+  /** Live thresholds: told of each second as it closes (the engine sets it before the run). */
+  onSecond: SecondListener | undefined;
 
   /** @param startMs run start on this thread's performance.now() clock */
   constructor(
@@ -107,10 +115,15 @@ export class Recorder {
     };
   }
 
+  /** Closes the seconds that ended before `nowMs` (a timer calls it, so quiet seconds close on time too). */
+  tick(nowMs: number): void {
+    this.advance(nowMs);
+  }
+
   /** Closes every timeline second up to `nowMs`; call once when the run ends. */
   finish(nowMs: number): void {
     this.advance(nowMs);
-    this.closeSecond();
+    this.closeSecond(Math.min(1000, Math.max(0, nowMs - this.startMs - this.second * 1000)));
   }
 
   snapshot(): RecorderSnapshot {
@@ -152,18 +165,61 @@ export class Recorder {
     }
   }
 
-  private closeSecond(): void {
+  private closeSecond(lengthMs = 1000): void {
     const entry: TimelineSecond = { t: this.second, requests: this.secondRequests, ok: this.secondOk, histogram: null };
     if (this.secondLatency.totalCount > 0) {
       entry.histogram = encodeHistogram(this.secondLatency);
       this.latency.add(this.secondLatency);
       this.secondLatency.reset();
     }
-    // finish() may close the current second after advance() already closed it: replace, never duplicate.
-    const last = this.timeline[this.timeline.length - 1];
-    if (last !== undefined && last.t === entry.t) this.timeline[this.timeline.length - 1] = entry;
-    else this.timeline.push(entry);
+    this.onSecond?.(entry, lengthMs);
+    this.addToTimeline(entry);
     this.secondRequests = 0;
     this.secondOk = 0;
   }
+
+  /** Into the bucket that covers the second (finish() may close the current second once more: its counts add). */
+  private addToTimeline(entry: TimelineSecond): void {
+    let last = this.timeline[this.timeline.length - 1];
+    if (last === undefined || entry.t >= last.t + this.span) {
+      if (this.timeline.length === TIMELINE_BUCKETS) {
+        coarsen(this.timeline, this.span);
+        this.span *= 2;
+        last = this.timeline[this.timeline.length - 1]!;
+      }
+    }
+    if (last !== undefined && entry.t < last.t + this.span) {
+      addInto(last, entry);
+      return;
+    }
+    const t = entry.t - (entry.t % this.span);
+    this.timeline.push(this.span === 1 ? entry : { ...entry, t, span: this.span });
+  }
+}
+
+/** Merges each pair of buckets of `span` seconds into one of twice the span, in place. */
+function coarsen(timeline: TimelineSecond[], span: number): void {
+  const merged: TimelineSecond[] = [];
+  for (const bucket of timeline) {
+    const t = bucket.t - (bucket.t % (span * 2));
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.t === t) addInto(last, bucket);
+    else merged.push({ t, span: span * 2, requests: bucket.requests, ok: bucket.ok, histogram: bucket.histogram });
+  }
+  timeline.splice(0, timeline.length, ...merged);
+}
+
+/** Adds a second's (or bucket's) counts and latencies into a bucket. */
+function addInto(bucket: TimelineSecond, from: TimelineSecond): void {
+  bucket.requests += from.requests;
+  bucket.ok += from.ok;
+  if (from.histogram === null) return;
+  if (bucket.histogram === null) {
+    bucket.histogram = from.histogram;
+    return;
+  }
+  const histogram = decodeHistogram(bucket.histogram);
+  addEncoded(histogram, from.histogram);
+  bucket.histogram = encodeHistogram(histogram);
+  histogram.destroy();
 }

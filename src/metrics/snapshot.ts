@@ -1,12 +1,24 @@
 import { addEncoded, createLatencyHistogram, encodeHistogram } from './histogram.js';
 
-/** One second of the timeline; `histogram` holds that second's latencies (encoded HDR), if any. */
+/**
+ * One second of the timeline, or on a long run a bucket of `span` seconds from second `t`; `histogram`
+ * holds its latencies (encoded HDR), if any.
+ */
 export interface TimelineSecond {
   t: number;
+  /** Seconds the bucket covers; absent: 1. */
+  span?: number;
   requests: number;
   ok: number;
   histogram: string | null;
 }
+
+/**
+ * The most buckets a timeline holds. Up to this many seconds every bucket is one second; beyond, pairs
+ * merge and the span doubles: 2 s buckets up to 2 h, 8 s at 6 h, 256 s for a week. Bounded memory
+ * and result size on a run of any length.
+ */
+export const TIMELINE_BUCKETS = 3600;
 
 /** A request sent more than this long after its scheduled time is counted in `lateStarts` (ms). */
 export const LATE_START_MS = 2;
@@ -55,6 +67,8 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     timeline: [],
   };
   const seconds = new Map<number, { requests: number; ok: number; histogram: ReturnType<typeof createLatencyHistogram> | null }>();
+  // Threads that ran about as long coarsen alike; one that did once more sets the span of all.
+  const span = Math.max(1, ...snapshots.flatMap((s) => s.timeline.map((second) => second.span ?? 1)));
   for (const snapshot of snapshots) {
     merged.total += snapshot.total;
     merged.ok += snapshot.ok;
@@ -69,10 +83,11 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     addEncoded(latency, snapshot.latency);
     if (serviceTime !== null && snapshot.serviceTime !== null) addEncoded(serviceTime, snapshot.serviceTime);
     for (const second of snapshot.timeline) {
-      let slot = seconds.get(second.t);
+      const t = second.t - (second.t % span);
+      let slot = seconds.get(t);
       if (!slot) {
         slot = { requests: 0, ok: 0, histogram: null };
-        seconds.set(second.t, slot);
+        seconds.set(t, slot);
       }
       slot.requests += second.requests;
       slot.ok += second.ok;
@@ -85,10 +100,11 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
   merged.latency = encodeHistogram(latency);
   merged.serviceTime = serviceTime === null ? null : encodeHistogram(serviceTime);
   const last = Math.max(-1, ...seconds.keys());
-  for (let t = 0; t <= last; t++) {
+  for (let t = 0; t <= last; t += span) {
     const slot = seconds.get(t);
     merged.timeline.push({
       t,
+      ...(span === 1 ? {} : { span }),
       requests: slot?.requests ?? 0,
       ok: slot?.ok ?? 0,
       histogram: slot?.histogram ? encodeHistogram(slot.histogram) : null,

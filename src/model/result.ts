@@ -29,6 +29,11 @@ export interface ResultDocument {
   startedAt: string;
   durationMs: number;
   interrupted: boolean;
+  /**
+   * Set when a threshold with `abort` failed while the run went on and stopped it early: which, at
+   * what time from the start (ms) and its value then. The other figures are those of the shortened run.
+   */
+  abortedBy?: RunAbort;
   model: 'closed' | 'open';
   settings: ResultSettings;
   /**
@@ -64,7 +69,8 @@ export interface ResultDocument {
   statusCodes: Record<string, number>;
   errors: Record<string, number>;
   thresholds: ThresholdVerdict[];
-  timeline: Array<{ t: number; requests: number; ok: number; p99Ms: number | null }>;
+  /** Per second; on a run longer than an hour, buckets of `span` seconds (see TIMELINE_BUCKETS). */
+  timeline: Array<{ t: number; span?: number; requests: number; ok: number; p99Ms: number | null }>;
   histograms: { latency: string; serviceTime: string | null; timeline: Array<string | null> };
   /** Chaos runs only: what the proxies did. */
   faults?: ChaosFaults;
@@ -92,6 +98,15 @@ export interface ResultDocument {
  */
 export type MetricKind = 'ratio' | 'duration' | 'rate' | 'count' | 'factor';
 
+/** Why and when a threshold stopped a run (see ResultDocument.abortedBy). */
+export interface RunAbort {
+  /** The threshold as written. */
+  threshold: string;
+  atMs: number;
+  actual: number | null;
+  formatted: string;
+}
+
 /** One threshold as judged. `expression` and `actual` date from the first resil/result@1. */
 export interface ThresholdVerdict {
   /** The threshold as the user wrote it ('p99<300ms'). */
@@ -111,6 +126,10 @@ export interface ThresholdVerdict {
   default?: true;
   /** Why it failed and what to change, when resil knows (a chaos run no dependency call reached). */
   note?: string;
+  /** `over 30s`: judged on its worst window of `lengthMs`, from `startMs` to `endMs` after the run's start (`actual` is that window's). */
+  window?: { lengthMs: number; startMs: number; endMs: number };
+  /** This threshold stopped the run early (abort), at `atMs` from its start. */
+  aborted?: { atMs: number };
 }
 
 export interface PolicySummary {

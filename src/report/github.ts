@@ -3,7 +3,7 @@ import { envSummary } from '../cli/env-flags.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
 import { behaviourTable, coverageLine } from './behaviour.js';
-import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
+import { abortText, campaignVerdict, LATENCY_COLUMNS, verdictValueText } from './result.js';
 
 /** Percentiles and max (the summary leaves min and mean out). */
 const PERCENTILES = LATENCY_COLUMNS.filter(([key]) => key !== 'min' && key !== 'mean');
@@ -48,7 +48,8 @@ export function annotations(scenarios: ReadonlyArray<ScenarioResult>): string[] 
         `p99 ${document.latencyMs ? formatMs(document.latencyMs.p99) : NO_DATA}`,
       ];
       if (document.interrupted) context.push('run interrupted: partial results');
-      const message = `${threshold.note ? `${threshold.note}: ` : ''}measured ${threshold.formatted} (${context.join(', ')})`;
+      if (document.abortedBy) context.push(abortText(document)!);
+      const message = `${threshold.note ? `${threshold.note}: ` : ''}measured ${verdictValueText(threshold)} (${context.join(', ')})`;
       lines.push(`::error title=${escapeProperty(title)}::${escapeData(message)}`);
     }
     for (const warning of document.warnings ?? []) lines.push(`::warning title=${escapeProperty(`resil ${name}`)}::${escapeData(warning)}`);
@@ -81,10 +82,11 @@ export function escapeProperty(text: string): string {
 function scenarioSection({ name, document }: ScenarioResult): string[] {
   const lines: string[] = [];
   const failed = document.thresholds.filter((t) => !t.ok).length;
-  const mark = document.interrupted ? '⚠️' : failed > 0 ? '❌' : '✅';
+  const mark = document.interrupted ? '⚠️' : document.abortedBy ? '🛑' : failed > 0 ? '❌' : '✅';
   lines.push(`### ${mark} ${text(name)}`, '');
   const facts = [code(`resil ${document.command}`), code(document.target), formatMs(document.durationMs), `seed ${document.seed}`];
   if (document.interrupted) facts.push('**interrupted: partial results**');
+  if (document.abortedBy) facts.push(`**aborted: ${text(abortText(document)!)}**`);
   lines.push(facts.join(' · '), '');
   if (document.fromEnvironment) lines.push(`From the environment: ${code(envSummary(document.fromEnvironment))}`, '');
 
@@ -94,7 +96,7 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
     for (const t of document.thresholds) {
       const label = code(t.expression) + (t.default ? ' _(default)_' : '');
       const result = document.interrupted ? '⚠️ undecided' : t.ok ? '✅ pass' : '❌ **fail**';
-      lines.push(`| ${label} | ${cell(t.formatted)} | ${result} |`);
+      lines.push(`| ${label} | ${cell(verdictValueText(t))} | ${result} |`);
     }
     lines.push('');
     for (const t of document.thresholds) if (!t.ok && t.note) lines.push(`❌ ${text(t.note)}`, '');

@@ -6,7 +6,7 @@ import type { BehaviourDocument } from '../model/behaviour.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
 import { formatCount, formatFactor, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
 import { behaviourTable, coverageLine } from './behaviour.js';
-import { campaignVerdict, LATENCY_COLUMNS } from './result.js';
+import { abortText, campaignVerdict, LATENCY_COLUMNS, verdictValueText } from './result.js';
 
 /**
  * Renders results as one self-contained HTML page (nothing is fetched at view time): per scenario the
@@ -207,14 +207,16 @@ export function timelineData(document: ResultDocument): ChartData['timeline'] {
   const seconds = [...(document.timeline ?? [])];
   if (seconds.length === 0) return null;
   const last = seconds[seconds.length - 1]!;
-  const lastS = Math.min(1, document.durationMs / 1000 - last.t);
+  const lastSpan = last.span ?? 1;
+  const lastS = Math.min(lastSpan, document.durationMs / 1000 - last.t);
   let partialS: number | null = null;
-  if (lastS > 0 && lastS < 1) {
+  if (lastS > 0 && lastS < lastSpan) {
     if (lastS < SHORTEST_PARTIAL_S && seconds.length > 1) seconds.pop();
     else partialS = Math.round(lastS * 1000) / 1000;
   }
-  const span = (i: number) => (i === seconds.length - 1 && partialS !== null ? partialS : 1);
-  const lastSecond = Math.max(...(document.timeline ?? []).map((s) => s.t)) + 1;
+  // Long runs: buckets of `span` seconds, drawn as rates at their middles.
+  const span = (i: number) => (i === seconds.length - 1 && partialS !== null ? partialS : (seconds[i]!.span ?? 1));
+  const lastSecond = Math.max(...(document.timeline ?? []).map((s) => s.t + (s.span ?? 1)));
   return {
     x: seconds.map((s, i) => s.t + span(i) / 2),
     requests: seconds.map((s, i) => Math.round((s.requests / span(i)) * 10) / 10),
@@ -230,6 +232,7 @@ export function timelineData(document: ResultDocument): ChartData['timeline'] {
 
 function badge(document: ResultDocument): string {
   if (document.interrupted) return '<span class="badge warn">INTERRUPTED</span>';
+  if (document.abortedBy) return '<span class="badge bad">ABORTED</span>';
   return document.thresholds.every((t) => t.ok) ? '<span class="badge ok">PASS</span>' : '<span class="badge bad">FAIL</span>';
 }
 
@@ -249,6 +252,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
   if (document.mergedShards !== undefined) facts.push(['merged shards', String(document.mergedShards)]);
   out.push(`<dl class="facts">${facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`);
   if (document.interrupted) out.push('<p class="notice">Interrupted: partial results, no threshold was decided.</p>');
+  if (document.abortedBy) out.push(`<p class="notice">Aborted: ${escapeHtml(abortText(document)!)}.</p>`);
 
   // Thresholds first: the verdict.
   out.push('<h3>Thresholds</h3>');
@@ -263,7 +267,7 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
       out.push(
         `<tr class="${t.ok ? '' : 'failed'}"><td><code>${escapeHtml(t.expression)}</code>` +
           `${t.default ? ' <span class="muted">(default)</span>' : ''}</td>` +
-          `<td class="num">${escapeHtml(t.formatted)}</td><td>${result}</td></tr>`,
+          `<td class="num">${escapeHtml(verdictValueText(t))}</td><td>${result}</td></tr>`,
       );
     }
     out.push('</tbody></table>');

@@ -1,3 +1,4 @@
+import { abortText, verdictValueText } from './result.js';
 import type { ResultDocument, ScenarioResult, ThresholdVerdict } from '../model/result.js';
 import { formatCount, formatMs, formatPercentOrNone, NO_DATA } from '../util/format.js';
 
@@ -50,6 +51,7 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
     ['dropped', String(document.requests.dropped ?? 0)],
     ['successRate', document.successRate === null ? '' : String(document.successRate)],
     ['rps', String(document.rps)],
+    ...(document.abortedBy ? ([['abortedBy', abortText(document)!]] as Array<[string, string]>) : []),
   ];
   for (const [key, value] of properties) lines.push(`      <property name="${xml(key)}" value="${xml(value)}"/>`);
   lines.push('    </properties>');
@@ -63,7 +65,7 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
       lines.push('    </testcase>');
     } else if (!verdict.ok) {
       lines.push(`${open}>`);
-      const message = `${verdict.expression}: actual ${verdict.formatted}${verdict.note ? ` (${verdict.note})` : ''}`;
+      const message = `${verdict.expression}: actual ${verdictValueText(verdict)}${verdict.note ? ` (${verdict.note})` : ''}`;
       lines.push(`      <failure message="${xml(message)}" type="threshold">${xml(failureBody(verdict, document), 'text')}</failure>`);
       lines.push('    </testcase>');
     } else {
@@ -79,7 +81,7 @@ function renderSuite(name: string, document: ResultDocument, counts: { tests: nu
 
 function failureBody(verdict: ThresholdVerdict, document: ResultDocument): string {
   return [
-    `threshold ${verdict.expression} missed: measured ${verdict.formatted}`,
+    `threshold ${verdict.expression} missed: measured ${verdictValueText(verdict)}`,
     ...(verdict.note ? [verdict.note] : []),
     ...runContext(document),
   ].join('\n');

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { addStats, emptyStats } from '../proxy/stats.js';
 import { mergeSnapshots, type RecorderSnapshot } from '../metrics/snapshot.js';
 import { parseThreshold, type Threshold } from '../thresholds/parse.js';
+import { windowsOfTimeline } from '../thresholds/watch.js';
 import { RESULT_SCHEMA, type ChaosFacts, type ResultDocument } from '../model/result.js';
 import { connectionsNeeded, measuredFigures } from './result.js';
 
@@ -45,12 +46,17 @@ export function mergeResults(documents: readonly ResultDocument[]): ResultDocume
     ...parseThreshold(verdict.expression),
     ...(verdict.default ? { isDefault: true } : {}),
   }));
-  const figures = measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents));
+  // A shard a threshold stopped stopped the whole run at its time: the earliest such shard says why.
+  const abortedBy = documents.flatMap((d) => (d.abortedBy ? [d.abortedBy] : [])).sort((a, b) => a.atMs - b.atMs)[0];
+  const windows = windowsOfTimeline(thresholds, snapshot.timeline, durationMs);
+  const live = { ...(windows ? { windows } : {}), ...(abortedBy ? { abort: abortedBy } : {}) };
+  const figures = measuredFigures(snapshot, durationMs, thresholds, chaosFactsOf(documents), live);
   const merged: ResultDocument = {
     ...first,
     startedAt: documents.map((d) => d.startedAt).sort()[0]!,
     durationMs,
     interrupted: documents.some((d) => d.interrupted),
+    ...(abortedBy ? { abortedBy } : {}),
     shard: null,
     mergedShards: count,
     schedule: first.schedule
@@ -106,6 +112,7 @@ function snapshotOf(document: ResultDocument): RecorderSnapshot {
     serviceTime: document.histograms.serviceTime,
     timeline: document.timeline.map((second, i) => ({
       t: second.t,
+      ...(second.span === undefined ? {} : { span: second.span }),
       requests: second.requests,
       ok: second.ok,
       histogram: document.histograms.timeline[i] ?? null,

@@ -2,7 +2,7 @@ import type { Progress } from '../engine/run.js';
 import { formatMs } from '../util/format.js';
 
 /**
- * A live one-line progress display on a TTY (stderr): elapsed, done, rate, errors, in flight.
+ * A live one-line progress display on a TTY (stderr): elapsed, done, rate, errors, in flight, thresholds failing so far.
  * Not a TTY: returns undefined, and nothing animated is written.
  */
 export function createProgressLine(stream: NodeJS.WriteStream): { update(progress: Progress): void; clear(): void } | undefined {
@@ -18,7 +18,8 @@ export function createProgressLine(stream: NodeJS.WriteStream): { update(progres
       stream.write(
         `\r\u001b[2K  ${formatMs(progress.elapsedMs)} · ${progress.total.toLocaleString('en-US')} done · ` +
           `${Math.round(rate).toLocaleString('en-US')} req/s · ${progress.failed.toLocaleString('en-US')} errors · ` +
-          `${progress.inFlight} in flight`,
+          `${progress.inFlight} in flight` +
+          (progress.failing.length > 0 ? ` · failing: ${progress.failing.join(', ')}` : ''),
       );
     },
     clear() {

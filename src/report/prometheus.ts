@@ -30,6 +30,12 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
     labelNames: ['scenario', 'expression'],
     registers,
   });
+  const aborted = new Gauge({
+    name: 'resil_aborted_seconds',
+    help: 'Runs a threshold with abort stopped: seconds from the start to the stop, labelled with the threshold.',
+    labelNames: ['scenario', 'threshold'],
+    registers,
+  });
   const rps = new Gauge({
     name: 'resil_requests_per_second',
     help: 'Requests per second over the run.',
@@ -47,6 +53,7 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);
     for (const threshold of document.thresholds) thresholdOk.set({ scenario, expression: threshold.expression }, threshold.ok ? 1 : 0);
     rps.set({ scenario }, document.rps);
+    if (document.abortedBy) aborted.set({ scenario, threshold: document.abortedBy.threshold }, document.abortedBy.atMs / 1000);
   }
   return registry.metrics();
 }

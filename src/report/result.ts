@@ -5,7 +5,7 @@ import type { LoadPlan } from '../engine/plan.js';
 import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
 import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { evaluateThresholds, secondsText, type WorstWindow } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery } from '../chaos/recovery.js';
 import { chaosWarnings } from '../chaos/verdicts.js';
@@ -15,7 +15,9 @@ import {
   type ChaosFaults,
   type MeasuredFigures,
   type ResultDocument,
+  type RunAbort,
   type ScenarioResult,
+  type ThresholdVerdict,
 } from '../model/result.js';
 
 /** The latency figures reports show, in order, with their labels. */
@@ -38,9 +40,11 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   let total = 0;
   let failed = 0;
   let interrupted = 0;
+  let aborted = 0;
   let warnings = 0;
   for (const { document } of scenarios) {
     warnings += document.warnings?.length ?? 0;
+    if (document.abortedBy) aborted++;
     if (document.interrupted) {
       interrupted++;
       continue;
@@ -51,6 +55,7 @@ export function campaignVerdict(scenarios: ReadonlyArray<ScenarioResult>): { ok:
   const parts: string[] = [];
   if (failed > 0) parts.push(`${failed} of ${total} ${plural(total, 'threshold')} failed`);
   if (interrupted > 0) parts.push(`${interrupted} ${plural(interrupted, 'run')} interrupted (partial results)`);
+  if (aborted > 0) parts.push(`${aborted} ${plural(aborted, 'run')} stopped by a threshold`);
   const ok = parts.length === 0;
   if (ok) parts.push(total === 1 ? 'the 1 threshold passed' : `all ${total} thresholds passed`);
   if (warnings > 0) parts.push(`${warnings} ${plural(warnings, 'warning')}`);
@@ -68,11 +73,16 @@ export interface RunFacts {
   interrupted: boolean;
   snapshot: RecorderSnapshot;
   chaos?: ChaosFacts;
+  /** A threshold with `abort` stopped the run. */
+  abort?: RunAbort;
+  /** The worst window of each `over` threshold (ThresholdWatch). */
+  windows?: ReadonlyMap<string, WorstWindow>;
 }
 
 export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocument {
   const { snapshot } = facts;
-  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos);
+  const live = { ...(facts.windows ? { windows: facts.windows } : {}), ...(facts.abort ? { abort: facts.abort } : {}) };
+  const figures = measuredFigures(snapshot, facts.durationMs, plan.thresholds, facts.chaos, live);
   const document: ResultDocument = {
     schema: RESULT_SCHEMA,
     command: facts.command,
@@ -81,6 +91,7 @@ export function buildResultDocument(plan: LoadPlan, facts: RunFacts): ResultDocu
     startedAt: facts.startedAt.toISOString(),
     durationMs: round(facts.durationMs, 1),
     interrupted: facts.interrupted,
+    ...(facts.abort ? { abortedBy: { ...facts.abort } } : {}),
     model: plan.model,
     fingerprint: fingerprintOf(plan, facts.command),
     shard: plan.shard.count > 1 ? { ...plan.shard } : null,
@@ -147,6 +158,7 @@ export function measuredFigures(
   durationMs: number,
   thresholds: readonly Threshold[],
   chaosFacts?: ChaosFacts,
+  live: { windows?: ReadonlyMap<string, WorstWindow>; abort?: RunAbort } = {},
 ): MeasuredFigures {
   const latencyHistogram = decodeHistogram(snapshot.latency);
   const serviceHistogram = snapshot.serviceTime === null ? null : decodeHistogram(snapshot.serviceTime);
@@ -162,7 +174,7 @@ export function measuredFigures(
       p99Ms = histogram.getValueAtPercentile(99) / 1000;
       histogram.destroy();
     }
-    return { t: second.t, requests: second.requests, ok: second.ok, p99Ms };
+    return { t: second.t, ...(second.span === undefined ? {} : { span: second.span }), requests: second.requests, ok: second.ok, p99Ms };
   });
   const figures: MeasuredFigures = {
     requests: {
@@ -189,13 +201,17 @@ export function measuredFigures(
     ...chaos,
   };
   // Judged on the figures as measured, not as the document rounds them.
-  figures.thresholds = evaluateThresholds(thresholds, {
-    ...figures,
-    successRate,
-    rps,
-    percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
-    ...(chaosFacts ? { chaos: chaosFacts } : {}),
-  });
+  figures.thresholds = evaluateThresholds(
+    thresholds,
+    {
+      ...figures,
+      successRate,
+      rps,
+      percentileMs: (p) => (latencyHistogram.totalCount === 0 ? null : latencyHistogram.getValueAtPercentile(p) / 1000),
+      ...(chaosFacts ? { chaos: chaosFacts } : {}),
+    },
+    live,
+  );
   latencyHistogram.destroy();
   serviceHistogram?.destroy();
   return figures;
@@ -258,11 +274,12 @@ function chaosFigures(
 
 /**
  * The process exit code a result calls for: interrupted runs 130/143, a run that never reached its
- * target 3, a missed threshold 1, else 0.
+ * target 3, a run a threshold stopped 99, a missed threshold 1, else 0.
  */
 export function exitCodeFor(document: ResultDocument, signal?: 'SIGINT' | 'SIGTERM'): ExitCodeValue {
   if (document.interrupted) return signal === 'SIGTERM' ? ExitCode.interruptedSigterm : ExitCode.interruptedSigint;
   if (neverConnected(document)) return ExitCode.couldNotRun;
+  if (document.abortedBy) return ExitCode.abortedByThreshold;
   return document.thresholds.every((t) => t.ok) ? ExitCode.ok : ExitCode.thresholdFailed;
 }
 
@@ -275,4 +292,24 @@ export function neverConnected(document: ResultDocument): boolean {
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** 'stopped at 12s by success_rate>=0.9 abort (84.00% then)', or undefined for a run no threshold stopped. */
+export function abortText(document: Pick<ResultDocument, 'abortedBy'>): string | undefined {
+  const abort = document.abortedBy;
+  if (!abort) return undefined;
+  return `stopped at ${secondsText(abort.atMs)} by threshold ${abort.threshold} (${abort.formatted} then)`;
+}
+
+/** A window threshold's worst window, to show beside its value: 'worst 10s window 12s..22s'; '' for others. */
+export function windowText(verdict: Pick<ThresholdVerdict, 'window'>): string {
+  const window = verdict.window;
+  if (!window) return '';
+  return `worst ${secondsText(window.lengthMs)} window ${secondsText(window.startMs)}..${secondsText(window.endMs)}`;
+}
+
+/** The value as reports show it, with a window threshold's worst window: '310.0ms (worst 10s window 12s..22s)'. */
+export function verdictValueText(verdict: Pick<ThresholdVerdict, 'formatted' | 'window'>): string {
+  const window = windowText(verdict);
+  return window === '' ? verdict.formatted : `${verdict.formatted} (${window})`;
 }

@@ -6,7 +6,8 @@ import type { ResultDocument } from '../model/result.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import { behaviourTable, coverageLine } from './behaviour.js';
-import { campaignVerdict, LATENCY_COLUMNS, plural } from './result.js';
+import { abortText, campaignVerdict, LATENCY_COLUMNS, plural, verdictValueText } from './result.js';
+import { secondsText } from '../thresholds/evaluate.js';
 
 /** Colour only on a TTY, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -40,7 +41,8 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(
     c.dim(
       `${model}${shards}${workers} · ${formatMs(document.durationMs)} · seed ${document.seed}` +
-        (document.interrupted ? ' · INTERRUPTED (partial)' : ''),
+        (document.interrupted ? ' · INTERRUPTED (partial)' : '') +
+        (document.abortedBy ? ` · ABORTED at ${secondsText(document.abortedBy.atMs)}` : ''),
     ),
   );
   if (document.fromEnvironment) lines.push(c.dim(`from environment: ${envSummary(document.fromEnvironment)}`));
@@ -104,11 +106,13 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   const verdicts = new Table({ head: ['threshold', 'actual', ''], style: tableStyle });
   for (const verdict of document.thresholds) {
     const label = verdict.default ? `${verdict.expression} ${c.dim('(default)')}` : verdict.expression;
-    verdicts.push([label, verdict.formatted, verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
+    verdicts.push([label, verdictValueText(verdict), verdict.ok ? c.green('pass') : c.red.bold('FAIL')]);
   }
   lines.push(verdicts.toString());
   for (const verdict of document.thresholds) if (!verdict.ok && verdict.note) lines.push(c.red(`✗ ${verdict.note}`));
   for (const warning of document.warnings ?? []) lines.push(c.yellow(`warning: ${warning}`));
+  const aborted = abortText(document);
+  if (aborted !== undefined) lines.push(c.red.bold(`aborted: ${aborted}`));
   const verdict = campaignVerdict([{ name: document.command, document }]);
   lines.push(
     document.interrupted ? c.yellow('interrupted: partial results') : verdict.ok ? c.green(verdict.text) : c.red.bold(verdict.text),

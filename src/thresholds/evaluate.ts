@@ -1,8 +1,15 @@
 import { decodeHistogram, type LatencySummaryMs } from '../metrics/histogram.js';
-import type { ResultDocument, ThresholdVerdict } from '../model/result.js';
+import type { ResultDocument, RunAbort, ThresholdVerdict } from '../model/result.js';
 import type { Metric, MetricSource } from './metric.js';
 import { formatMetric, metricNamed } from './metrics.js';
 import { metricOfExpression, type Threshold } from './parse.js';
+
+/** A threshold's worst window of its length: its value (null when no window had data) and when it was, from the run's start. */
+export interface WorstWindow {
+  value: number | null;
+  startMs: number;
+  endMs: number;
+}
 
 export function compare(actual: number, comparator: Threshold['comparator'], expected: number): boolean {
   switch (comparator) {
@@ -25,17 +32,34 @@ export function compare(actual: number, comparator: Threshold['comparator'], exp
  * Evaluates every threshold; a metric with no measurement fails (nothing proved), and so does one
  * qualified with a provider the run did not have (its note names those it had).
  */
-export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdVerdict[] {
+export function evaluateThresholds(
+  thresholds: readonly Threshold[],
+  source: MetricSource,
+  live: { windows?: ReadonlyMap<string, WorstWindow>; abort?: RunAbort } = {},
+): ThresholdVerdict[] {
   const providers = providersOf(source);
   return thresholds.map((threshold) => {
-    const { provider } = threshold;
+    const { provider, windowMs } = threshold;
     const metric = registered(threshold.metric);
     const missing = provider !== undefined && !providers.includes(provider);
-    const measured = missing ? null : metric.measure(source, threshold.percentile, provider);
-    const ok = measured !== null && Number.isFinite(measured) && compare(measured, threshold.comparator, threshold.value);
+    // A window threshold is judged on its worst window, found while the run went on (ThresholdWatch).
+    const worst = windowMs === undefined ? undefined : live.windows?.get(threshold.source);
+    const measured = missing
+      ? null
+      : windowMs !== undefined
+        ? (worst?.value ?? null)
+        : metric.measure(source, threshold.percentile, provider);
+    const aborted = live.abort?.threshold === threshold.source;
+    // The threshold that stopped the run failed, whatever the requests finishing in the grace period did to its figure.
+    const ok = !aborted && measured !== null && Number.isFinite(measured) && compare(measured, threshold.comparator, threshold.value);
     const verdict = verdictOf(threshold.source, metric, threshold, ok, measured);
     if (threshold.isDefault) verdict.default = true;
-    if (!ok) {
+    if (windowMs !== undefined && worst) verdict.window = { lengthMs: windowMs, startMs: worst.startMs, endMs: worst.endMs };
+    if (aborted) verdict.aborted = { atMs: live.abort!.atMs };
+    if (aborted) verdict.note = `stopped the run ${secondsText(live.abort!.atMs)} after its start (${live.abort!.formatted} then)`;
+    if (!ok && windowMs !== undefined && live.windows === undefined) {
+      verdict.note = 'its windows could not be found again: the merged timeline keeps buckets over 1 s (a run over an hour)';
+    } else if (!ok) {
       const note = missing ? missingProviderNote(provider, providers) : metric.explain?.(verdict.actual, source, provider);
       if (note !== undefined) verdict.note = note;
     }
@@ -135,4 +159,9 @@ function registered(name: string): Metric {
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
+}
+
+/** Milliseconds from the run's start as reports say them: '12s', '2.5s'. */
+export function secondsText(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
 }

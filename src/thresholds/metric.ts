@@ -21,6 +21,12 @@ export interface Metric {
   description: string;
   /** Measured by chaos runs only: a load run has nothing to judge it on. */
   chaos?: true;
+  /**
+   * Measured from the per-second timeline (counts and latency histograms): judged live while the run
+   * goes on, may abort it, and may be judged over a rolling window. `measure` then reads only
+   * successRate, rps, latencyMs and percentileMs.
+   */
+  windowed?: true;
   /** Measured per provider too: a threshold may name one ('retries{openai}<=100'); `measure` then gets it. */
   perProvider?: true;
   /** The metric this one judges the same thing as: a user's threshold on either replaces a default on the other. */

@@ -17,6 +17,7 @@ import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA
 const METRICS: readonly Metric[] = [
   {
     name: 'success_rate',
+    windowed: true,
     kind: 'ratio',
     unit: 'ratio',
     better: 'higher',
@@ -26,6 +27,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'error_rate',
+    windowed: true,
     kind: 'ratio',
     unit: 'ratio',
     better: 'lower',
@@ -35,6 +37,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'rps',
+    windowed: true,
     kind: 'rate',
     unit: 'req/s',
     better: 'higher',
@@ -44,6 +47,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'min',
+    windowed: true,
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
@@ -52,6 +56,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'mean',
+    windowed: true,
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
@@ -61,6 +66,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'p',
+    windowed: true,
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
@@ -81,6 +87,7 @@ const METRICS: readonly Metric[] = [
   },
   {
     name: 'max',
+    windowed: true,
     kind: 'duration',
     unit: 'ms',
     better: 'lower',
@@ -162,6 +169,11 @@ export function resolveMetricName(name: string): { metric: Metric; percentile?: 
     if (call) return { metric, percentile: Number(call[1]), percentileText: call[1]! };
   }
   return undefined;
+}
+
+/** The metrics measured per second (live, abort, windows), for messages: 'success_rate', ..., 'p(N)', 'max'. */
+export function windowedMetricNames(): string[] {
+  return METRICS.filter((m) => m.windowed).map((m) => (m.percentiles ? 'pN' : m.name));
 }
 
 /** The metrics a threshold may qualify with a provider ('retries{openai}'), for messages. */

@@ -2,7 +2,15 @@ import { UsageError } from '../errors.js';
 import { tryParseDuration } from '../util/duration.js';
 import { closestName } from '../util/suggest.js';
 import type { MetricKind } from '../model/result.js';
-import { judges, knownMetricNames, perProviderMetricNames, resolveMetricName, suggestableMetricNames } from './metrics.js';
+import {
+  judges,
+  knownMetricNames,
+  metricNamed,
+  windowedMetricNames,
+  perProviderMetricNames,
+  resolveMetricName,
+  suggestableMetricNames,
+} from './metrics.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -20,7 +28,16 @@ export interface Threshold {
   kind: MetricKind;
   /** True when resil added it because the user gave none. */
   isDefault?: boolean;
+  /** `over 30s`: judged on its worst window of this many ms (whole seconds) instead of the whole run. */
+  windowMs?: number;
+  /** `abort` / `abort after 10s`: a failure seen while the run goes on stops it, from `afterMs` after the start. */
+  abort?: { afterMs: number };
 }
+
+/** The words that may follow a threshold's value: `over DURATION`, then `abort` or `abort after DURATION`. */
+const SUFFIX_WORDS = ['over', 'abort', 'after'];
+/** The suffixes, matched from the end of the expression; group 1 is the comparison. */
+const SUFFIXES = /^(.*?)(?:\s+over\s+(\S+))?(?:\s+(abort)(?:\s+after\s+(\S+))?)?\s*$/s;
 
 /** A metric as written: a name, for p(N) its percentile in parentheses, and maybe a provider in braces. */
 const METRIC_TEXT = /[A-Za-z_][A-Za-z0-9_]*(?:\(\s*[^)]*\))?(?:\s*\{[^}]*\})?/.source;
@@ -33,7 +50,49 @@ const PROVIDER_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Parses one threshold expression; a bad one is a UsageError naming the bad part. */
 export function parseThreshold(source: string): Threshold {
-  const match = EXPRESSION.exec(source);
+  const [, comparison, overText, abortWord, afterText] = SUFFIXES.exec(source) as unknown as [string, string, string?, string?, string?];
+  const threshold = parseComparison(source, comparison);
+  if (overText !== undefined) threshold.windowMs = parseWindow(threshold, overText);
+  if (abortWord !== undefined) {
+    const metric = metricNamed(threshold.metric);
+    if (!metric?.windowed) {
+      throw new UsageError(
+        `threshold '${source}': ${threshold.metric} is judged at the end of the run only, so it cannot abort it ` +
+          `(abort goes with ${windowedMetricNames().join(', ')})`,
+      );
+    }
+    threshold.abort = { afterMs: afterText === undefined ? 0 : parseSuffixDuration(source, 'after', afterText) };
+  }
+  return threshold;
+}
+
+/** `over DURATION`: whole seconds, on a metric measured per second, compared with <, <=, > or >=. */
+function parseWindow(threshold: Threshold, text: string): number {
+  const { source, metric, comparator } = threshold;
+  if (!metricNamed(metric)?.windowed) {
+    throw new UsageError(
+      `threshold '${source}': ${metric} cannot be judged over a window (it is not measured per second; ` +
+        `windows go with ${windowedMetricNames().join(', ')})`,
+    );
+  }
+  if (comparator === '==' || comparator === '!=') {
+    throw new UsageError(`threshold '${source}': a window needs <, <=, > or >= (its worst window is judged)`);
+  }
+  const ms = parseSuffixDuration(source, 'over', text);
+  if (ms < 1000 || ms % 1000 !== 0) {
+    throw new UsageError(`threshold '${source}': window '${text}' must be whole seconds, at least 1s (windows are built from seconds)`);
+  }
+  return ms;
+}
+
+function parseSuffixDuration(source: string, word: string, text: string): number {
+  const ms = tryParseDuration(text);
+  if (ms === undefined) throw new UsageError(`threshold '${source}': '${word} ${text}' is not a duration (e.g. 10s, 1m)`);
+  return ms;
+}
+
+function parseComparison(source: string, text: string): Threshold {
+  const match = EXPRESSION.exec(text);
   if (!match) {
     const hasOperator = /[<>=!]/.test(source);
     throw new UsageError(
@@ -45,6 +104,7 @@ export function parseThreshold(source: string): Threshold {
   const [, metricText, comparator, valueText] = match as unknown as [string, string, Comparator, string];
   const { metric, percentile, provider, kind } = resolveMetric(source, metricText);
   if (valueText === '') throw new UsageError(`threshold '${source}': missing value after '${comparator}'`);
+  checkTrailingWords(source, valueText);
   const value = parseValue(source, kind, valueText);
   return {
     source,
@@ -55,6 +115,19 @@ export function parseThreshold(source: string): Threshold {
     value,
     kind,
   };
+}
+
+/** Words after the value that are not a suffix in its place: the nearest suffix word, or the grammar. */
+function checkTrailingWords(source: string, valueText: string): void {
+  const words = valueText.split(/\s+/);
+  if (words.length < 2) return;
+  const word = words.find((w, i) => i > 0 && /^[A-Za-z]+$/.test(w) && !SUFFIX_WORDS.includes(w)) ?? words[1]!;
+  const near = SUFFIX_WORDS.includes(word) ? undefined : closestName(word.toLowerCase(), SUFFIX_WORDS);
+  const hint = near === undefined ? '' : `: did you mean '${near}'?`;
+  throw new UsageError(
+    `threshold '${source}': unexpected '${word}' after the value${hint} ` +
+      `(after the value: 'over DURATION', then 'abort' or 'abort after DURATION')`,
+  );
 }
 
 function resolveMetric(source: string, text: string): { metric: string; percentile?: number; provider?: string; kind: MetricKind } {
@@ -173,4 +246,26 @@ export function withDefaults(user: readonly Threshold[], defaults: readonly stri
     .map((source) => ({ ...parseThreshold(source), isDefault: true }))
     .filter((t) => !judged.has(judges(t.metric, t.percentile, t.provider)));
   return [...user, ...added];
+}
+
+/** A campaign's threshold as an object: `{ expr: 'p99<300ms', over: 10s, abort: true, after: 10s }`. */
+export interface ThresholdObject {
+  expr: string;
+  over?: string;
+  abort?: boolean;
+  after?: string;
+}
+
+/** A campaign's threshold, a string or a ThresholdObject, as the one-line text the parser takes ('p99<300ms abort after 10s'). */
+export function thresholdText(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  const { expr, over, abort, after } = value as ThresholdObject;
+  if (after !== undefined && abort !== true) throw new UsageError(`threshold '${expr}': 'after' delays an abort: add 'abort: true'`);
+  return `${expr}${over === undefined ? '' : ` over ${over}`}${abort === true ? ' abort' : ''}${after === undefined ? '' : ` after ${after}`}`;
+}
+
+/** --abort-on-fail: every threshold measured per second aborts, from the start unless it has its own `abort after`. */
+export function withAbortOnFail(thresholds: Threshold[], abortOnFail: boolean): Threshold[] {
+  if (!abortOnFail) return thresholds;
+  return thresholds.map((t) => (t.abort || !metricNamed(t.metric)?.windowed ? t : { ...t, abort: { afterMs: 0 } }));
 }
