@@ -311,7 +311,6 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     ...(options.onProxyStart ? { onProxyStart: options.onProxyStart } : {}),
     behaviour: { runId, longestRetryAfterMs: retryAfterSeconds * 1000 },
   });
-  if (haltPlan) session.watchHealth(haltPlan, options.log ?? (() => {}));
   try {
     const [main, ...failover] = session.proxies;
     const plan: LoadPlan = policyMode
@@ -326,7 +325,11 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     judgeAsChaos(plan);
     const chaosHooks = session.runHooks({
       chaos: { windows, clientIsSubject: policyMode },
-      ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+      // The halt conditions are checked from the first request on: a halt's time is from the start of the run.
+      onStart: () => {
+        if (haltPlan) session.watchHealth(haltPlan, options.log ?? (() => {}));
+        hooks.onStart?.();
+      },
       ...(hooks.live ? { live: hooks.live } : {}),
     });
     return await runPlan(plan, { ...hooks, command: hooks.command ?? 'chaos', ...chaosHooks });
