@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, outputMatches, runCli, userEnv } from './helpers/cli.js';
@@ -70,7 +70,9 @@ test('a chaos run whose health probe fails is halted: faults stop, the run goes 
       ],
       { timeoutMs: 30_000 },
     );
-    expect(run.stderr).toMatch(/^resil: halted at [\d.]+m?s: probe http:\/\/127\.0\.0\.1:\d+\/health: status 503 \(expected 2xx\) \(2 in a row\)/m);
+    expect(run.stderr).toMatch(
+      /^resil: halted at [\d.]+m?s: probe http:\/\/127\.0\.0\.1:\d+\/health: status 503 \(expected 2xx\) \(2 in a row\)/m,
+    );
     // The halt is a warning: the exit code is the thresholds' (documented).
     expect(run.code).toBe(0);
     const document = JSON.parse(readFileSync(out, 'utf8'));
@@ -89,10 +91,14 @@ test('a chaos run whose health probe fails is halted: faults stop, the run goes 
 });
 
 test('resil proxy prints a status line on stderr every --status-every when stdout is no TTY', async () => {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--mock', '--max-faults', '5', '--faults', 'status:503', '--status-every', '200ms'], {
-    env: userEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'proxy', '--mock', '--max-faults', '5', '--faults', 'status:503', '--status-every', '200ms'],
+    {
+      env: userEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   try {
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
@@ -104,4 +110,80 @@ test('resil proxy prints a status line on stderr every --status-every when stdou
     child.kill('SIGINT');
     await new Promise((resolve) => child.once('close', resolve));
   }
+});
+
+describe('a campaign’s halt block', () => {
+  test('halts every provider from the first chaos scenario on; each chaos result says so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'resil-halt-run-'));
+    const health = await startStatusServer(503, 'degraded');
+    const listen = await refusedPort();
+    const service = await startSut(`http://127.0.0.1:${listen}`, 0);
+    try {
+      const file = path.join(dir, 'resil.yaml');
+      const out = path.join(dir, 'result.json');
+      writeFileSync(
+        file,
+        [
+          'providers:',
+          `  dep: { listen: 127.0.0.1:${listen}, mock: true }`,
+          'halt:',
+          `  probe: ${health.url}/health`,
+          '  every: 200ms',
+          '  after: 2',
+          'defaults:',
+          `  url: ${service.url}/x`,
+          '  rate: 40',
+          '  duration: 1500ms',
+          "  thresholds: ['success_rate>=0']",
+          'scenarios:',
+          '  - name: one',
+          '    type: chaos',
+          "    faults: { dep: { faults: 'status:503', fault-window: 1s..10s, max-faults: 1000 } }",
+          '  - name: two',
+          '    type: chaos',
+          "    faults: { dep: { faults: 'status:503' } }",
+          '',
+        ].join('\n'),
+      );
+      const run = await runCli(['run', file, '--out', out], { timeoutMs: 30_000 });
+      expect(run.stderr).toMatch(/^resil: halted at [\d.]+m?s: probe http:\/\/127\.0\.0\.1:\d+\/health: status 503/m);
+      expect(run.code).toBe(0);
+      const document = JSON.parse(readFileSync(out, 'utf8'));
+      const [one, two] = document.scenarios.map((s: { result: { halted?: { atMs: number }; faults: unknown } }) => s.result);
+      expect(one.halted.atMs).toBeLessThan(1000);
+      expect(two.halted).toEqual({ atMs: 0, cause: one.halted.cause });
+      expect(two.faults.providers.dep.injected).toEqual({});
+    } finally {
+      await service.close();
+      await health.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bad halt and budget values are reported at their place in the file, exit 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'resil-halt-bad-'));
+    try {
+      const file = path.join(dir, 'resil.yaml');
+      writeFileSync(
+        file,
+        [
+          'providers:',
+          '  dep: { listen: 127.0.0.1:0, mock: true }',
+          'halt:',
+          '  json: status==ok',
+          'scenarios:',
+          "  - { name: one, type: chaos, url: 'http://127.0.0.1:1/', faults: { dep: { max-fault-rate: '2%/100ms' } } }",
+          '',
+        ].join('\n'),
+      );
+      const run = await runCli(['run', file]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('halt: status, latency and json judge a probe: give one');
+      expect(run.stderr).toMatch(
+        /scenarios\[0\]\.faults\.dep\.max-fault-rate: '2%\/100ms': window '100ms' must be a duration of 1s or more/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -168,7 +168,13 @@ export function buildHaltPlan(settings: HaltSettings, word: OptionWording = flag
   const after = settings.after ?? 3;
   if (!(Number.isInteger(after) && after >= 1)) report({ field: 'after', value: String(after), message: 'must be a whole number >= 1' });
   const criteria = settings.status !== undefined || settings.latency !== undefined || settings.json !== undefined;
-  if (criteria && probes.length === 0) problems.add('--halt-status, --halt-latency and --halt-json judge a --halt-probe: give one');
+  if (criteria && probes.length === 0) {
+    problems.add(
+      word === flagWording
+        ? '--halt-status, --halt-latency and --halt-json judge a --halt-probe: give one'
+        : 'status, latency and json judge a probe: give one',
+    );
+  }
   problems.throwIfAny();
   if (probes.length === 0 && conditions.length === 0) return null;
   return {

@@ -75,6 +75,7 @@ export class ChaosSession {
    * (haltAll). `log` gets one line per halt and per change of a check that cannot tell.
    */
   watchHealth(plan: HaltPlan, log: (line: string) => void): void {
+    if (this.monitor) return;
     this.log = log;
     this.monitor = startHaltMonitor(plan, { onTrip: (cause) => this.haltAll(cause), onNotice: log });
   }
@@ -132,6 +133,8 @@ export class ChaosSession {
     const hooks: Pick<RunHooks, 'onStart' | 'collectChaos'> = {
       onStart: () => {
         this.runStartMs = performance.now();
+        // Halted in an earlier run of the session (a campaign's scenario): this one is halted from its start.
+        if (this.haltedAt) this.haltedAt = { atMs: 0, cause: this.haltedAt.cause };
         if (this.observer) this.restartObserver(this.observer, run.phaseWindows);
         for (const proxy of this.started) proxy.startSchedule();
         run.onStart?.();
