@@ -49,7 +49,7 @@ export interface GuardState {
  */
 export class FaultDecider<F extends MixFault = Fault> {
   private draw: () => number;
-  private counts: FaultCounts = emptyFaultCounts();
+  private counts: Required<FaultCounts> = { ...emptyFaultCounts(), withheld: {} };
   /** performance.now() when the run clock started (ms): windows are times from then. */
   private clockStart = performance.now();
   private windowTimers: NodeJS.Timeout[] = [];
@@ -180,13 +180,18 @@ export class FaultDecider<F extends MixFault = Fault> {
     this.windowTimers = [];
   }
 
-  /** A copy of the counts so far. */
+  /** A copy of the counts so far (`withheld` only when a fault was). */
   faultCounts(): FaultCounts {
-    return { ...this.counts, injected: { ...this.counts.injected }, withheld: { ...this.counts.withheld } };
+    const { withheld, ...counts } = this.counts;
+    return {
+      ...counts,
+      injected: { ...counts.injected },
+      ...(Object.keys(withheld).length > 0 ? { withheld: { ...withheld } } : {}),
+    };
   }
 
   resetCounts(): void {
-    this.counts = emptyFaultCounts();
+    this.counts = { ...emptyFaultCounts(), withheld: {} };
   }
 
   /** A `down` window starts: the listener closes, unless halted or over budget (then the outage is withheld). */

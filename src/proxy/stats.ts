@@ -30,7 +30,7 @@ export interface ProxyStats {
 }
 
 /** The fault decider's part of ProxyStats (src/proxy/decide.ts): what it was asked and what it decided. */
-export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected'> & { withheld: Record<string, number> };
+export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected' | 'withheld'>;
 
 /** The transport's part of ProxyStats: what came in and where it went. */
 export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts | 'bytes'>;
@@ -40,7 +40,7 @@ export function emptyStats(): ProxyStats {
 }
 
 export function emptyFaultCounts(): FaultCounts {
-  return { eligible: 0, considered: 0, expected: 0, injected: {}, withheld: {} };
+  return { eligible: 0, considered: 0, expected: 0, injected: {} };
 }
 
 export function emptyTrafficCounts(): TrafficCounts {
@@ -56,7 +56,7 @@ export function joinStats(traffic: TrafficCounts, faults: FaultCounts): ProxySta
     expected: faults.expected,
     passedThrough: traffic.passedThrough,
     injected: faults.injected,
-    ...(Object.keys(faults.withheld).length > 0 ? { withheld: faults.withheld } : {}),
+    ...(faults.withheld ? { withheld: faults.withheld } : {}),
     upstreamErrors: traffic.upstreamErrors,
     rejected: traffic.rejected,
     unmatched: traffic.unmatched,
