@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { request } from 'undici';
 import { BIN, outputMatches, runCli, userEnv } from './helpers/cli.js';
 import { refusedPort, startStatusServer } from './helpers/servers.js';
 import { startSut } from './helpers/sut.js';
@@ -106,6 +107,32 @@ test('resil proxy prints a status line on stderr every --status-every when stdou
     expect(stderr.split('\n')[0]).toMatch(
       /^resil proxy status [\d.]+ms: calls 0 · injected 0 · withheld 0 · upstream errors 0 · injecting · faults left 5 · rss [\d.]+ MB$/,
     );
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('close', resolve));
+  }
+});
+
+test('resil proxy: the kill switch on its admin API, each change logged on stderr', async () => {
+  const child = spawn(process.execPath, [BIN, 'proxy', '--mock', '--faults', 'status:503', '--admin-port', '0'], {
+    env: userEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    expect(await outputMatches(child, /admin API on http:\/\/127\.0\.0\.1:\d+/, 'stdout')).toBe(true);
+    const admin = /admin API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+    const proxyUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+    expect((await request(`${proxyUrl}/x`)).statusCode).toBe(503);
+    const logged = outputMatches(child, /resil proxy: halted by POST \/halt\n/);
+    expect(await (await request(`${admin}/halt`, { method: 'POST' })).body.json()).toMatchObject({ halted: true, cause: 'POST /halt' });
+    expect(await logged).toBe(true);
+    expect((await request(`${proxyUrl}/x`)).statusCode).toBe(200);
+    const resumed = outputMatches(child, /resil proxy: resumed by POST \/resume\n/);
+    await (await request(`${admin}/resume`, { method: 'POST' })).body.dump();
+    expect(await resumed).toBe(true);
+    expect((await request(`${proxyUrl}/x`)).statusCode).toBe(503);
   } finally {
     child.kill('SIGINT');
     await new Promise((resolve) => child.once('close', resolve));

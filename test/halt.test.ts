@@ -2,6 +2,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
 import { buildHaltPlan } from '../src/halt/plan.js';
+import { LiveBoard } from '../src/metrics/live.js';
+import { liveRegistry } from '../src/metrics/metrics-server.js';
 import { startAdminServer, type AdminServer } from '../src/proxy/admin.js';
 import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
 import { startChaosProxy } from '../src/proxy/proxy.js';
@@ -199,6 +201,8 @@ describe('halt conditions', () => {
     const plan = buildHaltPlan({ probes: [`${service.url}/health`], every: '500ms', after: 1, json: 'status==ok' })!;
     session.runHooks({}).onStart!();
     const faultsStart = performance.now() + 1000;
+    // The worst phase: the last healthy probe just before the faults begin, the next one interval later.
+    await sleep(900);
     session.watchHealth(plan, (line) => lines.push(line));
     expect(await waitFor(() => session.halted !== undefined, 5000)).toBe(true);
     const haltedAfterMs = performance.now() - faultsStart;
@@ -211,6 +215,8 @@ describe('halt conditions', () => {
     expect(await statuses(`${session.proxy('a').url}/x`, 3)).toEqual([200, 200, 200]);
     expect(await statuses(`${session.proxy('b').url}/x`, 3)).toEqual([200, 200, 200]);
     expect(session.facts([]).halted).toEqual(session.halted);
+    // The first probe (at 0.9 s) saw a healthy service: the halt came from the one after.
+    expect(haltedAfterMs).toBeGreaterThanOrEqual(300);
     console.log(`probe halt: ${Math.round(haltedAfterMs)} ms after the faults began (probe every 500 ms)`);
   });
 
@@ -283,6 +289,25 @@ describe('halt conditions', () => {
       expect(await waitFor(() => session.halted !== undefined, 3000)).toBe(true);
       expect(session.halted!.cause).toMatch(/Prometheus answered no success \(2 in a row\)$/);
     });
+  });
+
+  test('live metrics (resil chaos --metrics-port) carry resil_proxy_halted and the faults withheld, per provider', async () => {
+    const session = await ChaosSession.start([
+      { mock: {}, faults: 'status:503', seed: 1, name: 'a' },
+      { mock: {}, faults: 'status:500', seed: 1, name: 'b' },
+    ]);
+    closers.push(() => session.stop());
+    const board = new LiveBoard();
+    session.runHooks({ live: board }).onStart!();
+    session.haltAll('test');
+    session.proxy('b').resume();
+    await statuses(`${session.proxy('a').url}/x`, 2);
+    await statuses(`${session.proxy('b').url}/x`, 1);
+    const text = await liveRegistry(board.view()).metrics();
+    expect(text).toMatch(/^resil_proxy_halted\{provider="a"\} 1$/m);
+    expect(text).toMatch(/^resil_proxy_halted\{provider="b"\} 0$/m);
+    expect(text).toMatch(/^resil_faults_withheld_total\{provider="a",type="status:503"\} 2$/m);
+    expect(text).toMatch(/^resil_faults_injected_total\{provider="b",type="status:500"\} 1$/m);
   });
 
   test('bad halt settings: every problem, worded as flags', () => {
