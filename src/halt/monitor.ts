@@ -28,6 +28,7 @@ export interface HaltMonitor {
 export function startHaltMonitor(plan: HaltPlan, hooks: HaltMonitorHooks): HaltMonitor {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
+  const aborts: AbortController[] = [];
   const loop = (name: string, check: (signal: AbortSignal) => Promise<Outcome>) => {
     let failures = 0;
     let unknown = false;
@@ -53,7 +54,6 @@ export function startHaltMonitor(plan: HaltPlan, hooks: HaltMonitorHooks): HaltM
     aborts.push(controller);
     void run();
   };
-  const aborts: AbortController[] = [];
   for (const url of plan.probes) loop(`probe ${redactUrl(url.toString())}`, (signal) => probe(plan, url, signal));
   for (const condition of plan.conditions) loop(redactUrlText(condition.source), (signal) => query(plan, condition, signal));
   return {
