@@ -35,8 +35,10 @@ async function runExample(extra: Record<string, string> = {}) {
 const failed = (result: { thresholds: Threshold[] }) => result.thresholds.filter((t) => !t.ok).map((t) => t.expression);
 
 test('the Redis cache example holds its thresholds while its Redis is slowed, cut and down; without a short cache timeout it fails', async () => {
-  // Both at once (each with its own proxy and service ports, one Redis), to keep the file short.
-  const [resilient, slowCache] = await Promise.all([runExample(), runExample({ CACHE_TIMEOUT_MS: '2000' })]);
+  // One after the other: two campaigns at 100 requests/s at once on a loaded 2-core CI box pushed the
+  // steady scenario's p99 over its bound.
+  const resilient = await runExample();
+  const slowCache = await runExample({ CACHE_TIMEOUT_MS: '2000' });
   const [steady, faults] = resilient.document.scenarios;
   expect(failed(steady.result)).toEqual([]);
   expect(failed(faults.result)).toEqual([]);
@@ -54,4 +56,4 @@ test('the Redis cache example holds its thresholds while its Redis is slowed, cu
   // A cache call allowed 2 s waits out the whole 300 ms latency: every request still succeeds, p99 fails.
   expect(slowCache.code).toBe(1);
   expect(failed(slowCache.document.scenarios[1].result)).toEqual(['p99<250ms']);
-}, 45_000);
+}, 80_000);

@@ -141,11 +141,12 @@ describe('Redis behind the TCP proxy, through ioredis', () => {
   test('a latency toxic set while the connection is open slows that connection, and removing it restores it', async () => {
     const proxy = await tcpProxy();
     const client = await connectClient(proxy.port);
-    expect(medianOf(await pingTimes(client.redis, 3))).toBeLessThan(40);
-    proxy.setToxics([toxic('latency', { latency: 80, jitter: 0 })]);
-    for (const ms of await pingTimes(client.redis, 3)) expect(ms).toBeGreaterThanOrEqual(80 - EARLY_MS);
+    // Without the toxic a ping is well under 150 ms even on a loaded box; with it, 200 ms at least.
+    expect(medianOf(await pingTimes(client.redis, 3))).toBeLessThan(150);
+    proxy.setToxics([toxic('latency', { latency: 200, jitter: 0 })]);
+    for (const ms of await pingTimes(client.redis, 3)) expect(ms).toBeGreaterThanOrEqual(200 - EARLY_MS);
     proxy.setToxics([]);
-    expect(medianOf(await pingTimes(client.redis, 3))).toBeLessThan(40);
+    expect(medianOf(await pingTimes(client.redis, 3))).toBeLessThan(150);
     // Still the one connection it opened at the start.
     expect(client.connects).toBe(1);
     expect(proxy.stats().calls).toBe(1);
@@ -229,13 +230,14 @@ describe('Redis behind the TCP proxy, through ioredis', () => {
     const client = await connectClient(proxy.port);
     const startMs = performance.now();
     expect(await client.redis.quit()).toBe('OK');
-    expect(performance.now() - startMs).toBeLessThan(100);
+    // At once: well before the 300 ms the close is held (tolerance for a loaded box).
+    expect(performance.now() - startMs).toBeLessThan(200);
     const deadline = performance.now() + 2000;
     while (client.closedAt.length === 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(client.closedAt[0]! - startMs).toBeGreaterThanOrEqual(300 - EARLY_MS);
   });
 
-  test('slicer in both directions cuts the bytes into small pieces: a 20 KB value is still stored and read intact', async () => {
+  test('slicer in both directions (pieces of 32-96 bytes; their count is checked in tcp-proxy.test.ts): a 20 KB value is still stored and read intact', async () => {
     const proxy = await tcpProxy();
     const { redis: client } = await connectClient(proxy.port);
     proxy.setToxics([

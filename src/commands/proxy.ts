@@ -48,9 +48,20 @@ export default class Proxy extends BaseCommand {
     // With the Toxiproxy API, the flags' own proxy is optional: the API alone is a server.
     const apiAlone =
       flags['toxiproxy-api'] !== undefined && options.upstream === undefined && !options.mock && options.replay === undefined;
-    const stray = (['admin-port', 'listen', 'faults', 'failure-rate', 'fault-window', 'record'] as const).filter(
-      (f) => flags[f] !== undefined,
-    );
+    const stray = (
+      [
+        'admin-port',
+        'listen',
+        'faults',
+        'failure-rate',
+        'fault-window',
+        'record',
+        'stream',
+        'match-method',
+        'match-path',
+        'match-header',
+      ] as const
+    ).filter((f) => flags[f] !== undefined);
     if (apiAlone && stray.length > 0) {
       throw new UsageError(`--${stray[0]} configures the --upstream (or --mock) proxy: give one, or set proxies through the Toxiproxy API`);
     }

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { stringOrList, toStringList, type OptionSpec, type OptionTable } from '../util/option-table.js';
-import { DURATION_REF, HEADER_NAME_PATTERN, HTTP_URL_PATTERN, METHOD_PATTERN } from '../util/schema-patterns.js';
+import { DURATION_REF, HEADER_NAME_PATTERN, METHOD_PATTERN, TARGET_URL_PATTERN } from '../util/schema-patterns.js';
 import type { Stage } from './arrivals.js';
 import type { PolicyOptions } from './policy-options.js';
 import type { RequestIdOptions } from './request-ids.js';
@@ -124,7 +124,7 @@ export const LOAD_OPTIONS = {
   url: {
     summary: 'Target URL (http or https); {{i}}, {{uuid}}, {{randomInt a b}} are filled in per request.',
     campaign: 'url',
-    schema: { type: 'string', pattern: HTTP_URL_PATTERN },
+    schema: { type: 'string', pattern: TARGET_URL_PATTERN },
   },
   concurrency: {
     flag: 'concurrency',

@@ -37,3 +37,11 @@ export function isLoopback(host: string): boolean {
 export function reachOf(host: string): string {
   return isLoopback(host) ? 'loopback only' : 'WARNING: reachable from other hosts';
 }
+
+/**
+ * A listener that could not open again after a `down` window (something took its port meanwhile): one
+ * line on stderr, and the run goes on, its calls refused, rather than a crash.
+ */
+export function reportListenFailure(error: unknown): void {
+  process.stderr.write(`resil: ${error instanceof Error ? error.message : String(error)}\n`);
+}

@@ -19,7 +19,7 @@ import type { TcpProxyOptions } from './tcp/tcp-proxy.js';
 import { FaultDecider, type GuardState, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
-import { parseListen } from './listen.js';
+import { parseListen, reportListenFailure } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
@@ -230,7 +230,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   /** What the decider does to the listener for `down`. */
   private readonly listener: WholeWindowListener = {
     goDown: () => this.goDown(),
-    comeUp: () => void this.ensureListening(),
+    comeUp: () => void this.ensureListening().catch(reportListenFailure),
   };
 
   constructor(

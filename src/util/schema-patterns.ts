@@ -14,6 +14,8 @@ export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
 /** HOST:PORT, [IPv6]:PORT, :PORT or PORT: a first check for editors; parseListen (as for --listen) decides. */
 export const LISTEN_PATTERN = '^(?:(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]*):)?\\d{1,5}$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+\\S*$';
+/** A load target: an HTTP(S) URL whose {{placeholders}} may hold spaces ({{randomInt 1 200}}). */
+export const TARGET_URL_PATTERN = '^https?://[^\\s/?#{]+(?:[^\\s{]|\\{\\{[^}]*\\}\\})*$';
 /** A chaos proxy's upstream: an HTTP(S) URL, or tcp://HOST:PORT for a TCP proxy. */
 export const UPSTREAM_URL_PATTERN = '^(?:https?://[^\\s/?#]+\\S*|tcp://[^\\s/?#]+)$';
 /** An HTTP header name (token). */

@@ -139,6 +139,15 @@ describe('a valid campaign', () => {
   });
 });
 
+test('a url with placeholders that hold spaces ({{randomInt 1 200}}) is a valid target, as on the command line', () => {
+  const text = ['scenarios:', '  - name: a', '    url: http://127.0.0.1:3000/item/{{randomInt 1 200}}?n={{i}}', '    requests: 1'].join(
+    '\n',
+  );
+  expect(parseCampaign(text, 'c.yaml').scenarios[0]!.url).toBe('http://127.0.0.1:3000/item/{{randomInt 1 200}}?n={{i}}');
+  // A space outside a placeholder is still refused.
+  expect(problemsOf(() => parseCampaign(text.replace('{{i}}', 'a b'), 'c.yaml'))).toMatch(/is not an http:\/\/ or https:\/\/ URL/);
+});
+
 describe('problems point at FILE:LINE:COL', () => {
   test('a tab used as indentation', () => {
     expect(loadProblems('bad-yaml-tab.yaml')).toEqual([

@@ -30,7 +30,8 @@ export const latencyToxic: ToxicType = {
     const release = (ops: LinkOps) => {
       const { chunk, done } = held!;
       held = undefined;
-      ops.push(chunk);
+      // Stamped with its release, so a latency toxic after this one adds its own (Toxiproxy moves the timestamp too).
+      ops.push({ data: chunk.data, atMs: Math.max(chunk.atMs, performance.now()) });
       done();
     };
     return {

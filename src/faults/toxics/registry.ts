@@ -16,6 +16,9 @@ export const TOXIC_TYPES: ReadonlyMap<string, ToxicType> = new Map(
 
 export const STREAMS: readonly StreamDirection[] = ['upstream', 'downstream'];
 
+/** Largest attribute value (a week in ms; 2^31-1 would be Node's longest timer). */
+const MAX_ATTRIBUTE = 7 * 24 * 3600 * 1000;
+
 /** A toxic's attributes with the type's defaults under what was given; unknown or bad ones throw UsageError. */
 export function completeAttributes(type: ToxicType, given: Record<string, unknown>): Record<string, number> {
   const attributes: Record<string, number> = {};
@@ -30,8 +33,11 @@ export function completeAttributes(type: ToxicType, given: Record<string, unknow
   }
   for (const attribute of type.attributes) {
     const value = given[attribute.name] ?? attribute.default;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < (attribute.min ?? 0)) {
-      throw new UsageError(`${type.type} attribute '${attribute.name}' must be a number >= ${attribute.min ?? 0} (${attribute.unit})`);
+    // Whole numbers, as Toxiproxy's int64 fields: a slicer of 0.5 bytes or a rate of 0.005 KB/s would never finish.
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < (attribute.min ?? 0) || value > MAX_ATTRIBUTE) {
+      throw new UsageError(
+        `${type.type} attribute '${attribute.name}' must be a whole number from ${attribute.min ?? 0} to ${MAX_ATTRIBUTE} (${attribute.unit})`,
+      );
     }
     attributes[attribute.name] = value;
   }
@@ -84,11 +90,13 @@ export function checkToxic(value: unknown): ToxicSpec {
 export function toxicFromArgument(typeName: string, argument: string | undefined, stream: StreamDirection): ToxicSpec | undefined {
   const type = TOXIC_TYPES.get(typeName);
   if (!type) return undefined;
+  // Durations in the short form may have fractions of a ms ('1.5ms'): whole ms, as the attributes are.
+  const given = Object.fromEntries(Object.entries(type.fromArgument(argument)).map(([name, value]) => [name, Math.round(value)]));
   return {
     name: argument === undefined ? typeName : `${typeName}:${argument}`,
     type: typeName,
     stream,
     toxicity: 1,
-    attributes: type.fromArgument(argument),
+    attributes: completeAttributes(type, given),
   };
 }

@@ -20,6 +20,10 @@ export const resetPeerToxic: ToxicType = {
   stage({ timeout }) {
     let armed = false;
     return {
+      // Taken off once armed: the data it dropped is gone, so the reset comes now rather than never.
+      flush(ops) {
+        if (armed) ops.reset();
+      },
       write(_chunk, ops, done) {
         if (!armed) {
           armed = true;

@@ -52,10 +52,13 @@ export const slicerToxic: ToxicType = {
         h.from = to;
         h.dueMs += gapMs;
       } while (h.ends.length > 0 && h.dueMs <= now);
-      if (h.ends.length === 0) {
+      if (h.ends.length > 0) ops.later(h.dueMs - now, () => next(ops));
+      else {
+        // The gap follows the last piece too, as in Toxiproxy: the next chunk's first piece waits for it.
         held = undefined;
-        h.done();
-      } else ops.later(h.dueMs - now, () => next(ops));
+        if (gapMs > 0) ops.later(h.dueMs - now, h.done);
+        else h.done();
+      }
     };
     return {
       write(chunk: Chunk, ops: LinkOps, done) {

@@ -28,6 +28,10 @@ export const timeoutToxic: ToxicType = {
       write: (_chunk, _ops, done) => done(),
       // A side that leaves ends the held connection, as in Toxiproxy.
       end: (ops) => ops.close(),
+      // Taken off (a window's end): what it dropped is gone, so the connection cannot go on as if
+      // nothing happened (a Redis client would read each answer for the command before). Closed, as
+      // Toxiproxy's Cleanup does.
+      flush: (ops) => ops.close(),
     };
   },
 };

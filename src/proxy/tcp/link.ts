@@ -8,7 +8,15 @@ const LOW_WATER = 256 * 1024;
 
 /** The end of the stream (FIN), queued behind the data before it. */
 const END = Symbol('end');
-type Item = Chunk | typeof END;
+/**
+ * A stage closed the connection (limit_data, timeout): what it passed on before still goes through
+ * the stages after it, then the connection closes. Stages never see it.
+ */
+const CLOSE = Symbol('close');
+type Item = Chunk | typeof END | typeof CLOSE;
+
+/** Node's longest timer (ms); longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a link needs of its connection: the whole-connection faults, and the seeded generator. */
 export interface LinkHost {
@@ -50,6 +58,8 @@ export class Link {
   private sinkFull = false;
   private paused = false;
   private dead = false;
+  /** A stage closed the connection: the source's bytes are dropped while the close goes through. */
+  private closing = false;
   private sinkEnded = false;
   /** Bytes written to the sink. */
   bytes = 0;
@@ -98,7 +108,7 @@ export class Link {
   // ---- bytes in ----
 
   private input(data: Buffer): void {
-    if (this.dead) return;
+    if (this.dead || this.closing) return;
     const first = this.chain[0];
     if (first === undefined) {
       this.write(data);
@@ -111,7 +121,7 @@ export class Link {
   }
 
   private inputEnd(): void {
-    if (this.dead) return;
+    if (this.dead || this.closing) return;
     const first = this.chain[0];
     if (first === undefined) this.endSink();
     else {
@@ -141,7 +151,10 @@ export class Link {
         if (!entry.removed) this.emit(entry, END);
       },
       close: () => {
-        if (!entry.removed && !this.dead) this.host.close();
+        if (entry.removed || this.dead || this.closing) return;
+        // Nothing more is read; what was passed on goes through the stages after this one first.
+        this.closing = true;
+        this.emit(entry, CLOSE);
       },
       reset: () => {
         if (!entry.removed && !this.dead) this.host.reset();
@@ -150,15 +163,18 @@ export class Link {
         if (entry.removed || this.dead) return;
         const dueMs = performance.now() + ms;
         const arm = (waitMs: number) => {
-          const timer = setTimeout(() => {
-            entry.timers.delete(timer);
-            if (entry.removed || this.dead) return;
-            // libuv's clock counts whole ms, so a timer may fire up to 1 ms early: a toxic's delay is a
-            // floor (latency added ≥ the toxic's), so wait out the rest.
-            const left = dueMs - performance.now();
-            if (left > 0) arm(left);
-            else fn();
-          }, waitMs);
+          const timer = setTimeout(
+            () => {
+              entry.timers.delete(timer);
+              if (entry.removed || this.dead) return;
+              // libuv's clock counts whole ms, so a timer may fire up to 1 ms early: a toxic's delay is a
+              // floor (latency added ≥ the toxic's), so wait out the rest.
+              const left = dueMs - performance.now();
+              if (left > 0) arm(left);
+              else fn();
+            },
+            Math.min(waitMs, MAX_TIMER_MS),
+          );
           entry.timers.add(timer);
         };
         arm(ms);
@@ -174,6 +190,10 @@ export class Link {
       const item = entry.queue.shift()!;
       if (item === END) {
         entry.stage.end(entry.ops);
+        continue;
+      }
+      if (item === CLOSE) {
+        this.emit(entry, CLOSE);
         continue;
       }
       this.queuedBytes -= item.data.length;
@@ -195,10 +215,11 @@ export class Link {
     const next = this.chain[this.chain.indexOf(from) + 1];
     if (next === undefined) {
       if (item === END) this.endSink();
+      else if (item === CLOSE) this.host.close();
       else this.write(item.data);
       return;
     }
-    if (item !== END) this.queuedBytes += item.data.length;
+    if (item !== END && item !== CLOSE) this.queuedBytes += item.data.length;
     next.queue.push(item);
     this.pump(next);
   }
@@ -217,6 +238,7 @@ export class Link {
     if (next === undefined) {
       for (const item of waiting) {
         if (item === END) this.endSink();
+        else if (item === CLOSE) this.host.close();
         else {
           this.queuedBytes -= item.data.length;
           this.write(item.data);

@@ -4,15 +4,12 @@ import type { ToxicSpec } from '../../faults/toxics/toxic.js';
 import { flagWording } from '../../util/option-table.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings, type FaultWindow } from '../config.js';
 import { FaultDecider, type GuardState, type WholeWindowListener } from '../decide.js';
-import { parseListen } from '../listen.js';
+import { parseListen, reportListenFailure } from '../listen.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from '../stats.js';
 import { formatTcpAddress, parseTcpAddress, type TcpAddress } from './address.js';
 import { tcpFaultMix, type TcpFault } from './faults.js';
 import { Link, type WantedToxic } from './link.js';
 import type { TcpProxy, TcpProxyOptions } from './tcp-proxy.js';
-
-/** The chain key of the fault a connection drew from the fault settings; toxics are keyed by name and spec. */
-const PLAN_KEY = '#fault';
 
 /** Validates a TCP proxy's options without starting anything; throws one UsageError listing every problem. */
 export function checkTcpProxyOptions(options: TcpProxyOptions): {
@@ -76,7 +73,9 @@ class TcpConnection {
   /** Puts the fault and the toxics drawn for this connection on its two links. */
   sync(toxics: readonly ToxicSpec[]): void {
     const wanted: Record<'upstream' | 'downstream', WantedToxic[]> = { upstream: [], downstream: [] };
-    if (this.fault?.toxic) wanted[this.fault.toxic.stream].push({ key: PLAN_KEY, spec: this.fault.toxic });
+    // Keyed by its spec like the toxics: a fault drawn anew replaces the old one, the same one stays.
+    if (this.fault?.toxic)
+      wanted[this.fault.toxic.stream].push({ key: `#fault\u0000${toxicKey(this.fault.toxic)}`, spec: this.fault.toxic });
     for (const spec of toxics) {
       const key = toxicKey(spec);
       let on = this.drawn.get(key);
@@ -99,11 +98,11 @@ class TcpConnection {
     this.upstream.destroySoon();
   }
 
-  /** TCP RST to the client, the dependency's socket dropped (reset_peer). */
+  /** TCP RST both ways (reset_peer), as Toxiproxy's linger 0 does. */
   reset(): void {
     this.finish();
     this.client.resetAndDestroy();
-    this.upstream.destroy();
+    this.upstream.resetAndDestroy();
   }
 
   /** Dropped at once (the listener goes down, the proxy closes). */
@@ -161,7 +160,7 @@ class TcpProxyServer implements TcpProxy {
   /** What the decider does to the listener for `down`. */
   private readonly listener: WholeWindowListener = {
     goDown: () => this.goDown(),
-    comeUp: () => void this.ensureListening(),
+    comeUp: () => void this.ensureListening().catch(reportListenFailure),
   };
 
   constructor(
@@ -324,13 +323,13 @@ class TcpProxyServer implements TcpProxy {
 
   private accept(client: Socket): void {
     this.traffic.calls++;
-    this.traffic.passedThrough++;
     const upstream = connect({ host: this.upstreamAt.host, port: this.upstreamAt.port, allowHalfOpen: true, noDelay: true });
     const connection = new TcpConnection(client, upstream, this);
     this.connections.add(connection);
     let connected = false;
     upstream.once('connect', () => {
       connected = true;
+      this.traffic.passedThrough++;
     });
     upstream.on('error', () => {
       // The dependency refused or dropped the connection: the client's goes too.

@@ -67,7 +67,8 @@ export async function startToxiproxyApi(options: ToxiproxyApiOptions = {}): Prom
     void collection
       .serial(() => handle(collection, options.token, request, response))
       .catch((error: unknown) => {
-        const known = error instanceof ApiError ? error : error instanceof UsageError ? new ApiError(error.message, 400) : undefined;
+        const known =
+          error instanceof ApiError ? error : error instanceof UsageError ? new ApiError(apiWording(error.message), 400) : undefined;
         const failure = known ?? new ApiError(error instanceof ResilError ? error.message : String(error), 500);
         if (!response.headersSent) reply(response, failure.status, { error: failure.message, status: failure.status });
         else response.destroy();
@@ -209,7 +210,8 @@ async function handle(
       for (const definition of definitions) done.push(await collection.addOrReplace(definition));
     } catch (error) {
       // Toxiproxy answers a failed populate with the error, and the proxies made before it.
-      const failure = error instanceof ApiError ? error : new ApiError((error as Error).message, error instanceof UsageError ? 400 : 500);
+      const failure =
+        error instanceof ApiError ? error : new ApiError(apiWording((error as Error).message), error instanceof UsageError ? 400 : 500);
       return reply(response, failure.status, { error: failure.message, status: failure.status, proxies: done.map((p) => p.json()) });
     }
     return reply(response, 201, { proxies: done.map((p) => p.json()) });
@@ -313,4 +315,9 @@ function sendText(response: ServerResponse, status: number, text: string): void 
 
 function sendEmpty(response: ServerResponse): void {
   response.writeHead(204).end();
+}
+
+/** A proxy's checks name the command-line flags ('--listen ...'); through the API they are JSON fields. */
+function apiWording(message: string): string {
+  return message.replace(/--(listen|upstream)\b/g, '$1');
 }

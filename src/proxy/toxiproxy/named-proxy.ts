@@ -72,8 +72,14 @@ export class NamedProxy {
       throw error;
     }
     const proxy = new NamedProxy(definition.name, definition.upstream, tcp, inner, seed);
-    proxy.setToxics(toxics);
-    if (!definition.enabled) await tcp.setEnabled(false);
+    try {
+      proxy.setToxics(toxics);
+      if (!definition.enabled) await tcp.setEnabled(false);
+    } catch (error) {
+      // Toxics refused (two http_status with different retry_after...): nothing of this proxy stays listening.
+      await proxy.close();
+      throw error;
+    }
     return proxy;
   }
 
