@@ -20,6 +20,7 @@ const LOW = [
   '^src/chaos/recovery\\.ts$',
   '^src/chaos/verdicts\\.ts$',
   '^src/behaviour/',
+  '^src/halt/',
 ];
 
 const HIGH = [

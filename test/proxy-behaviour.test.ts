@@ -519,6 +519,7 @@ describe('admin API', () => {
       upstreamErrors: 0,
       rejected: 0,
       unmatched: 0,
+      guard: { halted: false, since: null, cause: null, faultsLeft: null, faultRate: null },
     });
     const reset = await adminCall('/reset', { method: 'POST' });
     expect(reset.status).toBe(200);
@@ -533,7 +534,7 @@ describe('admin API', () => {
       rejected: 0,
       unmatched: 0,
     };
-    expect(reset.json).toEqual(zero);
+    expect(reset.json).toEqual({ ...zero, guard: { halted: false, since: null, cause: null, faultsLeft: null, faultRate: null } });
     expect(p.stats()).toEqual(zero);
     expect((await adminCall('/nowhere')).status).toBe(404);
   });

@@ -10,6 +10,8 @@ import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFau
 import { parseListen } from '../proxy/listen.js';
 import { isTcpUpstream } from '../proxy/proxy.js';
 import { tcpFaultMix } from '../proxy/tcp/faults.js';
+import { parseFaultRateLimit } from '../proxy/budget.js';
+import { buildHaltPlan, HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
 import { chaosOnlyProblem } from '../thresholds/metrics.js';
 import { parseThreshold, thresholdProviderProblem, thresholdText, type Threshold } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
@@ -17,6 +19,7 @@ import {
   campaignFields,
   campaignNames,
   campaignWording,
+  optionsFromCampaign,
   problemFields,
   type OptionProblem,
   type OptionTable,
@@ -42,6 +45,10 @@ export function checkSemantics(ctx: CheckContext, root: Raw): void {
   );
   checkProviders(ctx, providers);
   if (isObject(root.service)) checkService(ctx, root.service);
+  if (isObject(root.halt) && !ctx.isReported(['halt'])) {
+    const halt = optionsFromCampaign<HaltSettings>(HALT_OPTIONS, root.halt);
+    ctx.attempt(['halt'], () => buildHaltPlan(halt, campaignWording));
+  }
   const defaults = isObject(root.defaults) ? root.defaults : undefined;
   if (defaults) checkScenarioFields(ctx, defaults, ['defaults'], providerNames, tcpProviders);
 
@@ -255,6 +262,11 @@ function checkFaultFields(ctx: CheckContext, faults: Raw, base: Segment[], tcp: 
   if (isString(faults.faults) && faults.faults !== '' && !ctx.isReported([...base, 'faults'])) {
     const mix = faults.faults;
     ctx.attempt([...base, 'faults'], () => (tcp ? parseFaults(mix, tcpFaultMix('downstream')) : parseFaults(mix)));
+  }
+  const rateLimit = faults['max-fault-rate'];
+  if (isString(rateLimit) && !ctx.isReported([...base, 'max-fault-rate'])) {
+    const limit = parseFaultRateLimit(rateLimit);
+    if (typeof limit === 'string') ctx.add([...base, 'max-fault-rate'], `${ctx.show([...base, 'max-fault-rate'], rateLimit)}: ${limit}`);
   }
   const [matchPath, matchHeader] = [faults['match-path'], faults['match-header']];
   const problems = [

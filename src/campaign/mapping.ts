@@ -4,6 +4,7 @@ import { LOAD_OPTIONS } from '../engine/options.js';
 import { POLICY_OPTIONS, type PolicyOptions } from '../engine/policy-options.js';
 import { FAULT_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
 import { optionsFromCampaign } from '../util/option-table.js';
+import { HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
 import type { Raw } from './check-context.js';
 import { mergeDefaults } from './defaults.js';
 import type {
@@ -30,6 +31,7 @@ export function buildCampaign(file: string, root: Raw): Campaign {
     scenarios: (root.scenarios as Raw[]).map((scenario) => toScenario(mergeDefaults(scenario, root.defaults as Raw | undefined))),
   };
   if (root.service !== undefined) campaign.service = toService(root.service as Raw);
+  if (root.halt !== undefined) campaign.halt = optionsFromCampaign<HaltSettings>(HALT_OPTIONS, root.halt as Raw);
   return campaign;
 }
 

@@ -8,6 +8,7 @@ import type { LiveBoard } from '../metrics/live.js';
 import { FAULT_OPTIONS, parseWindow, type FaultSettings, type FaultWindow } from '../proxy/config.js';
 import { faultPlanOf, validateProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
 import type { ResultDocument, ScenarioResult } from '../model/result.js';
+import { buildHaltPlan, type HaltPlan } from '../halt/plan.js';
 import { ChaosSession, judgeAsChaos, shardFaultSeed } from '../session/chaos.js';
 import { thresholdProviderProblem } from '../thresholds/parse.js';
 import { tryParseDuration } from '../util/duration.js';
@@ -30,6 +31,8 @@ export interface CampaignRunOptions {
   onProgress?: (progress: Progress) => void;
   /** Live metrics: each scenario posts its counters here. */
   live?: LiveBoard;
+  /** Where a halt (the campaign's `halt` block) is logged, one line each. */
+  log?: (line: string) => void;
 }
 
 /** One scenario, validated and ready: its load plan, and per provider its base faults and timed phases. */
@@ -94,6 +97,8 @@ export async function runPreparedCampaign(
   const results: ScenarioResult[] = [];
   // One run id for the session; each scenario's requests take their own range of sequences.
   const runId = newRunId();
+  // Checked with the campaign's other fields before this (checks.ts).
+  const haltPlan = campaign.halt ? buildHaltPlan(campaign.halt, campaignWording) : null;
   try {
     session = await ChaosSession.start(
       Object.entries(campaign.providers ?? {}).map(([name, provider]) => providerOptions(name, provider)),
@@ -113,7 +118,7 @@ export async function runPreparedCampaign(
       options.onScenarioStart?.(scenario.name, index, prepared.length);
       if (options.live) options.live.scenario = scenario.name;
       const plan = scenario.type === 'chaos' ? withRequestIds(scenario.plan, { runId, base: index * SCENARIO_SPAN }) : scenario.plan;
-      const result = { name: scenario.name, document: await runScenario({ ...scenario, plan }, session, options) };
+      const result = { name: scenario.name, document: await runScenario({ ...scenario, plan }, session, options, haltPlan) };
       results.push(result);
       options.onScenarioDone?.(result);
       // A threshold that aborts says the service is clearly failing: the scenarios after it are not run (as k6 stops the test).
@@ -126,7 +131,12 @@ export async function runPreparedCampaign(
   }
 }
 
-async function runScenario(scenario: PreparedScenario, session: ChaosSession, options: CampaignRunOptions): Promise<ResultDocument> {
+async function runScenario(
+  scenario: PreparedScenario,
+  session: ChaosSession,
+  options: CampaignRunOptions,
+  haltPlan: HaltPlan | null,
+): Promise<ResultDocument> {
   for (const proxy of session.proxies) {
     proxy.setFaults(scenario.baseFaults.get(proxy.name) ?? {});
     proxy.resetStats();
@@ -148,7 +158,11 @@ async function runScenario(scenario: PreparedScenario, session: ChaosSession, op
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.live ? { live: options.live } : {}),
       ...session.runHooks({
-        onStart: startPhases,
+        onStart: () => {
+          // The halt conditions are checked from the first chaos scenario on, for the rest of the campaign.
+          if (haltPlan && scenario.type === 'chaos') session.watchHealth(haltPlan, options.log ?? (() => {}));
+          startPhases();
+        },
         ...(scenario.type === 'chaos' ? { chaos: { windows: scenario.windows }, phaseWindows: phaseWindows(scenario) } : {}),
         ...(options.live ? { live: options.live } : {}),
       }),

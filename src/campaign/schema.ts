@@ -4,6 +4,7 @@ import { FAULT_OPTIONS, PROVIDER_OPTIONS, type FaultSettings } from '../proxy/co
 import type { MockSettings } from '../proxy/mock.js';
 import type { ProxyOptions } from '../proxy/proxy.js';
 import { schemaProperties } from '../util/option-table.js';
+import { HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
 import { DURATION_PATTERN, ENV_NAME_PATTERN, HTTP_URL_PATTERN, NAME_PATTERN } from '../util/schema-patterns.js';
 
 /**
@@ -88,6 +89,8 @@ export interface Campaign {
   /** Provider name → provider ({} when the file declares none). */
   providers: Record<string, CampaignProvider>;
   service?: CampaignService;
+  /** Halt conditions (HALT_OPTIONS), for every chaos scenario. */
+  halt?: HaltSettings;
   scenarios: CampaignScenario[];
   /**
    * The values the file's ${VAR}s took (and their pieces): messages about the campaign are scrubbed
@@ -148,6 +151,14 @@ export const CAMPAIGN_SCHEMA = {
       additionalProperties: { $ref: '#/definitions/provider' },
     },
     service: { description: 'The service under test, started before the scenarios and stopped after them.', $ref: '#/definitions/service' },
+    halt: {
+      description:
+        'Halt conditions, checked from the first chaos scenario on: when one trips, every provider stops injecting ' +
+        'for the rest of the campaign (each chaos result is marked halted).',
+      type: 'object',
+      additionalProperties: false,
+      properties: schemaProperties(HALT_OPTIONS),
+    },
     scenarios: {
       description: 'The scenarios, run in order.',
       type: 'array',

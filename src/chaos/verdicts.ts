@@ -1,3 +1,4 @@
+import type { Halted } from '../model/result.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import { formatMs } from '../util/format.js';
 
@@ -81,8 +82,10 @@ export function chaosWarnings(
   providers: Readonly<Record<string, ProviderFacts>>,
   windows: ReadonlyArray<{ source: string; startMs: number }>,
   durationMs: number,
+  halted?: Halted,
 ): string[] {
   const warnings: string[] = [];
+  if (halted) warnings.push(`halted at ${formatMs(halted.atMs)}: ${halted.cause}; no fault was injected after that`);
   for (const [name, stats] of Object.entries(providers)) {
     const who = `proxy ${name} (${address(stats.listen)})`;
     if (stats.upstreamErrors > 0) {
@@ -95,6 +98,15 @@ export function chaosWarnings(
       warnings.push(
         `${who}: ${count(stats.rejected)} ${stats.rejected === 1 ? 'call' : 'calls'} named another host, ` +
           `as sent to an HTTP forward proxy, and got 400: make ${stats.listen} the service's dependency base URL, not its HTTP proxy`,
+      );
+    }
+    const withheld = Object.values(stats.withheld ?? {}).reduce((sum, n) => sum + n, 0);
+    if (withheld > 0) {
+      warnings.push(
+        `${who}: ${count(withheld)} ${withheld === 1 ? 'fault' : 'faults'} withheld (halted, or the fault budget was spent): ` +
+          Object.entries(stats.withheld!)
+            .map(([name, n]) => `${name} ${count(n)}`)
+            .join(', '),
       );
     }
     const eligible = stats.eligible ?? 0;

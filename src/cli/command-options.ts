@@ -3,6 +3,7 @@ import { LOAD_OPTIONS, SEED_OPTION } from '../engine/options.js';
 import { POLICY_OPTIONS } from '../engine/policy-options.js';
 import { FAULT_OPTIONS, MOCK_OPTIONS, PROVIDER_OPTIONS } from '../proxy/config.js';
 import { outFlagSummary } from '../report/outputs.js';
+import { HALT_OPTIONS } from '../halt/plan.js';
 import type { OptionTable } from '../util/option-table.js';
 
 /**
@@ -57,6 +58,12 @@ export const COMMAND_OPTIONS = {
     shown: 'plain',
   },
   tallyEvery: { flag: 'tally-every', type: 'string', summary: 'Seconds between tally lines on a TTY.', default: '5', shown: 'plain' },
+  statusEvery: {
+    flag: 'status-every',
+    type: 'string',
+    summary: "Time between status lines on stderr when stdout is no TTY (CI logs): '1m' (the default), '30s'; '0' for none.",
+    shown: 'plain',
+  },
   merge: { flag: 'merge', type: 'boolean', summary: 'Merge the shards of one run into its whole result.', shown: 'plain' },
   baseline: { flag: 'baseline', type: 'string', summary: 'An earlier result to compare with.', shown: 'plain' },
   maxRegression: {
@@ -105,6 +112,7 @@ export const FLAG_TABLES: readonly OptionTable[] = [
   FAULT_OPTIONS,
   MOCK_OPTIONS,
   PROVIDER_OPTIONS,
+  HALT_OPTIONS,
   COMMAND_OPTIONS,
 ];
 

@@ -29,6 +29,10 @@ export async function executeCampaign(
       ...(live ? { live: live.board } : {}),
       signal: abort,
       ...(progress ? { onProgress: progress.update } : {}),
+      log: (line) => {
+        progress?.clear();
+        process.stderr.write(`${line}\n`);
+      },
       onScenarioStart: (name, index, count) => {
         if (!json) process.stderr.write(`── scenario ${index + 1}/${count}: ${name}\n`);
       },

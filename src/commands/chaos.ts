@@ -2,7 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeRun } from '../cli/execute-load.js';
 import { loadFlags, loadOptionsFromFlags } from '../cli/load-flags.js';
-import { flagFor } from '../cli/option-flags.js';
+import { flagFor, flagsOf, optionsFromFlags } from '../cli/option-flags.js';
+import { HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
 import { SEED_OPTION } from '../engine/options.js';
 import { policyFlags, policyOptionsFromFlags } from '../cli/policy-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
@@ -31,7 +32,7 @@ export default class Chaos extends BaseCommand {
   static override args = {
     url: Args.string({ description: 'The service under test (omit for policy mode).' }),
   };
-  static override flags = { ...loadFlags, ...proxyFlags, ...policyFlags, seed: flagFor(SEED_OPTION) };
+  static override flags = { ...loadFlags, ...proxyFlags, ...policyFlags, ...flagsOf(HALT_OPTIONS), seed: flagFor(SEED_OPTION) };
 
   async run(): Promise<ResultDocument> {
     const { args, flags } = await this.parse(Chaos);
@@ -42,6 +43,8 @@ export default class Chaos extends BaseCommand {
       load: policyMode ? { ...load, url: undefined } : load,
       proxy: proxyOptionsFromFlags(flags),
       ...(flags.failover ? { failover: flags.failover } : {}),
+      halt: optionsFromFlags<HaltSettings>(HALT_OPTIONS, flags),
+      log: (line: string) => process.stderr.write(`${line}\n`),
       onProxyStart: (proxy: ChaosProxy) => {
         if (!this.jsonEnabled())
           process.stderr.write(

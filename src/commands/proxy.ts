@@ -1,6 +1,10 @@
 import { BaseCommand } from '../cli/base.js';
 import { COMMAND_OPTIONS } from '../cli/command-options.js';
-import { flagFor } from '../cli/option-flags.js';
+import { flagFor, flagsOf, optionsFromFlags } from '../cli/option-flags.js';
+import { buildHaltPlan, HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
+import type { ChaosProxy } from '../proxy/chaos-proxy.js';
+import { formatMs } from '../util/format.js';
+import { tryParseDuration } from '../util/duration.js';
 import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
@@ -30,6 +34,8 @@ export default class Proxy extends BaseCommand {
     'admin-port': flagFor(COMMAND_OPTIONS.adminPort),
     'admin-token': flagFor(COMMAND_OPTIONS.adminToken),
     'tally-every': flagFor(COMMAND_OPTIONS.tallyEvery),
+    'status-every': flagFor(COMMAND_OPTIONS.statusEvery),
+    ...flagsOf(HALT_OPTIONS),
     'toxiproxy-api': flagFor(COMMAND_OPTIONS.toxiproxyApi),
     config: flagFor(COMMAND_OPTIONS.config),
   };
@@ -59,6 +65,11 @@ export default class Proxy extends BaseCommand {
     if (apiAlone && stray.length > 0) {
       throw new UsageError(`--${stray[0]} configures the --upstream (or --mock) proxy: give one, or set proxies through the Toxiproxy API`);
     }
+    const haltPlan = buildHaltPlan(optionsFromFlags<HaltSettings>(HALT_OPTIONS, flags));
+    if (haltPlan && apiAlone) throw new UsageError('--halt-probe and --halt-when guard the --upstream (or --mock) proxy: give one');
+    const statusEveryMs = flags['status-every'] === undefined ? 60_000 : tryParseDuration(flags['status-every']);
+    if (statusEveryMs === undefined)
+      throw new UsageError(`--status-every '${flags['status-every']}': expected a duration ('1m', '30s') or 0`);
     const toxiproxy =
       flags['toxiproxy-api'] === undefined
         ? undefined
@@ -82,7 +93,7 @@ export default class Proxy extends BaseCommand {
     const admin =
       flags['admin-port'] === undefined || proxy === undefined
         ? undefined
-        : await startAdminServer(proxy, { port: flags['admin-port'], ...token });
+        : await startAdminServer(proxy, { port: flags['admin-port'], ...token, onGuard: (_p, event) => log(`resil proxy: ${event}`) });
     if (proxy)
       process.stdout.write(`resil proxy listening on ${proxy.url} (${reachOf(proxy.host)}) → ${proxy.target} · seed ${proxy.seed}\n`);
     if (admin) process.stdout.write(`admin API on ${admin.url}${flags['admin-token'] ? ' (token required)' : ''}\n`);
@@ -92,15 +103,23 @@ export default class Proxy extends BaseCommand {
       );
     }
     if (this.fromEnvironment.length > 0) process.stdout.write(`from environment: ${envSummary(this.shownEnvironment())}\n`);
+    if (haltPlan && session) session.watchHealth(haltPlan, log);
 
     const everyMs = Math.max(1, Number(flags['tally-every']) || 5) * 1000;
     const tally =
       process.stdout.isTTY && proxy ? setInterval(() => process.stdout.write(`${tallyLine(proxy.stats())}\n`), everyMs) : undefined;
+    // CI logs (stdout no TTY): one status line on stderr every --status-every, for runs of hours.
+    const startedMs = performance.now();
+    const status =
+      !process.stdout.isTTY && proxy && statusEveryMs > 0
+        ? setInterval(() => log(statusLine(proxy, performance.now() - startedMs)), statusEveryMs)
+        : undefined;
     const signal = await new Promise<'SIGINT' | 'SIGTERM'>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
     clearInterval(tally);
+    clearInterval(status);
     await admin?.close();
     // One line per Toxiproxy proxy, read before the API closes them.
     const toxiproxyLines = toxiproxy?.proxies().map((p) => p.tally()) ?? [];
@@ -130,14 +149,41 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * 'resil proxy status 1h02m: calls 1,234 · injected 120 · withheld 3 · upstream errors 0 · halted (…) · faults left 7 · rss 61.2 MB'.
+ */
+function statusLine(proxy: ChaosProxy, upMs: number): string {
+  const stats = proxy.stats();
+  const guard = proxy.guard();
+  const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, n) => a + n, 0);
+  const parts = [
+    `${stats.bytes ? 'connections' : 'calls'} ${stats.calls.toLocaleString('en-US')}`,
+    `injected ${sum(stats.injected).toLocaleString('en-US')}`,
+    `withheld ${sum(stats.withheld).toLocaleString('en-US')}`,
+    `upstream errors ${stats.upstreamErrors.toLocaleString('en-US')}`,
+    guard.halted ? `HALTED since ${guard.since} (${guard.cause})` : 'injecting',
+  ];
+  if (guard.faultsLeft !== null) parts.push(`faults left ${guard.faultsLeft.toLocaleString('en-US')}`);
+  if (guard.faultRate !== null) parts.push(`fault rate ${(guard.faultRate * 100).toFixed(2)}%`);
+  parts.push(`rss ${formatBytes(process.memoryUsage.rss())}`);
+  return `resil proxy status ${formatMs(upMs)}: ${parts.join(' · ')}`;
+}
+
 function tallyLine(stats: ProxyStats): string {
   const injected = Object.entries(stats.injected)
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
   // A TCP proxy counts connections, and the bytes each way.
   const bytes = stats.bytes ? ` · ${formatBytes(stats.bytes.upstream)} up · ${formatBytes(stats.bytes.downstream)} down` : '';
+  const withheld = Object.entries(stats.withheld ?? {})
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
   return (
     `${stats.bytes ? 'connections' : 'calls'} ${stats.calls} · passed through ${stats.passedThrough} · injected ${injected || 'none'} · ` +
-    `upstream errors ${stats.upstreamErrors}${bytes}`
+    `${withheld ? `withheld ${withheld} · ` : ''}upstream errors ${stats.upstreamErrors}${bytes}`
   );
 }

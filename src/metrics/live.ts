@@ -19,6 +19,8 @@ export interface LiveView {
   faults: Record<string, Record<string, number>>;
   /** Policy mode: provider → breaker state (0 closed, 1 open, 2 half-open). */
   breakers: Record<string, 0 | 1 | 2>;
+  /** Chaos: provider → its guard rails now (halted, faults withheld so far); absent outside chaos runs. */
+  guards?: Record<string, { halted: boolean; withheld: Record<string, number> }>;
 }
 
 /** Called at each scrape; must be cheap (no per-request work is done for live metrics). */
@@ -48,8 +50,10 @@ export class LiveBoard {
     breakers: {},
   });
   faults: () => Record<string, Record<string, number>> = () => ({});
+  guards: () => LiveView['guards'] = () => undefined;
 
   view(): LiveView {
-    return { scenario: this.scenario, ...this.engine(), faults: this.faults() };
+    const guards = this.guards();
+    return { scenario: this.scenario, ...this.engine(), faults: this.faults(), ...(guards ? { guards } : {}) };
   }
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CouldNotRunError } from '../errors.js';
-import { faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from './prometheus.js';
+import { faultCounters, guardMetrics, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from './prometheus.js';
 import type { LiveSource, LiveView } from './live.js';
 
 export interface MetricsServerOptions {
@@ -111,6 +111,11 @@ export function liveRegistry(view: LiveView): Registry {
 
   const countFaults = faultCounters(registers, ['provider']);
   for (const [provider, byType] of Object.entries(view.faults)) countFaults({ provider }, byType);
+
+  if (view.guards) {
+    const countGuard = guardMetrics(registers, ['provider']);
+    for (const [provider, guard] of Object.entries(view.guards)) countGuard({ provider }, guard);
+  }
 
   new Gauge({ name: 'resil_in_flight', help: 'Requests in flight now.', labelNames: ['scenario'], registers }).set(
     { scenario },

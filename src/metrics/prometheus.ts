@@ -145,7 +145,30 @@ export const HELP = {
   outages:
     "Times the chaos proxy closed its listener for fault 'down', by provider; " +
     'the calls refused meanwhile never reach it and are not counted.',
+  halted: '1 while the chaos proxy is halted (a halt condition, or POST /halt): it injects nothing and passes every call through.',
+  withheld: 'Faults the chaos proxy drew but did not inject, by provider and fault type: it was halted, or its fault budget was spent.',
 } as const;
+
+/**
+ * Each proxy's guard rails: resil_proxy_halted (1 while a halt condition or POST /halt keeps it from
+ * injecting) and resil_faults_withheld_total (faults drawn but not injected: halted, or over budget).
+ */
+export function guardMetrics(
+  registers: Registry[],
+  labelNames: string[],
+): (labels: LabelSet, guard: { halted: boolean; withheld: Readonly<Record<string, number>> }) => void {
+  const halted = new Gauge({ name: 'resil_proxy_halted', help: HELP.halted, labelNames, registers });
+  const withheld = new Counter({
+    name: 'resil_faults_withheld_total',
+    help: HELP.withheld,
+    labelNames: [...labelNames, 'type'],
+    registers,
+  });
+  return (labels, guard) => {
+    halted.set(labels, guard.halted ? 1 : 0);
+    for (const [type, count] of Object.entries(guard.withheld)) withheld.inc({ ...labels, type }, count);
+  };
+}
 
 /**
  * The proxies' counts as two counters that each count one thing: faulted calls, and outages

@@ -79,6 +79,8 @@ export interface ResultDocument {
   /** Chaos runs only: per fault window, the time back to steady state. */
   recovery?: WindowRecovery[];
   faultWindows?: Array<{ window: string; startMs: number; endMs: number }>;
+  /** Chaos runs only: a halt condition stopped the faults (absent when none did). */
+  halted?: Halted;
   /** Chaos runs only: the service's dependency calls as the proxies saw them (retries, backoff, breakers...). */
   behaviour?: BehaviourDocument;
   /** Policy mode only: the client policy and what it did. */
@@ -171,6 +173,14 @@ export interface ChaosFacts {
   clientIsSubject?: boolean;
   /** The calls the proxies saw, as attempts of requests (absent when no proxy observed them: --correlate off). */
   behaviour?: BehaviourDocument;
+  /** A halt condition stopped every proxy's faults: when (ms from the start of the run) and why. */
+  halted?: Halted;
+}
+
+/** When a halt condition (--halt-probe, --halt-when) stopped the faults, in ms from the start of the run, and why. */
+export interface Halted {
+  atMs: number;
+  cause: string;
 }
 
 export interface ResultSettings {

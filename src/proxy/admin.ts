@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { CouldNotRunError, UsageError } from '../errors.js';
+import { faultCounters, guardMetrics } from '../metrics/prometheus.js';
 import { checkFaultSettingsShape } from './config.js';
 import { readRequestBody } from './forward.js';
 import type { ChaosProxy } from './chaos-proxy.js';
+import type { GuardState } from './decide.js';
+import type { ProxyStats } from './stats.js';
 
 export interface AdminServer {
   url: string;
@@ -16,13 +20,25 @@ const MAX_BODY = 64 * 1024;
 
 /**
  * The proxy's admin API on loopback, so a test suite can change faults at run time (as Toxiproxy
- * users do): GET /faults, PUT /faults (same settings as the flags, JSON), POST /reset, GET /stats.
+ * users do): GET /faults, PUT /faults (same settings as the flags, JSON), POST /reset, GET /stats (with
+ * the guard rails' state), GET /metrics (Prometheus text), and the kill switch: POST /halt (stop injecting, pass everything through),
+ * POST /resume.
  * With a token, every call needs `Authorization: Bearer TOKEN`.
  */
-export async function startAdminServer(proxy: ChaosProxy, options: { port: number; host?: string; token?: string }): Promise<AdminServer> {
+export interface AdminOptions {
+  port: number;
+  host?: string;
+  token?: string;
+  /** Told when POST /halt or /resume changed the proxy's state ('halted by POST /halt'), to log it. */
+  onGuard?: (proxy: ChaosProxy, event: string) => void;
+}
+
+export async function startAdminServer(proxy: ChaosProxy, options: AdminOptions): Promise<AdminServer> {
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((request, response) => {
-    void handle(proxy, options.token, request, response).catch((error: unknown) => reply(response, 500, { error: String(error) }));
+    void handle(proxy, options.token, options.onGuard, request, response).catch((error: unknown) =>
+      reply(response, 500, { error: String(error) }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -41,7 +57,18 @@ export async function startAdminServer(proxy: ChaosProxy, options: { port: numbe
   };
 }
 
-async function handle(proxy: ChaosProxy, token: string | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** The counts, and the guard rails' state (halted, since, cause, budget left). */
+function statsOf(proxy: ChaosProxy): ProxyStats & { guard: GuardState } {
+  return { ...proxy.stats(), guard: proxy.guard() };
+}
+
+async function handle(
+  proxy: ChaosProxy,
+  token: string | undefined,
+  onGuard: AdminOptions['onGuard'],
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   if (token !== undefined && !authorized(request.headers.authorization, token)) {
     reply(response, 401, { error: 'missing or wrong bearer token' });
     return;
@@ -71,13 +98,33 @@ async function handle(proxy: ChaosProxy, token: string | undefined, request: Inc
     }
     case 'POST /reset':
       proxy.resetStats();
-      reply(response, 200, proxy.stats());
+      reply(response, 200, statsOf(proxy));
       return;
     case 'GET /stats':
-      reply(response, 200, proxy.stats());
+      reply(response, 200, statsOf(proxy));
+      return;
+    case 'GET /metrics': {
+      // Prometheus text: faults injected and withheld, outages, and resil_proxy_halted.
+      const registry = new Registry();
+      const stats = proxy.stats();
+      faultCounters([registry], ['provider'])({ provider: proxy.name }, stats.injected);
+      guardMetrics([registry], ['provider'])({ provider: proxy.name }, { halted: proxy.guard().halted, withheld: stats.withheld ?? {} });
+      const text = await registry.metrics();
+      response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text);
+      return;
+    }
+    case 'POST /halt':
+      request.resume();
+      if (proxy.halt('POST /halt')) onGuard?.(proxy, 'halted by POST /halt');
+      reply(response, 200, proxy.guard());
+      return;
+    case 'POST /resume':
+      request.resume();
+      if (proxy.resume()) onGuard?.(proxy, 'resumed by POST /resume');
+      reply(response, 200, proxy.guard());
       return;
     default:
-      reply(response, 404, { error: 'routes: GET /faults, PUT /faults, POST /reset, GET /stats' });
+      reply(response, 404, { error: 'routes: GET /faults, PUT /faults, POST /reset, GET /stats, GET /metrics, POST /halt, POST /resume' });
   }
 }
 

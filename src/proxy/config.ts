@@ -19,6 +19,7 @@ import {
 } from '../util/option-table.js';
 import { CORRELATE_PATTERN, UPSTREAM_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
 import type { Correlation } from '../behaviour/call.js';
+import { parseFaultRateLimit, type FaultBudgetLimits, type FaultRateLimit } from './budget.js';
 
 /** Fault settings as the user gives them (flags, campaign file, or the admin API's PUT /faults). */
 export interface FaultSettings {
@@ -35,6 +36,10 @@ export interface FaultSettings {
   matchPath?: string;
   /** 'Name: value' (value may be '*'): only calls carrying it can be faulted. */
   matchHeader?: string;
+  /** Fault budget: at most this many faults in all (then calls pass through; what would be injected is counted as withheld). */
+  maxFaults?: number;
+  /** Fault budget: at most this share of the calls over a sliding window: '2%/1m'. */
+  maxFaultRate?: string;
   /** Seed of the fault decisions; one is drawn (and reported) when absent. */
   seed?: number;
 }
@@ -111,6 +116,22 @@ export const FAULT_OPTIONS = {
     summary: "Only calls carrying this header can be faulted: 'x-tenant: beta' (value may be *).",
     campaign: 'match-header',
     schema: { type: 'string', minLength: 1 },
+  },
+  maxFaults: {
+    flag: 'max-faults',
+    type: 'integer',
+    summary: 'Fault budget: inject at most this many faults (per proxy), then pass every call through; the rest are counted as withheld.',
+    campaign: 'max-faults',
+    schema: { type: 'integer', minimum: 0 },
+    shown: 'plain',
+  },
+  maxFaultRate: {
+    flag: 'max-fault-rate',
+    type: 'string',
+    summary: "Fault budget: at most this share of the calls faulted over a sliding window: '2%/1m' (per proxy).",
+    campaign: 'max-fault-rate',
+    schema: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?%?\\s*/\\s*\\S+\\s*$' },
+    shown: 'plain',
   },
 } as const satisfies OptionTable;
 
@@ -282,6 +303,8 @@ export interface FaultPlan<F extends MixFault = Fault> {
   windows: FaultWindow[];
   retryAfterSeconds: number;
   seed: number;
+  /** --max-faults and --max-fault-rate. */
+  budget: FaultBudgetLimits;
   /** Null when every call is eligible. */
   matches: ((method: string, path: string, headers: Record<string, string | string[] | undefined>) => boolean) | null;
 }
@@ -323,6 +346,10 @@ export function buildFaultPlan(
   if (settings.seed !== undefined && !(Number.isInteger(settings.seed) && settings.seed >= 0))
     report({ field: 'seed', message: `'${settings.seed}' must be a whole number >= 0` });
   const matches = problems.attempt(() => inWording(word, () => buildMatcher(settings)));
+  if (settings.maxFaults !== undefined && !(Number.isInteger(settings.maxFaults) && settings.maxFaults >= 0))
+    report({ field: 'maxFaults', message: `'${settings.maxFaults}' must be a whole number >= 0` });
+  const maxRate = settings.maxFaultRate === undefined ? null : parseFaultRateLimit(settings.maxFaultRate);
+  if (typeof maxRate === 'string') report({ field: 'maxFaultRate', value: settings.maxFaultRate, message: maxRate });
   problems.throwIfAny();
   return {
     settings: pickFaultSettings(settings),
@@ -333,11 +360,23 @@ export function buildFaultPlan(
     windows: sorted,
     retryAfterSeconds,
     seed: settings.seed ?? newSeed(),
+    budget: { maxFaults: settings.maxFaults ?? null, maxRate: maxRate as FaultRateLimit | null },
     matches: matches ?? null,
   };
 }
 
-const FAULT_SETTING_KEYS = ['failureRate', 'faults', 'windows', 'retryAfter', 'matchMethod', 'matchPath', 'matchHeader', 'seed'] as const;
+const FAULT_SETTING_KEYS = [
+  'failureRate',
+  'faults',
+  'windows',
+  'retryAfter',
+  'matchMethod',
+  'matchPath',
+  'matchHeader',
+  'maxFaults',
+  'maxFaultRate',
+  'seed',
+] as const;
 
 /** Only the fault settings of a wider options object (a proxy's upstream URL and mock stay out of reports). */
 function pickFaultSettings(from: FaultSettings): FaultSettings {
@@ -362,6 +401,8 @@ export function checkFaultSettingsShape(value: unknown): FaultSettings {
     matchMethod: 'string',
     matchPath: 'string',
     matchHeader: 'string',
+    maxFaults: 'number',
+    maxFaultRate: 'string',
     seed: 'number',
   };
   for (const [key, actual] of Object.entries(record)) {

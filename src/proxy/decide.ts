@@ -1,6 +1,7 @@
 import type { Fault } from '../faults/fault.js';
 import { pickFault, type MixFault } from '../faults/registry.js';
 import { createRandom } from '../util/random.js';
+import { FaultBudget } from './budget.js';
 import type { FaultPlan } from './config.js';
 import { emptyFaultCounts, type FaultCounts } from './stats.js';
 
@@ -24,6 +25,19 @@ export interface WholeWindowListener {
   comeUp(): void;
 }
 
+/** The guard rails' state, as GET /stats and the live metrics show it. */
+export interface GuardState {
+  halted: boolean;
+  /** When the proxy was halted (ISO 8601), null when it is not. */
+  since: string | null;
+  /** Why: 'POST /halt', 'probe http://…: status 503 (3 in a row)'…; null when it is not halted. */
+  cause: string | null;
+  /** Faults --max-faults still allows (null: no such budget). */
+  faultsLeft: number | null;
+  /** Faults injected ÷ calls over the --max-fault-rate window now (null: no such budget). */
+  faultRate: number | null;
+}
+
 /**
  * Applies a fault plan, whatever the transport: the fault windows against the run clock, the
  * targeting, the seeded chance and the weighted pick, counting each step (FaultCounts). The HTTP proxy
@@ -35,13 +49,18 @@ export interface WholeWindowListener {
  */
 export class FaultDecider<F extends MixFault = Fault> {
   private draw: () => number;
-  private counts: FaultCounts = emptyFaultCounts();
+  private counts: Required<FaultCounts> = { ...emptyFaultCounts(), withheld: {} };
   /** performance.now() when the run clock started (ms): windows are times from then. */
   private clockStart = performance.now();
   private windowTimers: NodeJS.Timeout[] = [];
+  private readonly budget: FaultBudget;
+  private haltedBy: { since: Date; cause: string } | undefined;
+  /** The listener of the last startClock, for `down`: a halt brings it up, a resume may take it down again. */
+  private listener: WholeWindowListener | undefined;
 
   constructor(private current: FaultPlan<F>) {
     this.draw = createRandom(current.seed);
+    this.budget = new FaultBudget(current.budget);
   }
 
   get plan(): FaultPlan<F> {
@@ -52,6 +71,7 @@ export class FaultDecider<F extends MixFault = Fault> {
   setPlan(plan: FaultPlan<F>): void {
     this.current = plan;
     this.draw = createRandom(plan.seed);
+    this.budget.setLimits(plan.budget);
   }
 
   /** The next number of the seeded generator, in [0, 1). */
@@ -62,10 +82,13 @@ export class FaultDecider<F extends MixFault = Fault> {
   /**
    * The fault for this call (or connection, when `call` is absent), or undefined to pass it through.
    * Draws: one for the chance (none at a failure rate of 1), then one for the pick (none for a mix of
-   * one). A fault returned is counted as injected: the caller must inject it.
+   * one). A fault returned is counted as injected: the caller must inject it. While halted, or once the
+   * fault budget is spent, the draws go on (a seed gives the same decisions after a resume) but the
+   * fault drawn is counted as withheld and the call passes through.
    */
   decide(call?: CallFacts): F | undefined {
     const plan = this.current;
+    this.budget.call();
     if (plan.failureRate === 0 || plan.down || !this.inWindow()) return undefined;
     const counts = this.counts;
     counts.eligible++;
@@ -76,8 +99,55 @@ export class FaultDecider<F extends MixFault = Fault> {
     counts.expected += plan.failureRate;
     if (plan.failureRate < 1 && this.draw() >= plan.failureRate) return undefined;
     const fault = pickFault(plan.mix, plan.totalWeight, plan.mix.length === 1 ? 0 : this.draw());
+    if (!this.mayInject()) {
+      counts.withheld[fault.name] = (counts.withheld[fault.name] ?? 0) + 1;
+      return undefined;
+    }
+    this.budget.spend();
     counts.injected[fault.name] = (counts.injected[fault.name] ?? 0) + 1;
     return fault;
+  }
+
+  /** Not halted, and the budget allows one more fault. */
+  private mayInject(): boolean {
+    return this.haltedBy === undefined && this.budget.allows();
+  }
+
+  get halted(): boolean {
+    return this.haltedBy !== undefined;
+  }
+
+  /**
+   * Stops injecting at once (false when already halted): every call passes through, and a listener a
+   * `down` window closed listens again. Faults already injected run their course; transports that
+   * hold faults on open connections (TCP) take them off themselves.
+   */
+  halt(cause: string): boolean {
+    if (this.haltedBy !== undefined) return false;
+    this.haltedBy = { since: new Date(), cause };
+    if (this.current.down) this.listener?.comeUp();
+    return true;
+  }
+
+  /** Injects again (false when not halted); inside a `down` window (or a whole-run `down`), the listener closes again. */
+  resume(): boolean {
+    if (this.haltedBy === undefined) return false;
+    this.haltedBy = undefined;
+    const plan = this.current;
+    const downNow = plan.windows.length > 0 ? this.inWindow() : plan.failureRate > 0;
+    if (plan.down && downNow && this.listener) this.goDown(this.listener);
+    return true;
+  }
+
+  guard(): GuardState {
+    const left = this.budget.left();
+    return {
+      halted: this.haltedBy !== undefined,
+      since: this.haltedBy?.since.toISOString() ?? null,
+      cause: this.haltedBy?.cause ?? null,
+      faultsLeft: left.faults,
+      faultRate: left.rate,
+    };
   }
 
   /**
@@ -88,6 +158,7 @@ export class FaultDecider<F extends MixFault = Fault> {
   startClock(listener: WholeWindowListener): void {
     this.clockStart = performance.now();
     this.stopClock();
+    this.listener = listener;
     const plan = this.current;
     if (!plan.down) {
       listener.comeUp();
@@ -109,18 +180,29 @@ export class FaultDecider<F extends MixFault = Fault> {
     this.windowTimers = [];
   }
 
-  /** A copy of the counts so far. */
+  /** A copy of the counts so far (`withheld` only when a fault was). */
   faultCounts(): FaultCounts {
-    return { ...this.counts, injected: { ...this.counts.injected } };
+    const { withheld, ...counts } = this.counts;
+    return {
+      ...counts,
+      injected: { ...counts.injected },
+      ...(Object.keys(withheld).length > 0 ? { withheld: { ...withheld } } : {}),
+    };
   }
 
   resetCounts(): void {
-    this.counts = emptyFaultCounts();
+    this.counts = { ...emptyFaultCounts(), withheld: {} };
   }
 
+  /** A `down` window starts: the listener closes, unless halted or over budget (then the outage is withheld). */
   private goDown(listener: WholeWindowListener): void {
-    if (!listener.goDown()) return;
     const name = this.current.mix[0]!.fault.name;
+    if (!this.mayInject()) {
+      this.counts.withheld[name] = (this.counts.withheld[name] ?? 0) + 1;
+      return;
+    }
+    if (!listener.goDown()) return;
+    this.budget.spend();
     this.counts.injected[name] = (this.counts.injected[name] ?? 0) + 1;
   }
 

@@ -16,7 +16,7 @@ import type { StreamDirection } from '../faults/toxics/toxic.js';
 import { checkTcpProxyOptions, startTcpProxy } from './tcp/proxy.js';
 import { tcpFaultMix } from './tcp/faults.js';
 import type { TcpProxyOptions } from './tcp/tcp-proxy.js';
-import { FaultDecider, type WholeWindowListener } from './decide.js';
+import { FaultDecider, type GuardState, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
 import { parseListen, reportListenFailure } from './listen.js';
@@ -309,6 +309,18 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   startSchedule(): void {
     this.decider.startClock(this.listener);
+  }
+
+  halt(cause: string): boolean {
+    return this.decider.halt(cause);
+  }
+
+  resume(): boolean {
+    return this.decider.resume();
+  }
+
+  guard(): GuardState {
+    return this.decider.guard();
   }
 
   faultWindows(): { windows: FaultWindow[]; down: boolean } {

@@ -14,6 +14,11 @@ export interface ProxyStats {
   /** Calls that reached the upstream (or the mock): exactly what the upstream saw. */
   passedThrough: number;
   injected: Record<string, number>;
+  /**
+   * Faults drawn but not injected, by fault name: the proxy was halted (a halt condition, POST /halt)
+   * or its fault budget was spent (--max-faults, --max-fault-rate). Absent when none was withheld.
+   */
+  withheld?: Record<string, number>;
   /** Calls the upstream failed to answer (the client got a 502 or a cut connection). */
   upstreamErrors: number;
   /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
@@ -25,7 +30,7 @@ export interface ProxyStats {
 }
 
 /** The fault decider's part of ProxyStats (src/proxy/decide.ts): what it was asked and what it decided. */
-export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected'>;
+export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected' | 'withheld'>;
 
 /** The transport's part of ProxyStats: what came in and where it went. */
 export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts | 'bytes'>;
@@ -51,6 +56,7 @@ export function joinStats(traffic: TrafficCounts, faults: FaultCounts): ProxySta
     expected: faults.expected,
     passedThrough: traffic.passedThrough,
     injected: faults.injected,
+    ...(faults.withheld ? { withheld: faults.withheld } : {}),
     upstreamErrors: traffic.upstreamErrors,
     rejected: traffic.rejected,
     unmatched: traffic.unmatched,
@@ -71,6 +77,10 @@ export function addStats(into: ProxyStats, from: ProxyStats): void {
   into.rejected += from.rejected;
   into.unmatched += from.unmatched ?? 0;
   for (const [fault, n] of Object.entries(from.injected)) into.injected[fault] = (into.injected[fault] ?? 0) + n;
+  for (const [fault, n] of Object.entries(from.withheld ?? {})) {
+    into.withheld ??= {};
+    into.withheld[fault] = (into.withheld[fault] ?? 0) + n;
+  }
   if (from.bytes) {
     into.bytes ??= { upstream: 0, downstream: 0 };
     into.bytes.upstream += from.bytes.upstream;

@@ -191,7 +191,7 @@ export function measuredFigures(
     statusCodes: snapshot.statusCodes,
     errors: snapshot.errors,
     thresholds: [],
-    warnings: chaosFacts ? chaosWarnings(chaosFacts.providers, chaosFacts.windows, durationMs) : [],
+    warnings: chaosFacts ? chaosWarnings(chaosFacts.providers, chaosFacts.windows, durationMs, chaosFacts.halted) : [],
     timeline,
     histograms: {
       latency: snapshot.latency,
@@ -255,7 +255,7 @@ function fingerprintOf(plan: LoadPlan, command: string): string {
 function chaosFigures(
   chaos: ChaosFacts,
   snapshot: RecorderSnapshot,
-): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> & Pick<ResultDocument, 'behaviour'> {
+): Required<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows'>> & Pick<ResultDocument, 'behaviour' | 'halted'> {
   const faults: ChaosFaults = { injected: {}, upstreamCalls: 0, passedThrough: 0, upstreamErrors: 0, providers: chaos.providers };
   for (const stats of Object.values(chaos.providers)) {
     faults.upstreamCalls += stats.calls;
@@ -269,6 +269,7 @@ function chaosFigures(
     recovery: computeRecovery(snapshot.timeline, chaos.windows),
     faultWindows: chaos.windows.map((w) => ({ window: w.source, startMs: w.startMs, endMs: w.endMs })),
     ...(chaos.behaviour ? { behaviour: chaos.behaviour } : {}),
+    ...(chaos.halted ? { halted: chaos.halted } : {}),
   };
 }
 

@@ -13,6 +13,9 @@ import { isTcpUpstream, startChaosProxy, validateProxyOptions, type ProxyOptions
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { thresholdProviderProblem, withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
+import { startHaltMonitor, type HaltMonitor } from '../halt/monitor.js';
+import { buildHaltPlan, type HaltPlan, type HaltSettings } from '../halt/plan.js';
+import { formatMs } from '../util/format.js';
 
 export interface SessionOptions {
   /** Told of each proxy once it listens. */
@@ -34,6 +37,12 @@ export interface SessionOptions {
  * run's behaviour (the calls the proxies saw, as attempts of requests) goes with its chaos facts.
  */
 export class ChaosSession {
+  private monitor: HaltMonitor | undefined;
+  /** performance.now() when the last run started (or the session, before any run): halts are timed from there. */
+  private runStartMs = performance.now();
+  private haltedAt: { atMs: number; cause: string } | undefined;
+  private log: (line: string) => void = () => {};
+
   private constructor(
     private readonly started: readonly ChaosProxy[],
     private readonly observer: BehaviourObserver | undefined,
@@ -59,6 +68,35 @@ export class ChaosSession {
       throw error;
     }
     return new ChaosSession(started, observer);
+  }
+
+  /**
+   * Watches the service's health (halt.ts): when a condition trips, every proxy stops injecting at once
+   * (haltAll). `log` gets one line per halt and per change of a check that cannot tell.
+   */
+  watchHealth(plan: HaltPlan, log: (line: string) => void): void {
+    if (this.monitor) return;
+    this.log = log;
+    this.monitor = startHaltMonitor(plan, { onTrip: (cause) => this.haltAll(cause), onNotice: log });
+  }
+
+  /**
+   * Every proxy stops injecting and passes everything through (the kill switch of the session). The
+   * first halt is kept, with its time from the start of the run, for the result; a proxy resumed
+   * through its admin API is halted again while the condition lasts.
+   */
+  haltAll(cause: string): void {
+    let changed = false;
+    for (const proxy of this.started) changed = proxy.halt(cause) || changed;
+    if (!changed) return;
+    const atMs = Math.round(performance.now() - this.runStartMs);
+    this.haltedAt ??= { atMs, cause };
+    this.log(`resil: halted at ${formatMs(atMs)}: ${cause}; every proxy passes calls through`);
+  }
+
+  /** The first halt of the session, if any. */
+  get halted(): { atMs: number; cause: string } | undefined {
+    return this.haltedAt;
   }
 
   /** The proxies in the order they were started. */
@@ -87,9 +125,16 @@ export class ChaosSession {
     onStart?: () => void;
     live?: LiveBoard;
   }): Pick<RunHooks, 'onStart' | 'collectChaos'> {
-    if (run.live) run.live.faults = () => Object.fromEntries(this.started.map((p) => [p.name, p.stats().injected]));
+    if (run.live) {
+      run.live.faults = () => Object.fromEntries(this.started.map((p) => [p.name, p.stats().injected]));
+      run.live.guards = () =>
+        Object.fromEntries(this.started.map((p) => [p.name, { halted: p.guard().halted, withheld: p.stats().withheld ?? {} }]));
+    }
     const hooks: Pick<RunHooks, 'onStart' | 'collectChaos'> = {
       onStart: () => {
+        this.runStartMs = performance.now();
+        // Halted in an earlier run of the session (a campaign's scenario): this one is halted from its start.
+        if (this.haltedAt) this.haltedAt = { atMs: 0, cause: this.haltedAt.cause };
         if (this.observer) this.restartObserver(this.observer, run.phaseWindows);
         for (const proxy of this.started) proxy.startSchedule();
         run.onStart?.();
@@ -120,6 +165,7 @@ export class ChaosSession {
       windows: [...windows],
       ...(clientIsSubject === undefined ? {} : { clientIsSubject }),
       ...(behaviour ? { behaviour } : {}),
+      ...(this.haltedAt ? { halted: { ...this.haltedAt } } : {}),
     };
   }
 
@@ -147,6 +193,7 @@ export class ChaosSession {
   }
 
   async stop(): Promise<void> {
+    this.monitor?.stop();
     await Promise.all(this.started.map((proxy) => proxy.close()));
   }
 }
@@ -205,6 +252,10 @@ export interface ChaosOptions {
   failover?: readonly string[];
   /** Told of each proxy once it listens (the CLI prints its address and seed). */
   onProxyStart?: (proxy: ChaosProxy) => void;
+  /** Halt conditions: when one trips, every proxy stops injecting (the run goes on, marked `halted`). */
+  halt?: HaltSettings;
+  /** Where a halt (and a halt check that cannot tell) is logged, one line each (the CLI: stderr). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -236,6 +287,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
   }
   const { windows, retryAfterSeconds } = validateProxyOptions(proxyOptions);
   failoverOptions.forEach(validateProxyOptions);
+  const haltPlan = buildHaltPlan(options.halt ?? {});
   // Each request carries ids from this run's id, so the proxies can tell which calls it caused.
   const runId = newRunId();
   const loadFor = (url: string, failover: string[]): LoadOptions => ({
@@ -276,7 +328,11 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     judgeAsChaos(plan);
     const chaosHooks = session.runHooks({
       chaos: { windows, clientIsSubject: policyMode },
-      ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+      // The halt conditions are checked from the first request on: a halt's time is from the start of the run.
+      onStart: () => {
+        if (haltPlan) session.watchHealth(haltPlan, options.log ?? (() => {}));
+        hooks.onStart?.();
+      },
       ...(hooks.live ? { live: hooks.live } : {}),
     });
     return await runPlan(plan, { ...hooks, command: hooks.command ?? 'chaos', ...chaosHooks });

@@ -3,7 +3,7 @@ import { CouldNotRunError, ProblemList } from '../../errors.js';
 import type { ToxicSpec } from '../../faults/toxics/toxic.js';
 import { flagWording } from '../../util/option-table.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings, type FaultWindow } from '../config.js';
-import { FaultDecider, type WholeWindowListener } from '../decide.js';
+import { FaultDecider, type GuardState, type WholeWindowListener } from '../decide.js';
 import { parseListen, reportListenFailure } from '../listen.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from '../stats.js';
 import { formatTcpAddress, parseTcpAddress, type TcpAddress } from './address.js';
@@ -267,7 +267,29 @@ class TcpProxyServer implements TcpProxy {
 
   setToxics(toxics: readonly ToxicSpec[]): void {
     this.toxicList = [...toxics];
-    for (const connection of this.connections) connection.sync(this.toxicList);
+    for (const connection of this.connections) connection.sync(this.activeToxics());
+  }
+
+  /** The toxics connections carry: none while halted (the list is kept for the resume). */
+  private activeToxics(): readonly ToxicSpec[] {
+    return this.decider.halted ? [] : this.toxicList;
+  }
+
+  halt(cause: string): boolean {
+    if (!this.decider.halt(cause)) return false;
+    // Off the open connections at once: a stage taken off passes on what it holds.
+    this.clearForOpen();
+    return true;
+  }
+
+  resume(): boolean {
+    if (!this.decider.resume()) return false;
+    this.drawForOpen();
+    return true;
+  }
+
+  guard(): GuardState {
+    return this.decider.guard();
   }
 
   async setEnabled(enabled: boolean): Promise<void> {
@@ -318,14 +340,14 @@ class TcpProxyServer implements TcpProxy {
     client.on('close', () => connection.socketClosed());
     upstream.on('close', () => connection.socketClosed());
     connection.fault = this.decider.decide();
-    connection.sync(this.toxicList);
+    connection.sync(this.activeToxics());
   }
 
   /** Each open connection draws its fault again (none outside the windows). */
   private drawForOpen(): void {
     for (const connection of this.connections) {
       connection.fault = this.decider.decide();
-      connection.sync(this.toxicList);
+      connection.sync(this.activeToxics());
     }
   }
 
@@ -333,7 +355,7 @@ class TcpProxyServer implements TcpProxy {
   private clearForOpen(): void {
     for (const connection of this.connections) {
       connection.fault = undefined;
-      connection.sync(this.toxicList);
+      connection.sync(this.activeToxics());
     }
   }
 
