@@ -148,3 +148,24 @@ describe('rolling windows', () => {
     expect(mergeResults([document]).thresholds).toEqual(document.thresholds);
   }, 40_000);
 });
+
+describe('a status line for CI logs', () => {
+  test('stderr no TTY: one line every --status-every, naming the thresholds failing so far; a bad value is exit 2', async () => {
+    const healthy = await startServer();
+    try {
+      const run = await runCli(['load', healthy.url, '-r', '40', '-d', '2.6s', '--status-every', '1s', '-t', 'rps>1000']);
+      const lines = run.stderr.trim().split('\n');
+      // At 1 s and at 2 s (the run's last partial second is not a status line of its own).
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^resil: 1\.\d\ds · \d+ done · \d+ req\/s · 0 errors · \d+ in flight · failing: rps>1000$/);
+      expect(lines[1]).toMatch(/^resil: 2\.\d\ds · /);
+      const quiet = await runCli(['load', healthy.url, '-r', '40', '-d', '1.5s', '--status-every', '0']);
+      expect(quiet.stderr).toBe('');
+      const bad = await runCli(['load', healthy.url, '-n', '1', '--status-every', 'often']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toEqual(["resil: --status-every 'often': expected a duration ('1m', '30s') or 0"]);
+    } finally {
+      await healthy.close();
+    }
+  }, 20_000);
+});

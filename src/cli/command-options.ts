@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+import { tryParseDuration } from '../util/duration.js';
 import { comparedMetrics } from '../thresholds/metrics.js';
 import { LOAD_OPTIONS, SEED_OPTION } from '../engine/options.js';
 import { POLICY_OPTIONS } from '../engine/policy-options.js';
@@ -61,7 +63,7 @@ export const COMMAND_OPTIONS = {
   statusEvery: {
     flag: 'status-every',
     type: 'string',
-    summary: "Time between status lines on stderr when stdout is no TTY (CI logs): '1m' (the default), '30s'; '0' for none.",
+    summary: "Time between status lines on stderr when it is no TTY (CI logs): '1m' (the default), '30s'; '0' for none.",
     shown: 'plain',
   },
   merge: { flag: 'merge', type: 'boolean', summary: 'Merge the shards of one run into its whole result.', shown: 'plain' },
@@ -121,4 +123,11 @@ function comparedNames(byDefault: boolean): string {
     .filter((m) => m.byDefault === byDefault)
     .map((m) => m.name)
     .join(', ');
+}
+
+/** `--status-every`: ms between status lines (default 1 min, 0 for none); a bad value is a UsageError. */
+export function statusEveryMs(text: string | undefined): number {
+  const ms = text === undefined ? 60_000 : tryParseDuration(text);
+  if (ms === undefined) throw new UsageError(`--status-every '${text}': expected a duration ('1m', '30s') or 0`);
+  return ms;
 }

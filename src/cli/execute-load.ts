@@ -42,6 +42,8 @@ export interface CliRunSettings {
   json: boolean;
   out: readonly string[];
   metricsPort?: number;
+  /** ms between status lines on stderr when it is no TTY (--status-every; 0 for none). */
+  statusEveryMs?: number;
   /** Flag values from RESIL_* variables, as shown (see BaseCommand.shownEnvironment). */
   fromEnvironment?: Record<string, string>;
 }
@@ -59,7 +61,7 @@ export async function executeLoad(options: LoadOptions, settings: CliRunSettings
 /** Runs one load or chaos run with the shared CLI behaviour; `run` validates before it starts anything. */
 export async function executeRun(run: (hooks: RunHooks) => Promise<ResultDocument>, settings: CliRunSettings): Promise<ResultDocument> {
   checkOutputPaths(settings.out);
-  const progress = settings.json ? undefined : createProgressLine(process.stderr);
+  const progress = settings.json ? undefined : createProgressLine(process.stderr, settings.statusEveryMs);
   const live = await startLiveMetrics(settings.metricsPort, settings.command);
   const { value: document, signal } = await withInterrupts((abort) =>
     run({

@@ -6,6 +6,7 @@ import { flagFor, flagsOf, optionsFromFlags } from './option-flags.js';
 export const loadFlags = {
   ...flagsOf(LOAD_OPTIONS, { command: 'load' }),
   'metrics-port': flagFor(COMMAND_OPTIONS.metricsPort),
+  'status-every': flagFor(COMMAND_OPTIONS.statusEvery),
   out: flagFor(COMMAND_OPTIONS.out),
 };
 

@@ -1,3 +1,4 @@
+import { statusEveryMs } from '../cli/command-options.js';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeRun } from '../cli/execute-load.js';
@@ -62,6 +63,7 @@ export default class Chaos extends BaseCommand {
       out: flags.out ?? [],
       fromEnvironment: this.shownEnvironment(flags.redact),
       ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
+      statusEveryMs: statusEveryMs(flags['status-every']),
     });
   }
 }

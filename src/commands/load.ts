@@ -1,3 +1,4 @@
+import { statusEveryMs } from '../cli/command-options.js';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { executeLoad } from '../cli/execute-load.js';
@@ -44,6 +45,7 @@ export default class Load extends BaseCommand {
       out: flags.out ?? [],
       fromEnvironment: this.shownEnvironment(flags.redact),
       ...(flags['metrics-port'] === undefined ? {} : { metricsPort: flags['metrics-port'] }),
+      statusEveryMs: statusEveryMs(flags['status-every']),
     });
   }
 }

@@ -1,10 +1,9 @@
 import { BaseCommand } from '../cli/base.js';
-import { COMMAND_OPTIONS } from '../cli/command-options.js';
+import { COMMAND_OPTIONS, statusEveryMs } from '../cli/command-options.js';
 import { flagFor, flagsOf, optionsFromFlags } from '../cli/option-flags.js';
 import { buildHaltPlan, HALT_OPTIONS, type HaltSettings } from '../halt/plan.js';
 import type { ChaosProxy } from '../proxy/chaos-proxy.js';
 import { formatMs } from '../util/format.js';
-import { tryParseDuration } from '../util/duration.js';
 import { envSummary } from '../cli/env-flags.js';
 import { proxyFlags, proxyOptionsFromFlags } from '../cli/proxy-flags.js';
 import { startAdminServer } from '../proxy/admin.js';
@@ -67,9 +66,7 @@ export default class Proxy extends BaseCommand {
     }
     const haltPlan = buildHaltPlan(optionsFromFlags<HaltSettings>(HALT_OPTIONS, flags));
     if (haltPlan && apiAlone) throw new UsageError('--halt-probe and --halt-when guard the --upstream (or --mock) proxy: give one');
-    const statusEveryMs = flags['status-every'] === undefined ? 60_000 : tryParseDuration(flags['status-every']);
-    if (statusEveryMs === undefined)
-      throw new UsageError(`--status-every '${flags['status-every']}': expected a duration ('1m', '30s') or 0`);
+    const statusEvery = statusEveryMs(flags['status-every']);
     const toxiproxy =
       flags['toxiproxy-api'] === undefined
         ? undefined
@@ -111,8 +108,8 @@ export default class Proxy extends BaseCommand {
     // CI logs (stdout no TTY): one status line on stderr every --status-every, for runs of hours.
     const startedMs = performance.now();
     const status =
-      !process.stdout.isTTY && proxy && statusEveryMs > 0
-        ? setInterval(() => log(statusLine(proxy, performance.now() - startedMs)), statusEveryMs)
+      !process.stdout.isTTY && proxy && statusEvery > 0
+        ? setInterval(() => log(statusLine(proxy, performance.now() - startedMs)), statusEvery)
         : undefined;
     const signal = await new Promise<'SIGINT' | 'SIGTERM'>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));

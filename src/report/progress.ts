@@ -2,25 +2,43 @@ import type { Progress } from '../engine/run.js';
 import { formatMs } from '../util/format.js';
 
 /**
- * A live one-line progress display on a TTY (stderr): elapsed, done, rate, errors, in flight, thresholds failing so far.
- * Not a TTY: returns undefined, and nothing animated is written.
+ * Progress on stderr: on a TTY a live line redrawn in place; elsewhere (CI logs) one plain line every
+ * `statusEveryMs` (none at 0), so a run of hours shows it is alive. Each says elapsed, done, rate since
+ * the last, errors, in flight, and the thresholds failing so far.
  */
-export function createProgressLine(stream: NodeJS.WriteStream): { update(progress: Progress): void; clear(): void } | undefined {
-  if (!stream.isTTY) return undefined;
+export function createProgressLine(
+  stream: NodeJS.WriteStream,
+  statusEveryMs = 60_000,
+): { update(progress: Progress): void; clear(): void } | undefined {
+  if (!stream.isTTY && statusEveryMs <= 0) return undefined;
   let lastTotal = 0;
   let lastElapsed = 0;
+  const line = (progress: Progress) => {
+    const seconds = (progress.elapsedMs - lastElapsed) / 1000;
+    const rate = seconds > 0 ? (progress.total - lastTotal) / seconds : 0;
+    lastTotal = progress.total;
+    lastElapsed = progress.elapsedMs;
+    return (
+      `${formatMs(progress.elapsedMs)} · ${progress.total.toLocaleString('en-US')} done · ` +
+      `${Math.round(rate).toLocaleString('en-US')} req/s · ${progress.failed.toLocaleString('en-US')} errors · ` +
+      `${progress.inFlight} in flight` +
+      (progress.failing.length > 0 ? ` · failing: ${progress.failing.join(', ')}` : '')
+    );
+  };
+  if (!stream.isTTY) {
+    let nextMs = statusEveryMs;
+    return {
+      update(progress) {
+        if (progress.elapsedMs < nextMs) return;
+        nextMs = (Math.floor(progress.elapsedMs / statusEveryMs) + 1) * statusEveryMs;
+        stream.write(`resil: ${line(progress)}\n`);
+      },
+      clear() {},
+    };
+  }
   return {
     update(progress) {
-      const seconds = (progress.elapsedMs - lastElapsed) / 1000;
-      const rate = seconds > 0 ? (progress.total - lastTotal) / seconds : 0;
-      lastTotal = progress.total;
-      lastElapsed = progress.elapsedMs;
-      stream.write(
-        `\r\u001b[2K  ${formatMs(progress.elapsedMs)} · ${progress.total.toLocaleString('en-US')} done · ` +
-          `${Math.round(rate).toLocaleString('en-US')} req/s · ${progress.failed.toLocaleString('en-US')} errors · ` +
-          `${progress.inFlight} in flight` +
-          (progress.failing.length > 0 ? ` · failing: ${progress.failing.join(', ')}` : ''),
-      );
+      stream.write(`\r\u001b[2K  ${line(progress)}`);
     },
     clear() {
       stream.write('\r\u001b[2K');
