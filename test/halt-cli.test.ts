@@ -13,7 +13,7 @@ import { startSut } from './helpers/sut.js';
 
 describe('bad guard-rail flags: exit 2, one line, before anything starts', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['--halt-every', 'soon'], /^--halt-every 'soon': expected a duration of 100ms or more \('2s'\)$/],
+    [['--halt-every', 'soon'], /^--halt-every 'soon': expected a duration from 100ms to 24h \('2s'\)$/],
     [['--halt-when', 'error_rate > 1'], /^--halt-when 'error_rate > 1': expected 'prometheus:URL QUERY > NUMBER'/],
     [['--halt-probe', 'localhost:3000/health'], /^--halt-probe: .*did you mean 'http:\/\/localhost:3000\/health'/],
     [['--halt-json', 'status'], /^--halt-json 'status': expected FIELD==VALUE/],
@@ -32,7 +32,7 @@ describe('bad guard-rail flags: exit 2, one line, before anything starts', () =>
   test('resil proxy --status-every soon', async () => {
     const run = await runCli(['proxy', '--mock', '--status-every', 'soon']);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toMatch(/^resil: --status-every 'soon': expected a duration \('1m', '30s'\) or 0$/);
+    expect(run.stderr.trim()).toMatch(/^resil: --status-every 'soon': expected a duration up to 24h \('1m', '30s'\) or 0$/);
   });
 });
 

@@ -314,7 +314,7 @@ describe('halt conditions', () => {
     expect(() => buildHaltPlan({ when: ['up > 1'], every: 'soon', status: '600', json: 'nope' })).toThrow(
       [
         "--halt-when 'up > 1': expected 'prometheus:URL QUERY > NUMBER' (or >=, <, <=, ==, !=)",
-        "--halt-every 'soon': expected a duration of 100ms or more ('2s')",
+        "--halt-every 'soon': expected a duration from 100ms to 24h ('2s')",
         "--halt-status '600': expected statuses such as '2xx' or '200,204'",
         "--halt-json 'nope': expected FIELD==VALUE or FIELD!=VALUE ('status==ok')",
         '--halt-status, --halt-latency and --halt-json judge a --halt-probe: give one',

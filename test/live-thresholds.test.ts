@@ -22,6 +22,28 @@ let server: TestServer;
 afterEach(() => server?.close());
 
 describe('abort on fail', () => {
+  test.each([1, 2])('a run that ends on its own is not aborted by its last, partial second (%i thread(s))', async (workers) => {
+    // Failing from 2.5 s of a 3 s run: the abort's delay (2.9 s) passes only in the second the run's end closes.
+    server = await startOutageServer(2500);
+    const run = await runCli([
+      'load',
+      `${server.url}/`,
+      '-r',
+      '50',
+      '-d',
+      '3s',
+      '-w',
+      String(workers),
+      '-t',
+      'success_rate>=0.9 abort after 2.9s',
+      '--json',
+    ]);
+    const document = JSON.parse(run.stdout) as ResultDocument;
+    expect(document.abortedBy).toBeUndefined();
+    expect(document.requests.total + document.requests.dropped + document.requests.cancelled).toBe(150);
+    expect(run.code).toBe(1);
+  });
+
   // Judged on closed seconds: a failure is seen at most 1 s (its second) + 0.1 s (the tick) after it happens.
   test.each([1, 2])('a run failing from 1 s stops within after + 1 s and writes every output (%i thread(s))', async (workers) => {
     server = await startOutageServer(1000);
@@ -163,7 +185,7 @@ describe('a status line for CI logs', () => {
       expect(quiet.stderr).toBe('');
       const bad = await runCli(['load', healthy.url, '-n', '1', '--status-every', 'often']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr.trim().split('\n')).toEqual(["resil: --status-every 'often': expected a duration ('1m', '30s') or 0"]);
+      expect(bad.stderr.trim().split('\n')).toEqual(["resil: --status-every 'often': expected a duration up to 24h ('1m', '30s') or 0"]);
     } finally {
       await healthy.close();
     }

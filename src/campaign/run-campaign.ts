@@ -147,7 +147,17 @@ async function runScenario(
   };
   const startPhases = () => {
     for (const phase of scenario.phases) {
-      timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => phase.providers.get(name)), phase.atMs));
+      // A phase keeps the scenario's fault budget for its provider unless it sets its own: the budget is
+      // the scenario's blast radius, and the phases are when faults flow.
+      const withBudget = (name: string): FaultSettings | undefined => {
+        const base = scenario.baseFaults.get(name);
+        const budget = {
+          ...(base?.maxFaults === undefined ? {} : { maxFaults: base.maxFaults }),
+          ...(base?.maxFaultRate === undefined ? {} : { maxFaultRate: base.maxFaultRate }),
+        };
+        return { ...budget, ...phase.providers.get(name) };
+      };
+      timers.push(setTimeout(() => setFaults(phase.providers.keys(), withBudget), phase.atMs));
       timers.push(setTimeout(() => setFaults(phase.providers.keys(), (name) => scenario.baseFaults.get(name)), phase.atMs + phase.forMs));
     }
   };

@@ -128,6 +128,8 @@ function comparedNames(byDefault: boolean): string {
 /** `--status-every`: ms between status lines (default 1 min, 0 for none); a bad value is a UsageError. */
 export function statusEveryMs(text: string | undefined): number {
   const ms = text === undefined ? 60_000 : tryParseDuration(text);
-  if (ms === undefined) throw new UsageError(`--status-every '${text}': expected a duration ('1m', '30s') or 0`);
+  // At most a day: Node's timers end at 24.8 days, past which they fire every millisecond.
+  if (ms === undefined || ms > 24 * 3600 * 1000)
+    throw new UsageError(`--status-every '${text}': expected a duration up to 24h ('1m', '30s') or 0`);
   return ms;
 }

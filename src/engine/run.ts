@@ -76,7 +76,8 @@ async function runInProcess(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   const executor = createExecutor(plan, shareOf(plan, 0, 1, startMs), alarm);
   if (hooks.live) hooks.live.engine = () => executor.live();
   const watch = watchThresholds(plan, hooks, () => executor.stop());
-  if (watch.active) executor.recorder.onSecond = (second, lengthMs) => watch.add(second, lengthMs);
+  // A second closed once the run is over (its last, partial one) is judged but stops nothing: there is nothing left to stop.
+  if (watch.active) executor.recorder.onSecond = (second, lengthMs) => watch.add(second, lengthMs, executor.endedMs > 0);
   const watchTicker = watch.active ? setInterval(() => executor.recorder.tick(performance.now()), WATCH_TICK_MS) : undefined;
   let interrupted = false;
   const onAbort = () => {
@@ -121,7 +122,7 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
   const watch = watchThresholds(plan, hooks, () => {
     for (const worker of workers) worker.postMessage({ type: 'stop' } satisfies ControlMessage);
   });
-  const seconds = new SecondMerger(n, (second, lengthMs) => watch.add(second, lengthMs));
+  const seconds = new SecondMerger(n, (second, lengthMs, final) => watch.add(second, lengthMs, final));
   const results: Array<Promise<{ snapshot: RecorderSnapshot; endedEpochMs: number }>> = [];
   for (let k = 0; k < n; k++) {
     const setup: WorkerSetup = { options: plan.options, index: k, count: n };
@@ -135,7 +136,7 @@ async function runInWorkers(plan: LoadPlan, hooks: EngineHooks): Promise<RawRun>
         worker.on('message', (message: WorkerMessage) => {
           if (message.type === 'ready') markReady();
           else if (message.type === 'progress') progress[k] = message;
-          else if (message.type === 'second' && watch.active) seconds.add(message.second, message.lengthMs);
+          else if (message.type === 'second' && watch.active) seconds.add(message.second, message.lengthMs, message.final);
           else if (message.type === 'done') resolve(message);
         });
         worker.on('error', reject);
@@ -202,7 +203,7 @@ function watchThresholds(
   stop: () => void,
 ): {
   active: boolean;
-  add(second: TimelineSecond, lengthMs: number): void;
+  add(second: TimelineSecond, lengthMs: number, final: boolean): void;
   failing(): readonly string[];
   finish(): Pick<Measurement, 'abort' | 'windows'>;
 } {
@@ -210,8 +211,8 @@ function watchThresholds(
   return {
     active: watch.active,
     failing: () => watch.failing,
-    add(second, lengthMs) {
-      const abort = watch.add({ ...second, lengthMs });
+    add(second, lengthMs, final) {
+      const abort = watch.add({ ...second, lengthMs }, !final);
       if (abort === undefined) return;
       hooks.onThresholdAbort?.(abort);
       // Not from inside the recorder's bookkeeping: on the next turn of the event loop.
@@ -229,30 +230,38 @@ function watchThresholds(
  * it (threads share the start time, so their seconds align); `flush` passes on the rest at the end.
  */
 class SecondMerger {
-  private readonly pending = new Map<number, { reports: number; second: TimelineSecond; histograms: string[]; lengthMs: number }>();
+  private readonly pending = new Map<
+    number,
+    { reports: number; second: TimelineSecond; histograms: string[]; lengthMs: number; final: boolean }
+  >();
   private next = 0;
 
   constructor(
     private readonly threads: number,
-    private readonly emit: (second: TimelineSecond, lengthMs: number) => void,
+    private readonly emit: (second: TimelineSecond, lengthMs: number, final: boolean) => void,
   ) {}
 
-  add(second: TimelineSecond, lengthMs: number): void {
+  add(second: TimelineSecond, lengthMs: number, final: boolean): void {
     let slot = this.pending.get(second.t);
     if (!slot) {
-      slot = { reports: 0, second: { t: second.t, requests: 0, ok: 0, histogram: null }, histograms: [], lengthMs: 0 };
+      slot = { reports: 0, second: { t: second.t, requests: 0, ok: 0, histogram: null }, histograms: [], lengthMs: 0, final: false };
       this.pending.set(second.t, slot);
     }
     slot.reports++;
     slot.second.requests += second.requests;
     slot.second.ok += second.ok;
     slot.lengthMs = Math.max(slot.lengthMs, lengthMs);
+    slot.final ||= final;
     if (second.histogram !== null) slot.histograms.push(second.histogram);
     while (this.pending.get(this.next)?.reports === this.threads) this.pass(this.next++);
   }
 
+  /** The run is over: what is left is judged, as final seconds. */
   flush(): void {
-    for (const t of [...this.pending.keys()].sort((a, b) => a - b)) this.pass(t);
+    for (const t of [...this.pending.keys()].sort((a, b) => a - b)) {
+      this.pending.get(t)!.final = true;
+      this.pass(t);
+    }
   }
 
   private pass(t: number): void {
@@ -265,6 +274,6 @@ class SecondMerger {
       slot.second.histogram = encodeHistogram(histogram);
       histogram.destroy();
     }
-    this.emit(slot.second, slot.lengthMs);
+    this.emit(slot.second, slot.lengthMs, slot.final);
   }
 }

@@ -13,7 +13,8 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; total: number; failed: number; dropped: number; inFlight: number }
   /** Each second as it closes, for the thresholds judged while the run goes on (ThresholdWatch). */
-  | { type: 'second'; second: TimelineSecond; lengthMs: number }
+  /** `final`: closed by the run's end (sending over), judged but never an abort. */
+  | { type: 'second'; second: TimelineSecond; lengthMs: number; final: boolean }
   | { type: 'done'; snapshot: RecorderSnapshot; endedEpochMs: number };
 
 /** Main thread → worker: the common start time (epoch ms), or stop sending now. */

@@ -22,7 +22,8 @@ port.on('message', (message: ControlMessage) => {
   const startMs = message.startEpochMs - performance.timeOrigin;
   const executor = createExecutor(plan, shareOf(plan, setup.index, setup.count, startMs), alarm);
   stopExecutor = () => executor.stop();
-  executor.recorder.onSecond = (second, lengthMs) => port.postMessage({ type: 'second', second, lengthMs } satisfies WorkerMessage);
+  executor.recorder.onSecond = (second, lengthMs) =>
+    port.postMessage({ type: 'second', second, lengthMs, final: executor.endedMs > 0 } satisfies WorkerMessage);
   const ticker = setInterval(() => {
     const { recorder } = executor;
     recorder.tick(performance.now());

@@ -3,6 +3,9 @@ import { tryParseDuration } from '../util/duration.js';
 import { flagWording, stringOrList, toStringList, type OptionProblem, type OptionTable, type OptionWording } from '../util/option-table.js';
 import { parseTargetUrl } from '../util/url.js';
 
+/** The longest probe interval or latency bound (ms). */
+const DAY_MS = 24 * 3600 * 1000;
+
 /** Halt conditions as the user gives them (flags of `resil proxy` and `resil chaos`, a campaign's `halt` block). */
 export interface HaltSettings {
   /** Health URLs, each GET every `every`. */
@@ -156,13 +159,14 @@ export function buildHaltPlan(settings: HaltSettings, word: OptionWording = flag
     conditions.push({ source: text.trim(), url, query: match[2]!, op: match[3] as Comparison, value: Number(match[4]) });
   }
   const everyMs = tryParseDuration(settings.every ?? '2s');
-  if (everyMs === undefined || everyMs < 100)
-    report({ field: 'every', value: settings.every, message: "expected a duration of 100ms or more ('2s')" });
+  // At most a day: Node's timers end at 24.8 days, past which they fire every millisecond.
+  if (everyMs === undefined || everyMs < 100 || everyMs > DAY_MS)
+    report({ field: 'every', value: settings.every, message: "expected a duration from 100ms to 24h ('2s')" });
   const status = parseStatuses(settings.status ?? '2xx');
   if (typeof status === 'string') report({ field: 'status', value: settings.status, message: status });
   const latencyMs = settings.latency === undefined ? everyMs : tryParseDuration(settings.latency);
-  if (settings.latency !== undefined && (latencyMs === undefined || latencyMs <= 0))
-    report({ field: 'latency', value: settings.latency, message: "expected a duration ('500ms')" });
+  if (settings.latency !== undefined && (latencyMs === undefined || latencyMs <= 0 || latencyMs > DAY_MS))
+    report({ field: 'latency', value: settings.latency, message: "expected a duration up to 24h ('500ms')" });
   const json = settings.json === undefined ? null : parseJsonCriterion(settings.json);
   if (typeof json === 'string') report({ field: 'json', value: settings.json, message: json });
   const after = settings.after ?? 3;

@@ -59,6 +59,22 @@ export class FaultBudget {
     if (limits.maxRate !== null) this.step = Math.floor((performance.now() - this.origin) / (limits.maxRate.windowMs / STEPS));
   }
 
+  /** Everything spent is forgotten (stats reset: a campaign's next scenario, the admin API's POST /reset). */
+  reset(): void {
+    this.spent = 0;
+    this.calls.fill(0);
+    this.faults.fill(0);
+    this.windowCalls = this.windowFaults = 0;
+  }
+
+  /**
+   * Whether one more outage (`down`) fits: only the count budget applies, as a window starts on a
+   * timer, with no call in the rate's denominator to weigh it against.
+   */
+  allowsOutage(): boolean {
+    return this.limits.maxFaults === null || this.spent < this.limits.maxFaults;
+  }
+
   /** A call (or a connection) is decided on: it counts in the rate's denominator. */
   call(): void {
     if (this.limits.maxRate === null) return;

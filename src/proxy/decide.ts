@@ -190,14 +190,16 @@ export class FaultDecider<F extends MixFault = Fault> {
     };
   }
 
+  /** The counts start over, and so does the fault budget. */
   resetCounts(): void {
     this.counts = { ...emptyFaultCounts(), withheld: {} };
+    this.budget.reset();
   }
 
-  /** A `down` window starts: the listener closes, unless halted or over budget (then the outage is withheld). */
+  /** A `down` window starts: the listener closes, unless halted or past --max-faults (then the outage is withheld). */
   private goDown(listener: WholeWindowListener): void {
     const name = this.current.mix[0]!.fault.name;
-    if (!this.mayInject()) {
+    if (this.halted || !this.budget.allowsOutage()) {
       this.counts.withheld[name] = (this.counts.withheld[name] ?? 0) + 1;
       return;
     }

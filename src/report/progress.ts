@@ -29,6 +29,11 @@ export function createProgressLine(
     let nextMs = statusEveryMs;
     return {
       update(progress) {
+        // A campaign's next scenario starts its clock again.
+        if (progress.elapsedMs < lastElapsed) {
+          nextMs = statusEveryMs;
+          lastElapsed = lastTotal = 0;
+        }
         if (progress.elapsedMs < nextMs) return;
         nextMs = (Math.floor(progress.elapsedMs / statusEveryMs) + 1) * statusEveryMs;
         stream.write(`resil: ${line(progress)}\n`);

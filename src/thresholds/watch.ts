@@ -137,8 +137,11 @@ export class ThresholdWatch {
     return this.judged.length > 0;
   }
 
-  /** Takes the next closed second and judges every threshold; returns the abort when this second caused it. */
-  add(second: ClosedSecond): ThresholdAbort | undefined {
+  /**
+   * Takes the next closed second and judges every threshold; returns the abort when this second caused
+   * it. `mayAbort` false: a second closed by the run's end, judged but never an abort.
+   */
+  add(second: ClosedSecond, mayAbort = true): ThresholdAbort | undefined {
     this.elapsedMs = second.t * 1000 + second.lengthMs;
     const latency = second.histogram === null ? null : decodeHistogram(second.histogram);
     this.run.add(second, latency);
@@ -150,9 +153,14 @@ export class ThresholdWatch {
       const value = this.judge(threshold, false);
       if (value === null || compare(value, threshold.comparator, threshold.value)) continue;
       failing.push(threshold.source);
-      if (threshold.abort && this.abort === undefined && this.elapsedMs >= threshold.abort.afterMs) {
+      if (mayAbort && threshold.abort && this.abort === undefined && this.elapsedMs >= threshold.abort.afterMs) {
         const metric = metricNamed(threshold.metric)!;
-        this.abort = { threshold: threshold.source, atMs: this.elapsedMs, actual: value, formatted: formatMetric(metric, value) };
+        this.abort = {
+          threshold: threshold.source,
+          atMs: Math.round(this.elapsedMs),
+          actual: value,
+          formatted: formatMetric(metric, value),
+        };
       }
     }
     this.failing = failing;

@@ -155,3 +155,22 @@ test('down: never decided per call; the listener goes down for each window and c
   other.startClock(back);
   expect(back.events).toEqual(['up']);
 });
+
+describe('fault budgets across runs', () => {
+  test('a reset (a campaign scenario, POST /reset) gives the budget back', () => {
+    const d = deciderFor({ faults: 'status:503', maxFaults: 3, seed: 1 });
+    const injected = () => Array.from({ length: 5 }, () => d.decide(get('/'))).filter(Boolean).length;
+    expect(injected()).toBe(3);
+    expect(injected()).toBe(0);
+    d.resetCounts();
+    expect(injected()).toBe(3);
+  });
+
+  test('a down window is weighed against --max-faults only: a rate budget with no calls yet does not withhold it', async () => {
+    const d = deciderFor({ faults: 'down', windows: ['20ms..60ms'], maxFaultRate: '10%/1m', seed: 1 });
+    const listener = fakeListener();
+    d.startClock(listener);
+    await waitFor(() => listener.events.includes('down'), 1000);
+    expect(d.faultCounts()).toMatchObject({ injected: { down: 1 } });
+  });
+});
