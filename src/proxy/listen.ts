@@ -1,5 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import { UsageError } from '../errors.js';
+import { isIPv4, isIPv6, type Server } from 'node:net';
+import { CouldNotRunError, UsageError } from '../errors.js';
 
 /** A host name as RFC 1123 has it: dot-separated labels of letters, digits and inner hyphens, one letter at least. */
 const HOST_NAME = /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -44,4 +44,31 @@ export function reachOf(host: string): string {
  */
 export function reportListenFailure(error: unknown): void {
   process.stderr.write(`resil: ${error instanceof Error ? error.message : String(error)}\n`);
+}
+
+/**
+ * Opens `server` (a proxy's listener, HTTP or TCP) on HOST:PORT and gives the port it got. A port in
+ * use, an address not on this machine or not allowed is a CouldNotRunError naming proxy `name`.
+ */
+export function listenOn(server: Server, host: string, port: number, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new CouldNotRunError(`proxy ${name}: ${host}:${port} is already in use`)
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
+            ? new CouldNotRunError(`proxy ${name}: cannot listen on ${host}:${port} (${error.code})`)
+            : error,
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(address !== null && typeof address === 'object' ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
 }

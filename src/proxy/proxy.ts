@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Pool } from 'undici';
-import { CouldNotRunError, ProblemList, UsageError } from '../errors.js';
+import { ProblemList, UsageError } from '../errors.js';
 import type { UpstreamAnswer } from '../faults/fault.js';
 import { parseTargetUrl } from '../util/url.js';
 import { redactUrl } from '../util/redact.js';
@@ -19,7 +19,7 @@ import type { TcpProxyOptions } from './tcp/tcp-proxy.js';
 import { FaultDecider, type GuardState, type WholeWindowListener } from './decide.js';
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
-import { parseListen, reportListenFailure } from './listen.js';
+import { listenOn, parseListen, reportListenFailure } from './listen.js';
 import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
@@ -283,7 +283,6 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   async start(): Promise<this> {
     await this.openListener(this.listen.port);
-    this.port = (this.server.address() as AddressInfo).port;
     this.startSchedule();
     return this;
   }
@@ -538,26 +537,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     await this.openListener(this.port || this.listen.port);
   }
 
-  private openListener(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        this.server.off('listening', onListening);
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new CouldNotRunError(`proxy ${this.name}: ${this.listen.host}:${port} is already in use`)
-            : error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
-              ? new CouldNotRunError(`proxy ${this.name}: cannot listen on ${this.listen.host}:${port} (${error.code})`)
-              : error,
-        );
-      };
-      const onListening = () => {
-        this.server.off('error', onError);
-        this.listening = true;
-        resolve();
-      };
-      this.server.once('error', onError);
-      this.server.once('listening', onListening);
-      this.server.listen(port, this.listen.host);
-    });
+  private async openListener(port: number): Promise<void> {
+    this.port = await listenOn(this.server, this.listen.host, port, this.name);
+    this.listening = true;
   }
 }

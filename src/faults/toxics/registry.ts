@@ -21,30 +21,64 @@ const MAX_ATTRIBUTE = 7 * 24 * 3600 * 1000;
 
 /** A toxic's attributes with the type's defaults under what was given; unknown or bad ones throw UsageError. */
 export function completeAttributes(type: ToxicType, given: Record<string, unknown>): Record<string, number> {
+  refuseUnknownAttributes(type.type, type.attributes, given);
   const attributes: Record<string, number> = {};
-  const names = type.attributes.map((a) => a.name);
-  for (const key of Object.keys(given)) {
-    if (!names.includes(key)) {
-      const near = closestName(key, names);
-      throw new UsageError(
-        `${type.type} has no attribute '${key}'${near ? `: did you mean '${near}'?` : ''} (attributes: ${names.join(', ') || 'none'})`,
-      );
-    }
-  }
   for (const attribute of type.attributes) {
     const value = given[attribute.name] ?? attribute.default;
-    // Whole numbers, as Toxiproxy's int64 fields: a slicer of 0.5 bytes or a rate of 0.005 KB/s would never finish.
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < (attribute.min ?? 0) || value > MAX_ATTRIBUTE) {
-      throw new UsageError(
-        `${type.type} attribute '${attribute.name}' must be a whole number from ${attribute.min ?? 0} to ${MAX_ATTRIBUTE} (${attribute.unit})`,
-      );
-    }
-    attributes[attribute.name] = value;
+    attributes[attribute.name] = checkAttributeValue(type.type, { ...attribute, min: attribute.min ?? 0, max: MAX_ATTRIBUTE }, value);
   }
   if (type.type === 'slicer' && attributes.average_size! > 0 && attributes.size_variation! >= attributes.average_size!) {
     throw new UsageError('slicer attribute size_variation must be below average_size');
   }
   return attributes;
+}
+
+/** Attribute names `given` has that the type does not: a UsageError with a did-you-mean (TCP and http_* toxics). */
+export function refuseUnknownAttributes(typeName: string, known: ReadonlyArray<{ name: string }>, given: Record<string, unknown>): void {
+  const names = known.map((a) => a.name);
+  for (const key of Object.keys(given)) {
+    if (names.includes(key)) continue;
+    const near = closestName(key, names);
+    throw new UsageError(
+      `${typeName} has no attribute '${key}'${near ? `: did you mean '${near}'?` : ''} (attributes: ${names.join(', ') || 'none'})`,
+    );
+  }
+}
+
+/**
+ * An attribute's value: a whole number from `min` (to `max` when there is one), as Toxiproxy's int64
+ * fields; a slicer of 0.5 bytes or a rate of 0.005 KB/s would never finish. Else a UsageError.
+ */
+export function checkAttributeValue(
+  typeName: string,
+  attribute: { name: string; unit: string; min: number; max?: number },
+  value: unknown,
+): number {
+  const { name, unit, min, max } = attribute;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= (max ?? Number.POSITIVE_INFINITY)) return value;
+  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+  throw new UsageError(`${typeName} attribute '${name}' must be a whole number ${range} (${unit})`);
+}
+
+/**
+ * The fields every toxic shares, checked as they arrive in JSON: its name (default TYPE_STREAM), its
+ * stream (default downstream), its toxicity (default 1), and its attributes object as given.
+ */
+export function toxicFields(
+  input: Record<string, unknown>,
+  typeName: string,
+): { name: string; stream: StreamDirection; toxicity: number; given: Record<string, unknown> } {
+  const stream = input.stream ?? 'downstream';
+  if (!STREAMS.includes(stream as StreamDirection))
+    throw new UsageError(`stream must be 'upstream' or 'downstream', not '${String(stream)}'`);
+  const toxicity = input.toxicity ?? 1;
+  if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) throw new UsageError('toxicity must be a number from 0 to 1');
+  const attributes = input.attributes ?? {};
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
+    throw new UsageError('attributes must be a JSON object');
+  const name = input.name ?? `${typeName}_${stream}`;
+  if (typeof name !== 'string' || name === '') throw new UsageError('a toxic name must be a non-empty string');
+  return { name, stream: stream as StreamDirection, toxicity, given: attributes as Record<string, unknown> };
 }
 
 /**
@@ -63,23 +97,8 @@ export function checkToxic(value: unknown): ToxicSpec {
       `unknown toxic type '${typeName}'${near ? `: did you mean '${near}'?` : ''} (known: ${[...TOXIC_TYPES.keys()].join(', ')})`,
     );
   }
-  const stream = input.stream ?? 'downstream';
-  if (!STREAMS.includes(stream as StreamDirection))
-    throw new UsageError(`stream must be 'upstream' or 'downstream', not '${String(stream)}'`);
-  const toxicity = input.toxicity ?? 1;
-  if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) throw new UsageError('toxicity must be a number from 0 to 1');
-  const attributes = input.attributes ?? {};
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
-    throw new UsageError('attributes must be a JSON object');
-  const name = input.name ?? `${typeName}_${stream}`;
-  if (typeof name !== 'string' || name === '') throw new UsageError('a toxic name must be a non-empty string');
-  return {
-    name,
-    type: typeName,
-    stream: stream as StreamDirection,
-    toxicity,
-    attributes: completeAttributes(type, attributes as Record<string, unknown>),
-  };
+  const { name, stream, toxicity, given } = toxicFields(input, typeName);
+  return { name, type: typeName, stream, toxicity, attributes: completeAttributes(type, given) };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { CouldNotRunError, ProblemList } from '../../errors.js';
+import { ProblemList } from '../../errors.js';
 import type { ToxicSpec } from '../../faults/toxics/toxic.js';
 import { flagWording } from '../../util/option-table.js';
 import { buildFaultPlan, type FaultPlan, type FaultSettings, type FaultWindow } from '../config.js';
 import { FaultDecider, type GuardState, type WholeWindowListener } from '../decide.js';
-import { parseListen, reportListenFailure } from '../listen.js';
+import { listenOn, parseListen, reportListenFailure } from '../listen.js';
 import { emptyTrafficCounts, joinStats, type ProxyStats, type TrafficCounts } from '../stats.js';
 import { formatTcpAddress, parseTcpAddress, type TcpAddress } from './address.js';
 import { tcpFaultMix, type TcpFault } from './faults.js';
@@ -375,28 +375,8 @@ class TcpProxyServer implements TcpProxy {
     await this.openListener(this.port || this.listen.port);
   }
 
-  private openListener(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        this.server.off('listening', onListening);
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new CouldNotRunError(`proxy ${this.name}: ${this.listen.host}:${port} is already in use`)
-            : error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
-              ? new CouldNotRunError(`proxy ${this.name}: cannot listen on ${this.listen.host}:${port} (${error.code})`)
-              : error,
-        );
-      };
-      const onListening = () => {
-        this.server.off('error', onError);
-        this.listening = true;
-        const address = this.server.address();
-        if (address !== null && typeof address === 'object') this.port = address.port;
-        resolve();
-      };
-      this.server.once('error', onError);
-      this.server.once('listening', onListening);
-      this.server.listen(port, this.listen.host);
-    });
+  private async openListener(port: number): Promise<void> {
+    this.port = await listenOn(this.server, this.listen.host, port, this.name);
+    this.listening = true;
   }
 }

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { checkToxic, TOXIC_TYPES } from '../../faults/toxics/registry.js';
+import { checkAttributeValue, checkToxic, refuseUnknownAttributes, TOXIC_TYPES, toxicFields } from '../../faults/toxics/registry.js';
 import type { ToxicSpec } from '../../faults/toxics/toxic.js';
 import { closestName } from '../../util/suggest.js';
 import type { FaultSettings } from '../config.js';
@@ -98,20 +98,8 @@ export function checkAnyToxic(value: unknown, http: boolean): ToxicSpec {
   const input = value as Record<string, unknown>;
   const stream = input.stream ?? 'downstream';
   if (stream !== 'downstream') throw new UsageError(`${type} acts on the answer: stream must be 'downstream', not '${String(stream)}'`);
-  const toxicity = input.toxicity ?? 1;
-  if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) throw new UsageError('toxicity must be a number from 0 to 1');
-  const attributes = input.attributes ?? {};
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
-    throw new UsageError('attributes must be a JSON object');
-  const name = input.name ?? `${type}_downstream`;
-  if (typeof name !== 'string' || name === '') throw new UsageError('a toxic name must be a non-empty string');
-  return {
-    name,
-    type,
-    stream: 'downstream',
-    toxicity,
-    attributes: completeHttpAttributes(httpType, attributes as Record<string, unknown>),
-  };
+  const { name, toxicity, given } = toxicFields(input, type);
+  return { name, type, stream: 'downstream', toxicity, attributes: completeHttpAttributes(httpType, given) };
 }
 
 function knownTypes(): string {
@@ -119,29 +107,11 @@ function knownTypes(): string {
 }
 
 function completeHttpAttributes(type: HttpToxicType, given: Record<string, unknown>): Record<string, number> {
-  const names = type.attributes.map((a) => a.name);
-  for (const key of Object.keys(given)) {
-    if (!names.includes(key)) {
-      const near = closestName(key, names);
-      throw new UsageError(
-        `${type.type} has no attribute '${key}'${near ? `: did you mean '${near}'?` : ''} (attributes: ${names.join(', ') || 'none'})`,
-      );
-    }
-  }
+  refuseUnknownAttributes(type.type, type.attributes, given);
   const attributes: Record<string, number> = {};
   for (const attribute of type.attributes) {
     const value = given[attribute.name] ?? attribute.default;
-    if (value === undefined) continue;
-    if (
-      typeof value !== 'number' ||
-      !Number.isInteger(value) ||
-      value < attribute.min ||
-      value > (attribute.max ?? Number.POSITIVE_INFINITY)
-    ) {
-      const range = attribute.max === undefined ? `>= ${attribute.min}` : `from ${attribute.min} to ${attribute.max}`;
-      throw new UsageError(`${type.type} attribute '${attribute.name}' must be a whole number ${range} (${attribute.unit})`);
-    }
-    attributes[attribute.name] = value;
+    if (value !== undefined) attributes[attribute.name] = checkAttributeValue(type.type, attribute, value);
   }
   return attributes;
 }
