@@ -43,7 +43,9 @@ beforeAll(async () => {
       load: { rate: 100, duration: '2s', concurrency: 5, policy: { retries: 1, backoff: 'fixed:1ms' } },
       proxy: { mock: {}, failureRate: 0.3, faults: 'status:503', windows: ['0s..1s'] },
     }),
-    refusedPort().then((port) => runLoad({ url: `http://127.0.0.1:${port}/`, requests: 5, concurrency: 1 })),
+    // Two seconds of refused connections, so its throughput chart is a line: one second was a lone point
+    // whose anti-aliased marker (50-59 pixels, with its rate counted over the run's few ms) sat at the probe's bound.
+    refusedPort().then((port) => runLoad({ url: `http://127.0.0.1:${port}/`, rate: 5, duration: '2s', concurrency: 1 })),
   ]);
 }, 20_000);
 
