@@ -1,0 +1,5 @@
+import { describeSdk } from './sdk-cases.js';
+
+// The official Anthropic SDK (`@anthropic-ai/sdk`) against the chaos proxy. 529 is Anthropic's
+// "overloaded": the SDK retries it as any 5xx and throws its own OverloadedError.
+describeSdk('anthropic', { overloadedError: 'OverloadedError' });
