@@ -21,31 +21,31 @@ function installedVersion(name) {
   return JSON.parse(readFileSync(file, 'utf8')).version;
 }
 
-// Small hand-written answers in each provider's wire format (OpenAI chat completions, Anthropic
-// messages), from their public API references. A stream body is parsed as SSE by both SDKs whatever
-// its content-type, so the generic mock serves it as it is.
+// Until the proxy has a stream-error fault, the provider's error event mid-stream comes from a small
+// hand-written body served by the generic mock: two events of the provider's stream, then its error
+// event (formats from the providers' public API references). Both SDKs parse a stream body as SSE
+// whatever its content-type.
+
+/** Events a stream-error experiment lets through before the provider's error event. */
+export const EVENTS_BEFORE_ERROR = 2;
 
 const OPENAI_MODEL = 'gpt-4o-mini';
-const openaiChunk = (delta, finish = null) =>
+const openaiChunk = (delta) =>
   `data: ${JSON.stringify({
     id: 'chatcmpl-resil',
     object: 'chat.completion.chunk',
     created: 1700000000,
     model: OPENAI_MODEL,
-    choices: [{ index: 0, delta, finish_reason: finish }],
+    choices: [{ index: 0, delta, finish_reason: null }],
   })}\n\n`;
-const OPENAI_CHUNKS = [
-  openaiChunk({ role: 'assistant', content: '' }),
-  openaiChunk({ content: 'Hello' }),
-  openaiChunk({ content: ' from' }),
-  openaiChunk({ content: ' resil' }),
-  openaiChunk({}, 'stop'),
-];
-const OPENAI_STREAM_ERROR = `data: ${JSON.stringify({ error: { message: 'The server is overloaded', type: 'server_error', param: null, code: null } })}\n\n`;
+const OPENAI_STREAM_ERROR =
+  openaiChunk({ role: 'assistant', content: '' }) +
+  openaiChunk({ content: 'Hello' }) +
+  `data: ${JSON.stringify({ error: { message: 'The server is overloaded', type: 'server_error', param: null, code: null } })}\n\n`;
 
 const ANTHROPIC_MODEL = 'claude-sonnet-5-5';
 const anthropicEvent = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-const ANTHROPIC_EVENTS = [
+const ANTHROPIC_STREAM_ERROR =
   anthropicEvent('message_start', {
     message: {
       id: 'msg_resil',
@@ -57,22 +57,13 @@ const ANTHROPIC_EVENTS = [
       stop_sequence: null,
       usage: { input_tokens: 5, output_tokens: 1 },
     },
-  }),
-  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-  anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } }),
-  anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' from resil' } }),
-  anthropicEvent('content_block_stop', { index: 0 }),
-  anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } }),
-  anthropicEvent('message_stop', {}),
-];
-const ANTHROPIC_STREAM_ERROR = anthropicEvent('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
-
-/** Events a stream-error experiment lets through before the provider's error event. */
-export const EVENTS_BEFORE_ERROR = 2;
+  }) +
+  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  anthropicEvent('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
 
 /**
  * The two SDKs, each as: its package and installed version, its defaults as the SDK itself holds them
- * (read from a fresh client), the mock bodies, and one call that drains the answer (a stream to its end).
+ * (read from a fresh client), the stream-error body, and one call that drains the answer (a stream to its end).
  */
 export const SDKS = {
   openai: {
@@ -83,18 +74,7 @@ export const SDKS = {
       const client = new OpenAI({ apiKey: API_KEY });
       return { maxRetries: client.maxRetries, timeoutMs: client.timeout };
     },
-    mockBody: {
-      json: JSON.stringify({
-        id: 'chatcmpl-resil',
-        object: 'chat.completion',
-        created: 1700000000,
-        model: OPENAI_MODEL,
-        choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from resil' }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
-      }),
-      stream: `${OPENAI_CHUNKS.join('')}data: [DONE]\n\n`,
-      streamError: `${OPENAI_CHUNKS.slice(0, EVENTS_BEFORE_ERROR).join('')}${OPENAI_STREAM_ERROR}`,
-    },
+    streamErrorBody: OPENAI_STREAM_ERROR,
     async call(baseUrl, options, tag) {
       const client = new OpenAI({ apiKey: API_KEY, baseURL: `${baseUrl}/v1`, ...options.client });
       const request = { model: OPENAI_MODEL, messages: [{ role: 'user', content: `resil request ${tag}` }] };
@@ -110,20 +90,7 @@ export const SDKS = {
       const client = new Anthropic({ apiKey: API_KEY });
       return { maxRetries: client.maxRetries, timeoutMs: client.timeout };
     },
-    mockBody: {
-      json: JSON.stringify({
-        id: 'msg_resil',
-        type: 'message',
-        role: 'assistant',
-        model: ANTHROPIC_MODEL,
-        content: [{ type: 'text', text: 'Hello from resil' }],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage: { input_tokens: 5, output_tokens: 3 },
-      }),
-      stream: ANTHROPIC_EVENTS.join(''),
-      streamError: `${ANTHROPIC_EVENTS.slice(0, EVENTS_BEFORE_ERROR).join('')}${ANTHROPIC_STREAM_ERROR}`,
-    },
+    streamErrorBody: ANTHROPIC_STREAM_ERROR,
     async call(baseUrl, options, tag) {
       const client = new Anthropic({ apiKey: API_KEY, baseURL: baseUrl, ...options.client });
       const request = { model: ANTHROPIC_MODEL, max_tokens: 64, messages: [{ role: 'user', content: `resil request ${tag}` }] };
@@ -150,7 +117,7 @@ async function drain(stream) {
  *   faults: the proxy's fault mix ('status:429'), or none; failureRate defaults to 1 with faults
  *   retryAfter: seconds in the proxy's Retry-After (on 429 and 503)
  *   matchHeader: only calls carrying this header are faulted ('X-Stainless-Retry-Count: 0': first attempts)
- *   body: 'json' | 'stream' | 'streamError' (the mock's answer; stream and streamError make a streaming call)
+ *   body: 'json' or 'stream' (the provider's preset answers, streamed for 'stream'), or 'streamError' (see above)
  *   client: options for the SDK's constructor (maxRetries, timeout in ms)
  * Each request has a body of its own, so the observer (correlate: body; neither SDK sends an
  * Idempotency-Key or request id) tells requests apart and groups the attempts of each.
@@ -161,7 +128,8 @@ export async function runExperiment({ sdk, faults, failureRate, retryAfter = 1, 
   const proxy = await startChaosProxy(
     {
       name: kit.name,
-      mock: { body: kit.mockBody[body] },
+      // The provider's preset answers (a quick pace keeps streams short); the error event comes from a hand-written body.
+      mock: body === 'streamError' ? { body: kit.streamErrorBody } : { preset: kit.name, tokensPerS: 1000, tokens: 6 },
       seed: 1,
       correlate: 'body',
       retryAfter,
