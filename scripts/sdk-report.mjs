@@ -6,7 +6,7 @@
 // the measurements instead of the table. Run after `npm run build`: it imports resil from dist/.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { EVENTS_BEFORE_ERROR, runExperiment, SDKS } from './sdk/experiments.mjs';
+import { runExperiment, SDKS } from './sdk/experiments.mjs';
 
 export const START_MARKER = '<!-- sdk-report:start -->';
 export const END_MARKER = '<!-- sdk-report:end -->';
@@ -15,16 +15,20 @@ export const COLUMNS = [
   'version',
   'default retries',
   'honours Retry-After (429)',
-  'backoff without Retry-After (529)',
+  '529 (overloaded)',
+  'backoff without Retry-After (500)',
   'backoff growth',
   'effective timeout',
   '429 before a stream',
   'error event mid-stream',
+  'stream stalled 1 s',
   'stream cut mid-answer',
 ];
 
-/** The SDK's own timeout in these experiments (ms), and the Retry-After the proxy sends (s). */
+/** The SDK's own timeout in these experiments (ms). */
 const TIMEOUT_MS = 300;
+/** Events of a stream before its error event, stall or cut. */
+const EVENTS_BEFORE_FAULT = 2;
 
 /** Every experiment for one SDK; `quick` runs one request each and a 1 s Retry-After. */
 export async function measureSdk(sdk, { quick = false } = {}) {
@@ -38,17 +42,19 @@ export async function measureSdk(sdk, { quick = false } = {}) {
     retryAfterSeconds: retryAfter,
     timeoutMs: TIMEOUT_MS,
     rateLimited: await runExperiment({ sdk, faults: 'status:429', retryAfter, requests: quick ? 1 : 2 }),
-    overloaded: await runExperiment({ sdk, faults: 'status:529', requests }),
+    overloaded: await runExperiment({ sdk, faults: 'status:529', retryAfter: 1 }),
+    failing: await runExperiment({ sdk, faults: 'status:500', requests }),
     streamRateLimited: await runExperiment({
       sdk,
       faults: 'status:429',
       retryAfter: 1,
       matchHeader: 'X-Stainless-Retry-Count: 0',
-      body: 'stream',
+      stream: true,
     }),
     timeout: await runExperiment({ sdk, faults: 'timeout', client: { timeout: TIMEOUT_MS, maxRetries: 1 } }),
-    streamError: await runExperiment({ sdk, body: 'streamError' }),
-    streamCut: await runExperiment({ sdk, faults: 'truncate:2events', body: 'stream' }),
+    streamError: await runExperiment({ sdk, faults: `stream-error:${EVENTS_BEFORE_FAULT}`, stream: true }),
+    streamStall: await runExperiment({ sdk, faults: `stall:1s@${EVENTS_BEFORE_FAULT}`, stream: true, client: { timeout: TIMEOUT_MS } }),
+    streamCut: await runExperiment({ sdk, faults: `truncate:${EVENTS_BEFORE_FAULT}events`, stream: true }),
   };
 }
 
@@ -73,15 +79,15 @@ function attempts(seen) {
 
 /** One table row of measured facts. */
 export function row(m) {
-  const { rateLimited: r, overloaded: o, streamRateLimited: s, timeout: t, streamError: e, streamCut: c } = m;
-  const retriesSeen = r.seen.attemptsMax - 1;
+  const { rateLimited: r, overloaded: o, failing: f, streamRateLimited: s, timeout: t } = m;
   const retryAfter = r.seen.retryAfter;
   const honours =
     retryAfter.followed === 0
       ? 'not retried'
       : `${retryAfter.violations === 0 ? 'yes' : `no: ${retryAfter.violations} of ${retryAfter.followed} early`}: ` +
         `waited ${range(r.seen.retryDelayMin, r.seen.retryDelayMax)} for ${m.retryAfterSeconds} s, then ${caught(r.outcomes.at(-1))}`;
-  const delays = o.seen.retryDelayMin === null ? 'not retried' : `${range(o.seen.retryDelayMin, o.seen.retryDelayMax)}`;
+  const retried = (x) =>
+    `${attempts(x.seen)} attempts, ${x.seen.retryDelayMin === null ? 'no retry' : `delays ${range(x.seen.retryDelayMin, x.seen.retryDelayMax)}`}`;
   const timeout =
     `${m.defaults.timeoutMs / 1000} s (its default); set to ${m.timeoutMs} ms: gave up after ` +
     `${range(t.seen.dependencyTimeout, t.seen.dependencyTimeoutMax)}, ${t.seen.attemptsMax} attempts, then ${caught(t.outcomes[0])}`;
@@ -90,18 +96,22 @@ export function row(m) {
       ? `retried after ${seconds(s.seen.retryDelayMin)} (Retry-After 1 s), then ${caught(s.outcomes[0])}`
       : `not retried: ${caught(s.outcomes[0])}`;
   const midStream = (x) =>
-    `${x.seen.retries === 0 ? 'not retried' : `retried ${plural(x.seen.retries, 'time')}`}: ${caught(x.outcomes[0])} after ${plural(x.outcomes[0].events ?? 0, 'event')}`;
+    `${x.seen.retries === 0 ? 'not retried' : `retried ${plural(x.seen.retries, 'time')}`}: ${caught(x.outcomes[0])}` +
+    (x.outcomes[0].ok ? '' : ` after ${plural(x.outcomes[0].events ?? 0, 'event')}`);
+  const stall = m.streamStall.outcomes[0];
   return [
     `\`${m.package}\``,
     m.version,
-    `${retriesSeen} (${attempts(r.seen)} attempts on a 429; its maxRetries: ${m.defaults.maxRetries})`,
+    `${r.seen.attemptsMax - 1} (${attempts(r.seen)} attempts on a 429; its maxRetries: ${m.defaults.maxRetries})`,
     honours,
-    `${attempts(o.seen)} attempts, delays ${delays}, then ${caught(o.outcomes.at(-1))}`,
-    o.seen.backoffGrowth === null ? 'n/a' : `×${o.seen.backoffGrowth.toFixed(2)} (median)`,
+    `${retried(o)} (Retry-After 1 s), then ${caught(o.outcomes.at(-1))}`,
+    `${retried(f)}, then ${caught(f.outcomes.at(-1))}`,
+    f.seen.backoffGrowth === null ? 'n/a' : `×${f.seen.backoffGrowth.toFixed(2)} (median)`,
     timeout,
     streamRetry,
-    midStream(e),
-    midStream(c),
+    midStream(m.streamError),
+    `${midStream(m.streamStall)} in ${seconds(stall.elapsedMs)}, past its ${m.timeoutMs} ms timeout`,
+    midStream(m.streamCut),
   ];
 }
 
@@ -114,8 +124,9 @@ export function table(measurements, { quick = false } = {}) {
   ];
   const how =
     `Measured by \`npm run sdk-report\`${quick ? ' --quick' : ''} on Node ${process.versions.node}: each SDK against a ` +
-    `chaos proxy on 127.0.0.1 (every attempt faulted; the stream's 429 on its first attempt only; the error ` +
-    `event after ${EVENTS_BEFORE_ERROR} events), attempts and delays as the proxy's dependency-side observer saw them.`;
+    `chaos proxy on 127.0.0.1 whose mock is the provider's preset, faults shaped like the provider's (every attempt ` +
+    `faulted; the stream's 429 on its first attempt only; stream faults after ${EVENTS_BEFORE_FAULT} events), attempts and ` +
+    `delays as the proxy's dependency-side observer saw them.`;
   return `${how}\n\n${lines.join('\n')}\n`;
 }
 

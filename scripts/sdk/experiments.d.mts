@@ -13,7 +13,6 @@ export interface SdkKit {
 }
 
 export const SDKS: Record<SdkName, SdkKit>;
-export const EVENTS_BEFORE_ERROR: number;
 
 export interface Experiment {
   sdk: SdkName;
@@ -22,7 +21,7 @@ export interface Experiment {
   /** Seconds (whole) in the proxy's Retry-After. */
   retryAfter?: number;
   matchHeader?: string;
-  body?: 'json' | 'stream' | 'streamError';
+  stream?: boolean;
   client?: { maxRetries?: number; timeout?: number };
   requests?: number;
 }

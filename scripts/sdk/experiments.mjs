@@ -21,49 +21,12 @@ function installedVersion(name) {
   return JSON.parse(readFileSync(file, 'utf8')).version;
 }
 
-// Until the proxy has a stream-error fault, the provider's error event mid-stream comes from a small
-// hand-written body served by the generic mock: two events of the provider's stream, then its error
-// event (formats from the providers' public API references). Both SDKs parse a stream body as SSE
-// whatever its content-type.
-
-/** Events a stream-error experiment lets through before the provider's error event. */
-export const EVENTS_BEFORE_ERROR = 2;
-
 const OPENAI_MODEL = 'gpt-4o-mini';
-const openaiChunk = (delta) =>
-  `data: ${JSON.stringify({
-    id: 'chatcmpl-resil',
-    object: 'chat.completion.chunk',
-    created: 1700000000,
-    model: OPENAI_MODEL,
-    choices: [{ index: 0, delta, finish_reason: null }],
-  })}\n\n`;
-const OPENAI_STREAM_ERROR =
-  openaiChunk({ role: 'assistant', content: '' }) +
-  openaiChunk({ content: 'Hello' }) +
-  `data: ${JSON.stringify({ error: { message: 'The server is overloaded', type: 'server_error', param: null, code: null } })}\n\n`;
-
 const ANTHROPIC_MODEL = 'claude-sonnet-5-5';
-const anthropicEvent = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-const ANTHROPIC_STREAM_ERROR =
-  anthropicEvent('message_start', {
-    message: {
-      id: 'msg_resil',
-      type: 'message',
-      role: 'assistant',
-      model: ANTHROPIC_MODEL,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: 5, output_tokens: 1 },
-    },
-  }) +
-  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
-  anthropicEvent('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
 
 /**
  * The two SDKs, each as: its package and installed version, its defaults as the SDK itself holds them
- * (read from a fresh client), the stream-error body, and one call that drains the answer (a stream to its end).
+ * (read from a fresh client), and one call that drains the answer (a stream to its end).
  */
 export const SDKS = {
   openai: {
@@ -74,7 +37,6 @@ export const SDKS = {
       const client = new OpenAI({ apiKey: API_KEY });
       return { maxRetries: client.maxRetries, timeoutMs: client.timeout };
     },
-    streamErrorBody: OPENAI_STREAM_ERROR,
     async call(baseUrl, options, tag) {
       const client = new OpenAI({ apiKey: API_KEY, baseURL: `${baseUrl}/v1`, ...options.client });
       const request = { model: OPENAI_MODEL, messages: [{ role: 'user', content: `resil request ${tag}` }] };
@@ -90,7 +52,6 @@ export const SDKS = {
       const client = new Anthropic({ apiKey: API_KEY });
       return { maxRetries: client.maxRetries, timeoutMs: client.timeout };
     },
-    streamErrorBody: ANTHROPIC_STREAM_ERROR,
     async call(baseUrl, options, tag) {
       const client = new Anthropic({ apiKey: API_KEY, baseURL: baseUrl, ...options.client });
       const request = { model: ANTHROPIC_MODEL, max_tokens: 64, messages: [{ role: 'user', content: `resil request ${tag}` }] };
@@ -114,22 +75,22 @@ async function drain(stream) {
 /**
  * One experiment: `requests` calls, one after the other, through a chaos proxy that injects `faults`.
  *   sdk: 'openai' | 'anthropic'
- *   faults: the proxy's fault mix ('status:429'), or none; failureRate defaults to 1 with faults
+ *   faults: the proxy's fault mix ('status:429', 'stream-error:2'), provider-shaped; failureRate defaults to 1
  *   retryAfter: seconds in the proxy's Retry-After (on 429 and 503)
  *   matchHeader: only calls carrying this header are faulted ('X-Stainless-Retry-Count: 0': first attempts)
- *   body: 'json' or 'stream' (the provider's preset answers, streamed for 'stream'), or 'streamError' (see above)
+ *   stream: a streaming call (the answer is read to its end)
  *   client: options for the SDK's constructor (maxRetries, timeout in ms)
  * Each request has a body of its own, so the observer (correlate: body; neither SDK sends an
  * Idempotency-Key or request id) tells requests apart and groups the attempts of each.
  */
-export async function runExperiment({ sdk, faults, failureRate, retryAfter = 1, matchHeader, body = 'json', client = {}, requests = 1 }) {
+export async function runExperiment({ sdk, faults, failureRate, retryAfter = 1, matchHeader, stream = false, client = {}, requests = 1 }) {
   const kit = SDKS[sdk];
   const observer = new BehaviourObserver({ correlate: { mode: 'body' }, longestRetryAfterMs: retryAfter * 1000, series: false });
   const proxy = await startChaosProxy(
     {
       name: kit.name,
-      // The provider's preset answers (a quick pace keeps streams short); the error event comes from a hand-written body.
-      mock: body === 'streamError' ? { body: kit.streamErrorBody } : { preset: kit.name, tokensPerS: 1000, tokens: 6 },
+      // The provider's own answers, errors and stream events (a quick pace keeps streams short).
+      mock: { preset: kit.name, tokensPerS: 1000, tokens: 6 },
       seed: 1,
       correlate: 'body',
       retryAfter,
@@ -145,7 +106,7 @@ export async function runExperiment({ sdk, faults, failureRate, retryAfter = 1, 
     for (let i = 0; i < requests; i++) {
       const started = performance.now();
       try {
-        const { events } = await kit.call(proxy.url, { stream: body !== 'json', client }, `${sdk}-${i}`);
+        const { events } = await kit.call(proxy.url, { stream, client }, `${sdk}-${i}`);
         outcomes.push({ ok: true, events, elapsedMs: performance.now() - started });
       } catch (error) {
         outcomes.push({

@@ -7,7 +7,7 @@ import { SDKS } from '../../scripts/sdk/experiments.mjs';
 
 // `npm run sdk-report` (scripts/sdk-report.mjs, after `npm run build`): it runs in a plain Node process,
 // writes its table between the markers of a README (a copy here), and the README's own table is one
-// it wrote: same header, one row per SDK with the installed version. Quick mode: about 12 s.
+// it wrote: same header, one row per SDK with the installed version. Quick mode: about 15 s.
 
 const run = promisify(execFile);
 const README = new URL('../../README.md', import.meta.url);
