@@ -15,13 +15,14 @@ export const COLUMNS = [
   'version',
   'default retries',
   'honours Retry-After (429)',
+  'Retry-After: 0 (429)',
   '529 (overloaded)',
   'backoff without Retry-After (500)',
   'backoff growth',
   'effective timeout',
   '429 before a stream',
   'error event mid-stream',
-  'stream stalled 1 s',
+  'answer stalled 1 s (timeout 300 ms)',
   'stream cut mid-answer',
 ];
 
@@ -42,6 +43,7 @@ export async function measureSdk(sdk, { quick = false } = {}) {
     retryAfterSeconds: retryAfter,
     timeoutMs: TIMEOUT_MS,
     rateLimited: await runExperiment({ sdk, faults: 'status:429', retryAfter, requests: quick ? 1 : 2 }),
+    retryAfterZero: await runExperiment({ sdk, faults: 'status:429', retryAfter: 0 }),
     overloaded: await runExperiment({ sdk, faults: 'status:529', retryAfter: 1 }),
     failing: await runExperiment({ sdk, faults: 'status:500', requests }),
     streamRateLimited: await runExperiment({
@@ -53,12 +55,13 @@ export async function measureSdk(sdk, { quick = false } = {}) {
     }),
     timeout: await runExperiment({ sdk, faults: 'timeout', client: { timeout: TIMEOUT_MS, maxRetries: 1 } }),
     streamError: await runExperiment({ sdk, faults: `stream-error:${EVENTS_BEFORE_FAULT}`, stream: true }),
+    bodyStall: await runExperiment({ sdk, faults: 'stall:1s', client: { timeout: TIMEOUT_MS } }),
     streamStall: await runExperiment({ sdk, faults: `stall:1s@${EVENTS_BEFORE_FAULT}`, stream: true, client: { timeout: TIMEOUT_MS } }),
     streamCut: await runExperiment({ sdk, faults: `truncate:${EVENTS_BEFORE_FAULT}events`, stream: true }),
   };
 }
 
-const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const seconds = (ms) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
 const range = (low, high) => (Math.abs(high - low) < 5 ? seconds(low) : `${seconds(low)}–${seconds(high)}`);
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -104,13 +107,14 @@ export function row(m) {
     m.version,
     `${r.seen.attemptsMax - 1} (${attempts(r.seen)} attempts on a 429; its maxRetries: ${m.defaults.maxRetries})`,
     honours,
+    `${retried(m.retryAfterZero)}`,
     `${retried(o)} (Retry-After 1 s), then ${caught(o.outcomes.at(-1))}`,
     `${retried(f)}, then ${caught(f.outcomes.at(-1))}`,
     f.seen.backoffGrowth === null ? 'n/a' : `×${f.seen.backoffGrowth.toFixed(2)} (median)`,
     timeout,
     streamRetry,
     midStream(m.streamError),
-    `${midStream(m.streamStall)} in ${seconds(stall.elapsedMs)}, past its ${m.timeoutMs} ms timeout`,
+    `JSON: ${midStream(m.bodyStall)} in ${seconds(m.bodyStall.outcomes[0].elapsedMs)}; stream: ${midStream(m.streamStall)} in ${seconds(stall.elapsedMs)}`,
     midStream(m.streamCut),
   ];
 }

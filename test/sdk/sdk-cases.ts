@@ -10,10 +10,12 @@ import { cpuWait } from '../helpers/machine.js';
 // Tolerances: a lower bound allows the observer's 20 ms (a client's timer may fire a little early on
 // its cached clock); an upper bound allows 150 ms plus what other processes kept this one off the CPU.
 
-/** What differs between the SDKs: the error class their callers get on a 529. */
+/** What differs between the SDKs. */
 export interface SdkExpectations {
   /** Class thrown once every attempt got a 529. */
   overloadedError: string;
+  /** After `Retry-After: 0`: retry at once, or fall back to the backoff (0.5 s then 1 s, less up to 25%). */
+  retryAfterZero: 'at once' | 'backoff';
 }
 
 const LOWER_MS = 20;
@@ -46,6 +48,16 @@ export function describeSdk(sdk: SdkName, expected: SdkExpectations): void {
       expect(run.seen.retryDelayMax).toBeLessThanOrEqual(1000 + UPPER_MS + run.waitedMs);
       expect(run.outcomes).toEqual([expect.objectContaining({ ok: true })]);
       if (stream) expect(run.outcomes[0]!.events).toBeGreaterThan(6); // 6 tokens, and the events around them
+    });
+
+    test(`429 with Retry-After: 0 on every attempt: retried ${expected.retryAfterZero}`, async () => {
+      const run = await measured({ sdk, faults: 'status:429', retryAfter: 0 });
+      expect(run.seen).toMatchObject({ calls: 3, requests: 1, retries: 2, retryAfter: { sent: 3, followed: 2, violations: 0 } });
+      if (expected.retryAfterZero === 'at once') expect(run.seen.retryDelayMax).toBeLessThanOrEqual(50 + UPPER_MS + run.waitedMs);
+      else {
+        expect(run.seen.retryDelayMin).toBeGreaterThanOrEqual(375 - LOWER_MS);
+        expect(run.seen.retryDelayMax).toBeGreaterThanOrEqual(750 - LOWER_MS);
+      }
     });
 
     test("529 (overloaded) on every attempt, with the provider's Retry-After: 1: 3 attempts (the default 2 retries), 1 s apart", async () => {
@@ -93,8 +105,11 @@ export function describeSdk(sdk: SdkName, expected: SdkExpectations): void {
       expect(run.outcomes).toEqual([expect.objectContaining({ ok: false, error: 'APIError', events: 2 })]);
     });
 
-    test('a stream stalled 1 s after 2 events, SDK timeout 300 ms: the timeout covers the wait for headers only', async () => {
-      const run = await measured({ sdk, faults: 'stall:1s@2', stream: true, client: { timeout: 300 } });
+    test.each([
+      ['half its body (not streaming)', false],
+      ['2 events (streaming)', true],
+    ] as const)('an answer stalled 1 s after %s, SDK timeout 300 ms: the timeout ends with the headers', async (_label, stream) => {
+      const run = await measured({ sdk, faults: 'stall:1s@2', stream, client: { timeout: 300 } });
       expect(run.seen).toMatchObject({ calls: 1, requests: 1, retries: 0 });
       expect(run.outcomes).toEqual([expect.objectContaining({ ok: true })]);
       expect(run.outcomes[0]!.elapsedMs).toBeGreaterThanOrEqual(1000 - LOWER_MS);
