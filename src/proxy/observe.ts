@@ -32,7 +32,7 @@ export class CallWatch {
   /** The call carried one of this run's request ids (as its key, or beside a key of another kind). */
   runRequest = false;
   reused = false;
-  /** The Retry-After the answer carried (ms): noted by writeHead for a 429 or 503. */
+  /** The Retry-After the answer carried (ms): noted by writeHead for a 429 or a 5xx (Anthropic's 529 carries one). */
   retryAfterMs: number | undefined = undefined;
   /** The proxy cut the exchange (reset, close, a cut body, an upstream failure, `down`): the client did not leave. */
   cut = false;
@@ -61,7 +61,7 @@ export class ObservedResponse extends ServerResponse {
   watch: CallWatch | null = null;
 
   override writeHead(statusCode: number, second?: unknown, third?: unknown): this {
-    if ((statusCode === 429 || statusCode === 503) && this.watch !== null) {
+    if ((statusCode === 429 || statusCode >= 500) && this.watch !== null) {
       this.watch.retryAfterMs = retryAfterIn(typeof second === 'string' ? third : second) ?? this.headerRetryAfter();
     }
     // biome-ignore lint/suspicious/noExplicitAny: passes writeHead's overloads through as they came.

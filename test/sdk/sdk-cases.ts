@@ -63,7 +63,7 @@ export function describeSdk(sdk: SdkName, expected: SdkExpectations): void {
     test("529 (overloaded) on every attempt, with the provider's Retry-After: 1: 3 attempts (the default 2 retries), 1 s apart", async () => {
       const run = await measured({ sdk, faults: 'status:529', retryAfter: 1 });
       expect(run.seen).toMatchObject({ calls: 3, requests: 1, attempts: { '3': 1 }, retries: 2 });
-      // The observer judges Retry-After on 429 and 503 only, so the delays are asserted here.
+      expect(run.seen.retryAfter).toMatchObject({ sent: 3, followed: 2, violations: 0 });
       expect(run.seen.retryDelayMin).toBeGreaterThanOrEqual(1000 - LOWER_MS);
       expect(run.seen.retryDelayMax).toBeLessThanOrEqual(1000 + UPPER_MS + run.waitedMs);
       expect(run.outcomes).toEqual([expect.objectContaining({ ok: false, error: expected.overloadedError, status: 529 })]);
