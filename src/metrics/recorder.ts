@@ -33,6 +33,15 @@ export class Recorder {
   readonly latency: Histogram = createLatencyHistogram();
   /** From the actual send time; only kept apart in the open model, where it can differ. */
   readonly serviceTime: Histogram | null;
+  /**
+   * Server-sent-events answers (content-type text/event-stream; in policy mode each attempt's) and their
+   * data events; time to the first data event from the request's start, like latency (ttft), and between
+   * consecutive data events of one stream (gap). The histograms are made at the first stream.
+   */
+  streams = 0;
+  dataEvents = 0;
+  private ttft: Histogram | null = null;
+  private eventGap: Histogram | null = null;
 
   private second = 0;
   private secondRequests = 0;
@@ -69,6 +78,25 @@ export class Recorder {
     } else {
       this.unexpectedStatus[status]!++;
     }
+  }
+
+  /** A stream began (StreamSink, src/engine/stream.ts). */
+  recordStream(): void {
+    this.streams++;
+    if (this.ttft === null) {
+      this.ttft = createLatencyHistogram();
+      this.eventGap = createLatencyHistogram();
+    }
+  }
+
+  recordFirstEvent(ttftMs: number): void {
+    this.dataEvents++;
+    this.ttft!.recordValue(toMicros(ttftMs));
+  }
+
+  recordNextEvent(gapMs: number): void {
+    this.dataEvents++;
+    this.eventGap!.recordValue(toMicros(gapMs));
   }
 
   /** A request that got no usable response. */
@@ -141,6 +169,16 @@ export class Recorder {
       latency: encodeHistogram(this.latency),
       serviceTime: this.serviceTime === null ? null : encodeHistogram(this.serviceTime),
       timeline: this.timeline.slice(),
+      ...(this.ttft === null
+        ? {}
+        : {
+            streams: {
+              streams: this.streams,
+              dataEvents: this.dataEvents,
+              ttft: encodeHistogram(this.ttft),
+              eventGap: encodeHistogram(this.eventGap!),
+            },
+          }),
     };
   }
 
