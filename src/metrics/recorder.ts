@@ -1,6 +1,6 @@
 import { addEncoded, createLatencyHistogram, decodeHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
 import { ERROR_CLASSES, ERROR_INDEX, type ErrorClass } from './outcome.js';
-import { TIMELINE_BUCKETS, type RecorderSnapshot, type TimelineSecond } from './snapshot.js';
+import { TIMELINE_BUCKETS, type RecorderSnapshot, type StreamSnapshot, type TimelineSecond } from './snapshot.js';
 
 /** Called as each second closes, with that second alone and how much of it the run covered (ms: 1000, less for the last). */
 export type SecondListener = (second: TimelineSecond, lengthMs: number) => void;
@@ -130,8 +130,10 @@ export class Recorder {
     statusCodes: Record<string, number>;
     errors: Record<string, number>;
     latency: string | null;
+    streams?: StreamSnapshot;
   } {
     const { statusCodes, errors } = this.counts();
+    const streams = this.streamSnapshot();
     return {
       total: this.total,
       ok: this.ok,
@@ -140,6 +142,7 @@ export class Recorder {
       statusCodes,
       errors,
       latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null,
+      ...(streams ? { streams } : {}),
     };
   }
 
@@ -156,6 +159,7 @@ export class Recorder {
 
   snapshot(): RecorderSnapshot {
     const { statusCodes, errors } = this.counts();
+    const streams = this.streamSnapshot();
     return {
       total: this.total,
       ok: this.ok,
@@ -169,16 +173,18 @@ export class Recorder {
       latency: encodeHistogram(this.latency),
       serviceTime: this.serviceTime === null ? null : encodeHistogram(this.serviceTime),
       timeline: this.timeline.slice(),
-      ...(this.ttft === null
-        ? {}
-        : {
-            streams: {
-              streams: this.streams,
-              dataEvents: this.dataEvents,
-              ttft: encodeHistogram(this.ttft),
-              eventGap: encodeHistogram(this.eventGap!),
-            },
-          }),
+      ...(streams ? { streams } : {}),
+    };
+  }
+
+  /** The streams so far, or undefined before the first. */
+  private streamSnapshot(): StreamSnapshot | undefined {
+    if (this.ttft === null) return undefined;
+    return {
+      streams: this.streams,
+      dataEvents: this.dataEvents,
+      ttft: encodeHistogram(this.ttft),
+      eventGap: encodeHistogram(this.eventGap!),
     };
   }
 
