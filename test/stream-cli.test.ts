@@ -118,4 +118,70 @@ describe('streams in resil load', () => {
     expect(text).toContain('resil_stream_ttft_seconds_bucket{scenario="load",le="0.025"} 0');
     expect(text).toContain('resil_stream_ttft_seconds_bucket{scenario="load",le="10"} 6');
   });
+
+  test('shards merge: counts add and the merged thresholds are judged on the merged histograms', async () => {
+    const files = [1, 2].map((i) => join(dir, `shard-${i}.json`));
+    const thresholds = ['-t', 'ttft_max<10s', '-t', 'event_gap_p50<1ms'];
+    const shards = await Promise.all(files.map((file, i) => load('/', ['--shard', `${i + 1}/2`, '--out', file, ...thresholds])));
+    expect(shards.map((run) => run.code)).toEqual([1, 1]);
+    const parts = await Promise.all(files.map(async (file) => JSON.parse(await readFile(file, 'utf8')) as ResultDocument));
+    expect(parts.map((part) => part.streams!.streams)).toEqual([3, 3]);
+    const merged = await runCli(['report', '--merge', ...files, '--json']);
+    const result = JSON.parse(merged.stdout) as ResultDocument;
+    expect(result.streams).toMatchObject({ streams: 6, dataEvents: 24 });
+    expect(result.streams!.ttftMs!.max).toBe(Math.max(...parts.map((part) => part.streams!.ttftMs!.max)));
+    expect(result.thresholds.map((t) => [t.expression, t.ok])).toEqual([
+      ['ttft_max<10s', true],
+      ['event_gap_p50<1ms', false],
+      ['success_rate>=0.95', true],
+    ]);
+    expect(result.thresholds[1]!.actual).toBe(result.streams!.eventGapMs!.p50);
+  });
+});
+
+describe('streams in policy mode (resil chaos without a service: resil client calls the proxy)', () => {
+  /** An upstream whose every other answer (the first, third...) is a stream cut after 2 events; the others end after 3. */
+  async function flakyStreams(): Promise<TestServer> {
+    let answers = 0;
+    return startServer((_req, res) => {
+      const cut = answers++ % 2 === 0;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent < (cut ? 2 : 3)) {
+          res.write(`data: {"n":${sent++}}\n\n`);
+          return;
+        }
+        clearInterval(timer);
+        if (cut) res.socket?.destroy();
+        else res.end();
+      }, 20);
+    });
+  }
+
+  async function chaos(upstream: TestServer, args: string[]) {
+    const run = await runCli(['chaos', '--upstream', upstream.url, '--failure-rate', '0', '-n', '3', '-c', '1', '--json', ...args]);
+    return JSON.parse(run.stdout) as ResultDocument;
+  }
+
+  test('a stream cut mid-answer is an attempt outcome: retried with --retry-on stream, counted as stream otherwise', async () => {
+    const upstream = await flakyStreams();
+    try {
+      const retried = await chaos(upstream, ['--retries', '2', '--retry-on', 'stream', '--backoff', 'fixed:1ms']);
+      expect(retried.requests).toMatchObject({ total: 3, ok: 3 });
+      expect(retried.errors).toEqual({});
+      expect(retried.policy).toMatchObject({ attempts: 6, retried: 3 });
+      // Every attempt's stream: 3 cut after 2 events, 3 whole with 3.
+      expect(retried.streams).toMatchObject({ streams: 6, dataEvents: 15 });
+
+      const kept = await chaos(upstream, ['--retries', '2']);
+      // The default --retry-on (5xx,429,timeout,reset) does not retry a stream failure. The upstream's
+      // count goes on: this run's first answer is its seventh (cut), then whole, then cut.
+      expect(kept.errors).toEqual({ stream: 2 });
+      expect(kept.policy).toMatchObject({ attempts: 3, retried: 0 });
+    } finally {
+      await upstream.close();
+    }
+  });
 });

@@ -31,7 +31,6 @@ export const STREAM_METRICS: readonly Metric[] = FAMILIES.flatMap(({ prefix, fig
       kind: 'duration',
       unit: 'ms',
       better: 'lower',
-      ...(suffix === 'p99' ? { compare: 'opt-in' as const } : {}),
       description: `${what}, ${words}`,
       measure: (s) => s.streams?.[figures]?.[key] ?? null,
       explain: (actual, s) => (actual === null ? whyNoData(s, figures) : undefined),
