@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { buildLoadPlan } from '../../src/engine/plan.js';
 import { measurePlan } from '../../src/engine/run.js';
-import { SseScanner, type StreamSink } from '../../src/engine/stream.js';
+import { isEventStream, SseScanner, type StreamSink } from '../../src/engine/stream.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
 import type { RecorderSnapshot } from '../../src/metrics/snapshot.js';
 import { cpuWait } from '../helpers/machine.js';
@@ -30,6 +30,19 @@ function scan(body: string, cuts: number[]) {
   for (let i = 0; i + 1 < edges.length; i++) scanner.push(bytes.subarray(edges[i], edges[i + 1]), i);
   return { sink, dataEvents: scanner.dataEvents, errorSeen: scanner.errorSeen };
 }
+
+describe('what is a stream', () => {
+  const headers = (name: string, value: string) => ['date', 'x', name, value].map((text) => Buffer.from(text));
+  test.each([
+    ['content-type', 'text/event-stream', true],
+    ['Content-Type', 'TEXT/Event-Stream; charset=utf-8', true],
+    ['content-type', '  text/event-stream ;x=1', true],
+    ['content-type', 'text/event-streams', false],
+    ['content-type', 'application/json', false],
+    ['content-types', 'text/event-stream', false],
+    ['x-content-typ', 'text/event-stream', false],
+  ])('%s: %s -> %s', (name, value, stream) => expect(isEventStream(headers(name, value))).toBe(stream));
+});
 
 describe('SSE scanner', () => {
   const openai = 'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"delta":{"content":"b"}}]}\n\ndata: [DONE]\n\n';
