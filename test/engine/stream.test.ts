@@ -151,7 +151,8 @@ describe('streams measured by the load engine', () => {
     expect(ttft.max).toBeLessThan(GAP_MS + late);
     const gaps = ms(snapshot.streams!.eventGap);
     expect(gaps.count).toBe(2 * (EVENTS - 1));
-    expect(gaps.min).toBeGreaterThanOrEqual(GAP_MS - 10); // setInterval may fire a little early after a late one
+    // An event read late (the client's loop busy) shortens the gap after it by as much.
+    expect(gaps.min).toBeGreaterThanOrEqual(GAP_MS - 10 - waited());
     expect(gaps.max).toBeLessThan(GAP_MS + late);
   });
 
@@ -211,7 +212,7 @@ describe('streams measured by the load engine', () => {
     expect(ttft.max).toBeGreaterThanOrEqual(10 * GAP_MS - 30 - 2);
     expect(ttft.max).toBeGreaterThan(service.max + 5 * GAP_MS);
     // The slowest request's latency ends 2 x GAP_MS after its first event.
-    expect(latency.max - ttft.max).toBeGreaterThanOrEqual(2 * GAP_MS - 10);
+    expect(latency.max - ttft.max).toBeGreaterThanOrEqual(2 * GAP_MS - 10 - waited());
     expect(latency.max - ttft.max).toBeLessThan(2 * GAP_MS + late);
   });
 });
