@@ -119,12 +119,16 @@ export function row(m) {
   ];
 }
 
-/** The Markdown table, with a line saying how it was made. */
+/**
+ * The Markdown table, with a line saying how it was made: one row per behaviour (COLUMNS after the
+ * first two), one column per SDK, headed by its package and version, so that it stays readable.
+ */
 export function table(measurements, { quick = false } = {}) {
+  const rows = measurements.map(row);
   const lines = [
-    `| ${COLUMNS.join(' | ')} |`,
-    `| ${COLUMNS.map(() => '---').join(' | ')} |`,
-    ...measurements.map((m) => `| ${row(m).join(' | ')} |`),
+    `| ${['', ...rows.map((r) => `${r[0]} ${r[1]}`)].join(' | ')} |`,
+    `| ${['---', ...rows.map(() => '---')].join(' | ')} |`,
+    ...COLUMNS.slice(2).map((name, i) => `| ${[name, ...rows.map((r) => r[i + 2])].join(' | ')} |`),
   ];
   const how =
     `Measured by \`npm run sdk-report\`${quick ? ' --quick' : ''} on Node ${process.versions.node}: each SDK against a ` +
