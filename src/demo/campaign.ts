@@ -18,6 +18,10 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** An OpenAI chat-completions answer, as the gateway reads it. */
+const chatCompletion = (content: string) =>
+  JSON.stringify({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+
 /**
  * The demo's timeline in whole seconds: A failing 30% of calls, A failing every call, both down, and
  * the end. A's failing window follows a gap of steady calls (the rate a breaker is judged against).
@@ -43,8 +47,8 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
   return {
     file: '(embedded demo campaign)',
     providers: {
-      a: { listen: `127.0.0.1:${a}`, mock: { latency: '20ms~40ms', body: '{"result":"Hello from provider A"}' } },
-      b: { listen: `127.0.0.1:${b}`, mock: { latency: '30ms~60ms', body: '{"result":"Hello from provider B"}' } },
+      a: { listen: `127.0.0.1:${a}`, mock: { latency: '20ms~40ms', body: chatCompletion('Hello from provider A') } },
+      b: { listen: `127.0.0.1:${b}`, mock: { latency: '30ms~60ms', body: chatCompletion('Hello from provider B') } },
     },
     scenarios: [
       {
