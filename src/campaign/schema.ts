@@ -48,7 +48,10 @@ export type CampaignMock = MockSettings;
 
 /** A named chaos proxy: `mock`, `upstream`, or `replay` (with or without `upstream`); its fields are ProxyOptions' (PROVIDER_OPTIONS). */
 export interface CampaignProvider
-  extends Pick<ProxyOptions, 'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact' | 'correlate' | 'stream'> {
+  extends Pick<
+    ProxyOptions,
+    'upstream' | 'replay' | 'replayTiming' | 'replayIgnore' | 'record' | 'redact' | 'correlate' | 'stream' | 'api'
+  > {
   /** As --listen takes it: HOST:PORT, :PORT or PORT (a number in YAML: 9101). */
   listen: string;
   mock?: CampaignMock;

@@ -3,6 +3,8 @@ import { escapeControl, ExitCode, ResilError, UsageError } from '../errors.js';
 import { scrubSecrets, secretValuesFromArgv } from '../util/redact.js';
 import { flagsFromEnvironment, shownEnvValues, unknownEnvVariables, withEnvContext, type EnvFlag, type FlagShape } from './env-flags.js';
 import { unknownFlagsMessage } from './flag-hints.js';
+import { FLAG_TABLES } from './command-options.js';
+import { bareValueFlags, withBareValues } from './option-flags.js';
 
 /**
  * Base of every resil command: flags can also come from RESIL_* variables (env-flags.ts); expected
@@ -22,7 +24,9 @@ export abstract class BaseCommand extends Command {
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const allFlags = this.config.commands.flatMap((command) => [...Object.keys(command.flags ?? {}), 'json']);
     for (const warning of unknownEnvVariables(allFlags, process.env)) process.stderr.write(`resil: ${escapeControl(warning)}\n`);
-    const fromEnvironment = flagsFromEnvironment(flagShapes(options ?? this.ctor), argv, process.env);
+    const shapes = flagShapes(options ?? this.ctor);
+    argv = withBareValues(argv, bareValueFlags(FLAG_TABLES, Object.keys(shapes)));
+    const fromEnvironment = flagsFromEnvironment(shapes, argv, process.env);
     this.fromEnvironment = fromEnvironment.used;
     this.envTokens = fromEnvironment.argv.slice(0, fromEnvironment.argv.length - argv.length);
     return super.parse(options, fromEnvironment.argv);

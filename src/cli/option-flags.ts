@@ -57,3 +57,36 @@ export function optionsFromFlags<T>(table: OptionTable, flags: Readonly<Record<s
   }
   return options as T;
 }
+
+/** A word that can be a bare-valued flag's value: not a flag, a URL, a path or HOST:PORT. */
+const PLAIN_WORD = /^[A-Za-z][\w.-]*$/;
+
+/**
+ * The command line with each bare-valued flag (OptionSpec.bareValue) given its value: `--mock` alone,
+ * or before another flag, a URL or the end, becomes `--mock=generic`; `--mock openai` stays as it is.
+ * oclif has no optional flag values: this lets one flag be a switch and take a value.
+ */
+export function withBareValues(argv: readonly string[], bareValues: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const bare = token.startsWith('--') ? bareValues.get(token.slice(2)) : undefined;
+    const next = argv[i + 1];
+    out.push(bare !== undefined && (next === undefined || !PLAIN_WORD.test(next)) ? `${token}=${bare}` : token);
+  }
+  return out;
+}
+
+/** The bare-valued flags among `flagNames`, with their bare values. */
+export function bareValueFlags(tables: readonly OptionTable[], flagNames: readonly string[]): Map<string, string> {
+  const names = new Set(flagNames);
+  const found = new Map<string, string>();
+  for (const spec of tables.flatMap((table) => Object.values(table))) {
+    if (spec.flag !== undefined && spec.bareValue !== undefined && names.has(spec.flag)) found.set(spec.flag, spec.bareValue);
+  }
+  return found;
+}

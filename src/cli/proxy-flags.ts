@@ -2,6 +2,7 @@ import { SEED_OPTION } from '../engine/options.js';
 import { FAULT_OPTIONS, MOCK_OPTIONS, PROVIDER_OPTIONS, type FaultSettings } from '../proxy/config.js';
 import type { MockSettings } from '../proxy/mock.js';
 import type { ProxyOptions } from '../proxy/proxy.js';
+import type { ProviderName } from '../proxy/providers/provider.js';
 import { flagFor, flagsOf, optionsFromFlags } from './option-flags.js';
 
 /**
@@ -17,9 +18,11 @@ export const proxyFlags = {
 };
 
 export function proxyOptionsFromFlags(flags: Record<string, unknown>): ProxyOptions {
-  const { mock, ...provider } = optionsFromFlags<Omit<ProxyOptions, 'mock'> & { mock: boolean }>(PROVIDER_OPTIONS, flags);
+  const { mock, ...provider } = optionsFromFlags<Omit<ProxyOptions, 'mock'> & { mock?: ProviderName | 'generic' }>(PROVIDER_OPTIONS, flags);
   const options: ProxyOptions = { ...provider, ...optionsFromFlags<FaultSettings>(FAULT_OPTIONS, flags) };
-  if (mock) options.mock = optionsFromFlags<MockSettings>(MOCK_OPTIONS, flags);
+  if (mock !== undefined) {
+    options.mock = { ...optionsFromFlags<MockSettings>(MOCK_OPTIONS, flags), ...(mock === 'generic' ? {} : { preset: mock }) };
+  }
   if (flags.seed !== undefined) options.seed = flags.seed as number;
   return options;
 }

@@ -58,6 +58,17 @@ export interface HttpOps extends ConnectionOps {
   send(answer: UpstreamAnswer, shape: ByteShape): void;
   /** Seconds to put in Retry-After on 429 and 503. */
   readonly retryAfterSeconds: number;
+  /** The provider whose wire format the answers speak (--api, or a preset mock): injected errors take its shape. */
+  readonly api: ProviderApi | undefined;
+}
+
+/** An LLM provider's error formats (src/proxy/providers), for faults that inject errors shaped like its own. */
+export interface ProviderApi {
+  readonly name: string;
+  /** Its error answer with this status: JSON body, and headers (Retry-After, rate limits) where the provider sends them. */
+  errorAnswer(status: number, retryAfterSeconds: number): { headers: Record<string, string | number>; body: string };
+  /** Its error event in a server-sent-events stream, blank line included. */
+  streamErrorEvent(): string;
 }
 
 /**

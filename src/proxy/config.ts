@@ -17,7 +17,16 @@ import {
   type OptionTable,
   type OptionWording,
 } from '../util/option-table.js';
-import { CORRELATE_PATTERN, UPSTREAM_URL_PATTERN, LATENCY_PATTERN, LISTEN_PATTERN, WINDOW_PATTERN } from '../util/schema-patterns.js';
+import { MOCK_DEFAULTS } from './mock.js';
+import { PROVIDER_NAMES, type ProviderName } from './providers/provider.js';
+import {
+  DURATION_PATTERN,
+  CORRELATE_PATTERN,
+  UPSTREAM_URL_PATTERN,
+  LATENCY_PATTERN,
+  LISTEN_PATTERN,
+  WINDOW_PATTERN,
+} from '../util/schema-patterns.js';
 import type { Correlation } from '../behaviour/call.js';
 import { parseFaultRateLimit, type FaultBudgetLimits, type FaultRateLimit } from './budget.js';
 
@@ -169,7 +178,62 @@ export const MOCK_OPTIONS = {
     schema: { type: 'string', pattern: LATENCY_PATTERN },
     shown: 'plain',
   },
+  // The command line names the preset as --mock's value (--mock openai).
+  preset: {
+    summary: "Answer as this LLM provider's chat endpoint does: 'openai' (POST …/chat/completions) or 'anthropic' (POST …/messages).",
+    campaign: 'preset',
+    schema: { type: 'string', enum: [...PROVIDER_NAMES] },
+  },
+  tokensPerS: {
+    flag: 'mock-tokens-per-s',
+    type: 'string',
+    summary: "A preset's streamed tokens per second.",
+    default: String(MOCK_DEFAULTS.tokensPerS),
+    fromFlag: (text) => {
+      const value = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+      if (!(value > 0)) throw new OptionError(MOCK_OPTIONS, { field: 'tokensPerS', value: text, message: 'expected a number above 0' });
+      return value;
+    },
+    campaign: 'tokens-per-s',
+    schema: { type: 'number', exclusiveMinimum: 0 },
+    shown: 'plain',
+  },
+  ttft: {
+    flag: 'mock-ttft',
+    type: 'string',
+    summary: "A preset's time from the response headers to the first token: '300ms'.",
+    default: '0ms',
+    campaign: 'ttft',
+    schema: { type: 'string', pattern: DURATION_PATTERN },
+    shown: 'plain',
+  },
+  tokens: {
+    flag: 'mock-tokens',
+    type: 'integer',
+    summary: "Tokens in a preset's answer.",
+    default: MOCK_DEFAULTS.tokens,
+    campaign: 'tokens',
+    schema: { type: 'integer', minimum: 1 },
+    shown: 'plain',
+  },
 } as const satisfies OptionTable;
+
+/** `--mock [PRESET]`: bare, the generic mock; 'true' is what RESIL_MOCK=true gives (when --mock was a boolean). */
+export function parseMockFlag(text: string): ProviderName | 'generic' {
+  if (text === 'generic' || text === 'true') return 'generic';
+  if ((PROVIDER_NAMES as readonly string[]).includes(text)) return text as ProviderName;
+  throw new OptionError(PROVIDER_OPTIONS, {
+    field: 'mock',
+    value: text,
+    message: `not a preset (known: ${PROVIDER_NAMES.join(', ')}; bare --mock is the generic mock)`,
+  });
+}
+
+/** `--api NAME`: the LLM provider whose wire format the upstream or recording speaks. */
+export function parseApi(text: string): ProviderName {
+  if ((PROVIDER_NAMES as readonly string[]).includes(text)) return text as ProviderName;
+  throw new OptionError(PROVIDER_OPTIONS, { field: 'api', value: text, message: `expected ${PROVIDER_NAMES.join(' or ')}` });
+}
 
 /**
  * What is behind one chaos proxy and what it records (ProxyOptions but the faults and the name), as
@@ -197,15 +261,29 @@ export const PROVIDER_OPTIONS = {
   },
   mock: {
     flag: 'mock',
-    type: 'boolean',
-    summary: 'Answer healthy calls from a built-in mock instead of an upstream.',
-    default: false,
+    type: 'string',
+    summary:
+      "Answer healthy calls from a built-in mock instead of an upstream: bare, a generic one; 'openai' or 'anthropic', that provider's chat endpoint.",
+    bareValue: 'generic',
+    fromFlag: parseMockFlag,
     campaign: 'mock',
-    campaignNote: ': true (all defaults) or its settings.',
+    campaignNote: ': true (all defaults) or its settings (preset: openai).',
     schema: { type: ['boolean', 'object'], additionalProperties: false, properties: schemaProperties(MOCK_OPTIONS) },
     // `mock: true` is the mock with its defaults; `mock: false` is no mock.
     fromCampaign: (value) =>
       value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>),
+    shown: 'plain',
+  },
+  api: {
+    flag: 'api',
+    type: 'string',
+    summary:
+      "The LLM provider whose wire format the upstream or recording speaks, 'openai' or 'anthropic': injected errors take its shape.",
+    flagNote: ' (--mock PRESET implies it).',
+    fromFlag: parseApi,
+    campaign: 'api',
+    campaignNote: '(a mock preset implies it).',
+    schema: { type: 'string', enum: [...PROVIDER_NAMES] },
     shown: 'plain',
   },
   record: {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ByteShape, HttpOps, UpstreamAnswer } from '../faults/fault.js';
+import type { ByteShape, HttpOps, ProviderApi, UpstreamAnswer } from '../faults/fault.js';
 import { markCut } from './observe.js';
 
 /** What the fault operations need from the proxy: built once per proxy, shared by every faulted call. */
@@ -10,6 +10,8 @@ export interface CallHost {
   /** Rejects when the upstream fails. */
   fetchUpstream(request: IncomingMessage, response: ServerResponse): Promise<UpstreamAnswer>;
   retryAfterSeconds(): number;
+  /** The provider whose wire format injected errors take (--api, or a preset mock). */
+  api(): ProviderApi | undefined;
 }
 
 /**
@@ -22,6 +24,10 @@ export class HttpCall implements HttpOps {
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
   ) {}
+
+  get api(): ProviderApi | undefined {
+    return this.host.api();
+  }
 
   get retryAfterSeconds(): number {
     return this.host.retryAfterSeconds();
@@ -104,7 +110,10 @@ export class HttpCall implements HttpOps {
       if (!following || offset >= keep) next();
       else this.wait(gapMs(following, chunk.atMs), next);
     };
-    this.wait(gapMs(chunks[0]!, 0), next);
+    const firstGapMs = gapMs(chunks[0]!, 0);
+    // A body that starts later (a stream's first event): the headers leave now.
+    if (firstGapMs > 0) response.flushHeaders();
+    this.wait(firstGapMs, next);
   }
 
   private wait(ms: number, fn: () => void): void {

@@ -20,7 +20,10 @@ import { FaultDecider, type GuardState, type WholeWindowListener } from './decid
 import { dispatchOptions, fetchWhole, hasRequestBody, readRequestBody, StreamingForward } from './forward.js';
 import { HttpCall, type CallHost } from './http-call.js';
 import { listenOn, parseListen, reportListenFailure } from './listen.js';
-import { buildMockPlan, type MockPlan, type MockSettings } from './mock.js';
+import { buildMockPlan, presetAnswer, type MockPlan, type MockSettings } from './mock.js';
+import type { ProviderApi } from '../faults/fault.js';
+import { PRESETS } from './providers/presets.js';
+import type { ProviderName } from './providers/provider.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
@@ -35,7 +38,7 @@ import {
   ObservedResponse,
   onObservedClose,
 } from './observe.js';
-import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming } from './replay.js';
+import { answerOf, answerUnmatched, parseReplayTiming, playAnswer, type ReplayTiming, type TimedAnswer } from './replay.js';
 
 /** Bodies up to this size (bytes) are read to key a call that has no id header; larger ones stream through unread. */
 const MAX_KEYED_BODY = 1024 * 1024;
@@ -63,6 +66,8 @@ export interface ProxyOptions extends FaultSettings {
   correlate?: string;
   /** A tcp:// upstream: the direction its faults act on (default downstream). */
   stream?: StreamDirection;
+  /** The LLM provider whose wire format the upstream or recording speaks: injected errors take its shape (a preset mock implies it). */
+  api?: ProviderName;
 }
 
 /**
@@ -90,6 +95,7 @@ export async function startChaosProxy(options: ProxyOptions, observing?: Observi
     checked.upstream,
     checked.mock,
     checked.replay,
+    checked.api,
     recorder,
     observing === undefined ? undefined : { ...observing, correlation: checked.correlation },
   ).start();
@@ -128,6 +134,7 @@ function tcpOptions(options: ProxyOptions): TcpProxyOptions {
     ['mock', '--mock'],
     ['record', '--record'],
     ['replay', '--replay'],
+    ['api', '--api'],
   ] as const;
   for (const [key, flag] of httpOnly) {
     if (options[key] !== undefined) problems.add(`${flag} needs an HTTP upstream: '${redactUrl(options.upstream!)}' is a TCP one`);
@@ -144,6 +151,7 @@ function tcpOptions(options: ProxyOptions): TcpProxyOptions {
     replayIgnore: _ignore,
     redact: _redact,
     correlate: _c,
+    api: _api,
     ...rest
   } = options;
   return { ...rest, upstream: options.upstream! };
@@ -157,6 +165,7 @@ export function checkProxyOptions(options: ProxyOptions): {
   mock: MockPlan | undefined;
   replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined;
   correlation: Correlation;
+  api: ProviderApi | undefined;
 } {
   const problems = new ProblemList();
   if (options.stream !== undefined) problems.add('--stream needs a tcp:// upstream: an HTTP proxy faults whole calls');
@@ -190,6 +199,13 @@ export function checkProxyOptions(options: ProxyOptions): {
     problems.add((error as Error).message);
   }
   const correlation = problems.attempt(() => parseCorrelation(options.correlate ?? 'auto'));
+  const preset = options.mock?.preset;
+  if (options.api !== undefined && !Object.hasOwn(PRESETS, options.api)) {
+    problems.add(`--api '${options.api}': expected ${Object.keys(PRESETS).join(' or ')}`);
+  } else if (options.api !== undefined && preset !== undefined && options.api !== preset) {
+    problems.add(`--api ${options.api} contradicts --mock ${preset}: the mock speaks ${preset}'s wire format`);
+  }
+  const apiName = options.api ?? (preset !== undefined && Object.hasOwn(PRESETS, preset) ? preset : undefined);
   let plan: FaultPlan | undefined;
   try {
     plan = buildFaultPlan(options);
@@ -198,7 +214,7 @@ export function checkProxyOptions(options: ProxyOptions): {
     problems.add(error.message);
   }
   problems.throwIfAny();
-  return { plan: plan!, listen: listen!, upstream, mock, replay, correlation: correlation! };
+  return { plan: plan!, listen: listen!, upstream, mock, replay, correlation: correlation!, api: apiName && PRESETS[apiName] };
 }
 
 class ProxyServer implements ChaosProxy, CallWatcher {
@@ -226,6 +242,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     passThrough: (request, response) => this.passThrough(request, response),
     fetchUpstream: (request, response) => this.fetchUpstream(request, response),
     retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
+    api: () => this.api,
   };
   /** What the decider does to the listener for `down`. */
   private readonly listener: WholeWindowListener = {
@@ -240,6 +257,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     upstream: URL | undefined,
     private readonly mock: MockPlan | undefined,
     private readonly replay: { matcher: ReplayMatcher; timing: ReplayTiming } | undefined,
+    private readonly api: ProviderApi | undefined,
     private readonly recorder: HarWriter | undefined,
     observing: (Observing & { correlation: Correlation }) | undefined,
   ) {
@@ -444,7 +462,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     }
     this.traffic.passedThrough++;
     if (this.mock) {
-      this.answerFromMock(response);
+      this.answerFromMock(request, response);
       return;
     }
     this.forward(request, response, this.bodyRead(response));
@@ -475,8 +493,12 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     }
   }
 
-  private answerFromMock(response: ServerResponse): void {
+  private answerFromMock(request: IncomingMessage, response: ServerResponse): void {
     const mock = this.mock!;
+    if (mock.preset) {
+      void this.presetAnswerOf(request, response).then((answer) => playAnswer(response, answer, (ms, fn) => this.later(ms, fn)));
+      return;
+    }
     const send = () => {
       if (!response.destroyed) response.writeHead(mock.answer.status, mock.answer.headers).end(mock.answer.body);
     };
@@ -500,6 +522,11 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       if (!this.pool) throw new Error('no recording matches');
     }
     this.traffic.passedThrough++;
+    if (this.mock?.preset) {
+      const { waitMs, ...answer } = await this.presetAnswerOf(request, response);
+      await new Promise<void>((resolve) => this.later(waitMs, resolve));
+      return answer;
+    }
     if (this.mock) {
       const mock = this.mock;
       const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
@@ -509,6 +536,14 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       this.traffic.upstreamErrors++;
       throw error;
     });
+  }
+
+  /** A preset's answer to the call (its body read, if the observer did not read it already), after the mock's latency. */
+  private async presetAnswerOf(request: IncomingMessage, response: ServerResponse): Promise<TimedAnswer> {
+    const mock = this.mock!;
+    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
+    const body = this.bodyRead(response) ?? (await readRequestBody(request));
+    return presetAnswer(mock.preset!, request.method!, request.url!, body, delay);
   }
 
   private later(ms: number, fn: () => void): void {

@@ -16,8 +16,11 @@ export function parseReplayTiming(text: string | undefined): ReplayTiming {
   return { scale: Number(match[1]) };
 }
 
+/** An answer to play: its status and headers after `waitMs`, then each body chunk at its `atMs` after them. */
+export type TimedAnswer = UpstreamAnswer & { waitMs: number };
+
 /** A recording as an answer the faults can reshape: headers without hop-by-hop ones, timings scaled. */
-export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnswer & { waitMs: number } {
+export function answerOf(entry: ReplayEntry, timing: ReplayTiming): TimedAnswer {
   const headers: string[] = [];
   for (const [name, value] of entry.responseHeaders) if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push(name, value);
   return {
@@ -36,15 +39,13 @@ export function answerOf(entry: ReplayEntry, timing: ReplayTiming): UpstreamAnsw
  * Plays a recording back: the status and headers after the recorded wait, then each body chunk at
  * its recorded offset (scaled by --replay-timing), then the end.
  */
-export function playAnswer(
-  response: ServerResponse,
-  answer: UpstreamAnswer & { waitMs: number },
-  later: (ms: number, fn: () => void) => void,
-): void {
+export function playAnswer(response: ServerResponse, answer: TimedAnswer, later: (ms: number, fn: () => void) => void): void {
   later(answer.waitMs, () => {
     if (response.destroyed) return;
     response.writeHead(answer.status, answer.headers);
     const chunks = answer.chunks!;
+    // A body that starts later (a stream's first event): the headers leave now, as the upstream's did.
+    if ((chunks[0]?.atMs ?? 0) > 0) response.flushHeaders();
     let offset = 0;
     chunks.forEach((chunk, i) => {
       later(chunk.atMs, () => {

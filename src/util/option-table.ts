@@ -16,6 +16,11 @@ export interface OptionSpec {
   /** The flag's value ('strings': a repeatable string flag); absent: a string, or no flag. */
   type?: 'integer' | 'string' | 'boolean' | 'strings';
   /**
+   * A string flag whose value may be left out: given bare it has this one (`--mock` is `--mock=generic`).
+   * A value is the next argument when that is a plain word (no '-' first, no ':' or '/').
+   */
+  bareValue?: string;
+  /**
    * The option's one help text: the flag's help line and, with the default and `campaignNote`, the
    * campaign key's description (optionDescription).
    */

@@ -29,6 +29,7 @@ function fakeHttp(ops: Op[], upstream: UpstreamAnswer): HttpOps {
   return {
     ...fakeConnection(ops),
     retryAfterSeconds: 7,
+    api: undefined,
     answer: (status, headers, body) => ops.push(['answer', status, headers, Buffer.from(body).toString()]),
     fetchUpstream: (use) => {
       ops.push(['fetchUpstream']);
