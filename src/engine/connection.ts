@@ -15,6 +15,7 @@ import {
   type SenderFactory,
   type SettleListener,
 } from './sender.js';
+import { isEventStream, SseScanner, type StreamSink } from './stream.js';
 import type { Template } from './template.js';
 
 /**
@@ -22,7 +23,10 @@ import type { Template } from './template.js';
  * (after an error: on the next turn of the event loop).
  */
 export interface ConnectionListener {
-  /** A complete answer: its status and the checks' verdict (`bodyFailed`: the status passed, the body did not). */
+  /**
+   * A complete answer: its status and the checks' verdict (`bodyFailed`: the status passed, the body did
+   * not). A stream whose status passed but that carried an error event is failed('stream') instead.
+   */
   answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean): void;
   /** No complete answer: why, or 'cancelled' (the run stopped, or the connection closed). */
   failed(connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void;
@@ -34,7 +38,9 @@ export interface ConnectionListener {
  * request at a time: the one place requests are rendered, bodies capped and checks run. It is its own
  * dispatch handler: undici calls onHeaders/onData/onComplete/onError on it directly, so a request
  * costs no promise, no response object and no per-request closure. The dispatch options object is
- * built once and reused; only templated path or body are rendered per request.
+ * built once and reused; only templated path or body are rendered per request. An answer with
+ * content-type text/event-stream is also scanned for its events (stream.ts), told to `streams`; other
+ * answers pay one look at the content-type header.
  */
 export class Connection implements Sender {
   inFlight = false;
@@ -50,6 +56,9 @@ export class Connection implements Sender {
   private afterHeaders = false;
   private chunks: Buffer[] = [];
   private keptBytes = 0;
+  /** The answer in flight is a server-sent-events stream, read by `scanner` (made at the first one). */
+  private streaming = false;
+  private scanner: SseScanner | null = null;
   private abort: ((reason: Error) => void) | null = null;
   private stopping = false;
   /** True while inside client.dispatch: an error undici reports synchronously must not re-enter the executor. */
@@ -62,6 +71,7 @@ export class Connection implements Sender {
     private readonly target: { origin: string; path: Template },
     private readonly random: () => number,
     private readonly listener: ConnectionListener,
+    private readonly streams: StreamSink,
   ) {
     this.client = new Client(target.origin, {
       pipelining: 1,
@@ -90,6 +100,7 @@ export class Connection implements Sender {
     this.inFlight = true;
     this.status = 0;
     this.afterHeaders = false;
+    this.streaming = false;
     this.abort = null;
     this.scheduledAt = scheduledAt;
     this.sentAt = performance.now();
@@ -128,10 +139,16 @@ export class Connection implements Sender {
     this.status = statusCode;
     this.rawHeaders = rawHeaders;
     this.afterHeaders = true;
+    if (isEventStream(rawHeaders)) {
+      this.streaming = true;
+      // ttft counts from the request's start, as its latency does (the scheduled time in the open model).
+      (this.scanner ??= new SseScanner(this.streams)).start(this.scheduledAt);
+    }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.streaming) this.scanner!.push(chunk, performance.now());
     if (this.keepBody && this.keptBytes < this.plan.maxBodyBytes) {
       const room = this.plan.maxBodyBytes - this.keptBytes;
       const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
@@ -146,7 +163,9 @@ export class Connection implements Sender {
     const status = this.status;
     let passed = this.plan.checks.statusAllowed[status] === 1;
     let bodyFailed = false;
-    if (passed && this.keepBody) {
+    const streamFailed = this.streaming && passed && this.scanner!.errorSeen;
+    this.streaming = false;
+    if (passed && this.keepBody && !streamFailed) {
       passed = bodyPasses(this.plan.checks, this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks));
       bodyFailed = !passed;
     }
@@ -154,7 +173,8 @@ export class Connection implements Sender {
       this.chunks = [];
       this.keptBytes = 0;
     }
-    this.listener.answered(this, now, status, passed, bodyFailed);
+    if (streamFailed) this.listener.failed(this, now, 'stream');
+    else this.listener.answered(this, now, status, passed, bodyFailed);
     this.settle();
   }
 
@@ -164,13 +184,21 @@ export class Connection implements Sender {
       this.keptBytes = 0;
     }
     const cancelled = error instanceof RequestCancelledError || this.stopping;
-    this.listener.failed(this, performance.now(), cancelled ? 'cancelled' : classifyError(error, this.afterHeaders));
+    this.listener.failed(this, performance.now(), cancelled ? 'cancelled' : this.failure(error));
     // undici may be failing several queued requests in one loop (a refused connect): sending again from
     // inside that loop would corrupt its queue, so the connection is freed on the next turn.
     setImmediate(this.settleAfterError);
   }
 
   private readonly settleAfterError = (): void => this.settle();
+
+  /** The error's class; a stream cut after a data event, or after an error event, is `stream`. */
+  private failure(error: Error): ErrorClass {
+    const outcome = classifyError(error, this.afterHeaders);
+    const streamed = this.streaming && (this.scanner!.dataEvents > 0 || this.scanner!.errorSeen);
+    this.streaming = false;
+    return outcome === 'body' && streamed ? 'stream' : outcome;
+  }
 
   /** The last answer's Retry-After header, if it had one. */
   retryAfter(): string | undefined {
@@ -219,13 +247,16 @@ class Recording implements ConnectionListener {
 
 /** Plain connections to the plan's target, each recording its own requests. */
 export const plainSenders: SenderFactory = {
-  create: ({ plan, recorder, random, onSettled }) => new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled)),
+  create: ({ plan, recorder, random, onSettled }) =>
+    new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled), recorder),
 };
 
 /**
  * A Connection as an AttemptSender, for the policies (policies.ts): each attempt is one request
  * on the connection, which renders, sends, times out and checks it as on the plain path; its end
  * resolves the attempt once the connection is free again. `counters.attempts` counts the attempts sent.
+ * `request.startedAt` is when the request the attempt belongs to started (its scheduled time in the open
+ * model): a streamed answer's ttft counts from there, as the request's latency does.
  */
 export class ConnectionAttempts implements AttemptSender, ConnectionListener {
   private readonly connection: Connection;
@@ -238,8 +269,10 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
     target: { origin: string; path: Template },
     random: () => number,
     private readonly counters: { attempts: number },
+    private readonly request: { startedAt: number },
+    streams: StreamSink,
   ) {
-    this.connection = new Connection(plan, target, random, this);
+    this.connection = new Connection(plan, target, random, this, streams);
   }
 
   get attempting(): boolean {
@@ -252,7 +285,7 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
     this.counters.attempts++;
     return new Promise<AttemptOutcome>((resolve) => {
       this.resolve = resolve;
-      this.connection.send(performance.now(), index);
+      this.connection.send(this.request.startedAt, index);
     });
   }
 

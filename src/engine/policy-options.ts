@@ -15,7 +15,7 @@ export interface PolicyOptions {
   retries?: number;
   /** 'exp:100ms' (exponential, full jitter) or 'fixed:50ms'. */
   backoff?: string;
-  /** What is retried: '5xx,429,timeout,reset' (also 4xx, a code like 503, closed, refused, body). */
+  /** What is retried: '5xx,429,timeout,reset' (also 4xx, a code like 503, closed, refused, body, stream). */
   retryOn?: string;
   /** 'N/DURATION': open after N consecutive failures, half-open after DURATION ('5/10s'). */
   breaker?: string;
@@ -47,7 +47,7 @@ export const POLICY_OPTIONS = {
   retryOn: {
     flag: 'retry-on',
     type: 'string',
-    summary: 'What is retried (Retry-After is honoured): 5xx, 4xx, a status code, timeout, reset, closed, refused, body.',
+    summary: 'What is retried (Retry-After is honoured): 5xx, 4xx, a status code, timeout, reset, closed, refused, body, stream.',
     default: '5xx,429,timeout,reset',
     campaign: 'retry-on',
     schema: { type: 'string', minLength: 1 },
@@ -91,8 +91,12 @@ export function buildPolicyPlan(options: PolicyOptions, report: (problem: Option
     const item = raw.trim().toLowerCase();
     if (/^[45]xx$/.test(item)) retryStatus.fill(1, Number(item[0]) * 100, Number(item[0]) * 100 + 100);
     else if (/^\d{3}$/.test(item) && Number(item) >= 400 && Number(item) <= 599) retryStatus[Number(item)] = 1;
-    else if (['timeout', 'reset', 'closed', 'refused', 'body', 'other'].includes(item)) retryClasses.add(item);
-    else report({ field: 'retryOn', message: `'${raw.trim()}' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body` });
+    else if (['timeout', 'reset', 'closed', 'refused', 'body', 'stream', 'other'].includes(item)) retryClasses.add(item);
+    else
+      report({
+        field: 'retryOn',
+        message: `'${raw.trim()}' is not 5xx, 4xx, a status code, timeout, reset, closed, refused, body or stream`,
+      });
   }
   let breaker: PolicyPlan['breaker'];
   if (options.breaker !== undefined) {

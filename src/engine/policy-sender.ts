@@ -27,7 +27,9 @@ export class AttemptsSender implements Sender {
   private controller: AbortController | null = null;
   private stopping = false;
 
+  /** @param request told each request's start (scheduled time), which its attempts' streams count ttft from */
   constructor(
+    private readonly request: { startedAt: number },
     private readonly root: AttemptSender,
     private readonly rules: RetryOn,
     private readonly recorder: Recorder,
@@ -37,6 +39,7 @@ export class AttemptsSender implements Sender {
   send(scheduledAt: number, index: number): void {
     this.inFlight = true;
     this.sentAt = performance.now();
+    this.request.startedAt = scheduledAt;
     const controller = new AbortController();
     this.controller = controller;
     void this.execute(scheduledAt, index, controller.signal).then(this.settle);
@@ -102,13 +105,14 @@ export function policySenders(plan: LoadPlan): SenderFactory {
   );
   return {
     create: ({ plan, recorder, random, onSettled }) => {
+      const request = { startedAt: 0 };
       const providers = plan.targets.map((target, i) => {
-        const connection = new ConnectionAttempts(plan, target, random, counters);
+        const connection = new ConnectionAttempts(plan, target, random, counters, request, recorder);
         const breaker = breakers[i];
         return new Retrying(breaker ? new Breaking(connection, breaker, counters) : connection, policy, rules, counters);
       });
       const root = providers.length === 1 ? providers[0]! : new Failover(providers, rules, counters);
-      return new AttemptsSender(root, rules, recorder, onSettled);
+      return new AttemptsSender(request, root, rules, recorder, onSettled);
     },
     counters: () => ({ ...counters }),
     breakers: () => {

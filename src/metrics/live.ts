@@ -1,3 +1,5 @@
+import type { StreamSnapshot } from './snapshot.js';
+
 /**
  * What a run looks like right now, for live metrics (--metrics-port): counts so far, requests in
  * flight, the latency histogram so far (in-process runs; null with worker threads, whose histograms
@@ -15,6 +17,8 @@ export interface LiveView {
   errors: Record<string, number>;
   /** Encoded HDR histogram (microseconds) of the latencies recorded so far, or null. */
   latency: string | null;
+  /** Streamed answers so far (in-process runs), when any came. */
+  streams?: StreamSnapshot;
   /** Chaos: provider → fault name → calls faulted so far. */
   faults: Record<string, Record<string, number>>;
   /** Policy mode: provider → breaker state (0 closed, 1 open, 2 half-open). */
@@ -29,7 +33,7 @@ export type LiveSource = () => LiveView;
 /** What the load engine knows right now. */
 export type EngineView = Pick<
   LiveView,
-  'total' | 'ok' | 'failed' | 'dropped' | 'inFlight' | 'statusCodes' | 'errors' | 'latency' | 'breakers'
+  'total' | 'ok' | 'failed' | 'dropped' | 'inFlight' | 'statusCodes' | 'errors' | 'latency' | 'breakers' | 'streams'
 >;
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CouldNotRunError } from '../errors.js';
-import { faultCounters, guardMetrics, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from './prometheus.js';
+import { faultCounters, guardMetrics, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts, streamMetrics } from './prometheus.js';
 import type { LiveSource, LiveView } from './live.js';
 
 export interface MetricsServerOptions {
@@ -108,6 +108,8 @@ export function liveRegistry(view: LiveView): Registry {
       .registerIn(registry)
       .add({ scenario }, latencyBuckets(view.latency));
   }
+
+  if (view.streams) streamMetrics(registry, ['scenario'])({ scenario }, view.streams);
 
   const countFaults = faultCounters(registers, ['provider']);
   for (const [provider, byType] of Object.entries(view.faults)) countFaults({ provider }, byType);

@@ -11,6 +11,7 @@ import {
 } from '../behaviour/measure.js';
 import type { ProviderBehaviour } from '../model/behaviour.js';
 import { decodeHistogram } from './histogram.js';
+import type { StreamSnapshot } from './snapshot.js';
 
 /**
  * The pieces shared by the Prometheus output of a finished run (report/prometheus.ts, the textfile
@@ -133,7 +134,7 @@ export function outcomeCounts(ok: number, errors: Readonly<Record<string, number
 
 export const HELP = {
   requests:
-    'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, tls, breaker, other) ' +
+    'Requests made, by outcome: ok, a failure class (timeout, reset, refused, closed, body, stream, tls, breaker, other) ' +
     'or status:NNN for an unexpected status.',
   dropped: 'Open model: requests of the schedule that were due but never sent (no connection free before sending stopped).',
   cancelled:
@@ -148,6 +149,41 @@ export const HELP = {
   halted: '1 while the chaos proxy is halted (a halt condition, or POST /halt): it injects nothing and passes every call through.',
   withheld: 'Faults the chaos proxy drew but did not inject, by provider and fault type: it was halted, or its fault budget was spent.',
 } as const;
+
+/**
+ * Streamed answers (content-type text/event-stream): resil_streams_total, resil_stream_data_events_total,
+ * and histograms of ttft (request start to first data event) and of the gaps between data events, read
+ * off the HDR histograms the run recorded (exact, as the latency one).
+ */
+export function streamMetrics(registry: Registry, labelNames: string[]): (labels: LabelSet, streams: StreamSnapshot) => void {
+  const registers = [registry];
+  const streams = new Counter({
+    name: 'resil_streams_total',
+    help: 'Answers with content-type text/event-stream (in policy mode, per attempt).',
+    labelNames,
+    registers,
+  });
+  const events = new Counter({
+    name: 'resil_stream_data_events_total',
+    help: 'Data events received in streamed answers (events with a data field; error events not included).',
+    labelNames,
+    registers,
+  });
+  const ttft = new HdrHistogramMetric(
+    'resil_stream_ttft_seconds',
+    "Streams: from the request's start (as its latency) to the first data event, in seconds.",
+  ).registerIn(registry);
+  const gap = new HdrHistogramMetric(
+    'resil_stream_event_gap_seconds',
+    'Streams: between consecutive data events of one stream, in seconds.',
+  ).registerIn(registry);
+  return (labels, figures) => {
+    streams.inc(labels, figures.streams);
+    events.inc(labels, figures.dataEvents);
+    ttft.add(labels, latencyBuckets(figures.ttft));
+    gap.add(labels, latencyBuckets(figures.eventGap));
+  };
+}
 
 /**
  * Each proxy's guard rails: resil_proxy_halted (1 while a halt condition or POST /halt keeps it from

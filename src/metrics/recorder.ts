@@ -1,6 +1,6 @@
 import { addEncoded, createLatencyHistogram, decodeHistogram, encodeHistogram, toMicros, type Histogram } from './histogram.js';
 import { ERROR_CLASSES, ERROR_INDEX, type ErrorClass } from './outcome.js';
-import { TIMELINE_BUCKETS, type RecorderSnapshot, type TimelineSecond } from './snapshot.js';
+import { TIMELINE_BUCKETS, type RecorderSnapshot, type StreamSnapshot, type TimelineSecond } from './snapshot.js';
 
 /** Called as each second closes, with that second alone and how much of it the run covered (ms: 1000, less for the last). */
 export type SecondListener = (second: TimelineSecond, lengthMs: number) => void;
@@ -33,6 +33,15 @@ export class Recorder {
   readonly latency: Histogram = createLatencyHistogram();
   /** From the actual send time; only kept apart in the open model, where it can differ. */
   readonly serviceTime: Histogram | null;
+  /**
+   * Server-sent-events answers (content-type text/event-stream; in policy mode each attempt's) and their
+   * data events; time to the first data event from the request's start, like latency (ttft), and between
+   * consecutive data events of one stream (gap). The histograms are made at the first stream.
+   */
+  streams = 0;
+  dataEvents = 0;
+  private ttft: Histogram | null = null;
+  private eventGap: Histogram | null = null;
 
   private second = 0;
   private secondRequests = 0;
@@ -71,6 +80,25 @@ export class Recorder {
     }
   }
 
+  /** A stream began (StreamSink, src/engine/stream.ts). */
+  recordStream(): void {
+    this.streams++;
+    if (this.ttft === null) {
+      this.ttft = createLatencyHistogram();
+      this.eventGap = createLatencyHistogram();
+    }
+  }
+
+  recordFirstEvent(ttftMs: number): void {
+    this.dataEvents++;
+    this.ttft!.recordValue(toMicros(ttftMs));
+  }
+
+  recordNextEvent(gapMs: number): void {
+    this.dataEvents++;
+    this.eventGap!.recordValue(toMicros(gapMs));
+  }
+
   /** A request that got no usable response. */
   recordError(nowMs: number, errorClass: ErrorClass): void {
     this.advance(nowMs);
@@ -102,8 +130,10 @@ export class Recorder {
     statusCodes: Record<string, number>;
     errors: Record<string, number>;
     latency: string | null;
+    streams?: StreamSnapshot;
   } {
     const { statusCodes, errors } = this.counts();
+    const streams = this.streamSnapshot();
     return {
       total: this.total,
       ok: this.ok,
@@ -112,6 +142,7 @@ export class Recorder {
       statusCodes,
       errors,
       latency: this.latency.totalCount > 0 ? encodeHistogram(this.latency) : null,
+      ...(streams ? { streams } : {}),
     };
   }
 
@@ -128,6 +159,7 @@ export class Recorder {
 
   snapshot(): RecorderSnapshot {
     const { statusCodes, errors } = this.counts();
+    const streams = this.streamSnapshot();
     return {
       total: this.total,
       ok: this.ok,
@@ -141,6 +173,18 @@ export class Recorder {
       latency: encodeHistogram(this.latency),
       serviceTime: this.serviceTime === null ? null : encodeHistogram(this.serviceTime),
       timeline: this.timeline.slice(),
+      ...(streams ? { streams } : {}),
+    };
+  }
+
+  /** The streams so far, or undefined before the first. */
+  private streamSnapshot(): StreamSnapshot | undefined {
+    if (this.ttft === null) return undefined;
+    return {
+      streams: this.streams,
+      dataEvents: this.dataEvents,
+      ttft: encodeHistogram(this.ttft),
+      eventGap: encodeHistogram(this.eventGap!),
     };
   }
 

@@ -45,6 +45,16 @@ export interface RecorderSnapshot {
   timeline: TimelineSecond[];
   /** Extra counters of the executor (policy mode: attempts, retries, failovers...), merged by sum. */
   counters?: Record<string, number>;
+  /** Server-sent-events answers, when any came: see Recorder.streams. */
+  streams?: StreamSnapshot;
+}
+
+/** Streams seen, their data events, and encoded HDR histograms (µs) of ttft and of gaps between data events. */
+export interface StreamSnapshot {
+  streams: number;
+  dataEvents: number;
+  ttft: string;
+  eventGap: string;
 }
 
 /** Merges snapshots (worker threads, later shards): counters add, histograms add, seconds align on t. */
@@ -98,6 +108,8 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
     }
   }
   merged.latency = encodeHistogram(latency);
+  const streams = mergeStreams(snapshots.flatMap((s) => (s.streams ? [s.streams] : [])));
+  if (streams) merged.streams = streams;
   merged.serviceTime = serviceTime === null ? null : encodeHistogram(serviceTime);
   const last = Math.max(-1, ...seconds.keys());
   for (let t = 0; t <= last; t += span) {
@@ -110,6 +122,25 @@ export function mergeSnapshots(snapshots: readonly RecorderSnapshot[]): Recorder
       histogram: slot?.histogram ? encodeHistogram(slot.histogram) : null,
     });
   }
+  return merged;
+}
+
+/** Streams of several snapshots: counts add, histograms add; undefined when none saw a stream. */
+export function mergeStreams(parts: readonly StreamSnapshot[]): StreamSnapshot | undefined {
+  if (parts.length <= 1) return parts[0];
+  const ttft = createLatencyHistogram();
+  const eventGap = createLatencyHistogram();
+  let streams = 0;
+  let dataEvents = 0;
+  for (const part of parts) {
+    streams += part.streams;
+    dataEvents += part.dataEvents;
+    addEncoded(ttft, part.ttft);
+    addEncoded(eventGap, part.eventGap);
+  }
+  const merged = { streams, dataEvents, ttft: encodeHistogram(ttft), eventGap: encodeHistogram(eventGap) };
+  ttft.destroy();
+  eventGap.destroy();
   return merged;
 }
 

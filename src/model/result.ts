@@ -72,6 +72,8 @@ export interface ResultDocument {
   /** Per second; on a run longer than an hour, buckets of `span` seconds (see TIMELINE_BUCKETS). */
   timeline: Array<{ t: number; span?: number; requests: number; ok: number; p99Ms: number | null }>;
   histograms: { latency: string; serviceTime: string | null; timeline: Array<string | null> };
+  /** Server-sent-events answers, when the run saw any (absent otherwise, and in results from before). */
+  streams?: StreamFigures;
   /** Chaos runs only: what the proxies did. */
   faults?: ChaosFaults;
   /** Chaos runs only: dependency calls per request. */
@@ -99,6 +101,21 @@ export interface ResultDocument {
  * `rate` per second, `count` a whole number of things, `factor` a plain number (amplification).
  */
 export type MetricKind = 'ratio' | 'duration' | 'rate' | 'count' | 'factor';
+
+/**
+ * Streamed answers (content-type text/event-stream; in policy mode each attempt's) and their data
+ * events (events with a `data` field, error events excluded). ttft: from the request's start (the same
+ * start as its latency: the scheduled time in the open model) to its first data event; event gap:
+ * between consecutive data events of one stream. Null when there was none to measure.
+ */
+export interface StreamFigures {
+  streams: number;
+  dataEvents: number;
+  ttftMs: LatencySummaryMs | null;
+  eventGapMs: LatencySummaryMs | null;
+  /** Encoded HDR histograms (microseconds), for merging shards. */
+  histograms: { ttft: string; eventGap: string };
+}
 
 /** Why and when a threshold stopped a run (see ResultDocument.abortedBy). */
 export interface RunAbort {
@@ -212,4 +229,4 @@ export type MeasuredFigures = Pick<
   | 'histograms'
   | 'warnings'
 > &
-  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows' | 'behaviour'>>;
+  Partial<Pick<ResultDocument, 'faults' | 'amplification' | 'recovery' | 'faultWindows' | 'behaviour' | 'streams'>>;

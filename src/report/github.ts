@@ -125,6 +125,8 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
       `| ${label} | ${PERCENTILES.map(([key]) => formatMs(summary[key])).join(' | ')} |`;
     lines.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) lines.push(row('service time', document.serviceTimeMs));
+    if (document.streams?.ttftMs) lines.push(row('ttft (streams)', document.streams.ttftMs));
+    if (document.streams?.eventGapMs) lines.push(row('event gap (streams)', document.streams.eventGapMs));
     lines.push('');
   } else {
     lines.push('_No complete response: no latency to report._', '');

@@ -331,6 +331,8 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
     out.push(`<table class="latency"><thead><tr><th></th>${head}</tr></thead><tbody>`);
     out.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) out.push(row('service time', document.serviceTimeMs));
+    if (document.streams?.ttftMs) out.push(row('ttft (streams)', document.streams.ttftMs));
+    if (document.streams?.eventGapMs) out.push(row('event gap (streams)', document.streams.eventGapMs));
     out.push('</tbody></table>');
     out.push(
       '<figure><figcaption>Latency by percentile (log scale)</figcaption>' +

@@ -110,6 +110,16 @@ function snapshotOf(document: ResultDocument): RecorderSnapshot {
     errors: document.errors,
     latency: document.histograms.latency,
     serviceTime: document.histograms.serviceTime,
+    ...(document.streams
+      ? {
+          streams: {
+            streams: document.streams.streams,
+            dataEvents: document.streams.dataEvents,
+            ttft: document.streams.histograms.ttft,
+            eventGap: document.streams.histograms.eventGap,
+          },
+        }
+      : {}),
     timeline: document.timeline.map((second, i) => ({
       t: second.t,
       ...(second.span === undefined ? {} : { span: second.span }),

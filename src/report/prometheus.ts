@@ -1,5 +1,13 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { dependencyMetrics, faultCounters, HdrHistogramMetric, HELP, latencyBuckets, outcomeCounts } from '../metrics/prometheus.js';
+import {
+  dependencyMetrics,
+  faultCounters,
+  HdrHistogramMetric,
+  HELP,
+  latencyBuckets,
+  outcomeCounts,
+  streamMetrics,
+} from '../metrics/prometheus.js';
 import type { ScenarioResult } from '../model/result.js';
 
 /**
@@ -16,6 +24,7 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
   const duration = new HdrHistogramMetric('resil_request_duration_seconds', HELP.duration).registerIn(registry);
   const countFaults = faultCounters(registers, ['scenario', 'provider']);
   const dependency = dependencyMetrics(registry, ['scenario']);
+  const streams = streamMetrics(registry, ['scenario']);
   const successRatio = new Gauge({
     name: 'resil_success_ratio',
     help:
@@ -48,6 +57,11 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
     dropped.inc({ scenario }, document.requests.dropped ?? 0);
     cancelled.inc({ scenario }, document.requests.cancelled);
     duration.add({ scenario }, latencyBuckets(document.histograms.latency));
+    const streamed = document.streams;
+    if (streamed) {
+      const { ttft, eventGap } = streamed.histograms;
+      streams({ scenario }, { streams: streamed.streams, dataEvents: streamed.dataEvents, ttft, eventGap });
+    }
     for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats.injected);
     for (const [provider, behaviour] of Object.entries(document.behaviour?.providers ?? {})) dependency({ scenario, provider }, behaviour);
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);

@@ -4,7 +4,7 @@ import type { Threshold } from '../thresholds/parse.js';
 import type { LoadPlan } from '../engine/plan.js';
 import { shardShare } from '../engine/share.js';
 import { decodeHistogram, summarize, type LatencySummaryMs } from '../metrics/histogram.js';
-import { LATE_START_MS, type RecorderSnapshot } from '../metrics/snapshot.js';
+import { LATE_START_MS, type RecorderSnapshot, type StreamSnapshot } from '../metrics/snapshot.js';
 import { evaluateThresholds, secondsText, type WorstWindow } from '../thresholds/evaluate.js';
 import { redactHeaders, redactUrl } from '../util/redact.js';
 import { computeRecovery } from '../chaos/recovery.js';
@@ -17,6 +17,7 @@ import {
   type ResultDocument,
   type RunAbort,
   type ScenarioResult,
+  type StreamFigures,
   type ThresholdVerdict,
 } from '../model/result.js';
 
@@ -153,6 +154,23 @@ export function attemptedRequests(requests: { total: number; cancelled: number; 
   return requests.total + requests.cancelled + (requests.dropped ?? 0);
 }
 
+/** A snapshot's streams as the result carries them: counts, summaries and the histograms to merge. */
+function streamFigures(streams: StreamSnapshot): StreamFigures {
+  const summary = (encoded: string) => {
+    const histogram = decodeHistogram(encoded);
+    const figures = summarize(histogram);
+    histogram.destroy();
+    return figures;
+  };
+  return {
+    streams: streams.streams,
+    dataEvents: streams.dataEvents,
+    ttftMs: summary(streams.ttft),
+    eventGapMs: summary(streams.eventGap),
+    histograms: { ttft: streams.ttft, eventGap: streams.eventGap },
+  };
+}
+
 export function measuredFigures(
   snapshot: RecorderSnapshot,
   durationMs: number,
@@ -200,6 +218,7 @@ export function measuredFigures(
     },
     ...chaos,
   };
+  if (snapshot.streams) figures.streams = streamFigures(snapshot.streams);
   // Judged on the figures as measured, not as the document rounds them.
   figures.thresholds = evaluateThresholds(
     thresholds,

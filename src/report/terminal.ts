@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { envSummary } from '../cli/env-flags.js';
 import { shardShare } from '../engine/share.js';
 import type { ResultDocument } from '../model/result.js';
+import type { LatencySummaryMs } from '../metrics/histogram.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from '../util/format.js';
 import type { BehaviourDocument } from '../model/behaviour.js';
 import { behaviourTable, coverageLine } from './behaviour.js';
@@ -79,18 +80,23 @@ export function renderSummary(document: ResultDocument, options: { color: boolea
   lines.push(overview.toString());
   lines.push('');
 
-  if (document.latencyMs) {
+  const streams = document.streams;
+  if (document.latencyMs || streams?.ttftMs) {
     const latency = new Table({ head: ['latency', ...LATENCY_COLUMNS.map(([, label]) => label)], style: tableStyle });
-    latency.push([
-      document.model === 'open' ? 'from schedule' : 'response',
-      ...LATENCY_COLUMNS.map(([key]) => formatMs(document.latencyMs![key])),
-    ]);
-    if (document.model === 'open' && document.serviceTimeMs) {
-      latency.push(['service time', ...LATENCY_COLUMNS.map(([key]) => formatMs(document.serviceTimeMs![key]))]);
-    }
+    const row = (label: string, figures: LatencySummaryMs) => [label, ...LATENCY_COLUMNS.map(([key]) => formatMs(figures[key]))];
+    if (document.latencyMs) latency.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
+    if (document.model === 'open' && document.serviceTimeMs) latency.push(row('service time', document.serviceTimeMs));
+    // Streams: to the first data event (from the same start as the latency), and between data events.
+    if (streams?.ttftMs) latency.push(row('ttft', streams.ttftMs));
+    if (streams?.eventGapMs) latency.push(row('event gap', streams.eventGapMs));
     lines.push(latency.toString());
-  } else {
-    lines.push(c.yellow('no complete response: no latency to report'));
+  }
+  if (!document.latencyMs) lines.push(c.yellow('no complete response: no latency to report'));
+  if (streams) {
+    lines.push(
+      `streams       ${formatCount(streams.streams)} ${plural(streams.streams, 'streamed answer')} · ` +
+        `${formatCount(streams.dataEvents)} data ${plural(streams.dataEvents, 'event')}`,
+    );
   }
 
   const statuses = Object.entries(document.statusCodes).map(([code, count]) => `${code} × ${formatCount(count)}`);

@@ -1,6 +1,7 @@
 import { worstRecoveryMs } from '../chaos/recovery.js';
 import { dependencyCalls, noCallNote } from '../chaos/verdicts.js';
 import { BEHAVIOUR_METRICS } from './behaviour-metrics.js';
+import { STREAM_METRICS } from './stream-metrics.js';
 import type { Metric } from './metric.js';
 import { formatCount, formatFactor, formatMs, formatPercent, formatRate, NO_DATA } from '../util/format.js';
 
@@ -140,6 +141,7 @@ const METRICS: readonly Metric[] = [
       return noCallNote(s.chaos.providers, run);
     },
   },
+  ...STREAM_METRICS,
   ...BEHAVIOUR_METRICS,
 ];
 

@@ -217,7 +217,7 @@ describe('problems point at FILE:LINE:COL', () => {
     ].join('\n');
     expect(parseProblems(text)).toEqual([
       "c.yaml:3:64: scenarios[0].backoff: 'soon' must be exp:DURATION or fixed:DURATION, e.g. exp:100ms",
-      "c.yaml:3:80: scenarios[0].retry-on: 'teapot' is not 5xx, 4xx, a status code, timeout, reset, closed, refused or body",
+      "c.yaml:3:80: scenarios[0].retry-on: 'teapot' is not 5xx, 4xx, a status code, timeout, reset, closed, refused, body or stream",
       "c.yaml:3:103: scenarios[0].breaker: 'five' must be FAILURES/COOLDOWN, e.g. 5/10s",
       'c.yaml:5:5: scenarios[1].requests: with rate give requests or duration, not both: the rate fixes one from the other',
       "c.yaml:10:34: scenarios[1].faults.dep.match-path: 'v1/**': a path glob starts with / (e.g. /v1/**)",

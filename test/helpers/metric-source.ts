@@ -35,6 +35,13 @@ export function sampleSource(overrides: Partial<MetricSource> = {}): MetricSourc
     recovery: [{ window: 'payments:status@2s-4s', recoveryMs: 1500 }],
     faultWindows: [{ window: 'payments:status@2s-4s', startMs: 2000, endMs: 4000 }],
     behaviour: sampleBehaviour(),
+    streams: {
+      streams: 1000,
+      dataEvents: 13000,
+      ttftMs: { min: 80, mean: 120, p50: 110, p90: 150, p95: 170, p99: 240, p999: 300, max: 310 },
+      eventGapMs: { min: 15, mean: 20, p50: 20, p90: 22, p95: 25, p99: 40, p999: 90, max: 95 },
+      histograms: { ttft: '', eventGap: '' },
+    },
     percentileMs: (p) => (p >= 99 ? 310 : 20),
     ...overrides,
   };

@@ -79,6 +79,7 @@ describe('the threshold metric registry: every entry measures, formats and is kn
       amplification: null,
       recovery: [],
       behaviour: undefined,
+      streams: undefined,
     });
     for (const { metric, percentile } of cases) {
       if (metric.kind === 'rate') continue; // rps is 0 in an empty run, not unknown
