@@ -18,6 +18,8 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
+// Not in cockatiel's index; see startGateway.
+import { neverAbortedSignal } from 'cockatiel/dist/common/abort.js';
 import { Provider, ProviderError, type ProviderName, describe } from './provider.js';
 import { relayStream } from './relay.js';
 
@@ -204,6 +206,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const closing = new AbortController();
   // Each call in flight listens on it (cockatiel links its own signal to this one): no fixed bound.
   setMaxListeners(0, closing.signal);
+  // cockatiel 3 drops that signal for the calls that waited on a half-open breaker's test call (fixed in
+  // cockatiel 4, which needs Node 22: connor4312/cockatiel#112); their timeouts all listen on its one
+  // shared never-aborted signal instead, more than 10 at once after a breaker closes: no bound there either.
+  setMaxListeners(0, neverAbortedSignal);
 
   /** A through its policies, then B through its own. */
   const resilient: Answer = async (call) => {
