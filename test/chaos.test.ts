@@ -459,7 +459,7 @@ describe('input mistakes get a suggestion', () => {
     const run = await runCli(['chaos', '--mock', '--faults', '503']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      "resil: --faults: unknown fault type '503': did you mean 'status:503'? (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)",
+      "resil: --faults: unknown fault type '503': did you mean 'status:503'? (known: status, latency, timeout, reset, close, truncate, stream-error, stall, slow-body, malformed, down)",
     );
   });
 

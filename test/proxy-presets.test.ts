@@ -201,6 +201,15 @@ describe('the command line', () => {
     }
   });
 
+  test('resil chaos --mock openai in policy mode calls the chat endpoint', async () => {
+    const run = await runCli(
+      ['chaos', '--mock', 'openai', '-m', 'POST', '--body', '{"model":"m"}', '-n', '4', '-c', '1', '--mock-tokens-per-s', '1000', '--json'],
+      { timeoutMs: 30_000 },
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).statusCodes).toEqual({ 200: 4 });
+  }, 30_000);
+
   test.each([
     [['proxy', '--mock', 'opnai'], /^resil: --mock 'opnai': not a preset \(known: openai, anthropic; bare --mock is the generic mock\)\n$/],
     [['proxy', '--upstream', 'http://127.0.0.1:1', '--api', 'gemini'], /^resil: --api 'gemini': expected openai or anthropic\n$/],

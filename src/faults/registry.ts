@@ -7,16 +7,27 @@ import { latencyFault } from './latency.js';
 import { malformedFault } from './malformed.js';
 import { resetFault } from './reset.js';
 import { slowBodyFault } from './slow-body.js';
+import { stallFault } from './stall.js';
 import { statusFault } from './status.js';
+import { streamErrorFault } from './stream-error.js';
 import { timeoutFault } from './timeout.js';
 import { truncateFault } from './truncate.js';
 
 /** Every fault type by name. */
 export const FAULT_TYPES: ReadonlyMap<string, FaultType> = new Map(
-  [statusFault, latencyFault, timeoutFault, resetFault, closeFault, truncateFault, slowBodyFault, malformedFault, downFault].map((t) => [
-    t.type,
-    t,
-  ]),
+  [
+    statusFault,
+    latencyFault,
+    timeoutFault,
+    resetFault,
+    closeFault,
+    truncateFault,
+    streamErrorFault,
+    stallFault,
+    slowBodyFault,
+    malformedFault,
+    downFault,
+  ].map((t) => [t.type, t]),
 );
 
 /** A fault as a mix holds it: named, and maybe acting on the listener for whole windows (`down`). */

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { afterEvents } from './events.js';
 import type { Fault, FaultType } from './fault.js';
 
 /**
@@ -34,14 +35,3 @@ export const truncateFault: FaultType = {
     };
   },
 };
-
-/** Bytes up to and including the N-th event of a server-sent-events body (events end with a blank line). */
-function afterEvents(body: Buffer, count: number): number {
-  let offset = 0;
-  for (let i = 0; i < count; i++) {
-    const end = body.indexOf('\n\n', offset);
-    if (end === -1) return body.length;
-    offset = end + 2;
-  }
-  return offset;
-}

@@ -98,7 +98,7 @@ export const FAULT_OPTIONS = {
   retryAfter: {
     flag: 'retry-after',
     type: 'integer',
-    summary: 'Seconds in Retry-After on injected 429 and 503.',
+    summary: 'Seconds in Retry-After on injected 429 and 503 (and 529 with an api).',
     default: 1,
     campaign: 'retry-after',
     schema: { type: 'integer', minimum: 0 },

@@ -125,10 +125,10 @@ export interface ForwardTap {
  */
 export class StreamingForward {
   private abort: ((reason: Error) => void) | null = null;
-  private finished = false;
+  finished = false;
 
   constructor(
-    private readonly response: ServerResponse,
+    readonly response: ServerResponse,
     private readonly onUpstreamError: () => void,
     private readonly tap?: ForwardTap,
   ) {
@@ -143,7 +143,7 @@ export class StreamingForward {
     // Cork until the end of this tick: when the whole answer arrived in one read (the common case),
     // status line, headers and body leave in one write instead of two or three.
     this.response.cork();
-    process.nextTick(uncorkResponse, this.response);
+    process.nextTick(uncorkResponse, this);
     const headers = downstreamResponseHeaders(rawHeaders);
     this.tap?.headers(statusCode, statusText ?? '', headers);
     this.response.writeHead(statusCode, headers);
@@ -152,6 +152,7 @@ export class StreamingForward {
   }
 
   onData(chunk: Buffer): boolean {
+    this.bodyStarted = true;
     this.tap?.data(chunk);
     const flowing = this.response.write(chunk);
     if (!flowing) this.response.once('drain', this.resume);
@@ -183,6 +184,9 @@ export class StreamingForward {
 
   private resume: () => void = () => {};
 
+  /** True once a body byte went out: until then the headers wait for none (a stream's first event may come much later). */
+  bodyStarted = false;
+
   private clientGone = false;
 
   private readonly onClientClose = (): void => {
@@ -192,8 +196,10 @@ export class StreamingForward {
   };
 }
 
-function uncorkResponse(response: ServerResponse): void {
-  response.uncork();
+function uncorkResponse(forward: StreamingForward): void {
+  forward.response.uncork();
+  // No body in the same read (a stream whose first event is still to come): the headers leave now, as the upstream's did.
+  if (!forward.bodyStarted && !forward.finished && !forward.response.destroyed) forward.response.flushHeaders();
 }
 
 /** Fetches one upstream answer whole (for faults that reshape it); rejects on upstream failure. */

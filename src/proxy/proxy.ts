@@ -470,9 +470,17 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   /** Forwards upstream; `body` when the request's body was already read (replay matching). */
   private forward(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
+    // Recording reads the request body whole first: a tap on the stream would take chunks undici has not read yet.
+    if (this.recorder && body === undefined) {
+      readRequestBody(request).then(
+        (read) => this.forward(request, response, read),
+        () => {}, // the client left mid-body: nothing to record
+      );
+      return;
+    }
     const options = dispatchOptions(request, this.basePath);
     if (body !== undefined) options.body = body.length > 0 ? body : null;
-    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, body ?? options.body !== null) : undefined;
+    const tap = this.recorder ? recordingTap(this.recorder, request, request.url!, body!) : undefined;
     this.pool!.dispatch(options, new StreamingForward(response, () => this.traffic.upstreamErrors++, tap));
   }
 

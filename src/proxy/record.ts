@@ -3,16 +3,13 @@ import type { HarWriter } from '../har/writer.js';
 import type { ForwardTap } from './forward.js';
 
 /**
- * Records one forwarded exchange for `--record`: the request (its body collected as it streams
- * upstream, or as it was read before), then the answer as it arrives, with the time of each body
- * chunk, written to the HAR when the answer is complete. Calls that fail are not recorded.
- * `body`: the request body when it was read already (to key the call), else whether it streams.
+ * Records one forwarded exchange for `--record`: the request with its body (read whole before it was
+ * forwarded), then the answer as it arrives, with the time of each body chunk, written to the HAR
+ * when the answer is complete. Calls that fail are not recorded.
  */
-export function recordingTap(writer: HarWriter, request: IncomingMessage, path: string, body: Buffer | boolean): ForwardTap {
+export function recordingTap(writer: HarWriter, request: IncomingMessage, path: string, body: Buffer): ForwardTap {
   const startedDateTime = new Date();
   const sentAt = performance.now();
-  const requestChunks: Buffer[] = Buffer.isBuffer(body) ? [body] : [];
-  if (body === true) request.on('data', (chunk: Buffer) => requestChunks.push(chunk));
   const bodyChunks: Buffer[] = [];
   const chunks: Array<{ atMs: number; bytes: number }> = [];
   let headersAt = 0;
@@ -39,7 +36,7 @@ export function recordingTap(writer: HarWriter, request: IncomingMessage, path: 
         method: request.method!,
         path,
         requestHeaders,
-        requestBody: Buffer.concat(requestChunks),
+        requestBody: body,
         status,
         statusText,
         responseHeaders,

@@ -10,6 +10,8 @@ import { parseCorrelation, type FaultWindow } from '../proxy/config.js';
 import { newRunId } from '../engine/request-ids.js';
 import type { ChaosProxy } from '../proxy/chaos-proxy.js';
 import { isTcpUpstream, startChaosProxy, validateProxyOptions, type ProxyOptions } from '../proxy/proxy.js';
+import type { MockSettings } from '../proxy/mock.js';
+import { PRESETS } from '../proxy/providers/presets.js';
 import type { ChaosFacts, ResultDocument } from '../model/result.js';
 import { thresholdProviderProblem, withDefaults } from '../thresholds/parse.js';
 import { newSeed } from '../util/random.js';
@@ -297,7 +299,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     requestIds: { runId },
     ...(failover.length > 0 ? { failover } : {}),
   });
-  const placeholder = (upstream: string | undefined) => `http://127.0.0.1:1${upstreamPath(upstream)}`;
+  const placeholder = (upstream: string | undefined) => `http://127.0.0.1:1${upstreamPath(upstream, options.proxy.mock)}`;
   const checked = buildLoadPlan(
     policyMode
       ? { ...loadFor(placeholder(options.proxy.upstream), (options.failover ?? []).map(placeholder)), policy: options.load.policy ?? {} }
@@ -319,7 +321,7 @@ export async function runChaos(options: ChaosOptions, hooks: RunHooks = {}): Pro
     const plan: LoadPlan = policyMode
       ? buildLoadPlan({
           ...loadFor(
-            main!.url + upstreamPath(options.proxy.upstream),
+            main!.url + upstreamPath(options.proxy.upstream, options.proxy.mock),
             failover.map((p, i) => p.url + upstreamPath(options.failover![i])),
           ),
           policy: options.load.policy ?? {},
@@ -352,10 +354,11 @@ function originOf(text: string): string {
 
 /**
  * The path and query the client asks for in policy mode (the proxy forwards to the upstream's
- * origin): those of the upstream URL, '/' for none (a mock) or one that does not parse.
+ * origin): those of the upstream URL, a preset mock's chat endpoint ('/v1/chat/completions'), '/'
+ * for the generic mock or an upstream that does not parse.
  */
-function upstreamPath(upstream: string | undefined): string {
-  if (upstream === undefined) return '/';
+function upstreamPath(upstream: string | undefined, mock?: MockSettings): string {
+  if (upstream === undefined) return mock?.preset === undefined ? '/' : `/v1${PRESETS[mock.preset].chatPath}`;
   try {
     const url = new URL(upstream);
     return url.pathname + url.search;

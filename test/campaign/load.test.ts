@@ -197,7 +197,7 @@ describe('problems point at FILE:LINE:COL', () => {
       `${f}:21:7: scenarios[1].faults.c: unknown provider 'c' (declared: a, b)`,
       `${f}:21:26: scenarios[1].faults.c.failure-rate: must be <= 1, got 1.5`,
       `${f}:23:9: scenarios[1].phases[0]: at 15s + for 10s ends after the scenario (20s)`,
-      `${f}:23:56: scenarios[1].phases[0].providers.a.faults: unknown fault type 'explode' (known: status, latency, timeout, reset, close, truncate, slow-body, malformed, down)`,
+      `${f}:23:56: scenarios[1].phases[0].providers.a.faults: unknown fault type 'explode' (known: status, latency, timeout, reset, close, truncate, stream-error, stall, slow-body, malformed, down)`,
       `${f}:24:18: scenarios[1].thresholds[0]: threshold 'p99 300ms': no comparison operator (use <, <=, >, >=, == or !=)`,
     ]);
   });

@@ -66,6 +66,8 @@ describe('faults act through the operations contract', () => {
       status: 'http',
       malformed: 'http',
       truncate: 'http',
+      'stream-error': 'http',
+      stall: 'http',
       latency: 'connection',
       timeout: 'connection',
       reset: 'connection',
@@ -129,5 +131,5 @@ describe('faults act through the operations contract', () => {
 
 /** A valid argument for a fault type that takes one. */
 function sample(type: string): string | undefined {
-  return { status: '503', latency: '10ms', truncate: undefined, 'slow-body': '100' }[type];
+  return { status: '503', latency: '10ms', truncate: undefined, 'slow-body': '100', 'stream-error': '1', stall: '1s' }[type];
 }
