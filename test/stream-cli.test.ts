@@ -11,8 +11,8 @@ import { startServer, type TestServer } from './helpers/servers.js';
 // worker threads. The engine's measurements themselves: test/engine/stream.test.ts.
 
 const GAP_MS = 50;
-/** Timer lateness on a loaded 2-core machine, with the CLI in another process: events are never early, at most this late. */
-const TOLERANCE_MS = 60;
+/** Thresholds that hold however loaded the machine (the CLI is another process): events are never early, and not seconds late. */
+const GENEROUS = '5s';
 
 /** `count` data events GAP_MS apart in the OpenAI way (the first GAP_MS after the headers), then [DONE]. */
 function sse(response: ServerResponse, count: number): void {
@@ -52,9 +52,9 @@ describe('streams in resil load', () => {
     const run = await load('/', [
       '--json',
       '-t',
-      `ttft_p99<${GAP_MS + TOLERANCE_MS}ms`,
+      `ttft_p99<${GENEROUS}`,
       '-t',
-      `event_gap_max<${GAP_MS + TOLERANCE_MS}ms`,
+      `event_gap_max<${GENEROUS}`,
       '-t',
       `ttft_p50<${GAP_MS / 2}ms`,
     ]);
@@ -65,8 +65,8 @@ describe('streams in resil load', () => {
     expect(result.streams!.ttftMs!.min).toBeGreaterThanOrEqual(GAP_MS - 2);
     expect(result.streams!.eventGapMs!.p50).toBeGreaterThanOrEqual(GAP_MS - 10);
     expect(result.thresholds.map((t) => [t.expression, t.ok])).toEqual([
-      [`ttft_p99<${GAP_MS + TOLERANCE_MS}ms`, true],
-      [`event_gap_max<${GAP_MS + TOLERANCE_MS}ms`, true],
+      [`ttft_p99<${GENEROUS}`, true],
+      [`event_gap_max<${GENEROUS}`, true],
       [`ttft_p50<${GAP_MS / 2}ms`, false],
       ['success_rate>=0.95', true],
     ]);
