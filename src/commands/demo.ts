@@ -31,6 +31,7 @@ export default class Demo extends BaseCommand {
       providerB: `http://127.0.0.1:${b}`,
       naive: flags.naive,
       callTimeoutMs: 300,
+      idleTimeoutMs: 500,
       retries: 2,
       baseBackoffMs: 20,
       breakerFailures: 5,

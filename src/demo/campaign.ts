@@ -44,9 +44,11 @@ const STREAM_TIMELINES = {
  * and, judged from the calls it makes to the providers, it waits as long as Retry-After asks, gives up
  * on a call after 4 attempts and a hung call within 500 ms, stops calling A within 2 s of A failing
  * everything, and moves a request to B within a second. Then streamed completions: A failing half its
- * calls before the first token (503/429/a held call), which failover absorbs while keeping the time
- * to the first token short, then A cutting a fifth of its streams mid-answer, which no gateway can
- * absorb: those answers fail as `stream`, and the success rate's bound leaves room for them alone.
+ * calls before the first token (503/429/a held call/an error event), which retries and failover
+ * absorb within 2 s to the first token, then A failing a fifth of its streams mid-answer (an error
+ * event, a cut, a 2 s stall), which no gateway can absorb: those answers fail as `stream`, the success
+ * rate's bound leaves room for them alone, and the gateway's idle timeout keeps the caller's longest
+ * wait between two events under a second.
  */
 export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [number, number]; quick: boolean }): Campaign {
   const t = settings.quick ? TIMELINES.quick : TIMELINES.full;
@@ -56,9 +58,9 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
   return {
     file: '(embedded demo campaign)',
     providers: {
-      // 12 tokens, the first 30 ms after the headers, 200 a second: a whole answer in about 100 ms.
-      a: { listen: `127.0.0.1:${a}`, mock: { preset: 'openai', latency: '20ms~40ms', ttft: '30ms', tokensPerS: 200 } },
-      b: { listen: `127.0.0.1:${b}`, mock: { preset: 'openai', latency: '30ms~60ms', ttft: '30ms', tokensPerS: 200 } },
+      // 6 tokens, the first 30 ms after the headers, then one every 20 ms: a whole answer in about 150 ms.
+      a: { listen: `127.0.0.1:${a}`, mock: { preset: 'openai', latency: '20ms~40ms', ttft: '30ms', tokens: 6 } },
+      b: { listen: `127.0.0.1:${b}`, mock: { preset: 'openai', latency: '30ms~60ms', ttft: '30ms', tokens: 6 } },
     },
     scenarios: [
       {
@@ -111,12 +113,16 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
           // Before the first token: retried, Retry-After waited, failed over to B.
           {
             ...phase(st.beforeToken),
-            providers: { a: { failureRate: 0.5, faults: 'status:503=2,status:429=1,timeout=1', retryAfter: 1 } },
+            providers: { a: { failureRate: 0.5, faults: 'status:503=2,status:429=1,timeout=1,stream-error:0=1', retryAfter: 1 } },
           },
-          // After it: the caller already has part of A's answer; a cut ends it with an error event.
-          { ...phase(st.midAnswer), providers: { a: { failureRate: 0.2, faults: 'truncate:4events' } } },
+          // After it (4 events: the role chunk and 3 tokens), the caller already has part of A's answer: an error
+          // event, a cut or a stall beyond the gateway's idle timeout ends it with an error event.
+          {
+            ...phase(st.midAnswer),
+            providers: { a: { failureRate: 0.2, faults: 'stream-error:4=1,truncate:4events=1,stall:2s@4=1' } },
+          },
         ],
-        thresholds: ['success_rate>=0.9', 'ttft_p99<1500ms', 'retry_after_violations==0', 'failover_delay_p99<1500ms'],
+        thresholds: ['success_rate>=0.9', 'ttft_p99<2000ms', 'event_gap_max<1s', 'retry_after_violations==0', 'failover_delay_p99<1500ms'],
       },
     ],
   };
