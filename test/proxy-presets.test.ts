@@ -210,6 +210,16 @@ describe('the command line', () => {
     expect(JSON.parse(run.stdout).statusCodes).toEqual({ 200: 4 });
   }, 30_000);
 
+  test('RESIL_MOCK=true (as when --mock was a boolean) is the generic mock, RESIL_MOCK=anthropic the preset', async () => {
+    const generic = await runCli(['chaos', '-n', '2', '-c', '1', '--json'], { env: { RESIL_MOCK: 'true' } });
+    expect(JSON.parse(generic.stdout).statusCodes).toEqual({ 200: 2 });
+    const preset = await runCli(['chaos', '-n', '2', '-c', '1', '--json', '-m', 'POST', '--body', '{}'], {
+      env: { RESIL_MOCK: 'anthropic' },
+    });
+    // A body without a model: Anthropic's 400, from the preset at /v1/messages.
+    expect(JSON.parse(preset.stdout).statusCodes).toEqual({ 400: 2 });
+  }, 30_000);
+
   test.each([
     [['proxy', '--mock', 'opnai'], /^resil: --mock 'opnai': not a preset \(known: openai, anthropic; bare --mock is the generic mock\)\n$/],
     [['proxy', '--upstream', 'http://127.0.0.1:1', '--api', 'gemini'], /^resil: --api 'gemini': expected openai or anthropic\n$/],

@@ -188,6 +188,16 @@ describe('stall:DUR[@N]', () => {
   });
 });
 
+describe('truncate:Nevents on a preset stream', () => {
+  test('the first N events with their timing, then the connection closes mid-answer', async () => {
+    const p = await start({ mock: { preset: 'openai', tokens: 5, tokensPerS: 20 }, faults: 'truncate:3events' });
+    const answer = await postForEvents(`${p.url}/v1/chat/completions`, STREAM);
+    expect(answer.events).toHaveLength(3);
+    expect(answer.error).toBeDefined();
+    expectDue(answer, 2, 50);
+  });
+});
+
 describe('record and replay on top of a preset', () => {
   test('a streamed preset answer recorded through --record replays with its timing, and takes faults', async () => {
     const har = join(mkdtempSync(join(tmpdir(), 'resil-preset-')), 'llm.har');

@@ -187,7 +187,7 @@ export const MOCK_OPTIONS = {
   tokensPerS: {
     flag: 'mock-tokens-per-s',
     type: 'string',
-    summary: "A preset's streamed tokens per second.",
+    summary: 'Streamed tokens per second of a preset.',
     default: String(MOCK_DEFAULTS.tokensPerS),
     fromFlag: (text) => {
       const value = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
@@ -201,7 +201,7 @@ export const MOCK_OPTIONS = {
   ttft: {
     flag: 'mock-ttft',
     type: 'string',
-    summary: "A preset's time from the response headers to the first token: '300ms'.",
+    summary: "Time from the response headers to a preset's first token: '300ms'.",
     default: '0ms',
     campaign: 'ttft',
     schema: { type: 'string', pattern: DURATION_PATTERN },
@@ -279,7 +279,7 @@ export const PROVIDER_OPTIONS = {
     type: 'string',
     summary:
       "The LLM provider whose wire format the upstream or recording speaks, 'openai' or 'anthropic': injected errors take its shape.",
-    flagNote: ' (--mock PRESET implies it).',
+    flagNote: '(--mock PRESET implies it).',
     fromFlag: parseApi,
     campaign: 'api',
     campaignNote: '(a mock preset implies it).',

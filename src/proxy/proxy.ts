@@ -271,7 +271,9 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       ? `replay${upstream ? ` (else ${redactUrl(upstream.toString())})` : ''}`
       : upstream
         ? redactUrl(upstream.toString())
-        : 'mock';
+        : mock?.preset
+          ? `mock (${mock.preset.provider.name})`
+          : 'mock';
     // An observing proxy's responses carry what it observes of their call (observe.ts).
     this.server = createServer(
       { keepAliveTimeout: 30_000, ServerResponse: this.observer ? ObservedResponse : ServerResponse },
