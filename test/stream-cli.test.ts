@@ -140,8 +140,11 @@ describe('streams in resil load', () => {
 });
 
 describe('streams in policy mode (resil chaos without a service: resil client calls the proxy)', () => {
-  /** An upstream whose every other answer (the first, third...) is a stream cut after 2 events; the others end after 3. */
-  async function flakyStreams(): Promise<TestServer> {
+  /**
+   * An upstream whose every other answer (the first, third...) is a stream that, after 2 events, is cut
+   * or sends an error event and ends; the others end after 3 events.
+   */
+  async function flakyStreams(bad: 'cut' | 'error' = 'cut'): Promise<TestServer> {
     let answers = 0;
     return startServer((_req, res) => {
       const cut = answers++ % 2 === 0;
@@ -154,8 +157,9 @@ describe('streams in policy mode (resil chaos without a service: resil client ca
           return;
         }
         clearInterval(timer);
-        if (cut) res.socket?.destroy();
-        else res.end();
+        if (!cut) res.end();
+        else if (bad === 'cut') res.socket?.destroy();
+        else res.end('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n');
       }, 20);
     });
   }
@@ -180,6 +184,21 @@ describe('streams in policy mode (resil chaos without a service: resil client ca
       // count goes on: this run's first answer is its seventh (cut), then whole, then cut.
       expect(kept.errors).toEqual({ stream: 2 });
       expect(kept.policy).toMatchObject({ attempts: 3, retried: 0 });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test('a stream that carries an error event is an attempt outcome too: retried with --retry-on stream', async () => {
+    const upstream = await flakyStreams('error');
+    try {
+      const retried = await chaos(upstream, ['--retries', '2', '--retry-on', 'stream', '--backoff', 'fixed:1ms']);
+      expect(retried.requests).toMatchObject({ total: 3, ok: 3 });
+      expect(retried.policy).toMatchObject({ attempts: 6, retried: 3 });
+      expect(retried.streams).toMatchObject({ streams: 6, dataEvents: 15 });
+      const kept = await chaos(upstream, ['--retries', '2']);
+      expect(kept.errors).toEqual({ stream: 2 });
+      expect(kept.statusCodes).toEqual({ '200': 3 });
     } finally {
       await upstream.close();
     }

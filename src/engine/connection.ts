@@ -25,9 +25,9 @@ import type { Template } from './template.js';
 export interface ConnectionListener {
   /**
    * A complete answer: its status and the checks' verdict (`bodyFailed`: the status passed, the body did
-   * not). A stream whose status passed but that carried an error event is failed('stream') instead.
+   * not; `streamFailed`: the status passed, and the answer was a stream that carried an error event).
    */
-  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean): void;
+  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean, streamFailed: boolean): void;
   /** No complete answer: why, or 'cancelled' (the run stopped, or the connection closed). */
   failed(connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void;
   free(connection: Connection): void;
@@ -165,7 +165,8 @@ export class Connection implements Sender {
     let bodyFailed = false;
     const streamFailed = this.streaming && passed && this.scanner!.errorSeen;
     this.streaming = false;
-    if (passed && this.keepBody && !streamFailed) {
+    if (streamFailed) passed = false;
+    else if (passed && this.keepBody) {
       passed = bodyPasses(this.plan.checks, this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks));
       bodyFailed = !passed;
     }
@@ -173,8 +174,7 @@ export class Connection implements Sender {
       this.chunks = [];
       this.keptBytes = 0;
     }
-    if (streamFailed) this.listener.failed(this, now, 'stream');
-    else this.listener.answered(this, now, status, passed, bodyFailed);
+    this.listener.answered(this, now, status, passed, bodyFailed, streamFailed);
     this.settle();
   }
 
@@ -231,8 +231,8 @@ class Recording implements ConnectionListener {
     private readonly onSettled: SettleListener,
   ) {}
 
-  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean): void {
-    this.recorder.recordResponse(now, now - connection.scheduledAt, now - connection.sentAt, status, passed, bodyFailed);
+  answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean, streamFailed: boolean): void {
+    this.recorder.recordResponse(now, now - connection.scheduledAt, now - connection.sentAt, status, passed, bodyFailed, streamFailed);
   }
 
   failed(_connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void {
@@ -306,14 +306,15 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
 
   // ---- how each attempt ends, told by the connection ----
 
-  answered(connection: Connection, _now: number, status: number, passed: boolean, bodyFailed: boolean): void {
-    const statusFailed = !passed && !bodyFailed;
+  answered(connection: Connection, _now: number, status: number, passed: boolean, bodyFailed: boolean, streamFailed: boolean): void {
+    const statusFailed = !passed && !bodyFailed && !streamFailed;
     const retryAfter = statusFailed ? connection.retryAfter() : undefined;
     this.outcome = {
       error: undefined,
       status,
       passed,
       bodyFailed,
+      streamFailed,
       retryAfterMs: retryAfter === undefined ? undefined : parseRetryAfter(retryAfter),
     };
   }

@@ -18,10 +18,14 @@ export interface PolicyCounters {
 export class RetryOn {
   constructor(private readonly policy: PolicyPlan) {}
 
-  /** An error class or status in --retry-on, or a failed body check with 'body' in it ('cancelled' never). */
+  /**
+   * An error class or status in --retry-on, a failed body check with 'body' in it, a stream with an
+   * error event with 'stream' in it ('cancelled' never).
+   */
   retryable(outcome: AttemptOutcome): boolean {
     if (outcome.error !== undefined) return this.policy.retryClasses.has(outcome.error);
     if (outcome.bodyFailed) return this.policy.retryClasses.has('body');
+    if (outcome.streamFailed) return this.policy.retryClasses.has('stream');
     return !outcome.passed && this.policy.retryStatus[outcome.status] === 1;
   }
 

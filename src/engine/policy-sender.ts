@@ -82,7 +82,10 @@ export class AttemptsSender implements Sender {
     const now = performance.now();
     if (outcome.error === 'cancelled' || (this.stopping && this.rules.retryable(outcome))) this.recorder.cancelled++;
     else if (outcome.error !== undefined) this.recorder.recordError(now, outcome.error);
-    else this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, outcome.status, outcome.passed, outcome.bodyFailed);
+    else {
+      const { status, passed, bodyFailed, streamFailed } = outcome;
+      this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, status, passed, bodyFailed, streamFailed);
+    }
   }
 }
 

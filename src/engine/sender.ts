@@ -52,9 +52,13 @@ export interface AttemptOutcome {
   readonly error: ErrorClass | 'cancelled' | undefined;
   /** The answer's status (0 without an answer). */
   readonly status: number;
-  /** The answer passed the checks; `bodyFailed`: its status passed, its body did not. */
+  /**
+   * The answer passed the checks; `bodyFailed`: its status passed, its body did not; `streamFailed`: its
+   * status passed, and it was a stream that carried an error event.
+   */
   readonly passed: boolean;
   readonly bodyFailed: boolean;
+  readonly streamFailed: boolean;
   /** A failed status's Retry-After (ms), if the answer carried one: a retry waits at least that long. */
   readonly retryAfterMs: number | undefined;
 }
@@ -88,11 +92,15 @@ export const CANCELLED: AttemptOutcome = Object.freeze({
   status: 0,
   passed: false,
   bodyFailed: false,
+  streamFailed: false,
   retryAfterMs: undefined,
 });
 
 const ERROR_OUTCOMES = Object.fromEntries(
-  ERROR_CLASSES.map((error) => [error, Object.freeze({ error, status: 0, passed: false, bodyFailed: false, retryAfterMs: undefined })]),
+  ERROR_CLASSES.map((error) => [
+    error,
+    Object.freeze({ error, status: 0, passed: false, bodyFailed: false, streamFailed: false, retryAfterMs: undefined }),
+  ]),
 ) as Record<ErrorClass, AttemptOutcome>;
 
 /** The outcome of an attempt that ended without a complete answer (one shared object per class). */

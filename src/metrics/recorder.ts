@@ -62,8 +62,19 @@ export class Recorder {
     this.serviceTime = separateServiceTime ? createLatencyHistogram() : null;
   }
 
-  /** A complete response. `passed` is false when its status or a body check failed. */
-  recordResponse(nowMs: number, latencyMs: number, serviceMs: number, status: number, passed: boolean, bodyFailed: boolean): void {
+  /**
+   * A complete response. `passed` is false when its status or a body check failed, or (`streamFailed`,
+   * its status passed) it was a stream that carried an error event: counted as `body` or `stream`.
+   */
+  recordResponse(
+    nowMs: number,
+    latencyMs: number,
+    serviceMs: number,
+    status: number,
+    passed: boolean,
+    bodyFailed: boolean,
+    streamFailed = false,
+  ): void {
     this.advance(nowMs);
     this.total++;
     this.secondRequests++;
@@ -75,6 +86,8 @@ export class Recorder {
       this.secondOk++;
     } else if (bodyFailed) {
       this.errorCounts[ERROR_INDEX.body]!++;
+    } else if (streamFailed) {
+      this.errorCounts[ERROR_INDEX.stream]!++;
     } else {
       this.unexpectedStatus[status]!++;
     }

@@ -28,6 +28,7 @@ const answer = (status: number, retryAfterMs?: number): AttemptOutcome => ({
   status,
   passed: status < 400,
   bodyFailed: false,
+  streamFailed: false,
   retryAfterMs,
 });
 

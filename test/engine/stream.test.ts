@@ -184,6 +184,9 @@ describe('streams measured by the load engine', () => {
     const json = await measure(server);
     expect(json.errors).toEqual({ stream: 2 });
     expect(json.ok).toBe(0);
+    // A complete answer, as one that fails a body check: its status and latency count.
+    expect(json.statusCodes).toEqual({ '200': 2 });
+    expect(ms(json.latency).count).toBe(2);
   });
 
   test('a chunked stream cut by the server mid-event over a raw socket: stream', async () => {
