@@ -44,6 +44,9 @@ async function chaos(start: (dependencyUrl: string) => Promise<ClientService>, a
   }
 }
 
+/** An OpenAI chat-completions answer, the format the demo gateway reads. */
+const chatCompletion = (content: string) => JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }] });
+
 const withClient = (client: Parameters<typeof startClientService>[1]) => (dependencyUrl: string) =>
   startClientService(dependencyUrl, client);
 
@@ -105,7 +108,7 @@ describe('the same faults through six retrying clients: the verdicts tell them a
   test('cockatiel in the demo gateway (2 retries, decorrelated jitter, Retry-After honoured): 3 attempts at most, spread out', async () => {
     const b = await startServer((req, res) => {
       req.resume();
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":"from b"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(chatCompletion('from b'));
     });
     const document = await chaos(
       async (dependencyUrl) => {
@@ -123,6 +126,7 @@ describe('the same faults through six retrying clients: the verdicts tell them a
         ...LOAD,
         ...VERDICTS.flatMap((t) => ['-t', t]),
         ...['-m', 'POST', '-H', 'content-type: application/json', '--body', '{"prompt":"hi"}'],
+        ...['--mock-body', chatCompletion('from a')], // the gateway reads OpenAI's chat-completions answer
       ],
     ).finally(() => b.close());
     expectFullCoverage(document);

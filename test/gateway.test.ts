@@ -6,11 +6,20 @@ import { startGateway } from '../src/demo/gateway.js';
 import { cpuWait } from './helpers/machine.js';
 
 // Real sockets only: the providers are node http servers on 127.0.0.1 (port 0) scripted per call,
-// and the gateway is called over HTTP. Timing tolerances: lower bounds allow 50 ms of timer slack,
-// upper bounds are generous (several hundred ms) and add the time other processes kept this one off
-// the CPU during the call, so a busy 2-core machine does not flake.
+// speaking OpenAI's chat-completions format by hand (a few lines each, so the tests do not depend on
+// resil's own mocks), and the gateway is called over HTTP. Timing tolerances: lower bounds allow 50 ms
+// of timer slack, upper bounds are generous (several hundred ms) and add the time other processes kept
+// this one off the CPU during the call, so a busy 2-core machine does not flake.
 
-type Script = (request: IncomingMessage, response: ServerResponse, call: number) => void;
+/** What the gateway sent a provider: its path and JSON body. */
+interface Asked {
+  path: string;
+  model?: unknown;
+  messages?: Array<{ role: string; content: string }>;
+  stream?: unknown;
+}
+
+type Script = (request: IncomingMessage, response: ServerResponse, call: number, asked: Asked) => void;
 
 interface FakeProvider {
   url: string;
@@ -18,8 +27,12 @@ interface FakeProvider {
   readonly calls: number;
   /** Prompts forwarded to it, in order. */
   readonly prompts: string[];
+  /** What each call asked for, in order. */
+  readonly asked: Asked[];
   /** The X-Request-Id, traceparent and Idempotency-Key of each call, in order ('-' when absent). */
   readonly passed: string[];
+  /** Calls whose connection closed before the provider ended its answer (the gateway gave up on them). */
+  readonly abandoned: number;
   script: Script;
   close(): Promise<void>;
 }
@@ -32,14 +45,20 @@ afterEach(async () => {
 async function startProvider(script: Script): Promise<FakeProvider> {
   const sockets = new Set<Socket>();
   const prompts: string[] = [];
+  const asked: Asked[] = [];
   const passed: string[] = [];
   let calls = 0;
+  let abandoned = 0;
   const provider: FakeProvider = {
     url: '',
     get calls() {
       return calls;
     },
+    get abandoned() {
+      return abandoned;
+    },
     prompts,
+    asked,
     passed,
     script,
     close: () =>
@@ -51,15 +70,21 @@ async function startProvider(script: Script): Promise<FakeProvider> {
   const server = createServer((req, res) => {
     const call = ++calls;
     passed.push(`${req.headers['x-request-id'] ?? '-'} ${req.headers.traceparent ?? '-'} ${req.headers['idempotency-key'] ?? '-'}`);
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned++;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      let body: Asked = { path: req.url ?? '' };
       try {
-        prompts.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { prompt: string }).prompt);
+        body = { ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<Asked, 'path'>), path: body.path };
       } catch {
-        prompts.push('<not json>');
+        // recorded without a body
       }
-      provider.script(req, res, call);
+      asked.push(body);
+      prompts.push(body.messages?.[0]?.content ?? '<no prompt>');
+      provider.script(req, res, call, body);
     });
   });
   server.on('connection', (socket: Socket) => {
@@ -72,17 +97,67 @@ async function startProvider(script: Script): Promise<FakeProvider> {
   return provider;
 }
 
+/** One chunk of an OpenAI chat-completions stream. */
+const chunk = (delta: Record<string, string>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+interface StreamPlan {
+  /** Sent one at a time, `gapMs` apart (default 5). */
+  tokens: string[];
+  gapMs?: number;
+  /** After `at` tokens: the connection is destroyed, an error event ends the body, or nothing more is sent. */
+  fail?: { at: number; how: 'cut' | 'error' | 'stall' };
+}
+
+/** An OpenAI-style stream: a role chunk, one chunk per token, a finish chunk and `data: [DONE]`, or a failure on the way. */
+const streams =
+  ({ tokens, gapMs = 5, fail }: StreamPlan): Script =>
+  (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: '' }));
+    const send = async () => {
+      for (let i = 0; i <= tokens.length; i++) {
+        // Unreferenced: a stream left hanging does not keep jest waiting.
+        await sleep(gapMs, undefined, { ref: false });
+        if (res.destroyed) return;
+        if (fail?.at === i) {
+          if (fail.how === 'cut') req.socket.destroy();
+          if (fail.how === 'error') res.end(`data: ${JSON.stringify({ error: { message: 'Overloaded', type: 'server_error' } })}\n\n`);
+          return;
+        }
+        if (i === tokens.length) break;
+        res.write(chunk({ content: tokens[i]! }));
+      }
+      res.end(`${chunk({}, 'stop')}data: [DONE]\n\n`);
+    };
+    void send();
+  };
+
+/** OpenAI's non-streamed answer, or its stream of `text` word by word when the call asked for one. */
 const ok =
   (text: string): Script =>
-  (_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: text }));
+  (req, res, call, asked) => {
+    if (asked.stream === true) return streams({ tokens: text.split(/(?= )/) })(req, res, call, asked);
+    const message = { role: 'assistant', content: text };
+    const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion',
+        model: asked.model,
+        choices: [{ index: 0, message, finish_reason: 'stop' }],
+        usage,
+      }),
+    );
+  };
 const status =
   (code: number, headers: Record<string, string> = {}): Script =>
   (_req, res) =>
     res.writeHead(code, { 'content-type': 'text/plain', ...headers }).end('unavailable');
 const hang: Script = () => undefined;
 const reset: Script = (req) => req.socket.resetAndDestroy();
-const badJson: Script = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result": tru');
+const badJson: Script = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices": tru');
+const noChoices: Script = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":"not OpenAI"}');
 
 async function gateway(options: Omit<Parameters<typeof startGateway>[0], 'providerA' | 'providerB'>, a: FakeProvider, b: FakeProvider) {
   const gw = await startGateway({ providerA: a.url, providerB: b.url, baseBackoffMs: 5, ...options });
@@ -105,6 +180,43 @@ async function complete(
   });
   const body = (await response.body.json()) as Record<string, unknown>;
   return { status: response.statusCode, body, ms: performance.now() - started, waitedMs: waited() };
+}
+
+/** Waits up to `ms` for `done` (a provider seeing the gateway close a call: it learns of it a moment later). */
+async function closedWithin(ms: number, done: () => boolean): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done() && performance.now() < deadline) await sleep(10);
+  expect(done()).toBe(true);
+}
+
+/**
+ * One streamed completion through the gateway: its status and content-type, its events as written
+ * (each event's lines joined with '|'), the tokens put together, and timings as for `complete`.
+ */
+async function completeStreamed(url: string, prompt = 'hello') {
+  const started = performance.now();
+  const waited = cpuWait();
+  const response = await request(`${url}/v1/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt, stream: true }),
+  });
+  const text = await response.body.text();
+  const events = text
+    .split('\n\n')
+    .filter((event) => event !== '')
+    .map((event) => event.split('\n').join('|'));
+  const deltas = events.filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { delta?: string; provider?: string });
+  return {
+    status: response.statusCode,
+    type: response.headers['content-type'],
+    text,
+    events,
+    answer: deltas.map((d) => d.delta ?? '').join(''),
+    providers: [...new Set(deltas.map((d) => d.provider))],
+    ms: performance.now() - started,
+    waitedMs: waited(),
+  };
 }
 
 describe('LLM gateway (resilient)', () => {
@@ -131,7 +243,9 @@ describe('LLM gateway (resilient)', () => {
     const res = await complete(gw.url, 'write a haiku');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ result: 'from a', provider: 'a' });
-    expect(a.prompts).toEqual(['write a haiku']);
+    expect(a.asked).toEqual([
+      { path: '/v1/chat/completions', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'write a haiku' }], stream: false },
+    ]);
     expect(b.calls).toBe(0);
   });
 
@@ -147,7 +261,9 @@ describe('LLM gateway (resilient)', () => {
   });
 
   test('A 503 with Retry-After: 1 once, then 200: served by A after >= ~1 s', async () => {
-    const a = await startProvider((req, res, call) => (call === 1 ? status(503, { 'retry-after': '1' }) : ok('from a'))(req, res, call));
+    const a = await startProvider((req, res, call, asked) =>
+      (call === 1 ? status(503, { 'retry-after': '1' }) : ok('from a'))(req, res, call, asked),
+    );
     const b = await startProvider(ok('from b'));
     const gw = await gateway({}, a, b);
     const res = await complete(gw.url);
@@ -159,7 +275,9 @@ describe('LLM gateway (resilient)', () => {
   });
 
   test('a 429 Retry-After larger than 2 s is capped at 2 s', async () => {
-    const a = await startProvider((req, res, call) => (call === 1 ? status(429, { 'retry-after': '30' }) : ok('from a'))(req, res, call));
+    const a = await startProvider((req, res, call, asked) =>
+      (call === 1 ? status(429, { 'retry-after': '30' }) : ok('from a'))(req, res, call, asked),
+    );
     const b = await startProvider(ok('from b'));
     const gw = await gateway({}, a, b);
     const res = await complete(gw.url);
@@ -184,6 +302,7 @@ describe('LLM gateway (resilient)', () => {
   test.each([
     ['a connection reset', reset],
     ['a 200 whose body is not JSON', badJson],
+    ['a 200 without choices[0].message.content', noChoices],
     ['a 500', status(500)],
   ])('A answering with %s fails over to B', async (_name, script) => {
     const a = await startProvider(script);
@@ -270,6 +389,170 @@ describe('LLM gateway (resilient)', () => {
   });
 });
 
+describe('LLM gateway (resilient), streamed', () => {
+  const error = (message: string, provider = 'a') => `event: error|data: ${JSON.stringify({ error: message, provider })}`;
+
+  test('a caller asking for a stream gets each token as an event, then [DONE]; the provider was asked for a stream', async () => {
+    const a = await startProvider(streams({ tokens: ['Hello', ' from', ' A'] }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({}, a, b);
+    const res = await completeStreamed(gw.url, 'write a haiku');
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('text/event-stream');
+    expect(res.events).toEqual([
+      'data: {"delta":"Hello","provider":"a"}',
+      'data: {"delta":" from","provider":"a"}',
+      'data: {"delta":" A","provider":"a"}',
+      'data: [DONE]',
+    ]);
+    expect(a.asked).toEqual([
+      { path: '/v1/chat/completions', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'write a haiku' }], stream: true },
+    ]);
+    expect(b.calls).toBe(0);
+  });
+
+  test.each([
+    ['a 503', status(503)],
+    ['a connection reset', reset],
+    ['an error event before any token', streams({ tokens: ['x'], fail: { at: 0, how: 'error' } })],
+    ['a stream cut before any token', streams({ tokens: ['x'], fail: { at: 0, how: 'cut' } })],
+    ['a JSON answer instead of a stream', (req, res, call, asked) => ok('json')(req, res, call, { ...asked, stream: false })],
+  ] satisfies Array<[string, Script]>)(
+    'before the first token, A failing with %s is retried, then B streams the answer',
+    async (_name, script) => {
+      const a = await startProvider(script);
+      const b = await startProvider(ok('Hello from B'));
+      const gw = await gateway({ retries: 2 }, a, b);
+      const res = await completeStreamed(gw.url);
+      expect({ status: res.status, answer: res.answer, providers: res.providers }).toEqual({
+        status: 200,
+        answer: 'Hello from B',
+        providers: ['b'],
+      });
+      expect(res.events.at(-1)).toBe('data: [DONE]');
+      expect(a.calls).toBe(3);
+      expect(b.calls).toBe(1);
+    },
+  );
+
+  test('a stream that sends its headers and a role chunk but no token within callTimeoutMs is a timeout: retried, then B', async () => {
+    const a = await startProvider(streams({ tokens: ['late'], gapMs: 5_000 }));
+    const b = await startProvider(ok('Hello from B'));
+    const gw = await gateway({ callTimeoutMs: 200, retries: 1 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.providers).toEqual(['b']);
+    expect(res.answer).toBe('Hello from B');
+    expect(a.calls).toBe(2);
+    expect(a.abandoned).toBe(2); // both calls to A were closed when they timed out
+    // 2 attempts x 200 ms plus a backoff of a few ms.
+    expect(res.ms).toBeGreaterThanOrEqual(350);
+    expect(res.ms).toBeLessThan(1200 + res.waitedMs);
+  });
+
+  test('a 503 with Retry-After: 1 before the first token is waited out like any call', async () => {
+    const a = await startProvider((req, res, call, asked) =>
+      (call === 1 ? status(503, { 'retry-after': '1' }) : ok('Hello from A'))(req, res, call, asked),
+    );
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({}, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.providers).toEqual(['a']);
+    expect(a.calls).toBe(2);
+    expect(res.ms).toBeGreaterThanOrEqual(950);
+    expect(res.ms).toBeLessThan(1800 + res.waitedMs);
+  });
+
+  test('A cut after its second token: the caller has two tokens from A, then an error event; no retry, no failover', async () => {
+    const a = await startProvider(streams({ tokens: ['one', ' two', ' three'], fail: { at: 2, how: 'cut' } }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ retries: 2 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.status).toBe(200);
+    expect(res.events).toEqual([
+      'data: {"delta":"one","provider":"a"}',
+      'data: {"delta":" two","provider":"a"}',
+      expect.stringMatching(/^event: error\|data: \{"error":"provider a: stream cut \(.+\)","provider":"a"\}$/),
+    ]);
+    expect(a.calls).toBe(1);
+    expect(b.calls).toBe(0);
+  });
+
+  test("A's error event after a token ends the caller's stream with an error event carrying A's message", async () => {
+    const a = await startProvider(streams({ tokens: ['one', ' two'], fail: { at: 1, how: 'error' } }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({}, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.events).toEqual(['data: {"delta":"one","provider":"a"}', error('provider a: error event: Overloaded')]);
+    expect(a.calls + b.calls).toBe(1);
+  });
+
+  test("A stalling after a token for longer than idleTimeoutMs: an error event once the idle timeout is over; A's call closed", async () => {
+    const a = await startProvider(streams({ tokens: ['one', ' two'], fail: { at: 1, how: 'stall' } }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ idleTimeoutMs: 300, callTimeoutMs: 2000 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.events).toEqual(['data: {"delta":"one","provider":"a"}', error('provider a: stalled: no event for 300 ms')]);
+    expect(a.calls + b.calls).toBe(1);
+    await closedWithin(500, () => a.abandoned === 1);
+    // The first token after about 5 ms, then 300 ms of silence.
+    expect(res.ms).toBeGreaterThanOrEqual(250);
+    expect(res.ms).toBeLessThan(1000 + res.waitedMs);
+  });
+
+  test('gaps shorter than idleTimeoutMs are fine, however long the whole answer takes', async () => {
+    const tokens = Array.from({ length: 8 }, (_, i) => ` t${i}`);
+    const a = await startProvider(streams({ tokens, gapMs: 100 }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ idleTimeoutMs: 300, callTimeoutMs: 300 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.answer).toBe(tokens.join(''));
+    expect(res.events.at(-1)).toBe('data: [DONE]');
+    expect(res.ms).toBeGreaterThanOrEqual(750);
+  });
+
+  test('a caller that goes away mid-stream: the gateway closes its call to A at once, not at its next token', async () => {
+    const a = await startProvider(streams({ tokens: ['one', ' two'], gapMs: 1000 }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ callTimeoutMs: 2000 }, a, b);
+    const controller = new AbortController();
+    const response = await request(`${gw.url}/v1/complete`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'hi', stream: true }),
+      signal: controller.signal,
+    });
+    expect(response.statusCode).toBe(200); // the first token came after 1 s; the second would come 1 s later
+    controller.abort();
+    await response.body.text().catch(() => undefined);
+    await closedWithin(300, () => a.abandoned === 1);
+  });
+
+  test('both providers failing before the first token: a plain 503 JSON, as without a stream', async () => {
+    const a = await startProvider(status(500));
+    const b = await startProvider(streams({ tokens: ['x'], fail: { at: 0, how: 'error' } }));
+    const gw = await gateway({}, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.status).toBe(503);
+    expect(res.type).toBe('application/json');
+    expect(JSON.parse(res.text)).toEqual({
+      error: 'provider a: provider a: status 500; provider b: provider b: error event: Overloaded',
+      provider: null,
+    });
+  });
+
+  test('"stream" must be a boolean', async () => {
+    const a = await startProvider(ok('from a'));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({}, a, b);
+    const bad = await request(`${gw.url}/v1/complete`, { method: 'POST', body: '{"prompt":"hi","stream":"yes"}' });
+    expect(bad.statusCode).toBe(400);
+    expect(await bad.body.json()).toEqual({
+      error: 'body must be JSON: {"prompt": "...", "stream": true|false (optional)}',
+      provider: null,
+    });
+    expect(a.calls).toBe(0);
+  });
+});
+
 describe('LLM gateway (naive)', () => {
   test('A failing: 4 calls to A at once, Retry-After ignored, then 502; B never called', async () => {
     const a = await startProvider(status(503, { 'retry-after': '1' }));
@@ -299,5 +582,24 @@ describe('LLM gateway (naive)', () => {
     const res = await complete(gw.url);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ result: 'from a', provider: 'a' });
+  });
+
+  test('streamed: A failing before the first token is called 4 times, then a 502; after it, an error event', async () => {
+    const a = await startProvider(status(503, { 'retry-after': '1' }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ naive: true }, a, b);
+    const failed = await completeStreamed(gw.url);
+    expect(failed.status).toBe(502);
+    expect(a.calls).toBe(4);
+    a.script = streams({ tokens: ['one', ' two'], fail: { at: 1, how: 'cut' } });
+    const cut = await completeStreamed(gw.url);
+    expect(cut.events).toEqual([
+      'data: {"delta":"one","provider":"a"}',
+      expect.stringMatching(/^event: error\|data: \{"error":"provider a: stream cut/),
+    ]);
+    a.script = ok('Hello from A');
+    expect((await completeStreamed(gw.url)).answer).toBe('Hello from A');
+    expect(a.calls).toBe(6);
+    expect(b.calls).toBe(0);
   });
 });

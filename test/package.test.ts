@@ -73,7 +73,7 @@ describe('the npm package', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout).toMatch(new RegExp(`^resil/${pkg.version.replace(/\./g, '\\.')} `));
     expect({ code: demo.code, stderr: demo.code === 0 ? '' : demo.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(demo.stdout).toMatch(/^campaign passed: 1 of 1 scenario/m);
+    expect(demo.stdout).toMatch(/^campaign passed: 2 of 2 scenarios/m);
     expect(init.code).toBe(0);
     // Installed in the project, the schema resolves from the campaign: the editor line points at it.
     const campaign = readFileSync(join(project, 'resil.yaml'), 'utf8');

@@ -16,9 +16,15 @@ const DEPENDENCY_VERDICTS = [
   'failover_delay_p99<1500ms',
 ];
 
+/** Faults the demo's streamed scenario injects after the first token: each fails its answer as `stream` in the resilient gateway. */
+const midAnswerFaults = (injected: Record<string, number>) =>
+  Object.entries(injected)
+    .filter(([fault]) => /^(stream-error:4|truncate:|stall:)/.test(fault))
+    .reduce((sum, [, count]) => sum + count, 0);
+
 describe('resil demo', () => {
   test('the resilient gateway holds its thresholds (exit 0); the naive one fails the gate (exit 1)', async () => {
-    // --quick: the same campaign at half length (12 s); both run at once to keep the suite short.
+    // --quick: the same campaign at half length (12 s, then 7 s of streams); both run at once to keep the suite short.
     const [resilient, naive] = await Promise.all([
       runCli(['demo', '--quick', '--json'], { timeoutMs: 40_000 }),
       runCli(['demo', '--quick', '--naive', '--json'], { timeoutMs: 40_000 }),
@@ -36,6 +42,16 @@ describe('resil demo', () => {
     const verdicts = (document: { thresholds: Array<{ expression: string; ok: boolean; note?: string }> }) =>
       Object.fromEntries(DEPENDENCY_VERDICTS.map((e) => [e, document.thresholds.find((t) => t.expression === e)!]));
     for (const verdict of Object.values(verdicts(result))) expect(verdict).toMatchObject({ ok: true });
+
+    // Streamed answers: every failure before the first token was absorbed (each caller got a 200 and a
+    // stream); every one after it reached the caller as a failed stream, none absorbed. The proxy's own
+    // mock may end a stream early now and then on a loaded machine, hence at least.
+    const streamed = passed.scenarios[1];
+    expect(streamed).toMatchObject({ name: 'streamed-answers', ok: true });
+    expect(Object.keys(streamed.result.statusCodes)).toEqual(['200']);
+    expect(Object.keys(streamed.result.errors)).toEqual(['stream']);
+    expect(streamed.result.errors.stream).toBeGreaterThanOrEqual(midAnswerFaults(streamed.result.faults.injected));
+    expect(streamed.result.streams.streams).toBe(streamed.result.requests.total);
 
     expect(naive.code).toBe(1);
     const failed = JSON.parse(naive.stdout);
@@ -65,6 +81,17 @@ describe('resil demo', () => {
         /^[\d,]+ calls failed, and no request moved to another provider after one: the service did not fail over$/,
       ),
     });
+
+    // The naive gateway waits 10 s for an event: A's 2 s stall reaches its callers, whose stream goes on after it.
+    const naiveStreamed = failed.scenarios[1];
+    expect(naiveStreamed.ok).toBe(false);
+    expect(naiveStreamed.result.thresholds.find((t: { expression: string }) => t.expression === 'event_gap_max<1s')).toMatchObject({
+      ok: false,
+      actual: expect.any(Number),
+    });
+    expect(naiveStreamed.result.thresholds.find((t: { expression: string }) => t.expression === 'event_gap_max<1s').actual).toBeGreaterThan(
+      1900,
+    );
   }, 60_000);
 });
 

@@ -2,8 +2,8 @@
 // Build first (`npm run build`), then:
 //   PROVIDER_A_URL=http://127.0.0.1:4001 PROVIDER_B_URL=http://127.0.0.1:4002 node examples/llm-gateway/server.mjs
 // Environment: PROVIDER_A_URL, PROVIDER_B_URL (required), PORT (default 3000),
-// GATEWAY_MODE=resilient|naive (default resilient); tuning: GATEWAY_CALL_TIMEOUT_MS, GATEWAY_RETRIES,
-// GATEWAY_BACKOFF_MS, GATEWAY_BREAKER_FAILURES, GATEWAY_BREAKER_COOLDOWN_MS.
+// GATEWAY_MODE=resilient|naive (default resilient); tuning: GATEWAY_CALL_TIMEOUT_MS, GATEWAY_IDLE_TIMEOUT_MS,
+// GATEWAY_RETRIES, GATEWAY_BACKOFF_MS, GATEWAY_BREAKER_FAILURES, GATEWAY_BREAKER_COOLDOWN_MS.
 import { startGateway } from '../../dist/demo/gateway.js';
 
 const providerA = process.env.PROVIDER_A_URL;
@@ -28,6 +28,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const tuning = {};
 for (const [variable, option] of [
   ['GATEWAY_CALL_TIMEOUT_MS', 'callTimeoutMs'],
+  ['GATEWAY_IDLE_TIMEOUT_MS', 'idleTimeoutMs'],
   ['GATEWAY_RETRIES', 'retries'],
   ['GATEWAY_BACKOFF_MS', 'baseBackoffMs'],
   ['GATEWAY_BREAKER_FAILURES', 'breakerFailures'],

@@ -103,7 +103,7 @@ export const COMMAND_OPTIONS = {
     summary: 'Drive the naive gateway instead: immediate retries that ignore Retry-After, a 10 s timeout, no breaker or failover.',
     shown: 'plain',
   },
-  quick: { flag: 'quick', type: 'boolean', summary: 'Run the campaign at half length (12 s), as the test suite does.', shown: 'plain' },
+  quick: { flag: 'quick', type: 'boolean', summary: 'Run the campaign at half length (19 s), as the test suite does.', shown: 'plain' },
 } as const satisfies OptionTable;
 
 /** Every table a flag of resil comes from: the library's option groups, then the commands' own flags. */

@@ -10,12 +10,14 @@ export default class Demo extends BaseCommand {
   static override summary =
     'The chaos demo: an example LLM gateway, two mock providers, a campaign of provider failures (offline, loopback only).';
   static override description =
-    'Starts two mock providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour Retry-After, ' +
-    'a circuit breaker per provider, failover from A to B), then runs a 24-second campaign: steady load, A failing 30% of calls, ' +
-    'A failing every call, both down, recovery. Prints the summary with recovery, amplification and what the gateway did with ' +
-    'its provider calls (Retry-After, attempts, timeouts, breaker, failover), and exits 0 when the gateway holds its ' +
-    'thresholds. --naive runs the same campaign against a gateway with none of that (up to 4 calls to A sent at once, Retry-After ' +
-    'ignored, a 10 s timeout), which fails the gate (exit 1).';
+    'Starts two mock OpenAI providers behind chaos proxies and the example gateway (timeouts, retries with backoff that honour ' +
+    'Retry-After, a circuit breaker per provider, failover from A to B, until the first token of a streamed answer), then runs a ' +
+    '37-second campaign: plain completions under steady load, A failing 30% of calls, A failing every call, both down, recovery; ' +
+    'then streamed completions, A failing before the first token (absorbed) and after it (failed as stream: nothing can absorb ' +
+    'those). Prints the summary with recovery, amplification, time to first token and what the gateway did with its provider ' +
+    'calls (Retry-After, attempts, timeouts, breaker, failover), and exits 0 when the gateway holds its thresholds. --naive runs ' +
+    'the same campaign against a gateway with none of that (up to 4 calls to A sent at once, Retry-After ignored, a 10 s timeout), ' +
+    'which fails the gate (exit 1).';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --naive', '<%= config.bin %> demo --json'];
   static override enableJsonFlag = true;
   static override flags = {
@@ -31,6 +33,7 @@ export default class Demo extends BaseCommand {
       providerB: `http://127.0.0.1:${b}`,
       naive: flags.naive,
       callTimeoutMs: 300,
+      idleTimeoutMs: 500,
       retries: 2,
       baseBackoffMs: 20,
       breakerFailures: 5,

@@ -28,23 +28,39 @@ const TIMELINES = {
 } as const;
 
 /**
- * The demo's chaos campaign against the example gateway: steady load, provider A failing 30% of
- * calls (503/429/timeout/reset), A answering every call with a 503, both providers down, then
- * recovery. The thresholds are what a team would ask of a gateway with failover: it rides out A's
- * faults and outage, loses only the both-down window, and is back within seconds; and, judged from
- * the calls it makes to the providers, it waits as long as Retry-After asks, gives up on a call after
- * 4 attempts and a hung call within 500 ms, stops calling A within 2 s of A failing everything, and
- * moves a request to B within a second.
+ * The streamed scenario's timeline in whole seconds: A failing before the first token, A failing
+ * mid-answer, and the end.
+ */
+const STREAM_TIMELINES = {
+  full: { beforeToken: [2, 6], midAnswer: [8, 11], end: 13 },
+  quick: { beforeToken: [1, 3], midAnswer: [4, 6], end: 7 },
+} as const;
+
+/**
+ * The demo's chaos campaign against the example gateway. First, plain completions: steady load,
+ * provider A failing 30% of calls (503/429/timeout/reset), A answering every call with a 503, both
+ * providers down, then recovery. The thresholds are what a team would ask of a gateway with failover:
+ * it rides out A's faults and outage, loses only the both-down window, and is back within seconds;
+ * and, judged from the calls it makes to the providers, it waits as long as Retry-After asks, gives up
+ * on a call after 4 attempts and a hung call within 500 ms, stops calling A within 2 s of A failing
+ * everything, and moves a request to B within a second. Then streamed completions: A failing half its
+ * calls before the first token (503/429/a held call/an error event), which retries and failover
+ * absorb within 2 s to the first token, then A failing a fifth of its streams mid-answer (an error
+ * event, a cut, a 2 s stall), which no gateway can absorb: those answers fail as `stream`, the success
+ * rate's bound leaves room for them alone, and the gateway's idle timeout keeps the caller's longest
+ * wait between two events under a second.
  */
 export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [number, number]; quick: boolean }): Campaign {
   const t = settings.quick ? TIMELINES.quick : TIMELINES.full;
+  const st = settings.quick ? STREAM_TIMELINES.quick : STREAM_TIMELINES.full;
   const phase = ([from, to]: readonly [number, number]) => ({ at: `${from}s`, for: `${to - from}s` });
   const [a, b] = settings.providerPorts;
   return {
     file: '(embedded demo campaign)',
     providers: {
-      a: { listen: `127.0.0.1:${a}`, mock: { latency: '20ms~40ms', body: '{"result":"Hello from provider A"}' } },
-      b: { listen: `127.0.0.1:${b}`, mock: { latency: '30ms~60ms', body: '{"result":"Hello from provider B"}' } },
+      // 6 tokens, the first 30 ms after the headers, then one every 20 ms: a whole answer in about 150 ms.
+      a: { listen: `127.0.0.1:${a}`, mock: { preset: 'openai', latency: '20ms~40ms', ttft: '30ms', tokens: 6 } },
+      b: { listen: `127.0.0.1:${b}`, mock: { preset: 'openai', latency: '30ms~60ms', ttft: '30ms', tokens: 6 } },
     },
     scenarios: [
       {
@@ -80,6 +96,33 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
           'breaker_open_after<2s',
           'failover_delay_p99<1500ms',
         ],
+      },
+      {
+        name: 'streamed-answers',
+        type: 'chaos',
+        url: `${settings.gatewayUrl}/v1/complete`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"prompt":"Summarise request {{i}}","stream":true}',
+        rate: 50,
+        duration: `${st.end}s`,
+        concurrency: 100,
+        timeout: '5s',
+        seed: 2026,
+        phases: [
+          // Before the first token: retried, Retry-After waited, failed over to B.
+          {
+            ...phase(st.beforeToken),
+            providers: { a: { failureRate: 0.5, faults: 'status:503=2,status:429=1,timeout=1,stream-error:0=1', retryAfter: 1 } },
+          },
+          // After it (4 events: the role chunk and 3 tokens), the caller already has part of A's answer: an error
+          // event, a cut or a stall beyond the gateway's idle timeout ends it with an error event.
+          {
+            ...phase(st.midAnswer),
+            providers: { a: { failureRate: 0.2, faults: 'stream-error:4=1,truncate:4events=1,stall:2s@4=1' } },
+          },
+        ],
+        thresholds: ['success_rate>=0.9', 'ttft_p99<2000ms', 'event_gap_max<1s', 'retry_after_violations==0', 'failover_delay_p99<1500ms'],
       },
     ],
   };

@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import {
-  BrokenCircuitError,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -19,20 +18,28 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { type Dispatcher, Pool } from 'undici';
+// Not in cockatiel's index; see startGateway.
+import { neverAbortedSignal } from 'cockatiel/dist/common/abort.js';
+import { Provider, ProviderError, type ProviderName, describe } from './provider.js';
+import { relayStream } from './relay.js';
 
 /**
  * The example service resil's demo and campaign drive: a small "LLM gateway" in front of two
- * completion providers. In resilient mode every provider call goes through cockatiel policies
- * (retry with jittered exponential backoff that honours Retry-After, a consecutive-failure circuit
- * breaker, a per-call timeout) and the gateway fails over from provider A to provider B. In naive
- * mode it calls provider A in a bare loop: a failed call is retried at once, up to 4 calls, Retry-After
- * ignored, a 10 s timeout, no breaker, no failover; it reports the last failure as 502. Both modes pass
- * the caller's X-Request-Id and traceparent on to every provider call, so each call can be traced
- * back to the request that caused it; the resilient mode also sends one Idempotency-Key per request.
+ * completion providers spoken to in OpenAI's chat-completions format (src/demo/provider.ts). Its
+ * callers send `POST /v1/complete` `{"prompt"}` and get `{"result","provider"}`, or, with
+ * `"stream": true`, server-sent events (src/demo/relay.ts). In resilient mode every provider call goes
+ * through cockatiel policies (retry with jittered exponential backoff that honours Retry-After, a
+ * consecutive-failure circuit breaker, a per-call timeout) and the gateway fails over from provider A
+ * to provider B. A streamed call is one of those calls until its first token: a failure, or no token
+ * within the call timeout, is retried or failed over; after the first token it cannot be, and the
+ * caller's stream ends with an error event. In naive mode it calls provider A in a bare loop: a failed
+ * call is retried at once, up to 4 calls, Retry-After ignored, a 10 s timeout, no breaker, no
+ * failover; it reports the last failure as 502. Both modes pass the caller's X-Request-Id and
+ * traceparent on to every provider call, so each call can be traced back to the request that caused
+ * it; the resilient mode also sends one Idempotency-Key per request.
  */
 export interface GatewayOptions {
-  /** Base URL of provider A; the gateway calls `POST {providerA}/v1/complete`. */
+  /** Base URL of provider A; the gateway calls `POST {providerA}/v1/chat/completions`. */
   providerA: string;
   /** Base URL of provider B, used when A fails (resilient mode only). */
   providerB: string;
@@ -42,8 +49,10 @@ export interface GatewayOptions {
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
-  /** Per provider call (each attempt), in ms. Default 1000. */
+  /** Per provider call (each attempt; for a stream, up to its first token), in ms. Default 1000. */
   callTimeoutMs?: number;
+  /** Longest gap between two events of a provider's stream after its first token, in ms. Default 1000. */
+  idleTimeoutMs?: number;
   /** Retries per provider after the first attempt (cockatiel maxAttempts). Default 2. */
   retries?: number;
   /** Initial backoff delay in ms. Default 50. */
@@ -60,13 +69,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-type ProviderName = 'a' | 'b';
-
 /** Longest wait a provider's Retry-After can impose on one retry (keeps the demo short). */
 const RETRY_AFTER_CAP_MS = 2_000;
 /** Upper bound of the jittered exponential backoff. */
 const MAX_BACKOFF_MS = 1_000;
-/** The naive gateway's only timeout, per call. */
+/** The naive gateway's only timeout, per call and between two events of a stream. */
 const NAIVE_TIMEOUT_MS = 10_000;
 /** Calls the naive gateway makes to A for one request: the first and 3 immediate retries. */
 const NAIVE_CALLS = 4;
@@ -74,31 +81,21 @@ const NAIVE_CALLS = 4;
 const PROPAGATED_HEADERS = ['x-request-id', 'traceparent'] as const;
 /** Largest request body the gateway accepts. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-/** A failed provider call. `retryable` failures are retried and count against the breaker. */
-class ProviderError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    /** From a Retry-After header on 429/503, in ms. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'ProviderError';
-  }
-}
+const BODY_SHAPE = 'body must be JSON: {"prompt": "...", "stream": true|false (optional)}';
 
 /** The failures the retry and the breaker handle: retryable provider errors and per-call timeouts. */
 const isProviderFailure = (error: Error): boolean =>
   (error instanceof ProviderError && error.retryable) || error instanceof TaskCancelledError;
 
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(raw)) return Math.round(Number(raw) * 1000);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+/** No provider could answer: the status and error the caller gets. */
+class GatewayFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GatewayFailure';
+  }
 }
 
 /**
@@ -123,84 +120,20 @@ class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>
   }
 }
 
-class Provider {
-  private readonly pool: Pool;
-  private readonly path: string;
-
-  constructor(
-    readonly name: ProviderName,
-    baseUrl: string,
-  ) {
-    const url = new URL(baseUrl);
-    this.pool = new Pool(url.origin, { connections: 256, keepAliveTimeout: 10_000 });
-    this.path = `${url.pathname.replace(/\/+$/, '')}/v1/complete`;
-  }
-
-  /** One call: resolves with the provider's result, or throws a ProviderError. `passed` are the caller's headers passed on. */
-  async complete(prompt: string, passed: Record<string, string>, signal: AbortSignal): Promise<unknown> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.pool.request({
-        method: 'POST',
-        path: this.path,
-        headers: { ...passed, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ prompt }),
-        signal,
-      });
-    } catch (error) {
-      const reason = signal.aborted ? 'call aborted' : describe(error);
-      throw new ProviderError(`provider ${this.name}: ${reason}`, true);
-    }
-    const { statusCode, headers, body } = response;
-    if (statusCode >= 500 || statusCode === 429) {
-      await body.dump().catch(() => undefined);
-      const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfter(headers['retry-after']) : undefined;
-      throw new ProviderError(`provider ${this.name}: status ${statusCode}`, true, statusCode, retryAfterMs);
-    }
-    if (statusCode < 200 || statusCode >= 300) {
-      // Not a provider outage (a 4xx or a redirect): not retried and not held against the breaker.
-      await body.dump().catch(() => undefined);
-      throw new ProviderError(`provider ${this.name}: status ${statusCode}`, false, statusCode);
-    }
-    let text: string;
-    try {
-      text = await body.text();
-    } catch (error) {
-      throw new ProviderError(`provider ${this.name}: ${signal.aborted ? 'call aborted' : describe(error)} while reading the body`, true);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`provider ${this.name}: answered ${statusCode} with a body that is not JSON`, true, statusCode);
-    }
-    if (parsed !== null && typeof parsed === 'object' && 'result' in parsed) return (parsed as { result: unknown }).result;
-    return parsed;
-  }
-
-  close(): Promise<void> {
-    return this.pool.destroy();
-  }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof BrokenCircuitError) return 'circuit open';
-  if (error instanceof TaskCancelledError) return 'timed out';
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
-}
-
 function send(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent || response.destroyed) return;
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-/** Reads `{"prompt": string}`; resolves undefined (after answering) when the body is unacceptable. */
-async function readPrompt(request: IncomingMessage, response: ServerResponse): Promise<string | undefined> {
+/** What a caller asks for. */
+interface CompletionRequest {
+  prompt: string;
+  stream: boolean;
+}
+
+/** Reads `{"prompt": string, "stream"?: boolean}`; resolves undefined (after answering) when the body is unacceptable. */
+async function readRequest(request: IncomingMessage, response: ServerResponse): Promise<CompletionRequest | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -220,20 +153,21 @@ async function readPrompt(request: IncomingMessage, response: ServerResponse): P
   try {
     parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    send(response, 400, { error: 'body must be JSON: {"prompt": "..."}', provider: null });
+    send(response, 400, { error: BODY_SHAPE, provider: null });
     return undefined;
   }
-  const prompt = parsed !== null && typeof parsed === 'object' ? (parsed as { prompt?: unknown }).prompt : undefined;
-  if (typeof prompt !== 'string') {
-    send(response, 400, { error: 'body must be JSON: {"prompt": "..."}', provider: null });
+  const { prompt, stream } = parsed !== null && typeof parsed === 'object' ? (parsed as { prompt?: unknown; stream?: unknown }) : {};
+  if (typeof prompt !== 'string' || (stream !== undefined && typeof stream !== 'boolean')) {
+    send(response, 400, { error: BODY_SHAPE, provider: null });
     return undefined;
   }
-  return prompt;
+  return { prompt, stream: stream === true };
 }
 
 type ResilientCall = IPolicy<{ signal: AbortSignal }, never>;
+type Settings = Required<Omit<GatewayOptions, 'providerA' | 'providerB' | 'naive' | 'host' | 'port'>>;
 
-function resilientCall(options: Required<Omit<GatewayOptions, 'providerA' | 'providerB' | 'naive' | 'host' | 'port'>>): ResilientCall {
+function resilientCall(options: Settings): ResilientCall {
   const backoff = new RetryAfterBackoff(
     new ExponentialBackoff({ generator: decorrelatedJitterGenerator, initialDelay: options.baseBackoffMs, maxDelay: MAX_BACKOFF_MS }),
     RETRY_AFTER_CAP_MS,
@@ -248,9 +182,15 @@ function resilientCall(options: Required<Omit<GatewayOptions, 'providerA' | 'pro
   return wrap(retryPolicy, breakerPolicy, timeoutPolicy);
 }
 
+/** One call to a provider (a completion, or a stream up to its first token), bounded by `signal`. */
+type Call<T> = (provider: Provider, signal: AbortSignal) => Promise<T>;
+/** The first answer a mode got, and from which provider; rejects with a GatewayFailure when there is none. */
+type Answer = <T>(call: Call<T>) => Promise<{ value: T; provider: ProviderName }>;
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const settings = {
+  const settings: Settings = {
     callTimeoutMs: options.callTimeoutMs ?? 1000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 1000,
     retries: options.retries ?? 2,
     baseBackoffMs: options.baseBackoffMs ?? 50,
     breakerFailures: options.breakerFailures ?? 5,
@@ -266,41 +206,58 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const closing = new AbortController();
   // Each call in flight listens on it (cockatiel links its own signal to this one): no fixed bound.
   setMaxListeners(0, closing.signal);
+  // cockatiel 3 drops that signal for the calls that waited on a half-open breaker's test call (fixed in
+  // cockatiel 4, which needs Node 22: connor4312/cockatiel#112); their timeouts all listen on its one
+  // shared never-aborted signal instead, more than 10 at once after a breaker closes: no bound there either.
+  setMaxListeners(0, neverAbortedSignal);
 
-  const callResilient = (provider: Provider, prompt: string, passed: Record<string, string>): Promise<unknown> =>
-    policies.get(provider)!.execute(({ signal }) => provider.complete(prompt, passed, signal), closing.signal);
+  /** A through its policies, then B through its own. */
+  const resilient: Answer = async (call) => {
+    const attempt = (provider: Provider) => policies.get(provider)!.execute(({ signal }) => call(provider, signal), closing.signal);
+    let failureA: unknown;
+    try {
+      return { value: await attempt(providerA), provider: 'a' };
+    } catch (error) {
+      failureA = error;
+    }
+    try {
+      return { value: await attempt(providerB), provider: 'b' };
+    } catch (failureB) {
+      throw new GatewayFailure(503, `provider a: ${describe(failureA)}; provider b: ${describe(failureB)}`);
+    }
+  };
 
-  async function completeNaively(prompt: string, passed: Record<string, string>, response: ServerResponse): Promise<void> {
+  /** A alone, up to 4 calls sent at once. */
+  const naive: Answer = async (call) => {
     let failure: unknown;
-    for (let call = 1; call <= NAIVE_CALLS && !closing.signal.aborted; call++) {
+    for (let attempt = 1; attempt <= NAIVE_CALLS && !closing.signal.aborted; attempt++) {
       try {
-        const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(NAIVE_TIMEOUT_MS)]);
-        send(response, 200, { result: await providerA.complete(prompt, passed, signal), provider: 'a' });
-        return;
+        return { value: await call(providerA, AbortSignal.any([closing.signal, AbortSignal.timeout(NAIVE_TIMEOUT_MS)])), provider: 'a' };
       } catch (error) {
         failure = error;
         if (!(error instanceof ProviderError && error.retryable)) break;
       }
     }
-    send(response, 502, { error: describe(failure), provider: null });
-  }
+    throw new GatewayFailure(502, describe(failure));
+  };
 
-  async function complete(prompt: string, caller: Record<string, string>, response: ServerResponse): Promise<void> {
-    if (options.naive) return completeNaively(prompt, caller, response);
+  async function complete({ prompt, stream }: CompletionRequest, caller: Record<string, string>, response: ServerResponse): Promise<void> {
     // One Idempotency-Key for every attempt of this request, at A and at B: a retried POST is then safe
     // to repeat. The caller's request id when it sent one, so the calls stay traceable to it.
-    const passed = { ...caller, 'idempotency-key': caller['x-request-id'] ?? randomUUID() };
-    let failureA: unknown;
+    const passed = options.naive ? caller : { ...caller, 'idempotency-key': caller['x-request-id'] ?? randomUUID() };
+    const answer = options.naive ? naive : resilient;
+    const idleTimeoutMs = options.naive ? NAIVE_TIMEOUT_MS : settings.idleTimeoutMs;
     try {
-      send(response, 200, { result: await callResilient(providerA, prompt, passed), provider: 'a' });
-      return;
+      if (stream) {
+        const { value, provider } = await answer((p, signal) => p.stream(prompt, passed, signal, idleTimeoutMs));
+        await relayStream(response, value, provider);
+      } else {
+        const { value, provider } = await answer((p, signal) => p.complete(prompt, passed, signal));
+        send(response, 200, { result: value, provider });
+      }
     } catch (error) {
-      failureA = error;
-    }
-    try {
-      send(response, 200, { result: await callResilient(providerB, prompt, passed), provider: 'b' });
-    } catch (failureB) {
-      send(response, 503, { error: `provider a: ${describe(failureA)}; provider b: ${describe(failureB)}`, provider: null });
+      if (!(error instanceof GatewayFailure)) throw error;
+      send(response, error.status, { error: error.message, provider: null });
     }
   }
 
@@ -324,9 +281,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const value = request.headers[name];
       if (typeof value === 'string') passed[name] = value;
     }
-    void readPrompt(request, response)
-      .then(async (prompt) => {
-        if (prompt !== undefined) await complete(prompt, passed, response);
+    void readRequest(request, response)
+      .then(async (asked) => {
+        if (asked !== undefined) await complete(asked, passed, response);
       })
       .catch((error: unknown) => send(response, 500, { error: describe(error), provider: null }));
   });
