@@ -46,16 +46,25 @@ export function playAnswer(response: ServerResponse, answer: TimedAnswer, later:
     const chunks = answer.chunks!;
     // A body that starts later (a stream's first event): the headers leave now, as the upstream's did.
     if ((chunks[0]?.atMs ?? 0) > 0) response.flushHeaders();
+    // One chunk after the other: timers of different lengths armed at once may fire out of order when
+    // the event loop runs late, and the last one ended a healthy stream before the others had written.
+    const startedAt = performance.now();
     let offset = 0;
-    chunks.forEach((chunk, i) => {
-      later(chunk.atMs, () => {
+    const next = (i: number): void => {
+      if (response.destroyed) return;
+      if (i === chunks.length) {
+        response.end();
+        return;
+      }
+      const chunk = chunks[i]!;
+      later(Math.max(0, startedAt + chunk.atMs - performance.now()), () => {
         if (response.destroyed) return;
         response.write(answer.body.subarray(offset, offset + chunk.bytes));
         offset += chunk.bytes;
-        if (i === chunks.length - 1) response.end();
+        next(i + 1);
       });
-    });
-    if (chunks.length === 0) response.end();
+    };
+    next(0);
   });
 }
 
