@@ -240,21 +240,23 @@ describe('each call the proxy serves is observed once its exchange is over', () 
     expect(tee.behaviour.document().overall).toMatchObject({ calls: 2, retries: 1, attempts: { '2': 1 } });
   });
 
-  test("an upstream's 429 and 503 pass their Retry-After on (seconds or an HTTP date); other statuses carry none", async () => {
+  test("an upstream's 429 and 5xx pass their Retry-After on (seconds or an HTTP date); other statuses carry none", async () => {
     const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
     upstream = await startRecordingServer((seen, res) => {
       const status = Number(seen.url.slice(1));
       res.writeHead(status, { 'retry-after': status === 503 ? inFiveSeconds : '2' }).end();
     });
     const tee = await observedProxy({ upstream: upstream.url });
-    for (const status of [429, 503, 500]) await nodeCall(`${proxy!.url}/${status}`);
-    expect(await waitFor(() => tee.calls.length === 3, 2000)).toBe(true);
-    const [tooMany, unavailable, failed] = tee.calls;
+    for (const status of [429, 503, 529, 409]) await nodeCall(`${proxy!.url}/${status}`);
+    expect(await waitFor(() => tee.calls.length === 4, 2000)).toBe(true);
+    const [tooMany, unavailable, overloaded, conflict] = tee.calls;
     expect(tooMany).toMatchObject({ status: 429, retryAfterMs: 2000, fault: undefined });
     // An HTTP date has whole seconds: 4 to 5 s from when the answer passed.
     expect(unavailable!.retryAfterMs).toBeGreaterThan(3900);
     expect(unavailable!.retryAfterMs).toBeLessThanOrEqual(5000);
-    expect(failed).toMatchObject({ status: 500, retryAfterMs: undefined });
+    // Anthropic's 529 (overloaded) carries one; a 4xx other than 429 asks for no wait.
+    expect(overloaded).toMatchObject({ status: 529, retryAfterMs: 2000 });
+    expect(conflict).toMatchObject({ status: 409, retryAfterMs: undefined });
   });
 
   test('a body read to key the call reaches the upstream whole, forwarded or fetched for a fault', async () => {
