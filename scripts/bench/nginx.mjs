@@ -6,7 +6,7 @@
 //
 //   const proxy = await startNginx({ proxyTo: nginx.port });   // nginx as a reverse proxy
 //
-//   // The origin also answers these exact paths with 200 and the body, of that content-type:
+//   // The origin also serves these exact paths: 200, that content-type, the body from a file:
 //   await startNginx({ routes: [{ path: '/sse', contentType: 'text/event-stream', body }] });
 //
 // startNginx() makes sure nginx is installed (apt-get install nginx-light if not), writes nginx.conf
@@ -45,8 +45,14 @@ export async function startNginx(options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resil-bench-nginx-'));
   // The worker runs as an unprivileged user when we are root; let it into the directory.
   fs.chmodSync(dir, 0o755);
+  // Each route's body is a file nginx serves as it is (a config string is limited to 4 KB).
+  const served = routes.map((route, i) => {
+    const file = path.join(dir, `route-${i}`);
+    fs.writeFileSync(file, route.body, { mode: 0o644 });
+    return { ...route, file };
+  });
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, proxyTo === undefined ? originServer(port, routes) : proxyServer(port, proxyTo)));
+  fs.writeFileSync(conf, config(dir, proxyTo === undefined ? originServer(port, served) : proxyServer(port, proxyTo)));
 
   // -e: error log before the config is read (otherwise the compiled-in default path is used).
   const child = spawn(bin, ['-c', conf, '-p', `${dir}/`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -139,7 +145,7 @@ function originServer(port, routes) {
     (route) => `
     location = ${route.path} {
       default_type ${route.contentType};
-      return 200 ${nginxString(route.body)};
+      alias ${route.file};
     }`,
   );
   return `
@@ -152,12 +158,6 @@ function originServer(port, routes) {
     }${extra.join('')}
   }
 `;
-}
-
-/** `text` as a quoted nginx string (return's text would expand a `$`, so none is allowed). */
-function nginxString(text) {
-  if (text.includes('$')) throw new Error('an nginx route body must not contain "$"');
-  return `"${text.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
 
 function proxyServer(port, upstreamPort) {

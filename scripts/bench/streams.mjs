@@ -1,5 +1,5 @@
 // What measuring streams costs the load generator: a local nginx serves one SSE body (20 OpenAI-like
-// chat.completion.chunk data events ending with `data: [DONE]`, about 3 KB) at two paths, as
+// chat.completion.chunk data events ending with `data: [DONE]`, 3,951 bytes) at two paths, as
 // text/event-stream (/sse: resil's scanner reads every byte, records ttft and event gaps) and as
 // application/json (/sse.json: the same bytes, scanner off). resil runs on both and autocannon on
 // /sse, alternately (the order flips every round), each run in its own `node` child at the same
@@ -125,16 +125,15 @@ async function main() {
   const extraUs = sse.cpuUsPerRequest - json.cpuUsPerRequest; // µs per request
   console.log(
     `scanner: resil sse ÷ resil json, CPU µs per request ${fixed(ratios.scannerCpu, 3)} ` +
-      `(${fixed(extraUs, 2)} µs per request, ${fixed(extraUs / DATA_EVENTS, 3)} µs per event); requests per second ${fixed(ratios.scannerRps, 3)}`,
+      `(${fixed(extraUs, 2)} µs per request, ${fixed(extraUs / DATA_EVENTS, 3)} µs per event); ` +
+      `requests per second ${fixed(ratios.scannerRps, 3)}`,
   );
   console.log(
     `resil sse ÷ autocannon sse: CPU µs per request ${fixed(ratios.autocannonCpu, 3)} (>1: resil uses more); ` +
       `requests per second ${fixed(ratios.autocannonRps, 3)} (<1: resil is slower)`,
   );
-  const sseRuns = rounds.map((r) => r['resil sse']);
-  console.log(
-    `resil's counts on /sse: ${sseRuns.map((f) => `${f.streams} streams / ${f.requests} requests / ${f.dataEvents} data events`).join('; ')}`,
-  );
+  const counts = rounds.map(({ 'resil sse': f }) => `${f.streams} streams / ${f.requests} requests / ${f.dataEvents} data events`);
+  console.log(`resil's counts on /sse: ${counts.join('; ')}`);
 
   const document = {
     date: new Date().toISOString(),
