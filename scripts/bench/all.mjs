@@ -1,9 +1,10 @@
 // All benchmarks in sequence, each in its own `node` child with our stdio: run.mjs (load
 // generators), then memory.mjs (RSS growth), then proxy.mjs (resil's chaos proxy vs nginx as a
 // reverse proxy), proxy-memory.mjs (an observing proxy's RSS over 1,000,000 calls),
-// request-ids.mjs (what chaos runs' request ids cost the load generator), workers.mjs, merge.mjs
-// schedule.mjs (the open model's timing) and tcp.mjs (the TCP proxy against nginx's stream proxy and
-// socat). Stops at the first one that fails and exits with its code.
+// request-ids.mjs (what chaos runs' request ids cost the load generator), streams.mjs (what
+// measuring server-sent-event streams costs it), workers.mjs, merge.mjs, schedule.mjs (the open
+// model's timing) and tcp.mjs (the TCP proxy against nginx's stream proxy and socat). Stops at the
+// first one that fails and exits with its code.
 //
 //   npm run bench   (builds dist/ first)
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
@@ -28,6 +29,7 @@ for (const script of [
   'proxy.mjs',
   'proxy-memory.mjs',
   'request-ids.mjs',
+  'streams.mjs',
   'workers.mjs',
   'merge.mjs',
   'schedule.mjs',

@@ -17,5 +17,8 @@ await measureAndPrint(async () => {
     p50Ms: result.latencyMs?.p50 ?? null, // ms
     p99Ms: result.latencyMs?.p99 ?? null, // ms
     errors: result.requests.failed, // requests that did not succeed
+    cancelled: result.requests.cancelled, // abandoned at the run's end, outside `requests`
+    streams: result.streams?.streams ?? 0, // text/event-stream answers (streams.mjs)
+    dataEvents: result.streams?.dataEvents ?? 0, // their data events
   };
 });

@@ -6,6 +6,9 @@
 //
 //   const proxy = await startNginx({ proxyTo: nginx.port });   // nginx as a reverse proxy
 //
+//   // The origin also serves these exact paths: 200, that content-type, the body from a file:
+//   await startNginx({ routes: [{ path: '/sse', contentType: 'text/event-stream', body }] });
+//
 // startNginx() makes sure nginx is installed (apt-get install nginx-light if not), writes nginx.conf
 // into a fresh temp dir and runs nginx in the foreground as our child on 127.0.0.1:<free port>, then
 // waits until it answers. stop() takes it down and removes the temp dir. nginx is also stopped if
@@ -34,7 +37,7 @@ const live = new Set();
 
 /** Starts nginx (the origin, or with proxyTo a reverse proxy); resolves to { url, port, pid, version, stop() } once it answers. */
 export async function startNginx(options = {}) {
-  const { proxyTo } = options;
+  const { proxyTo, routes = [] } = options;
   const bin = ensureNginx();
   const version = versionOfNginx(bin);
   const port = await freePort();
@@ -42,8 +45,14 @@ export async function startNginx(options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resil-bench-nginx-'));
   // The worker runs as an unprivileged user when we are root; let it into the directory.
   fs.chmodSync(dir, 0o755);
+  // Each route's body is a file nginx serves as it is (a config string is limited to 4 KB).
+  const served = routes.map((route, i) => {
+    const file = path.join(dir, `route-${i}`);
+    fs.writeFileSync(file, route.body, { mode: 0o644 });
+    return { ...route, file };
+  });
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, proxyTo === undefined ? originServer(port) : proxyServer(port, proxyTo)));
+  fs.writeFileSync(conf, config(dir, proxyTo === undefined ? originServer(port, served) : proxyServer(port, proxyTo)));
 
   // -e: error log before the config is read (otherwise the compiled-in default path is used).
   const child = spawn(bin, ['-c', conf, '-p', `${dir}/`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -131,7 +140,14 @@ ${server}}
 `;
 }
 
-function originServer(port) {
+function originServer(port, routes) {
+  const extra = routes.map(
+    (route) => `
+    location = ${route.path} {
+      default_type ${route.contentType};
+      alias ${route.file};
+    }`,
+  );
   return `
   # The origin.
   server {
@@ -139,7 +155,7 @@ function originServer(port) {
     default_type text/plain;
     location / {
       return 200 "hello world\\n";
-    }
+    }${extra.join('')}
   }
 `;
 }

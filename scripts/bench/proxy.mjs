@@ -46,7 +46,7 @@
 // SIGINT/SIGTERM; nginx.mjs guards nginx. Node 20 built-ins only, plus the `wrk` binary (apt-get
 // install -y wrk if missing).
 
-import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
+import { fixed, killQuietly, median, positiveInt, printTable } from './stats.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -606,22 +606,6 @@ function printProfiles() {
     );
   }
   return profiles;
-}
-
-function printTable(header, rows, leftAligned = header.map((_, i) => i === 0)) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (r) =>
-    r
-      .map((cell, i) => (leftAligned[i] ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  console.log(format(header));
-  console.log(rule);
-  for (const r of rows) {
-    if (r[0] === 'median') console.log(rule);
-    console.log(format(r));
-  }
 }
 
 function verdict(ok) {

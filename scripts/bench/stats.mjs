@@ -69,3 +69,20 @@ export function runJsonChild({ args, cwd, running, timeoutMs, name }) {
     });
   });
 }
+
+/** Prints a table: columns two spaces apart, left-aligned where `leftAligned` (the first), a rule before a 'median' row. */
+export function printTable(header, rows, leftAligned = header.map((_, i) => i === 0)) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (r) =>
+    r
+      .map((cell, i) => (leftAligned[i] ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  console.log(format(header));
+  console.log(rule);
+  for (const r of rows) {
+    if (r[0] === 'median') console.log(rule);
+    console.log(format(r));
+  }
+}
