@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
 import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
 import { withBareValues } from '../src/cli/option-flags.js';
@@ -263,4 +267,54 @@ describe('a campaign file', () => {
     expect(() => parseCampaign(text, 'c.yaml', {})).toThrow(UsageError);
     expect(() => parseCampaign(text, 'c.yaml', {})).toThrow(/providers\.a\.mock\.preset.*openai.*anthropic[\s\S]*providers\.b\.api/);
   });
+});
+
+describe('a client that leaves mid-body', () => {
+  /** A raw POST announcing 100 body bytes, sending 9, then closing. */
+  function leaveMidBody(url: string, path: string): Promise<void> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: r-1\r\nContent-Length: 100\r\n\r\n{"model":`,
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+  }
+
+  /** `resil proxy ARGS` as a child process: its URL, and whether it is still running. */
+  async function cliProxy(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [BIN, 'proxy', ...args, '--listen', '127.0.0.1:0'], { env: userEnv() });
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    expect(await outputMatches(child, /listening on http:\/\/127\.0\.0\.1:\d+/, 'stdout')).toBe(true);
+    return { url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!, child };
+  }
+
+  test('a preset mock and a replay survive it and answer the next call', async () => {
+    const har = join(mkdtempSync(join(tmpdir(), 'resil-leave-')), 'llm.har');
+    const provider = await mock('openai', { tokens: 2, tokensPerS: 1000 });
+    const recorder = await startChaosProxy({ upstream: provider.url, record: har });
+    await postForEvents(`${recorder.url}/v1/chat/completions`, { model: 'm', messages: MESSAGES });
+    await recorder.close();
+    for (const args of [
+      ['--mock', 'openai'],
+      ['--replay', har],
+      ['--mock', 'openai', '--faults', 'stall:10ms', '--failure-rate', '1'],
+    ]) {
+      const { url, child } = await cliProxy(args);
+      try {
+        await leaveMidBody(url, '/v1/chat/completions');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect([args, child.exitCode]).toEqual([args, null]);
+        const answer = await postForEvents(`${url}/v1/chat/completions`, { model: 'm', messages: MESSAGES });
+        expect([args, answer.status]).toEqual([args, 200]);
+      } finally {
+        child.kill('SIGINT');
+      }
+    }
+  }, 30_000);
 });

@@ -459,7 +459,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
     if (this.replay) {
-      void this.answerFromReplay(request, response);
+      // A client that leaves mid-body rejects the read: nothing to answer (as forward() does).
+      this.answerFromReplay(request, response).catch(() => response.destroy());
       return;
     }
     this.traffic.passedThrough++;
@@ -506,7 +507,10 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private answerFromMock(request: IncomingMessage, response: ServerResponse): void {
     const mock = this.mock!;
     if (mock.preset) {
-      void this.presetAnswerOf(request, response).then((answer) => playAnswer(response, answer, (ms, fn) => this.later(ms, fn)));
+      this.presetAnswerOf(request, response).then(
+        (answer) => playAnswer(response, answer, (ms, fn) => this.later(ms, fn)),
+        () => response.destroy(), // the client left mid-body: nothing to answer
+      );
       return;
     }
     const send = () => {
