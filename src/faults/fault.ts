@@ -64,7 +64,6 @@ export interface HttpOps extends ConnectionOps {
 
 /** An LLM provider's error formats (src/proxy/providers), for faults that inject errors shaped like its own. */
 export interface ProviderApi {
-  readonly name: string;
   /** Its error answer with this status: JSON body, and headers (Retry-After, rate limits) where the provider sends them. */
   errorAnswer(status: number, retryAfterSeconds: number): { headers: Record<string, string | number>; body: string };
   /** Its error event in a server-sent-events stream, blank line included. */

@@ -23,7 +23,7 @@ import { listenOn, parseListen, reportListenFailure } from './listen.js';
 import { buildMockPlan, presetAnswer, type MockPlan, type MockSettings } from './mock.js';
 import type { ProviderApi } from '../faults/fault.js';
 import { PRESETS } from './providers/presets.js';
-import type { ProviderName } from './providers/provider.js';
+import { isProviderName, PROVIDER_NAMES, type ProviderName } from './providers/provider.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
@@ -200,12 +200,12 @@ export function checkProxyOptions(options: ProxyOptions): {
   }
   const correlation = problems.attempt(() => parseCorrelation(options.correlate ?? 'auto'));
   const preset = options.mock?.preset;
-  if (options.api !== undefined && !Object.hasOwn(PRESETS, options.api)) {
-    problems.add(`--api '${options.api}': expected ${Object.keys(PRESETS).join(' or ')}`);
+  if (options.api !== undefined && !isProviderName(options.api)) {
+    problems.add(`--api '${options.api}': expected ${PROVIDER_NAMES.join(' or ')}`);
   } else if (options.api !== undefined && preset !== undefined && options.api !== preset) {
     problems.add(`--api ${options.api} contradicts --mock ${preset}: the mock speaks ${preset}'s wire format`);
   }
-  const apiName = options.api ?? (preset !== undefined && Object.hasOwn(PRESETS, preset) ? preset : undefined);
+  const apiName = options.api ?? (preset !== undefined && isProviderName(preset) ? preset : undefined);
   let plan: FaultPlan | undefined;
   try {
     plan = buildFaultPlan(options);
@@ -516,7 +516,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     const send = () => {
       if (!response.destroyed) response.writeHead(mock.answer.status, mock.answer.headers).end(mock.answer.body);
     };
-    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
+    const delay = this.mockDelay();
     if (delay > 0) this.later(delay, send);
     else send();
   }
@@ -542,9 +542,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       return answer;
     }
     if (this.mock) {
-      const mock = this.mock;
-      const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
-      return new Promise((resolve) => this.later(delay, () => resolve(mock.answer)));
+      const { answer } = this.mock;
+      return new Promise((resolve) => this.later(this.mockDelay(), () => resolve(answer)));
     }
     return fetchWhole(this.pool!, request, this.basePath, body).catch((error: unknown) => {
       this.traffic.upstreamErrors++;
@@ -554,10 +553,15 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   /** A preset's answer to the call (its body read, if the observer did not read it already), after the mock's latency. */
   private async presetAnswerOf(request: IncomingMessage, response: ServerResponse): Promise<TimedAnswer> {
-    const mock = this.mock!;
-    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
+    const delay = this.mockDelay();
     const body = this.bodyRead(response) ?? (await readRequestBody(request));
-    return presetAnswer(mock.preset!, request.method!, request.url!, body, delay);
+    return presetAnswer(this.mock!.preset!, request.method!, request.url!, body, delay);
+  }
+
+  /** The mock's latency for one call (ms): uniform in its range, drawn from the seeded generator when it has a span. */
+  private mockDelay(): number {
+    const mock = this.mock!;
+    return mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
   }
 
   private later(ms: number, fn: () => void): void {

@@ -4,6 +4,11 @@ import type { ProviderApi } from '../../faults/fault.js';
 export const PROVIDER_NAMES = ['openai', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/** The one check of a provider's name, wherever one is given (--mock, --api, a campaign's preset and api). */
+export function isProviderName(text: string): text is ProviderName {
+  return (PROVIDER_NAMES as readonly string[]).includes(text);
+}
+
 /** What a preset needs of one chat call: the request's fields it echoes or obeys, and the answer's text. */
 export interface ChatCall {
   /** The request's `model`, echoed. */
