@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
 import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
-import { runCli } from './helpers/cli.js';
+import { outputMatches, runCli } from './helpers/cli.js';
 import { startServer } from './helpers/servers.js';
 import { postForEvents, type StreamOutcome } from './helpers/sse.js';
 
@@ -89,6 +89,31 @@ describe('status:CODE with an api: the provider error JSON and headers', () => {
       expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type } });
       expect(answer.headers['retry-after']).toBe(retryAfter);
     }
+  });
+
+  test("a 529's status line says Overloaded (Node knows no reason for it); each injected error has its own request id", async () => {
+    const anthropic = await start({ mock: { preset: 'anthropic' }, faults: 'status:529' });
+    const first = await postForEvents(`${anthropic.url}/v1/messages`, CHAT);
+    const second = await postForEvents(`${anthropic.url}/v1/messages`, CHAT);
+    expect([first.status, first.statusMessage]).toEqual([529, 'Overloaded']);
+    expect(first.headers['request-id']).toMatch(/^req_resil_\d{6}$/);
+    expect(second.headers['request-id']).not.toBe(first.headers['request-id']);
+    expect(JSON.parse(first.body).request_id).toBe(first.headers['request-id']);
+    const openai = await start({ mock: { preset: 'openai' }, faults: 'status:429=1,status:599=1' });
+    const ids = new Set<unknown>();
+    for (let i = 0; i < 6; i++) {
+      const answer = await postForEvents(`${openai.url}/v1/chat/completions`, CHAT);
+      expect(answer.statusMessage).toBe(answer.status === 429 ? 'Too Many Requests' : 'Server Error');
+      ids.add(answer.headers['x-request-id']);
+    }
+    expect(ids.size).toBe(6);
+  });
+
+  test("the proxy's start line names the api of an upstream", async () => {
+    const run = await runCli(['proxy', '--upstream', 'http://127.0.0.1:1', '--api', 'anthropic', '--listen', '127.0.0.1:0'], {
+      onStart: (child) => void outputMatches(child, /listening on/, 'stdout').then(() => child.kill('SIGINT')),
+    });
+    expect(run.stdout).toMatch(/→ http:\/\/127\.0\.0\.1:1\/ \(api anthropic\) · seed/);
   });
 
   test('--api on a live upstream shapes the errors; without it they stay generic', async () => {

@@ -64,6 +64,8 @@ export interface HttpOps extends ConnectionOps {
 
 /** An LLM provider's error formats (src/proxy/providers), for faults that inject errors shaped like its own. */
 export interface ProviderApi {
+  /** 'openai', 'anthropic': named on the proxy's start line and in reports (target). */
+  readonly name: string;
   /** Its error answer with this status: JSON body, and headers (Retry-After, rate limits) where the provider sends them. */
   errorAnswer(status: number, retryAfterSeconds: number): { headers: Record<string, string | number>; body: string };
   /** Its error event in a server-sent-events stream, blank line included. */

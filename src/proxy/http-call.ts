@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { ByteShape, HttpOps, ProviderApi, UpstreamAnswer } from '../faults/fault.js';
 import { markCut } from './observe.js';
 
@@ -69,7 +69,7 @@ export class HttpCall implements HttpOps {
 
   answer(status: number, headers: Record<string, string | number>, body: Buffer | string): void {
     this.request.resume();
-    this.response.writeHead(status, headers).end(body);
+    this.response.writeHead(status, reasonPhrase(status), headers).end(body);
   }
 
   fetchUpstream(use: (answer: UpstreamAnswer) => void): void {
@@ -120,6 +120,14 @@ export class HttpCall implements HttpOps {
     if (ms > 0) this.host.later(ms, fn);
     else fn();
   }
+}
+
+/**
+ * The status line's reason: Node's for the codes it knows; Node says 'unknown' for the rest, so 529
+ * is Anthropic's 'Overloaded' and any other code its class ('Client Error', 'Server Error').
+ */
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? (status === 529 ? 'Overloaded' : status >= 500 ? 'Server Error' : 'Client Error');
 }
 
 /** A body that arrived whole, as chunks of at most `pieceBytes` (all due at once: the shape's gaps space them). */

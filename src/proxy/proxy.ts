@@ -230,6 +230,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   port = 0;
   /** Where observed calls go (the session's BehaviourObserver); undefined when the proxy observes nothing. */
   private readonly observer: CallObserver | undefined;
+  /** Where calls go, for the start line and reports: 'http://…', 'mock (openai)', 'replay (api anthropic)'. */
+  readonly target: string;
   private readonly runId: string | undefined;
   /** Undefined when calls are not observed (no observer, or correlation 'off'). */
   readonly correlation: Correlation | undefined;
@@ -274,6 +276,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
         : mock?.preset
           ? `mock (${mock.preset.provider.name})`
           : 'mock';
+    // An upstream or recording whose wire format was named (--api): injected errors take its shape.
+    if (api !== undefined && !mock?.preset) this.target += ` (api ${api.name})`;
     // An observing proxy's responses carry what it observes of their call (observe.ts).
     this.server = createServer(
       { keepAliveTimeout: 30_000, ServerResponse: this.observer ? ObservedResponse : ServerResponse },
@@ -287,8 +291,6 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     });
     this.server.on('clientError', (_error, socket: Socket) => socket.destroy());
   }
-
-  readonly target: string;
 
   get host(): string {
     return this.listen.host;

@@ -57,3 +57,11 @@ export function sse(data: string, event?: string): string {
 export function isoIn(seconds: number): string {
   return new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** Numbers injected errors' request ids: each answer's differs, as a provider's do ('req_resil_000001'). */
+let requestSerial = 0;
+
+/** The next injected error's request id. */
+export function nextRequestId(): string {
+  return `req_resil_${String(++requestSerial).padStart(6, '0')}`;
+}
