@@ -23,8 +23,8 @@ export interface ConnectionOps {
 }
 
 /**
- * How bytes are passed on. Each chunk waits for its gap after the previous one has gone; a recorded
- * stream keeps its own gaps where they are longer.
+ * How bytes are passed on. Each chunk is due its gap after the previous one was due (paced from the
+ * start: a late timer does not push the rest later); a recorded stream keeps its own gaps where they are longer.
  */
 export interface ByteShape {
   /** Least gap before a chunk of `bytes` (ms): a rate, or a latency per chunk. */

@@ -85,11 +85,16 @@ export class HttpCall implements HttpOps {
     response.writeHead(answer.status, wholeBodyHeaders(answer));
     const chunks = answer.chunks && answer.chunks.length > 0 ? answer.chunks : piecesOf(body.length, shape.pieceBytes);
     const keep = shape.cutAfter ?? body.length;
-    const gapMs = (chunk: { atMs: number; bytes: number }, previousAtMs: number): number =>
-      Math.max(chunk.atMs - previousAtMs, shape.gapMs?.(chunk.bytes) ?? 0);
+    // When each chunk is due (ms after the headers): at its own time, or the shape's gap after the one before when that is later.
+    const due: number[] = [];
+    chunks.forEach((chunk, i) => {
+      const previous = i === 0 ? { atMs: 0, dueMs: 0 } : { atMs: chunks[i - 1]!.atMs, dueMs: due[i - 1]! };
+      due.push(previous.dueMs + Math.max(chunk.atMs - previous.atMs, shape.gapMs?.(chunk.bytes) ?? 0));
+    });
+    // Paced from the start, one timer at a time: a late timer delays its chunk, not every chunk after it.
+    const startedAt = performance.now();
     let offset = 0;
-    let index = 0;
-    const next = (): void => {
+    const next = (index: number): void => {
       if (response.destroyed) return;
       if (index >= chunks.length || offset >= keep) {
         if (offset >= body.length) {
@@ -102,18 +107,15 @@ export class HttpCall implements HttpOps {
         response.socket?.end();
         return;
       }
-      const chunk = chunks[index++]!;
-      const bytes = Math.min(chunk.bytes, keep - offset);
+      const bytes = Math.min(chunks[index]!.bytes, keep - offset);
       response.write(body.subarray(offset, offset + bytes));
       offset += bytes;
-      const following = chunks[index];
-      if (!following || offset >= keep) next();
-      else this.wait(gapMs(following, chunk.atMs), next);
+      if (index + 1 >= chunks.length || offset >= keep) next(index + 1);
+      else this.wait(startedAt + due[index + 1]! - performance.now(), () => next(index + 1));
     };
-    const firstGapMs = gapMs(chunks[0]!, 0);
     // A body that starts later (a stream's first event): the headers leave now.
-    if (firstGapMs > 0) response.flushHeaders();
-    this.wait(firstGapMs, next);
+    if (due[0]! > 0) response.flushHeaders();
+    this.wait(due[0]!, () => next(0));
   }
 
   private wait(ms: number, fn: () => void): void {
