@@ -213,6 +213,55 @@ describe('stall:DUR[@N]', () => {
   });
 });
 
+describe('stream faults on a live upstream that paces its events', () => {
+  /** An upstream streaming `data: 0` … `data: 4`, one event every 80 ms from its headers on. */
+  function pacedUpstream() {
+    return startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
+      let i = 0;
+      const timer = setInterval(() => {
+        res.write(`data: ${i}\n\n`);
+        if (++i === 5) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 80);
+    });
+  }
+
+  test('the stream keeps its pace: the fault waits for it whole (its first byte after the last event), then sends it paced', async () => {
+    const upstream = await pacedUpstream();
+    try {
+      const stalled = await start({ upstream: upstream.url, faults: 'stall:200ms@2' });
+      const answer = await postForEvents(`${stalled.url}/events`, {});
+      expect(answer.events.map((e) => e.data)).toEqual(['0', '1', '2', '3', '4']);
+      // The headers once the upstream's last event is in (400 ms after its headers).
+      expect(answer.headersMs).toBeGreaterThanOrEqual(400 - EARLY_MS);
+      // Then each event when it came from the upstream (80, 160, … ms), the third on 200 ms later.
+      // Tolerance on each gap: 15 ms short (the upstream's own timer jitters too), 60 ms long (plus what other processes took of the CPU).
+      const gap = (i: number) => answer.events[i]!.atMs - answer.events[i - 1]!.atMs;
+      for (const [i, dueMs] of [
+        [1, 80],
+        [2, 280],
+        [3, 80],
+        [4, 80],
+      ] as const) {
+        expect([i, gap(i)]).toEqual([i, expect.any(Number)]);
+        expect(gap(i)).toBeGreaterThanOrEqual(dueMs - EARLY_MS - 10);
+        expect(gap(i)).toBeLessThanOrEqual(dueMs + LATE_MS + answer.waitedMs);
+      }
+
+      const failing = await start({ upstream: upstream.url, faults: 'stream-error:3' });
+      const broken = await postForEvents(`${failing.url}/events`, {});
+      expect(broken.events.map((e) => e.event ?? e.data)).toEqual(['0', '1', '2', 'error']);
+      // The error where the fourth event came (80 ms after the third).
+      expect(broken.events[3]!.atMs - broken.events[2]!.atMs).toBeGreaterThanOrEqual(80 - EARLY_MS - 10);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('truncate:Nevents on a preset stream', () => {
   test('the first N events with their timing, then the connection closes mid-answer', async () => {
     const p = await start({ mock: { preset: 'openai', tokens: 5, tokensPerS: 20 }, faults: 'truncate:3events' });
