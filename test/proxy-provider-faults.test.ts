@@ -262,6 +262,42 @@ describe('stream faults on a live upstream that paces its events', () => {
   });
 });
 
+describe('a stream fault that does not apply is not counted as injected', () => {
+  test('stream-error on answers that are no stream, stall on a one-event stream: counted as notApplicable', async () => {
+    const p = await start({ mock: { preset: 'openai', tokens: 2, tokensPerS: 1000 }, faults: 'stream-error:1' });
+    for (let i = 0; i < 3; i++)
+      expect(JSON.parse((await postForEvents(`${p.url}/v1/chat/completions`, CHAT)).body).object).toBe('chat.completion');
+    for (let i = 0; i < 2; i++) {
+      const broken = await postForEvents(`${p.url}/v1/chat/completions`, STREAM);
+      expect(JSON.parse(broken.events.at(-1)!.data).error.type).toBe('server_error');
+    }
+    expect(p.stats()).toMatchObject({ calls: 5, injected: { 'stream-error:1': 2 }, notApplicable: { 'stream-error:1': 3 } });
+
+    const upstream = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: only\n\n'));
+    try {
+      const q = await start({ upstream: upstream.url, faults: 'stall:300ms' });
+      for (let i = 0; i < 2; i++) {
+        const answer = await postForEvents(`${q.url}/events`, {});
+        expect(answer.events.map((e) => e.data)).toEqual(['only']);
+        // Not held: well below the 300 ms stall (tolerance 150 ms, plus what other processes took of the CPU).
+        expect(answer.elapsedMs).toBeLessThan(150 + answer.waitedMs);
+      }
+      expect(q.stats()).toMatchObject({ calls: 2, injected: {}, notApplicable: { 'stall:300ms': 2 } });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test('resil chaos says so in a warning; its JSON counts them apart', async () => {
+    const args = ['chaos', '--mock', 'openai', '-m', 'POST', '--body', '{"model":"m"}', '-n', '3', '-c', '1'];
+    const run = await runCli([...args, '--faults', 'stream-error:1', '--failure-rate', '1', '--mock-tokens-per-s', '1000']);
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/3 faults did not apply to the answer, which passed unchanged, .*: stream-error:1 3/);
+    const json = await runCli([...args, '--faults', 'stream-error:1', '--failure-rate', '1', '--mock-tokens-per-s', '1000', '--json']);
+    expect(JSON.parse(json.stdout).faults.providers.dependency).toMatchObject({ injected: {}, notApplicable: { 'stream-error:1': 3 } });
+  }, 30_000);
+});
+
 describe('truncate:Nevents on a preset stream', () => {
   test('the first N events with their timing, then the connection closes mid-answer', async () => {
     const p = await start({ mock: { preset: 'openai', tokens: 5, tokensPerS: 20 }, faults: 'truncate:3events' });

@@ -56,6 +56,11 @@ export interface HttpOps extends ConnectionOps {
    * without a Content-Length stays chunked), then the body shaped.
    */
   send(answer: UpstreamAnswer, shape: ByteShape): void;
+  /**
+   * The fault does not apply to this answer (a stream fault on an answer that is no stream): it is
+   * counted as not applicable rather than injected. The fault still sends the answer (unchanged).
+   */
+  notApplicable(): void;
   /** Seconds to put in Retry-After on 429 and 503. */
   readonly retryAfterSeconds: number;
   /** The provider whose wire format the answers speak (--api, or a preset mock): injected errors take its shape. */

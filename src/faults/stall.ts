@@ -36,6 +36,8 @@ export const stallFault: FaultType = {
             cut = afterEvents(answer.body, Math.max(1, Math.min(keep ?? Math.floor(events / 2), events - 1)));
           } else cut = Math.floor(answer.body.length / 2);
           const { before, after } = splitChunks(answer, cut);
+          // Nothing after the cut (a stream of one event, an empty body): there is nothing to hold back.
+          if (after.length === 0) ops.notApplicable();
           ops.send({ ...answer, chunks: [...before, ...after.map((chunk) => ({ atMs: chunk.atMs + stallMs, bytes: chunk.bytes }))] }, {});
         });
       },

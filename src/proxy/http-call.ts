@@ -12,6 +12,8 @@ export interface CallHost {
   retryAfterSeconds(): number;
   /** The provider whose wire format injected errors take (--api, or a preset mock). */
   api(): ProviderApi | undefined;
+  /** The fault `name` did not apply to the call answered by `response`: not counted as injected. */
+  notApplicable(name: string, response: ServerResponse): void;
 }
 
 /**
@@ -23,7 +25,13 @@ export class HttpCall implements HttpOps {
     private readonly host: CallHost,
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
+    /** The fault acting on the call. */
+    private readonly faultName: string,
   ) {}
+
+  notApplicable(): void {
+    this.host.notApplicable(this.faultName, this.response);
+  }
 
   get api(): ProviderApi | undefined {
     return this.host.api();

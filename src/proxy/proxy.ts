@@ -245,6 +245,12 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     fetchUpstream: (request, response) => this.fetchUpstream(request, response),
     retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
     api: () => this.api,
+    notApplicable: (name, response) => {
+      this.decider.notApplicable(name);
+      // An observed call is then no faulted one either.
+      const watch = this.observer === undefined ? undefined : (response as ObservedResponse).watch;
+      if (watch) watch.fault = undefined;
+    },
   };
   /** What the decider does to the listener for `down`. */
   private readonly listener: WholeWindowListener = {
@@ -399,7 +405,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse, fault: Fault | undefined): void {
-    if (fault) fault.inject(new HttpCall(this.callHost, request, response));
+    if (fault) fault.inject(new HttpCall(this.callHost, request, response, fault.name));
     else this.passThrough(request, response);
   }
 

@@ -28,13 +28,14 @@ const host: CallHost = {
   fetchUpstream: () => Promise.reject(new Error('not used')),
   retryAfterSeconds: () => 1,
   api: () => undefined,
+  notApplicable: () => {},
 };
 
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  server = createServer((request, response) => new HttpCall(host, request, response).send(answer, {}));
+  server = createServer((request, response) => new HttpCall(host, request, response, 'stall:0ms').send(answer, {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
