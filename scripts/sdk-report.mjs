@@ -6,6 +6,7 @@
 // the measurements instead of the table. Run after `npm run build`: it imports resil from dist/.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { runExperiment, SDKS } from './sdk/experiments.mjs';
 
 export const START_MARKER = '<!-- sdk-report:start -->';
@@ -53,7 +54,8 @@ export async function measureSdk(sdk, { quick = false } = {}) {
       matchHeader: 'X-Stainless-Retry-Count: 0',
       stream: true,
     }),
-    timeout: await runExperiment({ sdk, faults: 'timeout', client: { timeout: TIMEOUT_MS, maxRetries: 1 } }),
+    // Its own retries left at their default: the row says how many attempts a timeout gets.
+    timeout: await runExperiment({ sdk, faults: 'timeout', client: { timeout: TIMEOUT_MS } }),
     streamError: await runExperiment({ sdk, faults: `stream-error:${EVENTS_BEFORE_FAULT}`, stream: true }),
     bodyStall: await runExperiment({ sdk, faults: 'stall:1s', client: { timeout: TIMEOUT_MS } }),
     streamStall: await runExperiment({ sdk, faults: `stall:1s@${EVENTS_BEFORE_FAULT}`, stream: true, client: { timeout: TIMEOUT_MS } }),
@@ -92,8 +94,9 @@ export function row(m) {
   const retried = (x) =>
     `${attempts(x.seen)} attempts, ${x.seen.retryDelayMin === null ? 'no retry' : `delays ${range(x.seen.retryDelayMin, x.seen.retryDelayMax)}`}`;
   const timeout =
-    `${m.defaults.timeoutMs / 1000} s (its default); set to ${m.timeoutMs} ms: gave up after ` +
-    `${range(t.seen.dependencyTimeout, t.seen.dependencyTimeoutMax)}, ${t.seen.attemptsMax} attempts, then ${caught(t.outcomes[0])}`;
+    `${m.defaults.timeoutMs / 1000} s (its default); set to ${m.timeoutMs} ms, its retries left at ${m.defaults.maxRetries}: ` +
+    `each attempt gave up after ${range(t.seen.dependencyTimeout, t.seen.dependencyTimeoutMax)}, ${t.seen.attemptsMax} attempts, ` +
+    `then ${caught(t.outcomes[0])}`;
   const streamRetry =
     s.seen.retries > 0
       ? `retried after ${seconds(s.seen.retryDelayMin)} (Retry-After 1 s), then ${caught(s.outcomes[0])}`
@@ -170,7 +173,8 @@ function stripBehaviour(m) {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (not imported by the tests): a path with spaces or other escaped characters too.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((error) => {
     process.stderr.write(`sdk-report: ${error.message}\n`);
     process.exitCode = 1;

@@ -1,9 +1,15 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
 import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
 import { withBareValues } from '../src/cli/option-flags.js';
 import { parseCampaign } from '../src/campaign/load.js';
 import { UsageError } from '../src/errors.js';
+import { PROVIDER_NAMES } from '../src/proxy/providers/provider.js';
+import { MOCK_PRESET_PATTERN } from '../src/util/schema-patterns.js';
 import { BIN, outputMatches, runCli, userEnv } from './helpers/cli.js';
 import { postForEvents, type StreamOutcome } from './helpers/sse.js';
 
@@ -220,13 +226,38 @@ describe('the command line', () => {
     expect(JSON.parse(preset.stdout).statusCodes).toEqual({ 400: 2 });
   }, 30_000);
 
+  test('RESIL_MOCK takes the words a boolean takes: a true word is the generic mock, a false word no mock', async () => {
+    for (const word of ['1', 'yes', 'ON']) {
+      const run = await runCli(['chaos', '-n', '1', '-c', '1', '--json'], { env: { RESIL_MOCK: word } });
+      expect([word, run.code, JSON.parse(run.stdout).statusCodes]).toEqual([word, 0, { 200: 1 }]);
+    }
+    for (const word of ['false', '0', 'no', 'off']) {
+      const run = await runCli(['chaos', '-n', '1', '-c', '1'], { env: { RESIL_MOCK: word } });
+      expect([word, run.code, run.stderr]).toEqual([word, 2, expect.stringMatching(/^resil: .*give the proxy an --upstream URL, --mock/)]);
+    }
+  }, 60_000);
+
   test.each([
     [['proxy', '--mock', 'opnai'], /^resil: --mock 'opnai': not a preset \(known: openai, anthropic; bare --mock is the generic mock\)\n$/],
     [['proxy', '--upstream', 'http://127.0.0.1:1', '--api', 'gemini'], /^resil: --api 'gemini': expected openai or anthropic\n$/],
     [['proxy', '--mock', 'openai', '--api', 'anthropic'], /^resil: --api anthropic contradicts --mock openai/],
     [['proxy', '--mock', 'openai', '--mock-tokens-per-s', 'fast'], /^resil: --mock-tokens-per-s 'fast': expected a number above 0\n$/],
     [['proxy', '--mock', 'anthropic', '--mock-ttft', 'soon'], /^resil: --mock-ttft: 'soon' is not a duration\n$/],
-    [['proxy', '--mock', 'anthropic', '--mock-tokens', '0'], /^resil: --mock-tokens: '0' must be a whole number >= 1\n$/],
+    [['proxy', '--mock', 'anthropic', '--mock-tokens', '0'], /^resil: --mock-tokens: '0' must be a whole number from 1 to 100000\n$/],
+    [
+      ['proxy', '--mock', 'openai', '--mock-tokens', '5000000000'],
+      /^resil: --mock-tokens: '5000000000' must be a whole number from 1 to 100000\n$/,
+    ],
+    [['proxy', '--mock', 'openai', '--mock-ttft', '700h'], /^resil: --mock-ttft: '700h' is longer than 24h\n$/],
+    [
+      ['proxy', '--mock', 'openai', '--mock-tokens-per-s', '0.0001'],
+      /^resil: --mock-tokens-per-s: '0.0001': 12 tokens would take longer than 24h\n$/,
+    ],
+    [['proxy', '--mock', '--mock-latency', '25h'], /^resil: --mock-latency: '25h' is longer than 24h\n$/],
+    [['proxy', '--mock', 'openai', '--faults', 'stall:25h'], /^resil: --faults: fault 'stall:25h': the stall is longer than 24h\n$/],
+    [['proxy', '--mock', '--mock-tokens', '3'], /^resil: --mock-tokens sets a preset's answers: give --mock openai or --mock anthropic\n$/],
+    [['proxy', '--upstream', 'http://127.0.0.1:1', '--mock-ttft', '1s'], /^resil: --mock-ttft sets a preset's answers: give --mock openai/],
+    [['chaos', '--mock', '-n', '1', '--mock-tokens-per-s', '9'], /^resil: --mock-tokens-per-s sets a preset's answers/],
     [['proxy', '--mock', 'openai', '--mock-body', '{}'], /^resil: --mock-body: a preset \(openai\) writes its own answers\n$/],
   ])('bad input %j: one line, exit 2', async (args, message) => {
     const run = await runCli(args);
@@ -253,6 +284,41 @@ describe('a campaign file', () => {
     });
   });
 
+  test('mock: openai is short for { preset: openai }', () => {
+    const campaign = parseCampaign(
+      ['providers:', '  a: { listen: 9101, mock: anthropic }', 'scenarios: [{ name: s, url: "http://x/", requests: 1 }]'].join('\n'),
+      'c.yaml',
+      {},
+    );
+    expect(campaign.providers).toEqual({ a: { listen: '9101', mock: { preset: 'anthropic' } } });
+  });
+
+  test("contradictions and preset settings without a preset: at file:line, in the file's words", () => {
+    const text = [
+      'providers:',
+      '  a: { listen: 9101, mock: openai, api: anthropic }',
+      '  b: { listen: 9102, mock: { tokens: 3, ttft: 1s } }',
+      '  c: { listen: 9103, mock: { preset: openai, ttft: 700h, tokens: 200000 } }',
+      '  d: { listen: 9104, mock: gemini }',
+      'scenarios: [{ name: s, url: "http://x/", requests: 1 }]',
+    ].join('\n');
+    let message = '';
+    try {
+      parseCampaign(text, 'c.yaml', {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/c\.yaml:2.*providers\.a\.api.*api anthropic contradicts the mock's preset openai/);
+    expect(message).toMatch(/c\.yaml:3.*providers\.b\.mock\.tokens.*tokens sets a preset's answers: give the mock a preset/);
+    expect(message).toMatch(/c\.yaml:3.*providers\.b\.mock\.ttft.*ttft sets a preset's answers/);
+    expect(message).toMatch(/c\.yaml:4.*providers\.c\.mock\.ttft.*700h.*longer than 24h/);
+    expect(message).toMatch(/c\.yaml:4.*providers\.c\.mock\.tokens/);
+    expect(message).toMatch(/c\.yaml:5.*providers\.d\.mock: 'gemini' is not a preset \(openai or anthropic\)/);
+    // The schema's pattern for `mock: NAME` lists the provider names.
+    expect(new RegExp(MOCK_PRESET_PATTERN).source).toBe(`^(?:${PROVIDER_NAMES.join('|')})$`);
+    expect(message).not.toMatch(/--/);
+  });
+
   test('an unknown preset or api is refused', () => {
     const text = [
       'providers:',
@@ -263,4 +329,54 @@ describe('a campaign file', () => {
     expect(() => parseCampaign(text, 'c.yaml', {})).toThrow(UsageError);
     expect(() => parseCampaign(text, 'c.yaml', {})).toThrow(/providers\.a\.mock\.preset.*openai.*anthropic[\s\S]*providers\.b\.api/);
   });
+});
+
+describe('a client that leaves mid-body', () => {
+  /** A raw POST announcing 100 body bytes, sending 9, then closing. */
+  function leaveMidBody(url: string, path: string): Promise<void> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: r-1\r\nContent-Length: 100\r\n\r\n{"model":`,
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+  }
+
+  /** `resil proxy ARGS` as a child process: its URL, and whether it is still running. */
+  async function cliProxy(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [BIN, 'proxy', ...args, '--listen', '127.0.0.1:0'], { env: userEnv() });
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    expect(await outputMatches(child, /listening on http:\/\/127\.0\.0\.1:\d+/, 'stdout')).toBe(true);
+    return { url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!, child };
+  }
+
+  test('a preset mock and a replay survive it and answer the next call', async () => {
+    const har = join(mkdtempSync(join(tmpdir(), 'resil-leave-')), 'llm.har');
+    const provider = await mock('openai', { tokens: 2, tokensPerS: 1000 });
+    const recorder = await startChaosProxy({ upstream: provider.url, record: har });
+    await postForEvents(`${recorder.url}/v1/chat/completions`, { model: 'm', messages: MESSAGES });
+    await recorder.close();
+    for (const args of [
+      ['--mock', 'openai'],
+      ['--replay', har],
+      ['--mock', 'openai', '--faults', 'stall:10ms', '--failure-rate', '1'],
+    ]) {
+      const { url, child } = await cliProxy(args);
+      try {
+        await leaveMidBody(url, '/v1/chat/completions');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect([args, child.exitCode]).toEqual([args, null]);
+        const answer = await postForEvents(`${url}/v1/chat/completions`, { model: 'm', messages: MESSAGES });
+        expect([args, answer.status]).toEqual([args, 200]);
+      } finally {
+        child.kill('SIGINT');
+      }
+    }
+  }, 30_000);
 });

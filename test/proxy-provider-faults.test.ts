@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChaosProxy } from '../src/proxy/chaos-proxy.js';
 import { startChaosProxy, type ProxyOptions } from '../src/proxy/proxy.js';
-import { runCli } from './helpers/cli.js';
+import { outputMatches, runCli } from './helpers/cli.js';
 import { startServer } from './helpers/servers.js';
 import { postForEvents, type StreamOutcome } from './helpers/sse.js';
 
@@ -89,6 +89,31 @@ describe('status:CODE with an api: the provider error JSON and headers', () => {
       expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type } });
       expect(answer.headers['retry-after']).toBe(retryAfter);
     }
+  });
+
+  test("a 529's status line says Overloaded (Node knows no reason for it); each injected error has its own request id", async () => {
+    const anthropic = await start({ mock: { preset: 'anthropic' }, faults: 'status:529' });
+    const first = await postForEvents(`${anthropic.url}/v1/messages`, CHAT);
+    const second = await postForEvents(`${anthropic.url}/v1/messages`, CHAT);
+    expect([first.status, first.statusMessage]).toEqual([529, 'Overloaded']);
+    expect(first.headers['request-id']).toMatch(/^req_resil_\d{6}$/);
+    expect(second.headers['request-id']).not.toBe(first.headers['request-id']);
+    expect(JSON.parse(first.body).request_id).toBe(first.headers['request-id']);
+    const openai = await start({ mock: { preset: 'openai' }, faults: 'status:429=1,status:599=1' });
+    const ids = new Set<unknown>();
+    for (let i = 0; i < 6; i++) {
+      const answer = await postForEvents(`${openai.url}/v1/chat/completions`, CHAT);
+      expect(answer.statusMessage).toBe(answer.status === 429 ? 'Too Many Requests' : 'Server Error');
+      ids.add(answer.headers['x-request-id']);
+    }
+    expect(ids.size).toBe(6);
+  });
+
+  test("the proxy's start line names the api of an upstream", async () => {
+    const run = await runCli(['proxy', '--upstream', 'http://127.0.0.1:1', '--api', 'anthropic', '--listen', '127.0.0.1:0'], {
+      onStart: (child) => void outputMatches(child, /listening on/, 'stdout').then(() => child.kill('SIGINT')),
+    });
+    expect(run.stdout).toMatch(/→ http:\/\/127\.0\.0\.1:1\/ \(api anthropic\) · seed/);
   });
 
   test('--api on a live upstream shapes the errors; without it they stay generic', async () => {
@@ -186,6 +211,91 @@ describe('stall:DUR[@N]', () => {
       await upstream.close();
     }
   });
+});
+
+describe('stream faults on a live upstream that paces its events', () => {
+  /** An upstream streaming `data: 0` … `data: 4`, one event every 80 ms from its headers on. */
+  function pacedUpstream() {
+    return startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
+      let i = 0;
+      const timer = setInterval(() => {
+        res.write(`data: ${i}\n\n`);
+        if (++i === 5) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 80);
+    });
+  }
+
+  test('the stream keeps its pace: the fault waits for it whole (its first byte after the last event), then sends it paced', async () => {
+    const upstream = await pacedUpstream();
+    try {
+      const stalled = await start({ upstream: upstream.url, faults: 'stall:200ms@2' });
+      const answer = await postForEvents(`${stalled.url}/events`, {});
+      expect(answer.events.map((e) => e.data)).toEqual(['0', '1', '2', '3', '4']);
+      // The headers once the upstream's last event is in (400 ms after its headers).
+      expect(answer.headersMs).toBeGreaterThanOrEqual(400 - EARLY_MS);
+      // Then each event when it came from the upstream (80, 160, … ms), the third on 200 ms later.
+      // Tolerance on each gap: 15 ms short (the upstream's own timer jitters too), 60 ms long (plus what other processes took of the CPU).
+      const gap = (i: number) => answer.events[i]!.atMs - answer.events[i - 1]!.atMs;
+      for (const [i, dueMs] of [
+        [1, 80],
+        [2, 280],
+        [3, 80],
+        [4, 80],
+      ] as const) {
+        expect([i, gap(i)]).toEqual([i, expect.any(Number)]);
+        expect(gap(i)).toBeGreaterThanOrEqual(dueMs - EARLY_MS - 10);
+        expect(gap(i)).toBeLessThanOrEqual(dueMs + LATE_MS + answer.waitedMs);
+      }
+
+      const failing = await start({ upstream: upstream.url, faults: 'stream-error:3' });
+      const broken = await postForEvents(`${failing.url}/events`, {});
+      expect(broken.events.map((e) => e.event ?? e.data)).toEqual(['0', '1', '2', 'error']);
+      // The error where the fourth event came (80 ms after the third).
+      expect(broken.events[3]!.atMs - broken.events[2]!.atMs).toBeGreaterThanOrEqual(80 - EARLY_MS - 10);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe('a stream fault that does not apply is not counted as injected', () => {
+  test('stream-error on answers that are no stream, stall on a one-event stream: counted as notApplicable', async () => {
+    const p = await start({ mock: { preset: 'openai', tokens: 2, tokensPerS: 1000 }, faults: 'stream-error:1' });
+    for (let i = 0; i < 3; i++)
+      expect(JSON.parse((await postForEvents(`${p.url}/v1/chat/completions`, CHAT)).body).object).toBe('chat.completion');
+    for (let i = 0; i < 2; i++) {
+      const broken = await postForEvents(`${p.url}/v1/chat/completions`, STREAM);
+      expect(JSON.parse(broken.events.at(-1)!.data).error.type).toBe('server_error');
+    }
+    expect(p.stats()).toMatchObject({ calls: 5, injected: { 'stream-error:1': 2 }, notApplicable: { 'stream-error:1': 3 } });
+
+    const upstream = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: only\n\n'));
+    try {
+      const q = await start({ upstream: upstream.url, faults: 'stall:300ms' });
+      for (let i = 0; i < 2; i++) {
+        const answer = await postForEvents(`${q.url}/events`, {});
+        expect(answer.events.map((e) => e.data)).toEqual(['only']);
+        // Not held: well below the 300 ms stall (tolerance 150 ms, plus what other processes took of the CPU).
+        expect(answer.elapsedMs).toBeLessThan(150 + answer.waitedMs);
+      }
+      expect(q.stats()).toMatchObject({ calls: 2, injected: {}, notApplicable: { 'stall:300ms': 2 } });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test('resil chaos says so in a warning; its JSON counts them apart', async () => {
+    const args = ['chaos', '--mock', 'openai', '-m', 'POST', '--body', '{"model":"m"}', '-n', '3', '-c', '1'];
+    const run = await runCli([...args, '--faults', 'stream-error:1', '--failure-rate', '1', '--mock-tokens-per-s', '1000']);
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/3 faults did not apply to the answer, which passed unchanged, .*: stream-error:1 3/);
+    const json = await runCli([...args, '--faults', 'stream-error:1', '--failure-rate', '1', '--mock-tokens-per-s', '1000', '--json']);
+    expect(JSON.parse(json.stdout).faults.providers.dependency).toMatchObject({ injected: {}, notApplicable: { 'stream-error:1': 3 } });
+  }, 30_000);
 });
 
 describe('truncate:Nevents on a preset stream', () => {

@@ -8,6 +8,8 @@ import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
 import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
 import { parseListen } from '../proxy/listen.js';
+import { MAX_WAIT_MS } from '../proxy/mock.js';
+import { isProviderName } from '../proxy/providers/provider.js';
 import { isTcpUpstream } from '../proxy/proxy.js';
 import { tcpFaultMix } from '../proxy/tcp/faults.js';
 import { parseFaultRateLimit } from '../proxy/budget.js';
@@ -104,6 +106,34 @@ function checkProviders(ctx: CheckContext, providers: Raw): void {
       }
     }
     if (isString(provider.upstream)) checkUrl(ctx, [...base, 'upstream'], provider.upstream, false);
+    checkMockPreset(ctx, base, provider);
+  }
+}
+
+/**
+ * A provider's mock preset against the rest: settings only a preset reads given without one, an api
+ * that contradicts it, waits past 24 h (setTimeout's limit is about 24.8 days).
+ */
+function checkMockPreset(ctx: CheckContext, base: Segment[], provider: Raw): void {
+  const mock = provider.mock;
+  const preset = isString(mock) ? mock : isObject(mock) && isString(mock.preset) ? mock.preset : undefined;
+  if (isObject(mock)) {
+    for (const key of ['tokens-per-s', 'ttft', 'tokens']) {
+      if (mock[key] !== undefined && mock.preset === undefined) {
+        ctx.add([...base, 'mock', key], `${key} sets a preset's answers: give the mock a preset (preset: openai or anthropic)`, {
+          atKey: true,
+        });
+      }
+    }
+    for (const key of ['ttft', 'latency']) {
+      const path = [...base, 'mock', key];
+      const value = mock[key];
+      const longest = isString(value) ? Math.max(...value.split('~').map((part) => tryParseDuration(part) ?? 0)) : 0;
+      if (longest > MAX_WAIT_MS && !ctx.isReported(path)) ctx.add(path, `${ctx.show(path, value as string)} is longer than 24h`);
+    }
+  }
+  if (isString(provider.api) && preset !== undefined && provider.api !== preset && isProviderName(provider.api)) {
+    ctx.add([...base, 'api'], `api ${provider.api} contradicts the mock's preset ${preset}: the mock speaks ${preset}'s wire format`);
   }
 }
 

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closestName } from '../util/suggest.js';
 import {
   CORRELATE_PATTERN,
+  MOCK_PRESET_PATTERN,
   DURATION_PATTERN,
   ENV_NAME_PATTERN,
   HEADER_NAME_PATTERN,
@@ -39,6 +40,7 @@ export const PATTERN_HINTS: Record<string, string> = {
   [METHOD_PATTERN]: 'is not an HTTP method',
   [ENV_NAME_PATTERN]: 'is not a valid environment variable name',
   [CORRELATE_PATTERN]: 'is not auto, header:NAME, body or off',
+  [MOCK_PRESET_PATTERN]: 'is not a preset (openai or anthropic), nor true or false',
 };
 
 const TYPE_NAMES: Record<string, string> = {

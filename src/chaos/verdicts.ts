@@ -109,6 +109,16 @@ export function chaosWarnings(
             .join(', '),
       );
     }
+    const notApplicable = Object.values(stats.notApplicable ?? {}).reduce((sum, n) => sum + n, 0);
+    if (notApplicable > 0) {
+      warnings.push(
+        `${who}: ${count(notApplicable)} ${notApplicable === 1 ? 'fault' : 'faults'} did not apply to the answer, which passed ` +
+          'unchanged, and are not counted as injected (stream-error needs an event stream, stall an answer left after its cut): ' +
+          Object.entries(stats.notApplicable!)
+            .map(([name, n]) => `${name} ${count(n)}`)
+            .join(', '),
+      );
+    }
     const eligible = stats.eligible ?? 0;
     const considered = stats.considered ?? 0;
     if (eligible > 0 && considered === 0) {
@@ -116,7 +126,7 @@ export function chaosWarnings(
         `${who}: none of the ${count(eligible)} calls in a fault window matched the targeting ` +
           '(match-method, match-path, match-header), so no fault was injected',
       );
-    } else if (considered >= LOW_RATE_MIN_CALLS && tooFewFaults(injectedCalls(stats), stats.expected ?? 0)) {
+    } else if (considered >= LOW_RATE_MIN_CALLS && tooFewFaults(injectedCalls(stats) + notApplicable, stats.expected ?? 0)) {
       warnings.push(
         `${who}: ${count(injectedCalls(stats))} faults injected into ${count(considered)} calls, ` +
           `fewer than half the ${count(stats.expected)} the failure rate asks for`,

@@ -25,8 +25,9 @@ export abstract class BaseCommand extends Command {
     const allFlags = this.config.commands.flatMap((command) => [...Object.keys(command.flags ?? {}), 'json']);
     for (const warning of unknownEnvVariables(allFlags, process.env)) process.stderr.write(`resil: ${escapeControl(warning)}\n`);
     const shapes = flagShapes(options ?? this.ctor);
-    argv = withBareValues(argv, bareValueFlags(FLAG_TABLES, Object.keys(shapes)));
-    const fromEnvironment = flagsFromEnvironment(shapes, argv, process.env);
+    const bareValues = bareValueFlags(FLAG_TABLES, Object.keys(shapes));
+    argv = withBareValues(argv, bareValues);
+    const fromEnvironment = flagsFromEnvironment(shapes, argv, process.env, bareValues);
     this.fromEnvironment = fromEnvironment.used;
     this.envTokens = fromEnvironment.argv.slice(0, fromEnvironment.argv.length - argv.length);
     return super.parse(options, fromEnvironment.argv);

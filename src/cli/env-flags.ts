@@ -46,6 +46,7 @@ export function flagsFromEnvironment(
   flags: Readonly<Record<string, FlagShape>>,
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
+  bareValues: ReadonlyMap<string, string> = new Map(),
 ): { argv: string[]; used: EnvFlag[] } {
   const given = flagsOnCommandLine(flags, argv);
   const tokens: string[] = [];
@@ -62,6 +63,15 @@ export function flagsFromEnvironment(
       if (TRUE.has(word)) tokens.push(`--${name}`);
       else if (flag.allowNo) tokens.push(`--no-${name}`);
       else continue;
+      used.push({ flag: name, variable, values: [raw.trim()] });
+      continue;
+    }
+    // A flag that is a switch and takes a value (`--mock`, `--mock openai`): a true word gives it bare, a false word leaves it out.
+    const bare = bareValues.get(name);
+    const word = raw.trim().toLowerCase();
+    if (bare !== undefined && (TRUE.has(word) || FALSE.has(word))) {
+      if (FALSE.has(word)) continue;
+      tokens.push(`--${name}=${bare}`);
       used.push({ flag: name, variable, values: [raw.trim()] });
       continue;
     }

@@ -23,8 +23,8 @@ export interface ConnectionOps {
 }
 
 /**
- * How bytes are passed on. Each chunk waits for its gap after the previous one has gone; a recorded
- * stream keeps its own gaps where they are longer.
+ * How bytes are passed on. Each chunk is due its gap after the previous one was due (paced from the
+ * start: a late timer does not push the rest later); a recorded stream keeps its own gaps where they are longer.
  */
 export interface ByteShape {
   /** Least gap before a chunk of `bytes` (ms): a rate, or a latency per chunk. */
@@ -56,6 +56,11 @@ export interface HttpOps extends ConnectionOps {
    * without a Content-Length stays chunked), then the body shaped.
    */
   send(answer: UpstreamAnswer, shape: ByteShape): void;
+  /**
+   * The fault does not apply to this answer (a stream fault on an answer that is no stream): it is
+   * counted as not applicable rather than injected. The fault still sends the answer (unchanged).
+   */
+  notApplicable(): void;
   /** Seconds to put in Retry-After on 429 and 503. */
   readonly retryAfterSeconds: number;
   /** The provider whose wire format the answers speak (--api, or a preset mock): injected errors take its shape. */
@@ -64,6 +69,7 @@ export interface HttpOps extends ConnectionOps {
 
 /** An LLM provider's error formats (src/proxy/providers), for faults that inject errors shaped like its own. */
 export interface ProviderApi {
+  /** 'openai', 'anthropic': named on the proxy's start line and in reports (target). */
   readonly name: string;
   /** Its error answer with this status: JSON body, and headers (Retry-After, rate limits) where the provider sends them. */
   errorAnswer(status: number, retryAfterSeconds: number): { headers: Record<string, string | number>; body: string };

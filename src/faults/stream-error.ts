@@ -27,6 +27,7 @@ export const streamErrorFault: FaultType = {
       inject(ops) {
         ops.fetchUpstream((answer) => {
           if (!isEventStream(answer)) {
+            ops.notApplicable();
             ops.send(answer, {});
             return;
           }

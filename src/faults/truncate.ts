@@ -28,6 +28,8 @@ export const truncateFault: FaultType = {
       inject(ops) {
         ops.fetchUpstream((answer) => {
           const whole = answer.body.length;
+          // An empty body cannot be cut short.
+          if (whole === 0) ops.notApplicable();
           const wanted = keepEvents !== undefined ? afterEvents(answer.body, keepEvents) : (keepBytes ?? Math.floor(whole / 2));
           ops.send(answer, { cutAfter: Math.min(wanted, Math.max(0, whole - 1)) });
         });

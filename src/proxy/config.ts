@@ -17,11 +17,12 @@ import {
   type OptionTable,
   type OptionWording,
 } from '../util/option-table.js';
-import { MOCK_DEFAULTS } from './mock.js';
-import { PROVIDER_NAMES, type ProviderName } from './providers/provider.js';
+import { MAX_MOCK_TOKENS, MOCK_DEFAULTS } from './mock.js';
+import { isProviderName, PROVIDER_NAMES, type ProviderName } from './providers/provider.js';
 import {
   DURATION_PATTERN,
   CORRELATE_PATTERN,
+  MOCK_PRESET_PATTERN,
   UPSTREAM_URL_PATTERN,
   LATENCY_PATTERN,
   LISTEN_PATTERN,
@@ -187,8 +188,7 @@ export const MOCK_OPTIONS = {
   tokensPerS: {
     flag: 'mock-tokens-per-s',
     type: 'string',
-    summary: 'Streamed tokens per second of a preset.',
-    default: String(MOCK_DEFAULTS.tokensPerS),
+    summary: `Streamed tokens per second of a preset (default ${MOCK_DEFAULTS.tokensPerS}).`,
     fromFlag: (text) => {
       const value = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
       if (!(value > 0)) throw new OptionError(MOCK_OPTIONS, { field: 'tokensPerS', value: text, message: 'expected a number above 0' });
@@ -201,8 +201,7 @@ export const MOCK_OPTIONS = {
   ttft: {
     flag: 'mock-ttft',
     type: 'string',
-    summary: "Time from the response headers to a preset's first token: '300ms'.",
-    default: '0ms',
+    summary: "Time from the response headers to a preset's first token: '300ms' (default 0, at most 24h).",
     campaign: 'ttft',
     schema: { type: 'string', pattern: DURATION_PATTERN },
     shown: 'plain',
@@ -210,18 +209,16 @@ export const MOCK_OPTIONS = {
   tokens: {
     flag: 'mock-tokens',
     type: 'integer',
-    summary: "Tokens in a preset's answer.",
-    default: MOCK_DEFAULTS.tokens,
+    summary: `Tokens in a preset's answer (default ${MOCK_DEFAULTS.tokens}, at most ${MAX_MOCK_TOKENS}).`,
     campaign: 'tokens',
-    schema: { type: 'integer', minimum: 1 },
+    schema: { type: 'integer', minimum: 1, maximum: MAX_MOCK_TOKENS },
     shown: 'plain',
   },
 } as const satisfies OptionTable;
 
-/** `--mock [PRESET]`: bare, the generic mock; 'true' is what RESIL_MOCK=true gives (when --mock was a boolean). */
+/** `--mock [PRESET]`: bare, the generic mock (RESIL_MOCK's true and false words are read in src/cli/env-flags.ts). */
 export function parseMockFlag(text: string): ProviderName | 'generic' {
-  if (text === 'generic' || text === 'true') return 'generic';
-  if ((PROVIDER_NAMES as readonly string[]).includes(text)) return text as ProviderName;
+  if (text === 'generic' || isProviderName(text)) return text;
   throw new OptionError(PROVIDER_OPTIONS, {
     field: 'mock',
     value: text,
@@ -231,7 +228,7 @@ export function parseMockFlag(text: string): ProviderName | 'generic' {
 
 /** `--api NAME`: the LLM provider whose wire format the upstream or recording speaks. */
 export function parseApi(text: string): ProviderName {
-  if ((PROVIDER_NAMES as readonly string[]).includes(text)) return text as ProviderName;
+  if (isProviderName(text)) return text;
   throw new OptionError(PROVIDER_OPTIONS, { field: 'api', value: text, message: `expected ${PROVIDER_NAMES.join(' or ')}` });
 }
 
@@ -267,11 +264,23 @@ export const PROVIDER_OPTIONS = {
     bareValue: 'generic',
     fromFlag: parseMockFlag,
     campaign: 'mock',
-    campaignNote: ': true (all defaults) or its settings (preset: openai).',
-    schema: { type: ['boolean', 'object'], additionalProperties: false, properties: schemaProperties(MOCK_OPTIONS) },
-    // `mock: true` is the mock with its defaults; `mock: false` is no mock.
+    campaignNote: ": true (all defaults), a preset's name (openai, short for { preset: openai }), or its settings.",
+    schema: {
+      type: ['boolean', 'string', 'object'],
+      // Applies to a string only: a preset's name.
+      pattern: MOCK_PRESET_PATTERN,
+      additionalProperties: false,
+      properties: schemaProperties(MOCK_OPTIONS),
+    },
+    // `mock: true` is the mock with its defaults; `mock: false` is no mock; `mock: openai` is { preset: openai }.
     fromCampaign: (value) =>
-      value === false ? undefined : value === true ? {} : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>),
+      value === false
+        ? undefined
+        : value === true
+          ? {}
+          : typeof value === 'string'
+            ? { preset: value }
+            : optionsFromCampaign(MOCK_OPTIONS, value as Record<string, unknown>),
     shown: 'plain',
   },
   api: {

@@ -49,7 +49,7 @@ export interface GuardState {
  */
 export class FaultDecider<F extends MixFault = Fault> {
   private draw: () => number;
-  private counts: Required<FaultCounts> = { ...emptyFaultCounts(), withheld: {} };
+  private counts: Required<FaultCounts> = { ...emptyFaultCounts(), withheld: {}, notApplicable: {} };
   /** performance.now() when the run clock started (ms): windows are times from then. */
   private clockStart = performance.now();
   private windowTimers: NodeJS.Timeout[] = [];
@@ -180,19 +180,31 @@ export class FaultDecider<F extends MixFault = Fault> {
     this.windowTimers = [];
   }
 
-  /** A copy of the counts so far (`withheld` only when a fault was). */
+  /**
+   * A fault decided on did not apply to its call's answer (the fault says so once it has seen it): it
+   * moves from `injected` to `notApplicable`. It stays spent in the fault budget.
+   */
+  notApplicable(name: string): void {
+    const { injected, notApplicable } = this.counts;
+    if (!injected[name]) return;
+    if (--injected[name] === 0) delete injected[name];
+    notApplicable[name] = (notApplicable[name] ?? 0) + 1;
+  }
+
+  /** A copy of the counts so far (`withheld` and `notApplicable` only when a fault was). */
   faultCounts(): FaultCounts {
-    const { withheld, ...counts } = this.counts;
+    const { withheld, notApplicable, ...counts } = this.counts;
     return {
       ...counts,
       injected: { ...counts.injected },
       ...(Object.keys(withheld).length > 0 ? { withheld: { ...withheld } } : {}),
+      ...(Object.keys(notApplicable).length > 0 ? { notApplicable: { ...notApplicable } } : {}),
     };
   }
 
   /** The counts start over, and so does the fault budget. */
   resetCounts(): void {
-    this.counts = { ...emptyFaultCounts(), withheld: {} };
+    this.counts = { ...emptyFaultCounts(), withheld: {}, notApplicable: {} };
     this.budget.reset();
   }
 

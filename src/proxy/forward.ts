@@ -202,17 +202,29 @@ function uncorkResponse(forward: StreamingForward): void {
   if (!forward.bodyStarted && !forward.finished && !forward.response.destroyed) forward.response.flushHeaders();
 }
 
-/** Fetches one upstream answer whole (for faults that reshape it); rejects on upstream failure. */
+/**
+ * Fetches one upstream answer whole (for faults that reshape it); rejects on upstream failure. Each
+ * body chunk keeps when it arrived (ms after the headers), as a recording does, so a live stream
+ * keeps its shape when a fault sends it on; it is sent once it is all in (the faults count its events
+ * first), so the client waits for the whole answer before its first byte.
+ */
 export async function fetchWhole(pool: Pool, request: IncomingMessage, basePath: string, requestBody?: Buffer): Promise<UpstreamAnswer> {
   const options = dispatchOptions(request, basePath);
   if (requestBody !== undefined) options.body = requestBody.length > 0 ? requestBody : null;
   const answer = await pool.request({ ...options, headers: options.headers as string[] });
-  const body = Buffer.from(await answer.body.arrayBuffer());
+  const headersAt = performance.now();
+  const parts: Buffer[] = [];
+  const chunks: Array<{ atMs: number; bytes: number }> = [];
+  for await (const part of answer.body as AsyncIterable<Buffer>) {
+    parts.push(part);
+    chunks.push({ atMs: performance.now() - headersAt, bytes: part.length });
+  }
+  const body = Buffer.concat(parts);
   const headers: string[] = [];
   for (const [name, value] of Object.entries(answer.headers)) {
     if (HOP_BY_HOP.has(name) || name === 'content-length' || value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.push(name, one);
   }
   headers.push('content-length', String(body.length));
-  return { status: answer.statusCode, headers, body };
+  return { status: answer.statusCode, headers, body, ...(chunks.length > 1 ? { chunks } : {}) };
 }

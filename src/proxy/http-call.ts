@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { ByteShape, HttpOps, ProviderApi, UpstreamAnswer } from '../faults/fault.js';
 import { markCut } from './observe.js';
 
@@ -12,6 +12,8 @@ export interface CallHost {
   retryAfterSeconds(): number;
   /** The provider whose wire format injected errors take (--api, or a preset mock). */
   api(): ProviderApi | undefined;
+  /** The fault `name` did not apply to the call answered by `response`: not counted as injected. */
+  notApplicable(name: string, response: ServerResponse): void;
 }
 
 /**
@@ -23,7 +25,13 @@ export class HttpCall implements HttpOps {
     private readonly host: CallHost,
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
+    /** The fault acting on the call. */
+    private readonly faultName: string,
   ) {}
+
+  notApplicable(): void {
+    this.host.notApplicable(this.faultName, this.response);
+  }
 
   get api(): ProviderApi | undefined {
     return this.host.api();
@@ -69,7 +77,7 @@ export class HttpCall implements HttpOps {
 
   answer(status: number, headers: Record<string, string | number>, body: Buffer | string): void {
     this.request.resume();
-    this.response.writeHead(status, headers).end(body);
+    this.response.writeHead(status, reasonPhrase(status), headers).end(body);
   }
 
   fetchUpstream(use: (answer: UpstreamAnswer) => void): void {
@@ -85,11 +93,16 @@ export class HttpCall implements HttpOps {
     response.writeHead(answer.status, wholeBodyHeaders(answer));
     const chunks = answer.chunks && answer.chunks.length > 0 ? answer.chunks : piecesOf(body.length, shape.pieceBytes);
     const keep = shape.cutAfter ?? body.length;
-    const gapMs = (chunk: { atMs: number; bytes: number }, previousAtMs: number): number =>
-      Math.max(chunk.atMs - previousAtMs, shape.gapMs?.(chunk.bytes) ?? 0);
+    // When each chunk is due (ms after the headers): at its own time, or the shape's gap after the one before when that is later.
+    const due: number[] = [];
+    chunks.forEach((chunk, i) => {
+      const previous = i === 0 ? { atMs: 0, dueMs: 0 } : { atMs: chunks[i - 1]!.atMs, dueMs: due[i - 1]! };
+      due.push(previous.dueMs + Math.max(chunk.atMs - previous.atMs, shape.gapMs?.(chunk.bytes) ?? 0));
+    });
+    // Paced from the start, one timer at a time: a late timer delays its chunk, not every chunk after it.
+    const startedAt = performance.now();
     let offset = 0;
-    let index = 0;
-    const next = (): void => {
+    const next = (index: number): void => {
       if (response.destroyed) return;
       if (index >= chunks.length || offset >= keep) {
         if (offset >= body.length) {
@@ -102,24 +115,29 @@ export class HttpCall implements HttpOps {
         response.socket?.end();
         return;
       }
-      const chunk = chunks[index++]!;
-      const bytes = Math.min(chunk.bytes, keep - offset);
+      const bytes = Math.min(chunks[index]!.bytes, keep - offset);
       response.write(body.subarray(offset, offset + bytes));
       offset += bytes;
-      const following = chunks[index];
-      if (!following || offset >= keep) next();
-      else this.wait(gapMs(following, chunk.atMs), next);
+      if (index + 1 >= chunks.length || offset >= keep) next(index + 1);
+      else this.wait(startedAt + due[index + 1]! - performance.now(), () => next(index + 1));
     };
-    const firstGapMs = gapMs(chunks[0]!, 0);
     // A body that starts later (a stream's first event): the headers leave now.
-    if (firstGapMs > 0) response.flushHeaders();
-    this.wait(firstGapMs, next);
+    if (due[0]! > 0) response.flushHeaders();
+    this.wait(due[0]!, () => next(0));
   }
 
   private wait(ms: number, fn: () => void): void {
     if (ms > 0) this.host.later(ms, fn);
     else fn();
   }
+}
+
+/**
+ * The status line's reason: Node's for the codes it knows; Node says 'unknown' for the rest, so 529
+ * is Anthropic's 'Overloaded' and any other code its class ('Client Error', 'Server Error').
+ */
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? (status === 529 ? 'Overloaded' : status >= 500 ? 'Server Error' : 'Client Error');
 }
 
 /** A body that arrived whole, as chunks of at most `pieceBytes` (all due at once: the shape's gaps space them). */

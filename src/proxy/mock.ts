@@ -3,7 +3,7 @@ import type { UpstreamAnswer } from '../faults/fault.js';
 import { tryParseDuration } from '../util/duration.js';
 import type { OptionProblem } from '../util/option-table.js';
 import { PRESETS } from './providers/presets.js';
-import { PROVIDER_NAMES, type ChatCall, type ProviderName, type ProviderPreset } from './providers/provider.js';
+import { isProviderName, PROVIDER_NAMES, type ChatCall, type ProviderName, type ProviderPreset } from './providers/provider.js';
 import type { TimedAnswer } from './replay.js';
 
 /** A built-in healthy dependency: what the proxy answers when it forwards nowhere. */
@@ -41,6 +41,15 @@ export interface PresetPlan {
 
 export const MOCK_DEFAULTS = { tokensPerS: 50, tokens: 12 } as const;
 
+/** Most tokens in a preset's answer: the whole answer is built in memory (12 bytes or so a token, 100+ per streamed event). */
+export const MAX_MOCK_TOKENS = 100_000;
+
+/** Longest wait the mock and the faults take (ms): 24 h, well below setTimeout's 2^31-1 ms, past which it fires at once. */
+export const MAX_WAIT_MS = 24 * 3_600_000;
+
+/** The settings only a preset reads. */
+export const PRESET_ONLY_FIELDS = ['tokensPerS', 'ttft', 'tokens'] as const;
+
 const DEFAULT_BODY = '{"id":"mock-1","object":"completion","result":"Hello from the resil mock provider."}';
 
 /** The mock's answer and latency; each problem goes to `report`, keyed by its field of MOCK_OPTIONS. */
@@ -64,9 +73,16 @@ export function buildMockPlan(settings: MockSettings, report: (problem: OptionPr
     const parsedHigh = b === undefined ? parsedLow : tryParseDuration(b);
     if (parsedLow === undefined || parsedHigh === undefined || parsedHigh < parsedLow) {
       report({ field: 'latency', message: `'${settings.latency}' is not a duration or MIN~MAX range` });
+    } else if (parsedHigh > MAX_WAIT_MS) {
+      report({ field: 'latency', message: `'${settings.latency}' is longer than 24h` });
     } else {
       low = parsedLow;
       high = parsedHigh;
+    }
+  }
+  if (settings.preset === undefined) {
+    for (const field of PRESET_ONLY_FIELDS) {
+      if (settings[field] !== undefined) report({ field, message: "sets a preset's answers: give a preset (openai or anthropic)" });
     }
   }
   const preset = settings.preset === undefined ? undefined : presetPlan(settings, report);
@@ -82,7 +98,7 @@ export function buildMockPlan(settings: MockSettings, report: (problem: OptionPr
 
 function presetPlan(settings: MockSettings, report: (problem: OptionProblem) => void): PresetPlan | undefined {
   const name = settings.preset!;
-  const known = (PROVIDER_NAMES as readonly string[]).includes(name);
+  const known = isProviderName(name);
   if (!known) report({ field: 'preset', value: name, message: `is no preset (known: ${PROVIDER_NAMES.join(', ')})` });
   // The status stays settable for the generic mock only; a flag's default (200) is no conflict.
   for (const field of ['body', 'file'] as const) {
@@ -92,12 +108,17 @@ function presetPlan(settings: MockSettings, report: (problem: OptionProblem) => 
     report({ field: 'status', message: `a preset (${name}) answers 200; inject errors with --faults status:CODE` });
   }
   const tokensPerS = settings.tokensPerS ?? MOCK_DEFAULTS.tokensPerS;
-  if (!(Number.isFinite(tokensPerS) && tokensPerS > 0))
-    report({ field: 'tokensPerS', message: `'${settings.tokensPerS}' must be above 0` });
+  const tokensPerSOk = Number.isFinite(tokensPerS) && tokensPerS > 0;
+  if (!tokensPerSOk) report({ field: 'tokensPerS', message: `'${settings.tokensPerS}' must be above 0` });
   const tokens = settings.tokens ?? MOCK_DEFAULTS.tokens;
-  if (!(Number.isInteger(tokens) && tokens >= 1)) report({ field: 'tokens', message: `'${settings.tokens}' must be a whole number >= 1` });
+  const tokensOk = Number.isInteger(tokens) && tokens >= 1 && tokens <= MAX_MOCK_TOKENS;
+  if (!tokensOk) report({ field: 'tokens', message: `'${settings.tokens}' must be a whole number from 1 to ${MAX_MOCK_TOKENS}` });
   const ttftMs = settings.ttft === undefined ? 0 : typeof settings.ttft === 'number' ? settings.ttft : tryParseDuration(settings.ttft);
   if (ttftMs === undefined || !(ttftMs >= 0)) report({ field: 'ttft', message: `'${settings.ttft}' is not a duration` });
+  else if (ttftMs > MAX_WAIT_MS) report({ field: 'ttft', message: `'${settings.ttft}' is longer than 24h` });
+  else if (tokensPerSOk && tokensOk && ttftMs + ((tokens - 1) * 1000) / tokensPerS > MAX_WAIT_MS) {
+    report({ field: 'tokensPerS', message: `'${tokensPerS}': ${tokens} tokens would take longer than 24h` });
+  }
   if (!known) return undefined;
   return { provider: PRESETS[name], tokensPerS, ttftMs: ttftMs ?? 0, tokens };
 }

@@ -47,7 +47,8 @@ export class CallWatch {
     readonly watcher: CallWatcher,
     readonly response: ObservedResponse,
     readonly arrivedMs: number,
-    readonly fault: string | undefined,
+    /** The fault decided on; cleared when it did not apply to the answer (HttpOps.notApplicable). */
+    public fault: string | undefined,
   ) {}
 }
 

@@ -23,7 +23,7 @@ import { listenOn, parseListen, reportListenFailure } from './listen.js';
 import { buildMockPlan, presetAnswer, type MockPlan, type MockSettings } from './mock.js';
 import type { ProviderApi } from '../faults/fault.js';
 import { PRESETS } from './providers/presets.js';
-import type { ProviderName } from './providers/provider.js';
+import { isProviderName, PROVIDER_NAMES, type ProviderName } from './providers/provider.js';
 import { HarWriter } from '../har/writer.js';
 import { readHar } from '../har/reader.js';
 import { ReplayMatcher } from '../har/matcher.js';
@@ -200,12 +200,12 @@ export function checkProxyOptions(options: ProxyOptions): {
   }
   const correlation = problems.attempt(() => parseCorrelation(options.correlate ?? 'auto'));
   const preset = options.mock?.preset;
-  if (options.api !== undefined && !Object.hasOwn(PRESETS, options.api)) {
-    problems.add(`--api '${options.api}': expected ${Object.keys(PRESETS).join(' or ')}`);
+  if (options.api !== undefined && !isProviderName(options.api)) {
+    problems.add(`--api '${options.api}': expected ${PROVIDER_NAMES.join(' or ')}`);
   } else if (options.api !== undefined && preset !== undefined && options.api !== preset) {
     problems.add(`--api ${options.api} contradicts --mock ${preset}: the mock speaks ${preset}'s wire format`);
   }
-  const apiName = options.api ?? (preset !== undefined && Object.hasOwn(PRESETS, preset) ? preset : undefined);
+  const apiName = options.api ?? (preset !== undefined && isProviderName(preset) ? preset : undefined);
   let plan: FaultPlan | undefined;
   try {
     plan = buildFaultPlan(options);
@@ -230,6 +230,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   port = 0;
   /** Where observed calls go (the session's BehaviourObserver); undefined when the proxy observes nothing. */
   private readonly observer: CallObserver | undefined;
+  /** Where calls go, for the start line and reports: 'http://…', 'mock (openai)', 'replay (api anthropic)'. */
+  readonly target: string;
   private readonly runId: string | undefined;
   /** Undefined when calls are not observed (no observer, or correlation 'off'). */
   readonly correlation: Correlation | undefined;
@@ -243,6 +245,12 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     fetchUpstream: (request, response) => this.fetchUpstream(request, response),
     retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
     api: () => this.api,
+    notApplicable: (name, response) => {
+      this.decider.notApplicable(name);
+      // An observed call is then no faulted one either.
+      const watch = this.observer === undefined ? undefined : (response as ObservedResponse).watch;
+      if (watch) watch.fault = undefined;
+    },
   };
   /** What the decider does to the listener for `down`. */
   private readonly listener: WholeWindowListener = {
@@ -274,6 +282,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
         : mock?.preset
           ? `mock (${mock.preset.provider.name})`
           : 'mock';
+    // An upstream or recording whose wire format was named (--api): injected errors take its shape.
+    if (api !== undefined && !mock?.preset) this.target += ` (api ${api.name})`;
     // An observing proxy's responses carry what it observes of their call (observe.ts).
     this.server = createServer(
       { keepAliveTimeout: 30_000, ServerResponse: this.observer ? ObservedResponse : ServerResponse },
@@ -287,8 +297,6 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     });
     this.server.on('clientError', (_error, socket: Socket) => socket.destroy());
   }
-
-  readonly target: string;
 
   get host(): string {
     return this.listen.host;
@@ -397,7 +405,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse, fault: Fault | undefined): void {
-    if (fault) fault.inject(new HttpCall(this.callHost, request, response));
+    if (fault) fault.inject(new HttpCall(this.callHost, request, response, fault.name));
     else this.passThrough(request, response);
   }
 
@@ -459,7 +467,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   private passThrough(request: IncomingMessage, response: ServerResponse): void {
     if (this.replay) {
-      void this.answerFromReplay(request, response);
+      // A client that leaves mid-body rejects the read: nothing to answer (as forward() does).
+      this.answerFromReplay(request, response).catch(() => response.destroy());
       return;
     }
     this.traffic.passedThrough++;
@@ -506,13 +515,16 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   private answerFromMock(request: IncomingMessage, response: ServerResponse): void {
     const mock = this.mock!;
     if (mock.preset) {
-      void this.presetAnswerOf(request, response).then((answer) => playAnswer(response, answer, (ms, fn) => this.later(ms, fn)));
+      this.presetAnswerOf(request, response).then(
+        (answer) => playAnswer(response, answer, (ms, fn) => this.later(ms, fn)),
+        () => response.destroy(), // the client left mid-body: nothing to answer
+      );
       return;
     }
     const send = () => {
       if (!response.destroyed) response.writeHead(mock.answer.status, mock.answer.headers).end(mock.answer.body);
     };
-    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
+    const delay = this.mockDelay();
     if (delay > 0) this.later(delay, send);
     else send();
   }
@@ -538,9 +550,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
       return answer;
     }
     if (this.mock) {
-      const mock = this.mock;
-      const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
-      return new Promise((resolve) => this.later(delay, () => resolve(mock.answer)));
+      const { answer } = this.mock;
+      return new Promise((resolve) => this.later(this.mockDelay(), () => resolve(answer)));
     }
     return fetchWhole(this.pool!, request, this.basePath, body).catch((error: unknown) => {
       this.traffic.upstreamErrors++;
@@ -550,10 +561,15 @@ class ProxyServer implements ChaosProxy, CallWatcher {
 
   /** A preset's answer to the call (its body read, if the observer did not read it already), after the mock's latency. */
   private async presetAnswerOf(request: IncomingMessage, response: ServerResponse): Promise<TimedAnswer> {
-    const mock = this.mock!;
-    const delay = mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
+    const delay = this.mockDelay();
     const body = this.bodyRead(response) ?? (await readRequestBody(request));
-    return presetAnswer(mock.preset!, request.method!, request.url!, body, delay);
+    return presetAnswer(this.mock!.preset!, request.method!, request.url!, body, delay);
+  }
+
+  /** The mock's latency for one call (ms): uniform in its range, drawn from the seeded generator when it has a span. */
+  private mockDelay(): number {
+    const mock = this.mock!;
+    return mock.latencyLowMs + (mock.latencySpanMs > 0 ? this.decider.random() * mock.latencySpanMs : 0);
   }
 
   private later(ms: number, fn: () => void): void {

@@ -19,6 +19,12 @@ export interface ProxyStats {
    * or its fault budget was spent (--max-faults, --max-fault-rate). Absent when none was withheld.
    */
   withheld?: Record<string, number>;
+  /**
+   * Faults drawn that did not apply to the answer, by fault name: the call passed unchanged
+   * (`stream-error` on an answer that is no event stream, `stall` on one with nothing after its cut).
+   * They are not in `injected`. Absent when there were none.
+   */
+  notApplicable?: Record<string, number>;
   /** Calls the upstream failed to answer (the client got a 502 or a cut connection). */
   upstreamErrors: number;
   /** Requests naming another host (absolute-form targets), refused with 400: the proxy is not an open proxy. */
@@ -30,7 +36,7 @@ export interface ProxyStats {
 }
 
 /** The fault decider's part of ProxyStats (src/proxy/decide.ts): what it was asked and what it decided. */
-export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected' | 'withheld'>;
+export type FaultCounts = Pick<ProxyStats, 'eligible' | 'considered' | 'expected' | 'injected' | 'withheld' | 'notApplicable'>;
 
 /** The transport's part of ProxyStats: what came in and where it went. */
 export type TrafficCounts = Omit<ProxyStats, keyof FaultCounts | 'bytes'>;
@@ -57,6 +63,7 @@ export function joinStats(traffic: TrafficCounts, faults: FaultCounts): ProxySta
     passedThrough: traffic.passedThrough,
     injected: faults.injected,
     ...(faults.withheld ? { withheld: faults.withheld } : {}),
+    ...(faults.notApplicable ? { notApplicable: faults.notApplicable } : {}),
     upstreamErrors: traffic.upstreamErrors,
     rejected: traffic.rejected,
     unmatched: traffic.unmatched,
@@ -80,6 +87,10 @@ export function addStats(into: ProxyStats, from: ProxyStats): void {
   for (const [fault, n] of Object.entries(from.withheld ?? {})) {
     into.withheld ??= {};
     into.withheld[fault] = (into.withheld[fault] ?? 0) + n;
+  }
+  for (const [fault, n] of Object.entries(from.notApplicable ?? {})) {
+    into.notApplicable ??= {};
+    into.notApplicable[fault] = (into.notApplicable[fault] ?? 0) + n;
   }
   if (from.bytes) {
     into.bytes ??= { upstream: 0, downstream: 0 };

@@ -22,6 +22,8 @@ export const UPSTREAM_URL_PATTERN = '^(?:https?://[^\\s/?#]+\\S*|tcp://[^\\s/?#]
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** How a chaos proxy correlates attempts (--correlate). */
 export const CORRELATE_PATTERN = "^(?:auto|body|off|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
+/** A mock's preset given as a string (`mock: openai`): PROVIDER_NAMES (src/proxy/providers/provider.ts), which a test keeps equal. */
+export const MOCK_PRESET_PATTERN = '^(?:openai|anthropic)$';
 export const METHOD_PATTERN = '^[A-Za-z]+$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 

@@ -36,6 +36,7 @@ function fakeHttp(ops: Op[], upstream: UpstreamAnswer): HttpOps {
       use(upstream);
     },
     send: (answer, shape) => ops.push(['send', answer.status, shape]),
+    notApplicable: () => ops.push(['notApplicable']),
   };
 }
 

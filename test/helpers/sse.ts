@@ -10,6 +10,8 @@ export interface ArrivedEvent {
 
 export interface StreamOutcome {
   status: number;
+  /** The status line's reason phrase ('Overloaded'). */
+  statusMessage: string;
   headers: IncomingHttpHeaders;
   body: string;
   /** The body's events (a blank line ends each), timed; empty for a body that is no stream. */
@@ -47,6 +49,7 @@ export function postForEvents(url: string, body: unknown, headers: Record<string
       const done = (error?: string) =>
         resolve({
           status: res.statusCode!,
+          statusMessage: res.statusMessage!,
           headers: res.headers,
           body: text,
           events,

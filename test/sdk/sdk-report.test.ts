@@ -33,7 +33,7 @@ interface Measured {
   version: string;
   defaults: { maxRetries: number; timeoutMs: number };
   rateLimited: { seen: { attemptsMax: number; retryAfter: { followed: number; violations: number } } };
-  timeout: { outcomes: Array<{ error?: string }>; seen: { dependencyTimeout: number } };
+  timeout: { outcomes: Array<{ error?: string }>; seen: { dependencyTimeout: number; attemptsMax: number; timeoutsHeld: number } };
 }
 
 test('sdk-report --quick measures both SDKs, writes the table between the markers, in the README format', async () => {
@@ -55,6 +55,8 @@ test('sdk-report --quick measures both SDKs, writes the table between the marker
       expect(m.rateLimited.seen).toMatchObject({ attemptsMax: 3, retryAfter: { followed: 2, violations: 0 } });
       // In a plain Node process (not jest's realm) the SDKs name a timeout for what it is.
       expect(m.timeout.outcomes[0]!.error).toBe('APIConnectionTimeoutError');
+      // With its retries at their default (2), a timeout is retried twice: 3 attempts, each held until the SDK gave up.
+      expect(m.timeout.seen).toMatchObject({ attemptsMax: 3, timeoutsHeld: 3 });
     }
 
     const written = tableOf(readFileSync(copy, 'utf8'));

@@ -1,5 +1,5 @@
 import type { ChatCall, ChatEvents, ProviderPreset } from './provider.js';
-import { isoIn, sse } from './provider.js';
+import { isoIn, nextRequestId, sse } from './provider.js';
 
 /** Requests and tokens per minute in the rate-limit headers of an injected 429 (figures of a small tier). */
 const LIMIT_REQUESTS = 50;
@@ -45,7 +45,8 @@ export const anthropic: ProviderPreset = {
   },
 
   errorAnswer(status, retryAfterSeconds) {
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'request-id': `req_resil_${status}` };
+    const requestId = nextRequestId();
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'request-id': requestId };
     if (status === 429 || status === 503 || status === 529) headers['retry-after'] = retryAfterSeconds;
     if (status === 429) {
       const reset = isoIn(retryAfterSeconds);
@@ -57,7 +58,7 @@ export const anthropic: ProviderPreset = {
       headers['anthropic-ratelimit-tokens-reset'] = reset;
     }
     const [type, message] = errorKind(status);
-    return { headers, body: errorBody(type, message, status) };
+    return { headers, body: errorBody(type, message, requestId) };
   },
 
   streamErrorEvent() {
@@ -67,7 +68,7 @@ export const anthropic: ProviderPreset = {
   refusal(status, message) {
     return {
       headers: { 'content-type': 'application/json' },
-      body: errorBody(status === 404 ? 'not_found_error' : 'invalid_request_error', message, status),
+      body: errorBody(status === 404 ? 'not_found_error' : 'invalid_request_error', message, nextRequestId()),
     };
   },
 };
@@ -82,8 +83,8 @@ function message(call: ChatCall) {
   };
 }
 
-function errorBody(type: string, message: string, status: number): string {
-  return JSON.stringify({ type: 'error', error: { type, message }, request_id: `req_resil_${status}` });
+function errorBody(type: string, message: string, requestId: string): string {
+  return JSON.stringify({ type: 'error', error: { type, message }, request_id: requestId });
 }
 
 /** The error type Anthropic's API reference lists for the status, and a message. */

@@ -1,5 +1,5 @@
 import type { ChatCall, ChatEvents, ProviderPreset } from './provider.js';
-import { sse } from './provider.js';
+import { nextRequestId, sse } from './provider.js';
 
 /** Requests and tokens per minute in the rate-limit headers of an injected 429 (figures of a small tier). */
 const LIMIT_REQUESTS = 500;
@@ -102,7 +102,7 @@ function errorKind(status: number, retryAfterSeconds: number): { type: string; c
 }
 
 function errorHeaders(status: number, retryAfterSeconds: number): Record<string, string | number> {
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'x-request-id': `req_resil_${status}` };
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'x-request-id': nextRequestId() };
   if (status === 429 || status === 503 || status === 529) {
     headers['retry-after'] = retryAfterSeconds;
     headers['retry-after-ms'] = retryAfterSeconds * 1000;

@@ -4,6 +4,11 @@ import type { ProviderApi } from '../../faults/fault.js';
 export const PROVIDER_NAMES = ['openai', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/** The one check of a provider's name, wherever one is given (--mock, --api, a campaign's preset and api). */
+export function isProviderName(text: string): text is ProviderName {
+  return (PROVIDER_NAMES as readonly string[]).includes(text);
+}
+
 /** What a preset needs of one chat call: the request's fields it echoes or obeys, and the answer's text. */
 export interface ChatCall {
   /** The request's `model`, echoed. */
@@ -51,4 +56,12 @@ export function sse(data: string, event?: string): string {
 /** Header values of a rate-limit reset RFC 3339 time this many seconds from now (Anthropic's `*-reset`). */
 export function isoIn(seconds: number): string {
   return new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Numbers injected errors' request ids: each answer's differs, as a provider's do ('req_resil_000001'). */
+let requestSerial = 0;
+
+/** The next injected error's request id. */
+export function nextRequestId(): string {
+  return `req_resil_${String(++requestSerial).padStart(6, '0')}`;
 }
