@@ -64,7 +64,8 @@ export async function measureSdk(sdk, { quick = false } = {}) {
 }
 
 const seconds = (ms) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
-const range = (low, high) => (Math.abs(high - low) < 5 ? seconds(low) : `${seconds(low)}–${seconds(high)}`);
+/** 'low–high' as shown, or one figure when both show the same. */
+const range = (low, high) => (seconds(low) === seconds(high) ? seconds(low) : `${seconds(low)}–${seconds(high)}`);
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What the caller got: 'the answer (7 events)', or the error's class (and status). */
