@@ -18,7 +18,9 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-// Not in cockatiel's index; see startGateway.
+// Not in cockatiel's index (see startGateway): a deep import, which an exports map in a later cockatiel
+// would refuse, and this module is reached from `import 'resil'` (src/index.ts). So package.json pins
+// cockatiel exactly (3.2.1: 4.x needs Node 22); a bump must check this path still resolves.
 import { neverAbortedSignal } from 'cockatiel/dist/common/abort.js';
 import { Provider, ProviderError, type ProviderName, describe } from './provider.js';
 import { relayStream } from './relay.js';

@@ -39,8 +39,9 @@ export interface ConnectionListener {
  * dispatch handler: undici calls onHeaders/onData/onComplete/onError on it directly, so a request
  * costs no promise, no response object and no per-request closure. The dispatch options object is
  * built once and reused; only templated path or body are rendered per request. An answer with
- * content-type text/event-stream is also scanned for its events (stream.ts), told to `streams`; other
- * answers pay one look at the content-type header.
+ * content-type text/event-stream is also scanned for its events (stream.ts), whose measurements wait
+ * for commitStream() (the listener's, once it knows the request counts); other answers pay one look at
+ * the content-type header.
  */
 export class Connection implements Sender {
   inFlight = false;
@@ -71,7 +72,6 @@ export class Connection implements Sender {
     private readonly target: { origin: string; path: Template },
     private readonly random: () => number,
     private readonly listener: ConnectionListener,
-    private readonly streams: StreamSink,
   ) {
     this.client = new Client(target.origin, {
       pipelining: 1,
@@ -101,6 +101,7 @@ export class Connection implements Sender {
     this.status = 0;
     this.afterHeaders = false;
     this.streaming = false;
+    this.scanner?.discard();
     this.abort = null;
     this.scheduledAt = scheduledAt;
     this.sentAt = performance.now();
@@ -142,7 +143,7 @@ export class Connection implements Sender {
     if (isEventStream(rawHeaders)) {
       this.streaming = true;
       // ttft counts from the request's start, as its latency does (the scheduled time in the open model).
-      (this.scanner ??= new SseScanner(this.streams)).start(this.scheduledAt);
+      (this.scanner ??= new SseScanner()).start(this.scheduledAt);
     }
     return true;
   }
@@ -164,6 +165,7 @@ export class Connection implements Sender {
     let passed = this.plan.checks.statusAllowed[status] === 1;
     let bodyFailed = false;
     const streamFailed = this.streaming && passed && this.scanner!.errorSeen;
+    if (this.streaming) this.scanner!.end(now, false);
     this.streaming = false;
     if (streamFailed) passed = false;
     else if (passed && this.keepBody) {
@@ -184,7 +186,11 @@ export class Connection implements Sender {
       this.keptBytes = 0;
     }
     const cancelled = error instanceof RequestCancelledError || this.stopping;
-    this.listener.failed(this, performance.now(), cancelled ? 'cancelled' : this.failure(error));
+    const now = performance.now();
+    const outcome = cancelled ? 'cancelled' : this.failure(error);
+    if (this.streaming) this.scanner!.end(now, true);
+    this.streaming = false;
+    this.listener.failed(this, now, outcome);
     // undici may be failing several queued requests in one loop (a refused connect): sending again from
     // inside that loop would corrupt its queue, so the connection is freed on the next turn.
     setImmediate(this.settleAfterError);
@@ -196,8 +202,12 @@ export class Connection implements Sender {
   private failure(error: Error): ErrorClass {
     const outcome = classifyError(error, this.afterHeaders);
     const streamed = this.streaming && (this.scanner!.dataEvents > 0 || this.scanner!.errorSeen);
-    this.streaming = false;
     return outcome === 'body' && streamed ? 'stream' : outcome;
+  }
+
+  /** Tells `sink` the measurements of the last request's stream, if it was one (at most once per request). */
+  commitStream(sink: StreamSink): void {
+    this.scanner?.commit(sink);
   }
 
   /** The last answer's Retry-After header, if it had one. */
@@ -232,12 +242,17 @@ class Recording implements ConnectionListener {
   ) {}
 
   answered(connection: Connection, now: number, status: number, passed: boolean, bodyFailed: boolean, streamFailed: boolean): void {
+    connection.commitStream(this.recorder);
     this.recorder.recordResponse(now, now - connection.scheduledAt, now - connection.sentAt, status, passed, bodyFailed, streamFailed);
   }
 
-  failed(_connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void {
+  /** A cancelled request's stream is not measured (its ttft and gaps would count a request that does not). */
+  failed(connection: Connection, now: number, outcome: ErrorClass | 'cancelled'): void {
     if (outcome === 'cancelled') this.recorder.cancelled++;
-    else this.recorder.recordError(now, outcome);
+    else {
+      connection.commitStream(this.recorder);
+      this.recorder.recordError(now, outcome);
+    }
   }
 
   free(connection: Connection): void {
@@ -247,16 +262,26 @@ class Recording implements ConnectionListener {
 
 /** Plain connections to the plan's target, each recording its own requests. */
 export const plainSenders: SenderFactory = {
-  create: ({ plan, recorder, random, onSettled }) =>
-    new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled), recorder),
+  create: ({ plan, recorder, random, onSettled }) => new Connection(plan, plan.targets[0]!, random, new Recording(recorder, onSettled)),
 };
+
+/**
+ * One request of policy mode, shared by the attempt senders of its providers: when it started, and the
+ * connection and outcome of its latest attempt sent (the final one's stream is the request's stream).
+ */
+export interface PolicyRequest {
+  startedAt: number;
+  lastConnection: Connection | null;
+  lastOutcome: AttemptOutcome | null;
+}
 
 /**
  * A Connection as an AttemptSender, for the policies (policies.ts): each attempt is one request
  * on the connection, which renders, sends, times out and checks it as on the plain path; its end
  * resolves the attempt once the connection is free again. `counters.attempts` counts the attempts sent.
  * `request.startedAt` is when the request the attempt belongs to started (its scheduled time in the open
- * model): a streamed answer's ttft counts from there, as the request's latency does.
+ * model): a streamed answer's ttft counts from there, as the request's latency does. Each attempt's end
+ * is noted in `request` (its connection and outcome), so that only the final attempt's stream is measured.
  */
 export class ConnectionAttempts implements AttemptSender, ConnectionListener {
   private readonly connection: Connection;
@@ -269,10 +294,9 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
     target: { origin: string; path: Template },
     random: () => number,
     private readonly counters: { attempts: number },
-    private readonly request: { startedAt: number },
-    streams: StreamSink,
+    private readonly request: PolicyRequest,
   ) {
-    this.connection = new Connection(plan, target, random, this, streams);
+    this.connection = new Connection(plan, target, random, this);
   }
 
   get attempting(): boolean {
@@ -326,6 +350,8 @@ export class ConnectionAttempts implements AttemptSender, ConnectionListener {
   free(): void {
     const resolve = this.resolve!;
     this.resolve = null;
+    this.request.lastConnection = this.connection;
+    this.request.lastOutcome = this.outcome;
     resolve(this.outcome);
   }
 }

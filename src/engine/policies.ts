@@ -30,11 +30,15 @@ export class RetryOn {
   }
 
   /**
-   * A failure to a breaker and to failover: every error but 'cancelled', and every answer worth a retry.
-   * An answer that failed its checks but is not retried (a 404 without 4xx in --retry-on) is final.
+   * A failure to a breaker and to failover: every error but 'cancelled', a stream that carried an error
+   * event (the dependency failed mid-answer, as when it cuts a stream: both are the class `stream`), and
+   * every answer worth a retry. An answer that failed its checks but is not retried (a 404 without 4xx
+   * in --retry-on, a body check without `body`) is final: those checks are the caller's, not the
+   * dependency's own word that it failed.
    */
   failed(outcome: AttemptOutcome): boolean {
-    return outcome.error !== undefined ? outcome.error !== 'cancelled' : this.retryable(outcome);
+    if (outcome.error !== undefined) return outcome.error !== 'cancelled';
+    return outcome.streamFailed || this.retryable(outcome);
   }
 }
 

@@ -1,7 +1,7 @@
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhenResult, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Recorder } from '../metrics/recorder.js';
 import { RequestCancelledError } from './classify.js';
-import { ConnectionAttempts, plainSenders } from './connection.js';
+import { ConnectionAttempts, plainSenders, type PolicyRequest } from './connection.js';
 import type { LoadPlan } from './plan.js';
 import { Breaking, Failover, type PolicyCounters, RetryOn, Retrying } from './policies.js';
 import {
@@ -27,9 +27,12 @@ export class AttemptsSender implements Sender {
   private controller: AbortController | null = null;
   private stopping = false;
 
-  /** @param request told each request's start (scheduled time), which its attempts' streams count ttft from */
+  /**
+   * @param request told each request's start (scheduled time), which its attempts' streams count ttft
+   * from, and told by the attempts which one came last
+   */
   constructor(
-    private readonly request: { startedAt: number },
+    private readonly request: PolicyRequest,
     private readonly root: AttemptSender,
     private readonly rules: RetryOn,
     private readonly recorder: Recorder,
@@ -40,6 +43,8 @@ export class AttemptsSender implements Sender {
     this.inFlight = true;
     this.sentAt = performance.now();
     this.request.startedAt = scheduledAt;
+    this.request.lastConnection = null;
+    this.request.lastOutcome = null;
     const controller = new AbortController();
     this.controller = controller;
     void this.execute(scheduledAt, index, controller.signal).then(this.settle);
@@ -80,8 +85,15 @@ export class AttemptsSender implements Sender {
       outcome = signal.aborted ? CANCELLED : errorOutcome('other');
     }
     const now = performance.now();
-    if (outcome.error === 'cancelled' || (this.stopping && this.rules.retryable(outcome))) this.recorder.cancelled++;
-    else if (outcome.error !== undefined) this.recorder.recordError(now, outcome.error);
+    if (outcome.error === 'cancelled' || (this.stopping && this.rules.retryable(outcome))) {
+      this.recorder.cancelled++;
+      return;
+    }
+    // Streams, ttft and gaps once per request, from its final attempt: the attempts a retry or a failover
+    // replaced are not what the caller saw (a breaker's refusal, the final outcome, sent nothing).
+    const { lastConnection, lastOutcome } = this.request;
+    if (lastOutcome === outcome) lastConnection!.commitStream(this.recorder);
+    if (outcome.error !== undefined) this.recorder.recordError(now, outcome.error);
     else {
       const { status, passed, bodyFailed, streamFailed } = outcome;
       this.recorder.recordResponse(now, now - scheduledAt, now - sentAt, status, passed, bodyFailed, streamFailed);
@@ -108,9 +120,9 @@ export function policySenders(plan: LoadPlan): SenderFactory {
   );
   return {
     create: ({ plan, recorder, random, onSettled }) => {
-      const request = { startedAt: 0 };
+      const request: PolicyRequest = { startedAt: 0, lastConnection: null, lastOutcome: null };
       const providers = plan.targets.map((target, i) => {
-        const connection = new ConnectionAttempts(plan, target, random, counters, request, recorder);
+        const connection = new ConnectionAttempts(plan, target, random, counters, request);
         const breaker = breakers[i];
         return new Retrying(breaker ? new Breaking(connection, breaker, counters) : connection, policy, rules, counters);
       });

@@ -34,9 +34,11 @@ export class Recorder {
   /** From the actual send time; only kept apart in the open model, where it can differ. */
   readonly serviceTime: Histogram | null;
   /**
-   * Server-sent-events answers (content-type text/event-stream; in policy mode each attempt's) and their
-   * data events; time to the first data event from the request's start, like latency (ttft), and between
-   * consecutive data events of one stream (gap). The histograms are made at the first stream.
+   * Server-sent-events answers (content-type text/event-stream; one per request at most: in policy mode
+   * the final attempt's; none for a cancelled request) and their data events; time to the first data
+   * event from the request's start, like latency (ttft), and between consecutive data events of one
+   * stream, or from the last one to the error event or the cut that ended it (gap: the silences the
+   * caller saw mid-answer). The histograms are made at the first stream.
    */
   streams = 0;
   dataEvents = 0;
@@ -109,6 +111,10 @@ export class Recorder {
 
   recordNextEvent(gapMs: number): void {
     this.dataEvents++;
+    this.eventGap!.recordValue(toMicros(gapMs));
+  }
+
+  recordFinalSilence(gapMs: number): void {
     this.eventGap!.recordValue(toMicros(gapMs));
   }
 

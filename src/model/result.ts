@@ -103,10 +103,13 @@ export interface ResultDocument {
 export type MetricKind = 'ratio' | 'duration' | 'rate' | 'count' | 'factor';
 
 /**
- * Streamed answers (content-type text/event-stream; in policy mode each attempt's) and their data
- * events (events with a `data` field, error events excluded). ttft: from the request's start (the same
- * start as its latency: the scheduled time in the open model) to its first data event; event gap:
- * between consecutive data events of one stream. Null when there was none to measure.
+ * Streamed answers (content-type text/event-stream; one per request at most: in policy mode the final
+ * attempt's; none for a cancelled request) and their data events (events with a `data` field, error
+ * events excluded). ttft: from the request's start (the same start as its latency: the scheduled time
+ * in the open model) to its first data event, whatever that event carries (Anthropic's message_start,
+ * OpenAI's role chunk: not necessarily a token); event gap: between consecutive data events of one
+ * stream (0 for events that arrive together), and from the last one to the error event or the cut that
+ * ended it: the longest silence the caller saw mid-answer. Null when there was none to measure.
  */
 export interface StreamFigures {
   streams: number;

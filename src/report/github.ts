@@ -118,19 +118,20 @@ function scenarioSection({ name, document }: ScenarioResult): string[] {
     '',
   );
 
-  // Latency.
-  if (document.latencyMs) {
+  // Latency; the streams' rows even when every stream was cut (no complete response, no latency).
+  const streams = document.streams;
+  if (document.latencyMs || streams?.ttftMs || streams?.eventGapMs) {
     lines.push(`| latency | ${PERCENTILES.map(([, label]) => label).join(' | ')} |`, `| --- |${' ---: |'.repeat(PERCENTILES.length)}`);
     const row = (label: string, summary: NonNullable<ResultDocument['latencyMs']>) =>
       `| ${label} | ${PERCENTILES.map(([key]) => formatMs(summary[key])).join(' | ')} |`;
-    lines.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
+    if (document.latencyMs) lines.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) lines.push(row('service time', document.serviceTimeMs));
-    if (document.streams?.ttftMs) lines.push(row('ttft (streams)', document.streams.ttftMs));
-    if (document.streams?.eventGapMs) lines.push(row('event gap (streams)', document.streams.eventGapMs));
+    if (streams?.ttftMs) lines.push(row('ttft (streams)', streams.ttftMs));
+    if (streams?.eventGapMs) lines.push(row('event gap (streams)', streams.eventGapMs));
     lines.push('');
-  } else {
-    lines.push('_No complete response: no latency to report._', '');
   }
+  if (!document.latencyMs) lines.push('_No complete response: no latency to report._', '');
+  if (streams) lines.push(`**Streams** ${formatCount(streams.streams)} · ${formatCount(streams.dataEvents)} data events`, '');
 
   if (document.faults) lines.push(...chaosSection(document));
   if (document.behaviour) lines.push(...behaviourSection(document));

@@ -320,20 +320,26 @@ function scenarioSection(id: string, { name, document }: ScenarioResult): string
       '</div>',
   );
 
-  // Latency.
+  // Latency; the streams' rows even when every stream was cut (no complete response, no latency).
   out.push('<h3>Latency</h3>');
-  if (document.latencyMs) {
+  const streams = document.streams;
+  if (document.latencyMs || streams?.ttftMs || streams?.eventGapMs) {
     const head = LATENCY_COLUMNS.map(([, label]) => `<th class="num">${escapeHtml(label)}</th>`).join('');
     const row = (label: string, summary: NonNullable<ResultDocument['latencyMs']>) =>
       `<tr><td>${escapeHtml(label)}</td>` +
       LATENCY_COLUMNS.map(([key]) => `<td class="num">${escapeHtml(formatMs(summary[key]))}</td>`).join('') +
       '</tr>';
     out.push(`<table class="latency"><thead><tr><th></th>${head}</tr></thead><tbody>`);
-    out.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
+    if (document.latencyMs) out.push(row(document.model === 'open' ? 'from schedule' : 'response', document.latencyMs));
     if (document.model === 'open' && document.serviceTimeMs) out.push(row('service time', document.serviceTimeMs));
-    if (document.streams?.ttftMs) out.push(row('ttft (streams)', document.streams.ttftMs));
-    if (document.streams?.eventGapMs) out.push(row('event gap (streams)', document.streams.eventGapMs));
+    if (streams?.ttftMs) out.push(row('ttft (streams)', streams.ttftMs));
+    if (streams?.eventGapMs) out.push(row('event gap (streams)', streams.eventGapMs));
     out.push('</tbody></table>');
+  }
+  if (streams) {
+    out.push(`<p>Streams: ${escapeHtml(formatCount(streams.streams))}, ${escapeHtml(formatCount(streams.dataEvents))} data events.</p>`);
+  }
+  if (document.latencyMs) {
     out.push(
       '<figure><figcaption>Latency by percentile (log scale)</figcaption>' +
         `<div class="chart" data-chart="percentiles" data-scenario="${id}"></div></figure>`,

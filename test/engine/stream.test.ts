@@ -1,34 +1,44 @@
 import type { ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildLoadPlan } from '../../src/engine/plan.js';
 import { measurePlan } from '../../src/engine/run.js';
-import { isEventStream, SseScanner, type StreamSink } from '../../src/engine/stream.js';
+import { isEventStream, SSE_KEEP_BYTES, SseScanner, type StreamSink } from '../../src/engine/stream.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
 import type { RecorderSnapshot } from '../../src/metrics/snapshot.js';
 import { cpuWait } from '../helpers/machine.js';
 import { startRawServer, startServer, type TestServer } from '../helpers/servers.js';
 
-/** What a scanner told its sink: ttft and gaps in order (ms). */
-function collect(): StreamSink & { streams: number; firsts: number[]; gaps: number[] } {
+/** What a scanner told its sink: ttft, gaps in order and the final silence (ms). */
+function collect(): StreamSink & { streams: number; firsts: number[]; gaps: number[]; silences: number[] } {
   const sink = {
     streams: 0,
     firsts: [] as number[],
     gaps: [] as number[],
+    silences: [] as number[],
     recordStream: () => sink.streams++,
     recordFirstEvent: (ms: number) => sink.firsts.push(ms),
     recordNextEvent: (ms: number) => sink.gaps.push(ms),
+    recordFinalSilence: (ms: number) => sink.silences.push(ms),
   };
   return sink;
 }
 
-/** Scans `body` cut into chunks at `cuts` (byte offsets), chunk i arriving at time i ms; the request started at 0. */
-function scan(body: string, cuts: number[]) {
+/**
+ * Scans `body` cut into chunks at `cuts` (byte offsets), chunk i arriving at time i ms; the request
+ * started at 0; the body ends (or is cut, `cutAt`) one ms after its last chunk.
+ */
+function scan(body: string | Buffer, cuts: number[], cut = false) {
   const sink = collect();
-  const scanner = new SseScanner(sink);
+  const scanner = new SseScanner();
   scanner.start(0);
   const bytes = Buffer.from(body);
   const edges = [0, ...cuts, bytes.length];
   for (let i = 0; i + 1 < edges.length; i++) scanner.push(bytes.subarray(edges[i], edges[i + 1]), i);
-  return { sink, dataEvents: scanner.dataEvents, errorSeen: scanner.errorSeen };
+  scanner.end(edges.length - 1, cut);
+  const { dataEvents, errorSeen } = scanner;
+  scanner.commit(sink);
+  return { sink, dataEvents, errorSeen };
 }
 
 describe('what is a stream', () => {
@@ -85,6 +95,114 @@ describe('SSE scanner', () => {
       dataEvents: 3,
       errorSeen: false,
     });
+  });
+
+  test('a leading UTF-8 BOM is skipped, however split; one later in the body is kept', () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: {"error":{"message":"x"}}\n\n')]);
+    for (const cut of [1, 2, 3]) expect(scan(body, [cut])).toMatchObject({ dataEvents: 0, errorSeen: true });
+    // Without the skip the first line would be the field "\uFEFFdata": no data event at all.
+    expect(scan(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: a\n\n')]), [2]).dataEvents).toBe(1);
+    // Bytes that only start like a BOM stay part of the first line (an unknown field here).
+    expect(scan(Buffer.concat([Buffer.from([0xef, 0xbb]), Buffer.from('data: a\n\ndata: b\n\n')]), [1]).dataEvents).toBe(1);
+  });
+
+  test('an empty chunk between CR and LF does not make the LF a second line end (a blank line that was not sent)', () => {
+    // 'data: a' CR | empty | LF 'data: b' ... : one event with two data lines, not two events.
+    const sink = collect();
+    const scanner = new SseScanner();
+    scanner.start(0);
+    scanner.push(Buffer.from('data: a\r'), 1);
+    scanner.push(Buffer.alloc(0), 2);
+    scanner.push(Buffer.from('\ndata: b\n\n'), 3);
+    expect(scanner.dataEvents).toBe(1);
+    scanner.end(4, false);
+    scanner.commit(sink);
+    expect(sink.firsts).toEqual([3]);
+  });
+
+  test('the silence from the last data event to an error event or a cut is a gap; a clean end adds none', () => {
+    // Chunks at 0, 1, 2 ms; the end at 3 ms.
+    const events = ['data: a\n\n', 'data: b\n\n', 'event: error\ndata: {}\n\n'];
+    const erred = scan(events.join(''), [events[0]!.length, events[0]!.length + events[1]!.length]);
+    expect(erred.sink).toMatchObject({ firsts: [0], gaps: [1], silences: [1] });
+    const cut = scan('data: a\n\ndata: b\n\n', [9], true);
+    expect(cut.sink).toMatchObject({ firsts: [0], gaps: [1], silences: [1] });
+    expect(scan('data: a\n\ndata: b\n\n', [9], false).sink.silences).toEqual([]);
+    // Cut before any data event: no ttft, no silence.
+    expect(scan(': hi\n\n', [], true).sink).toMatchObject({ streams: 1, firsts: [], silences: [] });
+  });
+
+  test('measurements wait for commit: once only, none after discard or for a stream that never started', () => {
+    const sink = collect();
+    const scanner = new SseScanner();
+    scanner.commit(sink);
+    scanner.start(0);
+    scanner.push(Buffer.from('data: a\n\n'), 5);
+    scanner.discard();
+    scanner.commit(sink);
+    expect(sink.streams).toBe(0);
+    scanner.start(10);
+    scanner.push(Buffer.from('data: a\n\n'), 12);
+    scanner.end(13, false);
+    scanner.commit(sink);
+    scanner.commit(sink);
+    expect(sink).toMatchObject({ streams: 1, firsts: [2] });
+  });
+});
+
+describe('SSE scanner memory: a line or an event that never ends', () => {
+  const MB = 1024 * 1024;
+  // A real collection before each reading, so that what the heap holds is what the scanner keeps.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  /** Feeds `prefix`, then `total` bytes of `fill` in 64 KiB chunks; returns the heap growth (bytes) with the scanner still live. */
+  function feed(scanner: SseScanner, prefix: string, fill: number, total: number): number {
+    const chunk = Buffer.alloc(64 * 1024, fill);
+    gc();
+    const before = process.memoryUsage();
+    scanner.push(Buffer.from(prefix), 0);
+    for (let sent = 0; sent < total; sent += chunk.length) scanner.push(Buffer.from(chunk), 1);
+    gc();
+    const after = process.memoryUsage();
+    return after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  }
+
+  test('100 MB of one endless data line keeps under 1 MB, and the event still counts when it ends', () => {
+    const scanner = new SseScanner();
+    scanner.start(0);
+    expect(feed(scanner, 'data: ', 0x61, 100 * MB)).toBeLessThan(MB);
+    scanner.push(Buffer.from('\n\n'), 2);
+    expect(scanner.dataEvents).toBe(1);
+  });
+
+  test('an event of endless data lines keeps under 1 MB and is still classified by its first bytes', () => {
+    const lines = (first: string) => {
+      const scanner = new SseScanner();
+      scanner.start(0);
+      scanner.push(Buffer.from(`data: ${first}\n`), 0);
+      const line = Buffer.from(`data: ${'x'.repeat(1000)}\n`);
+      for (let i = 0; i < 20_000; i++) scanner.push(line, 1); // 20 MB in one event
+      const buffers = scanner as unknown as { partial: { buf: Buffer }; data: { buf: Buffer } };
+      expect(buffers.data.buf.length).toBeLessThanOrEqual(SSE_KEEP_BYTES);
+      scanner.push(Buffer.from('\n'), 2);
+      const { dataEvents, errorSeen } = scanner;
+      scanner.end(3, false);
+      expect(buffers.data.buf.length + buffers.partial.buf.length).toBeLessThanOrEqual(4096); // released at the end
+      return { dataEvents, errorSeen };
+    };
+    expect(lines('{"error": {"message": "boom",')).toEqual({ dataEvents: 0, errorSeen: true });
+    expect(lines('{"type":"error","error":{')).toEqual({ dataEvents: 0, errorSeen: true });
+    expect(lines('{"error": null, "choices": [')).toEqual({ dataEvents: 1, errorSeen: false });
+    expect(lines('{"choices": [{"delta": {"content": "')).toEqual({ dataEvents: 1, errorSeen: false });
+  });
+
+  test('an endless event: line keeps its field and is no error name; a short one after it still is', () => {
+    const scanner = new SseScanner();
+    scanner.start(0);
+    scanner.push(Buffer.from(`event: error${'x'.repeat(2 * SSE_KEEP_BYTES)}\ndata: a\n\n`), 0);
+    expect({ dataEvents: scanner.dataEvents, errorSeen: scanner.errorSeen }).toEqual({ dataEvents: 1, errorSeen: false });
+    scanner.push(Buffer.from(`event: error\ndata: {}\n\n`), 1);
+    expect(scanner.errorSeen).toBe(true);
   });
 });
 

@@ -359,6 +359,19 @@ describe('GitHub step summary', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  test('streams: ttft and event-gap rows and the stream count, also when every stream was cut (no latency)', () => {
+    const figures = { min: 1, mean: 5, p50: 4.5, p90: 8, p95: 9.5, p99: 12.25, p999: 20, max: 31 };
+    const streams = { streams: 7, dataEvents: 21, ttftMs: figures, eventGapMs: figures, histograms: { ttft: '', eventGap: '' } };
+    const cut = result({ latencyMs: null, requests: { total: 7, ok: 0, failed: 7, cancelled: 0, dropped: 0 }, streams });
+    const summary = renderStepSummary([{ name: 'cut streams', document: cut }]);
+    expect(summary).toContain('| ttft (streams) |');
+    expect(summary).toContain('| event gap (streams) |');
+    expect(summary).toContain('_No complete response: no latency to report._');
+    expect(summary).toContain('**Streams** 7 · 21 data events');
+    expect(summary).not.toContain('| response |');
+    expect(renderStepSummary([{ name: 'plain', document: passingLoad }])).not.toContain('Streams');
+  });
+
   test('verdict: all passed', () => {
     expect(renderStepSummary([{ name: 'steady load', document: passingLoad }])).toMatch(/^## resil: ✅ all 2 thresholds passed\n/);
   });

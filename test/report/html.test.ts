@@ -115,6 +115,17 @@ describe('renderHtml: one self-contained page', () => {
     expect(html).toContain(chaos.startedAt);
   });
 
+  test('streams: ttft and event-gap rows and the stream count, also when every stream was cut (no latency)', () => {
+    const figures = { min: 1, mean: 5, p50: 4.5, p90: 8, p95: 9.5, p99: 12.25, p999: 20, max: 31 };
+    const streams = { streams: 7, dataEvents: 21, ttftMs: figures, eventGapMs: figures, histograms: { ttft: '', eventGap: '' } };
+    const html = renderHtml([{ name: 'cut', document: { ...load, latencyMs: null, streams } }]);
+    expect(html).toContain('<td>ttft (streams)</td>');
+    expect(html).toContain('<td>event gap (streams)</td>');
+    expect(html).toContain('Streams: 7, 21 data events.');
+    expect(html).toContain('No complete response: no latency to report.');
+    expect(renderHtml([{ name: 'plain', document: load }])).not.toContain('Streams:');
+  });
+
   test('renders a single load scenario and no scenario at all', () => {
     expect(renderHtml([{ name: 'load', document: load }])).toContain('<section class="scenario" id="s0">');
     expect(renderHtml([])).toContain('No results.');
