@@ -176,6 +176,9 @@ export class SseScanner {
     let start = i;
     // Lines end with LF mostly: without a CR in the chunk, the next line end is one native search away.
     const lfOnly = !chunk.includes(CR, i);
+    // Where `"error"` next occurs in the chunk (-1: nowhere): one search per chunk, not one per line,
+    // since a multi-byte search costs about as much to start as to run over a whole line.
+    let errorAt = chunk.indexOf(ERROR_KEY, i);
     while (i < n) {
       if (lfOnly) {
         const lf = chunk.indexOf(LF, i);
@@ -187,10 +190,13 @@ export class SseScanner {
         i++;
         continue;
       }
-      if (this.partial.length === 0) this.line(chunk, start, i, false, nowMs);
-      else {
+      if (this.partial.length === 0) {
+        if (errorAt !== -1 && errorAt < start) errorAt = chunk.indexOf(ERROR_KEY, start);
+        this.line(chunk, start, i, false, errorAt !== -1 && errorAt + ERROR_KEY.length <= i, nowMs);
+      } else {
         this.partial.append(chunk, start, i);
-        this.line(this.partial.buf, 0, this.partial.length, this.partial.over, nowMs);
+        const kept = this.partial.buf.subarray(0, this.partial.length);
+        this.line(this.partial.buf, 0, this.partial.length, this.partial.over, kept.includes(ERROR_KEY), nowMs);
         this.partial.clear();
       }
       if (byte === CR) {
@@ -229,7 +235,8 @@ export class SseScanner {
     this.pending = false;
   }
 
-  private line(buf: Buffer, start: number, end: number, over: boolean, nowMs: number): void {
+  /** One line of `buf` from `start` to `end`; `quotesError`: it contains `"error"` (within what is kept). */
+  private line(buf: Buffer, start: number, end: number, over: boolean, quotesError: boolean, nowMs: number): void {
     if (start === end && !over) {
       this.dispatch(nowMs);
       return;
@@ -245,7 +252,7 @@ export class SseScanner {
       this.hasData = true;
       this.data.append(buf, value, end);
       if (over) this.data.over = true;
-      if (!this.maybeError && buf.subarray(value, end).includes(ERROR_KEY)) this.maybeError = true;
+      if (quotesError) this.maybeError = true;
     } else if (isField(buf, start, end, EVENT)) {
       const value = valueStart(buf, start + 5, end);
       this.namedError = !over && end - value === ERROR.length && ERROR.equals(buf.subarray(value, end));

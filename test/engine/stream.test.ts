@@ -95,6 +95,10 @@ describe('SSE scanner', () => {
       dataEvents: 3,
       errorSeen: false,
     });
+    // `"error"` is looked for once per chunk: one in a comment or an earlier event must not hide or fake a later one.
+    const mixed = ': "error" in a comment\ndata: {"content":"error"}\n\ndata: {"ok":1}\n\ndata: {"error":{"message":"late"}}\n\n';
+    for (const cuts of [[], [30], [60]]) expect(scan(mixed, cuts)).toMatchObject({ dataEvents: 2, errorSeen: true });
+    expect(scan(': "error"\ndata: {"ok":1}\n\n', [])).toMatchObject({ dataEvents: 1, errorSeen: false });
   });
 
   test('a leading UTF-8 BOM is skipped, however split; one later in the body is kept', () => {
@@ -158,24 +162,30 @@ describe('SSE scanner memory: a line or an event that never ends', () => {
   /** Feeds `prefix`, then `total` bytes of `fill` in 64 KiB chunks; returns the heap growth (bytes) with the scanner still live. */
   function feed(scanner: SseScanner, prefix: string, fill: number, total: number): number {
     const chunk = Buffer.alloc(64 * 1024, fill);
+    // The first 2 MB before the baseline: what the first calls allocate once (compiled code, feedback)
+    // is not the scanner keeping bytes, and it moved the figure by 2-3 MB with other tests before this one.
+    scanner.push(Buffer.from(prefix), 0);
+    const warmUp = 2 * MB;
+    for (let sent = 0; sent < warmUp; sent += chunk.length) scanner.push(Buffer.from(chunk), 1);
     gc();
     const before = process.memoryUsage();
-    scanner.push(Buffer.from(prefix), 0);
-    for (let sent = 0; sent < total; sent += chunk.length) scanner.push(Buffer.from(chunk), 1);
+    for (let sent = warmUp; sent < total; sent += chunk.length) scanner.push(Buffer.from(chunk), 1);
     gc();
     const after = process.memoryUsage();
     return after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
   }
 
-  test('100 MB of one endless data line keeps under 1 MB, and the event still counts when it ends', () => {
+  test('100 MB of one endless data line keeps at most SSE_KEEP_BYTES, and the event still counts when it ends', () => {
     const scanner = new SseScanner();
     scanner.start(0);
-    expect(feed(scanner, 'data: ', 0x61, 100 * MB)).toBeLessThan(MB);
+    // The heap figure moves by 2-3 MB with when backing stores are freed; unbounded it grew by 134 MB.
+    expect(feed(scanner, 'data: ', 0x61, 100 * MB)).toBeLessThan(4 * MB);
+    expect((scanner as unknown as { partial: { buf: Buffer } }).partial.buf.length).toBeLessThanOrEqual(SSE_KEEP_BYTES);
     scanner.push(Buffer.from('\n\n'), 2);
     expect(scanner.dataEvents).toBe(1);
   });
 
-  test('an event of endless data lines keeps under 1 MB and is still classified by its first bytes', () => {
+  test('an event of endless data lines keeps at most SSE_KEEP_BYTES and is still classified by its first bytes', () => {
     const lines = (first: string) => {
       const scanner = new SseScanner();
       scanner.start(0);
