@@ -14,7 +14,7 @@ export default class Demo extends BaseCommand {
     'Retry-After, a circuit breaker per provider, failover from A to B, until the first token of a streamed answer), then runs a ' +
     '37-second campaign: plain completions under steady load, A failing 30% of calls, A failing every call, both down, recovery; ' +
     'then streamed completions, A failing before the first token (absorbed) and after it (failed as stream: nothing can absorb ' +
-    'those). Prints the summary with recovery, amplification, time to first token and what the gateway did with its provider ' +
+    'those). Prints the summary with recovery, amplification, time to first event (ttft) and what the gateway did with its provider ' +
     'calls (Retry-After, attempts, timeouts, breaker, failover), and exits 0 when the gateway holds its thresholds. --naive runs ' +
     'the same campaign against a gateway with none of that (up to 4 calls to A sent at once, Retry-After ignored, a 10 s timeout), ' +
     'which fails the gate (exit 1).';
