@@ -189,6 +189,22 @@ async function closedWithin(ms: number, done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
+/** A caller that sends a request and goes away (closes its connection) after `ms`; resolves once it has. */
+async function leaveAfter(url: string, ms: number, stream: boolean): Promise<void> {
+  const controller = new AbortController();
+  const answered = request(`${url}/v1/complete`, {
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'hi', stream }),
+    signal: controller.signal,
+  }).then(
+    (response) => response.body.text(),
+    () => undefined,
+  );
+  await sleep(ms);
+  controller.abort();
+  await answered.catch(() => undefined);
+}
+
 /**
  * One streamed completion through the gateway: its status and content-type, its events as written
  * (each event's lines joined with '|'), the tokens put together, and timings as for `complete`.
@@ -373,6 +389,45 @@ describe('LLM gateway (resilient)', () => {
       `req-1 ${traceparent} req-1`,
       `- - ${key}`,
     ]);
+  });
+
+  test.each([false, true])(
+    'a caller leaving before its answer (stream: %s): the call to A is aborted, no retry and no failover follow',
+    async (stream) => {
+      const a = await startProvider(hang);
+      const b = await startProvider(ok('from b'));
+      const gw = await gateway({ callTimeoutMs: 1000, retries: 2 }, a, b);
+      const started = performance.now();
+      await leaveAfter(gw.url, 100, stream);
+      // Aborted within 300 ms of the caller leaving, not when its 1 s timeout is over.
+      await closedWithin(300, () => a.abandoned === 1);
+      // Past the 1 s timeout (+300 ms): the retry would have called A again by now, then B.
+      await sleep(1300 - (performance.now() - started));
+      expect({ a: a.calls, b: b.calls }).toEqual({ a: 1, b: 0 });
+    },
+  );
+
+  test('a caller leaving while the gateway waits out a Retry-After: no retry follows', async () => {
+    const a = await startProvider(status(503, { 'retry-after': '1' }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ retries: 2 }, a, b);
+    const started = performance.now();
+    await leaveAfter(gw.url, 100, false);
+    // The retry was due 1 s after the first call; 300 ms more for timer slack.
+    await sleep(1300 - (performance.now() - started));
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 1, b: 0 });
+  });
+
+  test("callers leaving are not held against A's breaker", async () => {
+    // Two callers leave while A hangs, with a breaker that opens after 2 failures: the third is still served by A.
+    const a = await startProvider((req, res, call, asked) => (call <= 2 ? hang : ok('from a'))(req, res, call, asked));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ breakerFailures: 2, callTimeoutMs: 1000 }, a, b);
+    await leaveAfter(gw.url, 100, false);
+    await leaveAfter(gw.url, 100, false);
+    await closedWithin(300, () => a.abandoned === 2);
+    expect((await complete(gw.url)).body).toEqual({ result: 'from a', provider: 'a' });
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 3, b: 0 });
   });
 
   test('both providers failing: 503 with an error and provider null', async () => {
@@ -565,6 +620,16 @@ describe('LLM gateway (naive)', () => {
     expect(a.passed).toEqual(Array(4).fill('req-2 - -')); // and no Idempotency-Key
     expect(b.calls).toBe(0);
     expect(res.ms).toBeLessThan(500 + res.waitedMs); // no wait between the calls, none for Retry-After either
+  });
+
+  test('a caller leaving before its answer: the call to A is aborted and not retried', async () => {
+    const a = await startProvider(hang);
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ naive: true }, a, b);
+    await leaveAfter(gw.url, 100, false);
+    await closedWithin(300, () => a.abandoned === 1); // not after the naive 10 s timeout
+    await sleep(200);
+    expect(a.calls).toBe(1); // the 3 immediate retries would have followed at once
   });
 
   test('A answering 400: not retried (the naive gateway retries only failures that may pass)', async () => {
