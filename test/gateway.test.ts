@@ -581,6 +581,23 @@ describe('LLM gateway (resilient), streamed', () => {
     await closedWithin(300, () => a.abandoned === 1);
   });
 
+  test("the caller's stream ends at [DONE], however long the provider keeps its connection open after it", async () => {
+    const a = await startProvider((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`${chunk({ content: 'one' })}${chunk({ content: ' two' })}data: [DONE]\n\n`); // and the body never ends
+    });
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ idleTimeoutMs: 1000 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.answer).toBe('one two');
+    expect(res.events.at(-1)).toBe('data: [DONE]');
+    // Not the 1 s idle timeout: the answer was complete after a few ms.
+    expect(res.ms).toBeLessThan(500 + res.waitedMs);
+    // The rest of A's body was waited for in the background, for the idle timeout, then the call closed.
+    expect(a.abandoned).toBe(0);
+    await closedWithin(1500, () => a.abandoned === 1);
+  });
+
   test('both providers failing before the first token: a plain 503 JSON, as without a stream', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(streams({ tokens: ['x'], fail: { at: 0, how: 'error' } }));

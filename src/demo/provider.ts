@@ -139,6 +139,20 @@ export class Provider {
       throw this.failure('call aborted');
     }
 
+    /**
+     * After [DONE] the body should end at once. The caller's answer does not wait for it: the rest is read
+     * in the background, so the connection can be reused, for idleTimeoutMs at most, then the call is closed.
+     */
+    const drain = async () => {
+      const timer = setTimeout(abortCall, idleTimeoutMs).unref();
+      try {
+        while (!(await events!.next()).done);
+      } catch {
+        // aborted or cut: the connection is closed, nothing is lost
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     let finished = doneAtOnce;
     const rest = async function* (this: Provider): AsyncGenerator<string, void, undefined> {
       try {
@@ -149,10 +163,9 @@ export class Provider {
           if (chunk === 'done') finished = true;
           else if (chunk !== undefined) yield chunk.token;
         }
-        // After [DONE] the body should end at once: read it to its end so the connection is reused.
-        while ((await next(idleTimeoutMs).catch(() => undefined)) !== undefined);
       } finally {
-        if (!finished) call.abort();
+        if (finished) void drain();
+        else call.abort();
       }
     }.call(this);
     return { first, rest, cancel: abortCall };
