@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { startGateway } from '../src/demo/gateway.js';
+import { readEvents } from '../src/demo/sse.js';
 import { cpuWait } from './helpers/machine.js';
 
 // Real sockets only: the providers are node http servers on 127.0.0.1 (port 0) scripted per call,
@@ -598,6 +599,32 @@ describe('LLM gateway (resilient), streamed', () => {
     await closedWithin(1500, () => a.abandoned === 1);
   });
 
+  test('a provider line over 64 Ki characters is a failed call, before and after the first token', async () => {
+    const huge = `data: {"choices":[{"delta":{"content":"${'x'.repeat(70 * 1024)}"}}]}\n\n`;
+    const a = await startProvider((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(huge); // and nothing more: the call ends only when the gateway gives up on it
+    });
+    const b = await startProvider(status(500));
+    const gw = await gateway({ retries: 0, callTimeoutMs: 2000 }, a, b);
+    const before = await completeStreamed(gw.url);
+    expect(before.status).toBe(503);
+    expect(JSON.parse(before.text)).toEqual({
+      error: 'provider a: provider a: stream line over 64 Ki characters; provider b: provider b: status 500',
+      provider: null,
+    });
+    expect(before.ms).toBeLessThan(1000 + before.waitedMs); // failed on the line, not at the 2 s call timeout
+
+    a.script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ content: 'one' }));
+      setTimeout(() => res.write(huge), 20);
+    };
+    const after = await completeStreamed(gw.url);
+    expect(after.events).toEqual(['data: {"delta":"one","provider":"a"}', error('provider a: stream line over 64 Ki characters')]);
+    await closedWithin(300, () => a.abandoned === 2);
+  });
+
   test('both providers failing before the first token: a plain 503 JSON, as without a stream', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(streams({ tokens: ['x'], fail: { at: 0, how: 'error' } }));
@@ -683,5 +710,39 @@ describe('LLM gateway (naive)', () => {
     expect((await completeStreamed(gw.url)).answer).toBe('Hello from A');
     expect(a.calls).toBe(6);
     expect(b.calls).toBe(0);
+  });
+});
+
+describe("the gateway's event reader", () => {
+  async function* pieces(texts: string[]): AsyncGenerator<Buffer> {
+    for (const text of texts) yield Buffer.from(text);
+  }
+  const read = async (texts: string[]) => {
+    const events = [];
+    for await (const event of readEvents(pieces(texts))) events.push(event);
+    return events;
+  };
+
+  test('events split anywhere, with LF, CRLF or CR line ends (a CRLF split between chunks too), comments and names', async () => {
+    const body = ': hi\r\ndata: one\r\n\r\nevent: error\rdata: {"a":\ndata:  2}\n\ndata\n\nid: 7\n\ndata: cut';
+    const expected = [{ data: 'one' }, { event: 'error', data: '{"a":\n 2}' }, { data: '' }];
+    expect(await read([body])).toEqual(expected);
+    expect(await read([...body])).toEqual(expected); // one character a chunk
+    expect(await read(['data: x\r', '\n', '\r', '\ndata: y\r', '\r'])).toEqual([{ data: 'x' }, { data: 'y' }]);
+  });
+
+  test('linear time: a 60 Ki-character line sent one character a chunk is read in well under a second', async () => {
+    // Searching the whole pending text for a line end at every chunk took seconds here (quadratic).
+    const texts = [...`data: ${'x'.repeat(60 * 1024)}\n\n`];
+    const started = performance.now();
+    const waited = cpuWait();
+    expect((await read(texts))[0]!.data.length).toBe(60 * 1024);
+    expect(performance.now() - started).toBeLessThan(500 + waited());
+  });
+
+  test('a line or an event over 64 Ki characters throws, without holding more than that', async () => {
+    await expect(read(['data: ', 'x'.repeat(65 * 1024)])).rejects.toThrow('stream line over 64 Ki characters');
+    const lines = Array.from({ length: 70 }, () => `data: ${'x'.repeat(1000)}\n`).join('');
+    await expect(read([lines])).rejects.toThrow('stream event over 64 Ki characters');
   });
 });

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import { type Dispatcher, Pool } from 'undici';
-import { readEvents, type SseEvent } from './sse.js';
+import { readEvents, type SseEvent, SseTooLarge } from './sse.js';
 
 export type ProviderName = 'a' | 'b';
 
@@ -101,7 +101,9 @@ export class Provider {
           ? `stalled: no event for ${idleMs} ms`
           : call.signal.aborted
             ? 'call aborted'
-            : `stream cut (${describe(error)})`;
+            : error instanceof SseTooLarge
+              ? error.message
+              : `stream cut (${describe(error)})`;
         throw this.failure(reason);
       } finally {
         clearTimeout(timer);
