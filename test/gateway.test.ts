@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { startGateway } from '../src/demo/gateway.js';
+import { readEvents } from '../src/demo/sse.js';
 import { cpuWait } from './helpers/machine.js';
 
 // Real sockets only: the providers are node http servers on 127.0.0.1 (port 0) scripted per call,
@@ -187,6 +188,22 @@ async function closedWithin(ms: number, done: () => boolean): Promise<void> {
   const deadline = performance.now() + ms;
   while (!done() && performance.now() < deadline) await sleep(10);
   expect(done()).toBe(true);
+}
+
+/** A caller that sends a request and goes away (closes its connection) after `ms`; resolves once it has. */
+async function leaveAfter(url: string, ms: number, stream: boolean): Promise<void> {
+  const controller = new AbortController();
+  const answered = request(`${url}/v1/complete`, {
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'hi', stream }),
+    signal: controller.signal,
+  }).then(
+    (response) => response.body.text(),
+    () => undefined,
+  );
+  await sleep(ms);
+  controller.abort();
+  await answered.catch(() => undefined);
 }
 
 /**
@@ -375,6 +392,45 @@ describe('LLM gateway (resilient)', () => {
     ]);
   });
 
+  test.each([false, true])(
+    'a caller leaving before its answer (stream: %s): the call to A is aborted, no retry and no failover follow',
+    async (stream) => {
+      const a = await startProvider(hang);
+      const b = await startProvider(ok('from b'));
+      const gw = await gateway({ callTimeoutMs: 1000, retries: 2 }, a, b);
+      const started = performance.now();
+      await leaveAfter(gw.url, 100, stream);
+      // Aborted within 300 ms of the caller leaving, not when its 1 s timeout is over.
+      await closedWithin(300, () => a.abandoned === 1);
+      // Past the 1 s timeout (+300 ms): the retry would have called A again by now, then B.
+      await sleep(1300 - (performance.now() - started));
+      expect({ a: a.calls, b: b.calls }).toEqual({ a: 1, b: 0 });
+    },
+  );
+
+  test('a caller leaving while the gateway waits out a Retry-After: no retry follows', async () => {
+    const a = await startProvider(status(503, { 'retry-after': '1' }));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ retries: 2 }, a, b);
+    const started = performance.now();
+    await leaveAfter(gw.url, 100, false);
+    // The retry was due 1 s after the first call; 300 ms more for timer slack.
+    await sleep(1300 - (performance.now() - started));
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 1, b: 0 });
+  });
+
+  test("callers leaving are not held against A's breaker", async () => {
+    // Two callers leave while A hangs, with a breaker that opens after 2 failures: the third is still served by A.
+    const a = await startProvider((req, res, call, asked) => (call <= 2 ? hang : ok('from a'))(req, res, call, asked));
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ breakerFailures: 2, callTimeoutMs: 1000 }, a, b);
+    await leaveAfter(gw.url, 100, false);
+    await leaveAfter(gw.url, 100, false);
+    await closedWithin(300, () => a.abandoned === 2);
+    expect((await complete(gw.url)).body).toEqual({ result: 'from a', provider: 'a' });
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 3, b: 0 });
+  });
+
   test('both providers failing: 503 with an error and provider null', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(status(503));
@@ -526,6 +582,49 @@ describe('LLM gateway (resilient), streamed', () => {
     await closedWithin(300, () => a.abandoned === 1);
   });
 
+  test("the caller's stream ends at [DONE], however long the provider keeps its connection open after it", async () => {
+    const a = await startProvider((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`${chunk({ content: 'one' })}${chunk({ content: ' two' })}data: [DONE]\n\n`); // and the body never ends
+    });
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ idleTimeoutMs: 1000 }, a, b);
+    const res = await completeStreamed(gw.url);
+    expect(res.answer).toBe('one two');
+    expect(res.events.at(-1)).toBe('data: [DONE]');
+    // Not the 1 s idle timeout: the answer was complete after a few ms.
+    expect(res.ms).toBeLessThan(500 + res.waitedMs);
+    // The rest of A's body was waited for in the background, for the idle timeout, then the call closed.
+    expect(a.abandoned).toBe(0);
+    await closedWithin(1500, () => a.abandoned === 1);
+  });
+
+  test('a provider line over 64 Ki characters is a failed call, before and after the first token', async () => {
+    const huge = `data: {"choices":[{"delta":{"content":"${'x'.repeat(70 * 1024)}"}}]}\n\n`;
+    const a = await startProvider((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(huge); // and nothing more: the call ends only when the gateway gives up on it
+    });
+    const b = await startProvider(status(500));
+    const gw = await gateway({ retries: 0, callTimeoutMs: 2000 }, a, b);
+    const before = await completeStreamed(gw.url);
+    expect(before.status).toBe(503);
+    expect(JSON.parse(before.text)).toEqual({
+      error: 'provider a: provider a: stream line over 64 Ki characters; provider b: provider b: status 500',
+      provider: null,
+    });
+    expect(before.ms).toBeLessThan(1000 + before.waitedMs); // failed on the line, not at the 2 s call timeout
+
+    a.script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ content: 'one' }));
+      setTimeout(() => res.write(huge), 20);
+    };
+    const after = await completeStreamed(gw.url);
+    expect(after.events).toEqual(['data: {"delta":"one","provider":"a"}', error('provider a: stream line over 64 Ki characters')]);
+    await closedWithin(300, () => a.abandoned === 2);
+  });
+
   test('both providers failing before the first token: a plain 503 JSON, as without a stream', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(streams({ tokens: ['x'], fail: { at: 0, how: 'error' } }));
@@ -567,6 +666,16 @@ describe('LLM gateway (naive)', () => {
     expect(res.ms).toBeLessThan(500 + res.waitedMs); // no wait between the calls, none for Retry-After either
   });
 
+  test('a caller leaving before its answer: the call to A is aborted and not retried', async () => {
+    const a = await startProvider(hang);
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ naive: true }, a, b);
+    await leaveAfter(gw.url, 100, false);
+    await closedWithin(300, () => a.abandoned === 1); // not after the naive 10 s timeout
+    await sleep(200);
+    expect(a.calls).toBe(1); // the 3 immediate retries would have followed at once
+  });
+
   test('A answering 400: not retried (the naive gateway retries only failures that may pass)', async () => {
     const a = await startProvider(status(400));
     const b = await startProvider(ok('from b'));
@@ -601,5 +710,39 @@ describe('LLM gateway (naive)', () => {
     expect((await completeStreamed(gw.url)).answer).toBe('Hello from A');
     expect(a.calls).toBe(6);
     expect(b.calls).toBe(0);
+  });
+});
+
+describe("the gateway's event reader", () => {
+  async function* pieces(texts: string[]): AsyncGenerator<Buffer> {
+    for (const text of texts) yield Buffer.from(text);
+  }
+  const read = async (texts: string[]) => {
+    const events = [];
+    for await (const event of readEvents(pieces(texts))) events.push(event);
+    return events;
+  };
+
+  test('events split anywhere, with LF, CRLF or CR line ends (a CRLF split between chunks too), comments and names', async () => {
+    const body = ': hi\r\ndata: one\r\n\r\nevent: error\rdata: {"a":\ndata:  2}\n\ndata\n\nid: 7\n\ndata: cut';
+    const expected = [{ data: 'one' }, { event: 'error', data: '{"a":\n 2}' }, { data: '' }];
+    expect(await read([body])).toEqual(expected);
+    expect(await read([...body])).toEqual(expected); // one character a chunk
+    expect(await read(['data: x\r', '\n', '\r', '\ndata: y\r', '\r'])).toEqual([{ data: 'x' }, { data: 'y' }]);
+  });
+
+  test('linear time: a 60 Ki-character line sent one character a chunk is read in well under a second', async () => {
+    // Searching the whole pending text for a line end at every chunk took seconds here (quadratic).
+    const texts = [...`data: ${'x'.repeat(60 * 1024)}\n\n`];
+    const started = performance.now();
+    const waited = cpuWait();
+    expect((await read(texts))[0]!.data.length).toBe(60 * 1024);
+    expect(performance.now() - started).toBeLessThan(500 + waited());
+  });
+
+  test('a line or an event over 64 Ki characters throws, without holding more than that', async () => {
+    await expect(read(['data: ', 'x'.repeat(65 * 1024)])).rejects.toThrow('stream line over 64 Ki characters');
+    const lines = Array.from({ length: 70 }, () => `data: ${'x'.repeat(1000)}\n`).join('');
+    await expect(read([lines])).rejects.toThrow('stream event over 64 Ki characters');
   });
 });

@@ -34,7 +34,8 @@ import { relayStream } from './relay.js';
  * consecutive-failure circuit breaker, a per-call timeout) and the gateway fails over from provider A
  * to provider B. A streamed call is one of those calls until its first token: a failure, or no token
  * within the call timeout, is retried or failed over; after the first token it cannot be, and the
- * caller's stream ends with an error event. In naive mode it calls provider A in a bare loop: a failed
+ * caller's stream ends with an error event. A caller going away before its answer is finished aborts the
+ * provider call in flight, and no retry or failover follows (in both modes). In naive mode it calls provider A in a bare loop: a failed
  * call is retried at once, up to 4 calls, Retry-After ignored, a 10 s timeout, no breaker, no
  * failover; it reports the last failure as 502. Both modes pass the caller's X-Request-Id and
  * traceparent on to every provider call, so each call can be traced back to the request that caused
@@ -88,6 +89,27 @@ const BODY_SHAPE = 'body must be JSON: {"prompt": "...", "stream": true|false (o
 /** The failures the retry and the breaker handle: retryable provider errors and per-call timeouts. */
 const isProviderFailure = (error: Error): boolean =>
   (error instanceof ProviderError && error.retryable) || error instanceof TaskCancelledError;
+
+/**
+ * The caller went away before its answer was finished: nothing more is tried for it. Not a provider's
+ * failure, so neither retried nor held against a breaker.
+ */
+class CallerGone extends Error {
+  constructor() {
+    super('the caller went away');
+    this.name = 'CallerGone';
+  }
+}
+
+/** One provider call for a caller still waiting: CallerGone instead when it left before or during the call. */
+async function forCaller<T>(left: AbortSignal, run: () => Promise<T>): Promise<T> {
+  if (left.aborted) throw new CallerGone();
+  try {
+    return await run();
+  } catch (error) {
+    throw left.aborted ? new CallerGone() : error;
+  }
+}
 
 /** No provider could answer: the status and error the caller gets. */
 class GatewayFailure extends Error {
@@ -186,8 +208,11 @@ function resilientCall(options: Settings): ResilientCall {
 
 /** One call to a provider (a completion, or a stream up to its first token), bounded by `signal`. */
 type Call<T> = (provider: Provider, signal: AbortSignal) => Promise<T>;
-/** The first answer a mode got, and from which provider; rejects with a GatewayFailure when there is none. */
-type Answer = <T>(call: Call<T>) => Promise<{ value: T; provider: ProviderName }>;
+/**
+ * The first answer a mode got, and from which provider; rejects with a GatewayFailure when there is none,
+ * with CallerGone once `left` (the caller went away) is aborted: the call in flight is aborted with it.
+ */
+type Answer = <T>(call: Call<T>, left: AbortSignal) => Promise<{ value: T; provider: ProviderName }>;
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings: Settings = {
@@ -214,28 +239,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   setMaxListeners(0, neverAbortedSignal);
 
   /** A through its policies, then B through its own. */
-  const resilient: Answer = async (call) => {
-    const attempt = (provider: Provider) => policies.get(provider)!.execute(({ signal }) => call(provider, signal), closing.signal);
+  const resilient: Answer = async (call, left) => {
+    // The policies see only the gateway's closing: were the caller's leaving their signal, the per-call
+    // timeout would turn it into a TaskCancelledError, which the breaker counts as the provider's failure.
+    // The caller's leaving aborts the call itself instead, and CallerGone passes through the policies unhandled.
+    const attempt = (provider: Provider) =>
+      policies
+        .get(provider)!
+        .execute(({ signal }) => forCaller(left, () => call(provider, AbortSignal.any([signal, left]))), closing.signal);
     let failureA: unknown;
     try {
       return { value: await attempt(providerA), provider: 'a' };
     } catch (error) {
+      if (error instanceof CallerGone) throw error;
       failureA = error;
     }
     try {
       return { value: await attempt(providerB), provider: 'b' };
     } catch (failureB) {
+      if (failureB instanceof CallerGone) throw failureB;
       throw new GatewayFailure(503, `provider a: ${describe(failureA)}; provider b: ${describe(failureB)}`);
     }
   };
 
   /** A alone, up to 4 calls sent at once. */
-  const naive: Answer = async (call) => {
+  const naive: Answer = async (call, left) => {
     let failure: unknown;
     for (let attempt = 1; attempt <= NAIVE_CALLS && !closing.signal.aborted; attempt++) {
       try {
-        return { value: await call(providerA, AbortSignal.any([closing.signal, AbortSignal.timeout(NAIVE_TIMEOUT_MS)])), provider: 'a' };
+        const signal = AbortSignal.any([closing.signal, left, AbortSignal.timeout(NAIVE_TIMEOUT_MS)]);
+        return { value: await forCaller(left, () => call(providerA, signal)), provider: 'a' };
       } catch (error) {
+        if (error instanceof CallerGone) throw error;
         failure = error;
         if (!(error instanceof ProviderError && error.retryable)) break;
       }
@@ -243,7 +278,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new GatewayFailure(502, describe(failure));
   };
 
-  async function complete({ prompt, stream }: CompletionRequest, caller: Record<string, string>, response: ServerResponse): Promise<void> {
+  /** Answers one request; `left` is aborted when the caller goes away before the answer is finished. */
+  async function complete(
+    { prompt, stream }: CompletionRequest,
+    caller: Record<string, string>,
+    response: ServerResponse,
+    left: AbortSignal,
+  ): Promise<void> {
     // One Idempotency-Key for every attempt of this request, at A and at B: a retried POST is then safe
     // to repeat. The caller's request id when it sent one, so the calls stay traceable to it.
     const passed = options.naive ? caller : { ...caller, 'idempotency-key': caller['x-request-id'] ?? randomUUID() };
@@ -251,13 +292,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const idleTimeoutMs = options.naive ? NAIVE_TIMEOUT_MS : settings.idleTimeoutMs;
     try {
       if (stream) {
-        const { value, provider } = await answer((p, signal) => p.stream(prompt, passed, signal, idleTimeoutMs));
+        const { value, provider } = await answer((p, signal) => p.stream(prompt, passed, signal, idleTimeoutMs), left);
         await relayStream(response, value, provider);
       } else {
-        const { value, provider } = await answer((p, signal) => p.complete(prompt, passed, signal));
+        const { value, provider } = await answer((p, signal) => p.complete(prompt, passed, signal), left);
         send(response, 200, { result: value, provider });
       }
     } catch (error) {
+      if (error instanceof CallerGone) return; // no one to answer
       if (!(error instanceof GatewayFailure)) throw error;
       send(response, error.status, { error: error.message, provider: null });
     }
@@ -283,9 +325,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const value = request.headers[name];
       if (typeof value === 'string') passed[name] = value;
     }
+    // The caller closing its connection before the answer is finished: no call or retry is started for it
+    // any more, and the call in flight is aborted.
+    const left = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) left.abort();
+    });
     void readRequest(request, response)
       .then(async (asked) => {
-        if (asked !== undefined) await complete(asked, passed, response);
+        if (asked !== undefined) await complete(asked, passed, response, left.signal);
       })
       .catch((error: unknown) => send(response, 500, { error: describe(error), provider: null }));
   });

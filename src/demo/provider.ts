@@ -1,6 +1,6 @@
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import { type Dispatcher, Pool } from 'undici';
-import { readEvents, type SseEvent } from './sse.js';
+import { readEvents, type SseEvent, SseTooLarge } from './sse.js';
 
 export type ProviderName = 'a' | 'b';
 
@@ -101,7 +101,9 @@ export class Provider {
           ? `stalled: no event for ${idleMs} ms`
           : call.signal.aborted
             ? 'call aborted'
-            : `stream cut (${describe(error)})`;
+            : error instanceof SseTooLarge
+              ? error.message
+              : `stream cut (${describe(error)})`;
         throw this.failure(reason);
       } finally {
         clearTimeout(timer);
@@ -139,6 +141,20 @@ export class Provider {
       throw this.failure('call aborted');
     }
 
+    /**
+     * After [DONE] the body should end at once. The caller's answer does not wait for it: the rest is read
+     * in the background, so the connection can be reused, for idleTimeoutMs at most, then the call is closed.
+     */
+    const drain = async () => {
+      const timer = setTimeout(abortCall, idleTimeoutMs).unref();
+      try {
+        while (!(await events!.next()).done);
+      } catch {
+        // aborted or cut: the connection is closed, nothing is lost
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     let finished = doneAtOnce;
     const rest = async function* (this: Provider): AsyncGenerator<string, void, undefined> {
       try {
@@ -149,10 +165,9 @@ export class Provider {
           if (chunk === 'done') finished = true;
           else if (chunk !== undefined) yield chunk.token;
         }
-        // After [DONE] the body should end at once: read it to its end so the connection is reused.
-        while ((await next(idleTimeoutMs).catch(() => undefined)) !== undefined);
       } finally {
-        if (!finished) call.abort();
+        if (finished) void drain();
+        else call.abort();
       }
     }.call(this);
     return { first, rest, cancel: abortCall };
