@@ -29,7 +29,7 @@ export interface ConnectionOps {
 export interface ByteShape {
   /** Least gap before a chunk of `bytes` (ms): a rate, or a latency per chunk. */
   gapMs?: (bytes: number) => number;
-  /** An answer that arrives whole goes in pieces of this size (bytes); a recorded stream keeps its chunks. */
+  /** Chunks larger than this go in pieces of this size (bytes), a whole answer's one chunk too: a rate trickles. */
   pieceBytes?: number;
   /** Close (FIN) once this many bytes are out; the rest is never sent. */
   cutAfter?: number;

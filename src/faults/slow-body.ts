@@ -5,8 +5,8 @@ import type { ByteShape, Fault, FaultType } from './fault.js';
 const TICKS_PER_SECOND = 20;
 
 /**
- * `slow-body:BYTES_PER_S`: the upstream's answer, its body sent at that rate (a replayed stream: its
- * chunk gaps stretched). Connection-level: a rate on the bytes passed (Toxiproxy's bandwidth).
+ * `slow-body:BYTES_PER_S`: the upstream's answer, its body sent at that rate in pieces of a twentieth
+ * of it (a stream too: its chunks are split, and a recorded gap longer than the rate's is kept). Connection-level: a rate on the bytes passed (Toxiproxy's bandwidth).
  */
 export const slowBodyFault: FaultType = {
   type: 'slow-body',

@@ -91,7 +91,10 @@ export class HttpCall implements HttpOps {
     const { response } = this;
     const { body } = answer;
     response.writeHead(answer.status, wholeBodyHeaders(answer));
-    const chunks = answer.chunks && answer.chunks.length > 0 ? answer.chunks : piecesOf(body.length, shape.pieceBytes);
+    const chunks = piecesOf(
+      answer.chunks && answer.chunks.length > 0 ? answer.chunks : [{ atMs: 0, bytes: body.length }],
+      shape.pieceBytes,
+    );
     const keep = shape.cutAfter ?? body.length;
     // When each chunk is due (ms after the headers): at its own time, or the shape's gap after the one before when that is later.
     const due: number[] = [];
@@ -99,36 +102,36 @@ export class HttpCall implements HttpOps {
       const previous = i === 0 ? { atMs: 0, dueMs: 0 } : { atMs: chunks[i - 1]!.atMs, dueMs: due[i - 1]! };
       due.push(previous.dueMs + Math.max(chunk.atMs - previous.atMs, shape.gapMs?.(chunk.bytes) ?? 0));
     });
-    // Paced from the start, one timer at a time: a late timer delays its chunk, not every chunk after it.
+    // Paced from the start, one timer at a time: a late timer delays its chunk, not every chunk after it;
+    // the chunks already due go out in one loop (neither a timer each nor a call stack as deep as they are many).
     const startedAt = performance.now();
+    let index = 0;
     let offset = 0;
-    const next = (index: number): void => {
+    const next = (): void => {
       if (response.destroyed) return;
-      if (index >= chunks.length || offset >= keep) {
-        if (offset >= body.length) {
-          response.end();
+      while (index < chunks.length && offset < keep) {
+        const waitMs = startedAt + due[index]! - performance.now();
+        if (waitMs > 0) {
+          this.host.later(waitMs, next);
           return;
         }
-        // Cut short: the status and headers (even with no body byte yet), then close (FIN) without the rest.
-        markCut(response);
-        response.flushHeaders();
-        response.socket?.end();
+        const bytes = Math.min(chunks[index]!.bytes, keep - offset);
+        response.write(body.subarray(offset, offset + bytes));
+        offset += bytes;
+        index++;
+      }
+      if (offset >= body.length) {
+        response.end();
         return;
       }
-      const bytes = Math.min(chunks[index]!.bytes, keep - offset);
-      response.write(body.subarray(offset, offset + bytes));
-      offset += bytes;
-      if (index + 1 >= chunks.length || offset >= keep) next(index + 1);
-      else this.wait(startedAt + due[index + 1]! - performance.now(), () => next(index + 1));
+      // Cut short: the status and headers (even with no body byte yet), then close (FIN) without the rest.
+      markCut(response);
+      response.flushHeaders();
+      response.socket?.end();
     };
     // A body that starts later (a stream's first event): the headers leave now.
     if (due[0]! > 0) response.flushHeaders();
-    this.wait(due[0]!, () => next(0));
-  }
-
-  private wait(ms: number, fn: () => void): void {
-    if (ms > 0) this.host.later(ms, fn);
-    else fn();
+    next();
   }
 }
 
@@ -141,10 +144,17 @@ export function reasonPhrase(status: number): string {
 }
 
 /** A body that arrived whole, as chunks of at most `pieceBytes` (all due at once: the shape's gaps space them). */
-function piecesOf(length: number, pieceBytes: number | undefined): Array<{ atMs: number; bytes: number }> {
-  if (pieceBytes === undefined || pieceBytes >= length) return [{ atMs: 0, bytes: length }];
+/** The chunks, each larger than `pieceBytes` split into pieces of that size that share its arrival time. */
+function piecesOf(
+  chunks: ReadonlyArray<{ atMs: number; bytes: number }>,
+  pieceBytes: number | undefined,
+): Array<{ atMs: number; bytes: number }> {
+  if (pieceBytes === undefined) return chunks.slice();
   const pieces: Array<{ atMs: number; bytes: number }> = [];
-  for (let offset = 0; offset < length; offset += pieceBytes) pieces.push({ atMs: 0, bytes: Math.min(pieceBytes, length - offset) });
+  for (const { atMs, bytes } of chunks) {
+    if (bytes === 0) pieces.push({ atMs, bytes });
+    for (let done = 0; done < bytes; done += pieceBytes) pieces.push({ atMs, bytes: Math.min(pieceBytes, bytes - done) });
+  }
   return pieces;
 }
 

@@ -46,25 +46,27 @@ export function playAnswer(response: ServerResponse, answer: TimedAnswer, later:
     const chunks = answer.chunks!;
     // A body that starts later (a stream's first event): the headers leave now, as the upstream's did.
     if ((chunks[0]?.atMs ?? 0) > 0) response.flushHeaders();
-    // One chunk after the other: timers of different lengths armed at once may fire out of order when
-    // the event loop runs late, and the last one ended a healthy stream before the others had written.
+    // One timer at a time, paced from the start: timers of different lengths armed at once may fire out
+    // of order when the event loop runs late, and the last one ended a healthy stream before the others
+    // had written. The chunks already due go out in one loop (a timer each cost about 1 ms a chunk).
     const startedAt = performance.now();
+    let index = 0;
     let offset = 0;
-    const next = (i: number): void => {
+    const next = (): void => {
       if (response.destroyed) return;
-      if (i === chunks.length) {
-        response.end();
-        return;
+      while (index < chunks.length) {
+        const waitMs = startedAt + chunks[index]!.atMs - performance.now();
+        if (waitMs > 0) {
+          later(waitMs, next);
+          return;
+        }
+        response.write(answer.body.subarray(offset, offset + chunks[index]!.bytes));
+        offset += chunks[index]!.bytes;
+        index++;
       }
-      const chunk = chunks[i]!;
-      later(Math.max(0, startedAt + chunk.atMs - performance.now()), () => {
-        if (response.destroyed) return;
-        response.write(answer.body.subarray(offset, offset + chunk.bytes));
-        offset += chunk.bytes;
-        next(i + 1);
-      });
+      response.end();
     };
-    next(0);
+    next();
   });
 }
 

@@ -1,7 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { UpstreamAnswer } from '../../src/faults/fault.js';
 import { type CallHost, HttpCall } from '../../src/proxy/http-call.js';
+import { slowBodyFault } from '../../src/faults/slow-body.js';
+import { cpuWait } from '../helpers/machine.js';
 import { postForEvents } from '../helpers/sse.js';
 
 // A faulted call's answer (HttpCall.send) is paced from its start, as playAnswer is: when the event
@@ -31,16 +33,66 @@ const host: CallHost = {
   notApplicable: () => {},
 };
 
+// A live upstream's answer in two chunks of 2,000 bytes, under slow-body:4000 (pieces of 200 bytes, 50 ms apart).
+const twoChunks: UpstreamAnswer = {
+  status: 200,
+  headers: ['content-type', 'application/json'],
+  body: Buffer.alloc(4000, 0x61),
+  chunks: [
+    { atMs: 0, bytes: 2000 },
+    { atMs: 1, bytes: 2000 },
+  ],
+};
+let SLOW = {};
+// A replayed answer of 5,000 one-byte chunks, all due at once (--replay-timing none).
+const manyChunks: UpstreamAnswer = {
+  status: 200,
+  headers: ['content-type', 'text/plain'],
+  body: Buffer.alloc(5000, 0x62),
+  chunks: Array.from({ length: 5000 }, () => ({ atMs: 0, bytes: 1 })),
+};
+
+/** GETs `path`, timing the first body byte and the end (ms after the request). */
+function timedGet(path: string): Promise<{ firstMs: number; endMs: number; bytes: number; waitedMs: number }> {
+  const waited = cpuWait();
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    get(`${url}${path.slice(1)}`, (response) => {
+      let firstMs = -1;
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (firstMs < 0) firstMs = performance.now() - started;
+        bytes += chunk.length;
+      });
+      response.on('end', () => resolve({ firstMs, endMs: performance.now() - started, bytes, waitedMs: waited() }));
+    })
+      .on('error', reject)
+      .setTimeout(3000, function (this: { destroy(error: Error): void }) {
+        this.destroy(new Error('no whole answer within 3 s'));
+      });
+  });
+}
+
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  server = createServer((request, response) => new HttpCall(host, request, response, 'stall:0ms').send(answer, {}));
+  const fault = slowBodyFault.create('4000');
+  fault.inject({ pass: (shape: object) => void (SLOW = shape) } as never);
+  server = createServer((request, response) => {
+    const call = new HttpCall(host, request, response, 'test');
+    if (request.url === '/slow') call.send(twoChunks, SLOW);
+    else if (request.url === '/many') call.send(manyChunks, {});
+    else call.send(answer, {});
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
 test('late timers delay each chunk by their lateness, not by the sum of all lateness before it', async () => {
   const outcome = await postForEvents(url, {});
@@ -50,4 +102,20 @@ test('late timers delay each chunk by their lateness, not by the sum of all late
   const last = outcome.events.at(-1)!.atMs;
   expect(last).toBeGreaterThanOrEqual(EVENTS * GAP_MS - 5);
   expect(last).toBeLessThanOrEqual(EVENTS * GAP_MS + LATE_BY_MS + 40 + outcome.waitedMs);
+});
+
+test('slow-body trickles a chunked answer in pieces, as it does a whole one (the first bytes after one piece, not one chunk)', async () => {
+  const { firstMs, endMs, bytes, waitedMs } = await timedGet('/slow');
+  expect(bytes).toBe(4000);
+  // The first 200-byte piece is due at 50 ms (+15 ms late); sent by chunks, the first came after 2,000 bytes' time: 500 ms.
+  expect(firstMs).toBeLessThan(250 + waitedMs);
+  // 4,000 bytes at 4,000 B/s: a second, 5 ms early at most.
+  expect(endMs).toBeGreaterThanOrEqual(995);
+});
+
+test('5,000 chunks all due at once go out in one loop: no stack overflow, no timer each', async () => {
+  const { bytes, endMs, waitedMs } = await timedGet('/many');
+  expect(bytes).toBe(5000);
+  // A timer a chunk cost about 1 ms each (5 s); recursing, the stack overflowed near 4,000 chunks.
+  expect(endMs).toBeLessThan(500 + waitedMs);
 });
