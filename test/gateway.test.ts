@@ -431,6 +431,50 @@ describe('LLM gateway (resilient)', () => {
     expect({ a: a.calls, b: b.calls }).toEqual({ a: 3, b: 0 });
   });
 
+  test("a caller leaving during the backoff before A's half-open test call: the test is not spent, the breaker stays open", async () => {
+    // Calls 1-3 fail (the 3rd, a 503 with Retry-After: 1, opens the breaker for 500 ms); the 4th attempt, due
+    // 1 s later, would be the half-open test call, but the caller left at 200 ms. A caller leaving used to reach
+    // the breaker as an error it does not handle, which closes a half-open breaker without A being called.
+    const a = await startProvider((req, res, call, asked) =>
+      (call <= 2 ? status(500) : call === 3 ? status(503, { 'retry-after': '1' }) : hang)(req, res, call, asked),
+    );
+    const b = await startProvider(ok('from b'));
+    const gw = await gateway({ retries: 3, breakerFailures: 3, breakerCooldownMs: 500, callTimeoutMs: 300 }, a, b);
+    const started = performance.now();
+    await leaveAfter(gw.url, 200, false);
+    expect(a.calls).toBe(3);
+    await sleep(1300 - (performance.now() - started)); // the 4th attempt's time is over (+300 ms)
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 3, b: 0 });
+    // Still open, cool-down over: of two requests at once, one makes the test call (A hangs: it times out and
+    // reopens the breaker), the other waits for it, then both are served by B. A closed breaker would let both call A.
+    const both = await Promise.all([complete(gw.url), complete(gw.url)]);
+    expect(both.map((res) => res.body.provider)).toEqual(['b', 'b']);
+    expect({ a: a.calls, b: b.calls }).toEqual({ a: 4, b: 2 });
+  });
+
+  test.each([false, true])(
+    "a caller leaving during A's half-open test call (stream: %s): the test runs to its timeout and reopens the breaker",
+    async (stream) => {
+      const a = await startProvider(status(500));
+      const b = await startProvider(ok('from b'));
+      const gw = await gateway({ retries: 1, breakerFailures: 2, breakerCooldownMs: 500, callTimeoutMs: 600 }, a, b);
+      expect((await complete(gw.url)).body.provider).toBe('b'); // 2 failures: open
+      await sleep(600); // cool-down over
+      a.script = hang;
+      const started = performance.now();
+      await leaveAfter(gw.url, 100, stream); // its call to A is the test call
+      expect(a.calls).toBe(3);
+      // Not aborted when the caller left (100 ms) but at its 600 ms timeout: a failure, the breaker opens again.
+      await sleep(400 - (performance.now() - started));
+      expect(a.abandoned).toBe(0);
+      await closedWithin(600, () => a.abandoned === 1);
+      // Open again (the next 500 ms): straight to B, A not called. A closed breaker would send this to A.
+      const next = await complete(gw.url);
+      expect(next.body.provider).toBe('b');
+      expect({ a: a.calls, b: b.calls }).toEqual({ a: 3, b: 2 });
+    },
+  );
+
   test('both providers failing: 503 with an error and provider null', async () => {
     const a = await startProvider(status(500));
     const b = await startProvider(status(503));

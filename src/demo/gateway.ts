@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import {
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -12,11 +13,12 @@ import {
   handleWhen,
   retry,
   timeout,
-  wrap,
+  type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
-  type IPolicy,
   type IRetryBackoffContext,
+  type RetryPolicy,
+  type TimeoutPolicy,
 } from 'cockatiel';
 // Not in cockatiel's index (see startGateway): a deep import, which an exports map in a later cockatiel
 // would refuse, and this module is reached from `import 'resil'` (src/index.ts). So package.json pins
@@ -35,7 +37,8 @@ import { relayStream } from './relay.js';
  * to provider B. A streamed call is one of those calls until its first token: a failure, or no token
  * within the call timeout, is retried or failed over; after the first token it cannot be, and the
  * caller's stream ends with an error event. A caller going away before its answer is finished aborts the
- * provider call in flight, and no retry or failover follows (in both modes). In naive mode it calls provider A in a bare loop: a failed
+ * provider call in flight (except a breaker's half-open test call, see `resilient`), and no retry or failover
+ * follows (in both modes). In naive mode it calls provider A in a bare loop: a failed
  * call is retried at once, up to 4 calls, Retry-After ignored, a 10 s timeout, no breaker, no
  * failover; it reports the last failure as 502. Both modes pass the caller's X-Request-Id and
  * traceparent on to every provider call, so each call can be traced back to the request that caused
@@ -188,7 +191,12 @@ async function readRequest(request: IncomingMessage, response: ServerResponse): 
   return { prompt, stream: stream === true };
 }
 
-type ResilientCall = IPolicy<{ signal: AbortSignal }, never>;
+/** One provider's policies, outermost to innermost: retry (not on an open circuit) -> breaker -> per-call timeout. */
+interface ResilientCall {
+  retry: RetryPolicy;
+  breaker: CircuitBreakerPolicy;
+  perCall: TimeoutPolicy;
+}
 type Settings = Required<Omit<GatewayOptions, 'providerA' | 'providerB' | 'naive' | 'host' | 'port'>>;
 
 function resilientCall(options: Settings): ResilientCall {
@@ -196,14 +204,14 @@ function resilientCall(options: Settings): ResilientCall {
     new ExponentialBackoff({ generator: decorrelatedJitterGenerator, initialDelay: options.baseBackoffMs, maxDelay: MAX_BACKOFF_MS }),
     RETRY_AFTER_CAP_MS,
   );
-  // Outermost to innermost: retry (not on an open circuit) -> breaker -> per-call timeout.
-  const retryPolicy = retry(handleWhen(isProviderFailure), { maxAttempts: options.retries, backoff });
-  const breakerPolicy = circuitBreaker(handleWhen(isProviderFailure), {
-    halfOpenAfter: options.breakerCooldownMs,
-    breaker: new ConsecutiveBreaker(options.breakerFailures),
-  });
-  const timeoutPolicy = timeout(options.callTimeoutMs, TimeoutStrategy.Aggressive);
-  return wrap(retryPolicy, breakerPolicy, timeoutPolicy);
+  return {
+    retry: retry(handleWhen(isProviderFailure), { maxAttempts: options.retries, backoff }),
+    breaker: circuitBreaker(handleWhen(isProviderFailure), {
+      halfOpenAfter: options.breakerCooldownMs,
+      breaker: new ConsecutiveBreaker(options.breakerFailures),
+    }),
+    perCall: timeout(options.callTimeoutMs, TimeoutStrategy.Aggressive),
+  };
 }
 
 /** One call to a provider (a completion, or a stream up to its first token), bounded by `signal`. */
@@ -242,11 +250,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const resilient: Answer = async (call, left) => {
     // The policies see only the gateway's closing: were the caller's leaving their signal, the per-call
     // timeout would turn it into a TaskCancelledError, which the breaker counts as the provider's failure.
-    // The caller's leaving aborts the call itself instead, and CallerGone passes through the policies unhandled.
-    const attempt = (provider: Provider) =>
-      policies
-        .get(provider)!
-        .execute(({ signal }) => forCaller(left, () => call(provider, AbortSignal.any([signal, left]))), closing.signal);
+    // The caller's leaving aborts the call itself instead, as a CallerGone the policies do not handle. The
+    // breaker (cockatiel 3) takes an unhandled error as neither success nor failure when closed, but as a
+    // success when half-open: it closes. So a gone caller is stopped before the breaker (a retry after it
+    // left never spends the half-open test call), and the test call itself is not aborted by its caller
+    // leaving: it runs to its answer or its per-call timeout, the breaker counts that, and the answer is
+    // dropped (send and relayStream do nothing for a closed response but cancel a stream).
+    const attempt = (provider: Provider) => {
+      const { retry, breaker, perCall } = policies.get(provider)!;
+      return retry.execute(({ signal }) => {
+        if (left.aborted) throw new CallerGone();
+        return breaker.execute(({ signal }) => {
+          // Open (the state until the test call starts) or half-open: this is the test call.
+          const test = breaker.state !== CircuitState.Closed;
+          return perCall.execute(
+            ({ signal }) => (test ? call(provider, signal) : forCaller(left, () => call(provider, AbortSignal.any([signal, left])))),
+            signal,
+          );
+        }, signal);
+      }, closing.signal);
+    };
     let failureA: unknown;
     try {
       return { value: await attempt(providerA), provider: 'a' };
