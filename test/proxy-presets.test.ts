@@ -300,6 +300,7 @@ describe('a campaign file', () => {
       '  b: { listen: 9102, mock: { tokens: 3, ttft: 1s } }',
       '  c: { listen: 9103, mock: { preset: openai, ttft: 700h, tokens: 200000 } }',
       '  d: { listen: 9104, mock: gemini }',
+      '  e: { listen: 9105, mock: { preset: anthropic, tokens: 100000, tokens-per-s: 1 } }',
       'scenarios: [{ name: s, url: "http://x/", requests: 1 }]',
     ].join('\n');
     let message = '';
@@ -314,6 +315,8 @@ describe('a campaign file', () => {
     expect(message).toMatch(/c\.yaml:4.*providers\.c\.mock\.ttft.*700h.*longer than 24h/);
     expect(message).toMatch(/c\.yaml:4.*providers\.c\.mock\.tokens/);
     expect(message).toMatch(/c\.yaml:5.*providers\.d\.mock: 'gemini' is not a preset \(openai or anthropic\)/);
+    // Each setting within bounds, the whole answer not: 100,000 tokens at 1 a second is 27 h.
+    expect(message).toMatch(/c\.yaml:6.*providers\.e\.mock\.tokens-per-s.*100000 tokens at 1 a second would take longer than 24h/);
     // The schema's pattern for `mock: NAME` lists the provider names.
     expect(new RegExp(MOCK_PRESET_PATTERN).source).toBe(`^(?:${PROVIDER_NAMES.join('|')})$`);
     expect(message).not.toMatch(/--/);

@@ -8,7 +8,7 @@ import { buildPolicyPlan, POLICY_OPTIONS } from '../engine/policy-options.js';
 import { compileTemplate } from '../engine/template.js';
 import { checkMatchHeader, checkMatchPath, checkWindows, FAULT_OPTIONS, parseFaults } from '../proxy/config.js';
 import { parseListen } from '../proxy/listen.js';
-import { MAX_WAIT_MS } from '../proxy/mock.js';
+import { MAX_WAIT_MS, MOCK_DEFAULTS } from '../proxy/mock.js';
 import { isProviderName } from '../proxy/providers/provider.js';
 import { isTcpUpstream } from '../proxy/proxy.js';
 import { tcpFaultMix } from '../proxy/tcp/faults.js';
@@ -130,6 +130,14 @@ function checkMockPreset(ctx: CheckContext, base: Segment[], provider: Raw): voi
       const value = mock[key];
       const longest = isString(value) ? Math.max(...value.split('~').map((part) => tryParseDuration(part) ?? 0)) : 0;
       if (longest > MAX_WAIT_MS && !ctx.isReported(path)) ctx.add(path, `${ctx.show(path, value as string)} is longer than 24h`);
+    }
+    // The whole answer, as the mock times it: ttft, then a token every 1/tokens-per-s s.
+    const tokens = typeof mock.tokens === 'number' ? mock.tokens : MOCK_DEFAULTS.tokens;
+    const perSecond = typeof mock['tokens-per-s'] === 'number' ? mock['tokens-per-s'] : MOCK_DEFAULTS.tokensPerS;
+    const ttftMs = isString(mock.ttft) ? (tryParseDuration(mock.ttft) ?? 0) : 0;
+    const path = [...base, 'mock', 'tokens-per-s'];
+    if (perSecond > 0 && ttftMs + ((tokens - 1) * 1000) / perSecond > MAX_WAIT_MS && !ctx.isReported(path)) {
+      ctx.add(path, `${tokens} tokens at ${perSecond} a second would take longer than 24h`);
     }
   }
   if (isString(provider.api) && preset !== undefined && provider.api !== preset && isProviderName(provider.api)) {

@@ -1,4 +1,5 @@
 import type { StreamSnapshot } from './snapshot.js';
+import type { FaultCountsView } from './prometheus.js';
 
 /**
  * What a run looks like right now, for live metrics (--metrics-port): counts so far, requests in
@@ -19,8 +20,8 @@ export interface LiveView {
   latency: string | null;
   /** Streamed answers so far (in-process runs), when any came. */
   streams?: StreamSnapshot;
-  /** Chaos: provider → fault name → calls faulted so far. */
-  faults: Record<string, Record<string, number>>;
+  /** Chaos: provider → fault name → calls faulted so far (and those whose fault then did not apply). */
+  faults: Record<string, FaultCountsView>;
   /** Policy mode: provider → breaker state (0 closed, 1 open, 2 half-open). */
   breakers: Record<string, 0 | 1 | 2>;
   /** Chaos: provider → its guard rails now (halted, faults withheld so far); absent outside chaos runs. */
@@ -53,7 +54,7 @@ export class LiveBoard {
     latency: null,
     breakers: {},
   });
-  faults: () => Record<string, Record<string, number>> = () => ({});
+  faults: () => Record<string, FaultCountsView> = () => ({});
   guards: () => LiveView['guards'] = () => undefined;
 
   view(): LiveView {

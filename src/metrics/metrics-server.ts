@@ -112,7 +112,7 @@ export function liveRegistry(view: LiveView): Registry {
   if (view.streams) streamMetrics(registry, ['scenario'])({ scenario }, view.streams);
 
   const countFaults = faultCounters(registers, ['provider']);
-  for (const [provider, byType] of Object.entries(view.faults)) countFaults({ provider }, byType);
+  for (const [provider, counts] of Object.entries(view.faults)) countFaults({ provider }, counts);
 
   if (view.guards) {
     const countGuard = guardMetrics(registers, ['provider']);

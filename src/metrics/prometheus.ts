@@ -142,7 +142,11 @@ export const HELP = {
     'counted as failed by the success ratio.',
   duration: 'Latency of complete responses, in seconds.',
   faults:
-    "Dependency calls the chaos proxy faulted, by provider and fault type (outages of fault 'down' are counted in resil_outages_total).",
+    'Dependency calls the chaos proxy decided to fault, by provider and fault type (outages of fault ' +
+    "'down' are counted in resil_outages_total; faults that did not apply to their answer are also in resil_faults_not_applicable_total).",
+  notApplicable:
+    'Faults the chaos proxy decided on that did not apply to their answer (stream-error on no event stream, stall with nothing ' +
+    'after its cut, truncate on an empty body), by provider and fault type: the answer passed unchanged.',
   outages:
     "Times the chaos proxy closed its listener for fault 'down', by provider; " +
     'the calls refused meanwhile never reach it and are not counted.',
@@ -206,20 +210,35 @@ export function guardMetrics(
   };
 }
 
+/** A proxy's fault counts as FaultCounters reads them: injected, and those that then did not apply. */
+export interface FaultCountsView {
+  injected: Readonly<Record<string, number>>;
+  notApplicable?: Readonly<Record<string, number>>;
+}
+
 /**
- * The proxies' counts as two counters that each count one thing: faulted calls, and outages
- * (`down` closes the listener for a window, whatever the number of calls it refuses).
+ * The proxies' counts as counters that each count one thing: faults decided on (a counter never goes
+ * down, so one that later finds it did not apply to its answer stays in it, and is also counted in
+ * resil_faults_not_applicable_total), and outages (`down` closes the listener for a window, whatever
+ * the number of calls it refuses).
  */
-export function faultCounters(
-  registers: Registry[],
-  labelNames: string[],
-): (labels: LabelSet, injected: Readonly<Record<string, number>>) => void {
+export function faultCounters(registers: Registry[], labelNames: string[]): (labels: LabelSet, counts: FaultCountsView) => void {
   const faults = new Counter({ name: 'resil_faults_injected_total', help: HELP.faults, labelNames: [...labelNames, 'type'], registers });
+  const notApplicable = new Counter({
+    name: 'resil_faults_not_applicable_total',
+    help: HELP.notApplicable,
+    labelNames: [...labelNames, 'type'],
+    registers,
+  });
   const outages = new Counter({ name: 'resil_outages_total', help: HELP.outages, labelNames, registers });
-  return (labels, injected) => {
-    for (const [type, count] of Object.entries(injected)) {
+  return (labels, counts) => {
+    for (const [type, count] of Object.entries(counts.injected)) {
       if (type === 'down') outages.inc(labels, count);
       else faults.inc({ ...labels, type }, count);
+    }
+    for (const [type, count] of Object.entries(counts.notApplicable ?? {})) {
+      faults.inc({ ...labels, type }, count);
+      notApplicable.inc({ ...labels, type }, count);
     }
   };
 }

@@ -107,7 +107,7 @@ async function handle(
       // Prometheus text: faults injected and withheld, outages, and resil_proxy_halted.
       const registry = new Registry();
       const stats = proxy.stats();
-      faultCounters([registry], ['provider'])({ provider: proxy.name }, stats.injected);
+      faultCounters([registry], ['provider'])({ provider: proxy.name }, stats);
       guardMetrics([registry], ['provider'])({ provider: proxy.name }, { halted: proxy.guard().halted, withheld: stats.withheld ?? {} });
       const text = await registry.metrics();
       response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text);

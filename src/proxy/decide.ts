@@ -50,6 +50,8 @@ export interface GuardState {
 export class FaultDecider<F extends MixFault = Fault> {
   private draw: () => number;
   private counts: Required<FaultCounts> = { ...emptyFaultCounts(), withheld: {}, notApplicable: {} };
+  /** How many times the counts started over (resetCounts): a decision's stamp, for notApplicable. */
+  countsEpoch = 0;
   /** performance.now() when the run clock started (ms): windows are times from then. */
   private clockStart = performance.now();
   private windowTimers: NodeJS.Timeout[] = [];
@@ -182,9 +184,12 @@ export class FaultDecider<F extends MixFault = Fault> {
 
   /**
    * A fault decided on did not apply to its call's answer (the fault says so once it has seen it): it
-   * moves from `injected` to `notApplicable`. It stays spent in the fault budget.
+   * moves from `injected` to `notApplicable`. It stays spent in the fault budget. `epoch`: countsEpoch
+   * when it was decided.
    */
-  notApplicable(name: string): void {
+  notApplicable(name: string, epoch: number): void {
+    // Decided before the counts last started over (a campaign's previous scenario): not this count's.
+    if (epoch !== this.countsEpoch) return;
     const { injected, notApplicable } = this.counts;
     if (!injected[name]) return;
     if (--injected[name] === 0) delete injected[name];
@@ -204,6 +209,7 @@ export class FaultDecider<F extends MixFault = Fault> {
 
   /** The counts start over, and so does the fault budget. */
   resetCounts(): void {
+    this.countsEpoch++;
     this.counts = { ...emptyFaultCounts(), withheld: {}, notApplicable: {} };
     this.budget.reset();
   }

@@ -12,8 +12,8 @@ export interface CallHost {
   retryAfterSeconds(): number;
   /** The provider whose wire format injected errors take (--api, or a preset mock). */
   api(): ProviderApi | undefined;
-  /** The fault `name` did not apply to the call answered by `response`: not counted as injected. */
-  notApplicable(name: string, response: ServerResponse): void;
+  /** The fault `name`, decided in counts epoch `epoch`, did not apply to the call answered by `response`: not counted as injected. */
+  notApplicable(name: string, epoch: number, response: ServerResponse): void;
 }
 
 /**
@@ -27,10 +27,12 @@ export class HttpCall implements HttpOps {
     private readonly response: ServerResponse,
     /** The fault acting on the call. */
     private readonly faultName: string,
+    /** The decider's countsEpoch when the fault was decided. */
+    private readonly epoch = 0,
   ) {}
 
   notApplicable(): void {
-    this.host.notApplicable(this.faultName, this.response);
+    this.host.notApplicable(this.faultName, this.epoch, this.response);
   }
 
   get api(): ProviderApi | undefined {

@@ -245,8 +245,8 @@ class ProxyServer implements ChaosProxy, CallWatcher {
     fetchUpstream: (request, response) => this.fetchUpstream(request, response),
     retryAfterSeconds: () => this.decider.plan.retryAfterSeconds,
     api: () => this.api,
-    notApplicable: (name, response) => {
-      this.decider.notApplicable(name);
+    notApplicable: (name, epoch, response) => {
+      this.decider.notApplicable(name, epoch);
       // An observed call is then no faulted one either.
       const watch = this.observer === undefined ? undefined : (response as ObservedResponse).watch;
       if (watch) watch.fault = undefined;
@@ -405,7 +405,7 @@ class ProxyServer implements ChaosProxy, CallWatcher {
   }
 
   private serve(request: IncomingMessage, response: ServerResponse, fault: Fault | undefined): void {
-    if (fault) fault.inject(new HttpCall(this.callHost, request, response, fault.name));
+    if (fault) fault.inject(new HttpCall(this.callHost, request, response, fault.name, this.decider.countsEpoch));
     else this.passThrough(request, response);
   }
 

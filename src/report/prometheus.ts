@@ -62,7 +62,7 @@ export async function renderPrometheus(scenarios: ReadonlyArray<ScenarioResult>)
       const { ttft, eventGap } = streamed.histograms;
       streams({ scenario }, { streams: streamed.streams, dataEvents: streamed.dataEvents, ttft, eventGap });
     }
-    for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats.injected);
+    for (const [provider, stats] of Object.entries(document.faults?.providers ?? {})) countFaults({ scenario, provider }, stats);
     for (const [provider, behaviour] of Object.entries(document.behaviour?.providers ?? {})) dependency({ scenario, provider }, behaviour);
     if (document.successRate !== null) successRatio.set({ scenario }, document.successRate);
     for (const threshold of document.thresholds) thresholdOk.set({ scenario, expression: threshold.expression }, threshold.ok ? 1 : 0);

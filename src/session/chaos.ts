@@ -128,7 +128,13 @@ export class ChaosSession {
     live?: LiveBoard;
   }): Pick<RunHooks, 'onStart' | 'collectChaos'> {
     if (run.live) {
-      run.live.faults = () => Object.fromEntries(this.started.map((p) => [p.name, p.stats().injected]));
+      run.live.faults = () =>
+        Object.fromEntries(
+          this.started.map((p) => {
+            const { injected, notApplicable } = p.stats();
+            return [p.name, { injected, ...(notApplicable ? { notApplicable } : {}) }];
+          }),
+        );
       run.live.guards = () =>
         Object.fromEntries(this.started.map((p) => [p.name, { halted: p.guard().halted, withheld: p.stats().withheld ?? {} }]));
     }

@@ -120,6 +120,21 @@ test('no faults asked for: nothing is eligible', () => {
   expect(none.faultCounts()).toEqual({ eligible: 0, considered: 0, expected: 0, injected: {} });
 });
 
+test('a fault that did not apply moves from injected to notApplicable, unless it was decided before the counts started over', () => {
+  const d = deciderFor({ faults: 'stream-error:2', failureRate: 1, seed: 4 });
+  d.decide(get('/'));
+  const before = d.countsEpoch;
+  d.decide(get('/'));
+  d.notApplicable('stream-error:2', before);
+  expect(d.faultCounts()).toMatchObject({ injected: { 'stream-error:2': 1 }, notApplicable: { 'stream-error:2': 1 } });
+  // A campaign's next scenario: a fault of the last one finding out late must not touch the new counts.
+  d.resetCounts();
+  d.decide(get('/'));
+  d.notApplicable('stream-error:2', before);
+  expect(d.faultCounts()).toMatchObject({ injected: { 'stream-error:2': 1 } });
+  expect(d.faultCounts().notApplicable).toBeUndefined();
+});
+
 test('setPlan starts a new generator from the new seed and keeps the counts; resetCounts clears them', () => {
   const d = deciderFor({ faults: 'status:503', failureRate: 0.5, seed: 21 });
   const first = Array.from({ length: 40 }, () => d.decide(get('/'))?.name);

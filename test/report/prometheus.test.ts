@@ -395,7 +395,7 @@ describe('startMetricsServer', () => {
         inFlight: 1,
         errors: { 'status:503': 4, timeout: 1 },
         latency: encodeHistogram(histogram),
-        faults: { dependency: { 'status:503': 7, timeout: 2 } },
+        faults: { dependency: { injected: { 'status:503': 7, timeout: 2 }, notApplicable: { 'stream-error:2': 3 } } },
         breakers: { dependency: 1, 'failover-1': 2 },
       });
       histogram.destroy();
@@ -404,6 +404,9 @@ describe('startMetricsServer', () => {
       expect(sample(second.families, 'resil_requests_total', { scenario: 'live', outcome: 'timeout' })).toBe(1);
       expect(sample(second.families, 'resil_in_flight', { scenario: 'live' })).toBe(1);
       expect(sample(second.families, 'resil_faults_injected_total', { provider: 'dependency', type: 'status:503' })).toBe(7);
+      // A fault that did not apply stays among those decided on (a counter never goes down) and is counted apart too.
+      expect(sample(second.families, 'resil_faults_injected_total', { provider: 'dependency', type: 'stream-error:2' })).toBe(3);
+      expect(sample(second.families, 'resil_faults_not_applicable_total', { provider: 'dependency', type: 'stream-error:2' })).toBe(3);
       expect(sample(second.families, 'resil_breaker_state', { provider: 'dependency' })).toBe(1);
       expect(sample(second.families, 'resil_breaker_state', { provider: 'failover-1' })).toBe(2);
       expect(sample(second.families, 'resil_request_duration_seconds_bucket', { scenario: 'live', le: '0.001' })).toBe(1);
