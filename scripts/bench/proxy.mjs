@@ -46,7 +46,7 @@
 // SIGINT/SIGTERM; nginx.mjs guards nginx. Node 20 built-ins only, plus the `wrk` binary (apt-get
 // install -y wrk if missing).
 
-import { fixed, killQuietly, median, positiveInt, printTable } from './stats.mjs';
+import { findOnPath, fixed, guardChildren, killQuietly, median, positiveInt, printTable } from './stats.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -99,11 +99,7 @@ let nginxProxy = null; // nginx as a reverse proxy, in its own nginx: what start
 let aborting = false; // set on SIGINT/SIGTERM: the children are being killed, their failures are expected
 let ticksPerSecond = null; // clock ticks per second of /proc/<pid>/stat, once asked (clockTicks())
 
-process.on('SIGINT', () => abort('SIGINT', 130));
-process.on('SIGTERM', () => abort('SIGTERM', 143));
-process.on('exit', () => {
-  for (const child of running) killQuietly(child, 'SIGKILL');
-});
+guardChildren(running, abort);
 
 try {
   await main();
@@ -280,7 +276,7 @@ async function main() {
 
 /** Path of wrk; installs the Debian package with apt-get if there is none. */
 function ensureWrk() {
-  const found = findOnPath('wrk');
+  const found = findOnPath('wrk', ['/usr/bin', '/usr/local/bin']);
   if (found) return found;
   console.error('bench: wrk not found; installing it with apt-get');
   const install = spawnSync('sh', ['-c', 'apt-get update && apt-get install -y wrk'], {
@@ -289,7 +285,7 @@ function ensureWrk() {
     timeout: 10 * 60 * 1000, // ms
   });
   if (install.status !== 0) throw new Error(`apt-get install wrk failed (${install.error?.message ?? `exit ${install.status}`})`);
-  const installed = findOnPath('wrk');
+  const installed = findOnPath('wrk', ['/usr/bin', '/usr/local/bin']);
   if (!installed) throw new Error('wrk still not found after apt-get install wrk');
   return installed;
 }
@@ -623,20 +619,6 @@ async function abort(signal, exitCode) {
   await nginxProxy?.stop();
   await nginx?.stop();
   process.exit(exitCode);
-}
-
-function findOnPath(name) {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 function med(rounds, pick) {

@@ -20,7 +20,7 @@
 //
 // Node 20 built-ins only. Every child is bounded by a timeout, after which it is killed.
 
-import { fixed, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
+import { fixed, guardChildren, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,12 +50,7 @@ const generators = [
 const running = new Set(); // ChildProcess
 let nginx = null; // what startNginx() returned
 
-process.on('SIGINT', () => abort('SIGINT', 130));
-process.on('SIGTERM', () => abort('SIGTERM', 143));
-// Last resort (synchronous): never leave a generator child behind.
-process.on('exit', () => {
-  for (const child of running) killQuietly(child, 'SIGKILL');
-});
+guardChildren(running, abort);
 
 try {
   await main();

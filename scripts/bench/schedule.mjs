@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from './nginx.mjs';
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
-import { fixed, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
+import { fixed, guardChildren, killQuietly, median, positiveInt, runJsonChild } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -29,11 +29,7 @@ const childTimeoutMs = (3 * settings.seconds + 30) * 1000; // hard limit per chi
 
 const running = new Set();
 let nginx = null;
-process.on('SIGINT', () => stop(130));
-process.on('SIGTERM', () => stop(143));
-process.on('exit', () => {
-  for (const child of running) killQuietly(child, 'SIGKILL');
-});
+guardChildren(running, (_signal, code) => stop(code));
 
 try {
   nginx = await startNginx();

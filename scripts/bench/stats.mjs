@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 // Small helpers shared by the benchmark scripts.
 
 /** A positive integer from the environment variable `name`, or `fallback` when unset. */
@@ -85,4 +87,30 @@ export function printTable(header, rows, leftAligned = header.map((_, i) => i ==
     if (r[0] === 'median') console.log(rule);
     console.log(format(r));
   }
+}
+
+/**
+ * A bench's ways out: SIGINT and SIGTERM call `stop(signal name, exit code)`; on any exit (the last
+ * resort, synchronous) every child still in `running` is killed, so none is left behind.
+ */
+export function guardChildren(running, stop) {
+  process.on('SIGINT', () => stop('SIGINT', 130));
+  process.on('SIGTERM', () => stop('SIGTERM', 143));
+  process.on('exit', () => {
+    for (const child of running) killQuietly(child, 'SIGKILL');
+  });
+}
+
+/** The executable `name` on PATH (then in `extra` directories), or null. */
+export function findOnPath(name, extra = []) {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extra]) {
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }

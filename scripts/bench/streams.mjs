@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from './nginx.mjs';
 import { RESIL_NODE_FLAGS } from './node-flags.mjs';
-import { fixed, killQuietly, median, positiveInt, printTable, runJsonChild } from './stats.mjs';
+import { fixed, guardChildren, killQuietly, median, positiveInt, printTable, runJsonChild } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -44,11 +44,7 @@ const runs = [
 const running = new Set(); // generator children, killed on any way out
 let nginx = null;
 
-process.on('SIGINT', () => abort('SIGINT', 130));
-process.on('SIGTERM', () => abort('SIGTERM', 143));
-process.on('exit', () => {
-  for (const child of running) killQuietly(child, 'SIGKILL');
-});
+guardChildren(running, abort);
 
 try {
   await main();

@@ -32,7 +32,7 @@
 // end, also on SIGINT/SIGTERM. Node 20 built-ins; nginx, libnginx-mod-stream and socat from Debian
 // (apt-get install when missing and we are root).
 
-import { fixed, killQuietly, median, positiveInt } from './stats.mjs';
+import { findOnPath, fixed, guardChildren, killQuietly, median, positiveInt } from './stats.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -65,10 +65,8 @@ const running = new Set(); // child processes to kill on the way out
 const tempDirs = new Set();
 let ticksPerSecond = null;
 
-process.on('SIGINT', () => cleanUpAndExit(130));
-process.on('SIGTERM', () => cleanUpAndExit(143));
+guardChildren(running, (_signal, code) => cleanUpAndExit(code));
 process.on('exit', () => {
-  for (const child of running) killQuietly(child, 'SIGKILL');
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -258,7 +256,7 @@ function ensureTools() {
   if (socat.error) packages.push('socat');
   if (packages.length > 0) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
-    if (!root || !onPath('apt-get')) {
+    if (!root || !findOnPath('apt-get')) {
       console.error(`bench tcp: ${packages.join(', ')} missing and not installable here (needs root and apt-get)`);
       return { nginx, socat };
     }
@@ -278,7 +276,7 @@ function ensureTools() {
 
 /** { bin, version, module } (module: the load_module path, or null when stream is built in), or { error, missing }. */
 function findNginx() {
-  const bin = onPath('nginx', ['/usr/sbin', '/usr/local/sbin']);
+  const bin = findOnPath('nginx', ['/usr/sbin', '/usr/local/sbin']);
   if (!bin)
     return { error: 'nginx is not installed (apt-get install nginx libnginx-mod-stream)', missing: ['nginx', 'libnginx-mod-stream'] };
   const built = spawnSync(bin, ['-V'], { encoding: 'utf8', timeout: 10_000 });
@@ -293,7 +291,7 @@ function findNginx() {
 }
 
 function findSocat() {
-  const bin = onPath('socat');
+  const bin = findOnPath('socat');
   if (!bin) return { error: 'socat is not installed (apt-get install socat)' };
   const version = /socat version (\S+)/.exec(spawnSync(bin, ['-V'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '')?.[1];
   return { bin, version: version ? `socat ${version}` : 'socat' };
@@ -501,19 +499,6 @@ function childrenOf(pid) {
   } catch {
     return [];
   }
-}
-
-function onPath(name, extra = []) {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extra]) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 function freePort() {
