@@ -42,6 +42,11 @@ export function isEventStream(rawHeaders: readonly Buffer[]): boolean {
   return false;
 }
 
+/** The same rule for a header value held as a string (a whole upstream answer's, off the hot path). */
+export function isEventStreamContentType(value: string): boolean {
+  return isEventStreamType(Buffer.from(value, 'latin1'));
+}
+
 function isEventStreamType(value: Buffer): boolean {
   let at = 0;
   while (at < value.length && (value[at] === SPACE || value[at] === 0x09)) at++;

@@ -1,3 +1,4 @@
+import { isEventStreamContentType } from '../engine/stream.js';
 import type { UpstreamAnswer } from './fault.js';
 
 /** A body chunk and when it is due (ms after the headers), as UpstreamAnswer.chunks holds them. */
@@ -32,10 +33,10 @@ export function countEvents(body: Buffer): number {
   return count;
 }
 
-/** True for an answer whose Content-Type is text/event-stream. */
+/** True for an answer whose Content-Type is text/event-stream, by the load engine's rule (stream.ts). */
 export function isEventStream(answer: UpstreamAnswer): boolean {
   for (let i = 0; i < answer.headers.length; i += 2) {
-    if (answer.headers[i]!.toLowerCase() === 'content-type') return /^text\/event-stream\b/i.test(answer.headers[i + 1]!);
+    if (answer.headers[i]!.toLowerCase() === 'content-type') return isEventStreamContentType(answer.headers[i + 1]!);
   }
   return false;
 }
