@@ -122,7 +122,9 @@ export function demoCampaign(settings: { gatewayUrl: string; providerPorts: [num
             providers: { a: { failureRate: 0.2, faults: 'stream-error:4=1,truncate:4events=1,stall:2s@4=1' } },
           },
         ],
-        thresholds: ['success_rate>=0.9', 'ttft_p99<2000ms', 'event_gap_max<1s', 'retry_after_violations==0', 'failover_delay_p99<1500ms'],
+        // ttft: a request may wait out two Retry-After: 1 s at A before its third attempt, then B: about 2.1 s by design;
+        // 2000 ms failed one full demo in eight, when more of A's calls were faulted than usual.
+        thresholds: ['success_rate>=0.9', 'ttft_p99<2500ms', 'event_gap_max<1s', 'retry_after_violations==0', 'failover_delay_p99<1500ms'],
       },
     ],
   };
